@@ -1,0 +1,19 @@
+declare module 'pg-native' {
+  type Row = Record<string, unknown>;
+  type Callback<T> = (err: Error | undefined, value: T) => void;
+  interface Libpq {
+    resultErrorFields(): Record<string, string> | undefined;
+  }
+  class Client {
+    constructor(config?: { arrayMode?: boolean });
+    pq: Libpq;
+    connect(params: string, cb: (err?: Error) => void): void;
+    query(text: string, values: unknown[], cb: Callback<Row[]>): void;
+    query(text: string, cb: Callback<Row[]>): void;
+    prepare(name: string, text: string, nParams: number, cb: (err?: Error) => void): void;
+    execute(name: string, values: unknown[], cb: Callback<Row[]>): void;
+    end(cb?: () => void): void;
+    on(event: 'error', listener: (err: Error) => void): this;
+  }
+  export = Client;
+}
