@@ -33,6 +33,8 @@ function conninfo(config: PostgresConfig, database = config.database): string {
     `password=${quote(config.password)}`,
     'connect_timeout=5',
     'application_name=counters',
+    // libpq prints NOTICEs (e.g. "already exists, skipping") to stderr: keep our output to what matters.
+    "options='-c client_min_messages=warning'",
   ].join(' ');
 }
 
@@ -50,6 +52,8 @@ function explainConnectError(config: PostgresConfig, database: string, err: Erro
     cause: err,
   });
 }
+
+const closingClients = new Set<Client>();
 
 /** One libpq connection with a promise API. Not shareable between concurrent callers. */
 export class PgConnection {
@@ -98,7 +102,12 @@ export class PgConnection {
   close(): Promise<void> {
     if (this.ended) return Promise.resolve();
     this.ended = true;
-    return new Promise((resolve) => this.client.end(() => resolve()));
+    // libpq's finish() starts an asynchronous uv_close on a handle inside the native object; if the
+    // object were collected before that close completes, libuv would touch freed memory and abort.
+    const client = this.client;
+    closingClients.add(client);
+    setTimeout(() => closingClients.delete(client), 1000).unref();
+    return new Promise((resolve) => client.end(() => resolve()));
   }
 
   private withSqlState(err: Error): SqlError {

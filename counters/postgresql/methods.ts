@@ -1,0 +1,278 @@
+import { CounterError } from '../counter.js';
+import { ConfigError } from '../env.js';
+import type { PgConnection, PostgresConfig } from './connection.js';
+import { isConnectionLost, isRetryable, toCounterError } from './errors.js';
+import { backoffDelayMs, type RetryPolicy, sleep } from './retry.js';
+import { COUNTER_LOCK_CLASS, COUNTER_TABLE, rollbackQuietly, SHARD_TABLE, toCount } from './schema.js';
+
+/** The increment methods: the reference's five, then two of ours. */
+export const POSTGRES_METHODS = [
+  'lost_update',
+  'inplace_update',
+  'row_level_locking',
+  'optimistic_concurrency_control',
+  'serializable_update',
+  'advisory_lock',
+  'sharded',
+] as const;
+
+export type PostgresMethod = (typeof POSTGRES_METHODS)[number];
+
+export const DEFAULT_POSTGRES_METHOD: PostgresMethod = 'inplace_update';
+
+export function isPostgresMethod(value: string): value is PostgresMethod {
+  return (POSTGRES_METHODS as readonly string[]).includes(value);
+}
+
+/** Validates a method name from a flag or env var; `source` names it in the one-line error. */
+export function parsePostgresMethod(value: string, source = 'method'): PostgresMethod {
+  if (isPostgresMethod(value)) return value;
+  throw new ConfigError(`${source} ${JSON.stringify(value)} is not a PostgreSQL method: use one of ${POSTGRES_METHODS.join(', ')}`);
+}
+
+/**
+ * The statements, in one place so the benchmark's pgbench scripts (`pgbenchScript`) run the
+ * very same SQL. Every write bumps `version`, so optimistic concurrency control stays correct
+ * even when other methods update the same row.
+ */
+export const SQL = {
+  read: `SELECT counter FROM ${COUNTER_TABLE} WHERE user_id = $1`,
+  readForUpdate: `SELECT counter FROM ${COUNTER_TABLE} WHERE user_id = $1 FOR UPDATE`,
+  readVersioned: `SELECT counter, version FROM ${COUNTER_TABLE} WHERE user_id = $1`,
+  write: `UPDATE ${COUNTER_TABLE} SET counter = $2, version = version + 1 WHERE user_id = $1`,
+  writeIfVersion: `UPDATE ${COUNTER_TABLE} SET counter = $2, version = version + 1 WHERE user_id = $1 AND version = $3 RETURNING version`,
+  inplace: `UPDATE ${COUNTER_TABLE} SET counter = counter + 1, version = version + 1 WHERE user_id = $1 RETURNING counter`,
+  advisoryLock: `SELECT pg_advisory_xact_lock(${COUNTER_LOCK_CLASS}, $1::integer)`,
+  shardIncrement: `UPDATE ${SHARD_TABLE} SET counter = counter + 1 WHERE user_id = $1 AND slot = $2 RETURNING counter`,
+  shardUpsert: `INSERT INTO ${SHARD_TABLE} (user_id, slot, counter) VALUES ($1, $2, 1)
+    ON CONFLICT (user_id, slot) DO UPDATE SET counter = ${SHARD_TABLE}.counter + 1`,
+} as const;
+
+/** What one client needs to increment. */
+export interface IncrementContext {
+  conn: PgConnection;
+  config: PostgresConfig;
+  userId: number;
+  /** Slot rows per user, for `sharded`. */
+  shards: number;
+  retry: RetryPolicy;
+  /** Retry serialization failures (40001/40P01); OCC version conflicts are always retried. */
+  doRetries: boolean;
+  /** Called before each retry (the client counts them). */
+  onRetry(): void;
+}
+
+/** Tracks whether the statement in flight could commit the increment (see toCounterError). */
+interface Step {
+  committing: boolean;
+}
+
+/** An OCC attempt whose version check failed: nothing was written. */
+const VERSION_CONFLICT = Symbol('version conflict');
+
+type Attempt = (step: Step) => Promise<number | undefined | typeof VERSION_CONFLICT>;
+
+/**
+ * Adds one to the user's counter with `method`. Resolves to the new value when the method knows
+ * it (undefined for `sharded`). Rejects with a CounterError (kind 'conflict' when it lost the race
+ * for good) or a ConfigError (missing privilege).
+ */
+export function incrementWith(method: PostgresMethod, ctx: IncrementContext): Promise<number | undefined> {
+  switch (method) {
+    case 'lost_update':
+      return run(ctx, false, (step) => lostUpdate(ctx, step));
+    case 'inplace_update':
+      return run(ctx, false, (step) => inplaceUpdate(ctx, step));
+    case 'row_level_locking':
+      return run(ctx, false, (step) => rowLevelLocking(ctx, step));
+    case 'optimistic_concurrency_control':
+      return run(ctx, true, (step) => optimistic(ctx, step));
+    case 'serializable_update':
+      return run(ctx, false, (step) => serializable(ctx, step));
+    case 'advisory_lock':
+      return run(ctx, false, (step) => advisoryLock(ctx, step));
+    case 'sharded':
+      return run(ctx, false, (step) => sharded(ctx, step));
+  }
+}
+
+/**
+ * Runs attempts until one succeeds. A lost race (OCC version mismatch always; 40001/40P01 when
+ * doRetries) waits a full-jitter backoff and tries again, at most retry.maxRetries times.
+ */
+async function run(ctx: IncrementContext, alwaysRetry: boolean, attempt: Attempt): Promise<number | undefined> {
+  for (let retry = 0; ; retry++) {
+    const step: Step = { committing: false };
+    let lostRace: unknown;
+    try {
+      const outcome = await attempt(step);
+      if (outcome !== VERSION_CONFLICT) return outcome;
+      lostRace = VERSION_CONFLICT;
+    } catch (err) {
+      if (!(isRetryable(err) && (alwaysRetry || ctx.doRetries))) throw toCounterError(ctx.config, err, step.committing);
+      lostRace = err;
+    }
+    if (retry >= ctx.retry.maxRetries) {
+      const why = lostRace === VERSION_CONFLICT ? 'version changed under us' : (lostRace as Error).message.trim().split('\n')[0];
+      throw new CounterError(
+        `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: increment gave up after ${ctx.retry.maxRetries} retries (${why}); raise PG_MAX_RETRIES`,
+        'conflict',
+        lostRace === VERSION_CONFLICT ? undefined : { cause: lostRace },
+      );
+    }
+    ctx.onRetry();
+    await sleep(backoffDelayMs(ctx.retry, retry));
+  }
+}
+
+function missingRow(ctx: IncrementContext): CounterError {
+  return new CounterError(
+    `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: user ${ctx.userId} has no row in ${COUNTER_TABLE}; reset the counter (initUserCounterTable) first`,
+    'backend',
+  );
+}
+
+async function readCounter(ctx: IncrementContext, name: string, text: string): Promise<number> {
+  const rows = await ctx.conn.execute<{ counter: unknown }>(name, text, [ctx.userId]);
+  if (rows.length === 0) throw missingRow(ctx);
+  return toCount(rows[0].counter);
+}
+
+/**
+ * BEGIN, body, COMMIT, one statement per round trip (what pgbench does with the same script).
+ * On a failure inside the body it rolls back, so the connection is usable for the next increment;
+ * a failed COMMIT has already ended the transaction.
+ */
+async function transaction<T>(ctx: IncrementContext, step: Step, begin: string, body: () => Promise<T>): Promise<T> {
+  await ctx.conn.query(begin);
+  let value: T;
+  try {
+    value = await body();
+  } catch (err) {
+    if (!isConnectionLost(err)) await rollbackQuietly(ctx.conn);
+    throw err;
+  }
+  step.committing = true;
+  await ctx.conn.query('COMMIT');
+  return value;
+}
+
+/** Read, then write read+1, autocommit, no lock: concurrent clients overwrite each other. */
+async function lostUpdate(ctx: IncrementContext, step: Step): Promise<number> {
+  const next = (await readCounter(ctx, 'cnt_read', SQL.read)) + 1;
+  step.committing = true;
+  await ctx.conn.execute('cnt_write', SQL.write, [ctx.userId, next]);
+  return next;
+}
+
+/** One atomic UPDATE ... SET counter = counter + 1 RETURNING counter. */
+async function inplaceUpdate(ctx: IncrementContext, step: Step): Promise<number> {
+  step.committing = true;
+  const rows = await ctx.conn.execute<{ counter: unknown }>('cnt_inplace', SQL.inplace, [ctx.userId]);
+  if (rows.length === 0) throw missingRow(ctx);
+  return toCount(rows[0].counter);
+}
+
+/** SELECT ... FOR UPDATE locks the row until COMMIT, so read-then-write cannot interleave. */
+function rowLevelLocking(ctx: IncrementContext, step: Step): Promise<number> {
+  return transaction(ctx, step, 'BEGIN', async () => {
+    const next = (await readCounter(ctx, 'cnt_read_for_update', SQL.readForUpdate)) + 1;
+    await ctx.conn.execute('cnt_write', SQL.write, [ctx.userId, next]);
+    return next;
+  });
+}
+
+/**
+ * Read counter and version, then write only if the version is unchanged (autocommit). Zero rows
+ * updated means another client got there first: retried with backoff, always (the reference
+ * retries version mismatches regardless of do_retries).
+ */
+async function optimistic(ctx: IncrementContext, step: Step): Promise<number | typeof VERSION_CONFLICT> {
+  const rows = await ctx.conn.execute<{ counter: unknown; version: unknown }>('cnt_read_versioned', SQL.readVersioned, [
+    ctx.userId,
+  ]);
+  if (rows.length === 0) throw missingRow(ctx);
+  const next = toCount(rows[0].counter) + 1;
+  step.committing = true;
+  const written = await ctx.conn.execute('cnt_write_if_version', SQL.writeIfVersion, [ctx.userId, next, rows[0].version]);
+  return written.length === 0 ? VERSION_CONFLICT : next;
+}
+
+/** Read then write read+1 in a SERIALIZABLE transaction: PostgreSQL aborts the loser with 40001. */
+function serializable(ctx: IncrementContext, step: Step): Promise<number> {
+  return transaction(ctx, step, 'BEGIN ISOLATION LEVEL SERIALIZABLE', async () => {
+    const next = (await readCounter(ctx, 'cnt_read', SQL.read)) + 1;
+    await ctx.conn.execute('cnt_write', SQL.write, [ctx.userId, next]);
+    return next;
+  });
+}
+
+/**
+ * pg_advisory_xact_lock(class, user) serializes the clients of one user until COMMIT; the read
+ * must be a statement after the lock, since a READ COMMITTED statement sees the snapshot taken
+ * when it started.
+ */
+function advisoryLock(ctx: IncrementContext, step: Step): Promise<number> {
+  return transaction(ctx, step, 'BEGIN', async () => {
+    await ctx.conn.execute('cnt_advisory_lock', SQL.advisoryLock, [ctx.userId]);
+    const next = (await readCounter(ctx, 'cnt_read', SQL.read)) + 1;
+    await ctx.conn.execute('cnt_write', SQL.write, [ctx.userId, next]);
+    return next;
+  });
+}
+
+/**
+ * In-place increment of one of K slot rows picked at random; the value is the SUM over slots.
+ * It wins when many clients contend on one hot row: an UPDATE holds the row lock until its
+ * commit (WAL flush) finishes, so on a single row commits run one after another, while on K rows
+ * up to K of them proceed (and flush) together. Reads cost a SUM, and an increment cannot tell
+ * the total, so it returns undefined.
+ */
+async function sharded(ctx: IncrementContext, step: Step): Promise<undefined> {
+  const slot = Math.floor(Math.random() * ctx.shards);
+  step.committing = true;
+  const rows = await ctx.conn.execute('cnt_shard_increment', SQL.shardIncrement, [ctx.userId, slot]);
+  // The slot is missing only when PG_SHARDS grew since the last reset: create it.
+  if (rows.length === 0) await ctx.conn.execute('cnt_shard_upsert', SQL.shardUpsert, [ctx.userId, slot]);
+  return undefined;
+}
+
+/**
+ * A pgbench script running the same statements, one per round trip, as `method` does per
+ * attempt (pgbench cannot retry an OCC version conflict; it counts the attempt).
+ * Run it with `pgbench -n -M prepared -f script`.
+ */
+export function pgbenchScript(method: PostgresMethod, userId: number, shards = 8): string {
+  const p = (text: string) => text.replace(/\$1::integer/g, ':uid').replace(/\$1/g, ':uid');
+  const write = SQL.write.replace('$2', ':next');
+  const lines = [`\\set uid ${userId}`];
+  const readThenWrite = (read: string) => [`${p(read)} \\gset`, '\\set next :counter + 1', `${p(write)};`];
+  switch (method) {
+    case 'lost_update':
+      lines.push(...readThenWrite(SQL.read));
+      break;
+    case 'inplace_update':
+      lines.push(`${p(SQL.inplace)};`);
+      break;
+    case 'row_level_locking':
+      lines.push('BEGIN;', ...readThenWrite(SQL.readForUpdate), 'COMMIT;');
+      break;
+    case 'optimistic_concurrency_control':
+      lines.push(
+        `${p(SQL.readVersioned)} \\gset`,
+        '\\set next :counter + 1',
+        `${p(SQL.writeIfVersion.replace('$2', ':next').replace('$3', ':version'))};`,
+      );
+      break;
+    case 'serializable_update':
+      lines.push('BEGIN ISOLATION LEVEL SERIALIZABLE;', ...readThenWrite(SQL.read), 'COMMIT;');
+      break;
+    case 'advisory_lock':
+      lines.push('BEGIN;', `${p(SQL.advisoryLock)};`, ...readThenWrite(SQL.read), 'COMMIT;');
+      break;
+    case 'sharded':
+      lines.push(`\\set slot random(0, ${shards - 1})`, `${p(SQL.shardIncrement.replace('$2', ':slot'))};`);
+      break;
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,103 @@
+import net from 'node:net';
+import { CounterError } from '../counter.js';
+import { type ParsedResponse, ProtocolError, ResponseParser } from './response-parser.js';
+
+export interface Target {
+  host: string;
+  port: number;
+}
+
+/**
+ * One keep-alive HTTP/1.1 connection over a raw socket, one request at a time (a simulated
+ * user makes its calls in sequence). A connection that failed is reopened on the next
+ * request; failures become CounterErrors whose kind tells the checker whether the request
+ * may have been applied.
+ */
+export class HttpConnection {
+  private socket: net.Socket | undefined;
+  private parser: ResponseParser | undefined;
+  private waiter: { resolve(response: ParsedResponse): void; reject(err: CounterError): void } | undefined;
+  private sentAtMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly target: Target, private readonly timeoutMs: number) {}
+
+  /** Sends prebuilt request bytes and resolves with the parsed response. */
+  async request(bytes: Buffer): Promise<ParsedResponse> {
+    const socket = this.socket ?? (await this.open());
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      this.sentAtMs = Date.now();
+      socket.write(bytes);
+    });
+  }
+
+  close(): void {
+    this.drop(new CounterError('connection closed', 'reset'));
+  }
+
+  private open(): Promise<net.Socket> {
+    const { host, port } = this.target;
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port, noDelay: true });
+      const timer = setTimeout(() => socket.destroy(new Error('connect timed out')), this.timeoutMs);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new CounterError(`cannot connect to ${host}:${port}: ${err.message}`, 'refused', { cause: err }));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        this.attach(socket);
+        resolve(socket);
+      });
+    });
+  }
+
+  private attach(socket: net.Socket): void {
+    this.socket = socket;
+    this.parser = new ResponseParser((response) => {
+      const waiter = this.waiter;
+      this.waiter = undefined;
+      if (waiter) waiter.resolve(response);
+      else this.drop(new CounterError('server sent an unrequested response', 'protocol'));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.parser?.feed(chunk);
+      } catch (err) {
+        this.drop(new CounterError((err as ProtocolError).message, 'protocol', { cause: err }));
+      }
+    });
+    socket.on('error', (err) => this.drop(new CounterError(`connection error: ${err.message}`, 'reset', { cause: err })));
+    socket.on('close', () => this.drop(new CounterError('connection closed by server', 'reset')));
+    // One coarse timer per connection rather than one per request: the hot path sets no timer.
+    this.timer = setInterval(() => {
+      if (this.waiter && Date.now() - this.sentAtMs > this.timeoutMs) {
+        this.drop(new CounterError(`no answer within ${this.timeoutMs} ms`, 'timeout'));
+      }
+    }, Math.max(10, Math.min(1000, this.timeoutMs / 4))).unref();
+  }
+
+  /** Forgets the socket (the next request reconnects) and fails the request in flight. */
+  private drop(err: CounterError): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.parser = undefined;
+    clearInterval(this.timer);
+    if (socket) {
+      socket.removeAllListeners();
+      socket.on('error', () => {});
+      socket.destroy();
+    }
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.reject(err);
+  }
+}
+
+/** The request bytes, built once per client. */
+export function buildRequest(method: 'GET' | 'POST', path: string, target: Target): Buffer {
+  const body = method === 'POST' ? 'Content-Length: 0\r\n' : '';
+  return Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n${body}\r\n`, 'latin1');
+}

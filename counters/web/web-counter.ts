@@ -1,0 +1,63 @@
+import { type Counter, CounterError, type CounterFactory } from '../counter.js';
+import { buildRequest, HttpConnection, type Target } from './http-connection.js';
+
+export interface WebCounterOptions {
+  targets: Target[];
+  timeoutMs: number;
+}
+
+/** One simulated user of the web counter: a keep-alive connection and prebuilt requests. */
+class WebCounter implements Counter {
+  readonly retryCount = 0;
+  private readonly connection: HttpConnection;
+  private readonly incRequest: Buffer;
+  private readonly resetRequest: Buffer;
+  private readonly countRequest: Buffer;
+
+  constructor(target: Target, timeoutMs: number) {
+    this.connection = new HttpConnection(target, timeoutMs);
+    this.incRequest = buildRequest('POST', '/inc', target);
+    this.resetRequest = buildRequest('POST', '/reset', target);
+    this.countRequest = buildRequest('GET', '/count', target);
+  }
+
+  increment(): Promise<number> {
+    return this.call(this.incRequest);
+  }
+
+  read(): Promise<number> {
+    return this.call(this.countRequest);
+  }
+
+  async reset(): Promise<void> {
+    await this.call(this.resetRequest);
+  }
+
+  async close(): Promise<void> {
+    this.connection.close();
+  }
+
+  private async call(request: Buffer): Promise<number> {
+    const response = await this.connection.request(request);
+    if (response.status !== 200) {
+      throw new CounterError(`server answered ${response.status}`, 'http_status');
+    }
+    if (Number.isNaN(response.count)) throw new CounterError('answer has no count', 'protocol');
+    return response.count;
+  }
+}
+
+/** Spreads users over the targets round-robin: several servers can share one counter. */
+export function webCounterFactory(options: WebCounterOptions): CounterFactory {
+  let openedCount = 0;
+  return {
+    name: 'web',
+    promisesExact: true,
+    linearizable: true,
+    async open() {
+      const target = options.targets[openedCount++ % options.targets.length];
+      return new WebCounter(target, options.timeoutMs);
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,651 @@
+// Native counters: a 64-bit value in POSIX shared memory (SharedCounter) and a
+// decimal value in a regular file (FileCounter), both incremented safely by
+// many processes at once.
+//
+// Built with NAPI_DISABLE_CPP_EXCEPTIONS: every failure sets a pending JS
+// exception and the function returns at once. Resources live in members that
+// the destructor releases, so a constructor that fails half way leaks nothing
+// (node-addon-api deletes the instance when the constructor leaves an
+// exception pending).
+
+#include <napi.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace {
+
+// Above this a JS Number can no longer hold every integer exactly.
+constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;
+// "9007199254740991\n" is 17 bytes; anything much longer is not ours.
+constexpr size_t kMaxFileContent = 32;
+constexpr mode_t kSegmentMode = 0600;
+
+void ThrowErrno(Napi::Env env, const char* call, const std::string& target,
+                int err) {
+  Napi::Error error = Napi::Error::New(
+      env, std::string(call) + " " + target + ": " + strerror(err));
+  Napi::Object obj = error.Value();
+  const char* name = strerrorname_np(err);
+  obj.Set("code", name != nullptr ? std::string(name)
+                                  : "ERRNO" + std::to_string(err));
+  obj.Set("errno", Napi::Number::New(env, err));
+  obj.Set("syscall", call);
+  obj.Set("path", target);
+  error.ThrowAsJavaScriptException();
+}
+
+void ThrowWithCode(Napi::Env env, const std::string& message, const char* code,
+                   const std::string& target) {
+  Napi::Error error = Napi::Error::New(env, message);
+  Napi::Object obj = error.Value();
+  obj.Set("code", code);
+  if (!target.empty()) obj.Set("path", target);
+  error.ThrowAsJavaScriptException();
+}
+
+void ThrowTypeError(Napi::Env env, const std::string& message) {
+  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+}
+
+// A signal handler in the host process (Node installs several) can interrupt
+// a blocking flock or an I/O call; that is not a failure of the counter.
+int FlockRetry(int fd, int op) {
+  int r;
+  do {
+    r = flock(fd, op);
+  } while (r == -1 && errno == EINTR);
+  return r;
+}
+
+// Releases the lock on every early return, so a thrown error never leaves
+// other processes blocked forever.
+class FlockGuard {
+ public:
+  explicit FlockGuard(int fd) : fd_(fd) {}
+  ~FlockGuard() {
+    if (held_) FlockRetry(fd_, LOCK_UN);
+  }
+  FlockGuard(const FlockGuard&) = delete;
+  FlockGuard& operator=(const FlockGuard&) = delete;
+
+  bool Lock(int op) {
+    if (FlockRetry(fd_, op) == -1) return false;
+    held_ = true;
+    return true;
+  }
+  bool Unlock() {
+    held_ = false;
+    return FlockRetry(fd_, LOCK_UN) == 0;
+  }
+
+ private:
+  int fd_;
+  bool held_ = false;
+};
+
+// Names and path strings go into C calls; an embedded NUL would silently
+// truncate them and make us open something else than asked.
+bool GetNameArg(Napi::Env env, const Napi::Value& value, const char* what,
+                std::string* out) {
+  if (!value.IsString()) {
+    ThrowTypeError(env, std::string(what) + " must be a string");
+    return false;
+  }
+  std::string s = value.As<Napi::String>().Utf8Value();
+  if (s.empty() || s.find('\0') != std::string::npos) {
+    ThrowTypeError(env, std::string(what) +
+                            " must be a non-empty string without NUL bytes");
+    return false;
+  }
+  *out = std::move(s);
+  return true;
+}
+
+bool CheckNoArgs(const Napi::CallbackInfo& info, const char* method) {
+  if (info.Length() != 0) {
+    ThrowTypeError(info.Env(), std::string(method) + " takes no arguments");
+    return false;
+  }
+  return true;
+}
+
+std::string Quote(const char* s, size_t len) {
+  std::string out = "\"";
+  for (size_t i = 0; i < len; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char hex[5];
+      snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    }
+  }
+  return out + "\"";
+}
+
+// Strict on purpose: anything but digits plus trailing whitespace means the
+// file was not written by us, and guessing a value would hide lost updates.
+bool ParseCounter(const char* s, size_t len, uint64_t* out) {
+  if (len == 0) {  // a file we (or a racing process) just created
+    *out = 0;
+    return true;
+  }
+  size_t i = 0;
+  uint64_t v = 0;
+  for (; i < len && s[i] >= '0' && s[i] <= '9'; ++i) {
+    v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+    if (v > kMaxSafeInteger) return false;
+  }
+  if (i == 0) return false;
+  for (; i < len; ++i) {
+    if (s[i] != '\n' && s[i] != '\r' && s[i] != ' ' && s[i] != '\t') {
+      return false;
+    }
+  }
+  *out = v;
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+
+class SharedCounter : public Napi::ObjectWrap<SharedCounter> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(
+        env, "SharedCounter",
+        {
+            InstanceMethod<&SharedCounter::Increment>("increment"),
+            InstanceMethod<&SharedCounter::Read>("read"),
+            InstanceMethod<&SharedCounter::Reset>("reset"),
+            InstanceMethod<&SharedCounter::Close>("close"),
+            StaticMethod<&SharedCounter::Unlink>("unlink"),
+        });
+  }
+
+  explicit SharedCounter(const Napi::CallbackInfo& info);
+  ~SharedCounter() override { Release(); }
+
+ private:
+  static Napi::Value Unlink(const Napi::CallbackInfo& info);
+  Napi::Value Increment(const Napi::CallbackInfo& info);
+  Napi::Value Read(const Napi::CallbackInfo& info);
+  Napi::Value Reset(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  bool InitSegment(Napi::Env env);
+  bool VerifySegment(Napi::Env env);
+  bool Usable(const Napi::CallbackInfo& info, const char* method);
+  void Release();
+
+  std::string name_;
+  int fd_ = -1;
+  uint64_t* value_ = nullptr;
+  bool atomic_ = false;
+};
+
+SharedCounter::SharedCounter(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<SharedCounter>(info) {
+  Napi::Env env = info.Env();
+  const char* usage =
+      "new SharedCounter(name: string, create: boolean, "
+      "mode: 'flock' | 'atomic')";
+  if (info.Length() != 3) {
+    ThrowTypeError(env, std::string("expected 3 arguments: ") + usage);
+    return;
+  }
+  std::string name;
+  if (!GetNameArg(env, info[0], "SharedCounter name", &name)) return;
+  if (!info[1].IsBoolean()) {
+    ThrowTypeError(env, std::string("create must be a boolean: ") + usage);
+    return;
+  }
+  bool create = info[1].As<Napi::Boolean>().Value();
+  std::string mode =
+      info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
+  if (mode == "atomic") {
+    atomic_ = true;
+  } else if (mode != "flock") {
+    ThrowTypeError(env, "mode must be 'flock' or 'atomic'");
+    return;
+  }
+  name_ = name;
+
+  // O_EXCL: a creator must never silently adopt a segment that someone else
+  // prepared; the caller decides whether to attach or unlink instead.
+  int flags = create ? (O_CREAT | O_EXCL | O_RDWR) : (O_RDWR | O_NOFOLLOW);
+  fd_ = shm_open(name_.c_str(), flags | O_CLOEXEC, kSegmentMode);
+  if (fd_ == -1) {
+    ThrowErrno(env, "shm_open", name_, errno);
+    return;
+  }
+  if (create ? !InitSegment(env) : !VerifySegment(env)) {
+    // Do not leave a half-initialised segment behind for the next attacher.
+    if (create) shm_unlink(name_.c_str());
+    return;
+  }
+  void* p = mmap(nullptr, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED,
+                 fd_, 0);
+  if (p == MAP_FAILED) {
+    ThrowErrno(env, "mmap", name_, errno);
+    if (create) shm_unlink(name_.c_str());
+    return;
+  }
+  // mmap returns page-aligned memory, so the 8-byte atomics below are valid.
+  value_ = static_cast<uint64_t*>(p);
+}
+
+bool SharedCounter::InitSegment(Napi::Env env) {
+  // The umask may have narrowed the mode; attachers insist on exactly 0600.
+  if (fchmod(fd_, kSegmentMode) == -1) {
+    ThrowErrno(env, "fchmod", name_, errno);
+    return false;
+  }
+  long page = sysconf(_SC_PAGESIZE);
+  // A fresh tmpfs object reads as zeros, so the counter starts at 0.
+  if (ftruncate(fd_, page > 0 ? page : 4096) == -1) {
+    ThrowErrno(env, "ftruncate", name_, errno);
+    return false;
+  }
+  return true;
+}
+
+bool SharedCounter::VerifySegment(Napi::Env env) {
+  struct stat st;
+  if (fstat(fd_, &st) == -1) {
+    ThrowErrno(env, "fstat", name_, errno);
+    return false;
+  }
+  // Another user could pre-create the name to read or tamper with our counter.
+  if (st.st_uid != geteuid()) {
+    ThrowWithCode(env,
+                  "shm segment " + name_ + ": owned by uid " +
+                      std::to_string(st.st_uid) + ", not the current uid " +
+                      std::to_string(geteuid()) + "; refusing to attach",
+                  "EPERM", name_);
+    return false;
+  }
+  mode_t perms = st.st_mode & 07777;
+  if (!S_ISREG(st.st_mode) || perms != kSegmentMode) {
+    char octal[8];
+    snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(perms));
+    ThrowWithCode(env,
+                  "shm segment " + name_ + ": mode is " + octal +
+                      ", expected 0600; refusing to attach",
+                  "EPERM", name_);
+    return false;
+  }
+  if (st.st_size < static_cast<off_t>(sizeof(uint64_t))) {
+    ThrowWithCode(env,
+                  "shm segment " + name_ + ": size is " +
+                      std::to_string(st.st_size) +
+                      " bytes, expected at least 8; refusing to attach",
+                  "EINVAL", name_);
+    return false;
+  }
+  return true;
+}
+
+bool SharedCounter::Usable(const Napi::CallbackInfo& info, const char* method) {
+  if (!CheckNoArgs(info, method)) return false;
+  if (value_ == nullptr) {
+    ThrowWithCode(info.Env(), "SharedCounter is closed", "ERR_COUNTER_CLOSED",
+                  name_);
+    return false;
+  }
+  return true;
+}
+
+Napi::Value SharedCounter::Increment(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Usable(info, "SharedCounter.increment")) return env.Undefined();
+  uint64_t v;
+  if (atomic_) {
+    v = __atomic_add_fetch(value_, 1, __ATOMIC_SEQ_CST);
+  } else {
+    // A blocking flock is fine here: the critical section is a load and a
+    // store, so a waiter never waits for more than a few instructions plus a
+    // scheduler hop of the holder, and the JS thread is never parked on I/O.
+    FlockGuard lock(fd_);
+    if (!lock.Lock(LOCK_EX)) {
+      ThrowErrno(env, "flock", name_, errno);
+      return env.Undefined();
+    }
+    // Relaxed atomics: the lock orders everything; these only stop the
+    // compiler from tearing or caching a value other processes change.
+    v = __atomic_load_n(value_, __ATOMIC_RELAXED) + 1;
+    __atomic_store_n(value_, v, __ATOMIC_RELAXED);
+    if (!lock.Unlock()) {
+      ThrowErrno(env, "flock", name_, errno);
+      return env.Undefined();
+    }
+  }
+  return Napi::Number::New(env, static_cast<double>(v));
+}
+
+Napi::Value SharedCounter::Read(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Usable(info, "SharedCounter.read")) return env.Undefined();
+  uint64_t v;
+  if (atomic_) {
+    v = __atomic_load_n(value_, __ATOMIC_SEQ_CST);
+  } else {
+    FlockGuard lock(fd_);
+    if (!lock.Lock(LOCK_SH)) {
+      ThrowErrno(env, "flock", name_, errno);
+      return env.Undefined();
+    }
+    v = __atomic_load_n(value_, __ATOMIC_RELAXED);
+    if (!lock.Unlock()) {
+      ThrowErrno(env, "flock", name_, errno);
+      return env.Undefined();
+    }
+  }
+  return Napi::Number::New(env, static_cast<double>(v));
+}
+
+Napi::Value SharedCounter::Reset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Usable(info, "SharedCounter.reset")) return env.Undefined();
+  if (atomic_) {
+    __atomic_store_n(value_, 0, __ATOMIC_SEQ_CST);
+  } else {
+    FlockGuard lock(fd_);
+    if (!lock.Lock(LOCK_EX)) {
+      ThrowErrno(env, "flock", name_, errno);
+      return env.Undefined();
+    }
+    __atomic_store_n(value_, 0, __ATOMIC_RELAXED);
+    if (!lock.Unlock()) {
+      ThrowErrno(env, "flock", name_, errno);
+      return env.Undefined();
+    }
+  }
+  return env.Undefined();
+}
+
+Napi::Value SharedCounter::Close(const Napi::CallbackInfo& info) {
+  if (CheckNoArgs(info, "SharedCounter.close")) Release();
+  return info.Env().Undefined();
+}
+
+void SharedCounter::Release() {
+  if (value_ != nullptr) {
+    munmap(value_, sizeof(uint64_t));
+    value_ = nullptr;
+  }
+  if (fd_ != -1) {
+    // Nothing was written through the fd, so close cannot lose data.
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+Napi::Value SharedCounter::Unlink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1) {
+    ThrowTypeError(env, "SharedCounter.unlink(name: string) takes 1 argument");
+    return env.Undefined();
+  }
+  std::string name;
+  if (!GetNameArg(env, info[0], "SharedCounter name", &name)) {
+    return env.Undefined();
+  }
+  if (shm_unlink(name.c_str()) == -1) {
+    // Cleanup of something already gone is the normal case, not an error.
+    if (errno == ENOENT) return Napi::Boolean::New(env, false);
+    ThrowErrno(env, "shm_unlink", name, errno);
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// ---------------------------------------------------------------------------
+
+class FileCounter : public Napi::ObjectWrap<FileCounter> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "FileCounter",
+                       {
+                           InstanceMethod<&FileCounter::Increment>("increment"),
+                           InstanceMethod<&FileCounter::Read>("read"),
+                           InstanceMethod<&FileCounter::Reset>("reset"),
+                           InstanceMethod<&FileCounter::Close>("close"),
+                       });
+  }
+
+  explicit FileCounter(const Napi::CallbackInfo& info);
+  ~FileCounter() override { Release(); }
+
+ private:
+  Napi::Value Increment(const Napi::CallbackInfo& info);
+  Napi::Value Read(const Napi::CallbackInfo& info);
+  Napi::Value Reset(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  // Both expect the caller to hold the flock.
+  bool ReadValue(Napi::Env env, uint64_t* out);
+  bool WriteValue(Napi::Env env, uint64_t v);
+  bool LockedRead(Napi::Env env, uint64_t* out);
+  bool Usable(const Napi::CallbackInfo& info, const char* method);
+  void Release();
+
+  std::string path_;
+  int fd_ = -1;
+  bool fsync_ = false;
+};
+
+FileCounter::FileCounter(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<FileCounter>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 2) {
+    ThrowTypeError(env,
+                   "expected 2 arguments: new FileCounter(path: string, "
+                   "fsync: boolean)");
+    return;
+  }
+  if (!GetNameArg(env, info[0], "FileCounter path", &path_)) return;
+  if (!info[1].IsBoolean()) {
+    ThrowTypeError(env, "fsync must be a boolean");
+    return;
+  }
+  fsync_ = info[1].As<Napi::Boolean>().Value();
+
+  // O_NOFOLLOW: a symlink planted at the path must not redirect our writes.
+  fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd_ == -1) {
+    ThrowErrno(env, "open", path_, errno);
+    return;
+  }
+  struct stat st;
+  if (fstat(fd_, &st) == -1) {
+    ThrowErrno(env, "fstat", path_, errno);
+    return;
+  }
+  // A FIFO or device would open fine and then block or misbehave on pread.
+  if (!S_ISREG(st.st_mode)) {
+    ThrowWithCode(env, "FileCounter " + path_ + ": not a regular file",
+                  "EBADCOUNTER", path_);
+    return;
+  }
+  // Validate now so a bad file is reported where it is configured, not at
+  // the first increment in the middle of a measurement.
+  uint64_t ignored;
+  LockedRead(env, &ignored);
+}
+
+bool FileCounter::ReadValue(Napi::Env env, uint64_t* out) {
+  char buf[kMaxFileContent + 1];
+  size_t len = 0;
+  while (len < sizeof buf) {
+    ssize_t n = pread(fd_, buf + len, sizeof buf - len, static_cast<off_t>(len));
+    if (n == -1) {
+      if (errno == EINTR) continue;
+      ThrowErrno(env, "pread", path_, errno);
+      return false;
+    }
+    if (n == 0) break;
+    len += static_cast<size_t>(n);
+  }
+  if (len > kMaxFileContent) {
+    ThrowWithCode(env,
+                  "FileCounter " + path_ +
+                      ": content is not a counter value (longer than " +
+                      std::to_string(kMaxFileContent) + " bytes)",
+                  "EBADCOUNTER", path_);
+    return false;
+  }
+  if (!ParseCounter(buf, len, out)) {
+    ThrowWithCode(env,
+                  "FileCounter " + path_ + ": content is not a counter value: " +
+                      Quote(buf, len),
+                  "EBADCOUNTER", path_);
+    return false;
+  }
+  return true;
+}
+
+bool FileCounter::WriteValue(Napi::Env env, uint64_t v) {
+  char buf[kMaxFileContent];
+  int n = snprintf(buf, sizeof buf, "%" PRIu64 "\n", v);
+  size_t len = static_cast<size_t>(n);
+  size_t off = 0;
+  while (off < len) {
+    ssize_t w = pwrite(fd_, buf + off, len - off, static_cast<off_t>(off));
+    if (w == -1) {
+      if (errno == EINTR) continue;
+      ThrowErrno(env, "pwrite", path_, errno);
+      return false;
+    }
+    off += static_cast<size_t>(w);
+  }
+  // Truncate after writing, not before: a crash in between leaves garbage
+  // that the next read reports, instead of an empty file that reads as 0.
+  int r;
+  do {
+    r = ftruncate(fd_, static_cast<off_t>(len));
+  } while (r == -1 && errno == EINTR);
+  if (r == -1) {
+    ThrowErrno(env, "ftruncate", path_, errno);
+    return false;
+  }
+  if (fsync_ && fdatasync(fd_) == -1) {
+    ThrowErrno(env, "fdatasync", path_, errno);
+    return false;
+  }
+  return true;
+}
+
+bool FileCounter::LockedRead(Napi::Env env, uint64_t* out) {
+  FlockGuard lock(fd_);
+  if (!lock.Lock(LOCK_SH)) {
+    ThrowErrno(env, "flock", path_, errno);
+    return false;
+  }
+  if (!ReadValue(env, out)) return false;
+  if (!lock.Unlock()) {
+    ThrowErrno(env, "flock", path_, errno);
+    return false;
+  }
+  return true;
+}
+
+bool FileCounter::Usable(const Napi::CallbackInfo& info, const char* method) {
+  if (!CheckNoArgs(info, method)) return false;
+  if (fd_ == -1) {
+    ThrowWithCode(info.Env(), "FileCounter is closed", "ERR_COUNTER_CLOSED",
+                  path_);
+    return false;
+  }
+  return true;
+}
+
+Napi::Value FileCounter::Increment(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Usable(info, "FileCounter.increment")) return env.Undefined();
+  FlockGuard lock(fd_);
+  if (!lock.Lock(LOCK_EX)) {
+    ThrowErrno(env, "flock", path_, errno);
+    return env.Undefined();
+  }
+  uint64_t v;
+  if (!ReadValue(env, &v)) return env.Undefined();
+  if (v >= kMaxSafeInteger) {
+    ThrowWithCode(env,
+                  "FileCounter " + path_ +
+                      ": counter would exceed 2^53-1 (Number.MAX_SAFE_INTEGER)",
+                  "EOVERFLOW", path_);
+    return env.Undefined();
+  }
+  ++v;
+  if (!WriteValue(env, v)) return env.Undefined();
+  if (!lock.Unlock()) {
+    ThrowErrno(env, "flock", path_, errno);
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, static_cast<double>(v));
+}
+
+Napi::Value FileCounter::Read(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Usable(info, "FileCounter.read")) return env.Undefined();
+  uint64_t v;
+  if (!LockedRead(env, &v)) return env.Undefined();
+  return Napi::Number::New(env, static_cast<double>(v));
+}
+
+Napi::Value FileCounter::Reset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Usable(info, "FileCounter.reset")) return env.Undefined();
+  FlockGuard lock(fd_);
+  if (!lock.Lock(LOCK_EX)) {
+    ThrowErrno(env, "flock", path_, errno);
+    return env.Undefined();
+  }
+  if (!WriteValue(env, 0)) return env.Undefined();
+  if (!lock.Unlock()) {
+    ThrowErrno(env, "flock", path_, errno);
+    return env.Undefined();
+  }
+  return env.Undefined();
+}
+
+Napi::Value FileCounter::Close(const Napi::CallbackInfo& info) {
+  if (CheckNoArgs(info, "FileCounter.close")) Release();
+  return info.Env().Undefined();
+}
+
+void FileCounter::Release() {
+  if (fd_ != -1) {
+    // Durability, when asked for, came from fdatasync after each write; a
+    // close error would not tell us which write was lost, so it is ignored.
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("SharedCounter", SharedCounter::Define(env));
+  exports.Set("FileCounter", FileCounter::Define(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(counters_native, Init)

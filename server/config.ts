@@ -1,0 +1,54 @@
+import { ConfigError, type Env, readBoolean, readChoice, readInteger, readPort, readString } from '../counters/env.js';
+import { type PostgresConfig, readPostgresConfig } from '../counters/postgresql/connection.js';
+
+export const STORAGE_METHODS = ['shared_memory', 'disk', 'postgresql'] as const;
+export type StorageMethod = (typeof STORAGE_METHODS)[number];
+export const SHM_INCREMENT_MODES = ['flock', 'atomic'] as const;
+export type ShmIncrementMode = (typeof SHM_INCREMENT_MODES)[number];
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  workerCount: number;
+  storage: StorageMethod;
+  /** Disk mode's counter file. */
+  storagePath: string;
+  /** Shared-memory mode: exclusive flock around read-add-write (the reference) or a lock-free fetch-add. */
+  shmIncrement: ShmIncrementMode;
+  /** Disk mode: fdatasync after every increment, so an acknowledged count survives power loss. */
+  diskFsync: boolean;
+  postgres: PostgresConfig;
+  /** Connections each worker keeps to PostgreSQL. */
+  pgPoolSize: number;
+}
+
+/** Every env var the server reads; docker files are tested against this list. */
+export const SERVER_ENV_VARS = [
+  'HOST', 'PORT', 'STORAGE_METHOD', 'STORAGE_PATH', 'WORKERS', 'SHM_INCREMENT', 'DISK_FSYNC', 'PG_POOL_SIZE',
+  'DB_HOST', 'DB_PORT', 'POSTGRES_DB', 'POSTGRES_USER', 'POSTGRES_PASSWORD',
+] as const;
+
+export function readServerConfig(env: Env = process.env): ServerConfig {
+  const storagePath = readString(env, 'STORAGE_PATH', '');
+  // The reference's rule: an unset method means shared memory, unless a path asks for disk.
+  const storage = readChoice(env, 'STORAGE_METHOD', storagePath ? 'disk' : 'shared_memory', STORAGE_METHODS);
+  if (storage === 'disk' && !storagePath) {
+    throw new ConfigError('STORAGE_METHOD=disk needs a counter file: set STORAGE_PATH, e.g. STORAGE_PATH=./counter.txt');
+  }
+  return {
+    host: readString(env, 'HOST', '0.0.0.0'),
+    port: readPort(env, 'PORT', 8080),
+    workerCount: readInteger(env, 'WORKERS', 1, 1, 256),
+    storage,
+    storagePath,
+    shmIncrement: readChoice(env, 'SHM_INCREMENT', 'flock', SHM_INCREMENT_MODES),
+    diskFsync: readBoolean(env, 'DISK_FSYNC', false),
+    postgres: readPostgresConfig(env),
+    pgPoolSize: readInteger(env, 'PG_POOL_SIZE', 4, 1, 100),
+  };
+}
+
+/** One segment per listening address, so two servers on one host never share a counter by accident. */
+export function sharedMemoryName(config: Pick<ServerConfig, 'host' | 'port'>): string {
+  return `/counters-${config.host.replace(/[^A-Za-z0-9.]/g, '_')}-${config.port}`;
+}

@@ -1,0 +1,90 @@
+import cluster, { type Worker } from 'node:cluster';
+import net from 'node:net';
+import { ConfigError } from '../counters/env.js';
+import type { ServerConfig } from './config.js';
+import type { WorkerMessage } from './messages.js';
+import { prepareStorage } from './stores/open-store.js';
+import { loadUws } from './uws.js';
+
+/** More unexpected worker deaths than this within the window means restarting will not help. */
+const CRASH_LIMIT = 5;
+const CRASH_WINDOW_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+const log = (line: string) => console.error(`web-counter: ${line}`);
+
+/**
+ * uSockets listens with SO_REUSEPORT, so a second server on a busy port would silently share
+ * it with the first (and split its traffic). A plain bind, without that flag, tells.
+ */
+function assertPortFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new ConfigError(
+          err.code === 'EADDRINUSE'
+            ? `${host}:${port} is already in use: stop the other server or set PORT`
+            : `cannot listen on ${host}:${port}: ${err.message}; check HOST and PORT`,
+        ),
+      ),
+    );
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+export async function runPrimary(config: ServerConfig): Promise<void> {
+  loadUws();
+  await assertPortFree(config.host, config.port);
+  const storage = await prepareStorage(config);
+  if (storage.note) log(storage.note);
+
+  const crashTimes: number[] = [];
+  let listeningCount = 0;
+  let stopping = false;
+
+  const stop = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    const exited = workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
+    for (const worker of workers) if (worker.isConnected()) worker.send({ type: 'shutdown' });
+    const timer = setTimeout(() => workers.forEach((worker) => worker.process.kill('SIGKILL')), STOP_TIMEOUT_MS);
+    await Promise.all(exited);
+    clearTimeout(timer);
+    storage.release();
+    process.exit(exitCode);
+  };
+
+  const fork = () => {
+    const worker = cluster.fork();
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'fatal') {
+        log(message.message);
+        void stop(1);
+      } else if (message.type === 'listening' && ++listeningCount === config.workerCount) {
+        log(`listening on http://${config.host}:${config.port} (${config.storage}, ${config.workerCount} workers, pid ${process.pid})`);
+      }
+    });
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    const now = Date.now();
+    crashTimes.push(now);
+    while (crashTimes[0] < now - CRASH_WINDOW_MS) crashTimes.shift();
+    if (crashTimes.length > CRASH_LIMIT) {
+      log(`workers keep dying (${crashTimes.length} in ${CRASH_WINDOW_MS / 1000} s, last: ${signal ?? `exit ${code}`}): giving up`);
+      void stop(1);
+      return;
+    }
+    log(`worker ${worker.process.pid} died (${signal ?? `exit ${code}`}): starting a new one`);
+    fork();
+  });
+
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  for (let i = 0; i < config.workerCount; i++) fork();
+}
+
+

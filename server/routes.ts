@@ -1,0 +1,131 @@
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Store } from './stores/store.js';
+import type { ErrorLog } from './error-log.js';
+
+export const MAX_BODY_BYTES = 1024;
+
+const JSON_TYPE = 'application/json';
+const ALLOWED: Record<string, string> = { '/inc': 'POST', '/reset': 'POST', '/count': 'GET', '/health': 'GET' };
+
+export interface Health {
+  workers: number;
+}
+
+/** Answers still owed to clients: a stopping worker waits for them. */
+export interface InFlight {
+  inFlightCount: number;
+}
+
+function send(res: HttpResponse, status: string, body: string, closeConnection = false): void {
+  res.writeStatus(status).writeHeader('Content-Type', JSON_TYPE).end(body, closeConnection);
+}
+
+function countBody(count: number): string {
+  return '{"count":' + count + '}';
+}
+
+function errorBody(message: string): string {
+  return JSON.stringify({ error: message });
+}
+
+/**
+ * Answers with a store's result. Local stores return a number and are answered at once,
+ * still inside uWS's implicit cork. Remote stores return a promise: the abort handler is
+ * attached first, and the late answer is written inside cork() unless the client left.
+ */
+function answer<T>(
+  res: HttpResponse,
+  result: () => T | Promise<T>,
+  render: (value: T) => string,
+  errors: ErrorLog,
+  tracker: InFlight,
+): void {
+  let value: T | Promise<T>;
+  try {
+    value = result();
+  } catch (err) {
+    errors.report(err);
+    send(res, '503 Service Unavailable', errorBody('storage unavailable'));
+    return;
+  }
+  if (!(value instanceof Promise)) {
+    send(res, '200 OK', render(value));
+    return;
+  }
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  tracker.inFlightCount++;
+  value
+    .then(
+      (resolved) => {
+        if (!aborted) res.cork(() => send(res, '200 OK', render(resolved)));
+      },
+      (err: unknown) => {
+        errors.report(err);
+        if (!aborted) res.cork(() => send(res, '503 Service Unavailable', errorBody('storage unavailable')));
+      },
+    )
+    .finally(() => tracker.inFlightCount--);
+}
+
+/**
+ * Runs `then` once the request body is consumed, refusing bodies over MAX_BODY_BYTES with 413.
+ * The common case (no body) costs one header lookup.
+ */
+function afterBody(res: HttpResponse, req: HttpRequest, then: () => void): void {
+  const declared = req.getHeader('content-length');
+  const chunked = req.getHeader('transfer-encoding') !== '';
+  if (!chunked && (declared === '' || declared === '0')) {
+    then();
+    return;
+  }
+  if (Number(declared) > MAX_BODY_BYTES) {
+    // The body is not read, so the connection cannot be reused.
+    send(res, '413 Payload Too Large', errorBody(`body over ${MAX_BODY_BYTES} bytes`), true);
+    return;
+  }
+  let received = 0;
+  let done = false;
+  res.onAborted(() => {
+    done = true;
+  });
+  res.onData((chunk, isLast) => {
+    if (done) return;
+    received += chunk.byteLength;
+    if (received > MAX_BODY_BYTES) {
+      done = true;
+      res.cork(() => send(res, '413 Payload Too Large', errorBody(`body over ${MAX_BODY_BYTES} bytes`), true));
+    } else if (isLast) {
+      done = true;
+      res.cork(then);
+    }
+  });
+}
+
+export function addRoutes(app: TemplatedApp, store: Store, health: Health, errors: ErrorLog, tracker: InFlight): TemplatedApp {
+  const increment = () => store.increment();
+  const reset = () => store.reset();
+  const read = () => store.read();
+  const zero = () => countBody(0);
+  return app
+    .post('/inc', (res, req) => afterBody(res, req, () => answer(res, increment, countBody, errors, tracker)))
+    .post('/reset', (res, req) => afterBody(res, req, () => answer(res, reset, zero, errors, tracker)))
+    .get('/count', (res) => answer(res, read, countBody, errors, tracker))
+    .get('/health', (res) =>
+      send(res, '200 OK', JSON.stringify({ status: 'ok', storage: store.description, workers: health.workers, pid: process.pid })),
+    )
+    .any('/*', (res, req) => {
+      const allowed = ALLOWED[req.getUrl()];
+      if (allowed) {
+        res
+          .writeStatus('405 Method Not Allowed')
+          .writeHeader('Allow', allowed)
+          .writeHeader('Content-Type', JSON_TYPE)
+          .end(errorBody(`use ${allowed} ${req.getUrl()}`));
+      } else {
+        send(res, '404 Not Found', errorBody(`no such endpoint; try POST /inc, POST /reset, GET /count, GET /health`));
+      }
+    });
+}

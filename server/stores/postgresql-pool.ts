@@ -1,0 +1,66 @@
+import { PgConnection, type PostgresConfig } from '../../counters/postgresql/connection.js';
+
+/**
+ * A fixed number of libpq connections handed out one caller at a time (libpq runs one
+ * statement per connection). Connections open lazily; a connection whose statement failed
+ * is dropped, so a restarted server is reconnected to on the next request.
+ */
+export class PostgresqlPool {
+  private readonly idle: PgConnection[] = [];
+  private readonly waiting: Array<(connection: PgConnection | undefined) => void> = [];
+  private openCount = 0;
+  private ending = false;
+
+  constructor(private readonly config: PostgresConfig, private readonly size: number) {}
+
+  async run<T>(work: (connection: PgConnection) => Promise<T>): Promise<T> {
+    const connection = await this.acquire();
+    try {
+      const result = await work(connection);
+      this.release(connection);
+      return result;
+    } catch (err) {
+      this.discard(connection);
+      throw err;
+    }
+  }
+
+  async end(): Promise<void> {
+    this.ending = true;
+    for (const wake of this.waiting.splice(0)) wake(undefined);
+    await Promise.all(this.idle.splice(0).map((connection) => connection.close()));
+  }
+
+  private async acquire(): Promise<PgConnection> {
+    if (this.ending) throw new Error('pool is closed');
+    const connection = this.idle.pop();
+    if (connection) return connection;
+    if (this.openCount < this.size) {
+      this.openCount++;
+      try {
+        return await PgConnection.open(this.config);
+      } catch (err) {
+        this.openCount--;
+        throw err;
+      }
+    }
+    const next = await new Promise<PgConnection | undefined>((resolve) => this.waiting.push(resolve));
+    if (!next) throw new Error('pool is closed');
+    return next;
+  }
+
+  private release(connection: PgConnection): void {
+    const wake = this.waiting.shift();
+    if (wake) wake(connection);
+    else if (this.ending) void this.discard(connection);
+    else this.idle.push(connection);
+  }
+
+  private discard(connection: PgConnection): void {
+    this.openCount--;
+    void connection.close();
+    // A waiter would otherwise sleep forever: let it open a fresh connection instead.
+    const wake = this.waiting.shift();
+    if (wake) this.acquire().then(wake, () => wake(undefined));
+  }
+}

@@ -1,0 +1,421 @@
+import test, { type ExecutionContext } from 'ava';
+import { fork, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { FileCounter, type NativeCounterError, SharedCounter } from '../native/addon.js';
+import type { WorkerFailure, WorkerGo, WorkerReport } from './fixtures/increment-worker.js';
+
+const workerPath = fileURLToPath(new URL('./fixtures/increment-worker.js', import.meta.url));
+
+let nameSequence = 0;
+/** A shm name unique to this process and call; unlinked when the test ends. */
+function shmName(t: ExecutionContext, label: string): string {
+  const name = `/counters-test-${process.pid}-${label}-${nameSequence++}`;
+  t.teardown(() => {
+    SharedCounter.unlink(name);
+  });
+  return name;
+}
+
+function shmPath(name: string): string {
+  return path.join('/dev/shm', name.slice(1));
+}
+
+function tempDir(t: ExecutionContext): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-native-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * Runs `processes` increment workers on the same counter, started together, and returns
+ * their reports. Rejects when any worker fails.
+ */
+async function runWorkers(args: string[], processes: number): Promise<WorkerReport[]> {
+  const children = Array.from({ length: processes }, () =>
+    // 'advanced' serialization carries the Float64Array of values without JSON.
+    fork(workerPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' }),
+  );
+  const ready: Promise<void>[] = [];
+  const done: Promise<WorkerReport>[] = [];
+  for (const child of children) {
+    let onReady!: () => void;
+    ready.push(new Promise<void>((resolve) => (onReady = resolve)));
+    done.push(
+      new Promise<WorkerReport>((resolve, reject) => {
+        child.on('message', (message: { type: string }) => {
+          if (message.type === 'ready') onReady();
+          else if (message.type === 'done') resolve(message as WorkerReport);
+          else if (message.type === 'error') {
+            const failure = message as WorkerFailure;
+            reject(new Error(`worker failed: ${failure.message} (${failure.code})`));
+          }
+        });
+        // Not 'exit': it may come before the last messages are read; the channel closes
+        // only after them, so this fires only for a worker that died without reporting.
+        child.on('disconnect', () =>
+          reject(new Error(`worker ended without reporting (exit code ${child.exitCode}, signal ${child.signalCode})`)),
+        );
+        child.on('error', reject);
+      }),
+    );
+  }
+  try {
+    // A worker that dies before "ready" must fail the test, not hang it.
+    await Promise.race([Promise.all(ready), Promise.all(done)]);
+    const go: WorkerGo = { type: 'go', startAt: Date.now() + 100 };
+    for (const child of children) child.send(go);
+    return await Promise.all(done);
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill();
+  }
+}
+
+/** Every increment must have returned a distinct value, together exactly 1..total. */
+function assertExactIncrements(t: ExecutionContext, reports: WorkerReport[], total: number): void {
+  const seen = new Uint8Array(total + 1);
+  let duplicates = 0;
+  let outOfRange = 0;
+  for (const report of reports) {
+    let previous = 0;
+    for (const value of report.values) {
+      if (!Number.isInteger(value) || value < 1 || value > total) outOfRange++;
+      else if (seen[value]++) duplicates++;
+      if (value <= previous) t.fail(`values of one process must increase: ${previous} then ${value}`);
+      previous = value;
+    }
+  }
+  t.is(duplicates, 0, 'no value returned twice (no lost update)');
+  t.is(outOfRange, 0, 'every value within 1..total');
+  const overlapping = reports.every((a) => reports.every((b) => a.start <= b.end && b.start <= a.end));
+  t.log(
+    `runs ${overlapping ? 'overlapped' : 'did NOT all overlap'}:`,
+    reports.map((r) => `${r.end - r.start}ms`).join(', '),
+  );
+}
+
+function errorOf(fn: () => unknown): NativeCounterError {
+  try {
+    fn();
+  } catch (error) {
+    return error as NativeCounterError;
+  }
+  throw new Error('expected a throw');
+}
+
+// --- concurrency across real processes ---------------------------------------------------
+
+// Atomic increments are so fast that 20000 of them can finish inside one scheduler slice;
+// more of them make the processes really contend.
+for (const [mode, perProcess] of [['flock', 20000], ['atomic', 200000]] as const) {
+  test(`shared memory, ${mode}: 4 processes x ${perProcess} increments are exact`, async (t) => {
+    const name = shmName(t, mode);
+    const counter = new SharedCounter(name, true, mode);
+    t.teardown(() => counter.close());
+    t.is(counter.read(), 0);
+    const reports = await runWorkers(['shm', name, mode, String(perProcess)], 4);
+    const total = 4 * perProcess;
+    assertExactIncrements(t, reports, total);
+    t.is(counter.read(), total);
+    t.is(counter.increment(), total + 1);
+    counter.reset();
+    t.is(counter.read(), 0);
+  });
+}
+
+test('file: 4 processes x 2000 increments are exact and the file holds the decimal value', async (t) => {
+  const file = path.join(tempDir(t), 'counter');
+  const counter = new FileCounter(file, false);
+  t.teardown(() => counter.close());
+  t.is(fs.readFileSync(file, 'utf8'), '', 'a new file is empty and means 0');
+  t.is(counter.read(), 0);
+  const reports = await runWorkers(['file', file, 'nofsync', '2000'], 4);
+  assertExactIncrements(t, reports, 8000);
+  t.is(counter.read(), 8000);
+  t.is(fs.readFileSync(file, 'utf8'), '8000\n');
+  t.is(fs.statSync(file).mode & 0o777, 0o600);
+});
+
+test('file with fsync: 2 processes x 100 increments are exact', async (t) => {
+  const file = path.join(tempDir(t), 'counter');
+  const reports = await runWorkers(['file', file, 'fsync', '100'], 2);
+  assertExactIncrements(t, reports, 200);
+  t.is(fs.readFileSync(file, 'utf8'), '200\n');
+});
+
+// --- file counter content -----------------------------------------------------------------
+
+test('file: value survives reopen; reset writes "0\\n"; lenient trailing whitespace', (t) => {
+  const file = path.join(tempDir(t), 'counter');
+  const a = new FileCounter(file, true);
+  t.is(a.increment(), 1);
+  t.is(a.increment(), 2);
+  a.close();
+  const b = new FileCounter(file, false);
+  t.is(b.read(), 2);
+  b.reset();
+  t.is(fs.readFileSync(file, 'utf8'), '0\n');
+  b.close();
+  for (const [content, value] of [
+    ['42', 42],
+    ['42\n', 42],
+    ['42 \r\n\t', 42],
+    ['007\n', 7],
+    ['9007199254740991\n', 9007199254740991],
+  ] as const) {
+    fs.writeFileSync(file, content);
+    const c = new FileCounter(file, false);
+    t.is(c.read(), value, JSON.stringify(content));
+    c.close();
+  }
+  // A longer old value must not leave a tail behind a shorter new one.
+  fs.writeFileSync(file, '0000000000041\n');
+  const d = new FileCounter(file, false);
+  t.is(d.increment(), 42);
+  d.close();
+  t.is(fs.readFileSync(file, 'utf8'), '42\n');
+});
+
+test('file: content that is not a counter value is refused at construction, naming the file', (t) => {
+  const file = path.join(tempDir(t), 'counter');
+  for (const content of ['abc', '12x', '-5', ' 5', '\n', '1 2', '1.5', '9007199254740992', '99999999999999999999', '1'.repeat(40)]) {
+    fs.writeFileSync(file, content);
+    const error = errorOf(() => new FileCounter(file, false));
+    t.true(error instanceof Error);
+    t.is(error.code, 'EBADCOUNTER', JSON.stringify(content));
+    t.true(error.message.includes(file), error.message);
+    t.true(error.message.includes('not a counter value'), error.message);
+    t.is(fs.readFileSync(file, 'utf8'), content, 'a refused file is left untouched');
+  }
+});
+
+test('file: corruption between calls makes increment and read throw, and releases the lock', (t) => {
+  const file = path.join(tempDir(t), 'counter');
+  const counter = new FileCounter(file, false);
+  t.teardown(() => counter.close());
+  t.is(counter.increment(), 1);
+  fs.writeFileSync(file, 'garbage\n');
+  for (const call of [() => counter.increment(), () => counter.read()]) {
+    const error = errorOf(call);
+    t.is(error.code, 'EBADCOUNTER');
+    t.true(error.message.includes(file));
+    // flock(1) in another process fails at once if our lock had been left behind.
+    const probe = spawnSync('flock', ['--nonblock', '--exclusive', file, 'true']);
+    t.is(probe.status, 0, 'lock released after the error');
+  }
+  t.is(fs.readFileSync(file, 'utf8'), 'garbage\n', 'garbage is not overwritten');
+  fs.writeFileSync(file, '5\n');
+  t.is(counter.increment(), 6);
+});
+
+test('file: a symlink planted at the path is refused (O_NOFOLLOW)', (t) => {
+  const dir = tempDir(t);
+  const victim = path.join(dir, 'victim');
+  fs.writeFileSync(victim, 'precious');
+  const file = path.join(dir, 'counter');
+  fs.symlinkSync(victim, file);
+  const error = errorOf(() => new FileCounter(file, false));
+  t.is(error.code, 'ELOOP');
+  t.is(error.message, `open ${file}: Too many levels of symbolic links`);
+  t.is(fs.readFileSync(victim, 'utf8'), 'precious');
+  // A dangling symlink must not create its target either.
+  const dangling = path.join(dir, 'dangling');
+  fs.symlinkSync(path.join(dir, 'created-through-link'), dangling);
+  t.is(errorOf(() => new FileCounter(dangling, false)).code, 'ELOOP');
+  t.false(fs.existsSync(path.join(dir, 'created-through-link')));
+});
+
+test('file: something other than a regular file is refused', (t) => {
+  const dir = tempDir(t);
+  const isDir = errorOf(() => new FileCounter(dir, false));
+  t.is(isDir.code, 'EISDIR');
+  t.is(isDir.message, `open ${dir}: Is a directory`);
+  const fifo = path.join(dir, 'fifo');
+  if (spawnSync('mkfifo', [fifo]).status === 0) {
+    const error = errorOf(() => new FileCounter(fifo, false));
+    t.is(error.code, 'EBADCOUNTER');
+    t.true(error.message.includes(fifo) && error.message.includes('not a regular file'), error.message);
+  }
+});
+
+// --- shared memory segment lifecycle and safety -------------------------------------------
+
+test('shm: create on an existing segment throws EEXIST; unlink removes it', (t) => {
+  const name = shmName(t, 'exists');
+  const first = new SharedCounter(name, true, 'atomic');
+  t.is(first.increment(), 1);
+  t.is(fs.statSync(shmPath(name)).mode & 0o777, 0o600);
+  const error = errorOf(() => new SharedCounter(name, true, 'flock'));
+  t.is(error.code, 'EEXIST');
+  t.is(error.message, `shm_open ${name}: File exists`);
+  const attached = new SharedCounter(name, false, 'atomic');
+  t.is(attached.increment(), 2, 'attach sees the same value');
+  attached.close();
+  first.close();
+  t.true(SharedCounter.unlink(name));
+  t.false(fs.existsSync(shmPath(name)));
+  t.false(SharedCounter.unlink(name), 'unlinking a missing segment is not an error');
+});
+
+test('shm: a segment pre-created with mode 0644 is refused on attach', (t) => {
+  const name = shmName(t, 'mode');
+  fs.closeSync(fs.openSync(shmPath(name), 'wx', 0o644));
+  fs.chmodSync(shmPath(name), 0o644); // in case the umask narrowed it
+  const error = errorOf(() => new SharedCounter(name, false, 'flock'));
+  t.is(error.code, 'EPERM');
+  t.true(error.message.includes(name), error.message);
+  t.true(error.message.includes('mode is 0644, expected 0600'), error.message);
+  t.is(errorOf(() => new SharedCounter(name, true, 'flock')).code, 'EEXIST');
+  t.true(fs.existsSync(shmPath(name)), 'a refused segment is not removed behind the caller');
+});
+
+test('shm: a segment too small or owned by another user is refused', (t) => {
+  const name = shmName(t, 'small');
+  fs.closeSync(fs.openSync(shmPath(name), 'wx', 0o600));
+  fs.chmodSync(shmPath(name), 0o600);
+  const small = errorOf(() => new SharedCounter(name, false, 'atomic'));
+  t.true(small.message.includes(name) && small.message.includes('size is 0 bytes'), small.message);
+  if (process.getuid?.() !== 0) {
+    t.log('not root: cannot chown a segment to test the owner check');
+    return;
+  }
+  fs.truncateSync(shmPath(name), 4096);
+  fs.chownSync(shmPath(name), 65534, 65534);
+  const foreign = errorOf(() => new SharedCounter(name, false, 'atomic'));
+  t.is(foreign.code, 'EPERM');
+  t.true(foreign.message.includes(name) && foreign.message.includes('owned by uid 65534'), foreign.message);
+});
+
+test('shm: attaching to a missing segment or through a symlink fails with the syscall error', (t) => {
+  const name = shmName(t, 'missing');
+  const missing = errorOf(() => new SharedCounter(name, false, 'flock'));
+  t.is(missing.message, `shm_open ${name}: No such file or directory`);
+  t.is(missing.code, 'ENOENT');
+  t.is(missing.errno, os.constants.errno.ENOENT);
+  t.is(missing.syscall, 'shm_open');
+  t.is(missing.path, name);
+
+  const real = shmName(t, 'real');
+  new SharedCounter(real, true, 'flock').close();
+  const link = shmName(t, 'link');
+  fs.symlinkSync(shmPath(real), shmPath(link));
+  t.teardown(() => fs.rmSync(shmPath(link), { force: true }));
+  t.is(errorOf(() => new SharedCounter(link, false, 'flock')).code, 'ELOOP');
+});
+
+test('syscall errors carry the call, the path, strerror text, code and errno', (t) => {
+  const file = path.join(tempDir(t), 'no-such-dir', 'counter');
+  const error = errorOf(() => new FileCounter(file, false));
+  t.true(error instanceof Error);
+  t.is(error.message, `open ${file}: No such file or directory`);
+  t.is(error.code, 'ENOENT');
+  t.is(error.errno, os.constants.errno.ENOENT);
+  t.is(error.syscall, 'open');
+  t.is(error.path, file);
+  const invalid = errorOf(() => new SharedCounter('/a/b', true, 'flock'));
+  t.is(invalid.message, 'shm_open /a/b: Invalid argument');
+  t.is(invalid.code, 'EINVAL');
+  t.is(invalid.errno, os.constants.errno.EINVAL);
+});
+
+// --- argument checking and closed counters ------------------------------------------------
+
+test('bad arguments throw TypeError at once', (t) => {
+  const name = shmName(t, 'types');
+  const file = path.join(tempDir(t), 'counter');
+  const Shared = SharedCounter as unknown as new (...args: unknown[]) => SharedCounter;
+  const File = FileCounter as unknown as new (...args: unknown[]) => FileCounter;
+  const bad: Array<[string, () => unknown]> = [
+    ['no arguments', () => new Shared()],
+    ['name not a string', () => new Shared(1, true, 'flock')],
+    ['empty name', () => new Shared('', true, 'flock')],
+    ['NUL in name', () => new Shared('/a\0b', true, 'flock')],
+    ['create not a boolean', () => new Shared(name, 'yes', 'flock')],
+    ['unknown mode', () => new Shared(name, true, 'spin')],
+    ['mode not a string', () => new Shared(name, true, 1)],
+    ['extra argument', () => new Shared(name, true, 'flock', 1)],
+    ['called without new', () => (SharedCounter as unknown as (...args: unknown[]) => unknown)(name, true, 'flock')],
+    ['unlink without name', () => (SharedCounter.unlink as (...args: unknown[]) => unknown)()],
+    ['unlink number', () => (SharedCounter.unlink as (...args: unknown[]) => unknown)(7)],
+    ['file: missing fsync', () => new File(file)],
+    ['file: fsync not boolean', () => new File(file, 1)],
+    ['file: path not a string', () => new File(Buffer.from(file), false)],
+  ];
+  for (const [label, fn] of bad) t.throws(fn, { instanceOf: TypeError }, label);
+  t.false(fs.existsSync(shmPath(name)), 'nothing created on a TypeError');
+  t.false(fs.existsSync(file), 'nothing created on a TypeError');
+
+  const shared = new SharedCounter(name, true, 'atomic');
+  const counter = new FileCounter(file, false);
+  t.teardown(() => (shared.close(), counter.close()));
+  t.throws(() => (shared.increment as (...args: unknown[]) => unknown).call(shared, 1), { instanceOf: TypeError });
+  t.throws(() => (counter.read as (...args: unknown[]) => unknown).call(counter, 'x'), { instanceOf: TypeError });
+  t.throws(() => SharedCounter.prototype.increment.call({}), { instanceOf: TypeError }, 'not a native object');
+});
+
+test('methods after close throw "... is closed"; close is idempotent', (t) => {
+  const shared = new SharedCounter(shmName(t, 'closed'), true, 'flock');
+  shared.close();
+  shared.close();
+  for (const call of [() => shared.increment(), () => shared.read(), () => shared.reset()]) {
+    const error = errorOf(call);
+    t.is(error.message, 'SharedCounter is closed');
+    t.is(error.code, 'ERR_COUNTER_CLOSED');
+  }
+  const counter = new FileCounter(path.join(tempDir(t), 'counter'), false);
+  counter.close();
+  counter.close();
+  for (const call of [() => counter.increment(), () => counter.read(), () => counter.reset()]) {
+    t.is(errorOf(call).message, 'FileCounter is closed');
+  }
+});
+
+// --- resource leaks -----------------------------------------------------------------------
+
+function openFds(): number {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+function mappingsOf(file: string): number {
+  return fs
+    .readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .filter((line) => line.endsWith(file)).length;
+}
+
+test('no fd or mapping leaks over 10000 open/close cycles, including failed constructors', (t) => {
+  const name = shmName(t, 'leak');
+  const dir = tempDir(t);
+  const file = path.join(dir, 'counter');
+  const corrupt = path.join(dir, 'corrupt');
+  fs.writeFileSync(corrupt, 'abc');
+  const badMode = shmName(t, 'leak-mode');
+  fs.closeSync(fs.openSync(shmPath(badMode), 'wx', 0o644));
+  fs.chmodSync(shmPath(badMode), 0o644);
+  new SharedCounter(name, true, 'flock').close();
+
+  const before = openFds();
+  for (let i = 0; i < 10000; i++) {
+    const shared = new SharedCounter(name, false, i % 2 ? 'flock' : 'atomic');
+    shared.increment();
+    shared.close();
+    const counter = new FileCounter(file, false);
+    counter.increment();
+    counter.close();
+  }
+  for (let i = 0; i < 2000; i++) {
+    t.throws(() => new FileCounter(corrupt, false));
+    t.throws(() => new SharedCounter(badMode, false, 'flock'));
+    t.throws(() => new SharedCounter(name, true, 'flock'));
+  }
+  t.is(openFds(), before, 'open fds unchanged');
+  t.is(mappingsOf(shmPath(name)), 0, 'no mapping of the segment left');
+  const shared = new SharedCounter(name, false, 'atomic');
+  t.is(mappingsOf(shmPath(name)), 1, 'the mapping check does see a live mapping');
+  t.is(shared.read(), 10000);
+  shared.close();
+  t.is(fs.readFileSync(file, 'utf8'), '10000\n');
+});

@@ -1,0 +1,60 @@
+/**
+ * Runs every checker on a history and combines their answers worst-first: one violation
+ * makes the whole history invalid, otherwise one undecided check makes it 'unknown'.
+ */
+import {
+  runCheck,
+  worstValidity,
+  type CheckResult,
+  type CrashedCheck,
+  type Validity,
+} from './check-result.js';
+import { checkCount, type CountInput, type CountResult } from './count-checker.js';
+import { History, countOutcomes, type HistoryData } from './history.js';
+import { checkValueRange, type RangeResult } from './range-checker.js';
+import { checkRealTimeOrder, type RealTimeOrderResult } from './real-time-order-checker.js';
+import { checkUniqueValues, type UniqueResult } from './unique-values-checker.js';
+
+export interface CheckInput extends CountInput {
+  /**
+   * Whether increments should return values (default true). When false and none did,
+   * the value checks stay 'unknown' but do not make the combined result 'unknown':
+   * a method that cannot report values is judged on its count alone.
+   */
+  valuesExpected?: boolean;
+}
+
+export interface HistoryCheck {
+  valid: Validity;
+  opCount: number;
+  okCount: number;
+  failedCount: number;
+  indeterminateCount: number;
+  checks: {
+    count: CountResult | CrashedCheck;
+    unique: UniqueResult | CrashedCheck;
+    realTimeOrder: RealTimeOrderResult | CrashedCheck;
+    range: RangeResult | CrashedCheck;
+  };
+}
+
+export function checkHistory(history: History | HistoryData, input: CheckInput): HistoryCheck {
+  const data = history instanceof History ? history.data() : history;
+  const checks = {
+    count: runCheck(() => checkCount(data, input)),
+    unique: runCheck(() => checkUniqueValues(data)),
+    realTimeOrder: runCheck(() => checkRealTimeOrder(data)),
+    range: runCheck(() => checkValueRange(data, input)),
+  };
+  const outcomes = countOutcomes(data);
+  const judged: CheckResult[] = [checks.count];
+  if (input.valuesExpected !== false || anyValue(data)) {
+    judged.push(checks.unique, checks.realTimeOrder, checks.range);
+  }
+  const valid = worstValidity(judged.map((check) => check.valid));
+  return { valid, opCount: data.length, ...outcomes, checks };
+}
+
+function anyValue(data: HistoryData): boolean {
+  return data.values.some((value) => !Number.isNaN(value));
+}
