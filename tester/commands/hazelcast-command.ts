@@ -1,0 +1,19 @@
+import { Command } from 'clipanion';
+import { LoadCommand } from './load-command.js';
+
+export class HazelcastCommand extends LoadCommand {
+  static paths = [['hazelcast']];
+  static usage = Command.Usage({
+    description: 'Increment a Hazelcast counter with one method and judge the result',
+    details: `
+      Methods: no_lock, pessimistic (default), optimistic, atomic (CP IAtomicLong), fenced_lock,
+      pn_counter. The cluster comes from HZ_CLUSTER_MEMBERS and HZ_CLUSTER_NAME.
+    `,
+    examples: [
+      ['Pessimistic locking, 10 clients', 'tester hazelcast --n-clients 10 --n-calls-per-client 1000'],
+      ['CP IAtomicLong', 'tester hazelcast --n-clients 10 --n-calls-per-client 1000 --method atomic'],
+      ['Show lost updates', 'tester hazelcast --n-clients 10 --n-calls-per-client 1000 --method no_lock'],
+    ],
+  });
+  protected readonly fixedType = 'hazelcast' as const;
+}

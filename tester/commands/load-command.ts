@@ -1,0 +1,137 @@
+import { Command, Option, UsageError } from 'clipanion';
+import fs from 'node:fs';
+import * as t from 'typanion';
+import { parseBoolean } from '../../counters/env.js';
+import type { CounterSpec } from '../load/counter-spec.js';
+import { type LoadResult, runLoad } from '../load/run-load.js';
+import { progressBar } from '../output/progress-bar.js';
+import { extraBlock, referenceBlock } from '../output/result-text.js';
+import { parseDurationMs } from './parse-duration.js';
+
+export const COUNTER_TYPES = ['web', 'postgresql', 'hazelcast'] as const;
+export type CounterType = (typeof COUNTER_TYPES)[number];
+
+const isCount = (max: number) => t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, max)]);
+
+/** Exit codes, as the README documents them. */
+export const EXIT = { passed: 0, failed: 1, usage: 2, connect: 3 } as const;
+
+/**
+ * Options and flow shared by every load command: `tester web|postgresql|hazelcast` and the
+ * reference's `tester --counter-type ...`. Subclasses only name their counter type.
+ */
+export abstract class LoadCommand extends Command {
+  counterTypeOption = Option.String('--counter-type', {
+    description: 'web, postgresql or hazelcast (the reference form; the subcommand names it otherwise)',
+  });
+  clientCount = Option.String('--n-clients', { required: true, validator: isCount(100_000), description: 'Concurrent clients' });
+  callsPerClient = Option.String('--n-calls-per-client', '10000', {
+    validator: isCount(1_000_000_000),
+    description: 'Calls each client makes in sequence (default 10000)',
+  });
+  hosts = Option.String('--counter-host', process.env.COUNTER_HOST || 'localhost', {
+    description: 'Web server host, or several comma-separated (default localhost or COUNTER_HOST)',
+  });
+  ports = Option.String('--counter-port', process.env.COUNTER_PORT || '8080', {
+    description: 'Web server port, or several comma-separated (default 8080 or COUNTER_PORT)',
+  });
+  method = Option.String('--method', { description: 'Concurrency-control method (postgresql, hazelcast)' });
+  doRetries = Option.String('--do-retries', 'False', {
+    description: 'Retry serialization failures (postgresql): True/False/true/false/1/0',
+  });
+  workerCount = Option.String('--workers', '0', {
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 64)]),
+    description: 'Worker threads to spread clients over (0: all on the main thread)',
+  });
+  timeoutMs = Option.String('--timeout-ms', '10000', { validator: isCount(3_600_000), description: 'Per-call timeout (web)' });
+  duration = Option.String('--duration', { description: 'Run for a time (e.g. 30s, 2m) instead of a call count' });
+  warmup = Option.String('--warmup', { description: 'Unrecorded calls for this long first (e.g. 5s)' });
+  rate = Option.String('--rate', { validator: isCount(10_000_000), description: 'Open loop: total calls per second' });
+  json = Option.Boolean('--json', false, { description: 'Print the result as one JSON object on stdout' });
+  output = Option.String('--output', { description: 'Also write the JSON result to this file' });
+
+  /** The subcommand's counter type; undefined for the reference form. */
+  protected abstract readonly fixedType: CounterType | undefined;
+
+  async execute(): Promise<number> {
+    const spec = await this.counterSpec();
+    const bar = this.json ? { update: () => {}, stop: () => {} } : progressBar(this.context.stderr as NodeJS.WriteStream);
+    let result: LoadResult;
+    try {
+      result = await runLoad({
+        spec,
+        clientCount: this.clientCount,
+        callsPerClient: this.callsPerClient,
+        durationMs: this.durationOption('--duration', this.duration),
+        warmupMs: this.durationOption('--warmup', this.warmup),
+        ratePerSecond: this.rate,
+        workerCount: this.workerCount,
+        onProgress: bar.update,
+      });
+    } finally {
+      bar.stop();
+    }
+    if (this.output) fs.writeFileSync(this.output, JSON.stringify(result, null, 2) + '\n');
+    if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
+    else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n`);
+    return result.passed ? EXIT.passed : EXIT.failed;
+  }
+
+  private counterType(): CounterType {
+    const given = this.counterTypeOption;
+    if (given !== undefined && !(COUNTER_TYPES as readonly string[]).includes(given)) {
+      throw new UsageError(`--counter-type ${given} is unknown: use one of ${COUNTER_TYPES.join(', ')}`);
+    }
+    if (this.fixedType && given && given !== this.fixedType) {
+      throw new UsageError(`--counter-type ${given} contradicts the subcommand ${this.fixedType}`);
+    }
+    const type = (this.fixedType ?? given) as CounterType | undefined;
+    if (!type) throw new UsageError('say which counter to test: tester web|postgresql|hazelcast, or --counter-type');
+    return type;
+  }
+
+  private durationOption(flag: string, text: string | undefined): number | undefined {
+    if (text === undefined) return undefined;
+    const ms = parseDurationMs(text);
+    if (ms === undefined) throw new UsageError(`${flag} ${text} is not a duration: use e.g. 30s, 2m or 500ms`);
+    return ms;
+  }
+
+  private async counterSpec(): Promise<CounterSpec> {
+    const type = this.counterType();
+    const doRetries = parseBoolean(this.doRetries);
+    if (doRetries === undefined) throw new UsageError(`--do-retries ${this.doRetries} is invalid: use True or False`);
+    switch (type) {
+      case 'web':
+        if (this.method !== undefined) throw new UsageError('--method applies to postgresql and hazelcast, not web');
+        return { backend: 'web', targets: this.targets(), timeoutMs: this.timeoutMs };
+      case 'postgresql': {
+        const { POSTGRES_METHODS, DEFAULT_POSTGRES_METHOD } = await import('../../counters/postgresql/methods.js');
+        return { backend: 'postgresql', method: checkMethod(this.method ?? DEFAULT_POSTGRES_METHOD, POSTGRES_METHODS), doRetries };
+      }
+      case 'hazelcast': {
+        const { HAZELCAST_METHODS, DEFAULT_HAZELCAST_METHOD } = await import('../../counters/hazelcast/config.js');
+        return { backend: 'hazelcast', method: checkMethod(this.method ?? DEFAULT_HAZELCAST_METHOD, HAZELCAST_METHODS) };
+      }
+    }
+  }
+
+  /** Every host with every port: several servers (or hosts) share one run. */
+  private targets(): Array<{ host: string; port: number }> {
+    const hosts = this.hosts.split(',').map((host) => host.trim()).filter(Boolean);
+    const ports = this.ports.split(',').map((port) => {
+      const value = Number(port.trim());
+      if (!Number.isInteger(value) || value < 1 || value > 65535) {
+        throw new UsageError(`--counter-port ${port} is invalid: use a port from 1 to 65535`);
+      }
+      return value;
+    });
+    if (hosts.length === 0) throw new UsageError('--counter-host is empty');
+    return hosts.flatMap((host) => ports.map((port) => ({ host, port })));
+  }
+}
+
+function checkMethod(method: string, methods: readonly string[]): string {
+  if (!methods.includes(method)) throw new UsageError(`--method ${method} is unknown: use one of ${methods.join(', ')}`);
+  return method;
+}

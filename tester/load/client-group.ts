@@ -1,0 +1,97 @@
+import * as hdr from 'hdr-histogram-js';
+import { Worker } from 'node:worker_threads';
+import type { Counter, ErrorKind } from '../../counters/counter.js';
+import type { HistoryData } from '../check/history.js';
+import { type CallPlan, LoadRecorder, runClients } from './client-loop.js';
+import { createFactory, type CounterSpec } from './counter-spec.js';
+
+/** What a group of clients hands back after its calls. */
+export interface GroupResult {
+  history: HistoryData;
+  /** hdr-histogram, compressed: histograms from several threads are added up. */
+  latencyBase64: string;
+  errorCounts: Partial<Record<ErrorKind, number>>;
+  errorExamples: Partial<Record<ErrorKind, string>>;
+  retryCount: number;
+}
+
+/** Some of a run's clients, connected and waiting for the start signal. */
+export interface ClientGroup {
+  /** [done, errors] so far, readable at any time (shared memory when in a worker thread). */
+  readonly progress: Float64Array<ArrayBufferLike>;
+  run(plan: CallPlan): Promise<GroupResult>;
+  close(): Promise<void>;
+}
+
+async function openCounters(spec: CounterSpec, clientCount: number): Promise<{ counters: Counter[]; close(): Promise<void> }> {
+  const factory = await createFactory(spec);
+  const counters: Counter[] = [];
+  try {
+    for (let i = 0; i < clientCount; i++) counters.push(await factory.open());
+  } catch (err) {
+    await Promise.allSettled(counters.map((counter) => counter.close()));
+    await factory.close();
+    throw err;
+  }
+  return {
+    counters,
+    close: async () => {
+      await Promise.allSettled(counters.map((counter) => counter.close()));
+      await factory.close();
+    },
+  };
+}
+
+/** Clients on this thread. */
+export async function openLocalGroup(
+  spec: CounterSpec,
+  clientCount: number,
+  firstClientId: number,
+  progress: Float64Array<ArrayBufferLike> = new Float64Array(2),
+): Promise<ClientGroup> {
+  const { counters, close } = await openCounters(spec, clientCount);
+  return {
+    progress,
+    async run(plan) {
+      const recorder = new LoadRecorder(progress);
+      await runClients(counters, firstClientId, plan, recorder);
+      return {
+        history: recorder.history.data(),
+        latencyBase64: hdr.encodeIntoCompressedBase64(recorder.latencyUs),
+        errorCounts: recorder.errorCounts,
+        errorExamples: recorder.errorExamples,
+        retryCount: counters.reduce((sum, counter) => sum + counter.retryCount, 0),
+      };
+    },
+    close,
+  };
+}
+
+/** Clients on a worker thread of their own, for hosts with more cores than one thread can load. */
+export function openWorkerGroup(spec: CounterSpec, clientCount: number, firstClientId: number): Promise<ClientGroup> {
+  const progress = new Float64Array(new SharedArrayBuffer(2 * Float64Array.BYTES_PER_ELEMENT));
+  const worker = new Worker(new URL('./load-worker.js', import.meta.url), {
+    workerData: { spec, clientCount, firstClientId, progress },
+  });
+  const next = <T>() =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (message: { error?: string } & T) => {
+        worker.off('error', reject);
+        if (message.error !== undefined) reject(new Error(message.error));
+        else resolve(message);
+      };
+      worker.once('message', onMessage);
+      worker.once('error', reject);
+    });
+  return next<{ ready: true }>().then(() => ({
+    progress,
+    run(plan: CallPlan) {
+      worker.postMessage({ plan });
+      return next<GroupResult>();
+    },
+    async close() {
+      worker.postMessage({ close: true });
+      await new Promise((resolve) => worker.once('exit', resolve));
+    },
+  }));
+}

@@ -1,0 +1,29 @@
+import type { CounterFactory } from '../../counters/counter.js';
+import type { Target } from '../../counters/web/http-connection.js';
+
+/**
+ * Which backend and method a run drives, as plain data: it crosses into worker threads,
+ * where each thread builds its own factory from it.
+ */
+export type CounterSpec =
+  | { backend: 'web'; targets: Target[]; timeoutMs: number }
+  | { backend: 'postgresql'; method: string; doRetries: boolean }
+  | { backend: 'hazelcast'; method: string };
+
+/** Backends load lazily, so a web run never loads the PostgreSQL or Hazelcast clients. */
+export async function createFactory(spec: CounterSpec): Promise<CounterFactory> {
+  switch (spec.backend) {
+    case 'web': {
+      const { webCounterFactory } = await import('../../counters/web/web-counter.js');
+      return webCounterFactory(spec);
+    }
+    case 'postgresql': {
+      const { postgresqlCounterFactory } = await import('../../counters/postgresql/postgresql-counter.js');
+      return postgresqlCounterFactory({ method: spec.method as never, doRetries: spec.doRetries });
+    }
+    case 'hazelcast': {
+      const { hazelcastCounterFactory } = await import('../../counters/hazelcast/hazelcast-counter.js');
+      return hazelcastCounterFactory(spec.method as never);
+    }
+  }
+}

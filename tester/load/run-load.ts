@@ -1,0 +1,231 @@
+import * as hdr from 'hdr-histogram-js';
+import type { CounterFactory, ErrorKind } from '../../counters/counter.js';
+import { CounterError } from '../../counters/counter.js';
+import { checkHistory, type HistoryCheck } from '../check/check-history.js';
+import { History, monotonicUs } from '../check/history.js';
+import { verdictLine } from '../check/verdict.js';
+import { type ClientGroup, type GroupResult, openLocalGroup, openWorkerGroup } from './client-group.js';
+import type { CallPlan } from './client-loop.js';
+import { type CounterSpec, createFactory } from './counter-spec.js';
+
+export interface LoadOptions {
+  spec: CounterSpec;
+  clientCount: number;
+  /** Calls per client; ignored when `durationMs` is set. */
+  callsPerClient: number;
+  durationMs?: number;
+  /** Unrecorded calls before the measured run, to warm connections, caches and JITs. */
+  warmupMs?: number;
+  /** Open loop: total calls per second, spread evenly over the clients. */
+  ratePerSecond?: number;
+  /** Worker threads to spread clients over; 0 runs them on the main thread. */
+  workerCount?: number;
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+export interface LoadProgress {
+  phase: 'warmup' | 'run';
+  doneCount: number;
+  errorCount: number;
+  elapsedMs: number;
+  /** Calls the run will make, when known. */
+  totalCount?: number;
+}
+
+export interface LatencySummary {
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  p999Us: number;
+  maxUs: number;
+  meanUs: number;
+}
+
+/** A run's whole outcome as plain data: the text report and --json both render this. */
+export interface LoadResult {
+  counter: string;
+  clientCount: number;
+  callsPerClient: number | null;
+  durationMs: number | null;
+  ratePerSecond: number | null;
+  /** Successful increments (the reference's "Total calls made"). */
+  totalCalls: number;
+  attemptedCount: number;
+  totalTimeS: number;
+  rps: number;
+  initialCount: number;
+  finalCount: number;
+  latency: LatencySummary;
+  errors: Partial<Record<ErrorKind, number>>;
+  errorExamples: Partial<Record<ErrorKind, string>>;
+  retryCount: number;
+  /** Whether the method promises no lost updates (false for lost_update, no_lock). */
+  promisesExact: boolean;
+  check: HistoryCheck;
+  verdict: string;
+  /** The run kept every promise its method makes. */
+  passed: boolean;
+}
+
+/** The counter could not be reached at all: the tester exits 3. */
+export class ConnectError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConnectError';
+  }
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+
+async function openGroups(options: LoadOptions): Promise<ClientGroup[]> {
+  const threadCount = Math.min(options.workerCount ?? 0, options.clientCount);
+  if (threadCount <= 1) return [await openLocalGroup(options.spec, options.clientCount, 0)];
+  const opening = [];
+  for (let t = 0, first = 0; t < threadCount; t++) {
+    const size = Math.floor(options.clientCount / threadCount) + (t < options.clientCount % threadCount ? 1 : 0);
+    opening.push(openWorkerGroup(options.spec, size, first));
+    first += size;
+  }
+  const settled = await Promise.allSettled(opening);
+  const groups = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(groups.map((group) => group.close()));
+    throw failed.reason;
+  }
+  return groups;
+}
+
+/** Runs the groups' calls, reporting progress on a timer off the hot path. */
+async function runGroups(groups: ClientGroup[], plan: CallPlan, progress: (doneCount: number, errorCount: number) => void): Promise<GroupResult[]> {
+  const tick = () => {
+    let done = 0;
+    let errors = 0;
+    for (const group of groups) {
+      done += group.progress[0];
+      errors += group.progress[1];
+    }
+    progress(done, errors);
+  };
+  const timer = setInterval(tick, PROGRESS_INTERVAL_MS);
+  try {
+    return await Promise.all(groups.map((group) => group.run(plan)));
+  } finally {
+    clearInterval(timer);
+    tick();
+  }
+}
+
+function summarize(histogramBase64: string[]): LatencySummary {
+  const total = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  for (const encoded of histogramBase64) total.add(hdr.decodeFromCompressedBase64(encoded));
+  const at = (percentile: number) => total.getValueAtPercentile(percentile);
+  return {
+    p50Us: at(50),
+    p90Us: at(90),
+    p99Us: at(99),
+    p999Us: at(99.9),
+    maxUs: total.maxValue,
+    meanUs: Math.round(total.mean),
+  };
+}
+
+function addCounts<K extends string>(parts: Array<Partial<Record<K, number>>>): Partial<Record<K, number>> {
+  const sum: Partial<Record<K, number>> = {};
+  for (const part of parts) for (const [kind, n] of Object.entries(part) as Array<[K, number]>) sum[kind] = (sum[kind] ?? 0) + n;
+  return sum;
+}
+
+/** Explains a failure to reach the counter before any call was made. */
+function connectError(spec: CounterSpec, err: unknown): ConnectError {
+  const message = err instanceof Error ? err.message : String(err);
+  const hint = spec.backend === 'web' ? '; start the server (npm start) or check --counter-host and --counter-port' : '';
+  return new ConnectError(message + hint, { cause: err });
+}
+
+/**
+ * The reference's flow: reset, start every client at once, each making its calls in
+ * sequence, then read the final count and judge the history.
+ */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  let factory: CounterFactory;
+  let control;
+  try {
+    factory = await createFactory(options.spec);
+    control = await factory.open();
+    await control.reset();
+  } catch (err) {
+    if (err instanceof CounterError && err.kind !== 'refused') throw err;
+    throw connectError(options.spec, err);
+  }
+  let groups: ClientGroup[] = [];
+  try {
+    groups = await openGroups(options);
+    const report = (phase: LoadProgress['phase'], startedUs: number, totalCount?: number) => (doneCount: number, errorCount: number) =>
+      options.onProgress?.({ phase, doneCount, errorCount, elapsedMs: (monotonicUs() - startedUs) / 1000, totalCount });
+
+    if (options.warmupMs) {
+      const startUs = monotonicUs();
+      await runGroups(groups, { startUs, deadlineUs: startUs + options.warmupMs * 1000 }, report('warmup', startUs));
+      for (const group of groups) group.progress.fill(0);
+    }
+    const initialCount = await control.read();
+    const plan = buildPlan(options);
+    const totalCount = options.durationMs === undefined ? options.clientCount * options.callsPerClient : undefined;
+    const results = await runGroups(groups, plan, report('run', plan.startUs, totalCount));
+    const totalTimeS = (monotonicUs() - plan.startUs) / 1e6;
+    const finalCount = await control.read();
+    return buildResult(options, factory, results, { initialCount, finalCount, totalTimeS });
+  } finally {
+    await Promise.allSettled(groups.map((group) => group.close()));
+    await control.close();
+    await factory.close();
+  }
+}
+
+function buildPlan(options: LoadOptions): CallPlan {
+  const startUs = monotonicUs();
+  const plan: CallPlan = { startUs };
+  if (options.durationMs !== undefined) plan.deadlineUs = startUs + options.durationMs * 1000;
+  else plan.callsPerClient = options.callsPerClient;
+  if (options.ratePerSecond) plan.intervalUs = (1e6 * options.clientCount) / options.ratePerSecond;
+  return plan;
+}
+
+function buildResult(
+  options: LoadOptions,
+  factory: CounterFactory,
+  results: GroupResult[],
+  counts: { initialCount: number; finalCount: number; totalTimeS: number },
+): LoadResult {
+  const history = History.merge(results.map((result) => result.history));
+  const check = checkHistory(history, {
+    initial: counts.initialCount,
+    final: counts.finalCount,
+    valuesExpected: factory.linearizable,
+  });
+  const expectedUnsafe = !factory.promisesExact || !factory.linearizable;
+  // Unsafe methods pass whatever they lose; methods without values are judged on their count.
+  const passed = !factory.promisesExact || (factory.linearizable ? check.valid === true : check.checks.count.valid !== false);
+  return {
+    counter: factory.name,
+    clientCount: options.clientCount,
+    callsPerClient: options.durationMs === undefined ? options.callsPerClient : null,
+    durationMs: options.durationMs ?? null,
+    ratePerSecond: options.ratePerSecond ?? null,
+    totalCalls: check.okCount,
+    attemptedCount: check.opCount,
+    totalTimeS: counts.totalTimeS,
+    rps: check.okCount / counts.totalTimeS,
+    initialCount: counts.initialCount,
+    finalCount: counts.finalCount,
+    latency: summarize(results.map((result) => result.latencyBase64)),
+    errors: addCounts(results.map((result) => result.errorCounts)),
+    errorExamples: Object.assign({}, ...results.map((result) => result.errorExamples)),
+    retryCount: results.reduce((sum, result) => sum + result.retryCount, 0),
+    promisesExact: factory.promisesExact,
+    check,
+    verdict: verdictLine(check, expectedUnsafe),
+    passed,
+  };
+}

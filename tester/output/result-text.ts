@@ -1,0 +1,45 @@
+import type { LoadResult } from '../load/run-load.js';
+
+const RULER = '='.repeat(60);
+
+function row(label: string, value: string | number): string {
+  return `${label.padEnd(29)}${value}`;
+}
+
+/** The reference's result block, byte for byte. */
+export function referenceBlock(result: LoadResult): string {
+  return [
+    RULER,
+    'PERFORMANCE TEST RESULTS',
+    RULER,
+    row('Number of clients:', result.clientCount),
+    row('Calls per client:', result.callsPerClient ?? `${(result.durationMs ?? 0) / 1000} s`),
+    row('Total calls made:', result.totalCalls),
+    row('Total time (seconds):', result.totalTimeS.toFixed(2)),
+    row('Requests per second (RPS):', result.rps.toFixed(2)),
+    row('Final count:', result.finalCount),
+    RULER,
+  ].join('\n');
+}
+
+/** Our additions: latency, errors, retries and the correctness verdict. */
+export function extraBlock(result: LoadResult): string {
+  const { latency } = result;
+  const errors = Object.entries(result.errors)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
+  const lines = [
+    row('Counter:', result.counter),
+    row('Latency p50 (us):', latency.p50Us),
+    row('Latency p90 (us):', latency.p90Us),
+    row('Latency p99 (us):', latency.p99Us),
+    row('Latency p99.9 (us):', latency.p999Us),
+    row('Latency max (us):', latency.maxUs),
+    row('Errors:', errors || 'none'),
+    ...Object.entries(result.errorExamples).map(([kind, message]) => row(`  first ${kind}:`, message)),
+    row('Retries:', result.retryCount),
+    row('Verdict:', `${result.passed ? 'PASS' : 'FAIL'}: ${result.verdict}`),
+    RULER,
+  ];
+  return lines.join('\n');
+}
