@@ -54,7 +54,8 @@ export interface LoadResult {
   totalTimeS: number;
   rps: number;
   initialCount: number;
-  finalCount: number;
+  /** null when the counter could not be read after the run. */
+  finalCount: number | null;
   latency: LatencySummary;
   errors: Partial<Record<ErrorKind, number>>;
   errorExamples: Partial<Record<ErrorKind, string>>;
@@ -174,7 +175,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const totalCount = options.durationMs === undefined ? options.clientCount * options.callsPerClient : undefined;
     const results = await runGroups(groups, plan, report('run', plan.startUs, totalCount));
     const totalTimeS = (monotonicUs() - plan.startUs) / 1e6;
-    const finalCount = await control.read();
+    // A counter that died during the run still gets a report: the count checks become 'unknown'.
+    const finalCount = await control.read().catch(() => undefined);
     return buildResult(options, factory, results, { initialCount, finalCount, totalTimeS });
   } finally {
     await Promise.allSettled(groups.map((group) => group.close()));
@@ -196,7 +198,7 @@ function buildResult(
   options: LoadOptions,
   factory: CounterFactory,
   results: GroupResult[],
-  counts: { initialCount: number; finalCount: number; totalTimeS: number },
+  counts: { initialCount: number; finalCount: number | undefined; totalTimeS: number },
 ): LoadResult {
   const history = History.merge(results.map((result) => result.history));
   const check = checkHistory(history, {
@@ -218,7 +220,7 @@ function buildResult(
     totalTimeS: counts.totalTimeS,
     rps: check.okCount / counts.totalTimeS,
     initialCount: counts.initialCount,
-    finalCount: counts.finalCount,
+    finalCount: counts.finalCount ?? null,
     latency: summarize(results.map((result) => result.latencyBase64)),
     errors: addCounts(results.map((result) => result.errorCounts)),
     errorExamples: Object.assign({}, ...results.map((result) => result.errorExamples)),

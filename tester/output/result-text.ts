@@ -17,7 +17,7 @@ export function referenceBlock(result: LoadResult): string {
     row('Total calls made:', result.totalCalls),
     row('Total time (seconds):', result.totalTimeS.toFixed(2)),
     row('Requests per second (RPS):', result.rps.toFixed(2)),
-    row('Final count:', result.finalCount),
+    row('Final count:', result.finalCount ?? 'unknown (could not read the counter)'),
     RULER,
   ].join('\n');
 }
