@@ -2,6 +2,7 @@
 import { Builtins, Cli, type Command, UsageError } from 'clipanion';
 import { ConfigError } from '../counters/env.js';
 import { ConnectError } from './load/run-load.js';
+import { CompareCommand } from './commands/compare-command.js';
 import { EXIT } from './commands/load-command.js';
 import { HazelcastCommand } from './commands/hazelcast-command.js';
 import { PostgresqlCommand } from './commands/postgresql-command.js';
@@ -9,7 +10,7 @@ import { ReferenceCommand } from './commands/reference-command.js';
 import { WebCommand } from './commands/web-command.js';
 
 const cli = new Cli({ binaryLabel: 'counters tester', binaryName: 'tester', binaryVersion: '0.1.0' });
-for (const command of [WebCommand, PostgresqlCommand, HazelcastCommand, ReferenceCommand]) cli.register(command);
+for (const command of [WebCommand, PostgresqlCommand, HazelcastCommand, CompareCommand, ReferenceCommand]) cli.register(command);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 
@@ -26,6 +27,10 @@ async function main(args: string[]): Promise<number> {
   } catch (err) {
     const firstLine = (err as Error).message.split('\n').find((line) => line.trim()) ?? String(err);
     return fail(EXIT.usage, `${firstLine.replace(/^Unknown Syntax Error: /, '')} (see tester --help)`);
+  }
+  // Help and version need the CLI wired into the command: clipanion's own run does that.
+  if (command.help || args.some((arg) => ['-h', '--help', '--version'].includes(arg))) {
+    return cli.run(args, Cli.defaultContext);
   }
   try {
     return await command.validateAndExecute();

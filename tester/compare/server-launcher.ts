@@ -1,0 +1,136 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled server next to the compiled tester (dist/server/main.js). */
+const SERVER_MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 15_000;
+/** Keep only the tail of the server's stderr: enough to explain a failure. */
+const OUTPUT_LIMIT = 16_384;
+
+export interface LaunchOptions {
+  host: string;
+  port: number;
+  workers: number;
+  /** Store settings (STORAGE_METHOD, SHM_INCREMENT, STORAGE_PATH, ...). */
+  env: Record<string, string>;
+}
+
+export interface LaunchedServer {
+  host: string;
+  port: number;
+  /** SIGTERM, then resolves with the exit code once the server is gone (SIGKILL if it hangs). */
+  stop(): Promise<number | null>;
+}
+
+/** The server exited or hung before it was listening; `message` is its last words, one line. */
+export class ServerStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServerStartError';
+  }
+}
+
+/** A port nobody listens on right now, picked by the kernel. */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port: 0, exclusive: true }, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Servers still running when the tester exits (an uncaught error, Ctrl-C) go down with it. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const server of running) server.kill('SIGTERM');
+  });
+}
+
+/** The most telling line of the server's stderr, without its "web-counter: " prefix. */
+function lastLine(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return (lines.at(-1) ?? '').replace(/^web-counter:\s*/, '');
+}
+
+/**
+ * Starts `node dist/server/main.js` with the given store and waits for its "listening on"
+ * line. Rejects with a ServerStartError when it exits first or takes too long.
+ */
+export function launchServer(options: LaunchOptions): Promise<LaunchedServer> {
+  const child = spawn(process.execPath, [SERVER_MAIN], {
+    env: {
+      ...process.env,
+      // Stale store settings from the caller's environment must not leak into this store.
+      STORAGE_PATH: '',
+      SHM_INCREMENT: '',
+      ...options.env,
+      HOST: options.host,
+      PORT: String(options.port),
+      WORKERS: String(options.workers),
+    },
+    // The server logs to stderr; its stdout would mix into the table we print.
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  track(child);
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-OUTPUT_LIMIT);
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(null));
+    child.once('exit', (code) => resolve(code));
+  });
+
+  const stop = async (): Promise<number | null> => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.stderr!.off('data', onData);
+      fn();
+    };
+    const timer = setTimeout(
+      () =>
+        settle(() => {
+          void stop();
+          const said = lastLine(output);
+          reject(new ServerStartError(`not listening after ${START_TIMEOUT_MS / 1000} s${said ? ` (last said: ${said})` : ''}`));
+        }),
+      START_TIMEOUT_MS,
+    );
+    const onData = () => {
+      if (/listening on/.test(output)) settle(() => resolve({ host: options.host, port: options.port, stop }));
+    };
+    child.stderr!.on('data', onData);
+    child.once('error', (err) => settle(() => reject(new ServerStartError(`cannot run ${SERVER_MAIN}: ${err.message}`))));
+    void exited.then((code) =>
+      settle(() => reject(new ServerStartError(lastLine(output) || `exited with ${code} before listening`))),
+    );
+  });
+}
