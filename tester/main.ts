@@ -29,7 +29,7 @@ async function main(args: string[]): Promise<number> {
     return fail(EXIT.usage, `${firstLine.replace(/^Unknown Syntax Error: /, '')} (see tester --help)`);
   }
   // Help and version need the CLI wired into the command: clipanion's own run does that.
-  if (command.help || args.some((arg) => ['-h', '--help', '--version'].includes(arg))) {
+  if (command.help || args.some((arg) => ['-h', '--help', '-v', '--version'].includes(arg))) {
     return cli.run(args, Cli.defaultContext);
   }
   try {

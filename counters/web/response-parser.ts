@@ -8,6 +8,8 @@ const HEADER_END = Buffer.from('\r\n\r\n');
 /** Longer header sections are not something our server sends: refuse rather than buffer forever. */
 const MAX_HEAD_BYTES = 16 * 1024;
 const MAX_BODY_BYTES = 64 * 1024;
+/** "HTTP/1.1 200 OK": exactly three status digits, then a space, the line's end or nothing. */
+const STATUS_LINE = /^HTTP\/1\.\d (\d{3})(?:[ \r]|$)/;
 
 export class ProtocolError extends Error {
   constructor(message: string) {
@@ -52,7 +54,7 @@ export class ResponseParser {
     }
     const head = buffer.toString('latin1', start, headEnd);
     if (!head.startsWith('HTTP/1.')) throw new ProtocolError(`not an HTTP/1.x response: ${JSON.stringify(head.slice(0, 40))}`);
-    const status = Number(head.slice(9, 12));
+    const status = Number(STATUS_LINE.exec(head)?.[1]);
     if (!(status >= 100 && status <= 599)) throw new ProtocolError(`bad status line: ${JSON.stringify(head.split('\r\n')[0])}`);
     const length = contentLength(head);
     const bodyStart = headEnd + 4;

@@ -24,7 +24,8 @@ export abstract class LoadCommand extends Command {
   counterTypeOption = Option.String('--counter-type', {
     description: 'web, postgresql or hazelcast (the reference form; the subcommand names it otherwise)',
   });
-  clientCount = Option.String('--n-clients', { required: true, validator: isCount(100_000), description: 'Concurrent clients' });
+  // Checked in execute(): clipanion reports a missing required option as "command not found".
+  clientCount = Option.String('--n-clients', { validator: isCount(100_000), description: 'Concurrent clients (required)' });
   callsPerClient = Option.String('--n-calls-per-client', '10000', {
     validator: isCount(1_000_000_000),
     description: 'Calls each client makes in sequence (default 10000)',
@@ -54,13 +55,15 @@ export abstract class LoadCommand extends Command {
   protected abstract readonly fixedType: CounterType | undefined;
 
   async execute(): Promise<number> {
+    const clientCount = this.clientCount;
+    if (clientCount === undefined) throw new UsageError('--n-clients is required: say how many clients run at once, e.g. --n-clients 10');
     const spec = await this.counterSpec();
     const bar = this.json ? { update: () => {}, stop: () => {} } : progressBar(this.context.stderr as NodeJS.WriteStream);
     let result: LoadResult;
     try {
       result = await runLoad({
         spec,
-        clientCount: this.clientCount,
+        clientCount,
         callsPerClient: this.callsPerClient,
         durationMs: this.durationOption('--duration', this.duration),
         warmupMs: this.durationOption('--warmup', this.warmup),

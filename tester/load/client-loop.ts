@@ -36,6 +36,8 @@ export class LoadRecorder {
   }
 }
 
+const REFUSED_PAUSE_MS = 20;
+
 async function runClient(counter: Counter, clientId: number, plan: CallPlan, recorder: LoadRecorder): Promise<void> {
   const { history, latencyUs, progress } = recorder;
   const limit = plan.callsPerClient ?? Infinity;
@@ -58,7 +60,11 @@ async function runClient(counter: Counter, clientId: number, plan: CallPlan, rec
       latencyUs.recordValue(Math.max(1, Math.round(completeUs - Math.min(dueUs ?? invokeUs, invokeUs))));
       progress[0]++;
     } catch (err) {
-      history.record(clientId, invokeUs, monotonicUs(), undefined, recorder.recordError(err));
+      const outcome = recorder.recordError(err);
+      history.record(clientId, invokeUs, monotonicUs(), undefined, outcome);
+      // A server that is down refuses at once: pause, or a timed run would spin through
+      // millions of refusals.
+      if (err instanceof CounterError && err.kind === 'refused') await new Promise((resolve) => setTimeout(resolve, REFUSED_PAUSE_MS));
     }
   }
 }

@@ -170,7 +170,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       await runGroups(groups, { startUs, deadlineUs: startUs + options.warmupMs * 1000 }, report('warmup', startUs));
       for (const group of groups) group.progress.fill(0);
     }
-    const initialCount = await control.read();
+    const initialCount = await control.read().catch((err: unknown) => {
+      throw connectError(options.spec, err);
+    });
     const plan = buildPlan(options);
     const totalCount = options.durationMs === undefined ? options.clientCount * options.callsPerClient : undefined;
     const results = await runGroups(groups, plan, report('run', plan.startUs, totalCount));

@@ -1,0 +1,177 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { ROOT } from './server-process.js';
+
+export const TESTER_MAIN = path.join(ROOT, 'dist/tester/main.js');
+const FAULTY_SERVER_MAIN = path.join(ROOT, 'dist/test/fixtures/faulty-server.js');
+
+export interface TesterRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Wall-clock milliseconds the run took. */
+  elapsedMs: number;
+}
+
+export interface TesterOptions {
+  env?: Record<string, string>;
+  /** Killed (SIGKILL) after this long; the run then ends with signal SIGKILL. */
+  timeoutMs?: number;
+}
+
+/** At most this many tester processes at once per test file: the host has 2 cores. */
+const MAX_RUNNING = 2;
+let running = 0;
+const queue: Array<() => void> = [];
+
+async function slot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_RUNNING) await new Promise<void>((resolve) => queue.push(resolve));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    queue.shift()?.();
+  }
+}
+
+/** Runs `node dist/tester/main.js ...args` to its end, stdout not a TTY (no progress bar). */
+export function runTester(args: string[], options: TesterOptions = {}): Promise<TesterRun> {
+  return slot(
+    () =>
+      new Promise<TesterRun>((resolve, reject) => {
+        const started = Date.now();
+        const child = spawn(process.execPath, [TESTER_MAIN, ...args], {
+          cwd: ROOT,
+          // COUNTER_HOST/COUNTER_PORT from the developer's shell must not change a test's target.
+          env: { ...process.env, COUNTER_HOST: '', COUNTER_PORT: '', ...options.env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+        const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+        child.once('error', (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+        child.once('close', (code, signal) => {
+          clearTimeout(timer);
+          resolve({ code, signal, stdout, stderr, elapsedMs: Date.now() - started });
+        });
+      }),
+  );
+}
+
+/** The last non-empty line of stdout parsed as JSON (what --json prints). */
+export function parseJsonOutput(run: TesterRun): Record<string, any> {
+  const lines = run.stdout.split('\n').filter((line) => line.trim());
+  if (lines.length !== 1) {
+    throw new Error(`expected one JSON line on stdout, got ${lines.length}:\n${run.stdout}\nstderr:\n${run.stderr}`);
+  }
+  return JSON.parse(lines[0]) as Record<string, any>;
+}
+
+/** Non-empty stderr lines. */
+export function stderrLines(run: TesterRun): string[] {
+  return run.stderr.split('\n').filter((line) => line.trim());
+}
+
+/** A human-readable summary of a run, for assertion messages. */
+export function describeRun(run: TesterRun): string {
+  return `exit ${run.code} (signal ${run.signal}) after ${run.elapsedMs} ms\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+}
+
+export type FaultyMode = 'ok' | 'lose' | 'stale' | 'duplicate';
+
+export interface FaultyServer {
+  port: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts test/fixtures/faulty-server.ts and resolves once it listens. */
+export function startFaultyServer(mode: FaultyMode, port: number, every?: number): Promise<FaultyServer> {
+  const args = [FAULTY_SERVER_MAIN, '--mode', mode, '--port', String(port)];
+  if (every !== undefined) args.push('--every', String(every));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`faulty server did not start within 10 s:\n${output}`));
+    }, 10_000);
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/listening on/.test(output)) {
+        clearTimeout(timer);
+        resolve({
+          port,
+          child,
+          stop: async () => {
+            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+            await exited;
+          },
+        });
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`faulty server exited before listening:\n${output}`));
+    });
+  });
+}
+
+/** What the reference's result block reports. */
+export interface ReferenceBlockValues {
+  clientCount: number;
+  /** A number of calls, or the run's duration as "N s" for --duration runs. */
+  callsPerClient: string;
+  totalCalls: number;
+  totalTimeS: number;
+  rps: number;
+  /** A number, or the text shown when the count could not be read. */
+  finalCount: string;
+}
+
+/**
+ * The reference's block, one pattern per line, spaces counted by hand: every value starts
+ * at column 30 (labels padded to 29 characters). Rulers are exactly 60 "=".
+ */
+const REFERENCE_BLOCK: RegExp[] = [
+  /^={60}$/,
+  /^PERFORMANCE TEST RESULTS$/,
+  /^={60}$/,
+  /^Number of clients: {11}(\d+)$/,
+  /^Calls per client: {12}(\d+|\d+(?:\.\d+)? s)$/,
+  /^Total calls made: {12}(\d+)$/,
+  /^Total time \(seconds\): {8}(\d+\.\d{2})$/,
+  /^Requests per second \(RPS\): {3}(\d+\.\d{2})$/,
+  /^Final count: {17}(\S.*)$/,
+  /^={60}$/,
+];
+
+/**
+ * Checks that stdout starts with the reference's result block, byte for byte, and returns
+ * its values. Throws naming the first line that does not match.
+ */
+export function matchReferenceBlock(stdout: string): ReferenceBlockValues {
+  const lines = stdout.split('\n');
+  const captured = REFERENCE_BLOCK.map((pattern, i) => {
+    const match = pattern.exec(lines[i] ?? '');
+    if (!match) throw new Error(`result line ${i + 1} ${JSON.stringify(lines[i])} does not match ${pattern}\n${stdout}`);
+    return match[1];
+  });
+  return {
+    clientCount: Number(captured[3]),
+    callsPerClient: captured[4],
+    totalCalls: Number(captured[5]),
+    totalTimeS: Number(captured[6]),
+    rps: Number(captured[7]),
+    finalCount: captured[8],
+  };
+}

@@ -1,0 +1,184 @@
+import test from 'ava';
+import { type ParsedResponse, ProtocolError, ResponseParser } from '../counters/web/response-parser.js';
+
+/** Five responses the way servers may send them: header case, order and extras vary. */
+const RESPONSES = [
+  'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"count":1}',
+  'HTTP/1.1 200 OK\r\ncontent-length: 12\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n\r\n{"count":22}',
+  'HTTP/1.1 503 Service Unavailable\r\nCONTENT-LENGTH: 31\r\nContent-Type: application/json\r\n\r\n{"error":"storage unavailable"}',
+  'HTTP/1.0 200 OK\r\nX-Content-Length: 99\r\nContent-Length:14\r\n\r\n{"count": 333}',
+  'HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 16\r\n\r\n{"count":123456}',
+];
+const EXPECTED: Array<{ status: number; count: number }> = [
+  { status: 200, count: 1 },
+  { status: 200, count: 22 },
+  { status: 503, count: NaN },
+  { status: 200, count: 333 },
+  { status: 200, count: 123456 },
+];
+const STREAM = Buffer.from(RESPONSES.join(''), 'latin1');
+
+/** Feeds the chunks in order and returns every response parsed. */
+function parse(chunks: Buffer[]): ParsedResponse[] {
+  const responses: ParsedResponse[] = [];
+  const parser = new ResponseParser((response) => responses.push(response));
+  for (const chunk of chunks) parser.feed(chunk);
+  return responses;
+}
+
+function splitAt(buffer: Buffer, cuts: number[]): Buffer[] {
+  const bounds = [0, ...cuts.slice().sort((a, b) => a - b), buffer.length];
+  // Copies, so no chunk shares memory with another (as socket chunks would not).
+  return bounds.slice(1).map((end, i) => Buffer.from(buffer.subarray(bounds[i], end)));
+}
+
+/** mulberry32: a small seeded PRNG, so failures replay. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const response = (head: string, body = ''): Buffer => Buffer.from(`${head}\r\n\r\n${body}`, 'latin1');
+
+test('parses every response of a pipelined stream given in one chunk', (t) => {
+  t.deepEqual(parse([STREAM]), EXPECTED);
+});
+
+test('parses one response per chunk (the usual case)', (t) => {
+  t.deepEqual(parse(RESPONSES.map((text) => Buffer.from(text, 'latin1'))), EXPECTED);
+});
+
+test('parses the stream cut in two at every byte boundary', (t) => {
+  for (let cut = 0; cut <= STREAM.length; cut++) {
+    t.deepEqual(parse(splitAt(STREAM, [cut])), EXPECTED, `cut at byte ${cut}`);
+  }
+});
+
+test('parses the stream fed one byte at a time', (t) => {
+  t.deepEqual(parse(splitAt(STREAM, Array.from({ length: STREAM.length - 1 }, (_, i) => i + 1))), EXPECTED);
+});
+
+test('parses the stream cut at random places (seeded)', (t) => {
+  const next = random(20240607);
+  for (let round = 0; round < 500; round++) {
+    const cutCount = 1 + Math.floor(next() * 12);
+    const cuts = Array.from({ length: cutCount }, () => Math.floor(next() * (STREAM.length + 1)));
+    t.deepEqual(parse(splitAt(STREAM, cuts)), EXPECTED, `round ${round}, cuts ${cuts.join(',')}`);
+  }
+});
+
+test('empty chunks change nothing', (t) => {
+  const half = STREAM.length >> 1;
+  t.deepEqual(parse([Buffer.alloc(0), STREAM.subarray(0, half), Buffer.alloc(0), STREAM.subarray(half), Buffer.alloc(0)]), EXPECTED);
+});
+
+test('keeps its own copy of a partial response: reusing the chunk memory does not corrupt it', (t) => {
+  const responses: ParsedResponse[] = [];
+  const parser = new ResponseParser((parsed) => responses.push(parsed));
+  const buffer = Buffer.alloc(STREAM.length);
+  const cut = RESPONSES[0].length + 20; // inside the second response's head
+  STREAM.copy(buffer, 0, 0, cut);
+  parser.feed(buffer.subarray(0, cut));
+  buffer.fill('X'); // the socket reuses its memory for the next read
+  STREAM.copy(buffer, 0, cut);
+  parser.feed(buffer.subarray(0, STREAM.length - cut));
+  t.deepEqual(responses, EXPECTED);
+});
+
+test('reports nothing until a response is complete', (t) => {
+  const responses: ParsedResponse[] = [];
+  const parser = new ResponseParser((parsed) => responses.push(parsed));
+  const first = Buffer.from(RESPONSES[0], 'latin1');
+  parser.feed(first.subarray(0, first.length - 1));
+  t.deepEqual(responses, []);
+  parser.feed(first.subarray(first.length - 1));
+  t.deepEqual(responses, [EXPECTED[0]]);
+});
+
+test('an error body or an empty body has no count (NaN) but keeps its status', (t) => {
+  t.deepEqual(parse([response('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 31', '{"error":"storage unavailable"}')]), [
+    { status: 503, count: NaN },
+  ]);
+  t.deepEqual(parse([response('HTTP/1.1 404 Not Found\r\nContent-Length: 21', '{"error":"not found"}')]), [
+    { status: 404, count: NaN },
+  ]);
+  t.deepEqual(parse([response('HTTP/1.1 204 No Content\r\nContent-Length: 0')]), [{ status: 204, count: NaN }]);
+});
+
+test('Content-Length counts body bytes, not characters of the text before it', (t) => {
+  // The body frame ends exactly where Content-Length says, even when the next response follows at once.
+  const stream = Buffer.concat([
+    response('HTTP/1.1 200 OK\r\nContent-Length: 11', '{"count":7}'),
+    response('HTTP/1.1 200 OK\r\nContent-Length: 11', '{"count":8}'),
+  ]);
+  t.deepEqual(parse([stream]), [
+    { status: 200, count: 7 },
+    { status: 200, count: 8 },
+  ]);
+});
+
+function rejects(t: import('ava').ExecutionContext, chunks: Buffer[], message: RegExp): void {
+  const error = t.throws(() => parse(chunks), { instanceOf: ProtocolError });
+  t.regex(error?.message ?? '', message);
+}
+
+test('rejects a garbage status line', (t) => {
+  rejects(t, [response('FOO 200 OK\r\nContent-Length: 0')], /not an HTTP\/1\.x response/);
+  rejects(t, [response('garbage')], /not an HTTP\/1\.x response/);
+  rejects(t, [response('HTTP/1.1 abc OK\r\nContent-Length: 0')], /bad status line/);
+  rejects(t, [response('HTTP/1.1 99 Odd\r\nContent-Length: 0')], /bad status line/);
+  rejects(t, [response('HTTP/1.1 600 Odd\r\nContent-Length: 0')], /bad status line/);
+});
+
+test('rejects a status code with more or fewer than three digits', (t) => {
+  rejects(t, [response('HTTP/1.1 2000 OK\r\nContent-Length: 0')], /bad status line/);
+  rejects(t, [response('HTTP/1.1 20 OK\r\nContent-Length: 0')], /bad status line/);
+  rejects(t, [response('HTTP/1.1 200OK\r\nContent-Length: 0')], /bad status line/);
+});
+
+test('a status line without a reason phrase is fine', (t) => {
+  t.deepEqual(parse([response('HTTP/1.1 200\r\nContent-Length: 11', '{"count":5}')]), [{ status: 200, count: 5 }]);
+});
+
+test('rejects a response without Content-Length', (t) => {
+  rejects(t, [response('HTTP/1.1 200 OK\r\nContent-Type: application/json', '{"count":1}')], /without Content-Length/);
+  // A header that merely ends in "content-length" does not count.
+  rejects(t, [response('HTTP/1.1 200 OK\r\nX-Content-Length: 11', '{"count":1}')], /without Content-Length/);
+});
+
+test('rejects chunked transfer-encoding', (t) => {
+  rejects(t, [response('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', 'b\r\n{"count":1}\r\n0\r\n\r\n')], /chunked/);
+  rejects(t, [response('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked', 'b\r\n{"count":1}\r\n0\r\n\r\n')], /chunked/);
+});
+
+test('rejects a huge head, whether it comes at once or in small chunks', (t) => {
+  const huge = Buffer.from(`HTTP/1.1 200 OK\r\nX-Filler: ${'a'.repeat(20_000)}`, 'latin1');
+  rejects(t, [huge], /head too long/);
+  const chunks = splitAt(huge, Array.from({ length: 39 }, (_, i) => (i + 1) * 512));
+  rejects(t, chunks, /head too long/);
+});
+
+test('a head just under the limit is fine', (t) => {
+  const filler = 'a'.repeat(15_000);
+  t.deepEqual(parse([response(`HTTP/1.1 200 OK\r\nX-Filler: ${filler}\r\nContent-Length: 11`, '{"count":9}')]), [
+    { status: 200, count: 9 },
+  ]);
+});
+
+test('rejects a body larger than any counter answer', (t) => {
+  rejects(t, [response('HTTP/1.1 200 OK\r\nContent-Length: 100000000')], /too large/);
+});
+
+test('a response after a valid one is still checked', (t) => {
+  const responses: ParsedResponse[] = [];
+  const parser = new ResponseParser((parsed) => responses.push(parsed));
+  const stream = Buffer.concat([Buffer.from(RESPONSES[0], 'latin1'), response('HTTP/1.1 200 OK')]);
+  t.throws(() => parser.feed(stream), { instanceOf: ProtocolError, message: /without Content-Length/ });
+  t.deepEqual(responses, [EXPECTED[0]], 'the valid response before the bad one was delivered');
+});

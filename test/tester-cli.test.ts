@@ -1,0 +1,309 @@
+/**
+ * The tester's command line: both spellings (`tester web ...`, the reference's
+ * `tester --counter-type web ...`), bad input (exit 2, one line on stderr, no stack), an
+ * unreachable server (exit 3), help, and the reference's result block byte for byte.
+ * Runs that need a server use the faulty server's correct mode: cheap, no native addon.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { checkHistory } from '../tester/check/check-history.js';
+import { History, Outcome } from '../tester/check/history.js';
+import { parseDurationMs } from '../tester/commands/parse-duration.js';
+import type { LoadResult } from '../tester/load/run-load.js';
+import { extraBlock, referenceBlock } from '../tester/output/result-text.js';
+import {
+  describeRun,
+  type FaultyServer,
+  matchReferenceBlock,
+  parseJsonOutput,
+  runTester,
+  startFaultyServer,
+  stderrLines,
+  type TesterRun,
+} from './helpers/run-tester.js';
+
+/** This file's ports: 18600-18609. */
+const OK_PORT = 18600;
+/** Nothing listens here. */
+const DEAD = ['--counter-host', '127.0.0.1', '--counter-port', '1'];
+
+let server: FaultyServer | undefined;
+test.before(async () => {
+  server = await startFaultyServer('ok', OK_PORT);
+});
+test.after.always(async () => {
+  await server?.stop();
+});
+const TARGET = ['--counter-host', '127.0.0.1', '--counter-port', String(OK_PORT)];
+
+const stripAnsi = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
+
+/** An expected failure: the exit code, one line on stderr saying `message`, nothing on stdout, no stack. */
+function assertOneLineFailure(t: ExecutionContext, run: TesterRun, code: number, message: RegExp): void {
+  const why = describeRun(run);
+  t.is(run.code, code, why);
+  const lines = stderrLines(run);
+  t.is(lines.length, 1, `exactly one line on stderr\n${why}`);
+  t.regex(lines[0] ?? '', /^tester: /, why);
+  t.regex(lines[0] ?? '', message, why);
+  t.notRegex(run.stderr, /^\s+at /m, `no stack trace\n${why}`);
+  t.is(run.stdout, '', `nothing on stdout\n${why}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// The reference's result block, rendered from a hand-made result
+
+function handMadeResult(overrides: Partial<LoadResult> = {}): LoadResult {
+  const history = new History();
+  history.record(0, 1, 2, 1, Outcome.ok);
+  const check = checkHistory(history, { initial: 0, final: 1 });
+  return {
+    counter: 'web',
+    clientCount: 10,
+    callsPerClient: 10000,
+    durationMs: null,
+    ratePerSecond: null,
+    totalCalls: 100000,
+    attemptedCount: 100000,
+    totalTimeS: 12.5,
+    rps: 8000,
+    initialCount: 0,
+    finalCount: 100000,
+    latency: { p50Us: 100, p90Us: 200, p99Us: 300, p999Us: 400, maxUs: 500, meanUs: 120 },
+    errors: {},
+    errorExamples: {},
+    retryCount: 0,
+    promisesExact: true,
+    check,
+    verdict: 'exact: 100000 of 100000 increments counted, no duplicates, real-time order kept',
+    passed: true,
+    ...overrides,
+  };
+}
+
+test('referenceBlock renders the reference block byte for byte', (t) => {
+  const expected =
+    '============================================================\n' +
+    'PERFORMANCE TEST RESULTS\n' +
+    '============================================================\n' +
+    'Number of clients:           10\n' +
+    'Calls per client:            10000\n' +
+    'Total calls made:            100000\n' +
+    'Total time (seconds):        12.50\n' +
+    'Requests per second (RPS):   8000.00\n' +
+    'Final count:                 100000\n' +
+    '============================================================';
+  t.is(referenceBlock(handMadeResult()), expected);
+});
+
+test('referenceBlock rounds time and RPS to two decimals', (t) => {
+  const block = referenceBlock(handMadeResult({ totalTimeS: 0.126, rps: 39682.53968, totalCalls: 5000, finalCount: 5000 }));
+  const lines = block.split('\n');
+  t.is(lines[6], 'Total time (seconds):        0.13');
+  t.is(lines[7], 'Requests per second (RPS):   39682.54');
+  t.deepEqual(matchReferenceBlock(block + '\n'), {
+    clientCount: 10,
+    callsPerClient: '10000',
+    totalCalls: 5000,
+    totalTimeS: 0.13,
+    rps: 39682.54,
+    finalCount: '5000',
+  });
+});
+
+test('referenceBlock shows the duration of a --duration run and an unreadable final count', (t) => {
+  const block = referenceBlock(handMadeResult({ callsPerClient: null, durationMs: 30_000, finalCount: null }));
+  const lines = block.split('\n');
+  t.is(lines[4], 'Calls per client:            30 s');
+  t.regex(lines[8], /^Final count: {17}unknown/);
+  t.is(lines.length, 10);
+});
+
+test('every label of the reference block is padded to column 29', (t) => {
+  for (const line of referenceBlock(handMadeResult()).split('\n').slice(3, 9)) {
+    t.regex(line, /^[A-Za-z() ]+: +\S/);
+    t.is(line.search(/\S+$/), 29, line);
+  }
+});
+
+test('extraBlock ends with the verdict, PASS or FAIL, and lists errors per kind', (t) => {
+  const passed = extraBlock(handMadeResult()).split('\n');
+  t.is(passed.at(-1), '='.repeat(60));
+  t.is(passed.at(-2), `Verdict:                     PASS: ${handMadeResult().verdict}`);
+  t.true(passed.includes('Errors:                      none'));
+  const failed = extraBlock(
+    handMadeResult({
+      passed: false,
+      verdict: 'LOST 3 of 10 acknowledged increments',
+      errors: { reset: 2, refused: 5 },
+      errorExamples: { reset: 'connection closed by server' },
+    }),
+  ).split('\n');
+  t.is(failed.at(-2), 'Verdict:                     FAIL: LOST 3 of 10 acknowledged increments');
+  t.true(failed.includes('Errors:                      reset 2, refused 5'));
+  t.true(failed.includes('  first reset:               connection closed by server'));
+});
+
+test('parseDurationMs reads s, m, h, ms and bare seconds, and refuses the rest', (t) => {
+  t.is(parseDurationMs('30s'), 30_000);
+  t.is(parseDurationMs('2m'), 120_000);
+  t.is(parseDurationMs('1h'), 3_600_000);
+  t.is(parseDurationMs('500ms'), 500);
+  t.is(parseDurationMs('1.5s'), 1500);
+  t.is(parseDurationMs('10'), 10_000);
+  for (const bad of ['3x', '', 's', '0s', '0', '-1s', '1 m', '1e3']) t.is(parseDurationMs(bad), undefined, bad);
+});
+
+// ---------------------------------------------------------------------------------------
+// Both spellings against a live (correct) server; serial: the runs share its counter
+
+test.serial('`tester web ...` runs and prints the reference block first', async (t) => {
+  const run = await runTester(['web', '--n-clients', '3', '--n-calls-per-client', '20', ...TARGET]);
+  t.is(run.code, 0, describeRun(run));
+  const block = matchReferenceBlock(run.stdout);
+  t.like(block, { clientCount: 3, callsPerClient: '20', totalCalls: 60, finalCount: '60' });
+  t.regex(run.stdout, /^Verdict: {21}PASS: exact: 60 of 60 increments counted, no duplicates, real-time order kept$/m);
+  t.true(run.stdout.endsWith('\n'));
+});
+
+test.serial('the reference form `tester --counter-type web ...` runs the same way', async (t) => {
+  const run = await runTester(['--counter-type', 'web', '--n-clients', '3', '--n-calls-per-client', '20', ...TARGET]);
+  t.is(run.code, 0, describeRun(run));
+  t.like(matchReferenceBlock(run.stdout), { clientCount: 3, callsPerClient: '20', totalCalls: 60, finalCount: '60' });
+});
+
+test.serial('the subcommand accepts a --counter-type that agrees with it', async (t) => {
+  const run = await runTester(['web', '--counter-type', 'web', '--n-clients', '2', '--n-calls-per-client', '5', '--json', ...TARGET]);
+  t.is(run.code, 0, describeRun(run));
+  t.like(parseJsonOutput(run), { counter: 'web', totalCalls: 10, passed: true });
+});
+
+for (const value of ['True', 'False', 'true', 'false', '1', '0']) {
+  test.serial(`--do-retries ${value} is accepted`, async (t) => {
+    const run = await runTester(['--counter-type', 'web', '--n-clients', '1', '--n-calls-per-client', '5', '--do-retries', value, '--json', ...TARGET]);
+    t.is(run.code, 0, describeRun(run));
+    t.like(parseJsonOutput(run), { totalCalls: 5, passed: true });
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Bad input: exit 2, one line
+
+const USAGE_ERRORS: Array<{ title: string; args: string[]; message: RegExp }> = [
+  { title: 'missing --n-clients', args: ['web', ...DEAD], message: /--n-clients/ },
+  { title: 'missing --n-clients (reference form)', args: ['--counter-type', 'web', ...DEAD], message: /--n-clients/ },
+  { title: '--n-clients with no value', args: ['web', '--n-clients'], message: /--n-clients/ },
+  { title: '--n-clients 0', args: ['web', '--n-clients', '0', ...DEAD], message: /--n-clients/ },
+  { title: '--n-clients abc', args: ['web', '--n-clients', 'abc', ...DEAD], message: /--n-clients/ },
+  { title: '--n-clients 1.5', args: ['web', '--n-clients', '1.5', ...DEAD], message: /--n-clients/ },
+  { title: '--n-calls-per-client 0', args: ['web', '--n-clients', '2', '--n-calls-per-client', '0', ...DEAD], message: /--n-calls-per-client/ },
+  { title: 'an unknown flag', args: ['web', '--n-clients', '2', '--bogus', ...DEAD], message: /--bogus/ },
+  { title: 'an extra positional argument', args: ['web', 'extra', '--n-clients', '2', ...DEAD], message: /extra/ },
+  { title: '--counter-type nope', args: ['--counter-type', 'nope', '--n-clients', '2', ...DEAD], message: /--counter-type nope/ },
+  { title: 'no counter type at all', args: ['--n-clients', '2', ...DEAD], message: /--counter-type/ },
+  {
+    title: '--counter-type contradicting the subcommand',
+    args: ['web', '--counter-type', 'postgresql', '--n-clients', '2', ...DEAD],
+    message: /contradicts/,
+  },
+  { title: '--do-retries maybe', args: ['web', '--n-clients', '2', '--do-retries', 'maybe', ...DEAD], message: /--do-retries maybe/ },
+  {
+    title: '--do-retries maybe (reference form, postgresql)',
+    args: ['--counter-type', 'postgresql', '--n-clients', '2', '--do-retries', 'maybe'],
+    message: /--do-retries maybe/,
+  },
+  { title: '--method unknown for postgresql', args: ['postgresql', '--n-clients', '2', '--method', 'nope'], message: /--method nope/ },
+  {
+    title: '--method unknown for postgresql (reference form)',
+    args: ['--counter-type', 'postgresql', '--n-clients', '2', '--method', 'nope'],
+    message: /--method nope/,
+  },
+  { title: '--method for web', args: ['web', '--n-clients', '2', '--method', 'atomic', ...DEAD], message: /--method/ },
+  { title: '--duration 3x', args: ['web', '--n-clients', '2', '--duration', '3x', ...DEAD], message: /--duration 3x/ },
+  { title: '--warmup soon', args: ['web', '--n-clients', '2', '--warmup', 'soon', ...DEAD], message: /--warmup soon/ },
+  { title: '--rate 0', args: ['web', '--n-clients', '2', '--rate', '0', ...DEAD], message: /--rate/ },
+  { title: '--workers 65', args: ['web', '--n-clients', '2', '--workers', '65', ...DEAD], message: /--workers/ },
+  {
+    title: '--counter-port 70000',
+    args: ['web', '--n-clients', '2', '--counter-host', '127.0.0.1', '--counter-port', '70000'],
+    message: /--counter-port 70000/,
+  },
+  {
+    title: '--counter-port abc',
+    args: ['web', '--n-clients', '2', '--counter-host', '127.0.0.1', '--counter-port', 'abc'],
+    message: /--counter-port abc/,
+  },
+];
+
+for (const { title, args, message } of USAGE_ERRORS) {
+  test(`usage error: ${title} -> exit 2, one line`, async (t) => {
+    assertOneLineFailure(t, await runTester(args), 2, message);
+  });
+}
+
+test('the missing-option message names the option, not "Command not found"', async (t) => {
+  const run = await runTester(['web', ...DEAD]);
+  t.notRegex(run.stderr, /Command not found|did you mean/, describeRun(run));
+});
+
+// ---------------------------------------------------------------------------------------
+// Unreachable server: exit 3, one line
+
+test('an unreachable server -> exit 3 with one line naming host and port', async (t) => {
+  const run = await runTester(['web', '--n-clients', '2', ...DEAD]);
+  assertOneLineFailure(t, run, 3, /127\.0\.0\.1:1\b.*(ECONNREFUSED|refused)/);
+});
+
+test('an unreachable server in the reference form, with worker threads -> exit 3, one line', async (t) => {
+  const run = await runTester(['--counter-type', 'web', '--n-clients', '4', '--workers', '2', '--json', ...DEAD]);
+  assertOneLineFailure(t, run, 3, /127\.0\.0\.1:1\b/);
+});
+
+// ---------------------------------------------------------------------------------------
+// Help and version
+
+for (const flag of ['--help', '-h']) {
+  test(`\`tester ${flag}\` exits 0 and shows the reference form's examples`, async (t) => {
+    const run = await runTester([flag]);
+    t.is(run.code, 0, describeRun(run));
+    t.is(run.stderr, '', describeRun(run));
+    const text = stripAnsi(run.stdout);
+    t.regex(text, /Examples/);
+    t.regex(text, /\$ tester --counter-type web --n-clients/);
+  });
+
+  test(`\`tester ${flag}\` tells that the subcommands exist`, async (t) => {
+    const text = stripAnsi((await runTester([flag])).stdout);
+    for (const command of ['web', 'postgresql', 'hazelcast']) t.regex(text, new RegExp(`tester\\s+${command}\\b`), command);
+  });
+}
+
+/** Each command's own help, reached the ways a user would try. */
+const HELP: Array<{ args: string[]; example: RegExp }> = [
+  { args: ['web', '--help'], example: /\$ tester web --n-clients/ },
+  { args: ['web', '-h'], example: /\$ tester web --n-clients/ },
+  { args: ['postgresql', '--help'], example: /\$ tester postgresql --n-clients .*--method/ },
+  { args: ['hazelcast', '--help'], example: /\$ tester hazelcast --n-clients .*--method/ },
+  { args: ['--counter-type', 'web', '--help'], example: /\$ tester --counter-type web/ },
+  { args: ['web', '--n-clients', '3', '--help'], example: /\$ tester web --n-clients/ },
+];
+
+for (const { args, example } of HELP) {
+  test(`\`tester ${args.join(' ')}\` exits 0 and shows examples`, async (t) => {
+    const run = await runTester(args);
+    t.is(run.code, 0, describeRun(run));
+    t.is(run.stderr, '', describeRun(run));
+    const text = stripAnsi(run.stdout);
+    t.regex(text, /Examples/);
+    t.regex(text, example);
+    t.regex(text, /--n-clients/, 'the options are listed');
+  });
+}
+
+for (const flag of ['--version', '-v']) {
+  test(`\`tester ${flag}\` prints the version`, async (t) => {
+    const run = await runTester([flag]);
+    t.is(run.code, 0, describeRun(run));
+    t.is(run.stdout.trim(), '0.1.0');
+    t.is(run.stderr, '', describeRun(run));
+  });
+}
