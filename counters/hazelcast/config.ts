@@ -1,0 +1,108 @@
+import { ConfigError, type Env, readInteger, readString } from '../env.js';
+
+/**
+ * How the Hazelcast counter increments:
+ * - `no_lock`: map get, +1, set. Clients overwrite each other: loses updates.
+ * - `pessimistic`: IMap.lock(key) around get/set. The lock belongs to the client instance.
+ * - `optimistic`: get, then replaceIfSame(old, old+1); retried with jittered backoff.
+ * - `atomic`: CP Subsystem IAtomicLong.incrementAndGet (Raft, linearizable).
+ * - `fenced_lock`: CP Subsystem FencedLock around get/set on the map entry.
+ * - `pn_counter`: CRDT PNCounter.incrementAndGet: fast and never loses an increment, but
+ *   eventually consistent: replicas answer with their own view, so values repeat across clients.
+ */
+export const HAZELCAST_METHODS = ['no_lock', 'pessimistic', 'optimistic', 'atomic', 'fenced_lock', 'pn_counter'] as const;
+export type HazelcastMethod = (typeof HAZELCAST_METHODS)[number];
+export const DEFAULT_HAZELCAST_METHOD: HazelcastMethod = 'pessimistic';
+
+export function isHazelcastMethod(value: string): value is HazelcastMethod {
+  return (HAZELCAST_METHODS as readonly string[]).includes(value);
+}
+
+export function parseHazelcastMethod(value: string): HazelcastMethod {
+  if (!isHazelcastMethod(value)) {
+    throw new ConfigError(`Hazelcast method ${JSON.stringify(value)} is invalid: use one of ${HAZELCAST_METHODS.join(', ')}`);
+  }
+  return value;
+}
+
+/** Where the counter lives and how clients behave; every field comes from an HZ_* variable. */
+export interface HazelcastConfig {
+  /** HZ_CLUSTER_MEMBERS: comma-separated host:port list. */
+  members: string[];
+  /** HZ_CLUSTER_NAME. */
+  clusterName: string;
+  /** HZ_MAP_NAME: the IMap holding the counter for no_lock, pessimistic, optimistic, fenced_lock. */
+  mapName: string;
+  /** HZ_COUNTER_KEY: the map entry's key. */
+  counterKey: string;
+  /** HZ_ATOMIC_LONG_NAME: the CP IAtomicLong for atomic. */
+  atomicLongName: string;
+  /** HZ_PN_COUNTER_NAME: the CRDT PNCounter for pn_counter. */
+  pnCounterName: string;
+  /** HZ_FENCED_LOCK_NAME: the CP FencedLock that fenced_lock takes around the map entry. */
+  fencedLockName: string;
+  /** HZ_CONNECT_TIMEOUT_MS: how long a client tries to reach the cluster before giving up. */
+  connectTimeoutMs: number;
+  /** HZ_MAX_RETRIES: optimistic retries per increment before it fails with kind 'conflict'. */
+  maxRetries: number;
+  /** HZ_RETRY_BASE_MS: first backoff window of optimistic retries; doubles per retry. */
+  retryBaseMs: number;
+  /** HZ_RETRY_CAP_MS: largest backoff window of optimistic retries. */
+  retryCapMs: number;
+  /**
+   * HZ_PN_SETTLE_MS: pn_counter reads wait until the value holds still this long, so a read
+   * after a run sees the replicas converged (0: a plain get). Above the members' CRDT
+   * replication period (1000 ms by default, 200 ms in docker/hazelcast-cp.yaml).
+   */
+  pnSettleMs: number;
+}
+
+/** The variables, their defaults (those of the reference), and what they mean. */
+export const HAZELCAST_ENV_DEFAULTS = {
+  HZ_CLUSTER_MEMBERS: '127.0.0.1:5701,127.0.0.1:5702,127.0.0.1:5703',
+  HZ_CLUSTER_NAME: 'dev',
+  HZ_MAP_NAME: 'counter-map',
+  HZ_COUNTER_KEY: 'count',
+  HZ_ATOMIC_LONG_NAME: 'counter',
+  HZ_PN_COUNTER_NAME: 'counter',
+  HZ_FENCED_LOCK_NAME: 'counter-lock',
+  HZ_CONNECT_TIMEOUT_MS: 5000,
+  HZ_MAX_RETRIES: 1000,
+  HZ_RETRY_BASE_MS: 1,
+  HZ_RETRY_CAP_MS: 20,
+  HZ_PN_SETTLE_MS: 1100,
+} as const;
+
+function readMembers(env: Env): string[] {
+  const raw = readString(env, 'HZ_CLUSTER_MEMBERS', HAZELCAST_ENV_DEFAULTS.HZ_CLUSTER_MEMBERS);
+  const members = raw
+    .split(',')
+    .map((member) => member.trim())
+    .filter((member) => member !== '');
+  const bad = members.find((member) => !/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+)(:\d{1,5})?$/.test(member));
+  if (members.length === 0 || bad !== undefined) {
+    throw new ConfigError(
+      `HZ_CLUSTER_MEMBERS=${JSON.stringify(raw)} is invalid: give host:port addresses separated by commas, e.g. ${HAZELCAST_ENV_DEFAULTS.HZ_CLUSTER_MEMBERS}`,
+    );
+  }
+  return members;
+}
+
+export function readHazelcastConfig(env: Env = process.env): HazelcastConfig {
+  const d = HAZELCAST_ENV_DEFAULTS;
+  const retryBaseMs = readInteger(env, 'HZ_RETRY_BASE_MS', d.HZ_RETRY_BASE_MS, 0, 60_000);
+  return {
+    members: readMembers(env),
+    clusterName: readString(env, 'HZ_CLUSTER_NAME', d.HZ_CLUSTER_NAME),
+    mapName: readString(env, 'HZ_MAP_NAME', d.HZ_MAP_NAME),
+    counterKey: readString(env, 'HZ_COUNTER_KEY', d.HZ_COUNTER_KEY),
+    atomicLongName: readString(env, 'HZ_ATOMIC_LONG_NAME', d.HZ_ATOMIC_LONG_NAME),
+    pnCounterName: readString(env, 'HZ_PN_COUNTER_NAME', d.HZ_PN_COUNTER_NAME),
+    fencedLockName: readString(env, 'HZ_FENCED_LOCK_NAME', d.HZ_FENCED_LOCK_NAME),
+    connectTimeoutMs: readInteger(env, 'HZ_CONNECT_TIMEOUT_MS', d.HZ_CONNECT_TIMEOUT_MS, 0, 600_000),
+    maxRetries: readInteger(env, 'HZ_MAX_RETRIES', d.HZ_MAX_RETRIES, 0, 1_000_000),
+    retryBaseMs,
+    retryCapMs: readInteger(env, 'HZ_RETRY_CAP_MS', Math.max(d.HZ_RETRY_CAP_MS, retryBaseMs), retryBaseMs, 600_000),
+    pnSettleMs: readInteger(env, 'HZ_PN_SETTLE_MS', d.HZ_PN_SETTLE_MS, 0, 60_000),
+  };
+}
