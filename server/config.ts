@@ -1,7 +1,8 @@
 import { ConfigError, type Env, readBoolean, readChoice, readInteger, readPort, readString } from '../counters/env.js';
+import { HAZELCAST_ENV_DEFAULTS, type HazelcastConfig, readHazelcastConfig } from '../counters/hazelcast/config.js';
 import { type PostgresConfig, readPostgresConfig } from '../counters/postgresql/connection.js';
 
-export const STORAGE_METHODS = ['shared_memory', 'disk', 'postgresql'] as const;
+export const STORAGE_METHODS = ['shared_memory', 'disk', 'postgresql', 'hazelcast'] as const;
 export type StorageMethod = (typeof STORAGE_METHODS)[number];
 export const SHM_INCREMENT_MODES = ['flock', 'atomic'] as const;
 export type ShmIncrementMode = (typeof SHM_INCREMENT_MODES)[number];
@@ -20,12 +21,18 @@ export interface ServerConfig {
   postgres: PostgresConfig;
   /** Connections each worker keeps to PostgreSQL. */
   pgPoolSize: number;
+  /** Remote stores: batch the increments that arrive while a write is in flight into one. */
+  coalesce: boolean;
+  coalesceMaxBatch: number;
+  /** Read only for STORAGE_METHOD=hazelcast, so other modes ignore bad HZ_* values. */
+  hazelcast: HazelcastConfig | undefined;
 }
 
 /** Every env var the server reads; docker files are tested against this list. */
 export const SERVER_ENV_VARS = [
   'HOST', 'PORT', 'STORAGE_METHOD', 'STORAGE_PATH', 'WORKERS', 'SHM_INCREMENT', 'DISK_FSYNC', 'PG_POOL_SIZE',
-  'DB_HOST', 'DB_PORT', 'POSTGRES_DB', 'POSTGRES_USER', 'POSTGRES_PASSWORD',
+  'DB_HOST', 'DB_PORT', 'POSTGRES_DB', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'COALESCE', 'COALESCE_MAX_BATCH',
+  ...Object.keys(HAZELCAST_ENV_DEFAULTS),
 ] as const;
 
 export function readServerConfig(env: Env = process.env): ServerConfig {
@@ -45,6 +52,9 @@ export function readServerConfig(env: Env = process.env): ServerConfig {
     diskFsync: readBoolean(env, 'DISK_FSYNC', false),
     postgres: readPostgresConfig(env),
     pgPoolSize: readInteger(env, 'PG_POOL_SIZE', 4, 1, 100),
+    coalesce: readBoolean(env, 'COALESCE', true),
+    coalesceMaxBatch: readInteger(env, 'COALESCE_MAX_BATCH', 256, 1, 100_000),
+    hazelcast: storage === 'hazelcast' ? readHazelcastConfig(env) : undefined,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ServerConfig, StorageMethod } from '../config.js';
 import { DiskStore } from './disk-store.js';
+import { HazelcastStore } from './hazelcast-store.js';
 import { PostgresqlStore } from './postgresql-store.js';
 import { SharedMemoryStore } from './shared-memory-store.js';
 import type { Store } from './store.js';
@@ -20,6 +21,7 @@ const STORE_KINDS: Record<StorageMethod, StoreKind> = {
   shared_memory: SharedMemoryStore,
   disk: DiskStore,
   postgresql: PostgresqlStore,
+  hazelcast: HazelcastStore,
 };
 
 export function prepareStorage(config: ServerConfig): Promise<PreparedStorage> {

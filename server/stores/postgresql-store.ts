@@ -1,11 +1,13 @@
 import { ensureDatabase, PgConnection } from '../../counters/postgresql/connection.js';
 import { ConfigError } from '../../counters/env.js';
 import type { ServerConfig } from '../config.js';
+import { IncrementCoalescer } from './increment-coalescer.js';
 import { PostgresqlPool } from './postgresql-pool.js';
 import type { Store } from './store.js';
 
 const ROW = 'web';
 const INCREMENT = 'UPDATE web_counter SET value = value + 1 WHERE name = $1 RETURNING value';
+const ADD = 'UPDATE web_counter SET value = value + $2 WHERE name = $1 RETURNING value';
 const READ = 'SELECT value FROM web_counter WHERE name = $1';
 const RESET = 'UPDATE web_counter SET value = 0 WHERE name = $1';
 
@@ -15,10 +17,12 @@ const CONNECT_ATTEMPTS = 10;
 /** One row in PostgreSQL; each increment is one atomic UPDATE, so every worker and host agrees. */
 export class PostgresqlStore implements Store {
   readonly description: string;
+  private readonly coalescer: IncrementCoalescer | undefined;
 
   private constructor(private readonly pool: PostgresqlPool, config: ServerConfig) {
     const { host, port, database } = config.postgres;
-    this.description = `postgresql (${host}:${port}/${database})`;
+    this.description = `postgresql (${host}:${port}/${database}${config.coalesce ? ', coalescing' : ''})`;
+    if (config.coalesce) this.coalescer = new IncrementCoalescer((k) => this.add(k), config.coalesceMaxBatch);
   }
 
   /** Primary: database, table and row exist before any worker serves a request. */
@@ -47,8 +51,16 @@ export class PostgresqlStore implements Store {
   }
 
   increment(): Promise<number> {
+    if (this.coalescer) return this.coalescer.increment();
     return this.pool.run(async (connection) => {
       const rows = await connection.execute<{ value: string }>('increment', INCREMENT, [ROW]);
+      return Number(rows[0].value);
+    });
+  }
+
+  private add(k: number): Promise<number> {
+    return this.pool.run(async (connection) => {
+      const rows = await connection.execute<{ value: string }>('add', ADD, [ROW, k]);
       return Number(rows[0].value);
     });
   }
