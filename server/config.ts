@@ -31,7 +31,7 @@ export interface ServerConfig {
 /** Every env var the server reads; docker files are tested against this list. */
 export const SERVER_ENV_VARS = [
   'HOST', 'PORT', 'STORAGE_METHOD', 'STORAGE_PATH', 'WORKERS', 'SHM_INCREMENT', 'DISK_FSYNC', 'PG_POOL_SIZE',
-  'DB_HOST', 'DB_PORT', 'POSTGRES_DB', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'COALESCE', 'COALESCE_MAX_BATCH',
+  'DB_HOST', 'DB_PORT', 'POSTGRES_DB', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'PG_STATEMENT_TIMEOUT_MS', 'COALESCE', 'COALESCE_MAX_BATCH',
   ...Object.keys(HAZELCAST_ENV_DEFAULTS),
 ] as const;
 

@@ -1,5 +1,5 @@
 import Client from 'pg-native';
-import { ConfigError, type Env, readPort, readString } from '../env.js';
+import { ConfigError, type Env, readInteger, readPort, readString } from '../env.js';
 
 /** Connection settings, from the reference's env vars and defaults. */
 export interface PostgresConfig {
@@ -8,6 +8,8 @@ export interface PostgresConfig {
   database: string;
   user: string;
   password: string;
+  /** Longest a statement may take (lock waits included) before its connection is given up. */
+  statementTimeoutMs: number;
 }
 
 export function readPostgresConfig(env: Env = process.env): PostgresConfig {
@@ -17,6 +19,7 @@ export function readPostgresConfig(env: Env = process.env): PostgresConfig {
     database: readString(env, 'POSTGRES_DB', 'counter_db'),
     user: readString(env, 'POSTGRES_USER', 'postgres'),
     password: readString(env, 'POSTGRES_PASSWORD', 'postgres'),
+    statementTimeoutMs: readInteger(env, 'PG_STATEMENT_TIMEOUT_MS', 5000, 100, 3_600_000),
   };
 }
 
@@ -55,19 +58,52 @@ function explainConnectError(config: PostgresConfig, database: string, err: Erro
 
 const closingClients = new Set<Client>();
 
+
 /** One libpq connection with a promise API. Not shareable between concurrent callers. */
 export class PgConnection {
   private readonly client = new Client();
   private readonly prepared = new Set<string>();
   private ended = false;
+  /** Rejects the statement in flight: pg-native reports a lost connection only as an event. */
+  private failPending: ((err: Error) => void) | undefined;
+  private broken: Error | undefined;
 
-  private constructor() {
-    // A connection broken while idle reports here; the next query then fails with its own error.
-    this.client.on('error', () => {});
+  private constructor(private readonly statementTimeoutMs: number) {
+    // A lost connection (server restart, pg_terminate_backend) surfaces here, not in the
+    // query's callback, which would otherwise wait forever.
+    this.client.on('error', (err) => {
+      this.broken ??= err;
+      const fail = this.failPending;
+      this.failPending = undefined;
+      fail?.(err);
+    });
+  }
+
+  /** Runs one pg-native call, failing it at once if the connection is or becomes broken. */
+  private call<T>(start: (done: (err: Error | undefined, value: T) => void) => void): Promise<T> {
+    if (this.broken) return Promise.reject(this.broken);
+    return new Promise((resolve, reject) => {
+      // Bounds the wait even if libpq never reports a connection that died mid-statement.
+      const timer = setTimeout(() => {
+        this.broken ??= new Error(`no answer from PostgreSQL within ${this.statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`);
+        this.failPending = undefined;
+        reject(this.broken);
+      }, this.statementTimeoutMs);
+      this.failPending = (err) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      start((err, value) => {
+        clearTimeout(timer);
+        this.failPending = undefined;
+        if (err) reject(this.withSqlState(err));
+        else resolve(value);
+      });
+    });
   }
 
   static async open(config: PostgresConfig, database = config.database): Promise<PgConnection> {
-    const connection = new PgConnection();
+    const connection = new PgConnection(config.statementTimeoutMs);
     await new Promise<void>((resolve, reject) => {
       connection.client.connect(conninfo(config, database), (err) =>
         err ? reject(explainConnectError(config, database, err)) : resolve(),
@@ -78,25 +114,20 @@ export class PgConnection {
 
   /** Runs one statement (or a semicolon-separated script without parameters). */
   query<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]> {
-    return new Promise((resolve, reject) => {
-      const done = (err: Error | undefined, rows: unknown[]) =>
-        err ? reject(this.withSqlState(err)) : resolve(rows as T[]);
-      if (values) this.client.query(text, values, done);
-      else this.client.query(text, done);
+    return this.call<T[]>((done) => {
+      const cb = done as (err: Error | undefined, rows: unknown[]) => void;
+      if (values) this.client.query(text, values, cb);
+      else this.client.query(text, cb);
     });
   }
 
   /** Runs a statement prepared once per connection under `name`: the hot path skips parsing. */
   async execute<T = Record<string, unknown>>(name: string, text: string, values: unknown[]): Promise<T[]> {
     if (!this.prepared.has(name)) {
-      await new Promise<void>((resolve, reject) =>
-        this.client.prepare(name, text, values.length, (err) => (err ? reject(this.withSqlState(err)) : resolve())),
-      );
+      await this.call<void>((done) => this.client.prepare(name, text, values.length, (err) => done(err, undefined)));
       this.prepared.add(name);
     }
-    return new Promise((resolve, reject) => {
-      this.client.execute(name, values, (err, rows) => (err ? reject(this.withSqlState(err)) : resolve(rows as T[])));
-    });
+    return this.call<T[]>((done) => this.client.execute(name, values, done as (err: Error | undefined, rows: unknown[]) => void));
   }
 
   close(): Promise<void> {
@@ -107,7 +138,9 @@ export class PgConnection {
     const client = this.client;
     closingClients.add(client);
     setTimeout(() => closingClients.delete(client), 1000).unref();
-    return new Promise((resolve) => client.end(() => resolve()));
+    // Never finish inside pg-native's own callbacks (a failed query calls us from its read
+    // handler, which goes on to restart its poll watcher): finish on a later turn of the loop.
+    return new Promise((resolve) => setImmediate(() => client.end(() => resolve())));
   }
 
   private withSqlState(err: Error): SqlError {

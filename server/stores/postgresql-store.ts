@@ -11,6 +11,9 @@ const ADD = 'UPDATE web_counter SET value = value + $2 WHERE name = $1 RETURNING
 const READ = 'SELECT value FROM web_counter WHERE name = $1';
 const RESET = 'UPDATE web_counter SET value = 0 WHERE name = $1';
 
+/** Advisory lock key guarding table creation ('WEBC'). */
+const SCHEMA_LOCK_KEY = 0x57454243;
+
 /** Connection attempts at startup: a database that is still booting gets about 10 s. */
 const CONNECT_ATTEMPTS = 10;
 
@@ -30,10 +33,12 @@ export class PostgresqlStore implements Store {
     await withStartupRetry(() => ensureDatabase(config.postgres));
     const connection = await PgConnection.open(config.postgres);
     try {
+      // CREATE TABLE IF NOT EXISTS races with itself when several servers start at once: serialize it.
       await connection.query(
-        'CREATE TABLE IF NOT EXISTS web_counter (name text PRIMARY KEY, value bigint NOT NULL DEFAULT 0)',
+        `BEGIN; SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_KEY});
+         CREATE TABLE IF NOT EXISTS web_counter (name text PRIMARY KEY, value bigint NOT NULL DEFAULT 0);
+         INSERT INTO web_counter (name) VALUES ('${ROW}') ON CONFLICT DO NOTHING; COMMIT`,
       );
-      await connection.query('INSERT INTO web_counter (name) VALUES ($1) ON CONFLICT DO NOTHING', [ROW]);
     } catch (err) {
       const { host, port } = config.postgres;
       throw new ConfigError(

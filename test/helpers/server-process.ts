@@ -23,7 +23,15 @@ export function startServer(env: ServerEnv): Promise<ServerProcess> {
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A test file that crashes must not leave its servers listening on ports the next run wants.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      process.off('exit', killOnExit);
+      resolve(code);
+    }),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start within 20 s:\n${stderr}`)), 20_000);
     child.stderr!.on('data', (chunk: Buffer) => {
