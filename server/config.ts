@@ -24,6 +24,8 @@ export interface ServerConfig {
   /** Remote stores: batch the increments that arrive while a write is in flight into one. */
   coalesce: boolean;
   coalesceMaxBatch: number;
+  /** When set, POST /reset needs `Authorization: Bearer <token>`. */
+  resetToken: string | undefined;
   /** Read only for STORAGE_METHOD=hazelcast, so other modes ignore bad HZ_* values. */
   hazelcast: HazelcastConfig | undefined;
 }
@@ -31,7 +33,7 @@ export interface ServerConfig {
 /** Every env var the server reads; docker files are tested against this list. */
 export const SERVER_ENV_VARS = [
   'HOST', 'PORT', 'STORAGE_METHOD', 'STORAGE_PATH', 'WORKERS', 'SHM_INCREMENT', 'DISK_FSYNC', 'PG_POOL_SIZE',
-  'DB_HOST', 'DB_PORT', 'POSTGRES_DB', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'PG_STATEMENT_TIMEOUT_MS', 'COALESCE', 'COALESCE_MAX_BATCH',
+  'DB_HOST', 'DB_PORT', 'POSTGRES_DB', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'PG_STATEMENT_TIMEOUT_MS', 'RESET_TOKEN', 'COALESCE', 'COALESCE_MAX_BATCH',
   ...Object.keys(HAZELCAST_ENV_DEFAULTS),
 ] as const;
 
@@ -54,6 +56,7 @@ export function readServerConfig(env: Env = process.env): ServerConfig {
     pgPoolSize: readInteger(env, 'PG_POOL_SIZE', 4, 1, 100),
     coalesce: readBoolean(env, 'COALESCE', true),
     coalesceMaxBatch: readInteger(env, 'COALESCE_MAX_BATCH', 256, 1, 100_000),
+    resetToken: readString(env, 'RESET_TOKEN', '') || undefined,
     hazelcast: storage === 'hazelcast' ? readHazelcastConfig(env) : undefined,
   };
 }

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Store } from './stores/store.js';
 import type { ErrorLog } from './error-log.js';
@@ -7,8 +8,13 @@ export const MAX_BODY_BYTES = 1024;
 const JSON_TYPE = 'application/json';
 const ALLOWED: Record<string, string> = { '/inc': 'POST', '/reset': 'POST', '/count': 'GET', '/health': 'GET' };
 
-export interface Health {
-  workers: number;
+export interface RouteContext {
+  store: Store;
+  errors: ErrorLog;
+  tracker: InFlight;
+  workerCount: number;
+  /** When set, POST /reset needs `Authorization: Bearer <token>`. */
+  resetToken: string | undefined;
 }
 
 /** Answers still owed to clients: a stopping worker waits for them. */
@@ -104,17 +110,36 @@ function afterBody(res: HttpResponse, req: HttpRequest, then: () => void): void 
   });
 }
 
-export function addRoutes(app: TemplatedApp, store: Store, health: Health, errors: ErrorLog, tracker: InFlight): TemplatedApp {
+/** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */
+function authorized(req: HttpRequest, token: string | undefined): boolean {
+  if (token === undefined) return true;
+  const given = Buffer.from(req.getHeader('authorization'));
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export function addRoutes(app: TemplatedApp, context: RouteContext): TemplatedApp {
+  const { store, errors, tracker, workerCount, resetToken } = context;
   const increment = () => store.increment();
   const reset = () => store.reset();
   const read = () => store.read();
   const zero = () => countBody(0);
   return app
     .post('/inc', (res, req) => afterBody(res, req, () => answer(res, increment, countBody, errors, tracker)))
-    .post('/reset', (res, req) => afterBody(res, req, () => answer(res, reset, zero, errors, tracker)))
+    .post('/reset', (res, req) => {
+      if (!authorized(req, resetToken)) {
+        res
+          .writeStatus('401 Unauthorized')
+          .writeHeader('WWW-Authenticate', 'Bearer')
+          .writeHeader('Content-Type', JSON_TYPE)
+          .end(errorBody('POST /reset needs Authorization: Bearer <RESET_TOKEN>'));
+        return;
+      }
+      afterBody(res, req, () => answer(res, reset, zero, errors, tracker));
+    })
     .get('/count', (res) => answer(res, read, countBody, errors, tracker))
     .get('/health', (res) =>
-      send(res, '200 OK', JSON.stringify({ status: 'ok', storage: store.description, workers: health.workers, pid: process.pid })),
+      send(res, '200 OK', JSON.stringify({ status: 'ok', storage: store.description, workers: workerCount, pid: process.pid })),
     )
     .any('/*', (res, req) => {
       const allowed = ALLOWED[req.getUrl()];

@@ -19,7 +19,8 @@ export function runWorker(config: ServerConfig): void {
 
   const tell = (message: WorkerMessage) => process.send?.(message);
 
-  addRoutes(uws.App(), store, { workers: config.workerCount }, errors, tracker).listen(config.host, config.port, (socket) => {
+  const routes = { store, errors, tracker, workerCount: config.workerCount, resetToken: config.resetToken };
+  addRoutes(uws.App(), routes).listen(config.host, config.port, (socket) => {
     if (!socket) {
       exitWorker(`cannot listen on ${config.host}:${config.port}: choose another PORT or HOST`);
       return;

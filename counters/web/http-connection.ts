@@ -97,7 +97,7 @@ export class HttpConnection {
 }
 
 /** The request bytes, built once per client. */
-export function buildRequest(method: 'GET' | 'POST', path: string, target: Target): Buffer {
+export function buildRequest(method: 'GET' | 'POST', path: string, target: Target, extraHeaders = ''): Buffer {
   const body = method === 'POST' ? 'Content-Length: 0\r\n' : '';
-  return Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n${body}\r\n`, 'latin1');
+  return Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n${extraHeaders}${body}\r\n`, 'latin1');
 }

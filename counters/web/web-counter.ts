@@ -4,6 +4,8 @@ import { buildRequest, HttpConnection, type Target } from './http-connection.js'
 export interface WebCounterOptions {
   targets: Target[];
   timeoutMs: number;
+  /** Sent with POST /reset when the server was started with RESET_TOKEN. */
+  resetToken?: string;
 }
 
 /** One simulated user of the web counter: a keep-alive connection and prebuilt requests. */
@@ -14,10 +16,10 @@ class WebCounter implements Counter {
   private readonly resetRequest: Buffer;
   private readonly countRequest: Buffer;
 
-  constructor(target: Target, timeoutMs: number) {
+  constructor(target: Target, timeoutMs: number, resetToken: string | undefined) {
     this.connection = new HttpConnection(target, timeoutMs);
     this.incRequest = buildRequest('POST', '/inc', target);
-    this.resetRequest = buildRequest('POST', '/reset', target);
+    this.resetRequest = buildRequest('POST', '/reset', target, resetToken ? `Authorization: Bearer ${resetToken}\r\n` : '');
     this.countRequest = buildRequest('GET', '/count', target);
   }
 
@@ -39,6 +41,9 @@ class WebCounter implements Counter {
 
   private async call(request: Buffer): Promise<number> {
     const response = await this.connection.request(request);
+    if (response.status === 401) {
+      throw new CounterError('server answered 401: it needs a reset token (set RESET_TOKEN or --reset-token)', 'http_status');
+    }
     if (response.status !== 200) {
       throw new CounterError(`server answered ${response.status}`, 'http_status');
     }
@@ -56,7 +61,7 @@ export function webCounterFactory(options: WebCounterOptions): CounterFactory {
     linearizable: true,
     async open() {
       const target = options.targets[openedCount++ % options.targets.length];
-      return new WebCounter(target, options.timeoutMs);
+      return new WebCounter(target, options.timeoutMs, options.resetToken);
     },
     async close() {},
   };

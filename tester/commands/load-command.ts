@@ -44,6 +44,9 @@ export abstract class LoadCommand extends Command {
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 64)]),
     description: 'Worker threads to spread clients over (0: all on the main thread)',
   });
+  resetToken = Option.String('--reset-token', process.env.RESET_TOKEN || '', {
+    description: "The server's RESET_TOKEN, sent with POST /reset (default RESET_TOKEN)",
+  });
   timeoutMs = Option.String('--timeout-ms', '10000', { validator: isCount(3_600_000), description: 'Per-call timeout (web)' });
   duration = Option.String('--duration', { description: 'Run for a time (e.g. 30s, 2m) instead of a call count' });
   warmup = Option.String('--warmup', { description: 'Unrecorded calls for this long first (e.g. 5s)' });
@@ -107,7 +110,7 @@ export abstract class LoadCommand extends Command {
     switch (type) {
       case 'web':
         if (this.method !== undefined) throw new UsageError('--method applies to postgresql and hazelcast, not web');
-        return { backend: 'web', targets: this.targets(), timeoutMs: this.timeoutMs };
+        return { backend: 'web', targets: this.targets(), timeoutMs: this.timeoutMs, resetToken: this.resetToken || undefined };
       case 'postgresql': {
         const { POSTGRES_METHODS, DEFAULT_POSTGRES_METHOD } = await import('../../counters/postgresql/methods.js');
         return { backend: 'postgresql', method: checkMethod(this.method ?? DEFAULT_POSTGRES_METHOD, POSTGRES_METHODS), doRetries };

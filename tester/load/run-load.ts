@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import type { CounterFactory, ErrorKind } from '../../counters/counter.js';
+import { type CounterFactory, CounterError, type ErrorKind } from '../../counters/counter.js';
 import { checkHistory, type HistoryCheck } from '../check/check-history.js';
 import { History, monotonicUs } from '../check/history.js';
 import { verdictLine } from '../check/verdict.js';
@@ -139,7 +139,8 @@ function addCounts<K extends string>(parts: Array<Partial<Record<K, number>>>): 
 /** Explains a failure to reach the counter before any call was made. */
 function connectError(spec: CounterSpec, err: unknown): ConnectError {
   const message = err instanceof Error ? err.message : String(err);
-  const hint = spec.backend === 'web' ? '; start the server (npm start) or check --counter-host and --counter-port' : '';
+  const unreachable = err instanceof CounterError && err.kind === 'refused';
+  const hint = spec.backend === 'web' && unreachable ? '; start the server (npm start) or check --counter-host and --counter-port' : '';
   return new ConnectError(message + hint, { cause: err });
 }
 
