@@ -23,6 +23,9 @@ export function readPostgresConfig(env: Env = process.env): PostgresConfig {
   };
 }
 
+/** What the counter methods need from a connection. */
+export type Sql = Pick<PgConnection, 'query' | 'execute'>;
+
 /** SQLSTATE of a failed statement, when the server sent one. */
 export type SqlError = Error & { sqlState?: string };
 
@@ -66,17 +69,28 @@ export class PgConnection {
   private ended = false;
   /** Rejects the statement in flight: pg-native reports a lost connection only as an event. */
   private failPending: ((err: Error) => void) | undefined;
-  private broken: Error | undefined;
+  private broken: SqlError | undefined;
 
   private constructor(private readonly statementTimeoutMs: number) {
     // A lost connection (server restart, pg_terminate_backend) surfaces here, not in the
     // query's callback, which would otherwise wait forever.
-    this.client.on('error', (err) => {
-      this.broken ??= err;
-      const fail = this.failPending;
-      this.failPending = undefined;
-      fail?.(err);
-    });
+    this.client.on('error', (err) => this.fail(err.message.trim().split('\n')[0].replace(/^FATAL:\s*/, ''), '08006', err));
+  }
+
+  /** True once the server dropped the connection or it was closed: open a new one. */
+  get lost(): boolean {
+    return this.broken !== undefined;
+  }
+
+  /** Marks the connection lost and rejects the statement in flight with that SQLSTATE. */
+  private fail(message: string, sqlState: string, cause?: unknown): void {
+    if (this.broken) return;
+    const lost: SqlError = new Error(message, { cause });
+    lost.sqlState = sqlState;
+    this.broken = lost;
+    const reject = this.failPending;
+    this.failPending = undefined;
+    reject?.(lost);
   }
 
   /** Runs one pg-native call, failing it at once if the connection is or becomes broken. */
@@ -84,11 +98,10 @@ export class PgConnection {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
       // Bounds the wait even if libpq never reports a connection that died mid-statement.
-      const timer = setTimeout(() => {
-        this.broken ??= new Error(`no answer from PostgreSQL within ${this.statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`);
-        this.failPending = undefined;
-        reject(this.broken);
-      }, this.statementTimeoutMs);
+      const timer = setTimeout(
+        () => this.fail(`no answer from PostgreSQL within ${this.statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`, '08006'),
+        this.statementTimeoutMs,
+      );
       this.failPending = (err) => {
         clearTimeout(timer);
         reject(err);
@@ -130,9 +143,11 @@ export class PgConnection {
     return this.call<T[]>((done) => this.client.execute(name, values, done as (err: Error | undefined, rows: unknown[]) => void));
   }
 
+  /** Closes at once; a statement still in flight rejects (SQLSTATE 08003) rather than hanging. */
   close(): Promise<void> {
     if (this.ended) return Promise.resolve();
     this.ended = true;
+    this.fail('connection closed by the client', '08003');
     // libpq's finish() starts an asynchronous uv_close on a handle inside the native object; if the
     // object were collected before that close completes, libuv would touch freed memory and abort.
     const client = this.client;

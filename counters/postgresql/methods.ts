@@ -1,7 +1,8 @@
 import { CounterError } from '../counter.js';
 import { ConfigError } from '../env.js';
-import type { PgConnection, PostgresConfig } from './connection.js';
+import type { PostgresConfig } from './connection.js';
 import { isConnectionLost, isRetryable, toCounterError } from './errors.js';
+import type { Sql } from './connection.js';
 import { backoffDelayMs, type RetryPolicy, sleep } from './retry.js';
 import { COUNTER_LOCK_CLASS, COUNTER_TABLE, rollbackQuietly, SHARD_TABLE, toCount } from './schema.js';
 
@@ -50,7 +51,7 @@ export const SQL = {
 
 /** What one client needs to increment. */
 export interface IncrementContext {
-  conn: PgConnection;
+  conn: Sql;
   config: PostgresConfig;
   userId: number;
   /** Slot rows per user, for `sharded`. */

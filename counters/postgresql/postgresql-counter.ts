@@ -1,11 +1,12 @@
 import { type Counter, CounterError, type CounterFactory } from '../counter.js';
 import { ConfigError, type Env } from '../env.js';
-import { ensureDatabase, PgConnection, type PostgresConfig, readPostgresConfig } from './connection.js';
+import { ensureDatabase, PgConnection, type PostgresConfig, readPostgresConfig, type Sql } from './connection.js';
 import { isConnectionLost, toCounterError } from './errors.js';
 import {
   DEFAULT_POSTGRES_METHOD,
   incrementWith,
   type IncrementContext,
+  isPostgresMethod,
   parsePostgresMethod,
   type PostgresMethod,
 } from './methods.js';
@@ -65,7 +66,8 @@ async function prepareStorage(settings: Settings, userId: number): Promise<void>
 class PostgresCounter implements Counter {
   retryCount = 0;
   private conn: PgConnection | undefined;
-  private busy: Promise<unknown> = Promise.resolve();
+  private running = false;
+  private readonly queue: (() => void)[] = [];
   private closed = false;
   private readonly ctx: Omit<IncrementContext, 'conn'>;
 
@@ -108,11 +110,11 @@ class PostgresCounter implements Counter {
     });
   }
 
+  /** Closes the connection at once; a statement still in flight rejects as a lost connection. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.onClose(this);
-    await this.busy.catch(() => {});
     const conn = this.conn;
     this.conn = undefined;
     await conn?.close();
@@ -121,24 +123,39 @@ class PostgresCounter implements Counter {
   /**
    * Runs `op` alone on this client's connection (a libpq connection runs one statement at a
    * time), reconnecting first when the previous call lost it. `writes` says whether a lost
-   * connection may have applied the operation.
+   * connection may have applied the operation. The tester awaits each call, so the usual path
+   * runs at once; overlapping calls queue.
    */
   private exclusive<T>(writes: boolean, op: (conn: PgConnection) => Promise<T>): Promise<T> {
-    const result = this.busy.then(async () => {
+    if (this.running) {
+      return new Promise<T>((resolve, reject) => {
+        this.queue.push(() => this.runNow(writes, op).then(resolve, reject));
+      });
+    }
+    return this.runNow(writes, op);
+  }
+
+  private async runNow<T>(writes: boolean, op: (conn: PgConnection) => Promise<T>): Promise<T> {
+    this.running = true;
+    try {
       if (this.closed) throw new CounterError('PostgreSQL client is closed', 'refused');
-      const conn = await this.connection();
+      const conn = this.conn && !this.conn.lost ? this.conn : await this.connection();
       try {
         return await op(conn);
       } catch (err) {
-        if (isConnectionLost(err) || (err instanceof CounterError && isConnectionLost(err.cause))) this.dropConnection(conn);
+        if (conn.lost || isConnectionLost(err) || (err instanceof CounterError && isConnectionLost(err.cause))) {
+          this.dropConnection(conn);
+        }
         throw toCounterError(this.settings.config, err, writes);
       }
-    });
-    this.busy = result.catch(() => {});
-    return result;
+    } finally {
+      this.running = false;
+      this.queue.shift()?.();
+    }
   }
 
   private async connection(): Promise<PgConnection> {
+    if (this.conn?.lost) this.dropConnection(this.conn);
     if (this.conn) return this.conn;
     try {
       this.conn = await PgConnection.open(this.settings.config);
@@ -212,11 +229,14 @@ export function postgresqlCounterFactory(options: PostgresqlCounterOptions = {})
 // increment_user_counter. They share a small pool of connections opened on first use, so
 // concurrent callers (e.g. a web server) really run concurrently.
 
-/** 'serializable' (the reference's spelling), 'repeatable read', 'read committed', 'read uncommitted'; any case, '_' or ' '. */
+/**
+ * 'serializable' (the reference's spelling), 'repeatable read', 'read committed', 'read uncommitted';
+ * any case, '_' or ' '. The reference's glue passes the method name here, which it ignores: so do we.
+ */
 export type IsolationLevel = string;
 
 function isolationClause(level: IsolationLevel | undefined | null): string | undefined {
-  if (level === undefined || level === null || level === '') return undefined;
+  if (level === undefined || level === null || level === '' || isPostgresMethod(level)) return undefined;
   const normal = level.trim().toUpperCase().replace(/[_-]+/g, ' ').replace(/\s+/g, ' ');
   if (!['SERIALIZABLE', 'REPEATABLE READ', 'READ COMMITTED', 'READ UNCOMMITTED'].includes(normal)) {
     throw new ConfigError(
@@ -243,7 +263,7 @@ class Pool {
     try {
       return await op(conn);
     } catch (err) {
-      broken = isConnectionLost(err) || (err instanceof Error && isConnectionLost(err.cause));
+      broken = conn.lost || isConnectionLost(err) || (err instanceof Error && isConnectionLost(err.cause));
       throw err;
     } finally {
       this.release(conn, broken);
@@ -252,7 +272,12 @@ class Pool {
 
   private async acquire(): Promise<PgConnection> {
     if (this.closed) throw new ConfigError('PostgreSQL connections were closed (closeUserCounterConnections)');
-    const conn = this.idle.pop();
+    let conn = this.idle.pop();
+    while (conn?.lost) {
+      this.open--;
+      void conn.close();
+      conn = this.idle.pop();
+    }
     if (conn) return conn;
     if (this.open < this.size) {
       this.open++;
@@ -313,7 +338,7 @@ function pool(): Promise<Pool> {
 }
 
 /** Runs `op` in a transaction at `level` when one is given, else as is. */
-async function inIsolation<T>(conn: PgConnection, level: string | undefined, op: () => Promise<T>): Promise<T> {
+async function inIsolation<T>(conn: Sql, level: string | undefined, op: () => Promise<T>): Promise<T> {
   if (!level) return op();
   await conn.query(`BEGIN ISOLATION LEVEL ${level}`);
   let value: T;

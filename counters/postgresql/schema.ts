@@ -1,5 +1,6 @@
 import { type Env, readInteger } from '../env.js';
-import type { PgConnection, PostgresConfig, SqlError } from './connection.js';
+import type { PostgresConfig, SqlError } from './connection.js';
+import type { Sql } from './connection.js';
 import { privilegeError, tablePrivilegeError } from './errors.js';
 
 /**
@@ -45,7 +46,7 @@ CREATE TABLE IF NOT EXISTS ${SHARD_TABLE} (
 )`;
 
 /** Creates both tables when missing. Needs CREATE on the schema only when a table is missing. */
-export async function ensureTables(conn: PgConnection, config: PostgresConfig): Promise<void> {
+export async function ensureTables(conn: Sql, config: PostgresConfig): Promise<void> {
   const [found] = await conn.query<{ main: boolean | string; shard: boolean | string }>(
     `SELECT to_regclass('${COUNTER_TABLE}') IS NOT NULL AS main, to_regclass('${SHARD_TABLE}') IS NOT NULL AS shard`,
   );
@@ -53,7 +54,10 @@ export async function ensureTables(conn: PgConnection, config: PostgresConfig): 
   try {
     // The lock makes concurrent first runs (parallel tests, several testers) wait for one
     // another instead of failing on the catalog's unique index.
-    await conn.query(`BEGIN; SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_CLASS}, 0); ${CREATE_TABLES}; COMMIT`);
+    // SET LOCAL keeps "already exists, skipping" notices off stderr (libpq prints notices there).
+    await conn.query(
+      `BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_CLASS}, 0); ${CREATE_TABLES}; COMMIT`,
+    );
   } catch (err) {
     await rollbackQuietly(conn);
     if ((err as SqlError).sqlState === '42501' || /permission denied/i.test((err as Error).message)) {
@@ -72,7 +76,7 @@ function isTrue(value: unknown): boolean {
   return value === true || value === 't' || value === 'true';
 }
 
-export async function rollbackQuietly(conn: PgConnection): Promise<void> {
+export async function rollbackQuietly(conn: Sql): Promise<void> {
   try {
     await conn.query('ROLLBACK');
   } catch {
@@ -81,7 +85,7 @@ export async function rollbackQuietly(conn: PgConnection): Promise<void> {
 }
 
 /** Creates the user's row and K slot rows when missing; leaves existing values alone. */
-export async function ensureUserRows(conn: PgConnection, config: PostgresConfig, userId: number, shards: number): Promise<void> {
+export async function ensureUserRows(conn: Sql, config: PostgresConfig, userId: number, shards: number): Promise<void> {
   await usingTables(config, () =>
     conn.execute(
       'cnt_ensure_rows',
@@ -97,7 +101,7 @@ export async function ensureUserRows(conn: PgConnection, config: PostgresConfig,
 }
 
 /** Sets the user's counter and version to 0 and its K slots to 0 (creating what is missing), atomically. */
-export async function resetUserRows(conn: PgConnection, config: PostgresConfig, userId: number, shards: number): Promise<void> {
+export async function resetUserRows(conn: Sql, config: PostgresConfig, userId: number, shards: number): Promise<void> {
   await usingTables(config, () =>
     conn.execute(
       'cnt_reset_rows',
@@ -116,7 +120,7 @@ export async function resetUserRows(conn: PgConnection, config: PostgresConfig, 
 }
 
 /** The user's value (row + slots), or undefined when the user has no row. */
-export async function readUserValue(conn: PgConnection, config: PostgresConfig, userId: number): Promise<number | undefined> {
+export async function readUserValue(conn: Sql, config: PostgresConfig, userId: number): Promise<number | undefined> {
   const rows = await usingTables(config, () =>
     conn.execute<{ counter: unknown }>(
       'cnt_read_total',

@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import { type CounterFactory, CounterError, type ErrorKind } from '../../counters/counter.js';
+import { type Counter, type CounterFactory, CounterError, type ErrorKind } from '../../counters/counter.js';
 import { checkHistory, type HistoryCheck } from '../check/check-history.js';
 import { History, monotonicUs } from '../check/history.js';
 import { verdictLine } from '../check/verdict.js';
@@ -76,6 +76,8 @@ export class ConnectError extends Error {
 }
 
 const PROGRESS_INTERVAL_MS = 250;
+const FINAL_READ_ATTEMPTS = 10;
+const FINAL_READ_PAUSE_MS = 300;
 
 async function openGroups(options: LoadOptions): Promise<ClientGroup[]> {
   const threadCount = Math.min(options.workerCount ?? 0, options.clientCount);
@@ -178,12 +180,24 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const results = await runGroups(groups, plan, report('run', plan.startUs, totalCount));
     const totalTimeS = (monotonicUs() - plan.startUs) / 1e6;
     // A counter that died during the run still gets a report: the count checks become 'unknown'.
-    const finalCount = await control.read().catch(() => undefined);
+    const finalCount = await readPatiently(control);
     return buildResult(options, factory, results, { initialCount, finalCount, totalTimeS });
   } finally {
     await Promise.allSettled(groups.map((group) => group.close()));
     await control.close();
     await factory.close();
+  }
+}
+
+/** The final read retries a little: a backend recovering from a fault should still be judged. */
+async function readPatiently(counter: Counter): Promise<number | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await counter.read();
+    } catch {
+      if (attempt >= FINAL_READ_ATTEMPTS) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, FINAL_READ_PAUSE_MS));
+    }
   }
 }
 
