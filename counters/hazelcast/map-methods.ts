@@ -1,3 +1,4 @@
+import { backoffDelayMs, type RetryPolicy, sleep } from '../retry-backoff.js';
 import type { IMap } from 'hazelcast-client';
 import { CounterError } from '../counter.js';
 import type { HazelcastConfig } from './config.js';
@@ -92,23 +93,6 @@ export function pessimisticOps(ctx: MethodContext): MethodOps {
   };
 }
 
-/** Optimistic retries: bounded, with "full jitter" exponential backoff. */
-export interface OptimisticPolicy {
-  maxRetries: number;
-  baseMs: number;
-  capMs: number;
-}
-
-/** A uniform wait in [0, min(cap, base * 2^retry)); `retry` counts from 0. */
-export function backoffDelayMs(policy: OptimisticPolicy, retry: number): number {
-  return Math.random() * Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(retry, 30));
-}
-
-export function sleep(ms: number): Promise<void> {
-  if (ms < 1) return new Promise((resolve) => setImmediate(resolve));
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Get, then replaceIfSame(key, old, old+1), which the owning member applies only if the entry
  * still holds `old` (byte for byte, so the very value read is passed back as `old`). A lost
@@ -117,7 +101,7 @@ export function sleep(ms: number): Promise<void> {
  */
 export function optimisticOps(ctx: MethodContext): MethodOps {
   const config = ctx.session.config;
-  const policy: OptimisticPolicy = { maxRetries: config.maxRetries, baseMs: config.retryBaseMs, capMs: config.retryCapMs };
+  const policy: RetryPolicy = { maxRetries: config.maxRetries, baseMs: config.retryBaseMs, capMs: config.retryCapMs };
   return {
     ...mapEntryOps(ctx),
     async increment() {

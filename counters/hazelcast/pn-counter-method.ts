@@ -1,7 +1,7 @@
 import type { PNCounter } from 'hazelcast-client';
 import type { HazelcastConfig } from './config.js';
 import { toCounterError } from './connect.js';
-import { sleep } from './map-methods.js';
+import { sleep } from '../retry-backoff.js';
 import type { MethodContext, MethodOps } from './method.js';
 import { toCount } from './values.js';
 

@@ -3,7 +3,7 @@ import { ConfigError } from '../env.js';
 import type { PostgresConfig } from './connection.js';
 import { isConnectionLost, isRetryable, toCounterError } from './errors.js';
 import type { Sql } from './connection.js';
-import { backoffDelayMs, type RetryPolicy, sleep } from './retry.js';
+import { backoffDelayMs, type RetryPolicy, sleep } from '../retry-backoff.js';
 import { COUNTER_LOCK_CLASS, COUNTER_TABLE, rollbackQuietly, SHARD_TABLE, toCount } from './schema.js';
 
 /** The increment methods: the reference's five, then two of ours. */

@@ -1,0 +1,27 @@
+/**
+ * How a client retries an increment that lost a race (an OCC version mismatch, a
+ * serialization failure, a replaceIfSame miss). Retries are bounded: after `maxRetries`
+ * the increment fails with kind 'conflict'.
+ */
+export interface RetryPolicy {
+  /** Retries after the first attempt (so at most maxRetries + 1 attempts). */
+  maxRetries: number;
+  /** First backoff window in ms; it doubles per retry up to `capMs`. 0 retries at once. */
+  baseMs: number;
+  /** Largest backoff window in ms. */
+  capMs: number;
+}
+
+/**
+ * "Full jitter" exponential backoff: a uniform wait in [0, min(cap, base * 2^retry)).
+ * Spreading the retries out keeps the losers of one race from colliding again in the next.
+ * `retry` counts from 0 for the first retry.
+ */
+export function backoffDelayMs(policy: RetryPolicy, retry: number): number {
+  return Math.random() * Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(retry, 30));
+}
+
+export function sleep(ms: number): Promise<void> {
+  if (ms < 1) return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
