@@ -148,7 +148,9 @@ start() {
   local logs="$LOGS/member-1.log, member-2.log, member-3.log"
   while :; do
     for n in 1 2 3; do
-      member_pid "$n" >/dev/null \
+      # Only liveness here: a member just forked may not have exec'd java yet, so its
+      # command line would not name the main class.
+      kill -0 "$(cat "$(pid_file "$n")" 2>/dev/null || echo 0)" 2>/dev/null \
         || die "member $n (port ${PORTS[$((n - 1))]}) exited during startup: see $(log_file "$n")"
     done
     if port_open 5701 && port_open 5702 && port_open 5703; then

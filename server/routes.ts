@@ -22,8 +22,19 @@ export interface InFlight {
   inFlightCount: number;
 }
 
-function send(res: HttpResponse, status: string, body: string, closeConnection = false): void {
-  res.writeStatus(status).writeHeader('Content-Type', JSON_TYPE).end(body, closeConnection);
+/**
+ * Writes a whole JSON answer. A client that pipelines requests but never reads would make
+ * uWS queue answers without limit: when the socket cannot take this one, drop the client.
+ */
+function send(res: HttpResponse, status: string, body: string, closeConnection = false, headers?: Record<string, string>): void {
+  res.writeStatus(status).writeHeader('Content-Type', JSON_TYPE);
+  if (headers) for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+  if (closeConnection) {
+    res.end(body, true);
+    return;
+  }
+  const [written] = res.tryEnd(body, Buffer.byteLength(body));
+  if (!written) res.close();
 }
 
 function countBody(count: number): string {
@@ -128,11 +139,9 @@ export function addRoutes(app: TemplatedApp, context: RouteContext): TemplatedAp
     .post('/inc', (res, req) => afterBody(res, req, () => answer(res, increment, countBody, errors, tracker)))
     .post('/reset', (res, req) => {
       if (!authorized(req, resetToken)) {
-        res
-          .writeStatus('401 Unauthorized')
-          .writeHeader('WWW-Authenticate', 'Bearer')
-          .writeHeader('Content-Type', JSON_TYPE)
-          .end(errorBody('POST /reset needs Authorization: Bearer <RESET_TOKEN>'));
+        send(res, '401 Unauthorized', errorBody('POST /reset needs Authorization: Bearer <RESET_TOKEN>'), false, {
+          'WWW-Authenticate': 'Bearer',
+        });
         return;
       }
       afterBody(res, req, () => answer(res, reset, zero, errors, tracker));
@@ -144,11 +153,7 @@ export function addRoutes(app: TemplatedApp, context: RouteContext): TemplatedAp
     .any('/*', (res, req) => {
       const allowed = ALLOWED[req.getUrl()];
       if (allowed) {
-        res
-          .writeStatus('405 Method Not Allowed')
-          .writeHeader('Allow', allowed)
-          .writeHeader('Content-Type', JSON_TYPE)
-          .end(errorBody(`use ${allowed} ${req.getUrl()}`));
+        send(res, '405 Method Not Allowed', errorBody(`use ${allowed} ${req.getUrl()}`), false, { Allow: allowed });
       } else {
         send(res, '404 Not Found', errorBody(`no such endpoint; try POST /inc, POST /reset, GET /count, GET /health`));
       }

@@ -79,7 +79,10 @@ function readMembers(env: Env): string[] {
     .split(',')
     .map((member) => member.trim())
     .filter((member) => member !== '');
-  const bad = members.find((member) => !/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+)(:\d{1,5})?$/.test(member));
+  const bad = members.find((member) => {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+)(?::(\d{1,5}))?$/.exec(member);
+    return !match || (match[2] !== undefined && !(Number(match[2]) >= 1 && Number(match[2]) <= 65535));
+  });
   if (members.length === 0 || bad !== undefined) {
     throw new ConfigError(
       `HZ_CLUSTER_MEMBERS=${JSON.stringify(raw)} is invalid: give host:port addresses separated by commas, e.g. ${HAZELCAST_ENV_DEFAULTS.HZ_CLUSTER_MEMBERS}`,

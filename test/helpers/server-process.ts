@@ -66,7 +66,8 @@ export function runServerToFailure(env: ServerEnv): Promise<{ code: number | nul
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   return new Promise((resolve) =>
-    child.once('exit', (code) => {
+    // 'close', not 'exit': only then has all of stderr been read.
+    child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stderr });
     }),

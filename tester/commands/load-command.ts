@@ -61,6 +61,7 @@ export abstract class LoadCommand extends Command {
     const clientCount = this.clientCount;
     if (clientCount === undefined) throw new UsageError('--n-clients is required: say how many clients run at once, e.g. --n-clients 10');
     const spec = await this.counterSpec();
+    this.checkOutputWritable();
     const bar = this.json ? { update: () => {}, stop: () => {} } : progressBar(this.context.stderr as NodeJS.WriteStream);
     let result: LoadResult;
     try {
@@ -81,6 +82,16 @@ export abstract class LoadCommand extends Command {
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
     else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n`);
     return result.passed ? EXIT.passed : EXIT.failed;
+  }
+
+  /** Fails before the run, not after it, when the result could not be saved. */
+  private checkOutputWritable(): void {
+    if (!this.output) return;
+    try {
+      fs.closeSync(fs.openSync(this.output, 'a'));
+    } catch (err) {
+      throw new UsageError(`--output ${this.output} cannot be written: ${(err as Error).message}`);
+    }
   }
 
   private counterType(): CounterType {

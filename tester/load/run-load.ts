@@ -151,13 +151,16 @@ function connectError(spec: CounterSpec, err: unknown): ConnectError {
  * sequence, then read the final count and judge the history.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  let factory: CounterFactory;
-  let control;
+  let factory: CounterFactory | undefined;
+  let control: Counter | undefined;
   try {
     factory = await createFactory(options.spec);
     control = await factory.open();
     await control.reset();
   } catch (err) {
+    // An open keep-alive socket would hold the process until the server's idle timeout.
+    await control?.close().catch(() => {});
+    await factory?.close().catch(() => {});
     // Before the first call nothing is measured yet: any failure means the counter is not usable.
     throw connectError(options.spec, err);
   }

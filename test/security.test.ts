@@ -1,0 +1,190 @@
+/**
+ * Security: the counter's storage is private to its user and cannot be redirected through a
+ * planted symlink; POST /reset honours RESET_TOKEN, and the tester sends it; secrets stay out
+ * of answers and error messages. (The Docker image's non-root user is test/docker.test.ts's.)
+ * Ports 19120-19199.
+ */
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { countOf, exchange, runServerToExit, statusOf } from './helpers/fault-tools.js';
+import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
+import { httpRequest, startServer } from './helpers/server-process.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-security-'));
+test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+let nextPort = 19120;
+const shmFile = (port: number) => `/dev/shm/counters-127.0.0.1-${port}`;
+const modeOf = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
+
+// ------------------------------------------------------------------------------------------
+// Storage permissions and symlinks
+
+test.serial('the shared memory segment and the disk counter file are created 0600, even under umask 000', async (t) => {
+  const previous = process.umask(0); // the servers inherit it
+  const shmPort = nextPort++;
+  const diskPort = nextPort++;
+  const file = path.join(tmp, 'private.txt');
+  try {
+    const shm = await startServer({ PORT: String(shmPort), WORKERS: '2' });
+    const disk = await startServer({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(diskPort), WORKERS: '2' });
+    try {
+      await httpRequest(shmPort, 'POST', '/inc');
+      await httpRequest(diskPort, 'POST', '/inc');
+      t.is(modeOf(shmFile(shmPort)), '600', 'shm segment');
+      t.is(fs.statSync(shmFile(shmPort)).uid, process.getuid!());
+      t.is(modeOf(file), '600', 'disk counter file');
+    } finally {
+      await shm.stop();
+      await disk.stop();
+    }
+  } finally {
+    process.umask(previous);
+  }
+});
+
+test('a symlink planted at STORAGE_PATH is refused, and the file it points to is untouched', async (t) => {
+  const victim = path.join(tmp, 'victim.txt');
+  // A file that looks like a counter: following the link would quietly count in it.
+  fs.writeFileSync(victim, '5\n');
+  const link = path.join(tmp, 'counter-link.txt');
+  fs.symlinkSync(victim, link);
+  const { code, stderr } = await runServerToExit({ STORAGE_METHOD: 'disk', STORAGE_PATH: link, PORT: String(nextPort++) });
+  t.log(stderr.trim());
+  t.not(code, 0);
+  t.true(stderr.includes(link), 'names the path');
+  t.regex(stderr, /symbolic links|ELOOP/i);
+  t.is(stderr.trim().split('\n').length, 1);
+  t.is(fs.readFileSync(victim, 'utf8'), '5\n', 'the target is untouched');
+  t.true(fs.lstatSync(link).isSymbolicLink(), 'the link is left for the operator to inspect');
+});
+
+test('a dangling symlink planted at STORAGE_PATH is refused and creates nothing', async (t) => {
+  const target = path.join(tmp, 'created-through-link.txt');
+  const link = path.join(tmp, 'dangling-link.txt');
+  fs.symlinkSync(target, link);
+  const { code, stderr } = await runServerToExit({ STORAGE_METHOD: 'disk', STORAGE_PATH: link, PORT: String(nextPort++) });
+  t.log(stderr.trim());
+  t.not(code, 0);
+  t.is(stderr.trim().split('\n').length, 1);
+  t.false(fs.existsSync(target), 'no file was created through the link');
+});
+
+test('a symlink planted at the shared memory segment name is refused; its target is untouched', async (t) => {
+  const port = nextPort++;
+  const victim = `/dev/shm/counters-security-victim-${process.pid}`;
+  const content = Buffer.alloc(4096);
+  content.writeBigUInt64LE(5n, 0);
+  fs.writeFileSync(victim, content, { mode: 0o600 });
+  fs.symlinkSync(victim, shmFile(port));
+  try {
+    const { code, stderr } = await runServerToExit({ PORT: String(port) });
+    t.log(stderr.trim());
+    t.not(code, 0);
+    t.regex(stderr, new RegExp(`counters-127\\.0\\.0\\.1-${port}`));
+    t.regex(stderr, /symbolic links|ELOOP/i);
+    t.is(stderr.trim().split('\n').length, 1);
+    t.deepEqual(fs.readFileSync(victim), content, 'the target is untouched');
+    t.true(fs.lstatSync(shmFile(port)).isSymbolicLink(), 'the link was neither followed nor replaced');
+  } finally {
+    fs.rmSync(shmFile(port), { force: true });
+    fs.rmSync(victim, { force: true });
+  }
+});
+
+// ------------------------------------------------------------------------------------------
+// RESET_TOKEN
+
+const TOKEN = 'correct-horse-battery-staple';
+
+test.serial('RESET_TOKEN: POST /reset without the right bearer token is 401 and changes nothing; with it, 200', async (t) => {
+  const port = nextPort++;
+  const server = await startServer({ PORT: String(port), WORKERS: '2', RESET_TOKEN: TOKEN });
+  try {
+    for (let i = 0; i < 3; i++) t.is(await statusOf(port, 'POST', '/inc'), 200, 'increments need no token');
+    const refused: Array<[string, Record<string, string>]> = [
+      ['no Authorization', {}],
+      ['wrong token', { Authorization: 'Bearer wrong' }],
+      ['token with a suffix', { Authorization: `Bearer ${TOKEN}x` }],
+      ['token prefix only', { Authorization: `Bearer ${TOKEN.slice(0, -1)}` }],
+      ['lower-case scheme', { Authorization: `bearer ${TOKEN}` }],
+      ['token without scheme', { Authorization: TOKEN }],
+      ['Basic scheme', { Authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }],
+      ['token in another header', { 'X-Reset-Token': TOKEN }],
+    ];
+    for (const [title, headers] of refused) {
+      const response = await fetch(`http://127.0.0.1:${port}/reset`, { method: 'POST', headers });
+      const body = await response.text();
+      t.is(response.status, 401, title);
+      t.is(response.headers.get('www-authenticate'), 'Bearer', title);
+      t.false(body.includes(TOKEN), `${title}: the answer does not echo the token`);
+    }
+    // A 401 comes before the body is read: a huge body does not get around it.
+    const big = await exchange(port, `POST /reset HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n${'z'.repeat(100)}`);
+    t.deepEqual(big.statuses, [401]);
+    t.is(await countOf(port), 3, 'the count is unchanged by refused resets');
+    const health = await (await fetch(`http://127.0.0.1:${port}/health`)).text();
+    t.false(health.includes(TOKEN), '/health does not show the token');
+
+    const accepted = await fetch(`http://127.0.0.1:${port}/reset`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` } });
+    t.is(accepted.status, 200);
+    t.deepEqual(await accepted.json(), { count: 0 });
+    t.is(await countOf(port), 0);
+    t.false(server.output().includes(TOKEN), 'the server never logs the token');
+  } finally {
+    await server.stop();
+  }
+});
+
+test.serial('RESET_TOKEN: the tester with --reset-token (or RESET_TOKEN) runs; without it, exit 3 in one line and no reset', async (t) => {
+  const port = nextPort++;
+  const server = await startServer({ PORT: String(port), WORKERS: '2', RESET_TOKEN: TOKEN });
+  const target = ['--counter-host', '127.0.0.1', '--counter-port', String(port)];
+  try {
+    const withFlag = await runTester(['web', '--n-clients', '4', '--n-calls-per-client', '250', '--json', '--reset-token', TOKEN, ...target]);
+    t.is(withFlag.code, 0, describeRun(withFlag));
+    const json = parseJsonOutput(withFlag);
+    t.is(json.finalCount, 1000);
+    t.true(json.passed, json.verdict);
+
+    const withEnv = await runTester(['web', '--n-clients', '2', '--n-calls-per-client', '100', '--json', ...target], { env: { RESET_TOKEN: TOKEN } });
+    t.is(withEnv.code, 0, describeRun(withEnv));
+    t.is(parseJsonOutput(withEnv).finalCount, 200, 'RESET_TOKEN in the environment is the default of --reset-token');
+
+    const without = await runTester(['web', '--n-clients', '2', '--n-calls-per-client', '100', ...target], { env: { RESET_TOKEN: '' } });
+    t.is(without.code, 3, describeRun(without));
+    t.true(without.elapsedMs < 5000, `the refused tester exits at once, not after the server's 10 s idle timeout (${without.elapsedMs} ms)`);
+    const lines = stderrLines(without);
+    t.is(lines.length, 1, describeRun(without));
+    t.regex(lines[0], /401.*reset token/);
+    t.is(without.stdout.trim(), '', 'no report for a run that never started');
+    t.is(await countOf(port), 200, 'the refused tester neither reset nor incremented');
+
+    const wrong = await runTester(['web', '--n-clients', '2', '--n-calls-per-client', '100', '--reset-token', 'nope', ...target]);
+    t.is(wrong.code, 3, describeRun(wrong));
+    t.false(wrong.stderr.includes('nope'), 'the message does not echo the given token');
+  } finally {
+    await server.stop();
+  }
+});
+
+// ------------------------------------------------------------------------------------------
+// Secrets in error messages
+
+test('a wrong POSTGRES_PASSWORD is reported in one line that does not contain the password', async (t) => {
+  const secret = 'S3cret-pw-that-must-not-leak';
+  const { code, stderr } = await runServerToExit({
+    STORAGE_METHOD: 'postgresql',
+    POSTGRES_DB: 'counters_test_security',
+    DB_HOST: '127.0.0.1',
+    POSTGRES_PASSWORD: secret,
+    PORT: String(nextPort++),
+  });
+  t.log(stderr.trim());
+  t.not(code, 0);
+  t.regex(stderr, /password authentication failed|POSTGRES_PASSWORD/);
+  t.false(stderr.includes(secret), 'the password is not echoed');
+  t.is(stderr.trim().split('\n').length, 1);
+});
