@@ -126,6 +126,8 @@ start_member() {
 start() {
   local began=$SECONDS
   local status=1
+  # Always cached, even when a cluster already answers: tests start extra members from the jar.
+  ensure_jar
   if port_open 5701 || port_open 5702 || port_open 5703; then
     probe $((START_TIMEOUT < 30 ? START_TIMEOUT : 30)) && status=0 || status=$?
   fi
