@@ -6,10 +6,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../tester/compare/server-launcher.js';
 
 /** The tree this bench was compiled in: dist/ and build/ of the working copy. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -60,21 +60,9 @@ export function serverSpecs(root: string, storageDir: string): ServerSpec[] {
   ];
 }
 
-/** A port the kernel just handed out: nothing of ours is on it, and runs never collide. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /** Starts a server on a free loopback port and resolves once it printed "listening on". */
 export async function startServer(spec: ServerSpec, extraNodeArgs: string[] = []): Promise<RunningServer> {
-  const port = await freePort();
+  const port = await freePort('127.0.0.1');
   const child = spawn(process.execPath, [...extraNodeArgs, spec.script], {
     env: { ...process.env, ...spec.env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
