@@ -3,8 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { webCounterFactory } from '../counters/web/web-counter.js';
-import { drive } from './helpers/drive.js';
+import { runLoad } from '../tester/load/run-load.js';
 import { httpRequest, runServerToFailure, type ServerEnv, startServer } from './helpers/server-process.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-server-test-'));
@@ -26,12 +25,17 @@ for (const store of STORES) {
     const port = nextPort++;
     const server = await startServer({ ...store.env, WORKERS: '2', PORT: String(port) });
     try {
-      const factory = webCounterFactory({ targets: [{ host: '127.0.0.1', port }], timeoutMs: 10_000 });
-      const { values, failures, final } = await drive(factory, 10, 2000);
-      t.deepEqual(failures, []);
-      t.is(final, 20_000);
-      t.is(new Set(values).size, 20_000, 'every response carries a distinct count');
-      t.is(Math.max(...values), 20_000);
+      const result = await runLoad({
+        spec: { backend: 'web', targets: [{ host: '127.0.0.1', port }], timeoutMs: 10_000 },
+        clientCount: 10,
+        callsPerClient: 2000,
+      });
+      t.deepEqual(result.errors, {});
+      t.is(result.totalCalls, 20_000);
+      t.is(result.finalCount, 20_000);
+      const { unique } = result.check.checks;
+      t.true('duplicateCount' in unique && unique.duplicateCount === 0 && unique.valuedCount === 20_000, 'every response carries a distinct count');
+      t.true('maxValue' in unique && unique.maxValue === 20_000);
       t.deepEqual((await httpRequest(port, 'GET', '/count')).json, { count: 20_000 });
       t.deepEqual((await httpRequest(port, 'POST', '/reset')).json, { count: 0 });
       t.deepEqual((await httpRequest(port, 'GET', '/count')).json, { count: 0 });
