@@ -218,7 +218,7 @@ disruptive('postgresql: a database restart under load is answered 503, then the 
   try {
     const workersBefore = await childPids(primary);
     const clientCount = 8;
-    const { result, faultResult } = await loadWithFault(port, { durationMs: 9000, faultAtMs: 1500, clientCount }, async () => {
+    const { result, faultResult } = await loadWithFault(port, { durationMs: 15_000, faultAtMs: 1500, clientCount }, async () => {
       const stopped = await postgresScript('stop');
       const stoppedAt = Date.now();
       // While it is down, the server answers at once (no hang) with 503.

@@ -76,8 +76,8 @@ export class ConnectError extends Error {
 }
 
 const PROGRESS_INTERVAL_MS = 250;
-const FINAL_READ_ATTEMPTS = 10;
-const FINAL_READ_PAUSE_MS = 300;
+const FINAL_READ_ATTEMPTS = 20;
+const FINAL_READ_PAUSE_MS = 500;
 
 async function openGroups(options: LoadOptions): Promise<ClientGroup[]> {
   const threadCount = Math.min(options.workerCount ?? 0, options.clientCount);
