@@ -1,5 +1,6 @@
 import test from 'ava';
 import { type ParsedResponse, ProtocolError, ResponseParser } from '../counters/web/response-parser.js';
+import { seededRandom } from './helpers/fault-tools.js';
 
 /** Five responses the way servers may send them: header case, order and extras vary. */
 const RESPONSES = [
@@ -32,17 +33,6 @@ function splitAt(buffer: Buffer, cuts: number[]): Buffer[] {
   return bounds.slice(1).map((end, i) => Buffer.from(buffer.subarray(bounds[i], end)));
 }
 
-/** mulberry32: a small seeded PRNG, so failures replay. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const response = (head: string, body = ''): Buffer => Buffer.from(`${head}\r\n\r\n${body}`, 'latin1');
 
@@ -65,7 +55,7 @@ test('parses the stream fed one byte at a time', (t) => {
 });
 
 test('parses the stream cut at random places (seeded)', (t) => {
-  const next = random(20240607);
+  const next = seededRandom(20240607);
   for (let round = 0; round < 500; round++) {
     const cutCount = 1 + Math.floor(next() * 12);
     const cuts = Array.from({ length: cutCount }, () => Math.floor(next() * (STREAM.length + 1)));
