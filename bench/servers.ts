@@ -1,109 +1,75 @@
 /**
- * The servers under test, each started as its own child process (so the bench process,
- * which also runs the in-process tester, never shares an event loop with a server) and
- * stopped with SIGTERM, which lets our primary unlink its shared-memory segment.
+ * The servers under test, each started as its own child process (so no server shares an
+ * event loop with the bench) with the compare command's launcher, and stopped with SIGTERM,
+ * which lets our primary unlink its shared-memory segment.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../tester/compare/server-launcher.js';
+import { freePort, type LaunchedServer, launchServer } from '../tester/compare/server-launcher.js';
 
 /** The tree this bench was compiled in: dist/ and build/ of the working copy. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const START_TIMEOUT_MS = 20_000;
-const STOP_TIMEOUT_MS = 15_000;
+const HOST = '127.0.0.1';
 
 export interface ServerSpec {
-  /** Stable key for results.json and ratios, e.g. "shm-flock-w2". */
+  /** Stable key for results.json and ratios, e.g. "shm-flock". */
   id: string;
-  /** Human name for the table. */
+  /** Human name for the tables. */
   label: string;
   /** Processes answering HTTP: 1 for the bare counters, WORKERS for ours. */
   workers: number;
   script: string;
   env: Record<string, string>;
-  /** Needs PostgreSQL: not measured when it is unreachable. */
-  needsPostgres?: boolean;
+  /** Connection counts it is loaded with. */
+  connections: number[];
+  /** A backend it needs: not measured when that is unreachable. */
+  needs?: 'postgresql' | 'hazelcast';
+  /** Also loaded with autocannon (the load-generator comparison runs on one server). */
+  autocannon?: boolean;
 }
 
-export interface RunningServer {
-  port: number;
-  /** The server's last stderr line since it started listening: why it answered 503, say. */
-  lastOutput(): string | undefined;
-  stop(): Promise<void>;
-}
+export type RunningServer = LaunchedServer;
 
-/** Every server of the goal: the two bare baselines, then ours per store at 1 and 2 workers. */
-export function serverSpecs(root: string, storageDir: string): ServerSpec[] {
+/** Every server of the comparison: the two bare baselines, then ours in each store. */
+export function serverSpecs(root: string, storageDir: string, workers: number): ServerSpec[] {
   const DIST = path.join(root, 'dist');
-  const ours = (id: string, label: string, env: Record<string, string>, needsPostgres = false): ServerSpec[] =>
-    [1, 2].map((workers) => ({
-      id: `${id}-w${workers}`,
-      label,
-      workers,
-      script: path.join(DIST, 'server/main.js'),
-      env: { ...env, WORKERS: String(workers) },
-      needsPostgres,
-    }));
+  const bare = (id: string, label: string, connections: number[], autocannon = false): ServerSpec => ({
+    id, label, workers: 1, script: path.join(DIST, `bench/${id}-counter.js`), env: {}, connections, autocannon,
+  });
+  const ours = (id: string, label: string, env: Record<string, string>, connections: number[], needs?: ServerSpec['needs']): ServerSpec => ({
+    id, label: `ours: ${label}`, workers, script: path.join(DIST, 'server/main.js'), env, connections, needs,
+  });
   const diskFile = path.join(storageDir, 'counter.txt');
   return [
-    { id: 'bare-uws', label: 'bare uWS counter', workers: 1, script: path.join(DIST, 'bench/bare-uws-counter.js'), env: {} },
-    { id: 'bare-node-http', label: 'bare node:http counter', workers: 1, script: path.join(DIST, 'bench/bare-node-http-counter.js'), env: {} },
-    ...ours('shm-flock', 'ours: shm flock', { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'flock' }),
-    ...ours('shm-atomic', 'ours: shm atomic', { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'atomic' }),
-    ...ours('disk', 'ours: disk', { STORAGE_METHOD: 'disk', STORAGE_PATH: diskFile, DISK_FSYNC: 'false' }),
-    ...ours('disk-fsync', 'ours: disk + fdatasync', { STORAGE_METHOD: 'disk', STORAGE_PATH: diskFile, DISK_FSYNC: 'true' }),
-    ...ours('postgresql', 'ours: PostgreSQL', { STORAGE_METHOD: 'postgresql', DB_HOST: '127.0.0.1' }, true),
+    bare('bare-uws', 'bare uWS counter', [1, 10], true),
+    bare('bare-node-http', 'bare node:http counter', [1, 10]),
+    // The scaling series (up to 1000 connections) and the memory figures come from this one.
+    ours('shm-flock', 'shm flock', { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'flock' }, [1, 10, 100, 1000]),
+    ours('shm-atomic', 'shm atomic', { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'atomic' }, [1, 10]),
+    ours('disk', 'disk', { STORAGE_METHOD: 'disk', STORAGE_PATH: diskFile, DISK_FSYNC: 'false' }, [1, 10]),
+    ours('disk-fsync', 'disk + fdatasync', { STORAGE_METHOD: 'disk', STORAGE_PATH: diskFile, DISK_FSYNC: 'true' }, [1, 10]),
+    ours('postgresql', 'PostgreSQL, coalescing', { STORAGE_METHOD: 'postgresql', DB_HOST: HOST, COALESCE: 'true' }, [1, 10], 'postgresql'),
+    ours('postgresql-single', 'PostgreSQL, COALESCE=false', { STORAGE_METHOD: 'postgresql', DB_HOST: HOST, COALESCE: 'false' }, [10], 'postgresql'),
+    ours('hazelcast', 'Hazelcast CP IAtomicLong, coalescing', { STORAGE_METHOD: 'hazelcast', COALESCE: 'true' }, [10], 'hazelcast'),
   ];
 }
 
-/** Starts a server on a free loopback port and resolves once it printed "listening on". */
-export async function startServer(spec: ServerSpec, extraNodeArgs: string[] = []): Promise<RunningServer> {
-  const port = await freePort('127.0.0.1');
-  const child = spawn(process.execPath, [...extraNodeArgs, spec.script], {
-    env: { ...process.env, ...spec.env, HOST: '127.0.0.1', PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stderr = '';
-  let after = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${spec.id} did not start within ${START_TIMEOUT_MS / 1000} s: ${stderr.trim()}`));
-    }, START_TIMEOUT_MS);
-    let listening = false;
-    child.stderr!.on('data', (chunk: Buffer) => {
-      // Keep reading after startup (a full pipe would block the server); keep only a tail.
-      if (listening) {
-        after = (after + chunk.toString()).slice(-4096);
-        return;
-      }
-      stderr += chunk.toString();
-      if (/listening on/.test(stderr)) {
-        listening = true;
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`${spec.id} exited before listening: ${stderr.trim() || 'no output'}`));
-    });
-  });
-  const lastOutput = () => after.trim().split('\n').pop() || undefined;
-  return { port, lastOutput, stop: () => stopChild(child, exited) };
+export async function startServer(spec: ServerSpec): Promise<RunningServer> {
+  return launchServer({ host: HOST, port: await freePort(HOST), workers: spec.workers, env: spec.env, script: spec.script });
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
+/** Peak resident memory (VmHWM, MB) of each worker of our server: the primary's children. */
+export function workerPeakRssMb(server: RunningServer): number[] {
+  const children = fs.readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return children.map((pid) => {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
+    return Math.round(kb / 1024);
+  });
 }
 
 /**
@@ -137,7 +103,7 @@ export function buildFingerprint(root: string = ROOT): string {
       else if (entry.name.endsWith('.js') || entry.name.endsWith('.node')) files.push(full);
     }
   };
-  for (const dir of ['server', 'counters', 'native', 'bench']) walk(path.join(DIST, dir));
+  for (const dir of ['server', 'counters', 'native', 'tester', 'bench']) walk(path.join(DIST, dir));
   walk(path.join(root, 'build/Release'));
   const hash = createHash('sha256');
   for (const file of files.sort()) hash.update(path.relative(root, file)).update(fs.readFileSync(file));
@@ -159,7 +125,7 @@ export function sourceVersion(): string {
   }
 }
 
-const SNAPSHOT_DIRS = ['dist/server', 'dist/counters', 'dist/native', 'dist/bench', 'build/Release'];
+const SNAPSHOT_DIRS = ['dist/server', 'dist/counters', 'dist/native', 'dist/tester', 'dist/bench', 'build/Release'];
 
 /**
  * A private copy of the compiled servers, taken once at the start: the working tree is shared

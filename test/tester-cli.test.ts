@@ -72,6 +72,7 @@ function handMadeResult(overrides: Partial<LoadResult> = {}): LoadResult {
     errors: {},
     errorExamples: {},
     retryCount: 0,
+    peakRssMb: 60,
     promisesExact: true,
     check,
     verdict: 'exact: 100000 of 100000 increments counted, no duplicates, real-time order kept',

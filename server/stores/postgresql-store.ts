@@ -5,8 +5,8 @@ import { IncrementCoalescer } from './increment-coalescer.js';
 import { PostgresqlPool } from './postgresql-pool.js';
 import type { Store } from './store.js';
 
-const ROW = 'web';
-const INCREMENT = 'UPDATE web_counter SET value = value + 1 WHERE name = $1 RETURNING value';
+export const COUNTER_ROW = 'web';
+export const INCREMENT_SQL = 'UPDATE web_counter SET value = value + 1 WHERE name = $1 RETURNING value';
 const ADD = 'UPDATE web_counter SET value = value + $2 WHERE name = $1 RETURNING value';
 const READ = 'SELECT value FROM web_counter WHERE name = $1';
 const RESET = 'UPDATE web_counter SET value = 0 WHERE name = $1';
@@ -37,7 +37,7 @@ export class PostgresqlStore implements Store {
       await connection.query(
         `BEGIN; SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_KEY});
          CREATE TABLE IF NOT EXISTS web_counter (name text PRIMARY KEY, value bigint NOT NULL DEFAULT 0);
-         INSERT INTO web_counter (name) VALUES ('${ROW}') ON CONFLICT DO NOTHING; COMMIT`,
+         INSERT INTO web_counter (name) VALUES ('${COUNTER_ROW}') ON CONFLICT DO NOTHING; COMMIT`,
       );
     } catch (err) {
       const { host, port } = config.postgres;
@@ -58,27 +58,27 @@ export class PostgresqlStore implements Store {
   increment(): Promise<number> {
     if (this.coalescer) return this.coalescer.increment();
     return this.pool.run(async (connection) => {
-      const rows = await connection.execute<{ value: string }>('increment', INCREMENT, [ROW]);
+      const rows = await connection.execute<{ value: string }>('increment', INCREMENT_SQL, [COUNTER_ROW]);
       return Number(rows[0].value);
     });
   }
 
   private add(k: number): Promise<number> {
     return this.pool.run(async (connection) => {
-      const rows = await connection.execute<{ value: string }>('add', ADD, [ROW, k]);
+      const rows = await connection.execute<{ value: string }>('add', ADD, [COUNTER_ROW, k]);
       return Number(rows[0].value);
     });
   }
 
   read(): Promise<number> {
     return this.pool.run(async (connection) => {
-      const rows = await connection.execute<{ value: string }>('read', READ, [ROW]);
+      const rows = await connection.execute<{ value: string }>('read', READ, [COUNTER_ROW]);
       return Number(rows[0].value);
     });
   }
 
   async reset(): Promise<void> {
-    await this.pool.run((connection) => connection.execute('reset', RESET, [ROW]));
+    await this.pool.run((connection) => connection.execute('reset', RESET, [COUNTER_ROW]));
   }
 
   close(): Promise<void> {

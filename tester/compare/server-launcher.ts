@@ -15,11 +15,16 @@ export interface LaunchOptions {
   workers: number;
   /** Store settings (STORAGE_METHOD, SHM_INCREMENT, STORAGE_PATH, ...). */
   env: Record<string, string>;
+  /** Another server script taking HOST and PORT (the benchmark's bare counters, a snapshot build). */
+  script?: string;
 }
 
 export interface LaunchedServer {
   host: string;
   port: number;
+  pid: number;
+  /** The server's last stderr line: why it answered 503, say. */
+  lastOutput(): string;
   /** SIGTERM, then resolves with the exit code once the server is gone (SIGKILL if it hangs). */
   stop(): Promise<number | null>;
 }
@@ -71,7 +76,8 @@ function lastLine(output: string): string {
  * line. Rejects with a ServerStartError when it exits first or takes too long.
  */
 export function launchServer(options: LaunchOptions): Promise<LaunchedServer> {
-  const child = spawn(process.execPath, [SERVER_MAIN], {
+  const script = options.script ?? SERVER_MAIN;
+  const child = spawn(process.execPath, [script], {
     env: {
       ...process.env,
       // Stale store settings from the caller's environment must not leak into this store.
@@ -125,10 +131,10 @@ export function launchServer(options: LaunchOptions): Promise<LaunchedServer> {
       START_TIMEOUT_MS,
     );
     const onData = () => {
-      if (/listening on/.test(output)) settle(() => resolve({ host: options.host, port: options.port, stop }));
+      if (/listening on/.test(output)) settle(() => resolve({ host: options.host, port: options.port, pid: child.pid!, lastOutput: () => lastLine(output), stop }));
     };
     child.stderr!.on('data', onData);
-    child.once('error', (err) => settle(() => reject(new ServerStartError(`cannot run ${SERVER_MAIN}: ${err.message}`))));
+    child.once('error', (err) => settle(() => reject(new ServerStartError(`cannot run ${script}: ${err.message}`))));
     void exited.then((code) =>
       settle(() => reject(new ServerStartError(lastLine(output) || `exited with ${code} before listening`))),
     );

@@ -65,6 +65,8 @@ export interface LoadResult {
   verdict: string;
   /** The run kept every promise its method makes. */
   passed: boolean;
+  /** The tester process's peak resident memory (MB), worker threads included. */
+  peakRssMb: number;
 }
 
 /** The counter could not be reached at all: the tester exits 3. */
@@ -248,5 +250,7 @@ function buildResult(
     check,
     verdict: verdictLine(check, expectedUnsafe),
     passed,
+    // maxRSS is in kilobytes.
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

@@ -38,6 +38,7 @@ export function extraBlock(result: LoadResult): string {
     row('Errors:', errors || 'none'),
     ...Object.entries(result.errorExamples).map(([kind, message]) => row(`  first ${kind}:`, message)),
     row('Retries:', result.retryCount),
+    row('Peak memory (MB):', result.peakRssMb),
     row('Verdict:', `${result.passed ? 'PASS' : 'FAIL'}: ${result.verdict}`),
     RULER,
   ];

@@ -1,0 +1,151 @@
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.config.ClientConfig;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.cp.IAtomicLong;
+import com.hazelcast.cp.lock.FencedLock;
+import com.hazelcast.crdt.pncounter.PNCounter;
+import com.hazelcast.map.IMap;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The reference the tester's Hazelcast methods are compared with: the same operations from the
+ * official Java client, the way a Java user writes them (one client, one thread per simulated
+ * user, closed loop). Java's map lock belongs to the calling thread, so threads sharing a client
+ * do exclude each other, unlike the Node client's.
+ *
+ * Usage: java HazelcastMethodBench members clusterName mapName key atomicName pnName lockName
+ *        threads durationMs warmupMs method[,method...]
+ * Prints one line per method: RESULT {"method":..,"ops":..,"rps":..,"p99Us":..,"errors":..}
+ */
+public final class HazelcastMethodBench {
+  private interface Op {
+    void run() throws Exception;
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 11) {
+      System.err.println("usage: HazelcastMethodBench members clusterName mapName key atomicName pnName lockName threads durationMs warmupMs methods");
+      System.exit(2);
+    }
+    ClientConfig config = new ClientConfig();
+    config.setClusterName(args[1]);
+    config.getNetworkConfig().setAddresses(Arrays.asList(args[0].split(",")));
+    HazelcastInstance client = HazelcastClient.newHazelcastClient(config);
+    try {
+      IMap<String, Long> map = client.getMap(args[2]);
+      String key = args[3];
+      IAtomicLong atomic = client.getCPSubsystem().getAtomicLong(args[4]);
+      PNCounter pn = client.getPNCounter(args[5]);
+      FencedLock lock = client.getCPSubsystem().getLock(args[6]);
+      int threads = Integer.parseInt(args[7]);
+      long durationMs = Long.parseLong(args[8]);
+      long warmupMs = Long.parseLong(args[9]);
+      for (String method : args[10].split(",")) {
+        Op op = operation(method, map, key, atomic, pn, lock);
+        run(op, threads, warmupMs);
+        long[] result = run(op, threads, durationMs);
+        double seconds = result[0] / 1e9;
+        System.out.printf("RESULT {\"method\":\"%s\",\"ops\":%d,\"rps\":%.1f,\"p99Us\":%d,\"errors\":%d}%n",
+            method, result[1], result[1] / seconds, result[2], result[3]);
+      }
+    } finally {
+      client.shutdown();
+    }
+  }
+
+  private static Op operation(String method, IMap<String, Long> map, String key, IAtomicLong atomic, PNCounter pn, FencedLock lock) {
+    switch (method) {
+      case "no_lock":
+        return () -> map.set(key, value(map.get(key)) + 1);
+      case "pessimistic":
+        return () -> {
+          map.lock(key);
+          try {
+            map.set(key, value(map.get(key)) + 1);
+          } finally {
+            map.unlock(key);
+          }
+        };
+      case "optimistic":
+        return () -> optimisticIncrement(map, key);
+      case "atomic":
+        return atomic::incrementAndGet;
+      case "fenced_lock":
+        return () -> {
+          lock.lock();
+          try {
+            map.set(key, value(map.get(key)) + 1);
+          } finally {
+            lock.unlock();
+          }
+        };
+      case "pn_counter":
+        return pn::incrementAndGet;
+      default:
+        throw new IllegalArgumentException("unknown method " + method);
+    }
+  }
+
+  private static long value(Long stored) {
+    return stored == null ? 0 : stored;
+  }
+
+  /** Same bounded full-jitter backoff as the tester's optimistic method (1 ms doubling to 20 ms). */
+  private static void optimisticIncrement(IMap<String, Long> map, String key) throws InterruptedException {
+    for (int retry = 0; ; retry++) {
+      Long current = map.get(key);
+      boolean swapped = current == null ? map.putIfAbsent(key, 1L) == null : map.replace(key, current, current + 1);
+      if (swapped) return;
+      long windowUs = Math.min(20_000L, 1_000L << Math.min(retry, 20));
+      long sleepUs = ThreadLocalRandom.current().nextLong(windowUs + 1);
+      Thread.sleep(sleepUs / 1000, (int) (sleepUs % 1000) * 1000);
+    }
+  }
+
+  /** Closed loop on every thread for durationMs: {elapsed ns, ops, p99 µs, errors}. */
+  private static long[] run(Op op, int threads, long durationMs) throws InterruptedException {
+    List<Thread> workers = new ArrayList<>();
+    long[][] latencies = new long[threads][];
+    int[] counts = new int[threads];
+    long[] errors = new long[threads];
+    long start = System.nanoTime();
+    long deadline = start + durationMs * 1_000_000L;
+    for (int t = 0; t < threads; t++) {
+      int index = t;
+      Thread worker = new Thread(() -> {
+        long[] mine = new long[1 << 16];
+        int n = 0;
+        while (System.nanoTime() < deadline) {
+          long began = System.nanoTime();
+          try {
+            op.run();
+          } catch (Exception e) {
+            errors[index]++;
+            continue;
+          }
+          if (n == mine.length) mine = Arrays.copyOf(mine, n * 2);
+          mine[n++] = System.nanoTime() - began;
+        }
+        latencies[index] = mine;
+        counts[index] = n;
+      });
+      workers.add(worker);
+      worker.start();
+    }
+    for (Thread worker : workers) worker.join();
+    long elapsed = System.nanoTime() - start;
+    int total = Arrays.stream(counts).sum();
+    long[] all = new long[total];
+    int at = 0;
+    for (int t = 0; t < threads; t++) {
+      System.arraycopy(latencies[t], 0, all, at, counts[t]);
+      at += counts[t];
+    }
+    Arrays.sort(all);
+    long p99Us = total == 0 ? 0 : all[Math.min(total - 1, (int) Math.ceil(total * 0.99) - 1)] / 1000;
+    return new long[] {elapsed, total, p99Us, Arrays.stream(errors).sum()};
+  }
+}

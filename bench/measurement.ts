@@ -1,0 +1,91 @@
+/**
+ * What every measurement yields, whatever made it (wrk, our tester, autocannon, redis-benchmark,
+ * pgbench, the Java client), and how rows of samples become medians, spreads and ratios. The host
+ * is small and shared: absolute figures drift by 20% between minutes, so every claim is a ratio
+ * of two rows measured in the same round.
+ */
+export type Tool = 'wrk' | 'tester' | 'autocannon' | 'redis-benchmark' | 'pgbench' | 'Java client';
+
+export interface Measured {
+  rps: number;
+  /** Undefined when the tool does not report it (pgbench). */
+  p99Us?: number;
+  /** Failed calls: socket errors, non-2xx answers, failed increments. */
+  errorCount: number;
+  /** Tester only: the history check passed (exact count, distinct values, real-time order). */
+  passed?: boolean;
+  /** Tester only: the checker's one-line verdict, which says what failed. */
+  verdict?: string;
+  /** Tester only: its peak resident memory. */
+  peakRssMb?: number;
+}
+
+export interface Sample extends Measured {
+  round: number;
+  /** When the sample ended (ISO time), to line it up with other logs on a shared host. */
+  at: string;
+  /** One-minute load average right after the sample: how busy the shared host was. */
+  load1: number;
+}
+
+export interface Row {
+  id: string;
+  section: string;
+  /** What was measured: a server, a method. */
+  subject: string;
+  tool: Tool;
+  connections: number;
+  /** The row this one is divided by in its section's table. */
+  refId?: string;
+  samples: Sample[];
+  /** Why some or all rounds have no sample. */
+  notMeasured?: string;
+}
+
+export interface RatioSpec {
+  name: string;
+  top: string;
+  bottom: string;
+  /** The ratio the goal asks for. */
+  target?: number;
+  why?: string;
+}
+
+export interface Ratio extends RatioSpec {
+  /** Median over rounds of top / bottom within the round. */
+  value: number | null;
+  perRound: number[];
+}
+
+export interface MemoryFigure {
+  name: string;
+  limitMb: number;
+  /** One per round (the largest worker, for a server). */
+  valuesMb: number[];
+}
+
+export const rowId = (subject: string, tool: Tool, connections: number) => `${subject} | ${tool} | ${connections}`;
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** (max − min) / median: how much the rounds disagree. */
+export function spread(values: number[]): number {
+  const m = median(values);
+  return m > 0 ? (Math.max(...values) - Math.min(...values)) / m : 0;
+}
+
+/** top / bottom round by round (both measured within the same round), and their median. */
+export function computeRatio(spec: RatioSpec, rows: Map<string, Row>): Ratio {
+  const top = rows.get(spec.top)?.samples ?? [];
+  const bottom = rows.get(spec.bottom)?.samples ?? [];
+  const perRound: number[] = [];
+  for (const sample of top) {
+    const other = bottom.find((s) => s.round === sample.round);
+    if (other && other.rps > 0) perRound.push(sample.rps / other.rps);
+  }
+  return { ...spec, value: perRound.length ? median(perRound) : null, perRound };
+}

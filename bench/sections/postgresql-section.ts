@@ -1,0 +1,83 @@
+/**
+ * PostgreSQL methods: the tester's RPS per method against pgbench running the very same SQL with
+ * the same clients; and pgbench's hot-row UPDATE, the reference for the web store's coalescing.
+ */
+import { readPostgresConfig } from '../../counters/postgresql/connection.js';
+import { closeUserCounterConnections, DEFAULT_USER_ID, initUserCounterTable, pgbenchScript, POSTGRES_METHODS } from '../../counters/postgresql/postgresql-counter.js';
+import { readServerConfig } from '../../server/config.js';
+import { COUNTER_ROW, INCREMENT_SQL, PostgresqlStore } from '../../server/stores/postgresql-store.js';
+import { type RatioSpec, rowId } from '../measurement.js';
+import { pgbenchScriptFile, runPgbench } from '../tools/pgbench.js';
+import { runTester } from '../tools/tester-cli.js';
+import { type BenchContext, missing, type Section } from './section.js';
+
+const TITLE = 'PostgreSQL methods: tester vs pgbench, same SQL';
+const CLIENTS = 10;
+const HOT_ROW = 'web store statement (hot-row UPDATE ... RETURNING)';
+/** The method also measured with one client: there, per-call overhead shows most. */
+const SINGLE_CLIENT_METHOD = 'inplace_update';
+
+export function postgresqlSection(ctx: BenchContext): Section {
+  const { recorder } = ctx;
+  const config = readPostgresConfig(process.env);
+  const plan = [
+    ...POSTGRES_METHODS.map((method) => ({ method, clients: CLIENTS })),
+    { method: SINGLE_CLIENT_METHOD, clients: 1 },
+  ];
+  for (const { method, clients } of plan) {
+    recorder.row(TITLE, method, 'tester', clients, { subject: method, tool: 'pgbench' });
+    recorder.row(TITLE, method, 'pgbench', clients);
+  }
+  const hotRow = recorder.row(TITLE, HOT_ROW, 'pgbench', CLIENTS);
+  let prepared = false;
+
+  const prepare = async () => {
+    // The tester makes its tables on first use, but pgbench may go first: make them now.
+    await initUserCounterTable(DEFAULT_USER_ID);
+    await closeUserCounterConnections();
+    await (await PostgresqlStore.prepare(readServerConfig({ ...process.env, STORAGE_METHOD: 'postgresql' }))).release();
+    prepared = true;
+  };
+
+  return {
+    title: TITLE,
+    refHeader: '× pgbench',
+    ratios: [
+      ...plan.map(({ method, clients }): RatioSpec => ({
+        name: `tester / pgbench, ${method}, ${clients} client(s)`,
+        top: rowId(method, 'tester', clients),
+        bottom: rowId(method, 'pgbench', clients),
+        target: 0.9,
+      })),
+      { name: 'PostgreSQL web store with coalescing (tester) / pgbench hot-row UPDATE, 10 clients', top: rowId('ours: PostgreSQL, coalescing', 'tester', 10), bottom: hotRow, target: 5 },
+      { name: 'PostgreSQL web store with coalescing (wrk) / pgbench hot-row UPDATE, 10 clients', top: rowId('ours: PostgreSQL, coalescing', 'wrk', 10), bottom: hotRow, target: 5 },
+    ],
+    notes: [
+      `pgbench runs the SQL of counters/postgresql/methods.ts (pgbenchScript) with -M prepared, one connection per client, -j up to one thread per core, --max-tries 1000 (serialization failures retried, as the tester's serializable_update with --do-retries True). The tester is \`tester postgresql --method M --json\` in its own process, user ${DEFAULT_USER_ID}.`,
+      'pgbench counts an optimistic_concurrency_control transaction whose version check failed as done (nothing retried); the tester retries it until it counts, so its RPS is of acknowledged increments only.',
+      `The hot-row reference is pgbench running the web store's own statement (${INCREMENT_SQL.replace('$1', `'${COUNTER_ROW}'`)}) with synchronous_commit on, as the server does.`,
+    ],
+    async run(round) {
+      const why = missing(ctx.services.postgresql) ?? missing(ctx.tools.pgbench);
+      if (why) {
+        for (const row of recorder.rows.values()) if (row.section === TITLE) recorder.skip(row.id, why);
+        return;
+      }
+      if (!prepared) await prepare();
+      for (const { method, clients } of plan) {
+        const tester = () =>
+          recorder.measure(rowId(method, 'tester', clients), round, () =>
+            runTester(ctx.root, ['postgresql', '--method', method, '--do-retries', method === 'serializable_update' ? 'True' : 'False'], clients, ctx.durationS),
+          );
+        const pgbench = () =>
+          recorder.measure(rowId(method, 'pgbench', clients), round, () =>
+            runPgbench(config, pgbenchScriptFile(method, pgbenchScript(method as never, DEFAULT_USER_ID)), clients, ctx.durationS),
+          );
+        // Alternate who goes first, so neither always meets a table the other just left hot.
+        for (const step of round % 2 === 1 ? [tester, pgbench] : [pgbench, tester]) await step();
+      }
+      const script = `${INCREMENT_SQL.replace('$1', `'${COUNTER_ROW}'`)};\n`;
+      await recorder.measure(hotRow, round, () => runPgbench(config, pgbenchScriptFile('hot-row', script), CLIENTS, ctx.durationS));
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import type { JavaClient } from '../hazelcast/java-client.js';
+import type { RatioSpec } from '../measurement.js';
+import type { Recorder } from '../recorder.js';
+import type { Availability } from '../tools/external-tool.js';
+
+/** What every section gets: where the build is, how long to measure, which tools and services answered. */
+export interface BenchContext {
+  /** The snapshot of dist/ and build/ every process of the run starts from. */
+  root: string;
+  /** The working tree: Java source, the Hazelcast jar. */
+  sourceRoot: string;
+  durationS: number;
+  recorder: Recorder;
+  log(line: string): void;
+  tools: { wrk: Availability; autocannon: Availability; redis: Availability; pgbench: Availability; java: JavaClient | { missing: string } };
+  services: { postgresql: Availability; hazelcast: Availability };
+}
+
+/** One part of the bench: declares its rows at creation, measures all of them once per round. */
+export interface Section {
+  title: string;
+  /** What the table's ratio column divides by. */
+  refHeader: string;
+  ratios: RatioSpec[];
+  notes: string[];
+  run(round: number): Promise<void>;
+}
+
+export const missing = (availability: Availability | object): string | undefined =>
+  'missing' in availability ? (availability as { missing: string }).missing : undefined;

@@ -1,0 +1,35 @@
+/** autocannon (a devDependency), run as its own process like wrk, against POST /inc. */
+import { createRequire } from 'node:module';
+import type { Measured } from '../measurement.js';
+import { type Availability, runTool } from './external-tool.js';
+
+const require = createRequire(import.meta.url);
+
+function cliPath(): string {
+  return require.resolve('autocannon/autocannon.js');
+}
+
+export function autocannonVersion(): Availability {
+  try {
+    cliPath();
+    return { version: `autocannon ${(require('autocannon/package.json') as { version: string }).version}` };
+  } catch {
+    return { missing: 'autocannon is not installed: run npm install (it is a devDependency)' };
+  }
+}
+
+interface AutocannonJson {
+  requests: { average: number };
+  latency: { p99: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+export async function runAutocannon(url: string, connections: number, durationS: number): Promise<Measured> {
+  const args = [cliPath(), '-c', String(connections), '-d', String(Math.max(1, Math.round(durationS))), '-m', 'POST', '-j', url];
+  const stdout = await runTool(process.execPath, args, { timeoutMs: (durationS + 30) * 1000 });
+  const result = JSON.parse(stdout.trim().split('\n').pop()!) as AutocannonJson;
+  // autocannon reports latency in milliseconds.
+  return { rps: result.requests.average, p99Us: Math.round(result.latency.p99 * 1000), errorCount: result.errors + result.timeouts + result.non2xx };
+}

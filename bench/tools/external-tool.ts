@@ -1,0 +1,63 @@
+/**
+ * External load generators and references (wrk, redis-benchmark, pgbench, javac): found on
+ * PATH, installed with apt-get when we are root and they are missing, otherwise reported as
+ * "not measured (...)" in the results, never silently dropped.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export type Availability = { version: string } | { missing: string };
+
+/** The first line `command versionArgs` prints (stdout or stderr, any exit code), or undefined if absent. */
+function versionOf(command: string, versionArgs: string[]): string | undefined {
+  try {
+    const out = execFileSync(command, versionArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    return out.toString().split('\n')[0].trim() || command;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // Some tools (wrk -v) print their version and exit non-zero.
+    const { stdout, stderr } = err as { stdout?: Buffer; stderr?: Buffer };
+    return `${stdout ?? ''}${stderr ?? ''}`.split('\n')[0].trim() || command;
+  }
+}
+
+function aptInstall(aptPackage: string): boolean {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => execFileSync('apt-get', ['install', '-y', '-qq', aptPackage], { stdio: 'ignore', env });
+  try {
+    install();
+    return true;
+  } catch {
+    try {
+      // A fresh container has no package lists yet.
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
+      install();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The tool's version line, or why it cannot be used. */
+export function ensureTool(command: string, versionArgs: string[], aptPackage: string, log: (line: string) => void): Availability {
+  const found = versionOf(command, versionArgs);
+  if (found) return { version: found };
+  if (process.getuid?.() !== 0 || !fs.existsSync('/usr/bin/apt-get')) return { missing: `${command} not found: install the Debian package ${aptPackage}` };
+  log(`${command} is missing: apt-get install -y ${aptPackage}`);
+  if (!aptInstall(aptPackage)) return { missing: `apt-get install ${aptPackage} failed` };
+  const installed = versionOf(command, versionArgs);
+  return installed ? { version: installed } : { missing: `${command} still not found after installing ${aptPackage}` };
+}
+
+/** Runs a tool to completion; rejects with its command line and stderr (and `stdout` attached) when it fails. */
+export function runTool(command: string, args: string[], options: { timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: options.timeoutMs, env: options.env ?? process.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const said = stderr.trim().split('\n').pop() ?? '';
+      if (err) reject(Object.assign(new Error(`${path.basename(command)} failed: ${err.message.split('\n')[0]} ${said}`.trim()), { stdout }));
+      else resolve(stdout);
+    });
+  });
+}

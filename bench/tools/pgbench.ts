@@ -1,0 +1,42 @@
+/**
+ * pgbench (Debian package `postgresql-client`) running the very SQL of a tester method (custom
+ * scripts from pgbenchScript) with the same number of clients, one connection each.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { PostgresConfig } from '../../counters/postgresql/connection.js';
+import type { Measured } from '../measurement.js';
+import { runTool } from './external-tool.js';
+
+let scriptDir: string | undefined;
+
+/** Writes a custom script once per name into a temporary directory removed at exit. */
+export function pgbenchScriptFile(name: string, text: string): string {
+  if (!scriptDir) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-bench-pgbench-'));
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    scriptDir = dir;
+  }
+  const file = path.join(scriptDir, `${name}.sql`);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+export async function runPgbench(config: PostgresConfig, scriptFile: string, clients: number, durationS: number): Promise<Measured> {
+  const args = [
+    '-h', config.host, '-p', String(config.port), '-U', config.user,
+    // -n: no vacuum of pgbench's own tables (we have none); prepared statements, as the tester uses.
+    '-n', '-M', 'prepared',
+    '-c', String(clients), '-j', String(Math.min(clients, os.cpus().length)),
+    '-T', String(Math.max(1, Math.round(durationS))),
+    // Serialization failures are retried, as the tester's serializable_update with retries does.
+    '--max-tries', '1000',
+    '-f', scriptFile, config.database,
+  ];
+  const stdout = await runTool('pgbench', args, { timeoutMs: (durationS + 60) * 1000, env: { ...process.env, PGPASSWORD: config.password } });
+  const tps = /^tps = ([\d.]+) \(without initial connection time\)/m.exec(stdout);
+  if (!tps) throw new Error(`pgbench printed no tps line: ${stdout.trim().split('\n').pop()}`);
+  const failed = /^number of failed transactions: (\d+)/m.exec(stdout);
+  return { rps: Number(tps[1]), errorCount: Number(failed?.[1] ?? 0) };
+}

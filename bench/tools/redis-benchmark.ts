@@ -1,0 +1,57 @@
+/**
+ * Redis INCR through redis-benchmark (Debian package `redis-server`): a private redis-server on
+ * a free port, without persistence, the usual in-memory reference for a counter service.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import { freePort } from '../../tester/compare/server-launcher.js';
+import type { Measured } from '../measurement.js';
+import { runTool } from './external-tool.js';
+
+const HOST = '127.0.0.1';
+
+export interface RedisServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort(HOST);
+  const child = spawn('redis-server', ['--bind', HOST, '--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitForPort(port, child);
+  return {
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, HOST, () => resolve(true)).once('error', () => resolve(false));
+      socket.once('connect', () => socket.destroy());
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('redis-server did not listen within 10 s');
+}
+
+/** Requests per connection per second we plan for: redis-benchmark counts requests, not seconds. */
+const PLANNED_RPS_PER_CONNECTION = 25_000;
+
+export async function runRedisBenchmark(port: number, connections: number, durationS: number): Promise<Measured> {
+  const requests = Math.round(PLANNED_RPS_PER_CONNECTION * Math.min(connections, 4) * durationS);
+  const args = ['-h', HOST, '-p', String(port), '-c', String(connections), '-n', String(requests), '-t', 'incr', '--csv'];
+  const stdout = await runTool('redis-benchmark', args, { timeoutMs: (durationS * 10 + 30) * 1000 });
+  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  const line = stdout.split('\n').find((l) => l.startsWith('"INCR"'));
+  if (!line) throw new Error(`redis-benchmark printed no INCR line: ${stdout.trim().split('\n').pop()}`);
+  const fields = line.split(',').map((f) => Number(f.replace(/"/g, '')));
+  return { rps: fields[1], p99Us: Math.round(fields[6] * 1000), errorCount: 0 };
+}

@@ -1,0 +1,50 @@
+/** wrk (Debian package `wrk`) against POST /inc. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Measured } from '../measurement.js';
+import { runTool } from './external-tool.js';
+
+/**
+ * POST /inc with "Content-Length: 0": wrk.format adds that header from the body, so an empty
+ * body is what produces it. done() prints the exact latency percentiles (microseconds) as
+ * one JSON line, rather than parsing wrk's rounded "28.00us" text.
+ */
+const LUA = `
+wrk.method = "POST"
+wrk.body = ""
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests":%d,"p99Us":%d,"errors":%d}\\n',
+    summary.requests, latency:percentile(99),
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+`;
+
+let scriptPath: string | undefined;
+
+function luaScript(): string {
+  if (!scriptPath) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-bench-wrk-'));
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    scriptPath = path.join(dir, 'inc.lua');
+    fs.writeFileSync(scriptPath, LUA);
+  }
+  return scriptPath;
+}
+
+/** One wrk run. One thread per connection up to one per core: wrk's usual shape. wrk takes whole seconds. */
+export async function runWrk(url: string, connections: number, durationS: number): Promise<Measured> {
+  const threads = Math.min(connections, os.cpus().length);
+  const args = [`-t${threads}`, `-c${connections}`, `-d${Math.max(1, Math.round(durationS))}s`, '-s', luaScript(), url];
+  return parseWrk(await runTool('wrk', args, { timeoutMs: (durationS + 30) * 1000 }));
+}
+
+export function parseWrk(stdout: string): Measured {
+  const rpsMatch = /^Requests\/sec:\s+([\d.]+)/m.exec(stdout);
+  const jsonMatch = /^WRK_JSON (\{.*\})$/m.exec(stdout);
+  if (!rpsMatch || !jsonMatch) throw new Error(`wrk printed no Requests/sec or WRK_JSON line: ${stdout.trim().split('\n').pop()}`);
+  const summary = JSON.parse(jsonMatch[1]) as { p99Us: number; errors: number };
+  return { rps: Number(rpsMatch[1]), p99Us: summary.p99Us, errorCount: summary.errors };
+}
