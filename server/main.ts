@@ -13,7 +13,7 @@ function fail(err: unknown): never {
 try {
   const config = readServerConfig();
   if (cluster.isPrimary) await runPrimary(config);
-  else runWorker(config);
+  else await runWorker(config);
 } catch (err) {
   if (cluster.isWorker) exitWorker(describeError(err));
   else fail(err);

@@ -9,9 +9,9 @@ import { type WorkerMessage, describeError, exitWorker } from './messages.js';
 /** Longest a stopping worker waits for answers already owed to clients. */
 const DRAIN_TIMEOUT_MS = 5000;
 
-export function runWorker(config: ServerConfig): void {
+export async function runWorker(config: ServerConfig): Promise<void> {
   const uws = loadUws();
-  const store = openStore(config);
+  const store = await openStore(config);
   const errors = new ErrorLog(`web-counter worker ${process.pid}`);
   const tracker = { inFlightCount: 0 };
   let listenSocket: us_listen_socket | undefined;

@@ -1,8 +1,4 @@
 import type { ServerConfig, StorageMethod } from '../config.js';
-import { DiskStore } from './disk-store.js';
-import { HazelcastStore } from './hazelcast-store.js';
-import { PostgresqlStore } from './postgresql-store.js';
-import { SharedMemoryStore } from './shared-memory-store.js';
 import type { Store } from './store.js';
 
 /** The storage a primary prepares once for all its workers, and releases at shutdown. */
@@ -17,17 +13,21 @@ interface StoreKind {
   open(config: ServerConfig): Store;
 }
 
-const STORE_KINDS: Record<StorageMethod, StoreKind> = {
-  shared_memory: SharedMemoryStore,
-  disk: DiskStore,
-  postgresql: PostgresqlStore,
-  hazelcast: HazelcastStore,
+/**
+ * Each store loads only when chosen: libpq and the Hazelcast client cost every worker tens of
+ * megabytes, which a shared-memory server has no use for.
+ */
+const STORE_KINDS: Record<StorageMethod, () => Promise<StoreKind>> = {
+  shared_memory: async () => (await import('./shared-memory-store.js')).SharedMemoryStore,
+  disk: async () => (await import('./disk-store.js')).DiskStore,
+  postgresql: async () => (await import('./postgresql-store.js')).PostgresqlStore,
+  hazelcast: async () => (await import('./hazelcast-store.js')).HazelcastStore,
 };
 
-export function prepareStorage(config: ServerConfig): Promise<PreparedStorage> {
-  return Promise.resolve(STORE_KINDS[config.storage].prepare(config));
+export async function prepareStorage(config: ServerConfig): Promise<PreparedStorage> {
+  return (await STORE_KINDS[config.storage]()).prepare(config);
 }
 
-export function openStore(config: ServerConfig): Store {
-  return STORE_KINDS[config.storage].open(config);
+export async function openStore(config: ServerConfig): Promise<Store> {
+  return (await STORE_KINDS[config.storage]()).open(config);
 }
