@@ -30,6 +30,7 @@ export async function runAutocannon(url: string, connections: number, durationS:
   const args = [cliPath(), '-c', String(connections), '-d', String(Math.max(1, Math.round(durationS))), '-m', 'POST', '-j', url];
   const stdout = await runTool(process.execPath, args, { timeoutMs: (durationS + 30) * 1000 });
   const result = JSON.parse(stdout.trim().split('\n').pop()!) as AutocannonJson;
-  // autocannon reports latency in milliseconds.
-  return { rps: result.requests.average, p99Us: Math.round(result.latency.p99 * 1000), errorCount: result.errors + result.timeouts + result.non2xx };
+  // autocannon records latency in whole milliseconds: a p99 under 1 ms reads 0, which says nothing.
+  const p99Us = result.latency.p99 > 0 ? Math.round(result.latency.p99 * 1000) : undefined;
+  return { rps: result.requests.average, p99Us, errorCount: result.errors + result.timeouts + result.non2xx };
 }
