@@ -40,8 +40,9 @@ export function serverSpecs(root: string, storageDir: string, workers: number): 
   const bare = (id: string, label: string, connections: number[], autocannon = false): ServerSpec => ({
     id, label, workers: 1, script: path.join(DIST, `bench/${id}-counter.js`), env: {}, connections, autocannon,
   });
+  // Remote stores run one worker (the default), whose coalesced batches then hold every client's increment.
   const ours = (id: string, label: string, env: Record<string, string>, connections: number[], needs?: ServerSpec['needs']): ServerSpec => ({
-    id, label: `ours: ${label}`, workers, script: path.join(DIST, 'server/main.js'), env, connections, needs,
+    id, label: `ours: ${label}`, workers: needs ? 1 : workers, script: path.join(DIST, 'server/main.js'), env, connections, needs,
   });
   const diskFile = path.join(storageDir, 'counter.txt');
   return [

@@ -83,7 +83,7 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section &
     storage,
     ratios: serverRatios(),
     notes: [
-      `Our servers run WORKERS=${WORKERS} (one per core) under node:cluster; the bare counters are one process. Each server is a fresh process per round, warmed up for ${SERVER_WARMUP_S} s.`,
+      `Our servers run under node:cluster, WORKERS=${WORKERS} (one per core) for the local stores and WORKERS=1 (the default) for the remote ones, PostgreSQL and Hazelcast, whose batches one worker fills best; the bare counters are one process. Each server is a fresh process per round, warmed up for ${SERVER_WARMUP_S} s.`,
       'wrk uses one thread per connection up to one per core; the tester is `tester web --json` in its own process (one keep-alive connection per client, every answer parsed and the whole history checked); autocannon is its CLI; redis-benchmark sends INCR without pipelining to a private redis-server without persistence.',
       'Every load generator shares the 2 cores with the server it loads: figures are "server + load generator on this host", not a server\'s capacity.',
     ],

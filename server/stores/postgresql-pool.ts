@@ -13,8 +13,20 @@ export class PostgresqlPool {
 
   constructor(private readonly config: PostgresConfig, private readonly size: number) {}
 
-  async run<T>(work: (connection: PgConnection) => Promise<T>): Promise<T> {
-    const connection = await this.acquire();
+  run<T>(work: (connection: PgConnection) => Promise<T>): Promise<T> {
+    // An idle connection is handed over in this very turn, so the statement leaves at once.
+    const connection = this.idle.pop();
+    if (connection) return this.runOn(connection, work);
+    return this.acquire().then((acquired) => this.runOn(acquired, work));
+  }
+
+  async end(): Promise<void> {
+    this.ending = true;
+    for (const wake of this.waiting.splice(0)) wake(undefined);
+    await Promise.all(this.idle.splice(0).map((connection) => connection.close()));
+  }
+
+  private async runOn<T>(connection: PgConnection, work: (connection: PgConnection) => Promise<T>): Promise<T> {
     try {
       const result = await work(connection);
       this.release(connection);
@@ -25,16 +37,8 @@ export class PostgresqlPool {
     }
   }
 
-  async end(): Promise<void> {
-    this.ending = true;
-    for (const wake of this.waiting.splice(0)) wake(undefined);
-    await Promise.all(this.idle.splice(0).map((connection) => connection.close()));
-  }
-
   private async acquire(): Promise<PgConnection> {
     if (this.ending) throw new Error('pool is closed');
-    const connection = this.idle.pop();
-    if (connection) return connection;
     if (this.openCount < this.size) {
       this.openCount++;
       try {
