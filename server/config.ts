@@ -18,7 +18,8 @@ export interface ServerConfig {
   shmIncrement: ShmIncrementMode;
   /** Disk mode: fdatasync after every increment, so an acknowledged count survives power loss. */
   diskFsync: boolean;
-  postgres: PostgresConfig;
+  /** Read only for STORAGE_METHOD=postgresql, so other modes ignore bad DB_* values. */
+  postgres: PostgresConfig | undefined;
   /** Connections each worker keeps to PostgreSQL. */
   pgPoolSize: number;
   /** Remote stores: batch the increments that arrive while a write is in flight into one. */
@@ -52,7 +53,7 @@ export function readServerConfig(env: Env = process.env): ServerConfig {
     storagePath,
     shmIncrement: readChoice(env, 'SHM_INCREMENT', 'flock', SHM_INCREMENT_MODES),
     diskFsync: readBoolean(env, 'DISK_FSYNC', false),
-    postgres: readPostgresConfig(env),
+    postgres: storage === 'postgresql' ? readPostgresConfig(env) : undefined,
     pgPoolSize: readInteger(env, 'PG_POOL_SIZE', 4, 1, 100),
     coalesce: readBoolean(env, 'COALESCE', true),
     coalesceMaxBatch: readInteger(env, 'COALESCE_MAX_BATCH', 256, 1, 100_000),

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { readServerConfig } from '../server/config.js';
 import { runLoad } from '../tester/load/run-load.js';
 import { httpRequest, runServerToFailure, type ServerEnv, startServer } from './helpers/server-process.js';
 
@@ -151,6 +152,13 @@ for (const { env, message } of BAD_CONFIGS) {
     t.notRegex(stderr, /\n\s+at /, 'no stack trace');
   });
 }
+
+test('settings of the stores not chosen are not read: a bad DB_PORT or HZ_* value stops only the store that uses it', (t) => {
+  const unrelated = { DB_PORT: 'abc', HZ_CONNECT_TIMEOUT_MS: 'soon' };
+  t.is(readServerConfig({ ...unrelated, STORAGE_METHOD: 'shared_memory' }).storage, 'shared_memory');
+  t.throws(() => readServerConfig({ ...unrelated, STORAGE_METHOD: 'postgresql' }), { message: /DB_PORT="abc" is invalid/ });
+  t.throws(() => readServerConfig({ ...unrelated, STORAGE_METHOD: 'hazelcast' }), { message: /HZ_CONNECT_TIMEOUT_MS="soon" is invalid/ });
+});
 
 test('a disk file that does not hold a number stops the server at startup, naming the file', async (t) => {
   const file = path.join(tmp, 'corrupt.txt');

@@ -2,6 +2,7 @@
  * PostgreSQL methods: the tester's RPS per method against pgbench running the very same SQL with
  * the same clients; and pgbench's hot-row UPDATE, the reference for the web store's coalescing.
  */
+import path from 'node:path';
 import { readPostgresConfig } from '../../counters/postgresql/connection.js';
 import { closeUserCounterConnections, DEFAULT_USER_ID, initUserCounterTable, pgbenchScript, POSTGRES_METHODS } from '../../counters/postgresql/postgresql-counter.js';
 import { readServerConfig } from '../../server/config.js';
@@ -29,6 +30,7 @@ export function postgresqlSection(ctx: BenchContext): Section {
     recorder.row(TITLE, method, 'pgbench', clients);
   }
   const hotRow = recorder.row(TITLE, HOT_ROW, 'pgbench', CLIENTS);
+  const scriptDir = path.join(ctx.sourceRoot, 'bench/pgbench');
   let prepared = false;
 
   const prepare = async () => {
@@ -54,7 +56,7 @@ export function postgresqlSection(ctx: BenchContext): Section {
       { name: 'PostgreSQL web store with coalescing (wrk) / pgbench hot-row UPDATE, 10 clients', top: rowId('ours: PostgreSQL, coalescing', 'wrk', 10), bottom: hotRow, target: 5 },
     ],
     notes: [
-      `pgbench runs the SQL of counters/postgresql/methods.ts (pgbenchScript) with -M prepared, one connection per client, -j up to one thread per core, --max-tries 1000 (serialization failures retried, as the tester's serializable_update with --do-retries True). The tester is \`tester postgresql --method M --json\` in its own process, user ${DEFAULT_USER_ID}.`,
+      `pgbench runs the SQL of counters/postgresql/methods.ts (pgbenchScript, written to bench/pgbench/ on every run) with -M prepared, one connection per client, -j up to one thread per core, --max-tries 1000 (serialization failures retried, as the tester's serializable_update with --do-retries True). The tester is \`tester postgresql --method M --json\` in its own process, user ${DEFAULT_USER_ID}.`,
       'optimistic_concurrency_control is not like for like: pgbench counts a transaction whose version check failed (it incremented nothing) as done and goes on, while the tester retries it after a jittered backoff until it counts; the tester\'s RPS counts acknowledged increments only.',
       `The hot-row reference is pgbench running the web store's own statement (${INCREMENT_SQL.replace('$1', `'${COUNTER_ROW}'`)}) with synchronous_commit on, as the server does.`,
     ],
@@ -72,13 +74,13 @@ export function postgresqlSection(ctx: BenchContext): Section {
           );
         const pgbench = () =>
           recorder.measure(rowId(method, 'pgbench', clients), round, () =>
-            runPgbench(config, pgbenchScriptFile(method, pgbenchScript(method as never, DEFAULT_USER_ID)), clients, ctx.durationS),
+            runPgbench(config, pgbenchScriptFile(scriptDir, method, pgbenchScript(method as never, DEFAULT_USER_ID)), clients, ctx.durationS),
           );
         // Alternate who goes first, so neither always meets a table the other just left hot.
         for (const step of round % 2 === 1 ? [tester, pgbench] : [pgbench, tester]) await step();
       }
       const script = `${INCREMENT_SQL.replace('$1', `'${COUNTER_ROW}'`)};\n`;
-      await recorder.measure(hotRow, round, () => runPgbench(config, pgbenchScriptFile('hot-row', script), CLIENTS, ctx.durationS));
+      await recorder.measure(hotRow, round, () => runPgbench(config, pgbenchScriptFile(scriptDir, 'hot-row', script), CLIENTS, ctx.durationS));
     },
   };
 }

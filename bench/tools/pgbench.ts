@@ -9,16 +9,13 @@ import type { PostgresConfig } from '../../counters/postgresql/connection.js';
 import type { Measured } from '../measurement.js';
 import { runTool } from './external-tool.js';
 
-let scriptDir: string | undefined;
-
-/** Writes a custom script once per name into a temporary directory removed at exit. */
-export function pgbenchScriptFile(name: string, text: string): string {
-  if (!scriptDir) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-bench-pgbench-'));
-    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    scriptDir = dir;
-  }
-  const file = path.join(scriptDir, `${name}.sql`);
+/**
+ * Writes a custom script into `dir` (bench/pgbench/, committed with the results): generated from
+ * the tester's own SQL on every run, it cannot drift from it, and readers see what pgbench ran.
+ */
+export function pgbenchScriptFile(dir: string, name: string, text: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.sql`);
   fs.writeFileSync(file, text);
   return file;
 }

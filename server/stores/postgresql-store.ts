@@ -23,15 +23,15 @@ export class PostgresqlStore implements Store {
   private readonly coalescer: IncrementCoalescer | undefined;
 
   private constructor(private readonly pool: PostgresqlPool, config: ServerConfig) {
-    const { host, port, database } = config.postgres;
+    const { host, port, database } = config.postgres!;
     this.description = `postgresql (${host}:${port}/${database}${config.coalesce ? ', coalescing' : ''})`;
     if (config.coalesce) this.coalescer = new IncrementCoalescer((k) => this.add(k), config.coalesceMaxBatch);
   }
 
   /** Primary: database, table and row exist before any worker serves a request. */
   static async prepare(config: ServerConfig): Promise<{ release(): void }> {
-    await withStartupRetry(() => ensureDatabase(config.postgres));
-    const connection = await PgConnection.open(config.postgres);
+    await withStartupRetry(() => ensureDatabase(config.postgres!));
+    const connection = await PgConnection.open(config.postgres!);
     try {
       // CREATE TABLE IF NOT EXISTS races with itself when several servers start at once: serialize it.
       await connection.query(
@@ -40,7 +40,7 @@ export class PostgresqlStore implements Store {
          INSERT INTO web_counter (name) VALUES ('${COUNTER_ROW}') ON CONFLICT DO NOTHING; COMMIT`,
       );
     } catch (err) {
-      const { host, port } = config.postgres;
+      const { host, port } = config.postgres!;
       throw new ConfigError(
         `cannot prepare table web_counter on ${host}:${port}: ${(err as Error).message.trim().split('\n')[0]}; check that POSTGRES_USER may create tables in POSTGRES_DB`,
         { cause: err },
@@ -52,7 +52,7 @@ export class PostgresqlStore implements Store {
   }
 
   static open(config: ServerConfig): PostgresqlStore {
-    return new PostgresqlStore(new PostgresqlPool(config.postgres, config.pgPoolSize), config);
+    return new PostgresqlStore(new PostgresqlPool(config.postgres!, config.pgPoolSize), config);
   }
 
   increment(): Promise<number> {
