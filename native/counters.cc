@@ -440,8 +440,11 @@ class FileCounter : public Napi::ObjectWrap<FileCounter> {
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   // Both expect the caller to hold the flock.
-  bool ReadValue(Napi::Env env, uint64_t* out);
-  bool WriteValue(Napi::Env env, uint64_t v);
+  // *size, when given, receives the file's length (it is all read).
+  bool ReadValue(Napi::Env env, uint64_t* out, size_t* size = nullptr);
+  // old_size: the length before, when known; the file is truncated only
+  // when the new text is shorter (a growing counter never needs it).
+  bool WriteValue(Napi::Env env, uint64_t v, size_t old_size = SIZE_MAX);
   bool LockedRead(Napi::Env env, uint64_t* out);
   bool Usable(const Napi::CallbackInfo& info, const char* method);
   void Release();
@@ -490,19 +493,23 @@ FileCounter::FileCounter(const Napi::CallbackInfo& info)
   LockedRead(env, &ignored);
 }
 
-bool FileCounter::ReadValue(Napi::Env env, uint64_t* out) {
+bool FileCounter::ReadValue(Napi::Env env, uint64_t* out, size_t* size) {
   char buf[kMaxFileContent + 1];
   size_t len = 0;
   while (len < sizeof buf) {
-    ssize_t n = pread(fd_, buf + len, sizeof buf - len, static_cast<off_t>(len));
+    size_t want = sizeof buf - len;
+    ssize_t n = pread(fd_, buf + len, want, static_cast<off_t>(len));
     if (n == -1) {
       if (errno == EINTR) continue;
       ThrowErrno(env, "pread", path_, errno);
       return false;
     }
-    if (n == 0) break;
     len += static_cast<size_t>(n);
+    // A short read of a regular file (we hold the lock, and signals give
+    // EINTR above) means end of file: no second pread to see 0.
+    if (static_cast<size_t>(n) < want) break;
   }
+  if (size != nullptr) *size = len;
   if (len > kMaxFileContent) {
     ThrowWithCode(env,
                   "FileCounter " + path_ +
@@ -521,7 +528,7 @@ bool FileCounter::ReadValue(Napi::Env env, uint64_t* out) {
   return true;
 }
 
-bool FileCounter::WriteValue(Napi::Env env, uint64_t v) {
+bool FileCounter::WriteValue(Napi::Env env, uint64_t v, size_t old_size) {
   char buf[kMaxFileContent];
   int n = snprintf(buf, sizeof buf, "%" PRIu64 "\n", v);
   size_t len = static_cast<size_t>(n);
@@ -537,13 +544,15 @@ bool FileCounter::WriteValue(Napi::Env env, uint64_t v) {
   }
   // Truncate after writing, not before: a crash in between leaves garbage
   // that the next read reports, instead of an empty file that reads as 0.
-  int r;
-  do {
-    r = ftruncate(fd_, static_cast<off_t>(len));
-  } while (r == -1 && errno == EINTR);
-  if (r == -1) {
-    ThrowErrno(env, "ftruncate", path_, errno);
-    return false;
+  if (len < old_size) {
+    int r;
+    do {
+      r = ftruncate(fd_, static_cast<off_t>(len));
+    } while (r == -1 && errno == EINTR);
+    if (r == -1) {
+      ThrowErrno(env, "ftruncate", path_, errno);
+      return false;
+    }
   }
   if (fsync_ && fdatasync(fd_) == -1) {
     ThrowErrno(env, "fdatasync", path_, errno);
@@ -585,7 +594,8 @@ Napi::Value FileCounter::Increment(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   uint64_t v;
-  if (!ReadValue(env, &v)) return env.Undefined();
+  size_t size;
+  if (!ReadValue(env, &v, &size)) return env.Undefined();
   if (v >= kMaxSafeInteger) {
     ThrowWithCode(env,
                   "FileCounter " + path_ +
@@ -594,7 +604,7 @@ Napi::Value FileCounter::Increment(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   ++v;
-  if (!WriteValue(env, v)) return env.Undefined();
+  if (!WriteValue(env, v, size)) return env.Undefined();
   if (!lock.Unlock()) {
     ThrowErrno(env, "flock", path_, errno);
     return env.Undefined();
