@@ -1,5 +1,6 @@
 import { type Counter, CounterError, type CounterFactory } from '../counter.js';
 import { buildRequest, HttpConnection, type Target } from './http-connection.js';
+import type { ParsedResponse } from './response-parser.js';
 
 export interface WebCounterOptions {
   targets: Target[];
@@ -39,17 +40,19 @@ class WebCounter implements Counter {
     this.connection.close();
   }
 
-  private async call(request: Buffer): Promise<number> {
-    const response = await this.connection.request(request);
-    if (response.status === 401) {
-      throw new CounterError('server answered 401: it needs a reset token (set RESET_TOKEN or --reset-token)', 'http_status');
-    }
-    if (response.status !== 200) {
-      throw new CounterError(`server answered ${response.status}`, 'http_status');
-    }
-    if (Number.isNaN(response.count)) throw new CounterError('answer has no count', 'protocol');
-    return response.count;
+  private call(request: Buffer): Promise<number> {
+    return this.connection.request(request).then(countOf);
   }
+}
+
+/** The count of a 200 answer; any other answer is the call's error. */
+function countOf(response: ParsedResponse): number {
+  if (response.status === 401) {
+    throw new CounterError('server answered 401: it needs a reset token (set RESET_TOKEN or --reset-token)', 'http_status');
+  }
+  if (response.status !== 200) throw new CounterError(`server answered ${response.status}`, 'http_status');
+  if (Number.isNaN(response.count)) throw new CounterError('answer has no count', 'protocol');
+  return response.count;
 }
 
 /** Spreads users over the targets round-robin: several servers can share one counter. */
