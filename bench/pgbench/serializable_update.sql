@@ -1,0 +1,6 @@
+\set uid 1
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT counter FROM user_counter WHERE user_id = :uid \gset
+\set next :counter + 1
+UPDATE user_counter SET counter = :next, version = version + 1 WHERE user_id = :uid;
+COMMIT;
