@@ -376,3 +376,16 @@ pgTest('library functions: init, get, increment', async (t) => {
 test.after.always(async () => {
   await closeUserCounterConnections();
 });
+
+pgTest('a statement that outlives PG_STATEMENT_TIMEOUT_MS fails its connection instead of hanging', async (t) => {
+  const conn = await PgConnection.open({ ...CONFIG, statementTimeoutMs: 200 });
+  try {
+    const started = Date.now();
+    const err = await t.throwsAsync(conn.query('SELECT pg_sleep(3)'), { message: /no answer from PostgreSQL within 200 ms \(PG_STATEMENT_TIMEOUT_MS\)/ });
+    t.is((err as Error & { sqlState?: string }).sqlState, '08006');
+    t.true(Date.now() - started < 1500, 'failed near the timeout, not after the sleep');
+    t.true(conn.lost, 'the connection is given up: the next call opens a new one');
+  } finally {
+    await conn.close();
+  }
+});

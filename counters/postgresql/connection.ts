@@ -51,8 +51,18 @@ export class PgConnection {
   /** Rejects the statement in flight: pg-native reports a lost connection only as an event. */
   private failPending: ((err: Error) => void) | undefined;
   private broken: SqlError | undefined;
+  /** When the statement in flight was sent (Date.now()), 0 when none is. */
+  private pendingSinceMs = 0;
+  private readonly watchdog: NodeJS.Timeout;
 
-  private constructor(private readonly statementTimeoutMs: number) {
+  private constructor(statementTimeoutMs: number) {
+    // Bounds the wait even if libpq never reports a connection that died mid-statement. One
+    // coarse timer per connection, not one per statement: the hot path sets no timer.
+    this.watchdog = setInterval(() => {
+      if (this.pendingSinceMs !== 0 && Date.now() - this.pendingSinceMs > statementTimeoutMs) {
+        this.fail(`no answer from PostgreSQL within ${statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`, '08006');
+      }
+    }, Math.max(10, Math.min(1000, statementTimeoutMs / 4))).unref();
     // A lost connection (server restart, pg_terminate_backend) surfaces here, not in the
     // query's callback, which would otherwise wait forever.
     this.client.on('error', (err) => this.fail(err.message.trim().split('\n')[0].replace(/^FATAL:\s*/, ''), '08006', err));
@@ -78,17 +88,13 @@ export class PgConnection {
   private call<T>(start: (done: (err: Error | undefined, value: T) => void) => void): Promise<T> {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
-      // Bounds the wait even if libpq never reports a connection that died mid-statement.
-      const timer = setTimeout(
-        () => this.fail(`no answer from PostgreSQL within ${this.statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`, '08006'),
-        this.statementTimeoutMs,
-      );
+      this.pendingSinceMs = Date.now();
       this.failPending = (err) => {
-        clearTimeout(timer);
+        this.pendingSinceMs = 0;
         reject(err);
       };
       start((err, value) => {
-        clearTimeout(timer);
+        this.pendingSinceMs = 0;
         this.failPending = undefined;
         if (err) reject(this.withSqlState(err));
         else resolve(value);
@@ -99,9 +105,11 @@ export class PgConnection {
   static async open(config: PostgresConfig, database = config.database): Promise<PgConnection> {
     const connection = new PgConnection(config.statementTimeoutMs);
     await new Promise<void>((resolve, reject) => {
-      connection.client.connect(conninfo(config, database), (err) =>
-        err ? reject(explainConnectError(config, database, err)) : resolve(),
-      );
+      connection.client.connect(conninfo(config, database), (err) => {
+        if (!err) return resolve();
+        clearInterval(connection.watchdog);
+        reject(explainConnectError(config, database, err));
+      });
     });
     return connection;
   }
@@ -128,6 +136,7 @@ export class PgConnection {
   close(): Promise<void> {
     if (this.ended) return Promise.resolve();
     this.ended = true;
+    clearInterval(this.watchdog);
     this.fail('connection closed by the client', '08003');
     // libpq's finish() starts an asynchronous uv_close on a handle inside the native object; if the
     // object were collected before that close completes, libuv would touch freed memory and abort.
