@@ -34,25 +34,43 @@ const MODES = {
 
 const log = (line: string) => console.error(`bench: ${line}`);
 
-function parseOptions(): { quick: boolean; repeat: number } {
-  const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, repeat: { type: 'string' }, help: { type: 'boolean', default: false } },
-  });
+const SECTION_NAMES = ['servers', 'postgresql', 'hazelcast'] as const;
+type SectionName = (typeof SECTION_NAMES)[number];
+
+function usageError(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(2);
+}
+
+function parseOptions(): { quick: boolean; repeat: number; only: SectionName | undefined } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        repeat: { type: 'string' },
+        only: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    usageError(`${(err as Error).message}; see npm run bench -- --help`);
+  }
   if (values.help) {
     console.log(
-      'usage: npm run bench [-- --quick] [-- --repeat N]\n' +
-        '  --quick     1 s per measurement, 1 round (under 3 minutes)\n' +
-        '  --repeat N  rounds (default 3, or 1 with --quick); the median is quoted',
+      'usage: npm run bench [-- --quick] [-- --repeat N] [-- --only SECTION]\n' +
+        '  --quick         1 s per measurement, 1 round (under 3 minutes)\n' +
+        '  --repeat N      rounds (default 3, or 1 with --quick); the median is quoted\n' +
+        `  --only SECTION  one of ${SECTION_NAMES.join(', ')}: printed only, bench/RESULTS.md is left as it is`,
     );
     process.exit(0);
   }
+  const only = values.only as SectionName | undefined;
+  if (only !== undefined && !SECTION_NAMES.includes(only)) usageError(`--only ${only} is invalid: use one of ${SECTION_NAMES.join(', ')}`);
   const quick = values.quick ?? false;
   const repeat = values.repeat === undefined ? MODES[quick ? 'quick' : 'full'].repeat : Number(values.repeat);
-  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 50) {
-    console.error(`bench: --repeat ${values.repeat} is invalid: use a whole number from 1 to 50`);
-    process.exit(2);
-  }
-  return { quick, repeat };
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 50) usageError(`--repeat ${values.repeat} is invalid: use a whole number from 1 to 50`);
+  return { quick, repeat, only };
 }
 
 function commandLine(file: string, args: string[]): string | undefined {
@@ -103,7 +121,7 @@ function environment(ctx: BenchContext, measured: string, treeNote: string, load
 
 async function main(): Promise<void> {
   const startedMs = Date.now();
-  const { quick, repeat } = parseOptions();
+  const { quick, repeat, only } = parseOptions();
   const { durationS } = MODES[quick ? 'quick' : 'full'];
   const loadBefore = os.loadavg().map((n) => n.toFixed(2)).join(' ');
   const storageDir = makeStorageDir();
@@ -127,7 +145,13 @@ async function main(): Promise<void> {
   const recorder = new Recorder(log);
   const ctx: BenchContext = { root: snapshot.root, sourceRoot: ROOT, durationS, recorder, log, tools, services };
   const servers = serversSection(ctx, storageDir);
-  const sections: Section[] = [servers, postgresqlSection(ctx), hazelcastSection(ctx)];
+  const all: Record<SectionName, () => Section> = {
+    servers: () => servers,
+    postgresql: () => postgresqlSection(ctx),
+    hazelcast: () => hazelcastSection(ctx),
+  };
+  const sections = (only ? [only] : SECTION_NAMES).map((name) => all[name]());
+  if (only) for (const [id, row] of recorder.rows) if (!sections.some((section) => section.title === row.section)) recorder.rows.delete(id);
 
   log(`${recorder.rows.size} rows, ${durationS} s each, ${repeat} round(s)`);
   for (let round = 1; round <= repeat; round++) {
@@ -151,8 +175,10 @@ async function main(): Promise<void> {
     storage: Object.fromEntries(servers.storage),
     elapsedS: (Date.now() - startedMs) / 1000,
   };
-  writeResults(results, path.join(ROOT, 'bench/RESULTS.md'), path.join(ROOT, 'bench/results.json'));
   console.log(renderMarkdown(results));
+  // A partial run must not replace the whole one that the README quotes.
+  if (only) return log(`--only ${only}: done in ${Math.round(results.elapsedS)} s; bench/RESULTS.md left as it was`);
+  writeResults(results, path.join(ROOT, 'bench/RESULTS.md'), path.join(ROOT, 'bench/results.json'));
   log(`wrote bench/RESULTS.md and bench/results.json in ${Math.round(results.elapsedS)} s`);
 }
 
