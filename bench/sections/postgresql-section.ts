@@ -61,12 +61,16 @@ export function postgresqlSection(ctx: BenchContext): Section {
       `The hot-row reference is pgbench running the web store's own statement (${INCREMENT_SQL.replace('$1', `'${COUNTER_ROW}'`)}) with synchronous_commit on, as the server does.`,
     ],
     async run(round) {
-      const why = missing(ctx.services.postgresql) ?? missing(ctx.tools.pgbench);
-      if (why) {
+      const skipAll = (why: string) => {
         for (const row of recorder.rows.values()) if (row.section === TITLE) recorder.skip(row.id, why);
-        return;
+      };
+      const why = missing(ctx.services.postgresql) ?? missing(ctx.tools.pgbench);
+      if (why) return skipAll(why);
+      try {
+        if (!prepared) await prepare();
+      } catch (err) {
+        return skipAll(`cannot prepare the tables: ${(err as Error).message.split('\n')[0]}`);
       }
-      if (!prepared) await prepare();
       for (const { method, clients } of plan) {
         const tester = () =>
           recorder.measure(rowId(method, 'tester', clients), round, () =>

@@ -57,7 +57,13 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section &
       }
     }
     if (spec.script.endsWith(path.join('server', 'main.js'))) {
-      recorder.addMemory(`largest server worker, ${spec.label}, after up to ${Math.max(...spec.connections)} connections`, WORKER_RSS_LIMIT_MB, Math.max(...workerPeakRssMb(server)));
+      const name = `largest server worker, ${spec.label}, after up to ${Math.max(...spec.connections)} connections`;
+      try {
+        recorder.addMemory(name, WORKER_RSS_LIMIT_MB, Math.max(...workerPeakRssMb(server)));
+      } catch (err) {
+        // A worker that died (and was replaced) has no /proc entry left: a missing figure, not a failed bench.
+        ctx.log(`memory ${name}: not read (${(err as Error).message})`);
+      }
     }
   };
 
@@ -69,7 +75,12 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section &
     const why = missing(ctx.tools.redis);
     const ids = [1, 10].map((c) => recorder.row(TITLE, REDIS, 'redis-benchmark', c));
     if (why) return ids.forEach((id) => recorder.skip(id, why));
-    const redis = await startRedis();
+    let redis: Awaited<ReturnType<typeof startRedis>>;
+    try {
+      redis = await startRedis();
+    } catch (err) {
+      return ids.forEach((id) => recorder.skip(id, `redis-server did not start: ${(err as Error).message}`));
+    }
     try {
       for (const [i, c] of [1, 10].entries()) await recorder.measure(ids[i], round, () => runRedisBenchmark(redis.port, c, ctx.durationS));
     } finally {

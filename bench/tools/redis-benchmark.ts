@@ -19,7 +19,14 @@ export async function startRedis(): Promise<RedisServer> {
   const port = await freePort(HOST);
   const child = spawn('redis-server', ['--bind', HOST, '--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForPort(port, child);
+  let spawnError: Error | undefined;
+  child.once('error', (err) => (spawnError = err));
+  try {
+    await waitForPort(port, child, () => spawnError);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
   return {
     port,
     async stop() {
@@ -29,8 +36,10 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+async function waitForPort(port: number, child: ChildProcess, spawnError: () => Error | undefined): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
+    const failed = spawnError();
+    if (failed) throw failed;
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, HOST, () => resolve(true)).once('error', () => resolve(false));
