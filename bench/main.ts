@@ -127,6 +127,9 @@ async function main(): Promise<void> {
   const storageDir = makeStorageDir();
   const snapshot = snapshotBuild();
   // Sync removal works in an exit handler: no temp copies left behind, even after a crash.
+  // Ctrl-C or a kill would otherwise skip every exit hook: temp copies and server children would stay.
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
   process.on('exit', () => {
     snapshot.cleanup();
     fs.rmSync(storageDir, { recursive: true, force: true });
@@ -140,7 +143,7 @@ async function main(): Promise<void> {
     autocannon: autocannonVersion(),
     redis: ensureTool('redis-benchmark', ['--version'], 'redis-server', log),
     pgbench: ensureTool('pgbench', ['--version'], 'postgresql-client', log),
-    java: await compileJavaClient(ROOT, ROOT),
+    java: await compileJavaClient(ROOT),
   };
   const recorder = new Recorder(log);
   const ctx: BenchContext = { root: snapshot.root, sourceRoot: ROOT, durationS, recorder, log, tools, services };

@@ -30,7 +30,7 @@ export class Recorder {
       this.log(`round ${round} ${id}: ${Math.round(measured.rps)} rps${measured.p99Us !== undefined ? `, p99 ${measured.p99Us} µs` : ''}${errors}${check}, load ${load1}`);
       return measured;
     } catch (err) {
-      const why = (err as Error).message.split('\n')[0];
+      const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
       this.log(`round ${round} ${id}: ${why}`);
       row.notMeasured ??= `failed: ${why}`;
       return undefined;

@@ -32,8 +32,6 @@ export interface ServerSpec {
   autocannon?: boolean;
 }
 
-export type RunningServer = LaunchedServer;
-
 /** Every server of the comparison: the two bare baselines, then ours in each store. */
 export function serverSpecs(root: string, storageDir: string, workers: number): ServerSpec[] {
   const DIST = path.join(root, 'dist');
@@ -59,13 +57,14 @@ export function serverSpecs(root: string, storageDir: string, workers: number): 
   ];
 }
 
-export async function startServer(spec: ServerSpec): Promise<RunningServer> {
+export async function startServer(spec: ServerSpec): Promise<LaunchedServer> {
   return launchServer({ host: HOST, port: await freePort(HOST), workers: spec.workers, env: spec.env, script: spec.script });
 }
 
 /** Peak resident memory (VmHWM, MB) of each worker of our server: the primary's children. */
-export function workerPeakRssMb(server: RunningServer): number[] {
+export function workerPeakRssMb(server: LaunchedServer, workers: number): number[] {
   const children = fs.readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  if (children.length !== workers) throw new Error(`${children.length} of ${workers} workers running`);
   return children.map((pid) => {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
@@ -79,7 +78,7 @@ export function workerPeakRssMb(server: RunningServer): number[] {
  */
 export async function describeServer(port: number): Promise<string | undefined> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/health`);
+    const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(5000) });
     if (!response.ok) return undefined;
     return ((await response.json()) as { storage?: string }).storage;
   } catch {

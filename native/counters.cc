@@ -504,10 +504,12 @@ bool FileCounter::ReadValue(Napi::Env env, uint64_t* out, size_t* size) {
       ThrowErrno(env, "pread", path_, errno);
       return false;
     }
+    if (n == 0) break;
     len += static_cast<size_t>(n);
-    // A short read of a regular file (we hold the lock, and signals give
-    // EINTR above) means end of file: no second pread to see 0.
-    if (static_cast<size_t>(n) < want) break;
+    // Our writer always ends the value with '\n': a short read ending there
+    // is the whole file, with no second pread to see 0. Other short reads
+    // (FUSE and network file systems may return part) read on.
+    if (static_cast<size_t>(n) < want && buf[len - 1] == '\n') break;
   }
   if (size != nullptr) *size = len;
   if (len > kMaxFileContent) {

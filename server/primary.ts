@@ -40,7 +40,8 @@ function assertPortFree(host: string, port: number): Promise<void> {
  * connections). A size the operator set (NODE_OPTIONS, node flags) wins.
  */
 function workerExecArgv(): string[] {
-  const own = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => arg.includes('--max-semi-space-size'));
+  // V8 accepts the flag with dashes or underscores.
+  const own = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => /--max[-_]semi[-_]space[-_]size/.test(arg));
   return own ? process.execArgv : [...process.execArgv, '--max-semi-space-size=2'];
 }
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
 import { readServerConfig } from '../server/config.js';
 import { runLoad } from '../tester/load/run-load.js';
 import { httpRequest, runServerToFailure, type ServerEnv, startServer } from './helpers/server-process.js';
@@ -66,6 +67,22 @@ for (const store of STORES) {
     });
   }
 }
+
+test.serial('postgresql: connections lost while idle are replaced, not handed a request that would fail', async (t) => {
+  const port = nextPort++;
+  const server = await startServer({ ...PG_ENV, PORT: String(port), PG_POOL_SIZE: '4' });
+  const admin = await PgConnection.open(readPostgresConfig({ ...PG_ENV, POSTGRES_DB: 'postgres' }));
+  try {
+    // Fill the pool with idle connections, then end them all from the server side.
+    await Promise.all(Array.from({ length: 8 }, () => httpRequest(port, 'POST', '/inc')));
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${PG_ENV.POSTGRES_DB}' AND pid <> pg_backend_pid()`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (let i = 0; i < 4; i++) t.is((await httpRequest(port, 'POST', '/inc')).status, 200, `request ${i + 1} after the backends were ended`);
+  } finally {
+    await admin.close();
+    await server.stop();
+  }
+});
 
 test.serial('answers 404, 405 with Allow, and 413 as JSON errors', async (t) => {
   const port = nextPort++;

@@ -15,13 +15,13 @@ export interface JavaClient {
 }
 
 /** Compiles the client, or says why it cannot be measured. */
-export async function compileJavaClient(root: string, sourceRoot: string): Promise<JavaClient | { missing: string }> {
+export async function compileJavaClient(root: string): Promise<JavaClient | { missing: string }> {
   const jar = path.join(root, '.hazelcast/lib/hazelcast-5.4.0.jar');
   if (!fs.existsSync(jar)) return { missing: `${jar} is missing: run bash scripts/hazelcast.sh start` };
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-bench-java-'));
   process.on('exit', () => fs.rmSync(out, { recursive: true, force: true }));
   try {
-    await runTool('javac', ['-d', out, '-cp', jar, path.join(sourceRoot, 'bench/hazelcast/HazelcastMethodBench.java')], { timeoutMs: 120_000 });
+    await runTool('javac', ['-d', out, '-cp', jar, path.join(root, 'bench/hazelcast/HazelcastMethodBench.java')], { timeoutMs: 120_000 });
   } catch (err) {
     return { missing: `javac failed: ${(err as Error).message}` };
   }

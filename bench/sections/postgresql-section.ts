@@ -3,8 +3,8 @@
  * the same clients; and pgbench's hot-row UPDATE, the reference for the web store's coalescing.
  */
 import path from 'node:path';
-import { readPostgresConfig } from '../../counters/postgresql/connection.js';
-import { closeUserCounterConnections, DEFAULT_USER_ID, initUserCounterTable, pgbenchScript, POSTGRES_METHODS } from '../../counters/postgresql/postgresql-counter.js';
+import { type PostgresConfig, readPostgresConfig } from '../../counters/postgresql/config.js';
+import { closeUserCounterConnections, DEFAULT_USER_ID, initUserCounterTable, pgbenchScript, POSTGRES_METHODS, type PostgresMethod } from '../../counters/postgresql/postgresql-counter.js';
 import { readServerConfig } from '../../server/config.js';
 import { COUNTER_ROW, INCREMENT_SQL, PostgresqlStore } from '../../server/stores/postgresql-store.js';
 import { type RatioSpec, rowId } from '../measurement.js';
@@ -16,11 +16,10 @@ const TITLE = 'PostgreSQL methods: tester vs pgbench, same SQL';
 const CLIENTS = 10;
 const HOT_ROW = 'web store statement (hot-row UPDATE ... RETURNING)';
 /** The method also measured with one client: there, per-call overhead shows most. */
-const SINGLE_CLIENT_METHOD = 'inplace_update';
+const SINGLE_CLIENT_METHOD: PostgresMethod = 'inplace_update';
 
 export function postgresqlSection(ctx: BenchContext): Section {
   const { recorder } = ctx;
-  const config = readPostgresConfig(process.env);
   const plan = [
     ...POSTGRES_METHODS.map((method) => ({ method, clients: CLIENTS })),
     { method: SINGLE_CLIENT_METHOD, clients: 1 },
@@ -31,14 +30,18 @@ export function postgresqlSection(ctx: BenchContext): Section {
   }
   const hotRow = recorder.row(TITLE, HOT_ROW, 'pgbench', CLIENTS);
   const scriptDir = path.join(ctx.sourceRoot, 'bench/pgbench');
-  let prepared = false;
 
-  const prepare = async () => {
+  let config: PostgresConfig | undefined;
+  const prepare = async (): Promise<PostgresConfig> => {
+    const pg = readPostgresConfig(process.env);
     // The tester makes its tables on first use, but pgbench may go first: make them now.
-    await initUserCounterTable(DEFAULT_USER_ID);
-    await closeUserCounterConnections();
+    try {
+      await initUserCounterTable(DEFAULT_USER_ID);
+    } finally {
+      await closeUserCounterConnections();
+    }
     await (await PostgresqlStore.prepare(readServerConfig({ ...process.env, STORAGE_METHOD: 'postgresql' }))).release();
-    prepared = true;
+    return pg;
   };
 
   return {
@@ -66,8 +69,9 @@ export function postgresqlSection(ctx: BenchContext): Section {
       };
       const why = missing(ctx.services.postgresql) ?? missing(ctx.tools.pgbench);
       if (why) return skipAll(why);
+      let pg: PostgresConfig;
       try {
-        if (!prepared) await prepare();
+        pg = config ??= await prepare();
       } catch (err) {
         return skipAll(`cannot prepare the tables: ${(err as Error).message.split('\n')[0]}`);
       }
@@ -78,13 +82,13 @@ export function postgresqlSection(ctx: BenchContext): Section {
           );
         const pgbench = () =>
           recorder.measure(rowId(method, 'pgbench', clients), round, () =>
-            runPgbench(config, pgbenchScriptFile(scriptDir, method, pgbenchScript(method as never, DEFAULT_USER_ID)), clients, ctx.durationS),
+            runPgbench(pg, pgbenchScriptFile(scriptDir, method, pgbenchScript(method, DEFAULT_USER_ID)), clients, ctx.durationS),
           );
         // Alternate who goes first, so neither always meets a table the other just left hot.
         for (const step of round % 2 === 1 ? [tester, pgbench] : [pgbench, tester]) await step();
       }
       const script = `${INCREMENT_SQL.replace('$1', `'${COUNTER_ROW}'`)};\n`;
-      await recorder.measure(hotRow, round, () => runPgbench(config, pgbenchScriptFile(scriptDir, 'hot-row', script), CLIENTS, ctx.durationS));
+      await recorder.measure(hotRow, round, () => runPgbench(pg, pgbenchScriptFile(scriptDir, 'hot-row', script), CLIENTS, ctx.durationS));
     },
   };
 }

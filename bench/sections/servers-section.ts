@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Measured, type RatioSpec, rowId, type Tool } from '../measurement.js';
-import { describeServer, type RunningServer, type ServerSpec, serverSpecs, startServer, workerPeakRssMb } from '../servers.js';
+import type { LaunchedServer } from '../../tester/compare/server-launcher.js';
+import { describeServer, type ServerSpec, serverSpecs, startServer, workerPeakRssMb } from '../servers.js';
 import { runAutocannon } from '../tools/autocannon.js';
 import { runRedisBenchmark, startRedis } from '../tools/redis-benchmark.js';
 import { runTester } from '../tools/tester-cli.js';
@@ -41,13 +42,22 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section &
     return runTester(ctx.root, ['web', '--counter-host', '127.0.0.1', '--counter-port', String(port)], connections, ctx.durationS);
   };
 
-  const measureServer = async (spec: ServerSpec, round: number, server: RunningServer) => {
+  const skipSpec = (spec: ServerSpec, why: string) => {
+    for (const tool of toolsOf(spec)) for (const c of spec.connections) recorder.skip(recorder.row(TITLE, spec.label, tool, c), why);
+  };
+
+  const measureServer = async (spec: ServerSpec, round: number, server: LaunchedServer) => {
     const described = await describeServer(server.port);
     if (described) storage.set(spec.label, described);
     const why = (tool: Tool) => (tool === 'wrk' || tool === 'autocannon' ? missing(ctx.tools[tool]) : undefined);
     for (const tool of toolsOf(spec).filter(why)) for (const c of spec.connections) recorder.skip(recorder.row(TITLE, spec.label, tool, c), why(tool)!);
     const tools = toolsOf(spec).filter((tool) => !why(tool));
-    await (tools.includes('wrk') ? runWrk(`http://127.0.0.1:${server.port}/inc`, 10, SERVER_WARMUP_S) : load('tester', server.port, 10));
+    try {
+      if (tools.includes('wrk')) await runWrk(`http://127.0.0.1:${server.port}/inc`, 10, SERVER_WARMUP_S);
+      else await runTester(ctx.root, ['web', '--counter-host', '127.0.0.1', '--counter-port', String(server.port)], 10, SERVER_WARMUP_S);
+    } catch (err) {
+      return skipSpec(spec, `warm-up failed: ${(err as Error).message}`);
+    }
     // Alternate which load generator goes first, so none always meets a server that just ran hot.
     if (round % 2 === 0) tools.reverse();
     for (const tool of tools) {
@@ -59,16 +69,12 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section &
     if (spec.script.endsWith(path.join('server', 'main.js'))) {
       const name = `largest server worker, ${spec.label}, after up to ${Math.max(...spec.connections)} connections`;
       try {
-        recorder.addMemory(name, WORKER_RSS_LIMIT_MB, Math.max(...workerPeakRssMb(server)));
+        recorder.addMemory(name, WORKER_RSS_LIMIT_MB, Math.max(...workerPeakRssMb(server, spec.workers)));
       } catch (err) {
-        // A worker that died (and was replaced) has no /proc entry left: a missing figure, not a failed bench.
+        // A worker died (its replacement's figure would read low): a missing figure, not a failed bench.
         ctx.log(`memory ${name}: not read (${(err as Error).message})`);
       }
     }
-  };
-
-  const skipSpec = (spec: ServerSpec, why: string) => {
-    for (const tool of toolsOf(spec)) for (const c of spec.connections) recorder.skip(recorder.row(TITLE, spec.label, tool, c), why);
   };
 
   const measureRedis = async (round: number) => {
@@ -106,7 +112,7 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section &
           continue;
         }
         if (spec.env.STORAGE_PATH) fs.rmSync(spec.env.STORAGE_PATH, { force: true });
-        let server: RunningServer;
+        let server: LaunchedServer;
         try {
           server = await startServer(spec);
         } catch (err) {

@@ -31,7 +31,9 @@ export async function startRedis(): Promise<RedisServer> {
     port,
     async stop() {
       child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { CounterError } from '../counter.js';
+import { startWatchdog } from '../watchdog.js';
 import { type ParsedResponse, ProtocolError, ResponseParser } from './response-parser.js';
 
 export interface Target {
@@ -34,7 +35,7 @@ export class HttpConnection {
   private send(socket: net.Socket, bytes: Buffer): Promise<ParsedResponse> {
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
-      this.sentAtMs = Date.now();
+      this.sentAtMs = performance.now();
       socket.write(bytes);
     });
   }
@@ -78,12 +79,11 @@ export class HttpConnection {
     });
     socket.on('error', (err) => this.drop(new CounterError(`connection error: ${err.message}`, 'reset', { cause: err })));
     socket.on('close', () => this.drop(new CounterError('connection closed by server', 'reset')));
-    // One coarse timer per connection rather than one per request: the hot path sets no timer.
-    this.timer = setInterval(() => {
-      if (this.waiter && Date.now() - this.sentAtMs > this.timeoutMs) {
-        this.drop(new CounterError(`no answer within ${this.timeoutMs} ms`, 'timeout'));
-      }
-    }, Math.max(10, Math.min(1000, this.timeoutMs / 4))).unref();
+    this.timer = startWatchdog(
+      this.timeoutMs,
+      () => (this.waiter ? this.sentAtMs : 0),
+      () => this.drop(new CounterError(`no answer within ${this.timeoutMs} ms`, 'timeout')),
+    );
   }
 
   /** Forgets the socket (the next request reconnects) and fails the request in flight. */

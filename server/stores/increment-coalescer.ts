@@ -41,7 +41,8 @@ export class IncrementCoalescer {
       return;
     }
     const batch = this.waiting.splice(0, this.maxBatch);
-    this.addAndGet(batch.length).then(
+    // Through a Promise executor, so even a write that throws synchronously fails its batch.
+    new Promise<number>((resolve) => resolve(this.addAndGet(batch.length))).then(
       (last) => {
         // Start the next write first, so it leaves before this batch's answers are written: the
         // round trip and commit are the critical path, the answers can follow.

@@ -15,9 +15,20 @@ export class PostgresqlPool {
 
   run<T>(work: (connection: PgConnection) => Promise<T>): Promise<T> {
     // An idle connection is handed over in this very turn, so the statement leaves at once.
-    const connection = this.idle.pop();
+    const connection = this.idleConnection();
     if (connection) return this.runOn(connection, work);
     return this.acquire().then((acquired) => this.runOn(acquired, work));
+  }
+
+  /** An idle connection that still works: one lost while idle (a server restart) is dropped, not handed out. */
+  private idleConnection(): PgConnection | undefined {
+    let connection = this.idle.pop();
+    while (connection?.lost) {
+      this.openCount--;
+      void connection.close();
+      connection = this.idle.pop();
+    }
+    return connection;
   }
 
   async end(): Promise<void> {

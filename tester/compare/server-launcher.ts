@@ -23,8 +23,6 @@ export interface LaunchedServer {
   host: string;
   port: number;
   pid: number;
-  /** The server's last stderr line: why it answered 503, say. */
-  lastOutput(): string;
   /** SIGTERM, then resolves with the exit code once the server is gone (SIGKILL if it hangs). */
   stop(): Promise<number | null>;
 }
@@ -131,7 +129,7 @@ export function launchServer(options: LaunchOptions): Promise<LaunchedServer> {
       START_TIMEOUT_MS,
     );
     const onData = () => {
-      if (/listening on/.test(output)) settle(() => resolve({ host: options.host, port: options.port, pid: child.pid!, lastOutput: () => lastLine(output), stop }));
+      if (/listening on/.test(output)) settle(() => resolve({ host: options.host, port: options.port, pid: child.pid!, stop }));
     };
     child.stderr!.on('data', onData);
     child.once('error', (err) => settle(() => reject(new ServerStartError(`cannot run ${script}: ${err.message}`))));

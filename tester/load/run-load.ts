@@ -65,7 +65,7 @@ export interface LoadResult {
   verdict: string;
   /** The run kept every promise its method makes. */
   passed: boolean;
-  /** The tester process's peak resident memory (MB), worker threads included. */
+  /** Peak resident memory (MB) of the process so far, worker threads included (over every run of a `compare`). */
   peakRssMb: number;
 }
 
