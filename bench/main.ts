@@ -147,14 +147,13 @@ async function main(): Promise<void> {
   };
   const recorder = new Recorder(log);
   const ctx: BenchContext = { root: snapshot.root, sourceRoot: ROOT, durationS, recorder, log, tools, services };
-  const servers = serversSection(ctx, storageDir);
-  const all: Record<SectionName, () => Section> = {
-    servers: () => servers,
+  // Sections declare their rows when built: build only the ones that run.
+  const build: Record<SectionName, () => Section> = {
+    servers: () => serversSection(ctx, storageDir),
     postgresql: () => postgresqlSection(ctx),
     hazelcast: () => hazelcastSection(ctx),
   };
-  const sections = (only ? [only] : SECTION_NAMES).map((name) => all[name]());
-  if (only) for (const [id, row] of recorder.rows) if (!sections.some((section) => section.title === row.section)) recorder.rows.delete(id);
+  const sections = (only ? [only] : SECTION_NAMES).map((name) => build[name]());
 
   log(`${recorder.rows.size} rows, ${durationS} s each, ${repeat} round(s)`);
   for (let round = 1; round <= repeat; round++) {
@@ -175,7 +174,7 @@ async function main(): Promise<void> {
     rows: [...recorder.rows.values()],
     ratios: sections.flatMap((section) => section.ratios.map((spec) => computeRatio(spec, recorder.rows))),
     memory: recorder.memory,
-    storage: Object.fromEntries(servers.storage),
+    storage: Object.fromEntries(sections.flatMap((section) => [...(section.storage ?? [])])),
     elapsedS: (Date.now() - startedMs) / 1000,
   };
   console.log(renderMarkdown(results));

@@ -16,9 +16,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const HOST = '127.0.0.1';
 
 export interface ServerSpec {
-  /** Stable key for results.json and ratios, e.g. "shm-flock". */
-  id: string;
-  /** Human name for the tables. */
+  /** Its name in the tables, results.json and ratios. */
   label: string;
   /** Processes answering HTTP: 1 for the bare counters, WORKERS for ours. */
   workers: number;
@@ -35,25 +33,25 @@ export interface ServerSpec {
 /** Every server of the comparison: the two bare baselines, then ours in each store. */
 export function serverSpecs(root: string, storageDir: string, workers: number): ServerSpec[] {
   const DIST = path.join(root, 'dist');
-  const bare = (id: string, label: string, connections: number[], autocannon = false): ServerSpec => ({
-    id, label, workers: 1, script: path.join(DIST, `bench/${id}-counter.js`), env: {}, connections, autocannon,
+  const bare = (script: string, label: string, connections: number[], autocannon = false): ServerSpec => ({
+    label, workers: 1, script: path.join(DIST, `bench/${script}.js`), env: {}, connections, autocannon,
   });
   // Remote stores run one worker (the default), whose coalesced batches then hold every client's increment.
-  const ours = (id: string, label: string, env: Record<string, string>, connections: number[], needs?: ServerSpec['needs']): ServerSpec => ({
-    id, label: `ours: ${label}`, workers: needs ? 1 : workers, script: path.join(DIST, 'server/main.js'), env, connections, needs,
+  const ours = (label: string, env: Record<string, string>, connections: number[], needs?: ServerSpec['needs']): ServerSpec => ({
+    label: `ours: ${label}`, workers: needs ? 1 : workers, script: path.join(DIST, 'server/main.js'), env, connections, needs,
   });
   const diskFile = path.join(storageDir, 'counter.txt');
   return [
-    bare('bare-uws', 'bare uWS counter', [1, 10], true),
-    bare('bare-node-http', 'bare node:http counter', [1, 10]),
+    bare('bare-uws-counter', 'bare uWS counter', [1, 10], true),
+    bare('bare-node-http-counter', 'bare node:http counter', [1, 10]),
     // The scaling series (up to 1000 connections) and the memory figures come from this one.
-    ours('shm-flock', 'shm flock', { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'flock' }, [1, 10, 100, 1000]),
-    ours('shm-atomic', 'shm atomic', { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'atomic' }, [1, 10]),
-    ours('disk', 'disk', { STORAGE_METHOD: 'disk', STORAGE_PATH: diskFile, DISK_FSYNC: 'false' }, [1, 10]),
-    ours('disk-fsync', 'disk + fdatasync', { STORAGE_METHOD: 'disk', STORAGE_PATH: diskFile, DISK_FSYNC: 'true' }, [1, 10]),
-    ours('postgresql', 'PostgreSQL, coalescing', { STORAGE_METHOD: 'postgresql', DB_HOST: HOST, COALESCE: 'true' }, [1, 10], 'postgresql'),
-    ours('postgresql-single', 'PostgreSQL, COALESCE=false', { STORAGE_METHOD: 'postgresql', DB_HOST: HOST, COALESCE: 'false' }, [10], 'postgresql'),
-    ours('hazelcast', 'Hazelcast CP IAtomicLong, coalescing', { STORAGE_METHOD: 'hazelcast', COALESCE: 'true' }, [10], 'hazelcast'),
+    ours('shm flock', { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'flock' }, [1, 10, 100, 1000]),
+    ours('shm atomic', { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'atomic' }, [1, 10]),
+    ours('disk', { STORAGE_METHOD: 'disk', STORAGE_PATH: diskFile, DISK_FSYNC: 'false' }, [1, 10]),
+    ours('disk + fdatasync', { STORAGE_METHOD: 'disk', STORAGE_PATH: diskFile, DISK_FSYNC: 'true' }, [1, 10]),
+    ours('PostgreSQL, coalescing', { STORAGE_METHOD: 'postgresql', DB_HOST: HOST, COALESCE: 'true' }, [1, 10], 'postgresql'),
+    ours('PostgreSQL, COALESCE=false', { STORAGE_METHOD: 'postgresql', DB_HOST: HOST, COALESCE: 'false' }, [10], 'postgresql'),
+    ours('Hazelcast CP IAtomicLong, coalescing', { STORAGE_METHOD: 'hazelcast', COALESCE: 'true' }, [10], 'hazelcast'),
   ];
 }
 

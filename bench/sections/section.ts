@@ -23,6 +23,8 @@ export interface Section {
   refHeader: string;
   ratios: RatioSpec[];
   notes: string[];
+  /** What each of our servers said it runs (GET /health), by label. */
+  storage?: Map<string, string>;
   run(round: number): Promise<void>;
 }
 

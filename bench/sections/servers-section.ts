@@ -23,7 +23,7 @@ const WORKER_RSS_LIMIT_MB = 80;
 const TESTER_RSS_LIMIT_MB = 150;
 const SERVER_WARMUP_S = 1;
 
-export function serversSection(ctx: BenchContext, storageDir: string): Section & { storage: Map<string, string> } {
+export function serversSection(ctx: BenchContext, storageDir: string): Section {
   const { recorder } = ctx;
   const specs = serverSpecs(ctx.root, storageDir, WORKERS);
   const toolsOf = (spec: ServerSpec): Tool[] => (spec.autocannon ? ['wrk', 'tester', 'autocannon'] : ['wrk', 'tester']);
