@@ -121,6 +121,24 @@ test('stale value: compared with the largest value completed so far', (t) => {
   t.is(result.examples[0].later.value, 5);
 });
 
+test('order violation without a duplicate: distinct values and an exact count, but one went backwards', (t) => {
+  // Client 1 began after client 0 had been answered 2, and was answered 1: every value
+  // is distinct and the count is exact, so only the real-time order checker can tell.
+  const result = checkHistory(
+    historyOf([
+      [0, 0, 10, 2],
+      [1, 20, 30, 1],
+    ]),
+    { initial: 0, final: 2 },
+  );
+  t.like(result.checks.count, { valid: true, mode: 'exact' });
+  t.like(result.checks.unique, { valid: true, duplicateCount: 0 });
+  t.like(result.checks.range, { valid: true });
+  t.like(result.checks.realTimeOrder, { valid: false, staleCount: 1 });
+  t.is(result.valid, false);
+  t.is(verdictLine(result), 'exact: 2 of 2 increments counted; no duplicates; 1 stale read');
+});
+
 test('overlapping increments may return values in either order', (t) => {
   for (const [first, second] of [
     [1, 2],
@@ -203,6 +221,24 @@ test('values out of range', (t) => {
     checkValueRange(data, { initial: 10, final: 12 }).examples.map((op) => op.value),
     [10, 13],
   );
+});
+
+test('values out of range: the verdict says how many, and which side', (t) => {
+  // Distinct, in order, and the count is exact: only the range shows that 4 was never reached.
+  const history = historyOf([
+    [0, 0, 1, 1],
+    [0, 2, 3, 2],
+    [0, 4, 5, 4],
+  ]);
+  const result = checkHistory(history, { initial: 0, final: 3 });
+  t.is(result.valid, false);
+  t.is(verdictLine(result), 'exact: 3 of 3 increments counted; no duplicates; real-time order kept; 1 value out of range (0 too low, 1 too high)');
+  t.is(
+    verdictLine(result, true),
+    'exact: 3 of 3 increments counted; no duplicates; real-time order kept; 1 value out of range (0 too low, 1 too high) (expected for this method)',
+  );
+  const below = checkHistory(historyOf([[0, 0, 1, 0], [0, 2, 3, 2]]), { initial: 0, final: 2 });
+  t.is(verdictLine(below), 'exact: 2 of 2 increments counted; no duplicates; real-time order kept; 1 value out of range (1 too low, 0 too high)');
 });
 
 test('combiner: worst first, and a throwing checker is unknown', (t) => {
