@@ -6,6 +6,7 @@ import path from 'node:path';
 import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
 import { readServerConfig } from '../server/config.js';
 import { runLoad } from '../tester/load/run-load.js';
+import { waitFor } from './helpers/fault-tools.js';
 import { httpRequest, runServerToFailure, type ServerEnv, startServer } from './helpers/server-process.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-server-test-'));
@@ -75,8 +76,10 @@ test.serial('postgresql: connections lost while idle are replaced, not handed a 
   try {
     // Fill the pool with idle connections, then end them all from the server side.
     await Promise.all(Array.from({ length: 8 }, () => httpRequest(port, 'POST', '/inc')));
-    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${PG_ENV.POSTGRES_DB}' AND pid <> pg_backend_pid()`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const others = `FROM pg_stat_activity WHERE datname = '${PG_ENV.POSTGRES_DB}' AND pid <> pg_backend_pid()`;
+    await admin.query(`SELECT pg_terminate_backend(pid) ${others}`);
+    const ended = await waitFor(async () => Number((await admin.query<{ n: string }>(`SELECT count(*) AS n ${others}`))[0].n) === 0, 10_000, 20);
+    t.true(ended, 'the backends are gone');
     for (let i = 0; i < 4; i++) t.is((await httpRequest(port, 'POST', '/inc')).status, 200, `request ${i + 1} after the backends were ended`);
   } finally {
     await admin.close();
@@ -116,7 +119,8 @@ test.serial('a client that disconnects mid-request does not crash a PostgreSQL w
       socket.end('POST /inc HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
       socket.destroy();
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Batches leave in order: once a later increment is answered, the abandoned ones were answered (or dropped) too.
+    t.is((await httpRequest(port, 'POST', '/inc')).status, 200);
     t.is((await httpRequest(port, 'GET', '/health')).status, 200);
     t.notRegex(server.output(), /died/);
   } finally {
@@ -132,20 +136,6 @@ test.serial('shutdown unlinks the shared memory segment', async (t) => {
   t.is((fs.statSync(segment).mode & 0o777).toString(8), '600');
   await server.stop();
   t.false(fs.existsSync(segment));
-});
-
-test.serial('the primary replaces a worker that dies', async (t) => {
-  const port = nextPort++;
-  const server = await startServer({ PORT: String(port), WORKERS: '2' });
-  try {
-    const { json } = await httpRequest(port, 'GET', '/health');
-    process.kill((json as { pid: number }).pid, 'SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    t.regex(server.output(), /died \(SIGKILL\): starting a new one/);
-    for (let i = 0; i < 20; i++) t.is((await httpRequest(port, 'GET', '/health')).status, 200);
-  } finally {
-    await server.stop();
-  }
 });
 
 const BAD_CONFIGS: Array<{ env: ServerEnv; message: RegExp }> = [
