@@ -84,7 +84,7 @@ export function describeRun(run: TesterRun): string {
   return `exit ${run.code} (signal ${run.signal}) after ${run.elapsedMs} ms\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
 }
 
-export type FaultyMode = 'ok' | 'lose' | 'stale' | 'duplicate';
+export type FaultyMode = 'ok' | 'lose' | 'stale' | 'duplicate' | 'unavailable' | 'error' | 'reset' | 'hang' | 'slow';
 
 export interface FaultyServer {
   port: number;
