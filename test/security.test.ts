@@ -155,7 +155,8 @@ test.serial('RESET_TOKEN: the tester with --reset-token (or RESET_TOKEN) runs; w
 
     const without = await runTester(['web', '--n-clients', '2', '--n-calls-per-client', '100', ...target], { env: { RESET_TOKEN: '' } });
     t.is(without.code, 3, describeRun(without));
-    t.true(without.elapsedMs < 5000, `the refused tester exits at once, not after the server's 10 s idle timeout (${without.elapsedMs} ms)`);
+    // The bound only has to tell "at once" from the server's 10 s idle timeout; a loaded 2-core host needs the room.
+    t.true(without.elapsedMs < 8000, `the refused tester exits at once, not after the server's 10 s idle timeout (${without.elapsedMs} ms)`);
     const lines = stderrLines(without);
     t.is(lines.length, 1, describeRun(without));
     t.regex(lines[0], /401.*reset token/);
