@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compileJavaClient } from './hazelcast/java-client.js';
 import { computeRatio } from './measurement.js';
+import { updateReadme } from './readme-block.js';
 import { Recorder } from './recorder.js';
 import { type BenchResults, renderMarkdown, writeResults } from './report.js';
 import { hazelcastSection } from './sections/hazelcast-section.js';
@@ -181,7 +182,8 @@ async function main(): Promise<void> {
   // A partial run must not replace the whole one that the README quotes.
   if (only) return log(`--only ${only}: done in ${Math.round(results.elapsedS)} s; bench/RESULTS.md left as it was`);
   writeResults(results, path.join(ROOT, 'bench/RESULTS.md'), path.join(ROOT, 'bench/results.json'));
-  log(`wrote bench/RESULTS.md and bench/results.json in ${Math.round(results.elapsedS)} s`);
+  updateReadme(path.join(ROOT, 'README.md'), results);
+  log(`wrote bench/RESULTS.md, bench/results.json and README.md's figures in ${Math.round(results.elapsedS)} s`);
 }
 
 await main();

@@ -23,5 +23,5 @@ export async function runTester(root: string, args: string[], clients: number, d
   }
   const result = JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult;
   const errorCount = Object.values(result.errors).reduce((sum, n) => sum + (n ?? 0), 0);
-  return { rps: result.rps, p99Us: result.latency.p99Us, errorCount, passed: result.passed, verdict: result.verdict, peakRssMb: result.peakRssMb };
+  return { rps: result.rps, p99Us: result.latency.p99Us, errorCount, passed: result.passed, verdict: result.verdict, peakRssMb: result.peakRssMb, promisesExact: result.promisesExact };
 }

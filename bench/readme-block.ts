@@ -1,0 +1,183 @@
+/**
+ * The README's benchmark figures, rendered from a run's results, so that every figure the README
+ * quotes is one that bench/results.json holds. The block sits between two markers; `npm run bench`
+ * rewrites it after a full run, `npm run bench:render` from the committed results.
+ */
+import fs from 'node:fs';
+import { computeRatio, median, type Row, rowId, type Tool } from './measurement.js';
+import { type BenchResults, formatInt, formatLatency, formatRatio } from './report.js';
+
+export const BLOCK_BEGIN =
+  '<!-- bench:begin: generated from bench/results.json by npm run bench:render; do not edit -->';
+export const BLOCK_END = '<!-- bench:end -->';
+
+const BARE_UWS = 'bare uWS counter';
+const REDIS = 'Redis INCR (redis-server, no persistence)';
+const HOT_ROW = 'web store statement (hot-row UPDATE ... RETURNING)';
+
+interface Comparison {
+  /** Row id of the reference this row is divided by, round by round. */
+  bottom: string;
+  label: string;
+}
+
+interface Headline {
+  what: string;
+  row: string;
+  versus?: Comparison[];
+  /** Quote the row's p99 instead of a ratio. */
+  p99?: boolean;
+}
+
+const versus = (subject: string, tool: Tool, connections: number, label: string): Comparison => ({
+  bottom: rowId(subject, tool, connections),
+  label,
+});
+
+const HEADLINES: Headline[] = [
+  { what: 'bare uWS counter (the baseline)', row: rowId(BARE_UWS, 'wrk', 10) },
+  {
+    what: 'ours, shared memory `flock`, WORKERS=2',
+    row: rowId('ours: shm flock', 'wrk', 10),
+    versus: [versus(BARE_UWS, 'wrk', 10, 'bare uWS'), versus(REDIS, 'redis-benchmark', 10, 'Redis')],
+  },
+  {
+    what: 'ours, shared memory `atomic`, WORKERS=2',
+    row: rowId('ours: shm atomic', 'wrk', 10),
+    versus: [versus(BARE_UWS, 'wrk', 10, 'bare uWS'), versus(REDIS, 'redis-benchmark', 10, 'Redis')],
+  },
+  {
+    what: 'ours, disk, WORKERS=2',
+    row: rowId('ours: disk', 'wrk', 10),
+    versus: [versus('ours: shm flock', 'wrk', 10, 'shm `flock`')],
+  },
+  { what: 'ours, shared memory `flock`', row: rowId('ours: shm flock', 'wrk', 1000), p99: true },
+  { what: 'Redis `INCR`', row: rowId(REDIS, 'redis-benchmark', 10) },
+  ...[1, 10].map((connections) => ({
+    what: 'our tester on the bare uWS counter',
+    row: rowId(BARE_UWS, 'tester', connections),
+    versus: [versus(BARE_UWS, 'wrk', connections, 'wrk'), versus(BARE_UWS, 'autocannon', connections, 'autocannon')],
+  })),
+  {
+    what: 'wrk on the bare uWS counter',
+    row: rowId(BARE_UWS, 'wrk', 1),
+    versus: [versus(BARE_UWS, 'autocannon', 1, 'autocannon')],
+  },
+  {
+    what: 'ours, PostgreSQL, coalescing, WORKERS=1',
+    row: rowId('ours: PostgreSQL, coalescing', 'tester', 10),
+    versus: [
+      versus('ours: PostgreSQL, COALESCE=false', 'tester', 10, '`COALESCE=false`'),
+      versus(HOT_ROW, 'pgbench', 10, 'pgbench hot row'),
+    ],
+  },
+  {
+    what: 'ours, Hazelcast, coalescing, WORKERS=1',
+    row: rowId('ours: Hazelcast CP IAtomicLong, coalescing', 'tester', 10),
+    versus: [versus('atomic', 'tester', 10, 'tester `hazelcast --method atomic`')],
+  },
+  ...[10, 1].map((connections) => ({
+    what: 'tester `postgresql`, `inplace_update`',
+    row: rowId('inplace_update', 'tester', connections),
+    versus: [versus('inplace_update', 'pgbench', connections, 'pgbench, same SQL')],
+  })),
+  {
+    what: 'tester `hazelcast`, `atomic`',
+    row: rowId('atomic', 'tester', 10),
+    versus: [versus('atomic', 'Java client', 10, 'the Java client')],
+  },
+];
+
+/** "[0.82x–1.10x]": how far the rounds of one run spread. */
+function roundRange(perRound: number[]): string {
+  return perRound.length > 1 ? ` [${formatRatio(Math.min(...perRound))}–${formatRatio(Math.max(...perRound))}]` : '';
+}
+
+/** "0.88x bare uWS [0.82–1.10x]": the median of per-round ratios and their range. */
+function comparison(row: Row, { bottom, label }: Comparison, rows: Map<string, Row>): string {
+  const ratio = computeRatio({ name: label, top: row.id, bottom }, rows);
+  if (ratio.value === null) return `${label}: not measured`;
+  return `${formatRatio(ratio.value)} ${label}${roundRange(ratio.perRound)}`;
+}
+
+function headlineRow(headline: Headline, rows: Map<string, Row>): string {
+  const row = rows.get(headline.row);
+  if (!row) throw new Error(`the results have no row "${headline.row}": update HEADLINES in bench/readme-block.ts`);
+  const cells = [headline.what, row.tool, String(row.connections)];
+  if (row.samples.length === 0) {
+    return `| ${[...cells, `not measured (${row.notMeasured ?? 'unknown'})`, ''].join(' | ')} |`;
+  }
+  const rps = formatInt(median(row.samples.map((s) => s.rps)));
+  const p99s = row.samples.flatMap((s) => (s.p99Us === undefined ? [] : [s.p99Us]));
+  const note = headline.p99
+    ? `p99 ${formatLatency(p99s.length ? median(p99s) : undefined)}`
+    : (headline.versus ?? []).map((versus) => comparison(row, versus, rows)).join(', ');
+  return `| ${[...cells, rps, note].join(' | ')} |`;
+}
+
+function memoryLine(results: BenchResults): string {
+  const workers = results.memory.filter((m) => m.name.startsWith('largest server worker'));
+  const tester = results.memory.find((m) => m.name.startsWith('tester'));
+  const parts = [];
+  if (workers.length) {
+    const values = workers.flatMap((m) => m.valuesMb);
+    parts.push(`server workers ${Math.min(...values)}–${Math.max(...values)} MB (limit ${workers[0].limitMb})`);
+  }
+  if (tester) parts.push(`the tester ${median(tester.valuesMb)} MB at 1000 clients (limit ${tester.limitMb})`);
+  if (parts.length === 0) return 'Peak memory: not measured.';
+  return `Peak memory (median over rounds for the tester): ${parts.join(', ')}.`;
+}
+
+/** The goal's ratios that the run's median misses, with their range over the rounds. */
+function missedTargets(results: BenchResults): string[] {
+  return results.ratios
+    .filter((r) => r.target !== undefined && r.value !== null && r.value < r.target)
+    .map((r) => `- ${r.name}: ${formatRatio(r.value)}${roundRange(r.perRound)}, target ${formatRatio(r.target)}`);
+}
+
+export function renderReadmeBlock(results: BenchResults): string {
+  const rows = new Map(results.rows.map((row) => [row.id, row]));
+  const { environment: env, settings } = results;
+  const postgresql = /PostgreSQL\) (\S+)/.exec(env.PostgreSQL ?? '')?.[1] ?? 'not measured';
+  const when = `${results.date.slice(0, 10)} ${results.date.slice(11, 16)} UTC`;
+  const rounds =
+    settings.repeat > 1
+      ? `medians of ${settings.repeat} rounds of ${settings.durationS} s; ` +
+        'ratios are medians of per-round ratios, in brackets their range over the rounds'
+      : `one round of ${settings.durationS} s`;
+  const machine = `${env.CPUs}, Node ${env.Node?.replace(/^v/, '')}, PostgreSQL ${postgresql}`;
+  return [
+    BLOCK_BEGIN,
+    `Headline rows (\`bench/RESULTS.md\`, ${results.mode} run of ${when}, ${machine}; ${rounds}):`,
+    '',
+    '| what | load | conns | RPS | ratio |',
+    '|---|---|--:|--:|---|',
+    ...HEADLINES.map((headline) => headlineRow(headline, rows)),
+    '',
+    memoryLine(results),
+    '',
+    'Targets the median misses:',
+    '',
+    ...missedTargets(results),
+    BLOCK_END,
+  ].join('\n');
+}
+
+/** README text with its block replaced; throws when the markers are missing. */
+export function replaceReadmeBlock(readme: string, block: string): string {
+  const begin = readme.indexOf(BLOCK_BEGIN);
+  const end = readme.indexOf(BLOCK_END);
+  if (begin < 0 || end < begin) throw new Error(`README.md has no block between "${BLOCK_BEGIN}" and "${BLOCK_END}"`);
+  return readme.slice(0, begin) + block + readme.slice(end + BLOCK_END.length);
+}
+
+/** The block as README.md holds it now, markers included. */
+export function currentReadmeBlock(readme: string): string | undefined {
+  const begin = readme.indexOf(BLOCK_BEGIN);
+  const end = readme.indexOf(BLOCK_END);
+  return begin < 0 || end < begin ? undefined : readme.slice(begin, end + BLOCK_END.length);
+}
+
+export function updateReadme(readmePath: string, results: BenchResults): void {
+  fs.writeFileSync(readmePath, replaceReadmeBlock(fs.readFileSync(readmePath, 'utf8'), renderReadmeBlock(results)));
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+/**
+ * npm run bench:render
+ *
+ * Renders bench/RESULTS.md and the README's benchmark block from the committed bench/results.json,
+ * without measuring: after a change to how results are shown, or to check that the README quotes
+ * the committed run.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { updateReadme } from './readme-block.js';
+import { type BenchResults, renderMarkdown } from './report.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+try {
+  const results = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench/results.json'), 'utf8')) as BenchResults;
+  fs.writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), renderMarkdown(results));
+  updateReadme(path.join(ROOT, 'README.md'), results);
+  console.error('bench: rendered bench/RESULTS.md and README.md from bench/results.json');
+} catch (err) {
+  console.error(`bench: cannot render: ${(err as Error).message}`);
+  process.exit(1);
+}
