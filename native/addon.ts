@@ -22,10 +22,11 @@ export type IncrementMode = 'flock' | 'atomic';
  * The errors the addon throws. Failed system calls have the message
  * `<call> <path-or-name>: <strerror>` and `code` (errno name, e.g. 'EACCES'), `errno`
  * (positive C errno), `syscall` and `path`. Other failures carry only `code` (and `path`):
- * 'EBADCOUNTER' (file content is not a counter value, or not a regular file),
- * 'EPERM' / 'EINVAL' (shm segment with the wrong owner, mode or size),
- * 'EOVERFLOW' (file counter would pass 2^53-1), 'ERR_COUNTER_CLOSED' (used after close).
- * Misused arguments throw a plain TypeError.
+ * 'EBADCOUNTER' (file content is not a counter value, empty, or not a regular file),
+ * 'EPERM' / 'EINVAL' (shm segment or file with the wrong owner, mode or size),
+ * 'EOVERFLOW' (a counter would pass 2^53-1, or a segment holds more), 'ERR_COUNTER_CLOSED'
+ * (used after close). A FileCounter whose lock another process holds fails with code 'EAGAIN'
+ * and syscall 'flock' (see FileCounter). Misused arguments throw a plain TypeError.
  */
 export interface NativeCounterError extends Error {
   code: string;
@@ -36,9 +37,9 @@ export interface NativeCounterError extends Error {
 
 /** A 64-bit counter in a POSIX shared memory segment (one page, /dev/shm/<name>). */
 export interface SharedCounter {
-  /** Adds one; returns the value after this increment. */
+  /** Adds one; returns the value after this increment. Throws 'EOVERFLOW' instead of passing 2^53-1. */
   increment(): number;
-  /** The current value. */
+  /** The current value; throws 'EOVERFLOW' when the segment holds more than 2^53-1. */
   read(): number;
   /** Sets the value to 0. */
   reset(): void;
@@ -61,7 +62,9 @@ export interface SharedCounterConstructor {
 
 /**
  * A counter stored in a regular file as decimal text ("42\n"), so a user can `cat` it.
- * Every operation holds a flock on the file, so many processes may share it.
+ * Every operation holds a flock on the file, so many processes may share it. A lock that
+ * another process holds is waited for about 1 ms, then the call throws 'EAGAIN': the caller
+ * decides how long to wait on without blocking its thread.
  */
 export interface FileCounter {
   /** Adds one (read, +1, write, truncate, fdatasync if asked); returns the new value. */
@@ -76,9 +79,12 @@ export interface FileCounter {
 
 export interface FileCounterConstructor {
   /**
-   * Opens or creates `path` (mode 0600, never following a symlink). An empty file counts
-   * as 0; any other content that is not a decimal value up to 2^53-1 throws 'EBADCOUNTER'.
-   * With `fsync`, every write is followed by fdatasync.
+   * Opens or creates `path`, never following a symlink. A new file appears already holding
+   * "0\n" (written under a temporary name, then linked in place; with `fsync` its data and
+   * then its directory are synced). An existing file must be owned by the current user and
+   * closed to group and others (else 'EPERM'), and hold a decimal value up to 2^53-1: empty
+   * or other content throws 'EBADCOUNTER'. The content is read under the lock, waiting up to
+   * 1 s for it ('EAGAIN' after). With `fsync`, every write is followed by fdatasync.
    */
   new (path: string, fsync: boolean): FileCounter;
   readonly prototype: FileCounter;

@@ -18,9 +18,11 @@
 #include <string>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace {
@@ -30,6 +32,16 @@ constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;
 // "9007199254740991\n" is 17 bytes; anything much longer is not ours.
 constexpr size_t kMaxFileContent = 32;
 constexpr mode_t kSegmentMode = 0600;
+// A file operation spins this long for a lock another process holds, then gives
+// up with EAGAIN: the caller waits on without blocking its event loop. Workers
+// hold the lock for a few syscalls (a disk flush with fsync), so this is rare.
+constexpr int64_t kOperationLockWaitNs = 1000000;
+// Opening validates the content under the lock before any client is served,
+// so it may wait longer.
+constexpr int64_t kOpenLockWaitNs = 1000000000;
+// Past this, a waiter sleeps between tries instead of yielding the CPU.
+constexpr int64_t kLockYieldNs = 50000;
+constexpr long kLockSleepNs = 200000;
 
 void ThrowErrno(Napi::Env env, const char* call, const std::string& target,
                 int err) {
@@ -58,6 +70,26 @@ void ThrowTypeError(Napi::Env env, const std::string& message) {
   Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
 }
 
+// Past 2^53-1 a JS Number rounds: two increments would answer the same value.
+void ThrowOverflow(Napi::Env env, const std::string& what,
+                   const std::string& target) {
+  ThrowWithCode(env,
+                what + ": counter would exceed 2^53-1 (Number.MAX_SAFE_INTEGER)",
+                "EOVERFLOW", target);
+}
+
+std::string Octal(mode_t mode) {
+  char octal[8];
+  snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & 07777));
+  return octal;
+}
+
+int64_t MonotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 // A signal handler in the host process (Node installs several) can interrupt
 // a blocking flock or an I/O call; that is not a failure of the counter.
 int FlockRetry(int fd, int op) {
@@ -83,6 +115,29 @@ class FlockGuard {
     if (FlockRetry(fd_, op) == -1) return false;
     held_ = true;
     return true;
+  }
+  // Non-blocking tries until wait_ns has passed; then fails with EAGAIN, so a
+  // process that holds the lock forever cannot freeze the caller.
+  bool LockWithin(int op, int64_t wait_ns) {
+    int64_t start = MonotonicNs();
+    for (;;) {
+      if (FlockRetry(fd_, op | LOCK_NB) == 0) {
+        held_ = true;
+        return true;
+      }
+      if (errno != EWOULDBLOCK) return false;
+      int64_t waited = MonotonicNs() - start;
+      if (waited >= wait_ns) {
+        errno = EWOULDBLOCK;
+        return false;
+      }
+      if (waited < kLockYieldNs) {
+        sched_yield();
+      } else {
+        struct timespec pause = {0, kLockSleepNs};
+        nanosleep(&pause, nullptr);
+      }
+    }
   }
   bool Unlock() {
     held_ = false;
@@ -142,11 +197,8 @@ std::string Quote(const char* s, size_t len) {
 
 // Strict on purpose: anything but digits plus trailing whitespace means the
 // file was not written by us, and guessing a value would hide lost updates.
+// Empty is refused too: a file is created already holding "0\n".
 bool ParseCounter(const char* s, size_t len, uint64_t* out) {
-  if (len == 0) {  // a file we (or a racing process) just created
-    *out = 0;
-    return true;
-  }
   size_t i = 0;
   uint64_t v = 0;
   for (; i < len && s[i] >= '0' && s[i] <= '9'; ++i) {
@@ -281,12 +333,9 @@ bool SharedCounter::VerifySegment(Napi::Env env) {
                   "EPERM", name_);
     return false;
   }
-  mode_t perms = st.st_mode & 07777;
-  if (!S_ISREG(st.st_mode) || perms != kSegmentMode) {
-    char octal[8];
-    snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(perms));
+  if (!S_ISREG(st.st_mode) || (st.st_mode & 07777) != kSegmentMode) {
     ThrowWithCode(env,
-                  "shm segment " + name_ + ": mode is " + octal +
+                  "shm segment " + name_ + ": mode is " + Octal(st.st_mode) +
                       ", expected 0600; refusing to attach",
                   "EPERM", name_);
     return false;
@@ -317,11 +366,22 @@ Napi::Value SharedCounter::Increment(const Napi::CallbackInfo& info) {
   if (!Usable(info, "SharedCounter.increment")) return env.Undefined();
   uint64_t v;
   if (atomic_) {
-    v = __atomic_add_fetch(value_, 1, __ATOMIC_SEQ_CST);
+    // Compare-and-swap, not fetch-add: a fetch-add past the limit would have
+    // to be undone, and meanwhile others (or a reset) see the bad value.
+    v = __atomic_load_n(value_, __ATOMIC_RELAXED);
+    do {
+      if (v >= kMaxSafeInteger) {
+        ThrowOverflow(env, "SharedCounter " + name_, name_);
+        return env.Undefined();
+      }
+    } while (!__atomic_compare_exchange_n(value_, &v, v + 1, true,
+                                          __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+    ++v;
   } else {
     // A blocking flock is fine here: the critical section is a load and a
     // store, so a waiter never waits for more than a few instructions plus a
     // scheduler hop of the holder, and the JS thread is never parked on I/O.
+    // Only our own user can open the 0600 segment to lock it.
     FlockGuard lock(fd_);
     if (!lock.Lock(LOCK_EX)) {
       ThrowErrno(env, "flock", name_, errno);
@@ -329,8 +389,12 @@ Napi::Value SharedCounter::Increment(const Napi::CallbackInfo& info) {
     }
     // Relaxed atomics: the lock orders everything; these only stop the
     // compiler from tearing or caching a value other processes change.
-    v = __atomic_load_n(value_, __ATOMIC_RELAXED) + 1;
-    __atomic_store_n(value_, v, __ATOMIC_RELAXED);
+    v = __atomic_load_n(value_, __ATOMIC_RELAXED);
+    if (v >= kMaxSafeInteger) {
+      ThrowOverflow(env, "SharedCounter " + name_, name_);
+      return env.Undefined();
+    }
+    __atomic_store_n(value_, ++v, __ATOMIC_RELAXED);
     if (!lock.Unlock()) {
       ThrowErrno(env, "flock", name_, errno);
       return env.Undefined();
@@ -356,6 +420,15 @@ Napi::Value SharedCounter::Read(const Napi::CallbackInfo& info) {
       ThrowErrno(env, "flock", name_, errno);
       return env.Undefined();
     }
+  }
+  // Only a segment written by someone else can hold this; rounding it to a
+  // Number would hide that.
+  if (v > kMaxSafeInteger) {
+    ThrowWithCode(env,
+                  "SharedCounter " + name_ + ": holds " + std::to_string(v) +
+                      ", beyond 2^53-1 (Number.MAX_SAFE_INTEGER)",
+                  "EOVERFLOW", name_);
+    return env.Undefined();
   }
   return Napi::Number::New(env, static_cast<double>(v));
 }
@@ -445,7 +518,10 @@ class FileCounter : public Napi::ObjectWrap<FileCounter> {
   // old_size: the length before, when known; the file is truncated only
   // when the new text is shorter (a growing counter never needs it).
   bool WriteValue(Napi::Env env, uint64_t v, size_t old_size = SIZE_MAX);
-  bool LockedRead(Napi::Env env, uint64_t* out);
+  bool LockedRead(Napi::Env env, uint64_t* out, int64_t lock_wait_ns);
+  bool Create(Napi::Env env, bool* lost_race);
+  bool SyncDirectory(Napi::Env env);
+  bool VerifyFile(Napi::Env env);
   bool Usable(const Napi::CallbackInfo& info, const char* method);
   void Release();
 
@@ -471,26 +547,106 @@ FileCounter::FileCounter(const Napi::CallbackInfo& info)
   fsync_ = info[1].As<Napi::Boolean>().Value();
 
   // O_NOFOLLOW: a symlink planted at the path must not redirect our writes.
-  fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC;
+  fd_ = open(path_.c_str(), flags);
+  if (fd_ == -1 && errno == ENOENT) {
+    bool lost_race = false;
+    if (!Create(env, &lost_race)) {
+      if (!lost_race) return;
+      fd_ = open(path_.c_str(), flags);  // another process created it first
+    }
+  }
   if (fd_ == -1) {
     ThrowErrno(env, "open", path_, errno);
     return;
   }
+  if (!VerifyFile(env)) return;
+  // Validate now so a bad file is reported where it is configured, not at
+  // the first increment in the middle of a measurement.
+  uint64_t ignored;
+  LockedRead(env, &ignored, kOpenLockWaitNs);
+}
+
+// The file appears already holding "0\n": it is written under a temporary
+// name that link() then puts in place (failing if another process created the
+// path first), so nobody ever sees it empty and an empty file is damage.
+bool FileCounter::Create(Napi::Env env, bool* lost_race) {
+  std::string temp = path_ + ".XXXXXX";
+  fd_ = mkostemp(&temp[0], O_CLOEXEC);  // mode 0600
+  if (fd_ == -1) {
+    ThrowErrno(env, "mkostemp", path_, errno);
+    return false;
+  }
+  // WriteValue fdatasyncs when asked: the name never points at lost data.
+  bool ok = WriteValue(env, 0, 0);
+  if (ok && link(temp.c_str(), path_.c_str()) == -1) {
+    if (errno == EEXIST) {
+      *lost_race = true;
+    } else {
+      ThrowErrno(env, "link", path_, errno);
+    }
+    ok = false;
+  }
+  // On every path; a crash before it leaves a stray file, never the counter.
+  if (unlink(temp.c_str()) == -1 && ok) {
+    ThrowErrno(env, "unlink", temp, errno);
+    ok = false;
+  }
+  if (ok && fsync_) ok = SyncDirectory(env);
+  if (!ok) Release();
+  return ok;
+}
+
+// The new name lives in the directory: until the directory is synced, a
+// power loss can forget the file however well its data was synced.
+bool FileCounter::SyncDirectory(Napi::Env env) {
+  size_t slash = path_.rfind('/');
+  std::string dir = slash == std::string::npos ? "."
+                    : slash == 0               ? "/"
+                                               : path_.substr(0, slash);
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd == -1) {
+    ThrowErrno(env, "open", dir, errno);
+    return false;
+  }
+  bool ok = fsync(fd) == 0;
+  if (!ok) ThrowErrno(env, "fsync", dir, errno);
+  close(fd);
+  return ok;
+}
+
+bool FileCounter::VerifyFile(Napi::Env env) {
   struct stat st;
   if (fstat(fd_, &st) == -1) {
     ThrowErrno(env, "fstat", path_, errno);
-    return;
+    return false;
   }
   // A FIFO or device would open fine and then block or misbehave on pread.
   if (!S_ISREG(st.st_mode)) {
     ThrowWithCode(env, "FileCounter " + path_ + ": not a regular file",
                   "EBADCOUNTER", path_);
-    return;
+    return false;
   }
-  // Validate now so a bad file is reported where it is configured, not at
-  // the first increment in the middle of a measurement.
-  uint64_t ignored;
-  LockedRead(env, &ignored);
+  // Whoever else can open the file can rewrite the count or hold its lock.
+  // Refused rather than fixed, as ssh does with a private key: its content
+  // was open to others before, and the owner should know.
+  if (st.st_uid != geteuid()) {
+    ThrowWithCode(env,
+                  "FileCounter " + path_ + ": owned by uid " +
+                      std::to_string(st.st_uid) + ", not the current uid " +
+                      std::to_string(geteuid()) + "; refusing to use it",
+                  "EPERM", path_);
+    return false;
+  }
+  if ((st.st_mode & 077) != 0) {
+    ThrowWithCode(env,
+                  "FileCounter " + path_ + ": mode is " + Octal(st.st_mode) +
+                      ", open to group or others; refusing to use it (chmod " +
+                      "600 " + path_ + ")",
+                  "EPERM", path_);
+    return false;
+  }
+  return true;
 }
 
 bool FileCounter::ReadValue(Napi::Env env, uint64_t* out, size_t* size) {
@@ -517,6 +673,14 @@ bool FileCounter::ReadValue(Napi::Env env, uint64_t* out, size_t* size) {
                   "FileCounter " + path_ +
                       ": content is not a counter value (longer than " +
                       std::to_string(kMaxFileContent) + " bytes)",
+                  "EBADCOUNTER", path_);
+    return false;
+  }
+  if (len == 0) {
+    ThrowWithCode(env,
+                  "FileCounter " + path_ +
+                      ": file is empty, damaged (a counter file is created "
+                      "holding 0); write the last known count into it",
                   "EBADCOUNTER", path_);
     return false;
   }
@@ -563,9 +727,10 @@ bool FileCounter::WriteValue(Napi::Env env, uint64_t v, size_t old_size) {
   return true;
 }
 
-bool FileCounter::LockedRead(Napi::Env env, uint64_t* out) {
+bool FileCounter::LockedRead(Napi::Env env, uint64_t* out,
+                             int64_t lock_wait_ns) {
   FlockGuard lock(fd_);
-  if (!lock.Lock(LOCK_SH)) {
+  if (!lock.LockWithin(LOCK_SH, lock_wait_ns)) {
     ThrowErrno(env, "flock", path_, errno);
     return false;
   }
@@ -591,7 +756,7 @@ Napi::Value FileCounter::Increment(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Usable(info, "FileCounter.increment")) return env.Undefined();
   FlockGuard lock(fd_);
-  if (!lock.Lock(LOCK_EX)) {
+  if (!lock.LockWithin(LOCK_EX, kOperationLockWaitNs)) {
     ThrowErrno(env, "flock", path_, errno);
     return env.Undefined();
   }
@@ -599,10 +764,7 @@ Napi::Value FileCounter::Increment(const Napi::CallbackInfo& info) {
   size_t size;
   if (!ReadValue(env, &v, &size)) return env.Undefined();
   if (v >= kMaxSafeInteger) {
-    ThrowWithCode(env,
-                  "FileCounter " + path_ +
-                      ": counter would exceed 2^53-1 (Number.MAX_SAFE_INTEGER)",
-                  "EOVERFLOW", path_);
+    ThrowOverflow(env, "FileCounter " + path_, path_);
     return env.Undefined();
   }
   ++v;
@@ -618,7 +780,7 @@ Napi::Value FileCounter::Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Usable(info, "FileCounter.read")) return env.Undefined();
   uint64_t v;
-  if (!LockedRead(env, &v)) return env.Undefined();
+  if (!LockedRead(env, &v, kOperationLockWaitNs)) return env.Undefined();
   return Napi::Number::New(env, static_cast<double>(v));
 }
 
@@ -626,7 +788,7 @@ Napi::Value FileCounter::Reset(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Usable(info, "FileCounter.reset")) return env.Undefined();
   FlockGuard lock(fd_);
-  if (!lock.Lock(LOCK_EX)) {
+  if (!lock.LockWithin(LOCK_EX, kOperationLockWaitNs)) {
     ThrowErrno(env, "flock", path_, errno);
     return env.Undefined();
   }

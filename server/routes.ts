@@ -45,6 +45,20 @@ function errorBody(message: string): string {
   return JSON.stringify({ error: message });
 }
 
+/** What a client learns of a store failure: the limit and a busy lock are its business; paths and causes are not. */
+const STORE_ERROR_BODIES = new Map<unknown, string>([
+  [
+    'EOVERFLOW',
+    errorBody('counter reached 2^53-1 (Number.MAX_SAFE_INTEGER), the most a JSON number holds exactly: POST /reset'),
+  ],
+  ['ELOCKTIMEOUT', errorBody('storage busy: another process holds the counter lock')],
+]);
+const UNAVAILABLE_BODY = errorBody('storage unavailable');
+
+function storeErrorBody(err: unknown): string {
+  return STORE_ERROR_BODIES.get((err as { code?: unknown } | undefined)?.code) ?? UNAVAILABLE_BODY;
+}
+
 /**
  * Answers with a store's result. Local stores return a number and are answered at once,
  * still inside uWS's implicit cork. Remote stores return a promise: the abort handler is
@@ -62,7 +76,7 @@ function answer<T>(
     value = result();
   } catch (err) {
     errors.report(err);
-    send(res, '503 Service Unavailable', errorBody('storage unavailable'));
+    send(res, '503 Service Unavailable', storeErrorBody(err));
     return;
   }
   if (!(value instanceof Promise)) {
@@ -81,7 +95,7 @@ function answer<T>(
       },
       (err: unknown) => {
         errors.report(err);
-        if (!aborted) res.cork(() => send(res, '503 Service Unavailable', errorBody('storage unavailable')));
+        if (!aborted) res.cork(() => send(res, '503 Service Unavailable', storeErrorBody(err)));
       },
     )
     .finally(() => tracker.inFlightCount--);

@@ -432,12 +432,14 @@ const CORRUPT_FILES: Array<{ title: string; content: Buffer }> = [
   { title: 'beyond 2^53', content: Buffer.from('99999999999999999\n') },
   { title: 'longer than a counter', content: Buffer.from('1'.repeat(100)) },
   { title: 'terminal escapes and NUL', content: Buffer.from('\x1b[2J\x1b]0;pwned\x07\x00\xff\n', 'latin1') },
+  { title: 'empty: the server creates files holding 0', content: Buffer.alloc(0) },
+  { title: 'torn: zeros where the value was', content: Buffer.alloc(3) },
 ];
 
 for (const { title, content } of CORRUPT_FILES) {
   test(`a corrupt disk file (${title}) stops the server at startup in one line and is left as it was`, async (t) => {
     const file = path.join(tmp, `corrupt-${nextPort}.txt`);
-    fs.writeFileSync(file, content);
+    fs.writeFileSync(file, content, { mode: 0o600 });
     countTried('broken storage');
     const port = String(nextPort++);
     const { code, stderr } = await oneOfFew(() => runServerToExit({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: port }));
@@ -504,7 +506,7 @@ for (const { title, make, message } of UNUSABLE_PATHS) {
   });
 }
 
-test.serial('a full disk: an existing counter counts on, a new one answers 503 (never a silent 0), and recovers once space is freed', async (t) => {
+test.serial('a full disk: an existing counter counts on, a new one is refused at startup (never a 0)', async (t) => {
   const mountPoint = fs.mkdtempSync(path.join(tmp, 'tmpfs-'));
   const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', mountPoint], 10_000);
   if (mounted.code !== 0) {
@@ -535,15 +537,19 @@ test.serial('a full disk: an existing counter counts on, a new one answers 503 (
     t.deepEqual((await httpRequest(port1, 'POST', '/inc')).json, { count: 42 });
     t.deepEqual((await httpRequest(port1, 'GET', '/count')).json, { count: 42 });
 
-    // A new counter file cannot get its first byte: every increment is refused, none is acknowledged.
+    // A new counter file cannot get its first "0\n": the server refuses to start, and leaves no file.
     const fresh = path.join(mountPoint, 'fresh.txt');
     const port2 = nextPort++;
-    const second = await startServer({ STORAGE_METHOD: 'disk', STORAGE_PATH: fresh, PORT: String(port2), DISK_FSYNC: 'true' });
-    servers.push(second);
-    for (let i = 0; i < 3; i++) t.is(await statusOf(port2, 'POST', '/inc'), 503, 'an increment that cannot be written is not acknowledged');
-    t.deepEqual((await httpRequest(port2, 'GET', '/count')).json, { count: 0 }, 'nothing was counted');
-    t.regex(second.output(), /No space left on device|ENOSPC/);
+    const env = { STORAGE_METHOD: 'disk', STORAGE_PATH: fresh, PORT: String(port2), DISK_FSYNC: 'true' };
+    const refused = await runServerToExit(env);
+    t.not(refused.code, 0);
+    t.regex(refused.stderr, /No space left on device/);
+    t.is(refused.stderr.trim().split('\n').length, 1);
+    const leftBehind = fs.readdirSync(mountPoint).filter((name) => name.startsWith('fresh'));
+    t.deepEqual(leftBehind, [], 'no empty or temporary file left');
     fs.rmSync(filler);
+    const second = await startServer(env);
+    servers.push(second);
     t.deepEqual((await httpRequest(port2, 'POST', '/inc')).json, { count: 1 }, 'with space again it counts on');
     t.deepEqual((await httpRequest(port1, 'POST', '/inc')).json, { count: 43 });
   } finally {
@@ -593,6 +599,64 @@ test('a shared memory segment left by a killed server is reused with its count, 
       await server.stop();
     }
     t.false(fs.existsSync(shmFile(port)), 'a clean shutdown unlinks it');
+  } finally {
+    SharedCounter.unlink(name);
+  }
+});
+
+const MAX = Number.MAX_SAFE_INTEGER;
+
+for (const mode of ['flock', 'atomic'] as const) {
+  test(`a shared memory segment at 2^53-2 (${mode}): one more increment, then 503 naming the limit`, async (t) => {
+    const port = nextPort++;
+    const name = `/counters-127.0.0.1-${port}`;
+    const counter = new SharedCounter(name, true, mode);
+    counter.close();
+    const content = Buffer.alloc(8);
+    content.writeBigUInt64LE(BigInt(MAX - 1));
+    const fd = fs.openSync(shmFile(port), 'r+');
+    fs.writeSync(fd, content, 0, 8, 0);
+    fs.closeSync(fd);
+    countTried('broken storage');
+    try {
+      const server = await startServer({ PORT: String(port), SHM_INCREMENT: mode, WORKERS: '2' });
+      try {
+        t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: MAX });
+        for (let i = 0; i < 4; i++) {
+          const { status, json } = await httpRequest(port, 'POST', '/inc');
+          t.is(status, 503);
+          t.regex((json as { error: string }).error, /counter reached 2\^53-1 \(Number.MAX_SAFE_INTEGER\)/);
+        }
+        t.deepEqual((await httpRequest(port, 'GET', '/count')).json, { count: MAX }, 'the value did not move');
+        t.regex(server.output(), /store error: SharedCounter \/counters-\S+: counter would exceed 2\^53-1/);
+        t.deepEqual((await httpRequest(port, 'POST', '/reset')).json, { count: 0 });
+        t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 1 }, 'a reset counts again');
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      SharedCounter.unlink(name);
+    }
+  });
+}
+
+test('a shared memory segment holding 2^64-2 is refused at startup in one line and left alone', async (t) => {
+  const port = nextPort++;
+  const name = `/counters-127.0.0.1-${port}`;
+  new SharedCounter(name, true, 'atomic').close();
+  const content = Buffer.alloc(4096);
+  content.writeBigUInt64LE(2n ** 64n - 2n);
+  fs.writeFileSync(shmFile(port), content);
+  countTried('broken storage');
+  try {
+    for (const mode of ['flock', 'atomic']) {
+      const { code, stderr } = await runServerToExit({ PORT: String(port), SHM_INCREMENT: mode }, 15_000);
+      t.log(stderr.trim());
+      t.is(code, 1);
+      t.regex(stderr, /holds 18446744073709551614, beyond 2\^53-1 .*: not reusing it; remove \/dev\/shm\/counters-\S+/);
+      t.is(stderr.trim().split('\n').length, 1);
+      t.deepEqual(fs.readFileSync(shmFile(port)), content, 'content unchanged');
+    }
   } finally {
     SharedCounter.unlink(name);
   }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 import { FileCounter, type NativeCounterError, SharedCounter } from '../native/addon.js';
 import type { WorkerFailure, WorkerGo, WorkerReport } from './fixtures/increment-worker.js';
+import { holdFlock } from './helpers/hold-flock.js';
 
 const workerPath = fileURLToPath(new URL('./fixtures/increment-worker.js', import.meta.url));
 
@@ -22,6 +23,19 @@ function shmName(t: ExecutionContext, label: string): string {
 
 function shmPath(name: string): string {
   return path.join('/dev/shm', name.slice(1));
+}
+
+/** Writes the segment's 64-bit value behind the addon's back, as a stale or foreign segment holds it. */
+function setSegmentValue(name: string, value: bigint): void {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64LE(value);
+  const fd = fs.openSync(shmPath(name), 'r+');
+  fs.writeSync(fd, bytes, 0, 8, 0);
+  fs.closeSync(fd);
+}
+
+function segmentValue(name: string): bigint {
+  return fs.readFileSync(shmPath(name)).readBigUInt64LE(0);
 }
 
 function tempDir(t: ExecutionContext): string {
@@ -127,11 +141,55 @@ for (const [mode, perProcess] of [['flock', 100_000], ['atomic', 1_000_000]] as 
   });
 }
 
+const MAX = Number.MAX_SAFE_INTEGER;
+
+for (const [mode, perProcess] of [['flock', 20000], ['atomic', 200000]] as const) {
+  test(`shared memory, ${mode}: 4 processes racing up to 2^53-1 get exactly the values left`, async (t) => {
+    const name = shmName(t, `limit-${mode}`);
+    const counter = new SharedCounter(name, true, mode);
+    t.teardown(() => counter.close());
+    // They contend all along, and the last 1000 tries meet the limit.
+    const left = 4 * perProcess - 1000;
+    setSegmentValue(name, BigInt(MAX - left));
+    const reports = await runWorkers(['shm', name, mode, String(perProcess)], 4);
+    const values = reports.flatMap((report) => [...report.values]);
+    values.sort((a, b) => a - b);
+    t.is(values.length, left, 'exactly the values left were handed out');
+    t.is(new Set(values).size, left, 'each once');
+    t.is(values[0], MAX - left + 1);
+    t.is(values.at(-1), MAX);
+    t.is(reports.reduce((sum, report) => sum + report.refusedCount, 0), 1000, 'the rest refused');
+    t.is(segmentValue(name), BigInt(MAX), 'the segment never went past the limit');
+    const error = errorOf(() => counter.increment());
+    t.is(error.code, 'EOVERFLOW');
+    t.is(error.message, `SharedCounter ${name}: counter would exceed 2^53-1 (Number.MAX_SAFE_INTEGER)`);
+    t.is(counter.read(), MAX);
+    counter.reset();
+    t.is(counter.increment(), 1, 'a reset counts again');
+  });
+}
+
+test('shm: a segment holding more than 2^53-1 is refused by read and increment, and left as it was', (t) => {
+  for (const mode of ['flock', 'atomic'] as const) {
+    const name = shmName(t, `beyond-${mode}`);
+    const counter = new SharedCounter(name, true, mode);
+    t.teardown(() => counter.close());
+    for (const value of [2n ** 53n, 2n ** 64n - 2n]) {
+      setSegmentValue(name, value);
+      const read = errorOf(() => counter.read());
+      t.is(read.code, 'EOVERFLOW');
+      t.is(read.message, `SharedCounter ${name}: holds ${value}, beyond 2^53-1 (Number.MAX_SAFE_INTEGER)`);
+      t.is(errorOf(() => counter.increment()).code, 'EOVERFLOW', `${mode} increment of ${value}`);
+      t.is(segmentValue(name), value, 'not wrapped, not rounded');
+    }
+  }
+});
+
 test('file: 4 processes x 20000 increments are exact and the file holds the decimal value', async (t) => {
   const file = path.join(tempDir(t), 'counter');
   const counter = new FileCounter(file, false);
   t.teardown(() => counter.close());
-  t.is(fs.readFileSync(file, 'utf8'), '', 'a new file is empty and means 0');
+  t.is(fs.readFileSync(file, 'utf8'), '0\n', 'a new file holds 0');
   t.is(counter.read(), 0);
   const reports = await runWorkers(['file', file, 'nofsync', '20000'], 4);
   assertExactIncrements(t, reports, 80_000);
@@ -183,7 +241,7 @@ test('file: value survives reopen; reset writes "0\\n"; lenient trailing whitesp
 test('file: content that is not a counter value is refused at construction, naming the file', (t) => {
   const file = path.join(tempDir(t), 'counter');
   for (const content of ['abc', '12x', '-5', ' 5', '\n', '1 2', '1.5', '9007199254740992', '99999999999999999999', '1'.repeat(40)]) {
-    fs.writeFileSync(file, content);
+    fs.writeFileSync(file, content, { mode: 0o600 });
     const error = errorOf(() => new FileCounter(file, false));
     t.true(error instanceof Error);
     t.is(error.code, 'EBADCOUNTER', JSON.stringify(content));
@@ -210,6 +268,117 @@ test('file: corruption between calls makes increment and read throw, and release
   t.is(fs.readFileSync(file, 'utf8'), 'garbage\n', 'garbage is not overwritten');
   fs.writeFileSync(file, '5\n');
   t.is(counter.increment(), 6);
+});
+
+test('file: a new file holds "0\\n" from creation, no temporary file left; an empty or zeroed one is refused', (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'counter');
+  new FileCounter(file, true).close();
+  t.is(fs.readFileSync(file, 'utf8'), '0\n');
+  t.deepEqual(fs.readdirSync(dir), ['counter']);
+  fs.truncateSync(file, 0);
+  const empty = errorOf(() => new FileCounter(file, false));
+  t.is(empty.code, 'EBADCOUNTER');
+  t.is(
+    empty.message,
+    `FileCounter ${file}: file is empty, damaged (a counter file is created holding 0); ` +
+      'write the last known count into it',
+  );
+  t.is(fs.statSync(file).size, 0, 'left as it was');
+  // What a crash can leave when the size reached the disk and the data did not.
+  fs.writeFileSync(file, Buffer.alloc(2));
+  t.regex(errorOf(() => new FileCounter(file, false)).message, /not a counter value: "\\x00\\x00"/);
+  t.deepEqual(fs.readdirSync(dir), ['counter']);
+});
+
+test('file with fsync: creation syncs the data, links it in place, then syncs the directory', (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'counter');
+  const addon = new URL('../native/addon.js', import.meta.url).href;
+  const script = `const { FileCounter } = await import(${JSON.stringify(addon)});
+    new FileCounter(${JSON.stringify(file)}, true).close();`;
+  const traced = spawnSync(
+    'strace',
+    ['-f', '-qq', '-e', 'trace=openat,fdatasync,fsync,link', process.execPath, '--input-type=module', '-e', script],
+    { encoding: 'utf8' },
+  );
+  t.is(traced.status, 0, traced.stderr);
+  const calls = traced.stderr.split('\n').filter((line) => line.includes(dir) || /fsync|fdatasync/.test(line));
+  t.log(calls.join('\n'));
+  const syncData = calls.findIndex((line) => /fdatasync\(\d+\)\s+= 0/.test(line));
+  const linked = calls.findIndex((line) => line.includes(`link("${file}.`) && line.includes(`"${file}") = 0`));
+  const openDir = new RegExp(`openat\\(AT_FDCWD, "${dir}", O_RDONLY\\|O_CLOEXEC\\|O_DIRECTORY\\) = (\\d+)`);
+  const dirFd = calls.map((line) => openDir.exec(line)?.[1]).find(Boolean);
+  t.truthy(dirFd, 'the directory is opened');
+  const syncDir = calls.findIndex((line) => new RegExp(`fsync\\(${dirFd}\\)\\s+= 0`).test(line));
+  const order = `fdatasync ${syncData} < link ${linked} < directory fsync ${syncDir}`;
+  t.true(syncData >= 0 && syncData < linked && linked < syncDir, order);
+});
+
+test('file: a file open to group or others, or owned by another user, is refused and left as it was', (t) => {
+  const file = path.join(tempDir(t), 'counter');
+  fs.writeFileSync(file, '5\n');
+  for (const mode of [0o666, 0o644, 0o640, 0o604, 0o620]) {
+    fs.chmodSync(file, mode);
+    const error = errorOf(() => new FileCounter(file, false));
+    t.is(error.code, 'EPERM');
+    const octal = `0${mode.toString(8)}`;
+    const fix = `chmod 600 ${file}`;
+    t.is(error.message, `FileCounter ${file}: mode is ${octal}, open to group or others; refusing to use it (${fix})`);
+    t.is(fs.statSync(file).mode & 0o777, mode, 'mode left as it was');
+  }
+  fs.chmodSync(file, 0o600);
+  new FileCounter(file, false).close();
+  if (process.getuid?.() !== 0) {
+    t.log('not root: cannot chown a file to test the owner check');
+    return;
+  }
+  fs.chownSync(file, 65534, 65534);
+  const foreign = errorOf(() => new FileCounter(file, false));
+  t.is(foreign.code, 'EPERM');
+  t.is(foreign.message, `FileCounter ${file}: owned by uid 65534, not the current uid 0; refusing to use it`);
+  t.is(fs.readFileSync(file, 'utf8'), '5\n');
+});
+
+// Serial: the concurrent multi-process tests of this file would delay its timed calls.
+test.serial('file: a lock another process holds makes calls throw EAGAIN within milliseconds, not block', async (t) => {
+  const file = path.join(tempDir(t), 'counter');
+  const counter = new FileCounter(file, false);
+  t.teardown(() => counter.close());
+  const timed = (call: () => unknown) => {
+    const started = performance.now();
+    const error = errorOf(call);
+    return { error, ms: performance.now() - started };
+  };
+  const shared = await holdFlock(file, 'shared', 5000);
+  try {
+    for (const call of [() => counter.increment(), () => counter.reset()]) {
+      // The fastest of three: a loaded machine delays the wake-ups of the ~1 ms wait (up to 100 ms seen),
+      // but a call that blocks would last as long as the holder (5 s).
+      const tries = [timed(call), timed(call), timed(call)];
+      for (const { error } of tries) {
+        t.is(error.code, 'EAGAIN');
+        t.is(error.syscall, 'flock');
+        t.is(error.message, `flock ${file}: Resource temporarily unavailable`);
+      }
+      const fastestMs = Math.min(...tries.map(({ ms }) => ms));
+      t.true(fastestMs < 250, `gave up after ${fastestMs.toFixed(1)} ms`);
+    }
+    t.is(counter.read(), 0, 'a shared holder still lets reads through');
+  } finally {
+    await shared.release();
+  }
+  const exclusive = await holdFlock(file, 'exclusive', 5000);
+  try {
+    t.is(timed(() => counter.read()).error.code, 'EAGAIN');
+    // Opening waits longer (no client is waiting yet), but not forever.
+    const { error, ms } = timed(() => new FileCounter(file, false));
+    t.is(error.code, 'EAGAIN');
+    t.true(ms >= 900 && ms < 3000, `opening gave up after ${ms.toFixed(0)} ms`);
+  } finally {
+    await exclusive.release();
+  }
+  t.is(counter.increment(), 1, 'counts on once the lock is free');
 });
 
 test('file: a symlink planted at the path is refused (O_NOFOLLOW)', (t) => {
@@ -311,10 +480,10 @@ test('syscall errors carry the call, the path, strerror text, code and errno', (
   const file = path.join(tempDir(t), 'no-such-dir', 'counter');
   const error = errorOf(() => new FileCounter(file, false));
   t.true(error instanceof Error);
-  t.is(error.message, `open ${file}: No such file or directory`);
+  t.is(error.message, `mkostemp ${file}: No such file or directory`);
   t.is(error.code, 'ENOENT');
   t.is(error.errno, os.constants.errno.ENOENT);
-  t.is(error.syscall, 'open');
+  t.is(error.syscall, 'mkostemp');
   t.is(error.path, file);
   const invalid = errorOf(() => new SharedCounter('/a/b', true, 'flock'));
   t.is(invalid.message, 'shm_open /a/b: Invalid argument');
@@ -392,7 +561,7 @@ test('no fd or mapping leaks over 10000 open/close cycles, including failed cons
   const dir = tempDir(t);
   const file = path.join(dir, 'counter');
   const corrupt = path.join(dir, 'corrupt');
-  fs.writeFileSync(corrupt, 'abc');
+  fs.writeFileSync(corrupt, 'abc', { mode: 0o600 });
   const badMode = shmName(t, 'leak-mode');
   fs.closeSync(fs.openSync(shmPath(badMode), 'wx', 0o644));
   fs.chmodSync(shmPath(badMode), 0o644);

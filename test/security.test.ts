@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { countOf, exchange, runServerToExit, statusOf } from './helpers/fault-tools.js';
+import { holdFlock } from './helpers/hold-flock.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
 import { httpRequest, startServer } from './helpers/server-process.js';
 
@@ -91,6 +92,67 @@ test('a symlink planted at the shared memory segment name is refused; its target
   } finally {
     fs.rmSync(shmFile(port), { force: true });
     fs.rmSync(victim, { force: true });
+  }
+});
+
+test('a STORAGE_PATH open to group or others, or owned by another user, is refused in one line', async (t) => {
+  const file = path.join(tmp, 'shared-with-others.txt');
+  fs.writeFileSync(file, '7\n');
+  const cases: Array<{ prepare: () => void; message: RegExp }> = [
+    { prepare: () => fs.chmodSync(file, 0o666), message: /mode is 0666, open to group or others; refusing to use it/ },
+    { prepare: () => fs.chmodSync(file, 0o640), message: /mode is 0640/ },
+  ];
+  if (process.getuid?.() === 0) {
+    const chown = () => (fs.chmodSync(file, 0o600), fs.chownSync(file, 65534, 65534));
+    cases.push({ prepare: chown, message: /owned by uid 65534, not the current uid 0/ });
+  } else {
+    t.log('not root: cannot chown a file to test the owner check');
+  }
+  for (const { prepare, message } of cases) {
+    prepare();
+    const before = fs.statSync(file);
+    const env = { STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(nextPort++) };
+    const { code, stderr } = await runServerToExit(env);
+    t.log(stderr.trim());
+    t.not(code, 0);
+    t.regex(stderr, message);
+    t.true(stderr.includes(file), 'names the file');
+    t.is(stderr.trim().split('\n').length, 1);
+    const after = fs.statSync(file);
+    t.deepEqual([after.mode, after.uid], [before.mode, before.uid], 'mode and owner left as they were');
+    t.is(fs.readFileSync(file, 'utf8'), '7\n');
+  }
+});
+
+test('another process holding a shared flock on the file: /inc is 503 within the bound, /health at once', async (t) => {
+  const port = nextPort++;
+  const file = path.join(tmp, 'locked-by-another.txt');
+  const server = await startServer({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(port) });
+  try {
+    t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 1 });
+    const holder = await holdFlock(file, 'shared', 8000);
+    try {
+      const incStarted = performance.now();
+      const inc = httpRequest(port, 'POST', '/inc').then((res) => ({ ...res, ms: performance.now() - incStarted }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const healthStarted = performance.now();
+      const health = await httpRequest(port, 'GET', '/health');
+      const healthMs = performance.now() - healthStarted;
+      const { status, json, ms } = await inc;
+      t.log(`/inc ${status} after ${ms.toFixed(0)} ms; /health ${health.status} in ${healthMs.toFixed(0)} ms`);
+      t.is(health.status, 200);
+      t.true(healthMs < 250, '/health does not wait for the lock');
+      t.is(status, 503);
+      t.deepEqual(json, { error: 'storage busy: another process holds the counter lock' });
+      t.true(ms >= 900 && ms < 2500, 'answered when the 1 s bound ran out');
+      t.deepEqual((await httpRequest(port, 'GET', '/count')).json, { count: 1 }, 'a shared holder lets reads through');
+    } finally {
+      await holder.release();
+    }
+    t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 2 }, 'counts on once the lock is free');
+    t.regex(server.output(), /lock held by another process for over 1000 ms/);
+  } finally {
+    await server.stop();
   }
 });
 

@@ -169,7 +169,7 @@ test('settings of the stores not chosen are not read: a bad DB_PORT or HZ_* valu
 
 test('a disk file that does not hold a number stops the server at startup, naming the file', async (t) => {
   const file = path.join(tmp, 'corrupt.txt');
-  fs.writeFileSync(file, 'not a number\n');
+  fs.writeFileSync(file, 'not a number\n', { mode: 0o600 });
   const { code, stderr } = await runServerToFailure({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(nextPort++) });
   t.not(code, 0);
   t.true(stderr.includes(file), stderr);
