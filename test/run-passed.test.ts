@@ -23,7 +23,7 @@ test('an unknown final count fails every method that promises an exact count', (
   t.true(runPassed(UNSAFE, unknown));
 });
 
-test('an exact count passes a count-only method even with repeated values; a linearizable one needs them unique', (t) => {
+test('an exact count passes a count-only method despite repeated values; a linearizable one needs them unique', (t) => {
   const repeated = judged([1, 1, 3], 3);
   t.is(repeated.checks.count.valid, true);
   t.is(repeated.checks.unique.valid, false);
