@@ -13,9 +13,10 @@ import {
   postgresqlCounterFactory,
 } from '../counters/postgresql/postgresql-counter.js';
 import { COUNTER_LOCK_CLASS } from '../counters/postgresql/schema.js';
+import { serviceTest } from './helpers/required-service.js';
 
-// Real PostgreSQL (scripts/postgres.sh start). Without a server the tests are skipped locally
-// and fail under CI=true. Each test uses its own user id: ava runs tests concurrently.
+// Real PostgreSQL (scripts/postgres.sh start). Without a server the tests fail, unless
+// COUNTERS_SKIP_POSTGRESQL=1 skips them. Each test uses its own user id: ava runs tests concurrently.
 const ENV: Env = { ...process.env, DB_HOST: process.env.DB_HOST || '127.0.0.1' };
 const CONFIG = readPostgresConfig(ENV);
 const where = `${CONFIG.host}:${CONFIG.port}`;
@@ -28,11 +29,11 @@ async function probe(): Promise<string | undefined> {
     return (err as Error).message;
   }
 }
-const unavailable = await probe();
-const skip = unavailable !== undefined && process.env.CI !== 'true';
-if (skip) console.warn(`skipping PostgreSQL tests: ${unavailable}`);
-const pgTest = skip ? test.skip : test;
-const pgSerial = skip ? test.skip : test.serial;
+const { test: pgTest, serial: pgSerial } = serviceTest({
+  what: `PostgreSQL at ${where}`,
+  unavailable: await probe(),
+  optOut: 'COUNTERS_SKIP_POSTGRESQL',
+});
 
 /** The superuser connection tests use to look behind the counter's back. */
 async function admin(): Promise<PgConnection> {

@@ -215,6 +215,15 @@ function buildPlan(options: LoadOptions): CallPlan {
   return plan;
 }
 
+/**
+ * Unsafe methods pass whatever they lose. A method that promises an exact count passes only on a
+ * count shown exact (an unknown final count is no pass); a linearizable one needs every check.
+ */
+export function runPassed(factory: Pick<CounterFactory, 'promisesExact' | 'linearizable'>, check: HistoryCheck): boolean {
+  if (!factory.promisesExact) return true;
+  return factory.linearizable ? check.valid === true : check.checks.count.valid === true;
+}
+
 function buildResult(
   options: LoadOptions,
   factory: CounterFactory,
@@ -228,8 +237,7 @@ function buildResult(
     valuesExpected: factory.linearizable,
   });
   const expectedUnsafe = !factory.promisesExact || !factory.linearizable;
-  // Unsafe methods pass whatever they lose; methods without values are judged on their count.
-  const passed = !factory.promisesExact || (factory.linearizable ? check.valid === true : check.checks.count.valid !== false);
+  const passed = runPassed(factory, check);
   return {
     counter: factory.name,
     clientCount: options.clientCount,
