@@ -12,15 +12,11 @@ VENV="$ROOT/.services/venv"
 REQUIREMENTS="$ROOT/test/requirements.txt"
 HEY_MODULE=github.com/rakyll/hey@v0.1.5
 
-say() { echo "test-tools.sh: $*" >&2; }
-can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+# shellcheck source=apt-install.sh
+source "$ROOT/scripts/apt-install.sh"
 
-apt_install() {
-  export DEBIAN_FRONTEND=noninteractive
-  say "installing $* with apt-get..."
-  apt-get install -y -qq "$@" >/dev/null 2>&1 \
-    || { apt-get update -qq >/dev/null && apt-get install -y -qq "$@" >/dev/null; }
-}
+say() { echo "test-tools.sh: $*" >&2; }
+install_packages() { say "installing $* with apt-get..."; apt_install "$@"; }
 
 # Debian packages for the commands that are missing; "command:package" pairs.
 ensure_debian_tools() {
@@ -29,7 +25,7 @@ ensure_debian_tools() {
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   [ ${#missing[@]} = 0 ] && return 0
-  can_apt && { apt_install "${missing[@]}"; return 0; }
+  can_apt && { install_packages "${missing[@]}"; return 0; }
   say "missing ${missing[*]}: install them (sudo apt-get install ${missing[*]})"
   return 1
 }
@@ -41,7 +37,7 @@ go_command() {
 ensure_hey() {
   [ -x "$BIN/hey" ] && return 0
   local go; go=$(go_command) || true
-  if [ -z "$go" ] && can_apt; then apt_install golang-go; go=$(go_command); fi
+  if [ -z "$go" ] && can_apt; then install_packages golang-go; go=$(go_command); fi
   [ -n "$go" ] || { say "hey needs Go to build: install Go (sudo apt-get install golang-go)"; return 1; }
   say "building $HEY_MODULE into $BIN..."
   mkdir -p "$BIN"
@@ -53,7 +49,7 @@ ensure_venv() {
   [ -x "$VENV/bin/python" ] && cmp -s "$REQUIREMENTS" "$stamp" && return 0
   if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
     can_apt || { say "python3 cannot make a venv: install python3-venv (sudo apt-get install python3-venv)"; return 1; }
-    apt_install python3-venv
+    install_packages python3-venv
     python3 -m venv "$VENV"
   fi
   say "installing test/requirements.txt into $VENV..."
