@@ -39,6 +39,14 @@ function jsonError(message: string): string {
   return JSON.stringify({ error: message });
 }
 
+/** A JSON error of the front's own, the connection closed after it. */
+function refuse(response: http.ServerResponse, status: number, message: string): void {
+  const body = jsonError(message);
+  const length = Buffer.byteLength(body);
+  response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': length, Connection: 'close' });
+  response.end(body);
+}
+
 /** A whole answer on a raw socket, for requests that never became a node:http request. */
 function endSocket(socket: Duplex, status: string, message: string): void {
   const body = jsonError(message);
@@ -53,6 +61,20 @@ function upstreamHost(host: string): string {
   if (host === '0.0.0.0' || host === '') return '127.0.0.1';
   if (host === '::') return '::1';
   return host;
+}
+
+/**
+ * The request target as a path: uWS stalls on any other form, such as the absolute form
+ * ("GET http://host/inc") that clients speaking to a proxy send. Undefined for "*" and the like.
+ */
+function originForm(target: string): string | undefined {
+  if (target.startsWith('/')) return target;
+  try {
+    const url = new URL(target);
+    return url.pathname + url.search;
+  } catch {
+    return undefined;
+  }
 }
 
 function forwardedHeaders(request: http.IncomingMessage): http.OutgoingHttpHeaders {
@@ -73,14 +95,18 @@ function answerHeaders(answer: http.IncomingMessage): http.OutgoingHttpHeaders {
 
 function relay(request: http.IncomingMessage, response: http.ServerResponse, upstreamAt: Upstream): void {
   if (request.httpVersionMajor !== 1) {
-    response.writeHead(505, { 'Content-Type': 'application/json', Connection: 'close' });
-    response.end(jsonError(`HTTP/${request.httpVersion} is not served: use HTTP/1.0 or HTTP/1.1`));
+    refuse(response, 505, `HTTP/${request.httpVersion} is not served: use HTTP/1.0 or HTTP/1.1`);
+    return;
+  }
+  const path = originForm(request.url ?? '');
+  if (path === undefined) {
+    refuse(response, 400, `cannot serve target ${JSON.stringify(request.url)}: use a path such as /inc`);
     return;
   }
   const { agent, host, port } = upstreamAt;
   let answer: http.IncomingMessage | undefined;
   const upstream = http.request(
-    { host, port, agent, method: request.method, path: request.url, headers: forwardedHeaders(request) },
+    { host, port, agent, method: request.method, path, headers: forwardedHeaders(request) },
     (upstreamAnswer) => {
       answer = upstreamAnswer;
       response.writeHead(answer.statusCode ?? 502, answer.statusMessage, answerHeaders(answer));
@@ -94,8 +120,7 @@ function relay(request: http.IncomingMessage, response: http.ServerResponse, ups
       response.destroy();
       return;
     }
-    response.writeHead(502, { 'Content-Type': 'application/json' });
-    response.end(jsonError(`counter server on port ${port} did not answer: ${err.message}`));
+    refuse(response, 502, `counter server on port ${port} did not answer: ${err.message}`);
   });
   // A client that leaves early takes its upstream exchange with it.
   response.on('close', () => !response.writableFinished && upstream.destroy());

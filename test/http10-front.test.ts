@@ -5,18 +5,20 @@
  */
 import test from 'ava';
 import net from 'node:net';
-import { exchange } from './helpers/fault-tools.js';
+import { countOf, exchange, type Exchange, mutate, seededRandom, statusOf } from './helpers/fault-tools.js';
 import { runServerToFailure, startServer } from './helpers/server-process.js';
 
 const TOKEN = 'front-reset-token';
 let nextPort = 19500;
 
-async function withServer(work: (port: number, frontPort: number) => Promise<void>): Promise<void> {
+type Work = (port: number, frontPort: number, output: () => string) => Promise<void>;
+
+async function withServer(work: Work): Promise<void> {
   const port = nextPort++;
   const frontPort = port + 20;
   const server = await startServer({ PORT: String(port), HTTP10_PORT: String(frontPort), RESET_TOKEN: TOKEN });
   try {
-    await work(port, frontPort);
+    await work(port, frontPort, server.output);
   } finally {
     await server.stop();
   }
@@ -76,6 +78,8 @@ test('the front answers at once: HTTP/1.0 routed, garbage 400, CONNECT 405, HTTP
     const bigHeader = `GET /count HTTP/1.0\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`;
     const cases: Array<[string, string, RegExp, RegExp]> = [
       ['HTTP/1.0 POST /inc', 'POST /inc HTTP/1.0\r\n\r\n', /^HTTP\/1\.1 200 OK/, /^\{"count":1\}$/],
+      ['absolute form', 'POST http://counter.test/inc HTTP/1.0\r\n\r\n', /^HTTP\/1\.1 200 OK/, /^\{"count":2\}$/],
+      ['OPTIONS *', 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n', /^HTTP\/1\.1 400 /, /cannot serve target/],
       ['GET /inc', 'GET /inc HTTP/1.0\r\n\r\n', /^HTTP\/1\.1 405 [^]*\r\nallow: POST\r\n/i, /"use POST \/inc"/],
       ['garbage', 'GARBAGE\r\n\r\n', /^HTTP\/1\.1 400 Bad Request/, /^\{"error":"malformed request/],
       ['CONNECT', connect, /^HTTP\/1\.1 405 /, /CONNECT is not served/],
@@ -125,4 +129,39 @@ test('HTTP10_PORT that is PORT, in use, or not a port stops the server in one li
   } finally {
     busy.close();
   }
+});
+
+/** HTTP/1.0 and 1.1 requests to the front, mutated by the fuzzer; none can reset (wrong token). */
+const FUZZ_SEEDS = [
+  'POST /inc HTTP/1.0\r\n\r\n',
+  'GET /count HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /health HTTP/1.0\r\n\r\n',
+  'POST /reset HTTP/1.0\r\nAuthorization: Bearer wrong\r\nContent-Length: 5\r\n\r\nhello',
+  'POST /inc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+  'GET /nope?x=1 HTTP/1.0\r\nX-A: 1\r\n\r\n',
+];
+
+test('fuzz (seed 20261129): 1500 mutated requests to the front end cleanly; the server stays up', async (t) => {
+  t.timeout(120_000);
+  await withServer(async (port, frontPort, output) => {
+    const random = seededRandom(20261129);
+    const seed = () => FUZZ_SEEDS[Math.floor(random() * FUZZ_SEEDS.length)];
+    const inputs = Array.from({ length: 1500 }, () => mutate(random, seed()));
+    const results: Exchange[] = [];
+    for (let i = 0; i < inputs.length; i += 16) {
+      const batch = inputs.slice(i, i + 16).map((input) => exchange(frontPort, input, { timeoutMs: 3000 }));
+      results.push(...(await Promise.all(batch)));
+    }
+    const ends: Record<string, number> = {};
+    for (const result of results) ends[result.end] = (ends[result.end] ?? 0) + 1;
+    t.log(`front, 1500 mutated requests: ${JSON.stringify(ends)}`);
+    results.forEach((result, i) => {
+      const input = JSON.stringify(inputs[i].toString('latin1').slice(0, 100));
+      t.true(['answered-and-closed', 'closed', 'reset'].includes(result.end), `input ${i} ${input}: ${result.end}`);
+    });
+    const before = await countOf(port);
+    const after = await rawExchange(frontPort, 'POST /inc HTTP/1.0\r\n\r\n');
+    t.true(after.text.endsWith(`{"count":${before! + 1}}`), `the front (in the primary) still relays: ${after.text}`);
+    t.is(await statusOf(port, 'GET', '/health'), 200);
+    t.notRegex(output(), /died|Error/);
+  });
 });
