@@ -71,7 +71,7 @@ function originForm(target: string): string | undefined {
   if (target.startsWith('/')) return target;
   try {
     const url = new URL(target);
-    return url.pathname + url.search;
+    return url.pathname.startsWith('/') ? url.pathname + url.search : undefined;
   } catch {
     return undefined;
   }

@@ -80,6 +80,7 @@ test('the front answers at once: HTTP/1.0 routed, garbage 400, CONNECT 405, HTTP
       ['HTTP/1.0 POST /inc', 'POST /inc HTTP/1.0\r\n\r\n', /^HTTP\/1\.1 200 OK/, /^\{"count":1\}$/],
       ['absolute form', 'POST http://counter.test/inc HTTP/1.0\r\n\r\n', /^HTTP\/1\.1 200 OK/, /^\{"count":2\}$/],
       ['OPTIONS *', 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n', /^HTTP\/1\.1 400 /, /cannot serve target/],
+      ['a URL without a path', 'GET foo://counter.test HTTP/1.0\r\n\r\n', /^HTTP\/1\.1 400 /, /cannot serve target/],
       ['GET /inc', 'GET /inc HTTP/1.0\r\n\r\n', /^HTTP\/1\.1 405 [^]*\r\nallow: POST\r\n/i, /"use POST \/inc"/],
       ['garbage', 'GARBAGE\r\n\r\n', /^HTTP\/1\.1 400 Bad Request/, /^\{"error":"malformed request/],
       ['CONNECT', connect, /^HTTP\/1\.1 405 /, /CONNECT is not served/],
