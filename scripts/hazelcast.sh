@@ -34,6 +34,9 @@ DEFAULT_JAVA_OPTS="-Xms128m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -X
   --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED"
 JAVA_OPTS=${HZ_JAVA_OPTS:-$DEFAULT_JAVA_OPTS}
 
+# shellcheck source=apt-install.sh
+source "$ROOT/scripts/apt-install.sh"
+
 die() { echo "hazelcast.sh: $*" >&2; exit 1; }
 say() { echo "hazelcast.sh: $*" >&2; }
 
@@ -93,8 +96,13 @@ cp_formed_in_logs() {
 
 ensure_jar() {
   [ -s "$JAR" ] && return 0
-  command -v mvn >/dev/null 2>&1 \
-    || die "the Hazelcast $VERSION jar is missing and Maven is not installed: install Maven (sudo apt-get install maven) or put hazelcast-$VERSION.jar in $LIB/"
+  ensure_java
+  if ! command -v mvn >/dev/null 2>&1; then
+    can_apt \
+      || die "the Hazelcast $VERSION jar is missing and Maven is not installed: install Maven (sudo apt-get install maven) or put hazelcast-$VERSION.jar in $LIB/"
+    say "installing Maven with apt-get (it fetches the Hazelcast jar)..."
+    apt_install maven
+  fi
   say "downloading com.hazelcast:hazelcast:$VERSION from Maven Central..."
   mkdir -p "$LIB"
   mvn -q -B dependency:copy -Dartifact="com.hazelcast:hazelcast:$VERSION" -DoutputDirectory="$LIB" >"$HOME_DIR/mvn.log" 2>&1 \
@@ -103,8 +111,10 @@ ensure_jar() {
 }
 
 ensure_java() {
-  command -v java >/dev/null 2>&1 \
-    || die "Java is not installed: install a Java 17+ runtime (sudo apt-get install openjdk-17-jre-headless)"
+  command -v java >/dev/null 2>&1 && return 0
+  can_apt || die "Java is not installed: install a Java 17+ runtime (sudo apt-get install openjdk-17-jre-headless)"
+  say "installing Java 17 (openjdk-17-jre-headless) with apt-get..."
+  apt_install openjdk-17-jre-headless
 }
 
 start_member() {

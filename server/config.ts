@@ -10,6 +10,8 @@ export type ShmIncrementMode = (typeof SHM_INCREMENT_MODES)[number];
 export interface ServerConfig {
   host: string;
   port: number;
+  /** Port of the HTTP/1.0 front (server/http10-front.ts); none when unset. */
+  http10Port: number | undefined;
   workerCount: number;
   storage: StorageMethod;
   /** Disk mode's counter file. */
@@ -35,6 +37,7 @@ export interface ServerConfig {
 export const SERVER_ENV_VARS = [
   'HOST', 'PORT', 'STORAGE_METHOD', 'STORAGE_PATH', 'WORKERS', 'SHM_INCREMENT', 'DISK_FSYNC', 'PG_POOL_SIZE',
   'DB_HOST', 'DB_PORT', 'POSTGRES_DB', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'PG_STATEMENT_TIMEOUT_MS', 'RESET_TOKEN', 'COALESCE', 'COALESCE_MAX_BATCH',
+  'HTTP10_PORT',
   ...Object.keys(HAZELCAST_ENV_DEFAULTS),
 ] as const;
 
@@ -45,9 +48,15 @@ export function readServerConfig(env: Env = process.env): ServerConfig {
   if (storage === 'disk' && !storagePath) {
     throw new ConfigError('STORAGE_METHOD=disk needs a counter file: set STORAGE_PATH, e.g. STORAGE_PATH=./counter.txt');
   }
+  const port = readPort(env, 'PORT', 8080);
+  const http10Port = readString(env, 'HTTP10_PORT', '') === '' ? undefined : readPort(env, 'HTTP10_PORT', port);
+  if (http10Port === port) {
+    throw new ConfigError(`HTTP10_PORT=${port} is PORT too: give the HTTP/1.0 front its own port`);
+  }
   return {
     host: readString(env, 'HOST', '0.0.0.0'),
-    port: readPort(env, 'PORT', 8080),
+    port,
+    http10Port,
     workerCount: readInteger(env, 'WORKERS', 1, 1, 256),
     storage,
     storagePath,

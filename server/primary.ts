@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import net from 'node:net';
 import { ConfigError } from '../counters/env.js';
 import type { ServerConfig } from './config.js';
+import { openHttp10Front } from './http10-front.js';
 import type { WorkerMessage } from './messages.js';
 import { prepareStorage } from './stores/open-store.js';
 import { loadUws } from './uws.js';
@@ -48,6 +49,10 @@ function workerExecArgv(): string[] {
 export async function runPrimary(config: ServerConfig): Promise<void> {
   loadUws();
   await assertPortFree(config.host, config.port);
+  if (config.http10Port !== undefined) {
+    await openHttp10Front({ host: config.host, port: config.http10Port, upstreamPort: config.port });
+    log(`HTTP/1.0 front on http://${config.host}:${config.http10Port}, relaying to port ${config.port}`);
+  }
   const storage = await prepareStorage(config);
   if (storage.note) log(storage.note);
 
