@@ -5,10 +5,10 @@
  * Ports 18780-18789.
  */
 import test from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
 import { IncrementCoalescer } from '../server/stores/increment-coalescer.js';
 import { runLoad } from '../tester/load/run-load.js';
-import { sleep } from './helpers/fault-tools.js';
 import { startServer } from './helpers/server-process.js';
 
 const PG_DB = 'counters_test_coalescing';

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
 import { IncrementCoalescer } from '../server/stores/increment-coalescer.js';
 import { runLoad } from '../tester/load/run-load.js';
@@ -66,7 +67,7 @@ test.serial('PostgreSQL store: statements killed mid-run answer 503 and the coun
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'counters' AND pid <> pg_backend_pid()",
         [PG_DB],
       );
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
   })();
   try {
@@ -90,7 +91,7 @@ test('the coalescer hands each batch distinct values and fails a whole batch tog
   const failingBatch = 5;
   const coalescer = new IncrementCoalescer(async (k) => {
     batches.push(k);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
     if (batches.length === failingBatch) throw new Error('statement failed');
     return (total += k);
   }, 4);

@@ -2,7 +2,8 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { SERVER_ENV_VARS } from '../server/config.js';
+import { readServerConfig, SERVER_ENV_VARS } from '../server/config.js';
+import { STORES, storeEnv, type StoreName } from '../tester/harness/store-catalogue.js';
 import { ROOT } from './helpers/server-process.js';
 
 interface Compose {
@@ -26,6 +27,37 @@ test('every variable the web counter compose file sets is one the server reads',
     const names = envNames(service.environment);
     t.true(names.length > 0, name);
     for (const env of names) t.true((SERVER_ENV_VARS as readonly string[]).includes(env), `${name} sets ${env}, which the server does not read`);
+  }
+});
+
+function envRecord(environment: string[] | Record<string, string> | undefined): Record<string, string> {
+  if (!Array.isArray(environment)) return { ...environment };
+  return Object.fromEntries(environment.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+}
+
+/** What makes one store differ from another, defaults applied: the server's own reading of the env. */
+function storeIdentity(env: Record<string, string>): string {
+  const config = readServerConfig(env);
+  const { storage, shmIncrement, diskFsync, coalesce } = config;
+  return JSON.stringify({ storage, shmIncrement, diskFsync, coalesce });
+}
+
+const CATALOGUE_IDENTITIES = new Map(
+  (Object.keys(STORES) as StoreName[]).map((name) => [storeIdentity(storeEnv(name, '/tmp/counter.txt')), name]),
+);
+
+test('every store the web counter compose file runs is one of the store catalogue', (t) => {
+  for (const [service, { environment }] of Object.entries(readCompose('web-counter-compose.yml').services)) {
+    const identity = storeIdentity(envRecord(environment));
+    t.true(CATALOGUE_IDENTITIES.has(identity), `${service} runs ${identity}, which tester/harness/store-catalogue.ts lacks`);
+  }
+});
+
+test('every service a catalogue store needs has its compose file', (t) => {
+  for (const [name, store] of Object.entries(STORES)) {
+    if (!store.needs) continue;
+    const services = Object.keys(readCompose(`${store.needs}-compose.yml`).services);
+    t.true(services.length > 0, `${name} needs ${store.needs}: docker/${store.needs}-compose.yml runs none`);
   }
 });
 

@@ -10,6 +10,7 @@
  * healthy cluster (scripts/hazelcast.sh restart). Ports 19000-19049.
  */
 import test, { type ExecutionContext } from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +31,6 @@ import {
   killHard,
   postgresScript,
   restartHazelcast,
-  sleep,
   startStallServer,
   statusOf,
   waitFor,

@@ -14,6 +14,7 @@ import {
 } from '../counters/postgresql/postgresql-counter.js';
 import { COUNTER_LOCK_CLASS } from '../counters/postgresql/schema.js';
 import { serviceTest } from './helpers/required-service.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // Real PostgreSQL (scripts/postgres.sh start). Without a server the tests fail, unless
 // COUNTERS_SKIP_POSTGRESQL=1 skips them. Each test uses its own user id: ava runs tests concurrently.
@@ -248,7 +249,7 @@ async function waitFor<T>(look: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 200; i++) {
     const found = await look();
     if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await sleep(25);
   }
   throw new Error('timed out waiting');
 }

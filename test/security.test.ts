@@ -8,6 +8,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { countOf, exchange, runServerToExit, statusOf } from './helpers/fault-tools.js';
 import { holdFlock } from './helpers/hold-flock.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
@@ -134,7 +135,7 @@ test('another process holding a shared flock on the file: /inc is 503 within the
     try {
       const incStarted = performance.now();
       const inc = httpRequest(port, 'POST', '/inc').then((res) => ({ ...res, ms: performance.now() - incStarted }));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       const healthStarted = performance.now();
       const health = await httpRequest(port, 'GET', '/health');
       const healthMs = performance.now() - healthStarted;

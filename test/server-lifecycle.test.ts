@@ -4,11 +4,12 @@
  * logged at most once per 10 s per worker. This file's ports: 18720-18739.
  */
 import test from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import http from 'node:http';
 import { PgConnection } from '../counters/postgresql/connection.js';
 import { readPostgresConfig } from '../counters/postgresql/config.js';
-import { sleep, waitFor } from './helpers/fault-tools.js';
+import { waitFor } from './helpers/fault-tools.js';
 import { httpRequest, type ServerProcess, startServer } from './helpers/server-process.js';
 
 const PG_ENV = { STORAGE_METHOD: 'postgresql', POSTGRES_DB: 'counters_test_lifecycle', DB_HOST: '127.0.0.1' };

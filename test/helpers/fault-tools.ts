@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CounterFactory } from '../../counters/counter.js';
 import { checkHistory, type HistoryCheck } from '../../tester/check/check-history.js';
 import { monotonicUs, Outcome } from '../../tester/check/history.js';
@@ -18,7 +19,6 @@ import { ROOT } from './server-process.js';
 
 const SERVER_MAIN = path.join(ROOT, 'dist/server/main.js');
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` every `intervalMs` until it returns true or `timeoutMs` passes; returns whether it did. */
 export async function waitFor(probe: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {

@@ -6,7 +6,9 @@ import { ConfigError } from '../../counters/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
 import { ConnectError, type LoadResult, runLoad } from '../load/run-load.js';
 import { type ScenarioGroup, type Suite, scenarioCount } from './scenarios.js';
-import { freePort, type LaunchedServer, launchServer, ServerStartError } from './server-launcher.js';
+import { freePort } from '../harness/free-port.js';
+import { type LaunchedServer, launchServer, ServerStartError } from '../harness/server-launcher.js';
+import { storeEnv } from '../harness/store-catalogue.js';
 
 /** Why a scenario has no result: the backend was out of reach, or the run broke off. */
 export interface ScenarioError {
@@ -122,11 +124,8 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
       let server: LaunchedServer | undefined;
       let spec: CounterSpec;
       if (group.suite === 'web') {
-        const env = { ...group.store.env };
-        if (group.store.diskFile) {
-          tempDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'counters-compare-'));
-          env.STORAGE_PATH = path.join(tempDir, `${group.scenario}-counter.txt`);
-        }
+        tempDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'counters-compare-'));
+        const env = storeEnv(group.store, path.join(tempDir, `${group.scenario}-counter.txt`));
         try {
           const port = options.port ?? (await freePort(HOST));
           server = await launchServer({ host: HOST, port, workers: options.serverWorkers, env });
