@@ -269,7 +269,7 @@ for (const flag of ['--help', '-h']) {
     t.is(run.stderr, '', describeRun(run));
     const text = stripAnsi(run.stdout);
     t.regex(text, /Examples/);
-    t.regex(text, /\$ tester --counter-type web --n-clients/);
+    t.regex(text, /\$ npx tester --counter-type web --n-clients/);
   });
 
   test(`\`tester ${flag}\` tells that the subcommands exist`, async (t) => {
@@ -280,12 +280,12 @@ for (const flag of ['--help', '-h']) {
 
 /** Each command's own help, reached the ways a user would try. */
 const HELP: Array<{ args: string[]; example: RegExp }> = [
-  { args: ['web', '--help'], example: /\$ tester web --n-clients/ },
-  { args: ['web', '-h'], example: /\$ tester web --n-clients/ },
-  { args: ['postgresql', '--help'], example: /\$ tester postgresql --n-clients .*--method/ },
-  { args: ['hazelcast', '--help'], example: /\$ tester hazelcast --n-clients .*--method/ },
-  { args: ['--counter-type', 'web', '--help'], example: /\$ tester --counter-type web/ },
-  { args: ['web', '--n-clients', '3', '--help'], example: /\$ tester web --n-clients/ },
+  { args: ['web', '--help'], example: /\$ npx tester web --n-clients/ },
+  { args: ['web', '-h'], example: /\$ npx tester web --n-clients/ },
+  { args: ['postgresql', '--help'], example: /\$ npx tester postgresql --n-clients .*--method/ },
+  { args: ['hazelcast', '--help'], example: /\$ npx tester hazelcast --n-clients .*--method/ },
+  { args: ['--counter-type', 'web', '--help'], example: /\$ npx tester --counter-type web/ },
+  { args: ['web', '--n-clients', '3', '--help'], example: /\$ npx tester web --n-clients/ },
 ];
 
 for (const { args, example } of HELP) {

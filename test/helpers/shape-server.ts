@@ -1,0 +1,64 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How one counter service answers: the body for each endpoint, given the count after the call. */
+export interface AnswerShape {
+  inc(count: number): string;
+  read(count: number): string;
+  reset?: string;
+  /** Sent as Transfer-Encoding: chunked (one chunk per character pair) instead of Content-Length. */
+  chunked?: boolean;
+  /** Every request gets this status and an error body (a server that is not a counter). */
+  status?: number;
+  /** Every `loseEvery`-th increment is acknowledged but not counted (a broken counter). */
+  loseEvery?: number;
+}
+
+export interface ShapeServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+function send(res: http.ServerResponse, status: number, body: string, chunked: boolean): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
+  if (!chunked) {
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+    return;
+  }
+  // Without a Content-Length, Node's server frames the writes as chunks.
+  for (let i = 0; i < body.length; i += 2) res.write(body.slice(i, i + 2));
+  res.end();
+}
+
+/** A real HTTP/1.1 counter on 127.0.0.1 (a free port) that answers in the given shape. */
+export async function startShapeServer(shape: AnswerShape): Promise<ShapeServer> {
+  let count = 0;
+  let incCount = 0;
+  const server = http.createServer((req, res) => {
+    const chunked = shape.chunked ?? false;
+    if (shape.status !== undefined) return send(res, shape.status, '{"error":"not implemented"}', chunked);
+    const route = `${req.method} ${req.url}`;
+    if (route === 'POST /reset') {
+      count = 0;
+      return send(res, 200, shape.reset ?? shape.read(0), chunked);
+    }
+    if (route === 'POST /inc') {
+      incCount++;
+      if (!shape.loseEvery || incCount % shape.loseEvery !== 0) count++;
+      return send(res, 200, shape.inc(count), chunked);
+    }
+    if (route === 'GET /count') return send(res, 200, shape.read(count), chunked);
+    send(res, 404, '{"error":"not found"}', chunked);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
