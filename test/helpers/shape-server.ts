@@ -12,6 +12,8 @@ export interface AnswerShape {
   status?: number;
   /** Every `loseEvery`-th increment is acknowledged but not counted (a broken counter). */
   loseEvery?: number;
+  /** Every `failEvery`-th increment is refused with 503 and not counted. */
+  failEvery?: number;
 }
 
 export interface ShapeServer {
@@ -46,6 +48,7 @@ export async function startShapeServer(shape: AnswerShape): Promise<ShapeServer>
     }
     if (route === 'POST /inc') {
       incCount++;
+      if (shape.failEvery && incCount % shape.failEvery === 0) return send(res, 503, '{"error":"busy"}', chunked);
       if (!shape.loseEvery || incCount % shape.loseEvery !== 0) count++;
       return send(res, 200, shape.inc(count), chunked);
     }
