@@ -98,9 +98,20 @@ function assertOneLine(t: ExecutionContext, run: TesterRun, message: RegExp): vo
   t.is(run.stdout, '');
 }
 
-test('a server that is not a counter (501) gets one line naming host, port, method, path, status and a hint', async (t) => {
-  const run = await testAgainst({ inc: countOf, read: countOf, status: 501 });
-  assertOneLine(t, run, /^tester: 127\.0\.0\.1:\d+ POST \/reset answered status 501: is it a counter server\? .*POST \/inc.*GET \/count/);
+for (const status of [501, 404]) {
+  test(`a server that is not a counter (${status}) gets one line naming host, port, method, path, status and a hint`, async (t) => {
+    const run = await testAgainst({ inc: countOf, read: countOf, status });
+    const hint = 'is it a counter server\\? .*POST /inc.*GET /count';
+    assertOneLine(t, run, new RegExp(`^tester: 127\\.0\\.0\\.1:\\d+ POST /reset answered status ${status}: ${hint}`));
+  });
+}
+
+test('a server failing mid-run (503) is reported per call without the not-a-counter hint', async (t) => {
+  const run = await testAgainst({ inc: countOf, read: countOf, failEvery: 20 });
+  t.is(run.code, 0, describeRun(run));
+  const result = parseJsonOutput(run);
+  t.like(result, { passed: true, errors: { http_status: TOTAL / 20 } });
+  t.regex(result.errorExamples.http_status, /^127\.0\.0\.1:\d+ POST \/inc answered status 503$/);
 });
 
 test('a custom field without --count-field: one line saying the read had no count and naming --count-field', async (t) => {
