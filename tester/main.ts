@@ -15,7 +15,12 @@ const COMMANDS = [WebCommand, PostgresqlCommand, HazelcastCommand, CompareComman
 const colored = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 const context = { ...Cli.defaultContext, colorDepth: colored ? process.stdout.getColorDepth() : 1 };
 
-const cli = new Cli({ binaryLabel: 'counters tester', binaryName: 'npx tester', binaryVersion: '0.1.0', enableColors: colored });
+const cli = new Cli({
+  binaryLabel: 'counters tester',
+  binaryName: 'npx tester',
+  binaryVersion: '0.1.0',
+  enableColors: colored,
+});
 for (const command of [...COMMANDS, ReferenceCommand]) cli.register(command);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
@@ -35,7 +40,9 @@ async function main(rawArgs: string[]): Promise<number> {
     command = cli.process(args, context);
   } catch (err) {
     const firstLine = (err as Error).message.split('\n').find((line) => line.trim()) ?? String(err);
-    const message = firstLine.replace(/^Unknown Syntax Error: /, '').replace(/^Invalid value for (-[\w-]+): (must be)/, '$1 $2');
+    const message = firstLine
+      .replace(/^Unknown Syntax Error: /, '')
+      .replace(/^Invalid value for (-[\w-]+): (must be)/, '$1 $2');
     return fail(EXIT.usage, `${message} (see npx tester --help)`);
   }
   // Help and version need the CLI wired into the command: clipanion's own run does that.

@@ -27,7 +27,8 @@ export function readCount(body: string, countField?: string): number | undefined
   const value = pickCount(parsed, countField);
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new ProtocolError(`count ${JSON.stringify(value)} is not a whole number within ±(2^53 - 1) in answer ${quoteBody(body)}`);
+    const shown = JSON.stringify(value);
+    throw new ProtocolError(`count ${shown} is not a whole number within ±(2^53 - 1) in answer ${quoteBody(body)}`);
   }
   return value;
 }

@@ -114,10 +114,11 @@ function chunkedBody(buffer: Buffer, bodyStart: number): Frame | undefined {
       return end < 0 ? undefined : { body: Buffer.concat(chunks, size).toString('utf8'), end };
     }
     size += chunkSize;
-    if (size > MAX_BODY_BYTES) throw new ProtocolError(`response body too large (over ${MAX_BODY_BYTES} bytes, chunked)`);
+    if (size > MAX_BODY_BYTES) throw new ProtocolError(`response body too large (over ${MAX_BODY_BYTES} bytes chunked)`);
     const dataEnd = lineEnd + 2 + chunkSize;
     if (buffer.length < dataEnd + 2) return undefined;
-    if (buffer[dataEnd] !== 0x0d || buffer[dataEnd + 1] !== 0x0a) throw new ProtocolError('chunk data not followed by CRLF');
+    const crlf = buffer[dataEnd] === 0x0d && buffer[dataEnd + 1] === 0x0a;
+    if (!crlf) throw new ProtocolError('chunk data not followed by CRLF');
     chunks.push(buffer.subarray(lineEnd + 2, dataEnd));
     offset = dataEnd + 2;
   }

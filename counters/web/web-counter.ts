@@ -73,7 +73,8 @@ class WebCounter implements Counter {
   }
 
   increment(): Promise<number | undefined> {
-    return this.connection.request(this.inc.request).then((response) => this.inc.count(response, this.options.countField));
+    const { countField } = this.options;
+    return this.connection.request(this.inc.request).then((response) => this.inc.count(response, countField));
   }
 
   async read(): Promise<number> {
