@@ -23,6 +23,8 @@ test('"count" wins over "value"; --count-field names any other field and looks o
   t.is(readCount('{"total":9,"count":2}', 'total'), 9);
   t.is(readCount('{"count":2}', 'total'), undefined);
   t.is(readCount('{"count":2}', 'count'), 2);
+  t.is(readCount('{"data":{"count":5}}', 'data.count'), 5, 'a dotted field reaches into nested objects');
+  t.is(readCount('{"data":[5]}', 'data.count'), undefined);
 });
 
 test('an answer without a value is not an error: empty body, null, an object without the field', (t) => {

@@ -1,7 +1,7 @@
 import { ProtocolError } from './response-parser.js';
 
 /** Where a count may sit in an answer: the default looks in `count`, then `value`. */
-export const DEFAULT_COUNT_FIELDS = ['count', 'value'] as const;
+const DEFAULT_COUNT_FIELDS = ['count', 'value'] as const;
 
 /** Our own server's answer, `{"count":N}` with N of at most 15 digits: read without JSON.parse. */
 const OWN_ANSWER = /^\{"count":(\d{1,15})\}$/;
@@ -9,7 +9,8 @@ const OWN_ANSWER = /^\{"count":(\d{1,15})\}$/;
 /**
  * The count an answer body carries, or undefined when it carries none (an empty body, `null`,
  * or an object without the field: a counter service may acknowledge without a value).
- * Accepted shapes: `{"count":N}`, `{"value":N}`, a bare `N`, or `{"<countField>":N}`.
+ * Accepted shapes: `{"count":N}`, `{"value":N}`, a bare `N`, or `{"<countField>":N}` (a dotted
+ * countField such as `data.count` reaches into nested objects).
  * Throws ProtocolError naming the body when it is not JSON or its count is not a safe integer.
  */
 export function readCount(body: string, countField?: string): number | undefined {
@@ -36,10 +37,14 @@ export function readCount(body: string, countField?: string): number | undefined
 function pickCount(parsed: unknown, countField: string | undefined): unknown {
   if (parsed === null) return undefined;
   if (typeof parsed !== 'object' || Array.isArray(parsed)) return parsed;
-  const fields = countField === undefined ? DEFAULT_COUNT_FIELDS : [countField];
-  const record = parsed as Record<string, unknown>;
-  const field = fields.find((name) => Object.hasOwn(record, name));
-  return field === undefined ? undefined : record[field];
+  if (countField !== undefined) return countField.split('.').reduce(fieldOf, parsed);
+  return DEFAULT_COUNT_FIELDS.map((name) => fieldOf(parsed, name)).find((value) => value !== undefined);
+}
+
+/** An object's own field, or undefined (also when `value` is not an object). */
+function fieldOf(value: unknown, name: string): unknown {
+  const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isObject && Object.hasOwn(value, name) ? (value as Record<string, unknown>)[name] : undefined;
 }
 
 /** The body's first 80 bytes, quoted, so a one-line message shows what the server sent. */

@@ -51,7 +51,7 @@ export abstract class LoadCommand extends Command {
   warmup = Option.String('--warmup', { description: 'Unrecorded calls for this long first (e.g. 5s)' });
   rate = Option.String('--rate', { validator: wholeNumber(1, 10_000_000), description: 'Open loop: total calls per second' });
   countField = Option.String('--count-field', {
-    description: 'JSON field of the answers that holds the count (web; default count, then value, or a bare number)',
+    description: 'JSON field of the answers that holds the count, e.g. total or data.count (web; default count, then value)',
   });
   maxP99 = Option.String('--max-p99', { description: 'Threshold: fail (exit 1) when the p99 latency is above this (e.g. 5ms)' });
   minRps = Option.String('--min-rps', { validator: wholeNumber(1, 1_000_000_000), description: 'Threshold: fail when RPS is below this' });
