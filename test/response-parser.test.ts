@@ -14,13 +14,13 @@ const RESPONSES = [
   'HTTP/1.1 204 No Content\r\nServer: any\r\n\r\n',
 ];
 const EXPECTED: ParsedResponse[] = [
-  { status: 200, body: '{"count":1}' },
-  { status: 200, body: '{"count":22}' },
-  { status: 503, body: '{"error":"storage unavailable"}' },
-  { status: 200, body: '{"count": 333}' },
-  { status: 200, body: '{"count":123456}' },
-  { status: 200, body: '{"count":77}' },
-  { status: 204, body: '' },
+  { status: 200, body: '{"count":1}', keepAlive: true },
+  { status: 200, body: '{"count":22}', keepAlive: true },
+  { status: 503, body: '{"error":"storage unavailable"}', keepAlive: true },
+  { status: 200, body: '{"count": 333}', keepAlive: false },
+  { status: 200, body: '{"count":123456}', keepAlive: true },
+  { status: 200, body: '{"count":77}', keepAlive: true },
+  { status: 204, body: '', keepAlive: true },
 ];
 const STREAM = Buffer.from(RESPONSES.join(''), 'latin1');
 
@@ -96,11 +96,20 @@ test('reports nothing until a response is complete', (t) => {
   t.deepEqual(responses, [EXPECTED[0]]);
 });
 
+test('keepAlive: HTTP/1.1 unless Connection: close; HTTP/1.0 only with Connection: keep-alive', (t) => {
+  const keepAlive = (head: string) => parse([response(`${head}\r\nContent-Length: 0`)])[0].keepAlive;
+  t.true(keepAlive('HTTP/1.1 200 OK'));
+  t.false(keepAlive('HTTP/1.1 200 OK\r\nConnection: close'));
+  t.false(keepAlive('HTTP/1.1 200 OK\r\nconnection: Close'));
+  t.false(keepAlive('HTTP/1.0 200 OK'));
+  t.true(keepAlive('HTTP/1.0 200 OK\r\nConnection: keep-alive'));
+});
+
 test('an error body or an empty body keeps its status', (t) => {
   t.deepEqual(parse([response('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 31', '{"error":"storage unavailable"}')]), [
-    { status: 503, body: '{"error":"storage unavailable"}' },
+    { status: 503, body: '{"error":"storage unavailable"}', keepAlive: true },
   ]);
-  t.deepEqual(parse([response('HTTP/1.1 204 No Content\r\nContent-Length: 0')]), [{ status: 204, body: '' }]);
+  t.deepEqual(parse([response('HTTP/1.1 204 No Content\r\nContent-Length: 0')]), [{ status: 204, body: '', keepAlive: true }]);
 });
 
 test('Content-Length counts body bytes, not characters of the text before it', (t) => {
@@ -110,8 +119,8 @@ test('Content-Length counts body bytes, not characters of the text before it', (
     response('HTTP/1.1 200 OK\r\nContent-Length: 11', '{"count":8}'),
   ]);
   t.deepEqual(parse([stream]), [
-    { status: 200, body: '{"count":7}' },
-    { status: 200, body: '{"count":8}' },
+    { status: 200, body: '{"count":7}', keepAlive: true },
+    { status: 200, body: '{"count":8}', keepAlive: true },
   ]);
 });
 
@@ -135,7 +144,9 @@ test('rejects a status code with more or fewer than three digits', (t) => {
 });
 
 test('a status line without a reason phrase is fine', (t) => {
-  t.deepEqual(parse([response('HTTP/1.1 200\r\nContent-Length: 11', '{"count":5}')]), [{ status: 200, body: '{"count":5}' }]);
+  t.deepEqual(parse([response('HTTP/1.1 200\r\nContent-Length: 11', '{"count":5}')]), [
+    { status: 200, body: '{"count":5}', keepAlive: true },
+  ]);
 });
 
 test('rejects a response without Content-Length or chunked encoding', (t) => {
@@ -146,9 +157,11 @@ test('rejects a response without Content-Length or chunked encoding', (t) => {
 
 test('reads a chunked body, whatever the header case, and lets it win over Content-Length', (t) => {
   const chunked = (head: string) => response(head, 'b\r\n{"count":1}\r\n0\r\n\r\n');
-  t.deepEqual(parse([chunked('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked')]), [{ status: 200, body: '{"count":1}' }]);
+  t.deepEqual(parse([chunked('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked')]), [
+    { status: 200, body: '{"count":1}', keepAlive: true },
+  ]);
   t.deepEqual(parse([chunked('HTTP/1.1 200 OK\r\ntransfer-encoding: CHUNKED\r\nContent-Length: 3')]), [
-    { status: 200, body: '{"count":1}' },
+    { status: 200, body: '{"count":1}', keepAlive: true },
   ]);
 });
 
@@ -169,7 +182,7 @@ test('rejects a huge head, whether it comes at once or in small chunks', (t) => 
 test('a head just under the limit is fine', (t) => {
   const filler = 'a'.repeat(15_000);
   t.deepEqual(parse([response(`HTTP/1.1 200 OK\r\nX-Filler: ${filler}\r\nContent-Length: 11`, '{"count":9}')]), [
-    { status: 200, body: '{"count":9}' },
+    { status: 200, body: '{"count":9}', keepAlive: true },
   ]);
 });
 

@@ -40,6 +40,7 @@ const VALUED_SHAPES: Array<{ title: string; shape: AnswerShape; args?: string[] 
   },
   { title: 'an exponent, {"count":1.2345e+4}', shape: { inc: (n) => `{"count":${n.toExponential()}}`, read: countOf } },
   { title: 'chunked answers', shape: { inc: countOf, read: countOf, chunked: true } },
+  { title: 'Connection: close (one answer per connection)', shape: { inc: countOf, read: countOf, closeEach: true } },
 ];
 
 for (const { title, shape, args } of VALUED_SHAPES) {

@@ -67,6 +67,8 @@ export class HttpConnection {
     this.parser = new ResponseParser((response) => {
       const waiter = this.waiter;
       this.waiter = undefined;
+      // The server closes this connection after the response: the next request must not be sent on it.
+      if (!response.keepAlive) this.drop(new CounterError('connection closed after the response', 'reset'));
       if (waiter) waiter.resolve(response);
       else this.drop(new CounterError('server sent an unrequested response', 'protocol'));
     });

@@ -2,6 +2,8 @@
 export interface ParsedResponse {
   status: number;
   body: string;
+  /** False when the server closes the connection after this response (`Connection: close`, HTTP/1.0). */
+  keepAlive: boolean;
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n');
@@ -67,9 +69,16 @@ export class ResponseParser {
     if (!(status >= 100 && status <= 599)) throw new ProtocolError(`bad status line: ${JSON.stringify(head.split('\r\n')[0])}`);
     const frame = frameBody(buffer, head, status, headEnd + 4);
     if (!frame) return -1;
-    this.onResponse({ status, body: frame.body });
+    this.onResponse({ status, body: frame.body, keepAlive: keepsAlive(head) });
     return frame.end;
   }
+}
+
+/** HTTP/1.1 keeps the connection unless told otherwise; HTTP/1.0 only when asked to. */
+function keepsAlive(head: string): boolean {
+  const connection = /\r\nconnection:([^\r]*)/i.exec(head)?.[1].toLowerCase();
+  if (connection?.includes('close')) return false;
+  return head.startsWith('HTTP/1.1') || connection?.includes('keep-alive') === true;
 }
 
 /** The body as the head frames it (RFC 9112 §6.3), or undefined when it has not fully arrived. */

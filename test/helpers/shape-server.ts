@@ -14,6 +14,8 @@ export interface AnswerShape {
   loseEvery?: number;
   /** Every `failEvery`-th increment is refused with 503 and not counted. */
   failEvery?: number;
+  /** Answers with `Connection: close` and closes each connection after one answer. */
+  closeEach?: boolean;
 }
 
 export interface ShapeServer {
@@ -21,9 +23,10 @@ export interface ShapeServer {
   close(): Promise<void>;
 }
 
-function send(res: http.ServerResponse, status: number, body: string, chunked: boolean): void {
+function send(res: http.ServerResponse, status: number, body: string, chunked: boolean, closeEach = false): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json');
+  if (closeEach) res.setHeader('Connection', 'close');
   if (!chunked) {
     res.setHeader('Content-Length', Buffer.byteLength(body));
     res.end(body);
@@ -40,20 +43,21 @@ export async function startShapeServer(shape: AnswerShape): Promise<ShapeServer>
   let incCount = 0;
   const server = http.createServer((req, res) => {
     const chunked = shape.chunked ?? false;
-    if (shape.status !== undefined) return send(res, shape.status, '{"error":"not implemented"}', chunked);
+    const answer = (status: number, body: string) => send(res, status, body, chunked, shape.closeEach);
+    if (shape.status !== undefined) return answer(shape.status, '{"error":"not implemented"}');
     const route = `${req.method} ${req.url}`;
     if (route === 'POST /reset') {
       count = 0;
-      return send(res, 200, shape.reset ?? shape.read(0), chunked);
+      return answer(200, shape.reset ?? shape.read(0));
     }
     if (route === 'POST /inc') {
       incCount++;
-      if (shape.failEvery && incCount % shape.failEvery === 0) return send(res, 503, '{"error":"busy"}', chunked);
+      if (shape.failEvery && incCount % shape.failEvery === 0) return answer(503, '{"error":"busy"}');
       if (!shape.loseEvery || incCount % shape.loseEvery !== 0) count++;
-      return send(res, 200, shape.inc(count), chunked);
+      return answer(200, shape.inc(count));
     }
-    if (route === 'GET /count') return send(res, 200, shape.read(count), chunked);
-    send(res, 404, '{"error":"not found"}', chunked);
+    if (route === 'GET /count') return answer(200, shape.read(count));
+    answer(404, '{"error":"not found"}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
