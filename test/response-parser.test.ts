@@ -149,6 +149,18 @@ test('a status line without a reason phrase is fine', (t) => {
   ]);
 });
 
+test('without a length, a response the server closes after ends with the stream', (t) => {
+  for (const head of ['HTTP/1.0 200 OK', 'HTTP/1.1 200 OK\r\nConnection: close']) {
+    const responses: ParsedResponse[] = [];
+    const parser = new ResponseParser((parsed) => responses.push(parsed));
+    parser.feed(response(head, '{"cou'));
+    parser.feed(Buffer.from('nt":5}'));
+    t.deepEqual(responses, [], 'nothing before the end');
+    parser.end();
+    t.deepEqual(responses, [{ status: 200, body: '{"count":5}', keepAlive: false }], head);
+  }
+});
+
 test('rejects a response without Content-Length or chunked encoding', (t) => {
   rejects(t, [response('HTTP/1.1 200 OK\r\nContent-Type: application/json', '{"count":1}')], /without Content-Length/);
   // A header that merely ends in "content-length" does not count.

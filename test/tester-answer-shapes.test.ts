@@ -39,8 +39,9 @@ const VALUED_SHAPES: Array<{ title: string; shape: AnswerShape; args?: string[] 
     args: ['--count-field', 'total'],
   },
   { title: 'an exponent, {"count":1.2345e+4}', shape: { inc: (n) => `{"count":${n.toExponential()}}`, read: countOf } },
-  { title: 'chunked answers', shape: { inc: countOf, read: countOf, chunked: true } },
-  { title: 'Connection: close (one answer per connection)', shape: { inc: countOf, read: countOf, closeEach: true } },
+  { title: 'chunked answers', shape: { inc: countOf, read: countOf, framing: 'chunked' } },
+  { title: 'Connection: close (one answer per connection)', shape: { inc: countOf, read: countOf, framing: 'length-then-close' } },
+  { title: 'no length, the close ending the body (HTTP/1.0 style)', shape: { inc: countOf, read: countOf, framing: 'until-close' } },
 ];
 
 for (const { title, shape, args } of VALUED_SHAPES) {

@@ -30,18 +30,31 @@ interface Frame {
 }
 
 /**
- * Incremental HTTP/1.1 response parser for Content-Length and chunked answers. It accepts the
- * stream cut anywhere: bytes that do not yet make a whole response wait for the next chunk.
- * The usual case, one whole response per chunk, is parsed without copying.
+ * Incremental HTTP/1.1 response parser for Content-Length, chunked and (with `Connection: close`)
+ * close-delimited answers. It accepts the stream cut anywhere: bytes that do not yet make a whole
+ * response wait for the next chunk. The usual case, one whole response per chunk, is parsed
+ * without copying.
  */
 export class ResponseParser {
   private pending: Buffer | undefined;
+  /** The server ended the stream: a response without a length ends here. */
+  private ended = false;
 
   constructor(private readonly onResponse: (response: ParsedResponse) => void) {}
 
   /** Throws ProtocolError on input that is not a response we can frame. */
   feed(chunk: Buffer): void {
-    let buffer = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.parse(this.pending ? Buffer.concat([this.pending, chunk]) : chunk);
+  }
+
+  /** The server ended the stream; a response framed by the close is delivered now. */
+  end(): void {
+    this.ended = true;
+    if (this.pending) this.parse(this.pending);
+  }
+
+  private parse(whole: Buffer): void {
+    let buffer = whole;
     this.pending = undefined;
     let offset = 0;
     while (offset < buffer.length) {
@@ -67,9 +80,11 @@ export class ResponseParser {
     if (!head.startsWith('HTTP/1.')) throw new ProtocolError(`not an HTTP/1.x response: ${JSON.stringify(head.slice(0, 40))}`);
     const status = Number(STATUS_LINE.exec(head)?.[1]);
     if (!(status >= 100 && status <= 599)) throw new ProtocolError(`bad status line: ${JSON.stringify(head.split('\r\n')[0])}`);
-    const frame = frameBody(buffer, head, status, headEnd + 4);
+    const keepAlive = keepsAlive(head);
+    let frame = frameBody(buffer, head, status, headEnd + 4);
+    if (frame === null) frame = untilClose(buffer, headEnd + 4, keepAlive, this.ended);
     if (!frame) return -1;
-    this.onResponse({ status, body: frame.body, keepAlive: keepsAlive(head) });
+    this.onResponse({ status, body: frame.body, keepAlive });
     return frame.end;
   }
 }
@@ -81,8 +96,11 @@ function keepsAlive(head: string): boolean {
   return head.startsWith('HTTP/1.1') || connection?.includes('keep-alive') === true;
 }
 
-/** The body as the head frames it (RFC 9112 §6.3), or undefined when it has not fully arrived. */
-function frameBody(buffer: Buffer, head: string, status: number, bodyStart: number): Frame | undefined {
+/**
+ * The body as the head frames it (RFC 9112 §6.3): a Frame, undefined when it has not fully
+ * arrived, or null when the head gives no length (the close ends the body).
+ */
+function frameBody(buffer: Buffer, head: string, status: number, bodyStart: number): Frame | undefined | null {
   // Transfer-Encoding wins over Content-Length, as the RFC says.
   const encoding = /\r\ntransfer-encoding:[ \t]*([^\r]*)/i.exec(head)?.[1].trim().toLowerCase();
   if (encoding !== undefined) {
@@ -90,20 +108,28 @@ function frameBody(buffer: Buffer, head: string, status: number, bodyStart: numb
     return chunkedBody(buffer, bodyStart);
   }
   const length = contentLength(head, status);
+  if (length === undefined) return null;
   if (buffer.length < bodyStart + length) return undefined;
   return { body: buffer.toString('utf8', bodyStart, bodyStart + length), end: bodyStart + length };
 }
 
-function contentLength(head: string, status: number): number {
+/** The Content-Length; undefined when the head gives none for a status that has a body. */
+function contentLength(head: string, status: number): number | undefined {
   const match = /\r\ncontent-length:[ \t]*(\d+)[ \t]*(?=\r\n|$)/i.exec(head);
   if (!match) {
     // These never carry a body, so they need no length.
-    if (status < 200 || status === 204 || status === 304) return 0;
-    throw new ProtocolError('response without Content-Length or Transfer-Encoding: chunked');
+    return status < 200 || status === 204 || status === 304 ? 0 : undefined;
   }
   const length = Number(match[1]);
   if (length > MAX_BODY_BYTES) throw new ProtocolError(`response body too large (${length} bytes)`);
   return length;
+}
+
+/** A body without a length: legal only when the server closes after it, and whole only once it has. */
+function untilClose(buffer: Buffer, bodyStart: number, keepAlive: boolean, ended: boolean): Frame | undefined {
+  if (keepAlive) throw new ProtocolError('response without Content-Length or Transfer-Encoding: chunked');
+  if (buffer.length - bodyStart > MAX_BODY_BYTES) throw new ProtocolError(`response body too large (over ${MAX_BODY_BYTES} bytes)`);
+  return ended ? { body: buffer.toString('utf8', bodyStart), end: buffer.length } : undefined;
 }
 
 /** Joins the chunks of a chunked body; trailer fields, if any, are skipped. */

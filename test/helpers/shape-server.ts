@@ -6,33 +6,39 @@ export interface AnswerShape {
   inc(count: number): string;
   read(count: number): string;
   reset?: string;
-  /** Sent as Transfer-Encoding: chunked (one chunk per character pair) instead of Content-Length. */
-  chunked?: boolean;
+  /** How answers are framed (default `length`: Content-Length, keep-alive). */
+  framing?: Framing;
   /** Every request gets this status and an error body (a server that is not a counter). */
   status?: number;
   /** Every `loseEvery`-th increment is acknowledged but not counted (a broken counter). */
   loseEvery?: number;
   /** Every `failEvery`-th increment is refused with 503 and not counted. */
   failEvery?: number;
-  /** Answers with `Connection: close` and closes each connection after one answer. */
-  closeEach?: boolean;
 }
+
+/**
+ * `chunked`: Transfer-Encoding: chunked, a chunk per two characters; `length-then-close`:
+ * Content-Length and `Connection: close`; `until-close`: no length, the close ends the body
+ * (as HTTP/1.0 servers answer).
+ */
+export type Framing = 'length' | 'chunked' | 'length-then-close' | 'until-close';
 
 export interface ShapeServer {
   port: number;
   close(): Promise<void>;
 }
 
-function send(res: http.ServerResponse, status: number, body: string, chunked: boolean, closeEach = false): void {
+function send(res: http.ServerResponse, status: number, body: string, framing: Framing): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json');
-  if (closeEach) res.setHeader('Connection', 'close');
-  if (!chunked) {
+  if (framing === 'length-then-close' || framing === 'until-close') res.setHeader('Connection', 'close');
+  if (framing === 'length' || framing === 'length-then-close') {
     res.setHeader('Content-Length', Buffer.byteLength(body));
     res.end(body);
     return;
   }
-  // Without a Content-Length, Node's server frames the writes as chunks.
+  // Without a Content-Length Node's server frames the writes as chunks, unless told not to.
+  if (framing === 'until-close') res.useChunkedEncodingByDefault = false;
   for (let i = 0; i < body.length; i += 2) res.write(body.slice(i, i + 2));
   res.end();
 }
@@ -42,8 +48,7 @@ export async function startShapeServer(shape: AnswerShape): Promise<ShapeServer>
   let count = 0;
   let incCount = 0;
   const server = http.createServer((req, res) => {
-    const chunked = shape.chunked ?? false;
-    const answer = (status: number, body: string) => send(res, status, body, chunked, shape.closeEach);
+    const answer = (status: number, body: string) => send(res, status, body, shape.framing ?? 'length');
     if (shape.status !== undefined) return answer(shape.status, '{"error":"not implemented"}');
     const route = `${req.method} ${req.url}`;
     if (route === 'POST /reset') {
