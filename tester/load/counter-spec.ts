@@ -6,7 +6,7 @@ import type { Target } from '../../counters/web/http-connection.js';
  * where each thread builds its own factory from it.
  */
 export type CounterSpec =
-  | { backend: 'web'; targets: Target[]; timeoutMs: number; resetToken?: string }
+  | { backend: 'web'; targets: Target[]; timeoutMs: number; resetToken?: string; countField?: string }
   | { backend: 'postgresql'; method: string; doRetries: boolean }
   | { backend: 'hazelcast'; method: string };
 
