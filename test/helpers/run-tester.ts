@@ -3,7 +3,7 @@ import path from 'node:path';
 import { runTesterProcess, type TesterRun, type TesterRunOptions } from '../../tester/harness/tester-process.js';
 import { ROOT } from './server-process.js';
 
-export { parseJsonOutput, type TesterRun } from '../../tester/harness/tester-process.js';
+export { parseJsonOutput, TESTER_MAIN, type TesterRun } from '../../tester/harness/tester-process.js';
 
 const FAULTY_SERVER_MAIN = path.join(ROOT, 'dist/test/fixtures/faulty-server.js');
 
