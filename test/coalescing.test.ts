@@ -7,7 +7,6 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
-import { IncrementCoalescer } from '../server/stores/increment-coalescer.js';
 import { runLoad } from '../tester/load/run-load.js';
 import { startServer } from './helpers/server-process.js';
 
@@ -82,21 +81,4 @@ test.serial('COALESCE_MAX_BATCH=2: no UPDATE carries more than 2 increments, yet
   t.true(exact, verdict);
   t.true(updates >= TOTAL / 2, `at most 2 per UPDATE (${updates} UPDATEs)`);
   t.true(updates <= TOTAL * 0.75, `most UPDATEs carry 2 (${updates} UPDATEs)`);
-});
-
-test('the coalescer fails the whole batch when the write throws before returning a promise', async (t) => {
-  let total = 0;
-  let writes = 0;
-  const coalescer = new IncrementCoalescer((k) => {
-    if (++writes === 2) throw new Error('no connection');
-    return Promise.resolve((total += k));
-  }, 3);
-  t.deepEqual(await Promise.all([coalescer.increment(), coalescer.increment()]), [1, 2]);
-  const failed = await Promise.allSettled([1, 2, 3].map(() => coalescer.increment()));
-  t.deepEqual(
-    failed.map((settled) => (settled.status === 'rejected' ? (settled.reason as Error).message : settled.value)),
-    ['no connection', 'no connection', 'no connection'],
-  );
-  const next = await Promise.all([coalescer.increment(), coalescer.increment()]);
-  t.deepEqual(next, [3, 4], 'the next batch carries on from the count');
 });

@@ -3,10 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WEB_STORES } from '../tester/compare/scenarios.js';
+import { freePort } from '../tester/harness/free-port.js';
 import { runTester } from './helpers/run-tester.js';
-
-/** This file's web server port; server.test.ts uses 18180 and up. */
-const PORT = 18700;
 
 interface Row {
   suite: string;
@@ -23,7 +21,10 @@ test('compare --suite web runs every store at every client count and writes JSON
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'compare-test-'));
   t.teardown(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
-  const run = await runTester(['compare', '--suite', 'web', '--clients', '1,2', '--calls', '300', '--port', String(PORT), '--out', outDir], { timeoutMs: 150_000 });
+  // A port of its own: a fixed one collided with client-errors.test.ts's 18700-18719.
+  const port = String(await freePort());
+  const args = ['compare', '--suite', 'web', '--clients', '1,2', '--calls', '300', '--port', port, '--out', outDir];
+  const run = await runTester(args, { timeoutMs: 150_000 });
   t.is(run.code, 0, `stderr:\n${run.stderr}\nstdout:\n${run.stdout}`);
 
   const rows = JSON.parse(fs.readFileSync(path.join(outDir, 'comparison.json'), 'utf8')) as Row[];

@@ -4,7 +4,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
-import { readServerConfig } from '../server/config.js';
 import { storeEnv } from '../tester/harness/store-catalogue.js';
 import { runLoad } from '../tester/load/run-load.js';
 import { waitFor } from './helpers/fault-tools.js';
@@ -161,13 +160,6 @@ for (const { env, message } of BAD_CONFIGS) {
     t.notRegex(stderr, /\n\s+at /, 'no stack trace');
   });
 }
-
-test('settings of the stores not chosen are not read: a bad DB_PORT or HZ_* value stops only the store that uses it', (t) => {
-  const unrelated = { DB_PORT: 'abc', HZ_CONNECT_TIMEOUT_MS: 'soon' };
-  t.is(readServerConfig({ ...unrelated, STORAGE_METHOD: 'shared_memory' }).storage, 'shared_memory');
-  t.throws(() => readServerConfig({ ...unrelated, STORAGE_METHOD: 'postgresql' }), { message: /DB_PORT="abc" is invalid/ });
-  t.throws(() => readServerConfig({ ...unrelated, STORAGE_METHOD: 'hazelcast' }), { message: /HZ_CONNECT_TIMEOUT_MS="soon" is invalid/ });
-});
 
 test('a disk file that does not hold a number stops the server at startup, naming the file', async (t) => {
   const file = path.join(tmp, 'corrupt.txt');
