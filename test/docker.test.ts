@@ -1,4 +1,5 @@
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -76,4 +77,19 @@ test('the Dockerfile builds in one stage and runs as a non-root user in another'
   for (const copied of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) {
     for (const source of copied[1].split(' ')) t.true(fs.existsSync(path.join(ROOT, source)), `${source} exists`);
   }
+});
+
+test('the Dockerfile copies every folder the server build (tsconfig.build.json) compiles', (t) => {
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'docker/Dockerfile'), 'utf8');
+  t.regex(dockerfile, /npx tsc -p tsconfig\.build\.json/);
+  const copied = new Set([...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((match) => match[1].split(' ')));
+  const tsc = path.join(ROOT, 'node_modules/.bin/tsc');
+  const listed = execFileSync(tsc, ['-p', 'tsconfig.build.json', '--listFilesOnly'], { cwd: ROOT }).toString();
+  const sources = listed.split('\n').filter((file) => file.startsWith(ROOT) && !file.includes('/node_modules/'));
+  t.true(sources.some((file) => file.endsWith('server/main.ts')), listed);
+  for (const file of sources) {
+    const folder = path.relative(ROOT, file).split(path.sep)[0];
+    t.true(copied.has(folder), `${path.relative(ROOT, file)} is compiled, but docker/Dockerfile does not COPY ${folder}`);
+  }
+  t.false(sources.some((file) => /\/(test|tester|bench)\//.test(file)), 'no test, tester or bench code in the image');
 });
