@@ -36,6 +36,7 @@ import {
 } from './helpers/fault-tools.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
 import { ROOT, type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
+import { OWN_POSTGRES_ENV } from './helpers/test-postgres.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-faults-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -43,7 +44,8 @@ test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
 /** The cases that stop shared services: see the header. */
 const disruptive = test.serial;
 
-const PG_ENV: ServerEnv = { STORAGE_METHOD: 'postgresql', POSTGRES_DB: 'counters_test_faults', DB_HOST: '127.0.0.1' };
+/** Always the project's own cluster, whatever DB_* say: the cases below stop and start it. */
+const PG_ENV: ServerEnv = { ...OWN_POSTGRES_ENV, STORAGE_METHOD: 'postgresql', POSTGRES_DB: 'counters_test_faults' };
 
 /** Figures for the README's reliability table, printed at the end. */
 const figures: Array<{ fault: string; survived: boolean; acknowledged: number; lost: number; extra: number; note: string }> = [];

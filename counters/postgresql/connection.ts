@@ -33,7 +33,7 @@ function explainConnectError(config: PostgresConfig, database: string, err: Erro
   const where = `PostgreSQL at ${config.host}:${config.port}`;
   // libpq's first line holds the reason; later lines are hints we replace with our own.
   const text = err.message.trim().split('\n')[0].replace(/^.*? failed: /, '').replace(/^FATAL:\s*/, '');
-  let fix = 'check DB_HOST and DB_PORT, and that the server is running (scripts/postgres.sh start)';
+  let fix = 'check DB_HOST and DB_PORT, and that the server is running (scripts/postgres.sh start runs one on port 55432)';
   if (/password authentication failed|no password supplied/i.test(text)) fix = 'check POSTGRES_USER and POSTGRES_PASSWORD';
   else if (/role .* does not exist/i.test(text)) fix = 'check POSTGRES_USER';
   else if (/database .* does not exist/i.test(text)) fix = `create database "${database}" or set POSTGRES_DB`;
