@@ -27,8 +27,11 @@ import {
   healthPid,
   isAlive,
   killHard,
+  openFdCount,
   postgresScript,
   restartHazelcast,
+  rssMb,
+  sendSequentially,
   sleep,
   startStallServer,
   statusOf,
@@ -254,6 +257,98 @@ disruptive('postgresql: a database restart under load is answered 503, then the 
     await server.stop();
     const again = await postgresScript('start');
     if (again.code !== 0) t.log(`PostgreSQL did not come back: ${again.stderr}`);
+  }
+});
+
+// ------------------------------------------------------------------------------------------
+// 3b. a store outage met by new requests: each one would need a new connection to the store
+
+interface OutageFigures {
+  fds: number | undefined;
+  rssMb: number | undefined;
+}
+
+/**
+ * One worker serves, then the store goes `down` while 2000 POST /inc arrive on one keep-alive
+ * connection, then comes back `up`. Every increment of the outage is answered 503 at once,
+ * the worker's fds stay at their baseline (a failed connect releases its socket), reconnects
+ * are paced, and the first request after the store is back succeeds within 2 s.
+ */
+async function outageWithNewRequests(
+  t: ExecutionContext,
+  store: string,
+  env: ServerEnv,
+  outage: { down(): Promise<void>; up(): Promise<void> },
+): Promise<void> {
+  const port = nextPort++;
+  const server = await startServer({ ...env, WORKERS: '1', PORT: String(port) });
+  try {
+    const [worker] = await childPids(server.child.pid!);
+    const sample = (): OutageFigures => ({ fds: openFdCount(worker), rssMb: rssMb(worker) });
+    const warm = await sendSequentially(port, 'POST', '/inc', 200);
+    t.deepEqual(warm.statuses, { 200: 200 }, 'served before the outage');
+    const before = sample();
+    const outputBefore = server.output().length;
+    await outage.down();
+    const during = await sendSequentially(port, 'POST', '/inc', 2000);
+    const duringFigures = sample();
+    await outage.up();
+    const upAt = performance.now();
+    const recovered = await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 10_000, 20);
+    const recoveryMs = performance.now() - upAt;
+    // Time for connections dropped during the outage to be finished.
+    await sleep(2000);
+    const after = sample();
+    const row = (name: string, f: OutageFigures) => `${name.padEnd(8)} ${String(f.fds).padStart(5)} ${f.rssMb?.toFixed(1).padStart(8)}`;
+    t.log(
+      [
+        `${store} outage: 2000 POST /inc answered ${JSON.stringify(during.statuses)} in ${during.elapsedMs.toFixed(0)} ms ` +
+          `(slowest ${during.slowestMs.toFixed(0)} ms); first 200 ${recoveryMs.toFixed(0)} ms after the store was back`,
+        `worker      fds   RSS MB`,
+        row('before', before),
+        row('during', duringFigures),
+        row('after', after),
+      ].join('\n'),
+    );
+    const logged = server.output().slice(outputBefore).split('\n').filter((line) => line !== '');
+    figures.push({
+      fault: `${store} down, 2000 new requests`,
+      survived: after.fds !== undefined && Math.abs(after.fds - before.fds!) <= 10 && recovered && recoveryMs < 2000,
+      acknowledged: 0,
+      lost: 0,
+      extra: 0,
+      note: `fds ${before.fds}/${duringFigures.fds}/${after.fds}, RSS ${before.rssMb?.toFixed(0)}/${duringFigures.rssMb?.toFixed(0)}/${after.rssMb?.toFixed(0)} MB, first 200 after ${recoveryMs.toFixed(0)} ms`,
+    });
+    t.deepEqual(during.statuses, { 503: 2000 }, 'every increment during the outage is answered 503');
+    t.true(during.slowestMs < 1000, `answered at once (slowest ${during.slowestMs.toFixed(0)} ms)`);
+    t.true(duringFigures.fds! <= before.fds! + 10, `no fd growth during the outage: ${before.fds} -> ${duringFigures.fds}`);
+    t.true(Math.abs(after.fds! - before.fds!) <= 10, `fds back to the baseline: ${before.fds} -> ${after.fds}`);
+    t.true(recovered, 'serves again without a restart of its own');
+    t.true(recoveryMs < 2000, `first 200 within 2 s of the store's return (${recoveryMs.toFixed(0)} ms)`);
+    t.deepEqual(
+      logged.filter((line) => !line.startsWith('web-counter')),
+      [],
+      "nothing raw on stderr (libpq's FATAL text included): only the server's rate-limited log",
+    );
+    t.true(logged.length <= 6, `the log stays short: ${logged.length} lines`);
+  } finally {
+    await server.stop();
+  }
+}
+
+disruptive('postgresql: an outage met by 2000 new requests: 503 at once, no fd growth, served again within 2 s', async (t) => {
+  t.timeout(120_000);
+  try {
+    await outageWithNewRequests(t, 'PostgreSQL', PG_ENV, {
+      down: async () => {
+        t.is((await postgresScript('stop')).code, 0, 'PostgreSQL stopped');
+      },
+      up: async () => {
+        t.is((await postgresScript('start')).code, 0, 'PostgreSQL started');
+      },
+    });
+  } finally {
+    await postgresScript('start');
   }
 });
 

@@ -54,11 +54,39 @@ export class PgConnection {
   private failPending: ((err: Error) => void) | undefined;
   private broken: SqlError | undefined;
 
+  private watchingIdle = false;
+
   private constructor(private readonly statementTimeoutMs: number) {
     // A lost connection (server restart, pg_terminate_backend) surfaces here, not in the
     // query's callback, which would otherwise wait forever.
     this.client.on('error', (err) => this.fail(err.message.trim().split('\n')[0].replace(/^FATAL:\s*/, ''), '08006', err));
   }
+
+  /**
+   * Between statements libpq must not parse what arrives: a server shutting down sends each idle
+   * session a FATAL message, which libpq, outside a statement, prints raw to stderr (its default
+   * notice processor, which pg-native cannot replace). So while idle, pg-native does not read;
+   * anything readable marks the connection lost, unparsed, and the pool drops it.
+   */
+  private startIdleWatch(): void {
+    if (this.broken || this.watchingIdle) return;
+    this.watchingIdle = true;
+    this.client._stopReading();
+    this.client.pq.on('readable', this.onIdleReadable);
+    this.client.pq.startReader();
+  }
+
+  private stopIdleWatch(): void {
+    if (!this.watchingIdle) return;
+    this.watchingIdle = false;
+    this.client.pq.removeListener('readable', this.onIdleReadable);
+    this.client.pq.stopReader();
+  }
+
+  private readonly onIdleReadable = (): void => {
+    this.stopIdleWatch();
+    this.fail('PostgreSQL closed the connection while it was idle', '08006');
+  };
 
   /** True once the server dropped the connection or it was closed: open a new one. */
   get lost(): boolean {
@@ -79,6 +107,7 @@ export class PgConnection {
   /** Runs one pg-native call, failing it at once if the connection is or becomes broken. */
   private call<T>(start: (done: (err: Error | undefined, value: T) => void) => void): Promise<T> {
     if (this.broken) return Promise.reject(this.broken);
+    this.stopIdleWatch();
     return new Promise((resolve, reject) => {
       // Bounds the wait even if libpq never reports a connection that died mid-statement. A timer
       // per statement, not a coarse per-connection one: a coarse tick let a stuck write hold its
@@ -94,6 +123,7 @@ export class PgConnection {
       start((err, value) => {
         clearTimeout(timer);
         this.failPending = undefined;
+        this.startIdleWatch();
         if (err) reject(this.withSqlState(err));
         else resolve(value);
       });
@@ -102,11 +132,18 @@ export class PgConnection {
 
   static async open(config: PostgresConfig, database = config.database): Promise<PgConnection> {
     const connection = new PgConnection(config.statementTimeoutMs);
-    await new Promise<void>((resolve, reject) => {
-      connection.client.connect(conninfo(config, database), (err) =>
-        err ? reject(explainConnectError(config, database, err)) : resolve(),
-      );
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        connection.client.connect(conninfo(config, database), (err) =>
+          err ? reject(explainConnectError(config, database, err)) : resolve(),
+        );
+      });
+    } catch (err) {
+      // A failed connect still holds its socket and libpq's memory until it is finished.
+      void connection.close();
+      throw err;
+    }
+    connection.startIdleWatch();
     return connection;
   }
 

@@ -81,6 +81,15 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
+/** Open file descriptors of a process (sockets included), or undefined when it is gone. */
+export function openFdCount(pid: number): number | undefined {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return undefined;
+  }
+}
+
 /** SIGKILLs every pid in one go (ignoring the dead), then waits up to 5 s for them to be gone. */
 export async function killHard(pids: number[]): Promise<boolean> {
   for (const pid of pids) {
@@ -119,6 +128,40 @@ export async function countOf(port: number): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+export interface SequentialRun {
+  /** How many answers had each status (0: no answer within 5 s). */
+  statuses: Record<number, number>;
+  slowestMs: number;
+  elapsedMs: number;
+}
+
+/** `count` requests one after another on a single keep-alive connection, as one busy client sends them. */
+export async function sendSequentially(port: number, method: string, urlPath: string, count: number): Promise<SequentialRun> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const statuses: Record<number, number> = {};
+  let slowestMs = 0;
+  const began = performance.now();
+  try {
+    for (let i = 0; i < count; i++) {
+      const sent = performance.now();
+      const status = await new Promise<number>((resolve) => {
+        const request = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent, timeout: 5000 }, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        });
+        request.on('timeout', () => request.destroy());
+        request.on('error', () => resolve(0));
+        request.end();
+      });
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      slowestMs = Math.max(slowestMs, performance.now() - sent);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return { statuses, slowestMs, elapsedMs: performance.now() - began };
 }
 
 /** Spawns a command and resolves once it exited and its stderr is fully read ('close', not 'exit'). */
