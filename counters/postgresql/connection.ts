@@ -45,6 +45,9 @@ function explainConnectError(config: PostgresConfig, database: string, err: Erro
 
 const closingClients = new Set<Client>();
 
+/** How often a statement still in flight reads its socket itself (see call()). */
+const READ_NUDGE_MS = 200;
+
 /** One libpq connection with a promise API. Not shareable between concurrent callers. */
 export class PgConnection {
   private readonly client = new Client();
@@ -112,16 +115,20 @@ export class PgConnection {
       // Bounds the wait even if libpq never reports a connection that died mid-statement. A timer
       // per statement, not a coarse per-connection one: a coarse tick let a stuck write hold its
       // whole coalesced batch up to a quarter of the timeout longer (seen in the restart test).
-      const timer = setTimeout(
-        () => this.fail(`no answer from PostgreSQL within ${this.statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`, '08006'),
-        this.statementTimeoutMs,
-      );
+      // It also reads the socket itself every READ_NUDGE_MS: when the server resets the connection
+      // (it exits with our statement unread, as in pg_ctl -m fast stop), libuv reports a socket
+      // error that libpq's poll handler ignores, and nothing else would ever read it.
+      const sentMs = performance.now();
+      const timer = setInterval(() => {
+        if (performance.now() - sentMs < this.statementTimeoutMs) this.client._read();
+        else this.fail(`no answer from PostgreSQL within ${this.statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`, '08006');
+      }, Math.min(READ_NUDGE_MS, this.statementTimeoutMs));
       this.failPending = (err) => {
-        clearTimeout(timer);
+        clearInterval(timer);
         reject(err);
       };
       start((err, value) => {
-        clearTimeout(timer);
+        clearInterval(timer);
         this.failPending = undefined;
         this.startIdleWatch();
         if (err) reject(this.withSqlState(err));

@@ -19,6 +19,8 @@ declare module 'pg-native' {
     end(cb?: () => void): void;
     /** Detaches pg-native's reader from libpq (it would parse whatever arrives). */
     _stopReading(): void;
+    /** pg-native's reader: reads the socket, and answers the statement in flight if its result is in. */
+    _read(): void;
     on(event: 'error', listener: (err: Error) => void): this;
   }
   export = Client;
