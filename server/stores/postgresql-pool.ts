@@ -1,25 +1,9 @@
 import { PgConnection, type PostgresConfig } from '../../counters/postgresql/connection.js';
+import { Outage } from './outage.js';
 
 interface Waiter {
   resolve(connection: PgConnection): void;
   reject(err: unknown): void;
-}
-
-/** While PostgreSQL is unreachable: the error requests get at once, and when to try connecting again. */
-interface Outage {
-  error: unknown;
-  failureCount: number;
-  retryAtMs: number;
-}
-
-/**
- * Pause after the nth failed connect in a row: doubling from 50 ms up to 1 s, so an outage
- * costs a worker at most about one connect a second, and a returning server is noticed within
- * about a second. Half of it is random, so the workers do not all knock at once.
- */
-function reconnectDelayMs(failureCount: number): number {
-  const windowMs = Math.min(1000, 50 * 2 ** Math.min(failureCount - 1, 10));
-  return windowMs / 2 + (Math.random() * windowMs) / 2;
 }
 
 /**
@@ -27,7 +11,7 @@ function reconnectDelayMs(failureCount: number): number {
  * statement per connection). Connections open lazily; a connection whose statement failed
  * is dropped, so a restarted server is reconnected to on the next request. Once a connect
  * fails, requests that find no open connection fail at once with that error, and only one
- * connect at a time is tried again, paced by reconnectDelayMs, until one succeeds.
+ * connect at a time is tried again, paced by Outage, until one succeeds.
  */
 export class PostgresqlPool {
   private readonly idle: PgConnection[] = [];
@@ -78,7 +62,7 @@ export class PostgresqlPool {
     if (this.ending) return Promise.reject(new Error('pool is closed'));
     if (this.openCount < this.size) {
       if (!this.outage) return this.connect();
-      if (!this.reconnecting && Date.now() >= this.outage.retryAtMs) return this.reconnect();
+      if (!this.reconnecting && this.outage.retryDue) return this.reconnect();
       return Promise.reject(this.outage.error);
     }
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
@@ -92,8 +76,7 @@ export class PostgresqlPool {
       return connection;
     } catch (err) {
       this.openCount--;
-      const failureCount = (this.outage?.failureCount ?? 0) + 1;
-      this.outage = { error: err, failureCount, retryAtMs: Date.now() + reconnectDelayMs(failureCount) };
+      (this.outage ??= new Outage()).failed(err);
       throw err;
     }
   }

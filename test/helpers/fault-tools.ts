@@ -4,11 +4,12 @@
  * a seeded fuzzer, the service scripts, and a small load driver that judges any counter
  * factory with the tester's own history checker.
  */
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { CounterFactory } from '../../counters/counter.js';
 import { checkHistory, type HistoryCheck } from '../../tester/check/check-history.js';
 import { monotonicUs, Outcome } from '../../tester/check/history.js';
@@ -472,6 +473,61 @@ export function hazelcastMemberPid(n: number): number | undefined {
     return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * A 3-member CP cluster of the test's own (the project's member config, another name and other
+ * ports), started from the jar scripts/hazelcast.sh cached: a test may take all of it down
+ * without touching the shared cluster on 5701-5703.
+ */
+export class PrivateHazelcastCluster {
+  private readonly members: Array<ChildProcess | undefined> = [];
+  private readonly logs: string[] = [];
+
+  constructor(
+    readonly clusterName: string,
+    readonly ports: number[],
+    private readonly dir: string,
+  ) {}
+
+  /** HZ_* for a server or counter using this cluster. */
+  get env(): Record<string, string> {
+    return { HZ_CLUSTER_NAME: this.clusterName, HZ_CLUSTER_MEMBERS: this.ports.map((port) => `127.0.0.1:${port}`).join(',') };
+  }
+
+  /** Starts every member and resolves once their CP Subsystem has formed (at most `timeoutMs`). */
+  async start(timeoutMs = 120_000): Promise<void> {
+    const jar = path.join(ROOT, '.hazelcast/lib/hazelcast-5.4.0.jar');
+    if (!fs.existsSync(jar)) throw new Error(`${jar} is missing: run scripts/hazelcast.sh start first (it caches the jar)`);
+    const config = parseYaml(fs.readFileSync(path.join(ROOT, 'docker/hazelcast-cp.yaml'), 'utf8'));
+    config.hazelcast['cluster-name'] = this.clusterName;
+    config.hazelcast.network.join['tcp-ip']['member-list'] = this.ports.map((port) => `127.0.0.1:${port}`);
+    this.ports.forEach((port, i) => {
+      config.hazelcast.network.port = { port, 'auto-increment': false };
+      const file = path.join(this.dir, `member-${i + 1}.yaml`);
+      fs.writeFileSync(file, stringifyYaml(config));
+      this.logs[i] = '';
+      const child = spawn(
+        'java',
+        ['-Xms64m', '-Xmx192m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.net.preferIPv4Stack=true',
+          `-Dhazelcast.config=${file}`, '-Dhazelcast.socket.bind.any=false', '-cp', jar, 'com.hazelcast.core.server.HazelcastMemberStarter'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      child.stdout!.on('data', (chunk: Buffer) => (this.logs[i] += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (this.logs[i] += chunk.toString()));
+      this.members[i] = child;
+    });
+    process.once('exit', () => this.members.forEach((child) => child?.kill('SIGKILL')));
+    const formed = await waitFor(() => this.logs.some((log) => log.includes('CP Subsystem is initialized')), timeoutMs, 250);
+    if (!formed) throw new Error(`the private Hazelcast cluster did not form within ${timeoutMs / 1000} s:\n${this.logs.join('\n')}`);
+  }
+
+  /** kill -9 of every member: the whole cluster is gone at once. */
+  async killAll(): Promise<void> {
+    const pids = this.members.map((child) => child?.pid).filter((pid): pid is number => pid !== undefined);
+    await killHard(pids);
+    this.members.length = 0;
   }
 }
 
