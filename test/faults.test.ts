@@ -4,10 +4,12 @@
  * be lost (acknowledged <= final - initial), nothing counted beyond what was attempted
  * (final - initial <= attempted), every answered value distinct and in real-time order.
  *
- * Two cases stop PostgreSQL and kill a Hazelcast member, so this file runs on its own, after
- * the rest of the suite (`npm test` = `ava && ava dist/test/faults.test.js`; package.json's ava
- * files leave it out of the first run). The Hazelcast case comes last and leaves a fresh,
- * healthy cluster (scripts/hazelcast.sh restart). Ports 19000-19049.
+ * Cases stop the project's own PostgreSQL cluster (scripts/postgres.sh, never the machine's)
+ * and kill a member of the shared Hazelcast cluster, so this file runs on its own, after the
+ * rest of the suite (`npm test` = `ava && ava dist/test/faults.test.js`; package.json's ava
+ * files leave it out of the first run). The case that takes every Hazelcast member down uses a
+ * private cluster; the member-kill case comes last and leaves a fresh, healthy shared cluster
+ * (scripts/hazelcast.sh restart). Ports 19000-19049.
  */
 import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
