@@ -84,6 +84,7 @@ export class HazelcastStore implements Store {
   /** The connected session; during an outage, the outage's error at once. */
   private liveSession(): HazelcastSession | Promise<HazelcastSession> {
     if (this.session?.running) return this.session;
+    if (this.closing) return Promise.reject(new Error('the store is closed'));
     if (this.session) {
       // The client gave up on the cluster: it cannot be used again.
       void this.session.shutdown();
