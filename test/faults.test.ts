@@ -281,8 +281,8 @@ interface OutageFigures {
 /**
  * One worker serves, then the store goes `down` while 2000 POST /inc arrive on one keep-alive
  * connection, then comes back `up`. Every increment of the outage is answered 503 at once,
- * the worker's fds stay at their baseline (a failed connect releases its socket), reconnects
- * are paced, and the first request after the store is back succeeds within `recoveryMs`.
+ * the worker's fds stay at their baseline (a failed connect releases its socket), the log
+ * stays short, and the first request after the store is back succeeds within `recoveryMs`.
  */
 async function outageWithNewRequests(
   t: ExecutionContext,
