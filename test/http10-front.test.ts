@@ -5,7 +5,9 @@
  */
 import test from 'ava';
 import net from 'node:net';
-import { countOf, exchange, type Exchange, mutate, seededRandom, statusOf } from './helpers/fault-tools.js';
+import { mutate, seededRandom } from './helpers/fuzz.js';
+import { countOf, statusOf } from './helpers/http-probes.js';
+import { exchange, type Exchange } from './helpers/raw-sockets.js';
 import { runServerToExit, startServer } from './helpers/server-process.js';
 
 const TOKEN = 'front-reset-token';

@@ -9,10 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { countOf, exchange, runServerToExit, statusOf } from './helpers/fault-tools.js';
+import { countOf, statusOf } from './helpers/http-probes.js';
+import { exchange } from './helpers/raw-sockets.js';
 import { holdFlock } from './helpers/hold-flock.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
-import { httpRequest, startServer } from './helpers/server-process.js';
+import { httpRequest, runServerToExit, startServer } from './helpers/server-process.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-security-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));

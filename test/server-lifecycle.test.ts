@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { PgConnection } from '../counters/postgresql/connection.js';
 import { readPostgresConfig } from '../counters/postgresql/config.js';
-import { waitFor } from './helpers/fault-tools.js';
+import { waitFor } from './helpers/wait-for.js';
 import { httpRequest, type ServerProcess, startServer } from './helpers/server-process.js';
 
 const PG_ENV = { STORAGE_METHOD: 'postgresql', POSTGRES_DB: 'counters_test_lifecycle', DB_HOST: '127.0.0.1' };

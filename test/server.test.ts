@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
 import { storeEnv } from '../tester/harness/store-catalogue.js';
 import { runLoad } from '../tester/load/run-load.js';
-import { waitFor } from './helpers/fault-tools.js';
+import { waitFor } from './helpers/wait-for.js';
 import { httpRequest, runServerToExit, type ServerEnv, startServer } from './helpers/server-process.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-server-test-'));

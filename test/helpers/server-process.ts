@@ -20,22 +20,35 @@ export async function startServer(env: ServerEnv): Promise<ServerProcess> {
   }
 }
 
-/** Runs the server expecting it to refuse to start; resolves with its exit code and stderr. */
-export function runServerToExit(env: ServerEnv, timeoutMs = 30_000): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [SERVER_MAIN], {
-    env: { ...process.env, HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+type Exit = { code: number | null; stderr: string };
+
+/** Spawns a command and resolves once it exited and its stderr is fully read ('close', not 'exit'). */
+function runToClose(command: string, args: string[], env: ServerEnv, timeoutMs: number): Promise<Exit> {
+  const stdio: ['ignore', 'ignore', 'pipe'] = ['ignore', 'ignore', 'pipe'];
+  const child = spawn(command, args, { env: { ...process.env, HOST: '127.0.0.1', ...env }, stdio });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   return new Promise((resolve) =>
-    // 'close', not 'exit': only then has all of stderr been read.
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stderr });
     }),
   );
+}
+
+/** Runs the server expecting it to refuse to start; resolves with its exit code and stderr. */
+export function runServerToExit(env: ServerEnv, timeoutMs = 30_000): Promise<Exit> {
+  return runToClose(process.execPath, [SERVER_MAIN], env, timeoutMs);
+}
+
+/**
+ * Runs the server in a network namespace of its own (only loopback, up): a HOST that needs a
+ * DNS lookup fails there without any packet leaving the machine. Resolves with its exit.
+ */
+export function runServerInPrivateNetwork(env: ServerEnv, timeoutMs = 20_000): Promise<Exit> {
+  const script = `ip link set lo up && exec "${process.execPath}" "${SERVER_MAIN}"`;
+  return runToClose('unshare', ['-n', 'sh', '-c', script], env, timeoutMs);
 }
 
 export async function httpRequest(
