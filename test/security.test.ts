@@ -8,7 +8,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { countOf, exchange, runServerToExit, statusOf } from './helpers/fault-tools.js';
+import { childPids, countOf, exchange, healthPid, runServerToExit, statusOf, waitFor } from './helpers/fault-tools.js';
 import { holdFlock } from './helpers/hold-flock.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
 import { httpRequest, startServer } from './helpers/server-process.js';
@@ -151,6 +151,42 @@ test('another process holding a shared flock on the file: /inc is 503 within the
     }
     t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 2 }, 'counts on once the lock is free');
     t.regex(server.output(), /lock held by another process for over 1000 ms/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a worker replaced while another process holds the file lock waits for it; the server runs on', async (t) => {
+  const port = nextPort++;
+  const file = path.join(tmp, 'locked-during-restart.txt');
+  const server = await startServer({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(port), WORKERS: '2' });
+  try {
+    t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 1 });
+    const victim = await healthPid(port);
+    const survivors = (await childPids(server.child.pid!)).filter((pid) => pid !== victim);
+    const holder = await holdFlock(file, 'exclusive', 20_000);
+    try {
+      process.kill(victim, 'SIGKILL');
+      const fds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).map((fd) => `/proc/${pid}/fd/${fd}`);
+      const opened = (pid: number) => fds(pid).some((fd) => fs.readlinkSync(fd) === file);
+      let replacement = 0;
+      const opening = await waitFor(async () => {
+        const workers = await childPids(server.child.pid!);
+        replacement = workers.find((pid) => pid !== victim && !survivors.includes(pid)) ?? 0;
+        return replacement > 0 && opened(replacement);
+      }, 20_000, 20);
+      t.true(opening, `the replacement worker opens the file:\n${server.output()}`);
+      // Opening gives up on the lock after 1 s: past that, a replacement that fails has stopped the server.
+      const exited = await waitFor(() => server.child.exitCode !== null, 3000, 50);
+      t.false(exited, `the server runs on while the lock is held:\n${server.output()}`);
+    } finally {
+      await holder.release();
+    }
+    const seen = new Set<number>();
+    const serves = async () => seen.add(await healthPid(port)).size >= 2 && !seen.has(victim);
+    const bothServe = await waitFor(serves, 15_000, 20);
+    t.true(bothServe, `workers seen: ${[...seen].join(', ')}\n${server.output()}`);
+    t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 2 });
   } finally {
     await server.stop();
   }

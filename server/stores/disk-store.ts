@@ -1,7 +1,7 @@
 import { FileCounter } from '../../native/addon.js';
 import type { ServerConfig } from '../config.js';
 import { NativeCounterStore } from './native-counter-store.js';
-import { isLockBusy } from './wait-for-lock.js';
+import { isLockBusy, waitForLock } from './wait-for-lock.js';
 
 /** The count as decimal text in a file, guarded by flock so any number of workers stay exact. */
 export const DiskStore = {
@@ -20,8 +20,14 @@ export const DiskStore = {
     return { release: () => {} };
   },
 
-  open(config: ServerConfig): NativeCounterStore {
+  /**
+   * Worker: waits as long as another process holds the lock. The primary checked the file at
+   * startup; a worker replaced later must not stop the server over someone's lock.
+   */
+  async open(config: ServerConfig): Promise<NativeCounterStore> {
     const description = `disk (${config.storagePath}${config.diskFsync ? ', fdatasync' : ''})`;
-    return new NativeCounterStore(new FileCounter(config.storagePath, config.diskFsync), description);
+    const openFile = () => new FileCounter(config.storagePath, config.diskFsync);
+    const counter = await waitForLock(openFile, description, Infinity);
+    return new NativeCounterStore(counter, description);
   },
 };

@@ -17,18 +17,19 @@ export function isLockBusy(err: unknown): boolean {
 
 /**
  * Runs `attempt` at once. While another process holds the lock, tries again on timers, so
- * the event loop (other requests, GET /health) keeps going, and gives up after LOCK_TIMEOUT_MS.
+ * the event loop (other requests, GET /health) keeps going, and gives up after `timeoutMs`.
  */
-export function waitForLock<T>(attempt: () => T, what: string): T | Promise<T> {
+export function waitForLock<T>(attempt: () => T, what: string, timeoutMs = LOCK_TIMEOUT_MS): T | Promise<T> {
   try {
     return attempt();
   } catch (err) {
     if (!isLockBusy(err)) throw err;
-    return retry(attempt, what, performance.now() + LOCK_TIMEOUT_MS);
+    return retry(attempt, what, timeoutMs);
   }
 }
 
-async function retry<T>(attempt: () => T, what: string, deadlineMs: number): Promise<T> {
+async function retry<T>(attempt: () => T, what: string, timeoutMs: number): Promise<T> {
+  const deadlineMs = performance.now() + timeoutMs;
   for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, MAX_RETRY_DELAY_MS)) {
     await sleep(Math.max(0, Math.min(delayMs, deadlineMs - performance.now())));
     try {
@@ -36,7 +37,7 @@ async function retry<T>(attempt: () => T, what: string, deadlineMs: number): Pro
     } catch (err) {
       if (!isLockBusy(err)) throw err;
       if (performance.now() >= deadlineMs) {
-        const message = `${what}: lock held by another process for over ${LOCK_TIMEOUT_MS} ms`;
+        const message = `${what}: lock held by another process for over ${timeoutMs} ms`;
         throw new LockTimeoutError(message, { cause: err });
       }
     }
