@@ -192,6 +192,25 @@ test('a worker replaced while another process holds the file lock waits for it; 
   }
 });
 
+test('a counter file removed while the server runs is not created again at 0 by a replacement worker', async (t) => {
+  const port = nextPort++;
+  const file = path.join(tmp, 'removed-while-running.txt');
+  const server = await startServer({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(port), WORKERS: '2' });
+  try {
+    for (let i = 1; i <= 3; i++) t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: i });
+    fs.rmSync(file);
+    process.kill(await healthPid(port), 'SIGKILL');
+    // A new file would count from 0 beside the survivor, which counts on in the removed one: values repeat.
+    const exited = await waitFor(() => server.child.exitCode !== null, 20_000, 50);
+    t.true(exited, `the server stops:\n${server.output()}`);
+    t.is(server.child.exitCode, 1);
+    t.regex(server.output(), new RegExp(`${file} was removed while the server ran`));
+    t.false(fs.existsSync(file), 'no new file counting from 0');
+  } finally {
+    await server.stop();
+  }
+});
+
 // ------------------------------------------------------------------------------------------
 // RESET_TOKEN
 

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { FileCounter } from '../../native/addon.js';
 import type { ServerConfig } from '../config.js';
 import { NativeCounterStore } from './native-counter-store.js';
@@ -25,6 +26,11 @@ export const DiskStore = {
    * startup; a worker replaced later must not stop the server over someone's lock.
    */
   async open(config: ServerConfig): Promise<NativeCounterStore> {
+    // The primary created it. Creating it again would count from 0 beside the workers still
+    // counting in the removed file, and values would repeat.
+    if (!fs.existsSync(config.storagePath)) {
+      throw new Error(`${config.storagePath} was removed while the server ran: restore it, or restart to count from 0`);
+    }
     const description = `disk (${config.storagePath}${config.diskFsync ? ', fdatasync' : ''})`;
     const openFile = () => new FileCounter(config.storagePath, config.diskFsync);
     const counter = await waitForLock(openFile, description, Infinity);
