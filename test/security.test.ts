@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { childPids, countOf, exchange, healthPid, runServerToExit, statusOf, waitFor } from './helpers/fault-tools.js';
@@ -161,6 +162,49 @@ test('another process holding a shared flock on the file: /inc is 503 within the
     await server.stop();
   }
 });
+
+test('300 requests waiting for a lock another process holds leave /health answering at once', async (t) => {
+  const port = nextPort++;
+  const file = path.join(tmp, 'locked-with-many-waiting.txt');
+  const server = await startServer({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(port) });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 300 });
+  try {
+    t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 1 });
+    const holder = await holdFlock(file, 'shared', 10_000);
+    try {
+      let answered = 0;
+      const post = () => statusVia(agent, port, 'POST', '/inc').finally(() => answered++);
+      const incs = Array.from({ length: 300 }, post);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      t.is(answered, 0, '/health is asked while every /inc waits for the lock');
+      const healthStarted = performance.now();
+      const health = await statusVia(false, port, 'GET', '/health');
+      const healthMs = performance.now() - healthStarted;
+      const statuses = await Promise.all(incs);
+      t.log(`/health ${health} in ${healthMs.toFixed(0)} ms while 300 /inc waited`);
+      t.is(health, 200);
+      // Each waiting request trying on its own timer spun the event loop: /health took 1-2.4 s.
+      t.true(healthMs < 700, `/health does not wait behind the waiting requests (${healthMs.toFixed(0)} ms)`);
+      t.deepEqual([...new Set(statuses)], [503]);
+    } finally {
+      await holder.release();
+    }
+    t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 2 }, 'counts on once the lock is free');
+  } finally {
+    agent.destroy();
+    await server.stop();
+  }
+});
+
+/** One request through `agent` (false: a connection of its own); its status code. */
+function statusVia(agent: http.Agent | false, port: number, method: string, urlPath: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent }, (res) => {
+      res.resume().on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject).end();
+  });
+}
 
 test('a worker replaced while another process holds the file lock waits for it; the server runs on', async (t) => {
   const port = nextPort++;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { FileCounter } from '../../native/addon.js';
 import type { ServerConfig } from '../config.js';
 import { NativeCounterStore } from './native-counter-store.js';
-import { isLockBusy, waitForLock } from './wait-for-lock.js';
+import { isLockBusy, LockQueue } from './wait-for-lock.js';
 
 /** The count as decimal text in a file, guarded by flock so any number of workers stay exact. */
 export const DiskStore = {
@@ -33,7 +33,7 @@ export const DiskStore = {
     }
     const description = `disk (${config.storagePath}${config.diskFsync ? ', fdatasync' : ''})`;
     const openFile = () => new FileCounter(config.storagePath, config.diskFsync);
-    const counter = await waitForLock(openFile, description, Infinity);
+    const counter = await new LockQueue(description, Infinity).run(openFile);
     return new NativeCounterStore(counter, description);
   },
 };
