@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { FileCounter } from '../../native/addon.js';
 import type { ServerConfig } from '../config.js';
 import { NativeCounterStore } from './native-counter-store.js';
-import { isLockBusy, LockQueue } from './wait-for-lock.js';
+import { isLockBusy, LockQueue } from './lock-queue.js';
 
 /** The count as decimal text in a file, guarded by flock so any number of workers stay exact. */
 export const DiskStore = {

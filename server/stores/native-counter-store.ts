@@ -1,6 +1,6 @@
 import type { FileCounter, SharedCounter } from '../../native/addon.js';
 import type { Store } from './store.js';
-import { LockQueue } from './wait-for-lock.js';
+import { LockQueue } from './lock-queue.js';
 
 /**
  * A store over one of the addon's counters. They answer synchronously: the HTTP layer
