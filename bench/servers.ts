@@ -41,7 +41,8 @@ export function serverSpecs(root: string, storageDir: string, workers: number): 
   // Remote stores run one worker (the default), whose coalesced batches then hold every client's increment.
   const ours = (label: string, store: StoreName, connections: number[]): ServerSpec => {
     const { needs } = STORES[store];
-    const env = { ...storeEnv(store, path.join(storageDir, 'counter.txt')), ...(needs === 'postgresql' && { DB_HOST: HOST }) };
+    const env = storeEnv(store, path.join(storageDir, 'counter.txt'));
+    if (needs === 'postgresql') env.DB_HOST = HOST;
     const script = path.join(DIST, 'server/main.js');
     return { label: `ours: ${label}`, workers: needs ? 1 : workers, script, env, connections, needs };
   };

@@ -33,7 +33,7 @@ test('every variable the web counter compose file sets is one the server reads',
 
 function envRecord(environment: string[] | Record<string, string> | undefined): Record<string, string> {
   if (!Array.isArray(environment)) return { ...environment };
-  return Object.fromEntries(environment.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+  return Object.fromEntries(environment.map((entry) => [entry.split('=')[0], entry.slice(entry.indexOf('=') + 1)]));
 }
 
 /** What makes one store differ from another, defaults applied: the server's own reading of the env. */
@@ -50,7 +50,7 @@ const CATALOGUE_IDENTITIES = new Map(
 test('every store the web counter compose file runs is one of the store catalogue', (t) => {
   for (const [service, { environment }] of Object.entries(readCompose('web-counter-compose.yml').services)) {
     const identity = storeIdentity(envRecord(environment));
-    t.true(CATALOGUE_IDENTITIES.has(identity), `${service} runs ${identity}, which tester/harness/store-catalogue.ts lacks`);
+    t.true(CATALOGUE_IDENTITIES.has(identity), `${service} runs ${identity}: not in tester/harness/store-catalogue.ts`);
   }
 });
 
@@ -82,14 +82,15 @@ test('the Dockerfile builds in one stage and runs as a non-root user in another'
 test('the Dockerfile copies every folder the server build (tsconfig.build.json) compiles', (t) => {
   const dockerfile = fs.readFileSync(path.join(ROOT, 'docker/Dockerfile'), 'utf8');
   t.regex(dockerfile, /npx tsc -p tsconfig\.build\.json/);
-  const copied = new Set([...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((match) => match[1].split(' ')));
+  const copies = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)];
+  const copied = new Set(copies.flatMap((match) => match[1].split(' ')));
   const tsc = path.join(ROOT, 'node_modules/.bin/tsc');
   const listed = execFileSync(tsc, ['-p', 'tsconfig.build.json', '--listFilesOnly'], { cwd: ROOT }).toString();
   const sources = listed.split('\n').filter((file) => file.startsWith(ROOT) && !file.includes('/node_modules/'));
   t.true(sources.some((file) => file.endsWith('server/main.ts')), listed);
   for (const file of sources) {
     const folder = path.relative(ROOT, file).split(path.sep)[0];
-    t.true(copied.has(folder), `${path.relative(ROOT, file)} is compiled, but docker/Dockerfile does not COPY ${folder}`);
+    t.true(copied.has(folder), `${path.relative(ROOT, file)} is compiled, but the Dockerfile does not COPY ${folder}`);
   }
   t.false(sources.some((file) => /\/(test|tester|bench)\//.test(file)), 'no test, tester or bench code in the image');
 });

@@ -15,23 +15,26 @@ import { ROOT } from './helpers/server-process.js';
 test('tsconfig.build.json compiles the server alone, and that build serves increments', async (t) => {
   const app = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-image-'));
   t.teardown(() => fs.rmSync(app, { recursive: true, force: true }));
-  execFileSync(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--outDir', path.join(app, 'dist')], {
-    cwd: ROOT,
-  });
+  const tsc = path.join(ROOT, 'node_modules/.bin/tsc');
+  execFileSync(tsc, ['-p', 'tsconfig.build.json', '--outDir', path.join(app, 'dist')], { cwd: ROOT });
   t.deepEqual(fs.readdirSync(path.join(app, 'dist')).sort(), ['counters', 'native', 'server']);
 
   fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(app, 'package.json'));
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'), 'dir');
   fs.mkdirSync(path.join(app, 'build/Release'), { recursive: true });
-  fs.copyFileSync(path.join(ROOT, 'build/Release/counters_native.node'), path.join(app, 'build/Release/counters_native.node'));
+  const addon = 'build/Release/counters_native.node';
+  fs.copyFileSync(path.join(ROOT, addon), path.join(app, addon));
 
   const host = '127.0.0.1';
   const script = path.join(app, 'dist/server/main.js');
   const server = await launchServer({ host, port: await freePort(), env: storeEnv('shared_memory_atomic'), script });
   try {
-    const answers = [];
-    for (let i = 0; i < 3; i++) answers.push(await (await fetch(`http://${host}:${server.port}/inc`, { method: 'POST' })).json());
-    t.deepEqual(answers.map((answer) => (answer as { count: number }).count), [1, 2, 3]);
+    const counts = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await fetch(`http://${host}:${server.port}/inc`, { method: 'POST' });
+      counts.push(((await response.json()) as { count: number }).count);
+    }
+    t.deepEqual(counts, [1, 2, 3]);
   } finally {
     t.is(await server.stop(), 0);
   }

@@ -198,7 +198,7 @@ const STORES: Array<{ title: string; env: ServerEnv }> = [
   { title: 'shared memory (flock)', env: storeEnv('shared_memory_flock') },
   { title: 'shared memory (atomic)', env: storeEnv('shared_memory_atomic') },
   { title: 'disk', env: storeEnv('disk', path.join(tmp, 'counter.txt')) },
-  { title: 'postgresql', env: { ...storeEnv('postgresql'), POSTGRES_DB: 'counters_test_tester', DB_HOST: '127.0.0.1' } },
+  { title: 'postgresql', env: { ...storeEnv('postgresql'), POSTGRES_DB: 'counters_test_tester' } },
 ];
 
 for (const store of STORES) {

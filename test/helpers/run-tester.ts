@@ -24,7 +24,7 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** The tester CLI run to its end from the repository root, a few at a time. */
-export function runTester(args: string[], options: Pick<TesterRunOptions, 'env' | 'timeoutMs'> = {}): Promise<TesterRun> {
+export function runTester(args: string[], options: Omit<TesterRunOptions, 'main' | 'cwd'> = {}): Promise<TesterRun> {
   return slot(() => runTesterProcess(args, { ...options, cwd: ROOT }));
 }
 

@@ -11,7 +11,13 @@ export const DEFAULT_CLIENTS = [1, 2, 5, 10];
 export const DEFAULT_CALLS_PER_CLIENT = 10_000;
 
 /** The stores of our own web server the web suite runs, one per STORAGE_METHOD (and SHM_INCREMENT). */
-export const WEB_STORES: readonly StoreName[] = ['shared_memory_flock', 'shared_memory_atomic', 'disk', 'postgresql', 'hazelcast'];
+export const WEB_STORES: readonly StoreName[] = [
+  'shared_memory_flock',
+  'shared_memory_atomic',
+  'disk',
+  'postgresql',
+  'hazelcast',
+];
 
 /**
  * Scenarios that share a setup: one web store (one server start for all its client counts)
