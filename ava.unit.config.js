@@ -6,6 +6,7 @@ export default {
     'dist/test/bench-numbers.test.js',
     'dist/test/checker.test.js',
     'dist/test/docker.test.js',
+    'dist/test/examples.test.js',
     'dist/test/increment-coalescer.test.js',
     'dist/test/response-parser.test.js',
     'dist/test/result-text.test.js',

@@ -8,7 +8,9 @@ import type { Target } from '../../counters/web/http-connection.js';
 export type CounterSpec =
   | { backend: 'web'; targets: Target[]; timeoutMs: number; resetToken?: string; countField?: string }
   | { backend: 'postgresql'; method: string; doRetries: boolean }
-  | { backend: 'hazelcast'; method: string };
+  | { backend: 'hazelcast'; method: string }
+  /** A counter of the caller's own: the module at `url` default-exports a function making its factory. */
+  | { backend: 'module'; url: string };
 
 /** Backends load lazily, so a web run never loads the PostgreSQL or Hazelcast clients. */
 export async function createFactory(spec: CounterSpec): Promise<CounterFactory> {
@@ -24,6 +26,10 @@ export async function createFactory(spec: CounterSpec): Promise<CounterFactory> 
     case 'hazelcast': {
       const { hazelcastCounterFactory } = await import('../../counters/hazelcast/hazelcast-counter.js');
       return hazelcastCounterFactory(spec.method as never);
+    }
+    case 'module': {
+      const module = (await import(spec.url)) as { default: () => CounterFactory | Promise<CounterFactory> };
+      return module.default();
     }
   }
 }
