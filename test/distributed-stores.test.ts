@@ -2,6 +2,7 @@ import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
 import { runLoad } from '../tester/load/run-load.js';
+import { type StoreName, storeEnv } from '../tester/harness/store-catalogue.js';
 import { type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
 
 const PG_DB = 'counters_test_distributed';
@@ -16,32 +17,36 @@ async function loadServers(hosts: Array<{ host: string; port: number }>, callsPe
   return runLoad({ spec: { backend: 'web', targets: hosts, timeoutMs: 10_000 }, clientCount: 10, callsPerClient });
 }
 
-const SCENARIOS: Array<{ title: string; env: ServerEnv; hosts: Array<{ host: string; port: number }> }> = [
+type Hosts = Array<{ host: string; port: number }>;
+const SCENARIOS: Array<{ title: string; store: StoreName; hosts: Hosts }> = [
   {
     title: 'PostgreSQL store, coalescing, servers on 127.0.0.1 and 127.0.0.2',
-    env: { STORAGE_METHOD: 'postgresql', POSTGRES_DB: PG_DB },
+    store: 'postgresql',
     hosts: [{ host: '127.0.0.1', port: 18901 }, { host: '127.0.0.2', port: 18901 }],
   },
   {
     title: 'PostgreSQL store, coalescing off',
-    env: { STORAGE_METHOD: 'postgresql', POSTGRES_DB: PG_DB, COALESCE: 'false' },
+    store: 'postgresql_uncoalesced',
     hosts: [{ host: '127.0.0.1', port: 18902 }, { host: '127.0.0.1', port: 18903 }],
   },
   {
     title: 'Hazelcast store, servers on 127.0.0.2 and 127.0.0.3',
-    env: { STORAGE_METHOD: 'hazelcast', HZ_ATOMIC_LONG_NAME: HZ_NAME },
+    store: 'hazelcast',
     hosts: [{ host: '127.0.0.2', port: 18904 }, { host: '127.0.0.3', port: 18904 }],
   },
   {
     title: 'Hazelcast store, coalescing off',
-    env: { STORAGE_METHOD: 'hazelcast', HZ_ATOMIC_LONG_NAME: HZ_NAME, COALESCE: 'false' },
+    store: 'hazelcast_uncoalesced',
     hosts: [{ host: '127.0.0.1', port: 18905 }, { host: '127.0.0.1', port: 18906 }],
   },
 ];
 
-for (const { title, env, hosts } of SCENARIOS) {
+/** One database and one IAtomicLong of this file's own, whichever the store. */
+const envOf = (store: StoreName): ServerEnv => ({ ...storeEnv(store), POSTGRES_DB: PG_DB, HZ_ATOMIC_LONG_NAME: HZ_NAME });
+
+for (const { title, store, hosts } of SCENARIOS) {
   test.serial(`${title}: 10 clients x 2000 over two servers, exact and linearizable`, async (t) => {
-    const servers = await startServers(env, hosts);
+    const servers = await startServers(envOf(store), hosts);
     try {
       const result = await loadServers(hosts);
       t.is(result.totalCalls, 20_000);
@@ -56,7 +61,7 @@ for (const { title, env, hosts } of SCENARIOS) {
 
 test.serial('PostgreSQL store: statements killed mid-run answer 503 and the count stays within bounds', async (t) => {
   const hosts = [{ host: '127.0.0.1', port: 18907 }];
-  const servers = await startServers({ STORAGE_METHOD: 'postgresql', POSTGRES_DB: PG_DB }, hosts);
+  const servers = await startServers(envOf('postgresql'), hosts);
   const admin = await PgConnection.open({ ...readPostgresConfig(), database: PG_DB });
   let killing = true;
   const killer = (async () => {
