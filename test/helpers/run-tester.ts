@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { type LaunchedServer, launchServer } from '../../tester/harness/server-launcher.js';
 import { runTesterProcess, type TesterRun, type TesterRunOptions } from '../../tester/harness/tester-process.js';
 import { ROOT } from './server-process.js';
 
@@ -40,44 +40,12 @@ export function describeRun(run: TesterRun): string {
 
 export type FaultyMode = 'ok' | 'lose' | 'stale' | 'duplicate' | 'unavailable' | 'error' | 'reset' | 'hang' | 'slow';
 
-export interface FaultyServer {
-  port: number;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
+export type FaultyServer = LaunchedServer;
 
 /** Starts test/fixtures/faulty-server.ts and resolves once it listens. */
 export function startFaultyServer(mode: FaultyMode, port: number, every?: number): Promise<FaultyServer> {
-  const args = [FAULTY_SERVER_MAIN, '--mode', mode, '--port', String(port)];
-  if (every !== undefined) args.push('--every', String(every));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`faulty server did not start within 10 s:\n${output}`));
-    }, 10_000);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (/listening on/.test(output)) {
-        clearTimeout(timer);
-        resolve({
-          port,
-          child,
-          stop: async () => {
-            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-            await exited;
-          },
-        });
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`faulty server exited before listening:\n${output}`));
-    });
-  });
+  const args = ['--mode', mode, '--port', String(port), ...(every === undefined ? [] : ['--every', String(every)])];
+  return launchServer({ host: '127.0.0.1', port, env: {}, script: FAULTY_SERVER_MAIN, args });
 }
 
 /** What the reference's result block reports. */

@@ -17,6 +17,8 @@ export interface LaunchOptions {
   env: Record<string, string>;
   /** Another server script taking HOST and PORT (the benchmark's bare counters, a snapshot build). */
   script?: string;
+  /** Arguments for the script (a test fixture's mode). */
+  args?: string[];
 }
 
 export interface LaunchedServer {
@@ -67,7 +69,7 @@ function lastLine(output: string): string {
  */
 export function launchServer(options: LaunchOptions): Promise<LaunchedServer> {
   const script = options.script ?? SERVER_MAIN;
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [script, ...(options.args ?? [])], {
     env: {
       ...process.env,
       // Stale store settings from the caller's environment must not leak into this store.
