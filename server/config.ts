@@ -1,6 +1,6 @@
-import { ConfigError, type Env, readBoolean, readChoice, readInteger, readPort, readString } from '../counters/env.js';
-import { HAZELCAST_ENV_DEFAULTS, type HazelcastConfig, readHazelcastConfig } from '../counters/hazelcast/config.js';
-import { type PostgresConfig, readPostgresConfig } from '../counters/postgresql/config.js';
+import { ConfigError, type Env, readBoolean, readChoice, readInteger, readPort, readString } from '../backends/env.js';
+import { HAZELCAST_ENV_DEFAULTS, type HazelcastConfig, readHazelcastConfig } from '../backends/hazelcast/config.js';
+import { type PostgresConfig, readPostgresConfig } from '../backends/postgresql/config.js';
 
 export const STORAGE_METHODS = ['shared_memory', 'disk', 'postgresql', 'hazelcast'] as const;
 export type StorageMethod = (typeof STORAGE_METHODS)[number];

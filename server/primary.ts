@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import net from 'node:net';
-import { ConfigError } from '../counters/env.js';
+import { ConfigError } from '../backends/env.js';
 import type { ServerConfig } from './config.js';
 import { openHttp10Front } from './http10-front.js';
 import type { WorkerMessage } from './messages.js';

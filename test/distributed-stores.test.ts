@@ -1,5 +1,5 @@
 import test from 'ava';
-import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
+import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import { IncrementCoalescer } from '../server/stores/increment-coalescer.js';
 import { runLoad } from '../tester/load/run-load.js';
 import { type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';

@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CounterError, type CounterFactory } from '../counters/counter.js';
-import { ConfigError, type Env } from '../counters/env.js';
-import { connectHazelcast } from '../counters/hazelcast/connect.js';
+import { ConfigError, type Env } from '../backends/env.js';
+import { connectHazelcast } from '../backends/hazelcast/connect.js';
 import {
   DEFAULT_HAZELCAST_METHOD,
   HAZELCAST_ENV_DEFAULTS,
@@ -16,7 +16,7 @@ import {
   hazelcastCounterFactory,
   readHazelcastConfig,
 } from '../counters/hazelcast/hazelcast-counter.js';
-import { Long, toCount } from '../counters/hazelcast/values.js';
+import { Long, toCount } from '../backends/hazelcast/values.js';
 import { serviceTest } from './helpers/required-service.js';
 
 // Real cluster (scripts/hazelcast.sh start: 3 members on 127.0.0.1:5701-5703 with CP). Without

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { type Counter, CounterError, type CounterFactory } from '../counters/counter.js';
-import { ConfigError, type Env } from '../counters/env.js';
-import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
+import { ConfigError, type Env } from '../backends/env.js';
+import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import {
   closeUserCounterConnections,
   DEFAULT_POSTGRES_METHOD,
@@ -12,7 +12,7 @@ import {
   type PostgresMethod,
   postgresqlCounterFactory,
 } from '../counters/postgresql/postgresql-counter.js';
-import { COUNTER_LOCK_CLASS } from '../counters/postgresql/schema.js';
+import { COUNTER_LOCK_CLASS } from '../backends/postgresql/schema.js';
 import { serviceTest } from './helpers/required-service.js';
 
 // Real PostgreSQL (scripts/postgres.sh start). Without a server the tests fail, unless

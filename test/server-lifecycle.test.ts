@@ -6,8 +6,8 @@
 import test from 'ava';
 import fs from 'node:fs';
 import http from 'node:http';
-import { PgConnection } from '../counters/postgresql/connection.js';
-import { readPostgresConfig } from '../counters/postgresql/config.js';
+import { PgConnection } from '../backends/postgresql/connection.js';
+import { readPostgresConfig } from '../backends/postgresql/config.js';
 import { sleep, waitFor } from './helpers/fault-tools.js';
 import { httpRequest, type ServerProcess, startServer } from './helpers/server-process.js';
 

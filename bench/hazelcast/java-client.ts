@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { HazelcastConfig } from '../../counters/hazelcast/config.js';
+import type { HazelcastConfig } from '../../backends/hazelcast/config.js';
 import type { Measured } from '../measurement.js';
 import { runTool } from '../tools/external-tool.js';
 

@@ -2,7 +2,7 @@
  * Hazelcast methods: the tester's RPS per method against the official Java client doing the same
  * operation with the same number of users; and the web store's coalescing against `atomic`.
  */
-import { HAZELCAST_METHODS, readHazelcastConfig } from '../../counters/hazelcast/config.js';
+import { HAZELCAST_METHODS, readHazelcastConfig } from '../../backends/hazelcast/config.js';
 import { runJavaClient } from '../hazelcast/java-client.js';
 import { rowId } from '../measurement.js';
 import { runTester } from '../tools/tester-cli.js';

@@ -3,7 +3,7 @@
  * the same clients; and pgbench's hot-row UPDATE, the reference for the web store's coalescing.
  */
 import path from 'node:path';
-import { type PostgresConfig, readPostgresConfig } from '../../counters/postgresql/config.js';
+import { type PostgresConfig, readPostgresConfig } from '../../backends/postgresql/config.js';
 import { closeUserCounterConnections, DEFAULT_USER_ID, initUserCounterTable, pgbenchScript, POSTGRES_METHODS, type PostgresMethod } from '../../counters/postgresql/postgresql-counter.js';
 import { readServerConfig } from '../../server/config.js';
 import { COUNTER_ROW, INCREMENT_SQL, PostgresqlStore } from '../../server/stores/postgresql-store.js';

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { PostgresConfig } from '../../counters/postgresql/connection.js';
+import type { PostgresConfig } from '../../backends/postgresql/connection.js';
 import type { Measured } from '../measurement.js';
 import { runTool } from './external-tool.js';
 

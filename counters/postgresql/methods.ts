@@ -1,10 +1,10 @@
 import { CounterError } from '../counter.js';
-import { ConfigError } from '../env.js';
-import type { PostgresConfig } from './connection.js';
-import { isConnectionLost, isRetryable, toCounterError } from './errors.js';
-import type { Sql } from './connection.js';
-import { backoffDelayMs, type RetryPolicy, sleep } from '../retry-backoff.js';
-import { COUNTER_LOCK_CLASS, COUNTER_TABLE, rollbackQuietly, SHARD_TABLE, toCount } from './schema.js';
+import { ConfigError } from '../../backends/env.js';
+import type { PostgresConfig } from '../../backends/postgresql/connection.js';
+import { isConnectionLost, isRetryable, toCounterError } from '../../backends/postgresql/errors.js';
+import type { Sql } from '../../backends/postgresql/connection.js';
+import { backoffDelayMs, type RetryPolicy, sleep } from '../../backends/retry-backoff.js';
+import { COUNTER_LOCK_CLASS, COUNTER_TABLE, rollbackQuietly, SHARD_TABLE, toCount } from '../../backends/postgresql/schema.js';
 
 /** The increment methods: the reference's five, then two of ours. */
 export const POSTGRES_METHODS = [

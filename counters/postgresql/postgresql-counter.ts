@@ -1,7 +1,7 @@
 import { type Counter, CounterError, type CounterFactory } from '../counter.js';
-import { ConfigError, type Env } from '../env.js';
-import { ensureDatabase, PgConnection, type PostgresConfig, readPostgresConfig, type Sql } from './connection.js';
-import { isConnectionLost, toCounterError } from './errors.js';
+import { ConfigError, type Env } from '../../backends/env.js';
+import { ensureDatabase, PgConnection, type PostgresConfig, readPostgresConfig, type Sql } from '../../backends/postgresql/connection.js';
+import { isConnectionLost, toCounterError } from '../../backends/postgresql/errors.js';
 import {
   DEFAULT_POSTGRES_METHOD,
   incrementWith,
@@ -10,7 +10,7 @@ import {
   parsePostgresMethod,
   type PostgresMethod,
 } from './methods.js';
-import { readRetryPolicy, type RetryPolicy } from './retry.js';
+import { readRetryPolicy, type RetryPolicy } from '../../backends/postgresql/retry.js';
 import {
   checkUserId,
   ensureTables,
@@ -19,7 +19,7 @@ import {
   readUserValue,
   resetUserRows,
   rollbackQuietly,
-} from './schema.js';
+} from '../../backends/postgresql/schema.js';
 
 export {
   DEFAULT_POSTGRES_METHOD,
@@ -30,8 +30,8 @@ export {
   type PostgresMethod,
   SQL,
 } from './methods.js';
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
-export { COUNTER_TABLE, DEFAULT_SHARDS, SHARD_TABLE } from './schema.js';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../backends/postgresql/retry.js';
+export { COUNTER_TABLE, DEFAULT_SHARDS, SHARD_TABLE } from '../../backends/postgresql/schema.js';
 
 /** The reference's user id ("1"). */
 export const DEFAULT_USER_ID = 1;

@@ -1,6 +1,6 @@
-import type { HazelcastConfig } from '../../counters/hazelcast/config.js';
-import { HazelcastSession } from '../../counters/hazelcast/session.js';
-import { toCount, toLong } from '../../counters/hazelcast/values.js';
+import type { HazelcastConfig } from '../../backends/hazelcast/config.js';
+import { HazelcastSession } from '../../backends/hazelcast/session.js';
+import { toCount, toLong } from '../../backends/hazelcast/values.js';
 import type { ServerConfig } from '../config.js';
 import { IncrementCoalescer } from './increment-coalescer.js';
 import type { Store } from './store.js';

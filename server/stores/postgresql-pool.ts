@@ -1,4 +1,4 @@
-import { PgConnection, type PostgresConfig } from '../../counters/postgresql/connection.js';
+import { PgConnection, type PostgresConfig } from '../../backends/postgresql/connection.js';
 
 /**
  * A fixed number of libpq connections handed out one caller at a time (libpq runs one

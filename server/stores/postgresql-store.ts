@@ -1,5 +1,5 @@
-import { ensureDatabase, PgConnection } from '../../counters/postgresql/connection.js';
-import { ConfigError } from '../../counters/env.js';
+import { ensureDatabase, PgConnection } from '../../backends/postgresql/connection.js';
+import { ConfigError } from '../../backends/env.js';
 import type { ServerConfig } from '../config.js';
 import { IncrementCoalescer } from './increment-coalescer.js';
 import { PostgresqlPool } from './postgresql-pool.js';

@@ -1,7 +1,7 @@
 import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
 import * as t from 'typanion';
-import { parseBoolean } from '../../counters/env.js';
+import { parseBoolean } from '../../backends/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
 import { type LoadResult, runLoad } from '../load/run-load.js';
 import { progressBar } from '../output/progress-bar.js';
@@ -127,7 +127,7 @@ export abstract class LoadCommand extends Command {
         return { backend: 'postgresql', method: checkMethod(this.method ?? DEFAULT_POSTGRES_METHOD, POSTGRES_METHODS), doRetries };
       }
       case 'hazelcast': {
-        const { HAZELCAST_METHODS, DEFAULT_HAZELCAST_METHOD } = await import('../../counters/hazelcast/config.js');
+        const { HAZELCAST_METHODS, DEFAULT_HAZELCAST_METHOD } = await import('../../backends/hazelcast/config.js');
         return { backend: 'hazelcast', method: checkMethod(this.method ?? DEFAULT_HAZELCAST_METHOD, HAZELCAST_METHODS) };
       }
     }
@@ -148,7 +148,8 @@ export abstract class LoadCommand extends Command {
   }
 }
 
-function checkMethod(method: string, methods: readonly string[]): string {
-  if (!methods.includes(method)) throw new UsageError(`--method ${method} is unknown: use one of ${methods.join(', ')}`);
-  return method;
+function checkMethod<M extends string>(method: string, methods: readonly M[]): M {
+  const known = methods.find((name) => name === method);
+  if (known === undefined) throw new UsageError(`--method ${method} is unknown: use one of ${methods.join(', ')}`);
+  return known;
 }

@@ -1,4 +1,4 @@
-import { CounterError, type ErrorKind } from '../counter.js';
+import { CounterError, type ErrorKind } from '../counter-error.js';
 import { ConfigError } from '../env.js';
 import type { PostgresConfig, SqlError } from './connection.js';
 

@@ -11,7 +11,7 @@ import {
   OperationTimeoutError,
   TargetDisconnectedError,
 } from 'hazelcast-client';
-import { CounterError, type ErrorKind } from '../counter.js';
+import { CounterError, type ErrorKind } from '../counter-error.js';
 import { ConfigError } from '../env.js';
 import type { HazelcastConfig } from './config.js';
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type LongType from 'long';
-import { CounterError } from '../counter.js';
+import { CounterError } from '../counter-error.js';
 
 /**
  * The `Long` class of long.js *as hazelcast-client loads it*. The client picks a serializer by
