@@ -81,7 +81,7 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
         log(message.message);
         void stop(1);
       } else if (message.type === 'listening' && ++listeningCount === config.workerCount) {
-        log(`listening on http://${config.host}:${config.port} (${config.storage}, ${config.workerCount} workers, pid ${process.pid})`);
+        log(`listening on http://${config.host}:${config.port} (${config.storage}, ${config.workerCount} worker${config.workerCount === 1 ? '' : 's'}, pid ${process.pid})`);
       }
     });
   };

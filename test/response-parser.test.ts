@@ -2,20 +2,25 @@ import test from 'ava';
 import { type ParsedResponse, ProtocolError, ResponseParser } from '../counters/web/response-parser.js';
 import { seededRandom } from './helpers/fault-tools.js';
 
-/** Five responses the way servers may send them: header case, order and extras vary. */
+/** Responses the way servers may send them: header case, order, extras and framing vary. */
 const RESPONSES = [
   'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"count":1}',
   'HTTP/1.1 200 OK\r\ncontent-length: 12\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n\r\n{"count":22}',
   'HTTP/1.1 503 Service Unavailable\r\nCONTENT-LENGTH: 31\r\nContent-Type: application/json\r\n\r\n{"error":"storage unavailable"}',
   'HTTP/1.0 200 OK\r\nX-Content-Length: 99\r\nContent-Length:14\r\n\r\n{"count": 333}',
   'HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 16\r\n\r\n{"count":123456}',
+  // Chunked, with a chunk extension and a trailer field; then a 204 that needs no length.
+  'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{"co\r\n6;ext=1\r\nunt":7\r\n2\r\n7}\r\n0\r\nX-Trailer: a\r\n\r\n',
+  'HTTP/1.1 204 No Content\r\nServer: any\r\n\r\n',
 ];
-const EXPECTED: Array<{ status: number; count: number }> = [
-  { status: 200, count: 1 },
-  { status: 200, count: 22 },
-  { status: 503, count: NaN },
-  { status: 200, count: 333 },
-  { status: 200, count: 123456 },
+const EXPECTED: ParsedResponse[] = [
+  { status: 200, body: '{"count":1}', keepAlive: true },
+  { status: 200, body: '{"count":22}', keepAlive: true },
+  { status: 503, body: '{"error":"storage unavailable"}', keepAlive: true },
+  { status: 200, body: '{"count": 333}', keepAlive: false },
+  { status: 200, body: '{"count":123456}', keepAlive: true },
+  { status: 200, body: '{"count":77}', keepAlive: true },
+  { status: 204, body: '', keepAlive: true },
 ];
 const STREAM = Buffer.from(RESPONSES.join(''), 'latin1');
 
@@ -91,14 +96,20 @@ test('reports nothing until a response is complete', (t) => {
   t.deepEqual(responses, [EXPECTED[0]]);
 });
 
-test('an error body or an empty body has no count (NaN) but keeps its status', (t) => {
+test('keepAlive: HTTP/1.1 unless Connection: close; HTTP/1.0 only with Connection: keep-alive', (t) => {
+  const keepAlive = (head: string) => parse([response(`${head}\r\nContent-Length: 0`)])[0].keepAlive;
+  t.true(keepAlive('HTTP/1.1 200 OK'));
+  t.false(keepAlive('HTTP/1.1 200 OK\r\nConnection: close'));
+  t.false(keepAlive('HTTP/1.1 200 OK\r\nconnection: Close'));
+  t.false(keepAlive('HTTP/1.0 200 OK'));
+  t.true(keepAlive('HTTP/1.0 200 OK\r\nConnection: keep-alive'));
+});
+
+test('an error body or an empty body keeps its status', (t) => {
   t.deepEqual(parse([response('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 31', '{"error":"storage unavailable"}')]), [
-    { status: 503, count: NaN },
+    { status: 503, body: '{"error":"storage unavailable"}', keepAlive: true },
   ]);
-  t.deepEqual(parse([response('HTTP/1.1 404 Not Found\r\nContent-Length: 21', '{"error":"not found"}')]), [
-    { status: 404, count: NaN },
-  ]);
-  t.deepEqual(parse([response('HTTP/1.1 204 No Content\r\nContent-Length: 0')]), [{ status: 204, count: NaN }]);
+  t.deepEqual(parse([response('HTTP/1.1 204 No Content\r\nContent-Length: 0')]), [{ status: 204, body: '', keepAlive: true }]);
 });
 
 test('Content-Length counts body bytes, not characters of the text before it', (t) => {
@@ -108,8 +119,8 @@ test('Content-Length counts body bytes, not characters of the text before it', (
     response('HTTP/1.1 200 OK\r\nContent-Length: 11', '{"count":8}'),
   ]);
   t.deepEqual(parse([stream]), [
-    { status: 200, count: 7 },
-    { status: 200, count: 8 },
+    { status: 200, body: '{"count":7}', keepAlive: true },
+    { status: 200, body: '{"count":8}', keepAlive: true },
   ]);
 });
 
@@ -133,18 +144,44 @@ test('rejects a status code with more or fewer than three digits', (t) => {
 });
 
 test('a status line without a reason phrase is fine', (t) => {
-  t.deepEqual(parse([response('HTTP/1.1 200\r\nContent-Length: 11', '{"count":5}')]), [{ status: 200, count: 5 }]);
+  t.deepEqual(parse([response('HTTP/1.1 200\r\nContent-Length: 11', '{"count":5}')]), [
+    { status: 200, body: '{"count":5}', keepAlive: true },
+  ]);
 });
 
-test('rejects a response without Content-Length', (t) => {
+test('without a length, a response the server closes after ends with the stream', (t) => {
+  for (const head of ['HTTP/1.0 200 OK', 'HTTP/1.1 200 OK\r\nConnection: close']) {
+    const responses: ParsedResponse[] = [];
+    const parser = new ResponseParser((parsed) => responses.push(parsed));
+    parser.feed(response(head, '{"cou'));
+    parser.feed(Buffer.from('nt":5}'));
+    t.deepEqual(responses, [], 'nothing before the end');
+    parser.end();
+    t.deepEqual(responses, [{ status: 200, body: '{"count":5}', keepAlive: false }], head);
+  }
+});
+
+test('rejects a response without Content-Length or chunked encoding', (t) => {
   rejects(t, [response('HTTP/1.1 200 OK\r\nContent-Type: application/json', '{"count":1}')], /without Content-Length/);
   // A header that merely ends in "content-length" does not count.
   rejects(t, [response('HTTP/1.1 200 OK\r\nX-Content-Length: 11', '{"count":1}')], /without Content-Length/);
 });
 
-test('rejects chunked transfer-encoding', (t) => {
-  rejects(t, [response('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', 'b\r\n{"count":1}\r\n0\r\n\r\n')], /chunked/);
-  rejects(t, [response('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked', 'b\r\n{"count":1}\r\n0\r\n\r\n')], /chunked/);
+test('reads a chunked body, whatever the header case, and lets it win over Content-Length', (t) => {
+  const chunked = (head: string) => response(head, 'b\r\n{"count":1}\r\n0\r\n\r\n');
+  t.deepEqual(parse([chunked('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked')]), [
+    { status: 200, body: '{"count":1}', keepAlive: true },
+  ]);
+  t.deepEqual(parse([chunked('HTTP/1.1 200 OK\r\ntransfer-encoding: CHUNKED\r\nContent-Length: 3')]), [
+    { status: 200, body: '{"count":1}', keepAlive: true },
+  ]);
+});
+
+test('rejects malformed chunked framing and other transfer codings', (t) => {
+  rejects(t, [response('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', 'zz\r\n{"count":1}\r\n0\r\n\r\n')], /bad chunk size/);
+  rejects(t, [response('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', '2\r\n{"count":1}\r\n0\r\n\r\n')], /not followed by CRLF/);
+  rejects(t, [response('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked', '')], /unsupported Transfer-Encoding/);
+  rejects(t, [response('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', 'fffff\r\n')], /too large/);
 });
 
 test('rejects a huge head, whether it comes at once or in small chunks', (t) => {
@@ -157,7 +194,7 @@ test('rejects a huge head, whether it comes at once or in small chunks', (t) => 
 test('a head just under the limit is fine', (t) => {
   const filler = 'a'.repeat(15_000);
   t.deepEqual(parse([response(`HTTP/1.1 200 OK\r\nX-Filler: ${filler}\r\nContent-Length: 11`, '{"count":9}')]), [
-    { status: 200, count: 9 },
+    { status: 200, body: '{"count":9}', keepAlive: true },
   ]);
 });
 

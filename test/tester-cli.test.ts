@@ -5,6 +5,7 @@
  * Runs that need a server use the faulty server's correct mode: cheap, no native addon.
  */
 import test, { type ExecutionContext } from 'ava';
+import { execFile } from 'node:child_process';
 import { checkHistory } from '../tester/check/check-history.js';
 import { History, Outcome } from '../tester/check/history.js';
 import { parseDurationMs } from '../tester/commands/parse-duration.js';
@@ -18,6 +19,7 @@ import {
   runTester,
   startFaultyServer,
   stderrLines,
+  TESTER_MAIN,
   type TesterRun,
 } from './helpers/run-tester.js';
 
@@ -235,6 +237,38 @@ const USAGE_ERRORS: Array<{ title: string; args: string[]; message: RegExp }> = 
   },
 ];
 
+/** Every numeric flag says its rule in the same words, negative values included. */
+const NUMBER_ERRORS: Array<{ args: string[]; message: string }> = [
+  { args: ['web', '--n-clients', '-3'], message: '--n-clients must be a whole number ≥ 1 (got -3)' },
+  { args: ['web', '--n-clients', '2.5'], message: '--n-clients must be a whole number ≥ 1 (got 2.5)' },
+  { args: ['web', '--n-clients', '200000'], message: '--n-clients must be a whole number ≤ 100000 (got 200000)' },
+  { args: ['web', '--n-clients', '2', '--n-calls-per-client', '-1'], message: '--n-calls-per-client must be a whole number ≥ 1 (got -1)' },
+  { args: ['web', '--n-clients', '2', '--workers', '-1'], message: '--workers must be a whole number ≥ 0 (got -1)' },
+  { args: ['web', '--n-clients', '2', '--timeout-ms', 'x'], message: '--timeout-ms must be a whole number ≥ 1 (got x)' },
+  { args: ['web', '--n-clients', '2', '--rate', '-100'], message: '--rate must be a whole number ≥ 1 (got -100)' },
+  { args: ['compare', '--calls', '-5'], message: '--calls must be a whole number ≥ 1 (got -5)' },
+];
+
+for (const { args, message } of NUMBER_ERRORS) {
+  test(`usage error: ${args.slice(-2).join(' ')} -> "${message}"`, async (t) => {
+    const escaped = message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const run = await runTester(args[0] === 'web' ? [...args, ...DEAD] : args);
+    assertOneLineFailure(t, run, 2, new RegExp(`^tester: ${escaped} \\(see npx tester --help\\)$`));
+  });
+}
+
+for (const { word, suggestion } of [
+  { word: 'wbe', suggestion: ' (did you mean web?)' },
+  { word: 'postgres', suggestion: ' (did you mean postgresql?)' },
+  { word: 'frobnicate', suggestion: '' },
+]) {
+  test(`\`tester ${word}\` names the commands${suggestion ? ' and the nearest one' : ''}`, async (t) => {
+    const run = await runTester([word, '--n-clients', '2', ...DEAD]);
+    assertOneLineFailure(t, run, 2, /./);
+    t.is(stderrLines(run)[0], `tester: unknown command ${word}; commands: web, postgresql, hazelcast, compare${suggestion}`);
+  });
+}
+
 for (const { title, args, message } of USAGE_ERRORS) {
   test(`usage error: ${title} -> exit 2, one line`, async (t) => {
     assertOneLineFailure(t, await runTester(args), 2, message);
@@ -269,7 +303,7 @@ for (const flag of ['--help', '-h']) {
     t.is(run.stderr, '', describeRun(run));
     const text = stripAnsi(run.stdout);
     t.regex(text, /Examples/);
-    t.regex(text, /\$ tester --counter-type web --n-clients/);
+    t.regex(text, /\$ npx tester --counter-type web --n-clients/);
   });
 
   test(`\`tester ${flag}\` tells that the subcommands exist`, async (t) => {
@@ -280,12 +314,12 @@ for (const flag of ['--help', '-h']) {
 
 /** Each command's own help, reached the ways a user would try. */
 const HELP: Array<{ args: string[]; example: RegExp }> = [
-  { args: ['web', '--help'], example: /\$ tester web --n-clients/ },
-  { args: ['web', '-h'], example: /\$ tester web --n-clients/ },
-  { args: ['postgresql', '--help'], example: /\$ tester postgresql --n-clients .*--method/ },
-  { args: ['hazelcast', '--help'], example: /\$ tester hazelcast --n-clients .*--method/ },
-  { args: ['--counter-type', 'web', '--help'], example: /\$ tester --counter-type web/ },
-  { args: ['web', '--n-clients', '3', '--help'], example: /\$ tester web --n-clients/ },
+  { args: ['web', '--help'], example: /\$ npx tester web --n-clients/ },
+  { args: ['web', '-h'], example: /\$ npx tester web --n-clients/ },
+  { args: ['postgresql', '--help'], example: /\$ npx tester postgresql --n-clients .*--method/ },
+  { args: ['hazelcast', '--help'], example: /\$ npx tester hazelcast --n-clients .*--method/ },
+  { args: ['--counter-type', 'web', '--help'], example: /\$ npx tester --counter-type web/ },
+  { args: ['web', '--n-clients', '3', '--help'], example: /\$ npx tester web --n-clients/ },
 ];
 
 for (const { args, example } of HELP) {
@@ -299,6 +333,28 @@ for (const { args, example } of HELP) {
     t.regex(text, /--n-clients/, 'the options are listed');
   });
 }
+
+test('--help into a pipe has no colour codes', async (t) => {
+  const run = await runTester(['web', '--help'], { env: { FORCE_COLOR: '' } });
+  t.regex(run.stdout, /Examples/);
+  t.notRegex(run.stdout, /\x1b\[/);
+});
+
+/** Runs `tester web --help` on a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
+function helpOnTerminal(env: Record<string, string>): Promise<string> {
+  const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(TESTER_MAIN)} web --help`;
+  const base: Record<string, string | undefined> = { ...process.env, TERM: 'xterm-256color', CI: undefined, NO_COLOR: undefined };
+  return new Promise((resolve, reject) => {
+    execFile('script', ['-qec', command, '/dev/null'], { env: { ...base, ...env } }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+}
+
+test('--help on a terminal is coloured, unless NO_COLOR is set', async (t) => {
+  t.regex(await helpOnTerminal({}), /\x1b\[/);
+  const plain = await helpOnTerminal({ NO_COLOR: '1' });
+  t.regex(plain, /Examples/);
+  t.notRegex(plain, /\x1b\[/);
+});
 
 for (const flag of ['--version', '-v']) {
   test(`\`tester ${flag}\` prints the version`, async (t) => {

@@ -8,9 +8,20 @@ import { HazelcastCommand } from './commands/hazelcast-command.js';
 import { PostgresqlCommand } from './commands/postgresql-command.js';
 import { ReferenceCommand } from './commands/reference-command.js';
 import { WebCommand } from './commands/web-command.js';
+import { normalizeArgs, unknownCommand } from './command-line.js';
 
-const cli = new Cli({ binaryLabel: 'counters tester', binaryName: 'tester', binaryVersion: '0.1.0' });
-for (const command of [WebCommand, PostgresqlCommand, HazelcastCommand, CompareCommand, ReferenceCommand]) cli.register(command);
+const COMMANDS = [WebCommand, PostgresqlCommand, HazelcastCommand, CompareCommand];
+/** Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org). */
+const colored = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+const context = { ...Cli.defaultContext, colorDepth: colored ? process.stdout.getColorDepth() : 1 };
+
+const cli = new Cli({
+  binaryLabel: 'counters tester',
+  binaryName: 'npx tester',
+  binaryVersion: '0.1.0',
+  enableColors: colored,
+});
+for (const command of [...COMMANDS, ReferenceCommand]) cli.register(command);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 
@@ -20,22 +31,28 @@ const fail = (code: number, message: string): number => {
 };
 
 /** Expected failures are one line and an exit code; only real bugs show a stack. */
-async function main(args: string[]): Promise<number> {
+async function main(rawArgs: string[]): Promise<number> {
+  const args = normalizeArgs(rawArgs);
+  const unknown = unknownCommand(args, COMMANDS.map((command) => command.paths[0][0]));
+  if (unknown) return fail(EXIT.usage, unknown);
   let command: Command;
   try {
-    command = cli.process(args, Cli.defaultContext);
+    command = cli.process(args, context);
   } catch (err) {
     const firstLine = (err as Error).message.split('\n').find((line) => line.trim()) ?? String(err);
-    return fail(EXIT.usage, `${firstLine.replace(/^Unknown Syntax Error: /, '')} (see tester --help)`);
+    const message = firstLine
+      .replace(/^Unknown Syntax Error: /, '')
+      .replace(/^Invalid value for (-[\w-]+): (must be)/, '$1 $2');
+    return fail(EXIT.usage, `${message} (see npx tester --help)`);
   }
   // Help and version need the CLI wired into the command: clipanion's own run does that.
   if (command.help || args.some((arg) => ['-h', '--help', '-v', '--version'].includes(arg))) {
-    return cli.run(args, Cli.defaultContext);
+    return cli.run(args, context);
   }
   try {
     return await command.validateAndExecute();
   } catch (err) {
-    if (err instanceof UsageError) return fail(EXIT.usage, `${err.message.split('\n')[0]} (see tester --help)`);
+    if (err instanceof UsageError) return fail(EXIT.usage, `${err.message.split('\n')[0]} (see npx tester --help)`);
     if (err instanceof ConnectError || err instanceof ConfigError) return fail(EXIT.connect, err.message);
     throw err;
   }

@@ -67,16 +67,14 @@ export class HttpConnection {
     this.parser = new ResponseParser((response) => {
       const waiter = this.waiter;
       this.waiter = undefined;
+      // The server closes this connection after the response: the next request must not be sent on it.
+      if (!response.keepAlive) this.drop(new CounterError('connection closed after the response', 'reset'));
       if (waiter) waiter.resolve(response);
       else this.drop(new CounterError('server sent an unrequested response', 'protocol'));
     });
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.parser?.feed(chunk);
-      } catch (err) {
-        this.drop(new CounterError((err as ProtocolError).message, 'protocol', { cause: err }));
-      }
-    });
+    socket.on('data', (chunk: Buffer) => this.parse(chunk));
+    // The server's end of the stream completes a response framed by the close, if one is pending.
+    socket.on('end', () => this.parse(undefined));
     socket.on('error', (err) => this.drop(new CounterError(`connection error: ${err.message}`, 'reset', { cause: err })));
     socket.on('close', () => this.drop(new CounterError('connection closed by server', 'reset')));
     this.timer = startWatchdog(
@@ -84,6 +82,17 @@ export class HttpConnection {
       () => (this.waiter ? this.sentAtMs : 0),
       () => this.drop(new CounterError(`no answer within ${this.timeoutMs} ms`, 'timeout')),
     );
+  }
+
+  /** Feeds a chunk (or the stream's end) to the parser; bytes it cannot frame fail the request in flight. */
+  private parse(chunk: Buffer | undefined): void {
+    try {
+      if (chunk) this.parser?.feed(chunk);
+      else this.parser?.end();
+    } catch (err) {
+      const { host, port } = this.target;
+      this.drop(new CounterError(`${host}:${port}: ${(err as ProtocolError).message}`, 'protocol', { cause: err }));
+    }
   }
 
   /** Forgets the socket (the next request reconnects) and fails the request in flight. */

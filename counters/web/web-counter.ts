@@ -1,58 +1,97 @@
 import { type Counter, CounterError, type CounterFactory } from '../counter.js';
+import { quoteBody, readCount } from './answer-count.js';
 import { buildRequest, HttpConnection, type Target } from './http-connection.js';
-import type { ParsedResponse } from './response-parser.js';
+import { ProtocolError, type ParsedResponse } from './response-parser.js';
 
 export interface WebCounterOptions {
   targets: Target[];
   timeoutMs: number;
   /** Sent with POST /reset when the server was started with RESET_TOKEN. */
   resetToken?: string;
+  /** The JSON field that holds the count; by default `count`, then `value`, or a bare number. */
+  countField?: string;
 }
 
-/** One simulated user of the web counter: a keep-alive connection and prebuilt requests. */
+const NOT_A_COUNTER = ': is it a counter server? The tester needs POST /reset, POST /inc and GET /count';
+/** What a status most likely means for a tester run, when it is not a passing failure of the server. */
+const STATUS_HINTS: Record<number, string> = {
+  401: ': it needs a reset token (set RESET_TOKEN or --reset-token)',
+  404: NOT_A_COUNTER,
+  405: NOT_A_COUNTER,
+  501: NOT_A_COUNTER,
+};
+
+/** One endpoint of the counter service: its prebuilt request and how to name it in errors. */
+class Endpoint {
+  readonly request: Buffer;
+  /** "127.0.0.1:8080 POST /inc", to name the call in one-line errors. */
+  private readonly name: string;
+
+  constructor(method: 'GET' | 'POST', path: string, target: Target, extraHeaders = '') {
+    this.request = buildRequest(method, path, target, extraHeaders);
+    this.name = `${target.host}:${target.port} ${method} ${path}`;
+  }
+
+  /** Any 2xx answer is the call's success; any other is its error. */
+  checkStatus(response: ParsedResponse): ParsedResponse {
+    const { status } = response;
+    if (status >= 200 && status < 300) return response;
+    throw new CounterError(`${this.name} answered status ${status}${STATUS_HINTS[status] ?? ''}`, 'http_status');
+  }
+
+  /** The count of a 2xx answer; undefined when the answer carries none. */
+  count(response: ParsedResponse, countField: string | undefined): number | undefined {
+    try {
+      return readCount(this.checkStatus(response).body, countField);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      throw new CounterError(`${this.name}: ${err.message}`, 'protocol', { cause: err });
+    }
+  }
+
+  /** A read must carry the count: without it nothing can be checked. */
+  noCount(response: ParsedResponse): CounterError {
+    const hint = 'answer {"count":N}, {"value":N} or a bare N, or name the field with --count-field';
+    return new CounterError(`${this.name} answered without a count, ${quoteBody(response.body)}: ${hint}`, 'protocol');
+  }
+}
+
+/** One simulated user of a web counter: a keep-alive connection and prebuilt requests. */
 class WebCounter implements Counter {
   readonly retryCount = 0;
   private readonly connection: HttpConnection;
-  private readonly incRequest: Buffer;
-  private readonly resetRequest: Buffer;
-  private readonly countRequest: Buffer;
+  private readonly inc: Endpoint;
+  private readonly resetCall: Endpoint;
+  private readonly countCall: Endpoint;
 
-  constructor(target: Target, timeoutMs: number, resetToken: string | undefined) {
-    this.connection = new HttpConnection(target, timeoutMs);
-    this.incRequest = buildRequest('POST', '/inc', target);
-    this.resetRequest = buildRequest('POST', '/reset', target, resetToken ? `Authorization: Bearer ${resetToken}\r\n` : '');
-    this.countRequest = buildRequest('GET', '/count', target);
+  constructor(target: Target, private readonly options: WebCounterOptions) {
+    this.connection = new HttpConnection(target, options.timeoutMs);
+    this.inc = new Endpoint('POST', '/inc', target);
+    const token = options.resetToken;
+    this.resetCall = new Endpoint('POST', '/reset', target, token ? `Authorization: Bearer ${token}\r\n` : '');
+    this.countCall = new Endpoint('GET', '/count', target);
   }
 
-  increment(): Promise<number> {
-    return this.call(this.incRequest);
+  increment(): Promise<number | undefined> {
+    const { countField } = this.options;
+    return this.connection.request(this.inc.request).then((response) => this.inc.count(response, countField));
   }
 
-  read(): Promise<number> {
-    return this.call(this.countRequest);
+  async read(): Promise<number> {
+    const response = await this.connection.request(this.countCall.request);
+    const count = this.countCall.count(response, this.options.countField);
+    if (count === undefined) throw this.countCall.noCount(response);
+    return count;
   }
 
+  /** The server's answer to a reset is not read: counter services answer it in many shapes. */
   async reset(): Promise<void> {
-    await this.call(this.resetRequest);
+    this.resetCall.checkStatus(await this.connection.request(this.resetCall.request));
   }
 
   async close(): Promise<void> {
     this.connection.close();
   }
-
-  private call(request: Buffer): Promise<number> {
-    return this.connection.request(request).then(countOf);
-  }
-}
-
-/** The count of a 200 answer; any other answer is the call's error. */
-function countOf(response: ParsedResponse): number {
-  if (response.status === 401) {
-    throw new CounterError('server answered 401: it needs a reset token (set RESET_TOKEN or --reset-token)', 'http_status');
-  }
-  if (response.status !== 200) throw new CounterError(`server answered ${response.status}`, 'http_status');
-  if (Number.isNaN(response.count)) throw new CounterError('answer has no count', 'protocol');
-  return response.count;
 }
 
 /** Spreads users over the targets round-robin: several servers can share one counter. */
@@ -63,8 +102,7 @@ export function webCounterFactory(options: WebCounterOptions): CounterFactory {
     promisesExact: true,
     linearizable: true,
     async open() {
-      const target = options.targets[openedCount++ % options.targets.length];
-      return new WebCounter(target, options.timeoutMs, options.resetToken);
+      return new WebCounter(options.targets[openedCount++ % options.targets.length], options);
     },
     async close() {},
   };

@@ -3,6 +3,7 @@
  * makes the whole history invalid, otherwise one undecided check makes it 'unknown'.
  */
 import {
+  isCrashed,
   runCheck,
   worstValidity,
   type CheckResult,
@@ -17,9 +18,10 @@ import { checkUniqueValues, type UniqueResult } from './unique-values-checker.js
 
 export interface CheckInput extends CountInput {
   /**
-   * Whether increments should return values (default true). When false and none did,
-   * the value checks stay 'unknown' but do not make the combined result 'unknown':
-   * a method that cannot report values is judged on its count alone.
+   * Whether increments should return values (default true). When none did, the value checks
+   * stay 'unknown' but do not make the combined result 'unknown': a method that cannot report
+   * values, or a server that acknowledges without one, is judged on its count alone. Only a
+   * run that acknowledged nothing while values were expected stays undecided.
    */
   valuesExpected?: boolean;
 }
@@ -48,13 +50,11 @@ export function checkHistory(history: History | HistoryData, input: CheckInput):
   };
   const outcomes = countOutcomes(data);
   const judged: CheckResult[] = [checks.count];
-  if (input.valuesExpected !== false || anyValue(data)) {
+  // A crashed value checker stays judged: its 'unknown' must show.
+  const noValues = !isCrashed(checks.unique) && checks.unique.valuedCount === 0;
+  if (!noValues || (input.valuesExpected !== false && outcomes.okCount === 0)) {
     judged.push(checks.unique, checks.realTimeOrder, checks.range);
   }
   const valid = worstValidity(judged.map((check) => check.valid));
   return { valid, opCount: data.length, ...outcomes, checks };
-}
-
-function anyValue(data: HistoryData): boolean {
-  return data.values.some((value) => !Number.isNaN(value));
 }

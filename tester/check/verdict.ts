@@ -103,3 +103,8 @@ function lowerFirstWord(text: string): string {
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
+
+/** Answers the tester could not read (protocol errors), as a verdict part: none, or one. */
+export function unreadableAnswersPart(unreadableCount = 0): string[] {
+  return unreadableCount > 0 ? [`UNREADABLE: ${plural(unreadableCount, 'answer')} could not be read (see the first protocol error)`] : [];
+}

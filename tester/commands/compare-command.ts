@@ -1,13 +1,11 @@
 import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as t from 'typanion';
 import { comparisonTable } from '../compare/comparison-table.js';
 import { type ComparisonRow, rowIsUnreachable, runComparison } from '../compare/run-comparison.js';
 import { buildGrid, DEFAULT_CALLS_PER_CLIENT, DEFAULT_CLIENTS, parseClientList, parseSuite, scenarioCount, SUITE_CHOICES } from '../compare/scenarios.js';
 import { EXIT } from './load-command.js';
-
-const isInRange = (min: number, max: number) => t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(min, max)]);
+import { wholeNumber } from './whole-number.js';
 
 /** Output file names inside --out. */
 export const COMPARE_FILES = { json: 'comparison.json', markdown: 'comparison.md', svg: 'comparison.svg' } as const;
@@ -29,11 +27,11 @@ export class CompareCommand extends Command {
       Exits 0 when every scenario passed (methods without guarantees, such as lost_update or no_lock, pass whatever they lose), 1 when one failed, and 3 when a backend could not be reached or a server did not start (the table says why; 3 wins over 1).
     `,
     examples: [
-      ["The reference's grid on every backend", 'tester compare'],
-      ['Web stores only, quick', 'tester compare --suite web --clients 1,2 --calls 1000'],
-      ['PostgreSQL methods at 10 and 50 clients', 'tester compare --suite postgresql --clients 10,50'],
-      ['Server on a fixed port with 4 workers', 'tester compare --suite web --port 18080 --workers 4'],
-      ['Into a chosen directory', 'tester compare --suite hazelcast --out results/hazelcast-run'],
+      ["The reference's grid on every backend", '$0 compare'],
+      ['Web stores only, quick', '$0 compare --suite web --clients 1,2 --calls 1000'],
+      ['PostgreSQL methods at 10 and 50 clients', '$0 compare --suite postgresql --clients 10,50'],
+      ['Server on a fixed port with 4 workers', '$0 compare --suite web --port 18080 --workers 4'],
+      ['Into a chosen directory', '$0 compare --suite hazelcast --out results/hazelcast-run'],
     ],
   });
 
@@ -42,17 +40,17 @@ export class CompareCommand extends Command {
     description: `Comma-separated client counts to run each scenario at (default ${DEFAULT_CLIENTS.join(',')})`,
   });
   calls = Option.String('--calls', String(DEFAULT_CALLS_PER_CLIENT), {
-    validator: isInRange(1, 1_000_000_000),
+    validator: wholeNumber(1, 1_000_000_000),
     description: `Calls each client makes (default ${DEFAULT_CALLS_PER_CLIENT})`,
   });
   out = Option.String('--out', { description: 'Directory for the JSON, Markdown and SVG files (default results/compare-<timestamp>)' });
-  port = Option.String('--port', { validator: isInRange(1, 65535), description: 'Port for our web server (default: a free one per store)' });
-  workers = Option.String('--workers', '2', { validator: isInRange(1, 256), description: 'WORKERS of our web server (default 2)' });
+  port = Option.String('--port', { validator: wholeNumber(1, 65535), description: 'Port for our web server (default: a free one per store)' });
+  workers = Option.String('--workers', '2', { validator: wholeNumber(1, 256), description: 'WORKERS of our web server (default 2)' });
   clientThreads = Option.String('--client-threads', '0', {
-    validator: isInRange(0, 64),
+    validator: wholeNumber(0, 64),
     description: 'Tester worker threads to spread clients over (default 0: all on the main thread)',
   });
-  timeoutMs = Option.String('--timeout-ms', '10000', { validator: isInRange(1, 3_600_000), description: 'Per-call timeout (web)' });
+  timeoutMs = Option.String('--timeout-ms', '10000', { validator: wholeNumber(1, 3_600_000), description: 'Per-call timeout (web)' });
 
   async execute(): Promise<number> {
     const suites = parseSuite(this.suite);

@@ -10,9 +10,9 @@ export class HazelcastCommand extends LoadCommand {
       pn_counter. The cluster comes from HZ_CLUSTER_MEMBERS and HZ_CLUSTER_NAME.
     `,
     examples: [
-      ['Pessimistic locking, 10 clients', 'tester hazelcast --n-clients 10 --n-calls-per-client 1000'],
-      ['CP IAtomicLong', 'tester hazelcast --n-clients 10 --n-calls-per-client 1000 --method atomic'],
-      ['Show lost updates', 'tester hazelcast --n-clients 10 --n-calls-per-client 1000 --method no_lock'],
+      ['Pessimistic locking, 10 clients', '$0 hazelcast --n-clients 10 --n-calls-per-client 1000'],
+      ['CP IAtomicLong', '$0 hazelcast --n-clients 10 --n-calls-per-client 1000 --method atomic'],
+      ['Show lost updates', '$0 hazelcast --n-clients 10 --n-calls-per-client 1000 --method no_lock'],
     ],
   });
   protected readonly fixedType = 'hazelcast' as const;

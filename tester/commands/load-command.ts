@@ -1,17 +1,16 @@
 import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
-import * as t from 'typanion';
 import { parseBoolean } from '../../backends/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
 import { type LoadResult, runLoad } from '../load/run-load.js';
+import { applyThresholds, type Thresholds } from '../load/thresholds.js';
 import { progressBar } from '../output/progress-bar.js';
 import { extraBlock, referenceBlock } from '../output/result-text.js';
 import { parseDurationMs } from './parse-duration.js';
+import { wholeNumber } from './whole-number.js';
 
 export const COUNTER_TYPES = ['web', 'postgresql', 'hazelcast'] as const;
 export type CounterType = (typeof COUNTER_TYPES)[number];
-
-const isCount = (max: number) => t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, max)]);
 
 /** Exit codes, as the README documents them. */
 export const EXIT = { passed: 0, failed: 1, usage: 2, connect: 3 } as const;
@@ -25,9 +24,9 @@ export abstract class LoadCommand extends Command {
     description: 'web, postgresql or hazelcast (the reference form; the subcommand names it otherwise)',
   });
   // Checked in execute(): clipanion reports a missing required option as "command not found".
-  clientCount = Option.String('--n-clients', { validator: isCount(100_000), description: 'Concurrent clients (required)' });
+  clientCount = Option.String('--n-clients', { validator: wholeNumber(1, 100_000), description: 'Concurrent clients (required)' });
   callsPerClient = Option.String('--n-calls-per-client', '10000', {
-    validator: isCount(1_000_000_000),
+    validator: wholeNumber(1, 1_000_000_000),
     description: 'Calls each client makes in sequence (default 10000)',
   });
   hosts = Option.String('--counter-host', process.env.COUNTER_HOST || 'localhost', {
@@ -41,16 +40,25 @@ export abstract class LoadCommand extends Command {
     description: 'Retry serialization failures (postgresql): True/False/true/false/1/0',
   });
   workerCount = Option.String('--workers', '0', {
-    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 64)]),
+    validator: wholeNumber(0, 64),
     description: 'Worker threads to spread clients over (0: all on the main thread)',
   });
   resetToken = Option.String('--reset-token', process.env.RESET_TOKEN || '', {
     description: "The server's RESET_TOKEN, sent with POST /reset (default RESET_TOKEN)",
   });
-  timeoutMs = Option.String('--timeout-ms', '10000', { validator: isCount(3_600_000), description: 'Per-call timeout (web)' });
+  timeoutMs = Option.String('--timeout-ms', '10000', { validator: wholeNumber(1, 3_600_000), description: 'Per-call timeout (web)' });
   duration = Option.String('--duration', { description: 'Run for a time (e.g. 30s, 2m) instead of a call count' });
   warmup = Option.String('--warmup', { description: 'Unrecorded calls for this long first (e.g. 5s)' });
-  rate = Option.String('--rate', { validator: isCount(10_000_000), description: 'Open loop: total calls per second' });
+  rate = Option.String('--rate', { validator: wholeNumber(1, 10_000_000), description: 'Open loop: total calls per second' });
+  countField = Option.String('--count-field', {
+    description: 'JSON field of the answers that holds the count, e.g. total or data.count (web; default count, then value)',
+  });
+  maxP99 = Option.String('--max-p99', { description: 'Threshold: fail (exit 1) when the p99 latency is above this (e.g. 5ms)' });
+  minRps = Option.String('--min-rps', { validator: wholeNumber(1, 1_000_000_000), description: 'Threshold: fail when RPS is below this' });
+  maxErrors = Option.String('--max-errors', {
+    validator: wholeNumber(0, 1_000_000_000),
+    description: 'Threshold: fail when more calls than this failed',
+  });
   json = Option.Boolean('--json', false, { description: 'Print the result as one JSON object on stdout' });
   output = Option.String('--output', { description: 'Also write the JSON result to this file' });
 
@@ -61,6 +69,7 @@ export abstract class LoadCommand extends Command {
     const clientCount = this.clientCount;
     if (clientCount === undefined) throw new UsageError('--n-clients is required: say how many clients run at once, e.g. --n-clients 10');
     const spec = await this.counterSpec();
+    const thresholds = this.thresholds();
     this.checkOutputWritable();
     const bar = this.json ? { update: () => {}, stop: () => {} } : progressBar(this.context.stderr as NodeJS.WriteStream);
     let result: LoadResult;
@@ -78,6 +87,7 @@ export abstract class LoadCommand extends Command {
     } finally {
       bar.stop();
     }
+    result = applyThresholds(result, thresholds);
     if (this.output) fs.writeFileSync(this.output, JSON.stringify(result, null, 2) + '\n');
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
     else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n`);
@@ -103,8 +113,12 @@ export abstract class LoadCommand extends Command {
       throw new UsageError(`--counter-type ${given} contradicts the subcommand ${this.fixedType}`);
     }
     const type = (this.fixedType ?? given) as CounterType | undefined;
-    if (!type) throw new UsageError('say which counter to test: tester web|postgresql|hazelcast, or --counter-type');
+    if (!type) throw new UsageError('say which counter to test: npx tester web|postgresql|hazelcast, or --counter-type');
     return type;
+  }
+
+  private thresholds(): Thresholds {
+    return { maxP99Ms: this.durationOption('--max-p99', this.maxP99), minRps: this.minRps, maxErrors: this.maxErrors };
   }
 
   private durationOption(flag: string, text: string | undefined): number | undefined {
@@ -118,10 +132,17 @@ export abstract class LoadCommand extends Command {
     const type = this.counterType();
     const doRetries = parseBoolean(this.doRetries);
     if (doRetries === undefined) throw new UsageError(`--do-retries ${this.doRetries} is invalid: use True or False`);
+    if (type !== 'web' && this.countField !== undefined) throw new UsageError(`--count-field applies to web, not ${type}`);
     switch (type) {
       case 'web':
         if (this.method !== undefined) throw new UsageError('--method applies to postgresql and hazelcast, not web');
-        return { backend: 'web', targets: this.targets(), timeoutMs: this.timeoutMs, resetToken: this.resetToken || undefined };
+        return {
+          backend: 'web',
+          targets: this.targets(),
+          timeoutMs: this.timeoutMs,
+          resetToken: this.resetToken || undefined,
+          countField: this.countField || undefined,
+        };
       case 'postgresql': {
         const { POSTGRES_METHODS, DEFAULT_POSTGRES_METHOD } = await import('../../counters/postgresql/methods.js');
         return { backend: 'postgresql', method: checkMethod(this.method ?? DEFAULT_POSTGRES_METHOD, POSTGRES_METHODS), doRetries };

@@ -9,13 +9,22 @@ export class WebCommand extends LoadCommand {
       Resets the counter, starts the clients at once (one keep-alive connection each), makes the
       calls, reads the final count and checks every returned value: exact count, no duplicates,
       real-time order. Several --counter-host/--counter-port values spread clients over servers.
+
+      Answers may be {"count":N}, {"value":N}, a bare N, or another field named by --count-field.
+      A server whose POST /inc answers without a value (e.g. {"status":"ok"}) is judged on its final
+      GET /count alone; POST /reset may answer anything 2xx.
+
+      --max-p99, --min-rps and --max-errors are thresholds: when one fails, the verdict names it
+      and the exit code is 1.
     `,
     examples: [
-      ['10 clients, 10000 calls each', 'tester web --n-clients 10'],
-      ['Against another host', 'tester web --n-clients 10 --counter-host 10.0.0.5 --counter-port 8080'],
-      ['Two servers sharing one counter', 'tester web --n-clients 10 --counter-port 8080,8081'],
-      ['30 seconds at a fixed 20000 req/s', 'tester web --n-clients 50 --duration 30s --rate 20000'],
-      ['JSON result', 'tester web --n-clients 10 --n-calls-per-client 1000 --json'],
+      ['10 clients, 10000 calls each', '$0 web --n-clients 10'],
+      ['Against another host', '$0 web --n-clients 10 --counter-host 10.0.0.5 --counter-port 8080'],
+      ['Two servers sharing one counter', '$0 web --n-clients 10 --counter-port 8080,8081'],
+      ['30 seconds at a fixed 20000 req/s', '$0 web --n-clients 50 --duration 30s --rate 20000'],
+      ['JSON result', '$0 web --n-clients 10 --n-calls-per-client 1000 --json'],
+      ['A server answering {"total":N}', '$0 web --n-clients 10 --count-field total'],
+      ['In CI: fail on slow or failing calls', '$0 web --n-clients 10 --max-p99 20ms --min-rps 5000 --max-errors 0'],
     ],
   });
   protected readonly fixedType = 'web' as const;

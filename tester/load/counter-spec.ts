@@ -8,7 +8,7 @@ import type { PostgresMethod } from '../../counters/postgresql/methods.js';
  * where each thread builds its own factory from it.
  */
 export type CounterSpec =
-  | { backend: 'web'; targets: Target[]; timeoutMs: number; resetToken?: string }
+  | { backend: 'web'; targets: Target[]; timeoutMs: number; resetToken?: string; countField?: string }
   | { backend: 'postgresql'; method: PostgresMethod; doRetries: boolean }
   | { backend: 'hazelcast'; method: HazelcastMethod };
 

@@ -2,9 +2,10 @@ import * as hdr from 'hdr-histogram-js';
 import { type Counter, type CounterFactory, CounterError, type ErrorKind } from '../../counters/counter.js';
 import { checkHistory, type HistoryCheck } from '../check/check-history.js';
 import { History, monotonicUs } from '../check/history.js';
-import { verdictLine } from '../check/verdict.js';
+import { unreadableAnswersPart, verdictLine } from '../check/verdict.js';
 import { type ClientGroup, type GroupResult, openLocalGroup, openWorkerGroup } from './client-group.js';
 import type { CallPlan } from './client-loop.js';
+import type { ThresholdResult } from './thresholds.js';
 import { type CounterSpec, createFactory } from './counter-spec.js';
 
 export interface LoadOptions {
@@ -67,6 +68,8 @@ export interface LoadResult {
   passed: boolean;
   /** Peak resident memory (MB) of the process so far, worker threads included (over every run of a `compare`). */
   peakRssMb: number;
+  /** The --max-p99, --min-rps and --max-errors limits asked for, each judged (absent when none). */
+  thresholds?: ThresholdResult[];
 }
 
 /** The counter could not be reached at all: the tester exits 3. */
@@ -238,6 +241,7 @@ function buildResult(
   });
   const expectedUnsafe = !factory.promisesExact || !factory.linearizable;
   const passed = runPassed(factory, check);
+  const errors = addCounts(results.map((result) => result.errorCounts));
   return {
     counter: factory.name,
     clientCount: options.clientCount,
@@ -251,13 +255,14 @@ function buildResult(
     initialCount: counts.initialCount,
     finalCount: counts.finalCount ?? null,
     latency: summarize(results.map((result) => result.latencyBase64)),
-    errors: addCounts(results.map((result) => result.errorCounts)),
+    errors,
     errorExamples: Object.assign({}, ...results.map((result) => result.errorExamples)),
     retryCount: results.reduce((sum, result) => sum + result.retryCount, 0),
     promisesExact: factory.promisesExact,
     check,
-    verdict: verdictLine(check, expectedUnsafe),
-    passed,
+    verdict: [verdictLine(check, expectedUnsafe), ...unreadableAnswersPart(errors.protocol)].join('; '),
+    // An answer that could not be read hides its value: such a run is never called correct.
+    passed: passed && !errors.protocol,
     // maxRSS is in kilobytes.
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
