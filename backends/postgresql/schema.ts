@@ -2,6 +2,7 @@ import { type Env, readInteger } from '../env.js';
 import type { PostgresConfig, SqlError } from './connection.js';
 import type { Sql } from './connection.js';
 import { privilegeError, tablePrivilegeError } from './errors.js';
+import { rollbackQuietly } from './transaction.js';
 
 /**
  * Schema. `user_counter` is the reference's table: one row per user with its counter and the
@@ -74,14 +75,6 @@ export async function ensureTables(conn: Sql, config: PostgresConfig): Promise<v
 
 function isTrue(value: unknown): boolean {
   return value === true || value === 't' || value === 'true';
-}
-
-export async function rollbackQuietly(conn: Sql): Promise<void> {
-  try {
-    await conn.query('ROLLBACK');
-  } catch {
-    // Nothing to roll back, or the connection is gone: either way no transaction is left open.
-  }
 }
 
 /** Creates the user's row and K slot rows when missing; leaves existing values alone. */

@@ -1,10 +1,11 @@
 import { CounterError } from '../counter.js';
 import { ConfigError } from '../../backends/env.js';
 import type { PostgresConfig } from '../../backends/postgresql/connection.js';
-import { isConnectionLost, isRetryable, toCounterError } from '../../backends/postgresql/errors.js';
+import { isRetryable, toCounterError } from '../../backends/postgresql/errors.js';
 import type { Sql } from '../../backends/postgresql/connection.js';
 import { backoffDelayMs, type RetryPolicy, sleep } from '../../backends/retry-backoff.js';
-import { COUNTER_LOCK_CLASS, COUNTER_TABLE, rollbackQuietly, SHARD_TABLE, toCount } from '../../backends/postgresql/schema.js';
+import { COUNTER_LOCK_CLASS, COUNTER_TABLE, SHARD_TABLE, toCount } from '../../backends/postgresql/schema.js';
+import { inTransaction } from '../../backends/postgresql/transaction.js';
 
 /** The increment methods: the reference's five, then two of ours. */
 export const POSTGRES_METHODS = [
@@ -139,23 +140,11 @@ async function readCounter(ctx: IncrementContext, name: string, text: string): P
   return toCount(rows[0].counter);
 }
 
-/**
- * BEGIN, body, COMMIT, one statement per round trip (what pgbench does with the same script).
- * On a failure inside the body it rolls back, so the connection is usable for the next increment;
- * a failed COMMIT has already ended the transaction.
- */
-async function transaction<T>(ctx: IncrementContext, step: Step, begin: string, body: () => Promise<T>): Promise<T> {
-  await ctx.conn.query(begin);
-  let value: T;
-  try {
-    value = await body();
-  } catch (err) {
-    if (!isConnectionLost(err)) await rollbackQuietly(ctx.conn);
-    throw err;
-  }
-  step.committing = true;
-  await ctx.conn.query('COMMIT');
-  return value;
+/** A transaction whose COMMIT marks the step as possibly applied. */
+function transaction<T>(ctx: IncrementContext, step: Step, begin: string, body: () => Promise<T>): Promise<T> {
+  return inTransaction(ctx.conn, begin, body, () => {
+    step.committing = true;
+  });
 }
 
 /** Read, then write read+1, autocommit, no lock: concurrent clients overwrite each other. */
