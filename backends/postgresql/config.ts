@@ -1,4 +1,5 @@
-import { type Env, readInteger, readPort, readString } from '../env.js';
+import { type Env, readInteger, readString } from '../env.js';
+import { POSTGRES_VARS as V } from '../env-vars.js';
 
 /** Connection settings, from the reference's env vars and defaults. */
 export interface PostgresConfig {
@@ -13,11 +14,11 @@ export interface PostgresConfig {
 
 export function readPostgresConfig(env: Env = process.env): PostgresConfig {
   return {
-    host: readString(env, 'DB_HOST', 'localhost'),
-    port: readPort(env, 'DB_PORT', 5432),
-    database: readString(env, 'POSTGRES_DB', 'counter_db'),
-    user: readString(env, 'POSTGRES_USER', 'postgres'),
-    password: readString(env, 'POSTGRES_PASSWORD', 'postgres'),
-    statementTimeoutMs: readInteger(env, 'PG_STATEMENT_TIMEOUT_MS', 5000, 100, 3_600_000),
+    host: readString(env, V.DB_HOST),
+    port: readInteger(env, V.DB_PORT),
+    database: readString(env, V.POSTGRES_DB),
+    user: readString(env, V.POSTGRES_USER),
+    password: readString(env, V.POSTGRES_PASSWORD),
+    statementTimeoutMs: readInteger(env, V.PG_STATEMENT_TIMEOUT_MS),
   };
 }

@@ -1,4 +1,5 @@
 import { type Env, readInteger } from '../env.js';
+import { POSTGRES_VARS } from '../env-vars.js';
 import type { PostgresConfig, SqlError } from './connection.js';
 import type { Sql } from './connection.js';
 import { privilegeError, tablePrivilegeError } from './errors.js';
@@ -26,11 +27,11 @@ export const SHARD_TABLE = 'user_counter_shard';
 export const SCHEMA_LOCK_CLASS = 0x434e5453; // 'CNTS'
 export const COUNTER_LOCK_CLASS = 0x434e5452; // 'CNTR'
 
-export const DEFAULT_SHARDS = 8;
+export const DEFAULT_SHARDS = POSTGRES_VARS.PG_SHARDS.fallback;
 
 /** PG_SHARDS: slot rows per user for the `sharded` method (default 8). */
 export function readShards(env: Env): number {
-  return readInteger(env, 'PG_SHARDS', DEFAULT_SHARDS, 1, 4096);
+  return readInteger(env, POSTGRES_VARS.PG_SHARDS);
 }
 
 const CREATE_TABLES = `
