@@ -224,7 +224,21 @@ const USAGE_ERRORS: Array<{ title: string; args: string[]; message: RegExp }> = 
   { title: '--duration 3x', args: ['web', '--n-clients', '2', '--duration', '3x', ...DEAD], message: /--duration 3x/ },
   { title: '--warmup soon', args: ['web', '--n-clients', '2', '--warmup', 'soon', ...DEAD], message: /--warmup soon/ },
   { title: '--rate 0', args: ['web', '--n-clients', '2', '--rate', '0', ...DEAD], message: /--rate/ },
-  { title: '--workers 65', args: ['web', '--n-clients', '2', '--workers', '65', ...DEAD], message: /--workers/ },
+  {
+    title: '--client-threads 65',
+    args: ['web', '--n-clients', '2', '--client-threads', '65', ...DEAD],
+    message: /--client-threads/,
+  },
+  {
+    title: '--workers with --client-threads',
+    args: ['web', '--n-clients', '2', '--workers', '2', '--client-threads', '2', ...DEAD],
+    message: /--workers is the old name of --client-threads: give only --client-threads/,
+  },
+  {
+    title: 'compare --workers with --server-workers',
+    args: ['compare', '--workers', '2', '--server-workers', '2'],
+    message: /--workers is the old name of --server-workers: give only --server-workers/,
+  },
   {
     title: '--counter-port 70000',
     args: ['web', '--n-clients', '2', '--counter-host', '127.0.0.1', '--counter-port', '70000'],
@@ -243,7 +257,9 @@ const NUMBER_ERRORS: Array<{ args: string[]; message: string }> = [
   { args: ['web', '--n-clients', '2.5'], message: '--n-clients must be a whole number ≥ 1 (got 2.5)' },
   { args: ['web', '--n-clients', '200000'], message: '--n-clients must be a whole number ≤ 100000 (got 200000)' },
   { args: ['web', '--n-clients', '2', '--n-calls-per-client', '-1'], message: '--n-calls-per-client must be a whole number ≥ 1 (got -1)' },
+  { args: ['web', '--n-clients', '2', '--client-threads', '-1'], message: '--client-threads must be a whole number ≥ 0 (got -1)' },
   { args: ['web', '--n-clients', '2', '--workers', '-1'], message: '--workers must be a whole number ≥ 0 (got -1)' },
+  { args: ['compare', '--server-workers', '0'], message: '--server-workers must be a whole number ≥ 1 (got 0)' },
   { args: ['web', '--n-clients', '2', '--timeout-ms', 'x'], message: '--timeout-ms must be a whole number ≥ 1 (got x)' },
   { args: ['web', '--n-clients', '2', '--rate', '-100'], message: '--rate must be a whole number ≥ 1 (got -100)' },
   { args: ['compare', '--calls', '-5'], message: '--calls must be a whole number ≥ 1 (got -5)' },
@@ -289,8 +305,16 @@ test('an unreachable server -> exit 3 with one line naming host and port', async
 });
 
 test('an unreachable server in the reference form, with worker threads -> exit 3, one line', async (t) => {
-  const run = await runTester(['--counter-type', 'web', '--n-clients', '4', '--workers', '2', '--json', ...DEAD]);
+  const run = await runTester(['--counter-type', 'web', '--n-clients', '4', '--client-threads', '2', '--json', ...DEAD]);
   assertOneLineFailure(t, run, 3, /127\.0\.0\.1:1\b/);
+});
+
+test('--workers, the old name of --client-threads, still works and says so in one line', async (t) => {
+  const run = await runTester(['web', '--n-clients', '4', '--workers', '2', ...DEAD]);
+  t.is(run.code, 3, describeRun(run));
+  const [notice, error] = stderrLines(run);
+  t.is(notice, 'tester: --workers is deprecated and will be removed in the next release: use --client-threads');
+  t.regex(error, /127\.0\.0\.1:1\b/);
 });
 
 // ---------------------------------------------------------------------------------------

@@ -19,8 +19,7 @@ function conninfo(config: PostgresConfig, database = config.database): string {
     `user=${quote(config.user)}`,
     `password=${quote(config.password)}`,
     // libpq's smallest: a server in the middle of shutting down can accept a connection and never
-    // answer, and every request of a coalesced batch waits for that connect (measured in the
-    // restart test: 5 s with connect_timeout=5).
+    // answer, and every request of a coalesced batch waits for that connect.
     'connect_timeout=2',
     'application_name=counters',
     // libpq prints NOTICEs (e.g. "already exists, skipping") to stderr: keep our output to what matters.
@@ -81,8 +80,8 @@ export class PgConnection {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
       // Bounds the wait even if libpq never reports a connection that died mid-statement. A timer
-      // per statement, not a coarse per-connection one: a coarse tick let a stuck write hold its
-      // whole coalesced batch up to a quarter of the timeout longer (seen in the restart test).
+      // per statement, not a coarse per-connection one: a coarse tick would let a stuck write hold
+      // its whole coalesced batch up to a quarter of the timeout longer.
       const timer = setTimeout(
         () => this.fail(`no answer from PostgreSQL within ${this.statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`, '08006'),
         this.statementTimeoutMs,

@@ -157,7 +157,10 @@ export interface PostgresqlCounterOptions {
   doRetries?: boolean;
   /** Default 1, the reference's user. */
   userId?: number;
-  /** Where DB_HOST, DB_PORT, POSTGRES_*, PG_MAX_RETRIES, PG_RETRY_BASE_MS, PG_RETRY_CAP_MS, PG_SHARDS come from. Default process.env. */
+  /**
+   * Where DB_HOST, DB_PORT, POSTGRES_*, PG_MAX_RETRIES, PG_RETRY_BASE_MS, PG_RETRY_CAP_MS, PG_SHARDS come from.
+   * Default process.env.
+   */
   env?: Env;
 }
 

@@ -7,6 +7,7 @@ import { applyThresholds, type Thresholds } from '../load/thresholds.js';
 import { progressBar } from '../output/progress-bar.js';
 import { extraBlock, referenceBlock } from '../output/result-text.js';
 import { parseDurationMs } from './parse-duration.js';
+import { renamedFlag } from './renamed-flag.js';
 import { wholeNumber } from './whole-number.js';
 
 export const COUNTER_TYPES = ['web', 'postgresql', 'hazelcast'] as const;
@@ -39,10 +40,12 @@ export abstract class LoadCommand extends Command {
   doRetries = Option.String('--do-retries', 'False', {
     description: 'Retry serialization failures (postgresql): True/False/true/false/1/0',
   });
-  workerCount = Option.String('--workers', '0', {
+  clientThreads = Option.String('--client-threads', {
     validator: wholeNumber(0, 64),
-    description: 'Worker threads to spread clients over (0: all on the main thread)',
+    description: 'Worker threads to spread clients over (default 0: all on the main thread)',
   });
+  /** The old name of --client-threads. */
+  workers = Option.String('--workers', { validator: wholeNumber(0, 64), hidden: true });
   resetToken = Option.String('--reset-token', process.env.RESET_TOKEN || '', {
     description: "The server's RESET_TOKEN, sent with POST /reset (default RESET_TOKEN)",
   });
@@ -81,7 +84,12 @@ export abstract class LoadCommand extends Command {
         durationMs: this.durationOption('--duration', this.duration),
         warmupMs: this.durationOption('--warmup', this.warmup),
         ratePerSecond: this.rate,
-        workerCount: this.workerCount,
+        workerCount: renamedFlag(
+          this.context.stderr,
+          { old: '--workers', current: '--client-threads' },
+          { old: this.workers, current: this.clientThreads },
+          0,
+        ),
         onProgress: bar.update,
       });
     } finally {
