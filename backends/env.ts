@@ -40,7 +40,9 @@ export function readChoice<T extends string>(env: Env, variable: ChoiceVar<T>, f
   const value = env[variable.name] || fallback;
   const known = variable.choices.find((name) => name === value);
   if (known === undefined) {
-    throw new ConfigError(`${variable.name}=${JSON.stringify(value)} is invalid: use one of ${variable.choices.join(', ')}`);
+    throw new ConfigError(
+      `${variable.name}=${JSON.stringify(value)} is invalid: use one of ${variable.choices.join(', ')}`,
+    );
   }
   return known;
 }
@@ -57,6 +59,7 @@ export function readBoolean(env: Env, variable: BooleanVar): boolean {
   const raw = env[variable.name];
   if (raw === undefined || raw === '') return variable.fallback;
   const value = parseBoolean(raw);
-  if (value === undefined) throw new ConfigError(`${variable.name}=${JSON.stringify(raw)} is invalid: use true or false`);
+  if (value === undefined)
+    throw new ConfigError(`${variable.name}=${JSON.stringify(raw)} is invalid: use true or false`);
   return value;
 }

@@ -1,4 +1,12 @@
-import { ConfigError, type Env, readBoolean, readChoice, readInteger, readOptionalInteger, readString } from '../backends/env.js';
+import {
+  ConfigError,
+  type Env,
+  readBoolean,
+  readChoice,
+  readInteger,
+  readOptionalInteger,
+  readString,
+} from '../backends/env.js';
 import { ENV_VARS, SERVER_VARS as V, SHM_INCREMENT_MODES, STORAGE_METHODS } from '../backends/env-vars.js';
 import { type HazelcastConfig, readHazelcastConfig } from '../backends/hazelcast/config.js';
 import { type PostgresConfig, readPostgresConfig } from '../backends/postgresql/config.js';
@@ -41,7 +49,9 @@ export function readServerConfig(env: Env = process.env): ServerConfig {
   // The reference's rule: an unset method means shared memory, unless a path asks for disk.
   const storage = readChoice(env, V.STORAGE_METHOD, storagePath ? 'disk' : V.STORAGE_METHOD.fallback);
   if (storage === 'disk' && !storagePath) {
-    throw new ConfigError('STORAGE_METHOD=disk needs a counter file: set STORAGE_PATH, e.g. STORAGE_PATH=./counter.txt');
+    throw new ConfigError(
+      'STORAGE_METHOD=disk needs a counter file: set STORAGE_PATH, e.g. STORAGE_PATH=./counter.txt',
+    );
   }
   const port = readInteger(env, V.PORT);
   const http10Port = readOptionalInteger(env, V.HTTP10_PORT);

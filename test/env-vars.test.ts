@@ -63,7 +63,8 @@ test("docker/: the database compose file creates the database and user the decla
     services: Record<string, { environment: string[] }>;
   };
   const [service] = Object.values(compose.services);
-  t.deepEqual(service.environment.map((entry) => entry.split('=')[0]).sort(), ['POSTGRES_DB', 'POSTGRES_PASSWORD', 'POSTGRES_USER']);
+  const names = service.environment.map((entry) => entry.split('=')[0]).sort();
+  t.deepEqual(names, ['POSTGRES_DB', 'POSTGRES_PASSWORD', 'POSTGRES_USER']);
   for (const entry of service.environment) {
     const [name, value] = entry.split('=');
     t.is(value, defaultText(declared(name)!), `postgresql-compose.yml: ${name}`);

@@ -12,7 +12,14 @@ import { readRetryPolicy } from '../retry-backoff.js';
  * - `pn_counter`: CRDT PNCounter.incrementAndGet: fast and never loses an increment, but
  *   eventually consistent: replicas answer with their own view, so values repeat across clients.
  */
-export const HAZELCAST_METHODS = ['no_lock', 'pessimistic', 'optimistic', 'atomic', 'fenced_lock', 'pn_counter'] as const;
+export const HAZELCAST_METHODS = [
+  'no_lock',
+  'pessimistic',
+  'optimistic',
+  'atomic',
+  'fenced_lock',
+  'pn_counter',
+] as const;
 export type HazelcastMethod = (typeof HAZELCAST_METHODS)[number];
 export const DEFAULT_HAZELCAST_METHOD: HazelcastMethod = 'pessimistic';
 
@@ -22,7 +29,9 @@ export function isHazelcastMethod(value: string): value is HazelcastMethod {
 
 export function parseHazelcastMethod(value: string): HazelcastMethod {
   if (!isHazelcastMethod(value)) {
-    throw new ConfigError(`Hazelcast method ${JSON.stringify(value)} is invalid: use one of ${HAZELCAST_METHODS.join(', ')}`);
+    throw new ConfigError(
+      `Hazelcast method ${JSON.stringify(value)} is invalid: use one of ${HAZELCAST_METHODS.join(', ')}`,
+    );
   }
   return value;
 }
@@ -76,14 +85,19 @@ function readMembers(env: Env): string[] {
   });
   if (members.length === 0 || bad !== undefined) {
     throw new ConfigError(
-      `HZ_CLUSTER_MEMBERS=${JSON.stringify(raw)} is invalid: give host:port addresses separated by commas, e.g. ${V.HZ_CLUSTER_MEMBERS.fallback}`,
+      `HZ_CLUSTER_MEMBERS=${JSON.stringify(raw)} is invalid: give host:port addresses separated by commas, e.g. ` +
+        `${V.HZ_CLUSTER_MEMBERS.fallback}`,
     );
   }
   return members;
 }
 
 export function readHazelcastConfig(env: Env = process.env): HazelcastConfig {
-  const retry = readRetryPolicy(env, { maxRetries: V.HZ_MAX_RETRIES, baseMs: V.HZ_RETRY_BASE_MS, capMs: V.HZ_RETRY_CAP_MS });
+  const retry = readRetryPolicy(env, {
+    maxRetries: V.HZ_MAX_RETRIES,
+    baseMs: V.HZ_RETRY_BASE_MS,
+    capMs: V.HZ_RETRY_CAP_MS,
+  });
   return {
     members: readMembers(env),
     clusterName: readString(env, V.HZ_CLUSTER_NAME),

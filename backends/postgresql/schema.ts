@@ -58,7 +58,8 @@ export async function ensureTables(conn: Sql, config: PostgresConfig): Promise<v
     // another instead of failing on the catalog's unique index.
     // SET LOCAL keeps "already exists, skipping" notices off stderr (libpq prints notices there).
     await conn.query(
-      `BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_CLASS}, 0); ${CREATE_TABLES}; COMMIT`,
+      `BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_CLASS}, 0); ` +
+        `${CREATE_TABLES}; COMMIT`,
     );
   } catch (err) {
     await rollbackQuietly(conn);
@@ -118,7 +119,8 @@ export async function readUserValue(conn: Sql, config: PostgresConfig, userId: n
   const rows = await usingTables(config, () =>
     conn.execute<{ counter: unknown }>(
       'cnt_read_total',
-      `SELECT c.counter + COALESCE((SELECT sum(s.counter) FROM ${SHARD_TABLE} s WHERE s.user_id = $2::integer), 0) AS counter
+      `SELECT c.counter
+         + COALESCE((SELECT sum(s.counter) FROM ${SHARD_TABLE} s WHERE s.user_id = $2::integer), 0) AS counter
        FROM ${COUNTER_TABLE} c WHERE c.user_id = $1`,
       [userId, userId],
     ),

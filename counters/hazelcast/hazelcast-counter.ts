@@ -132,7 +132,9 @@ export function hazelcastCounterFactory(
   parseHazelcastMethod(method);
   const clientPerUser = options.clientPerUser ?? CLIENT_PER_USER[method];
   if (!clientPerUser && method === 'pessimistic') {
-    throw new ConfigError('hazelcast/pessimistic needs one client per user: the map lock belongs to the client instance');
+    throw new ConfigError(
+      'hazelcast/pessimistic needs one client per user: the map lock belongs to the client instance',
+    );
   }
   const counters = new Set<HazelcastCounter>();
   let config: HazelcastConfig | undefined;

@@ -120,7 +120,8 @@ export function optimisticOps(ctx: MethodContext): MethodOps {
           if (swapped) return next;
           if (retry >= policy.maxRetries) {
             throw new CounterError(
-              `Hazelcast ${entryName(config)}: replaceIfSame lost the race ${retry + 1} times; gave up after HZ_MAX_RETRIES=${policy.maxRetries} retries`,
+              `Hazelcast ${entryName(config)}: replaceIfSame lost the race ${retry + 1} times; gave up after ` +
+                `HZ_MAX_RETRIES=${policy.maxRetries} retries`,
               'conflict',
             );
           }

@@ -29,7 +29,9 @@ export function isPostgresMethod(value: string): value is PostgresMethod {
 /** Validates a method name from a flag or env var; `source` names it in the one-line error. */
 export function parsePostgresMethod(value: string, source = 'method'): PostgresMethod {
   if (isPostgresMethod(value)) return value;
-  throw new ConfigError(`${source} ${JSON.stringify(value)} is not a PostgreSQL method: use one of ${POSTGRES_METHODS.join(', ')}`);
+  throw new ConfigError(
+    `${source} ${JSON.stringify(value)} is not a PostgreSQL method: use one of ${POSTGRES_METHODS.join(', ')}`,
+  );
 }
 
 /**
@@ -42,8 +44,12 @@ export const SQL = {
   readForUpdate: `SELECT counter FROM ${COUNTER_TABLE} WHERE user_id = $1 FOR UPDATE`,
   readVersioned: `SELECT counter, version FROM ${COUNTER_TABLE} WHERE user_id = $1`,
   write: `UPDATE ${COUNTER_TABLE} SET counter = $2, version = version + 1 WHERE user_id = $1`,
-  writeIfVersion: `UPDATE ${COUNTER_TABLE} SET counter = $2, version = version + 1 WHERE user_id = $1 AND version = $3 RETURNING version`,
-  inplace: `UPDATE ${COUNTER_TABLE} SET counter = counter + 1, version = version + 1 WHERE user_id = $1 RETURNING counter`,
+  writeIfVersion:
+    `UPDATE ${COUNTER_TABLE} SET counter = $2, version = version + 1 ` +
+    'WHERE user_id = $1 AND version = $3 RETURNING version',
+  inplace:
+    `UPDATE ${COUNTER_TABLE} SET counter = counter + 1, version = version + 1 ` +
+    'WHERE user_id = $1 RETURNING counter',
   advisoryLock: `SELECT pg_advisory_xact_lock(${COUNTER_LOCK_CLASS}, $1::integer)`,
   shardIncrement: `UPDATE ${SHARD_TABLE} SET counter = counter + 1 WHERE user_id = $1 AND slot = $2 RETURNING counter`,
   shardUpsert: `INSERT INTO ${SHARD_TABLE} (user_id, slot, counter) VALUES ($1, $2, 1)
@@ -115,9 +121,11 @@ async function run(ctx: IncrementContext, alwaysRetry: boolean, attempt: Attempt
       lostRace = err;
     }
     if (retry >= ctx.retry.maxRetries) {
-      const why = lostRace === VERSION_CONFLICT ? 'version changed under us' : (lostRace as Error).message.trim().split('\n')[0];
+      const why =
+        lostRace === VERSION_CONFLICT ? 'version changed under us' : (lostRace as Error).message.trim().split('\n')[0];
       throw new CounterError(
-        `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: increment gave up after ${ctx.retry.maxRetries} retries (${why}); raise PG_MAX_RETRIES`,
+        `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: increment gave up after ${ctx.retry.maxRetries} ` +
+          `retries (${why}); raise PG_MAX_RETRIES`,
         'conflict',
         lostRace === VERSION_CONFLICT ? undefined : { cause: lostRace },
       );
@@ -129,7 +137,8 @@ async function run(ctx: IncrementContext, alwaysRetry: boolean, attempt: Attempt
 
 function missingRow(ctx: IncrementContext): CounterError {
   return new CounterError(
-    `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: user ${ctx.userId} has no row in ${COUNTER_TABLE}; reset the counter (initUserCounterTable) first`,
+    `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: user ${ctx.userId} has no row in ${COUNTER_TABLE}; ` +
+      `reset the counter (initUserCounterTable) first`,
     'backend',
   );
 }
@@ -184,7 +193,11 @@ async function optimistic(ctx: IncrementContext, step: Step): Promise<number | t
   if (rows.length === 0) throw missingRow(ctx);
   const next = toCount(rows[0].counter) + 1;
   step.committing = true;
-  const written = await ctx.conn.execute('cnt_write_if_version', SQL.writeIfVersion, [ctx.userId, next, rows[0].version]);
+  const written = await ctx.conn.execute('cnt_write_if_version', SQL.writeIfVersion, [
+    ctx.userId,
+    next,
+    rows[0].version,
+  ]);
   return written.length === 0 ? VERSION_CONFLICT : next;
 }
 

@@ -2,8 +2,20 @@ import { type Counter, CounterError, type CounterFactory } from '../counter.js';
 import type { Env } from '../../backends/env.js';
 import { ensureDatabase, PgConnection } from '../../backends/postgresql/connection.js';
 import { isConnectionLost, toCounterError } from '../../backends/postgresql/errors.js';
-import { DEFAULT_POSTGRES_METHOD, incrementWith, type IncrementContext, parsePostgresMethod, type PostgresMethod } from './methods.js';
-import { checkUserId, ensureTables, ensureUserRows, readUserValue, resetUserRows } from '../../backends/postgresql/schema.js';
+import {
+  DEFAULT_POSTGRES_METHOD,
+  incrementWith,
+  type IncrementContext,
+  parsePostgresMethod,
+  type PostgresMethod,
+} from './methods.js';
+import {
+  checkUserId,
+  ensureTables,
+  ensureUserRows,
+  readUserValue,
+  resetUserRows,
+} from '../../backends/postgresql/schema.js';
 import { DEFAULT_USER_ID, readSettings, type Settings } from './settings.js';
 
 export {
@@ -83,7 +95,10 @@ class PostgresCounter implements Counter {
     return this.exclusive(false, async (conn) => {
       const value = await readUserValue(conn, this.settings.config, this.userId);
       if (value === undefined) {
-        throw new CounterError(`PostgreSQL: user ${this.userId} has no row in user_counter; reset the counter first`, 'backend');
+        throw new CounterError(
+          `PostgreSQL: user ${this.userId} has no row in user_counter; reset the counter first`,
+          'backend',
+        );
       }
       return value;
     });

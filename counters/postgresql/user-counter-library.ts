@@ -4,7 +4,13 @@ import { ensureDatabase, PgConnection, type Sql } from '../../backends/postgresq
 import { isConnectionLost, toCounterError } from '../../backends/postgresql/errors.js';
 import { checkUserId, ensureTables, readUserValue, resetUserRows } from '../../backends/postgresql/schema.js';
 import { inTransaction } from '../../backends/postgresql/transaction.js';
-import { DEFAULT_POSTGRES_METHOD, incrementWith, isPostgresMethod, parsePostgresMethod, type PostgresMethod } from './methods.js';
+import {
+  DEFAULT_POSTGRES_METHOD,
+  incrementWith,
+  isPostgresMethod,
+  parsePostgresMethod,
+  type PostgresMethod,
+} from './methods.js';
 import { readSettings, type Settings } from './settings.js';
 
 /**
@@ -24,7 +30,8 @@ function isolationClause(level: IsolationLevel | undefined | null): string | und
   const normal = level.trim().toUpperCase().replace(/[_-]+/g, ' ').replace(/\s+/g, ' ');
   if (!['SERIALIZABLE', 'REPEATABLE READ', 'READ COMMITTED', 'READ UNCOMMITTED'].includes(normal)) {
     throw new ConfigError(
-      `isolation level ${JSON.stringify(level)} is invalid: use serializable, repeatable read, read committed or read uncommitted`,
+      `isolation level ${JSON.stringify(level)} is invalid: use serializable, repeatable read, read committed or ` +
+        `read uncommitted`,
     );
   }
   return normal;

@@ -3,7 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { comparisonTable } from '../compare/comparison-table.js';
 import { type ComparisonRow, rowIsUnreachable, runComparison } from '../compare/run-comparison.js';
-import { buildGrid, DEFAULT_CALLS_PER_CLIENT, DEFAULT_CLIENTS, parseClientList, parseSuite, scenarioCount, SUITE_CHOICES } from '../compare/scenarios.js';
+import {
+  buildGrid,
+  DEFAULT_CALLS_PER_CLIENT,
+  DEFAULT_CLIENTS,
+  parseClientList,
+  parseSuite,
+  scenarioCount,
+  SUITE_CHOICES,
+} from '../compare/scenarios.js';
 import { EXIT } from './load-command.js';
 import { renamedFlag } from './renamed-flag.js';
 import { wholeNumber } from './whole-number.js';
@@ -46,7 +54,9 @@ export class CompareCommand extends Command {
     ],
   });
 
-  suite = Option.String('--suite', 'all', { description: `Which scenarios: ${SUITE_CHOICES.join(', ')} (default all)` });
+  suite = Option.String('--suite', 'all', {
+    description: `Which scenarios: ${SUITE_CHOICES.join(', ')} (default all)`,
+  });
   clients = Option.String('--clients', DEFAULT_CLIENTS.join(','), {
     description: `Comma-separated client counts to run each scenario at (default ${DEFAULT_CLIENTS.join(',')})`,
   });
@@ -54,8 +64,13 @@ export class CompareCommand extends Command {
     validator: wholeNumber(1, 1_000_000_000),
     description: `Calls each client makes (default ${DEFAULT_CALLS_PER_CLIENT})`,
   });
-  out = Option.String('--out', { description: 'Directory for the JSON, Markdown and SVG files (default results/compare-<timestamp>)' });
-  port = Option.String('--port', { validator: wholeNumber(1, 65535), description: 'Port for our web server (default: a free one per store)' });
+  out = Option.String('--out', {
+    description: 'Directory for the JSON, Markdown and SVG files (default results/compare-<timestamp>)',
+  });
+  port = Option.String('--port', {
+    validator: wholeNumber(1, 65535),
+    description: 'Port for our web server (default: a free one per store)',
+  });
   serverWorkers = Option.String('--server-workers', {
     validator: wholeNumber(1, 256),
     description: 'WORKERS of our web server (default 2)',
@@ -66,7 +81,10 @@ export class CompareCommand extends Command {
     validator: wholeNumber(0, 64),
     description: 'Tester worker threads to spread clients over (default 0: all on the main thread)',
   });
-  timeoutMs = Option.String('--timeout-ms', '10000', { validator: wholeNumber(1, 3_600_000), description: 'Per-call timeout (web)' });
+  timeoutMs = Option.String('--timeout-ms', '10000', {
+    validator: wholeNumber(1, 3_600_000),
+    description: 'Per-call timeout (web)',
+  });
 
   async execute(): Promise<number> {
     const serverWorkers = renamedFlag(
@@ -78,7 +96,10 @@ export class CompareCommand extends Command {
     const suites = parseSuite(this.suite);
     if (!suites) throw new UsageError(`--suite ${this.suite} is unknown: use one of ${SUITE_CHOICES.join(', ')}`);
     const clients = parseClientList(this.clients);
-    if (!clients) throw new UsageError(`--clients ${this.clients} is invalid: use comma-separated whole numbers from 1, e.g. 1,2,5,10`);
+    if (!clients)
+      throw new UsageError(
+        `--clients ${this.clients} is invalid: use comma-separated whole numbers from 1, e.g. 1,2,5,10`,
+      );
     const outDir = this.out ?? defaultOutDir();
     try {
       fs.mkdirSync(outDir, { recursive: true });
@@ -88,7 +109,10 @@ export class CompareCommand extends Command {
 
     const groups = await buildGrid(suites, clients);
     const stderr = this.context.stderr;
-    stderr.write(`compare: ${scenarioCount(groups)} scenarios (${suites.join(', ')}; clients ${clients.join(',')}; ${this.calls} calls each)\n`);
+    stderr.write(
+      `compare: ${scenarioCount(groups)} scenarios (${suites.join(', ')}; clients ${clients.join(',')}; ` +
+        `${this.calls} calls each)\n`,
+    );
     const rows = await runComparison({
       groups,
       callsPerClient: this.calls,

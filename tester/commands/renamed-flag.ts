@@ -12,7 +12,8 @@ export function renamedFlag<T>(
   fallback: T,
 ): T {
   if (values.old === undefined) return values.current ?? fallback;
-  if (values.current !== undefined) throw new UsageError(`${names.old} is the old name of ${names.current}: give only ${names.current}`);
+  if (values.current !== undefined)
+    throw new UsageError(`${names.old} is the old name of ${names.current}: give only ${names.current}`);
   stderr.write(`tester: ${names.old} is deprecated and will be removed in the next release: use ${names.current}\n`);
   return values.old;
 }
