@@ -44,7 +44,12 @@ test("README's prose defaults, `NAME` (`value`) and `NAME` (default value), matc
   t.true(checked >= 10, `only ${checked} prose defaults checked`);
 });
 
-test('scripts/ restate declared defaults as ${NAME:-default} only', (t) => {
+/** Shell variables in scripts/ that hold a declared default under their own name. */
+const SCRIPT_ALIASES: Record<string, Record<string, string>> = {
+  'postgres.sh': { DB: 'POSTGRES_DB', SUPERUSER: 'POSTGRES_USER', PASSWORD: 'POSTGRES_PASSWORD' },
+};
+
+test('scripts/ restate declared defaults, as ${NAME:-default} or in a named shell variable, unchanged', (t) => {
   let checked = 0;
   for (const file of fs.readdirSync(path.join(ROOT, 'scripts'))) {
     const text = fs.readFileSync(path.join(ROOT, 'scripts', file), 'utf8');
@@ -53,6 +58,12 @@ test('scripts/ restate declared defaults as ${NAME:-default} only', (t) => {
       if (!variable) continue;
       checked++;
       t.is(value, defaultText(variable), `${file}: default of ${name}`);
+    }
+    for (const [shellName, name] of Object.entries(SCRIPT_ALIASES[file] ?? {})) {
+      const assigned = new RegExp(`^${shellName}=(\\S+)$`, 'm').exec(text);
+      t.truthy(assigned, `${file} sets ${shellName}`);
+      checked++;
+      t.is(assigned?.[1], defaultText(declared(name)!), `${file}: ${shellName} (${name})`);
     }
   }
   t.true(checked >= 3, `only ${checked} script defaults checked`);
