@@ -3,6 +3,7 @@ import { ConfigError } from '../../backends/env.js';
 import { ensureDatabase, PgConnection, type Sql } from '../../backends/postgresql/connection.js';
 import { isConnectionLost, toCounterError } from '../../backends/postgresql/errors.js';
 import { checkUserId, ensureTables, readUserValue, resetUserRows } from '../../backends/postgresql/schema.js';
+import { Pool } from '../../backends/postgresql/pool.js';
 import { inTransaction } from '../../backends/postgresql/transaction.js';
 import {
   DEFAULT_POSTGRES_METHOD,
@@ -37,90 +38,31 @@ function isolationClause(level: IsolationLevel | undefined | null): string | und
   return normal;
 }
 
-class Pool {
-  private readonly idle: PgConnection[] = [];
-  private readonly waiters: ((conn: PgConnection | undefined) => void)[] = [];
-  private open = 0;
-  private closed = false;
+/** Library calls fail on purpose (serialization conflicts): only a lost connection is replaced. */
+function reusableAfter(err: unknown): boolean {
+  return !isConnectionLost(err) && !(err instanceof Error && isConnectionLost(err.cause));
+}
 
-  constructor(
-    readonly settings: Settings,
-    private readonly size: number,
-  ) {}
-
-  async use<T>(op: (conn: PgConnection) => Promise<T>): Promise<T> {
-    const conn = await this.acquire();
-    let broken = false;
-    try {
-      return await op(conn);
-    } catch (err) {
-      broken = conn.lost || isConnectionLost(err) || (err instanceof Error && isConnectionLost(err.cause));
-      throw err;
-    } finally {
-      this.release(conn, broken);
-    }
-  }
-
-  private async acquire(): Promise<PgConnection> {
-    if (this.closed) throw new ConfigError('PostgreSQL connections were closed (closeUserCounterConnections)');
-    let conn = this.idle.pop();
-    while (conn?.lost) {
-      this.open--;
-      void conn.close();
-      conn = this.idle.pop();
-    }
-    if (conn) return conn;
-    if (this.open < this.size) {
-      this.open++;
-      try {
-        return await PgConnection.open(this.settings.config);
-      } catch (err) {
-        this.open--;
-        this.wakeOne();
-        throw err;
-      }
-    }
-    const handed = await new Promise<PgConnection | undefined>((resolve) => this.waiters.push(resolve));
-    return handed ?? this.acquire();
-  }
-
-  private release(conn: PgConnection, broken: boolean): void {
-    if (broken || this.closed) {
-      this.open--;
-      void conn.close();
-      this.wakeOne();
-      return;
-    }
-    const waiter = this.waiters.shift();
-    if (waiter) waiter(conn);
-    else this.idle.push(conn);
-  }
-
-  /** A slot freed up: let one waiter open its own connection. */
-  private wakeOne(): void {
-    this.waiters.shift()?.(undefined);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const waiter of this.waiters.splice(0)) waiter(undefined);
-    const idle = this.idle.splice(0);
-    this.open -= idle.length;
-    await Promise.all(idle.map((c) => c.close()));
-  }
+interface Library {
+  settings: Settings;
+  pool: Pool<PgConnection>;
 }
 
 /** Connections the library functions open at most; callers beyond that wait for one. */
 const LIBRARY_POOL_SIZE = 10;
-let libraryPool: Promise<Pool> | undefined;
+let libraryPool: Promise<Library> | undefined;
 
-function pool(): Promise<Pool> {
+function pool(): Promise<Library> {
   libraryPool ??= (async () => {
     const settings = readSettings(process.env);
     await ensureDatabase(settings.config);
-    const p = new Pool(settings, LIBRARY_POOL_SIZE);
-    await p.use((conn) => ensureTables(conn, settings.config));
-    return p;
+    const p = new Pool(() => PgConnection.open(settings.config), {
+      size: LIBRARY_POOL_SIZE,
+      endedError: () => new ConfigError('PostgreSQL connections were closed (closeUserCounterConnections)'),
+      reusableAfter,
+    });
+    await p.run((conn) => ensureTables(conn, settings.config));
+    return { settings, pool: p };
   })().catch((err) => {
     libraryPool = undefined;
     throw err;
@@ -146,8 +88,8 @@ export async function initUserCounterTable(userId: number, isolationLevel?: Isol
   checkUserId(userId);
   const level = isolationClause(isolationLevel);
   const p = await pool();
-  await p
-    .use((conn) => inIsolation(conn, level, () => resetUserRows(conn, p.settings.config, userId, p.settings.shards)))
+  await p.pool
+    .run((conn) => inIsolation(conn, level, () => resetUserRows(conn, p.settings.config, userId, p.settings.shards)))
     .catch((err) => {
       throw libraryError(p.settings, err, true);
     });
@@ -158,8 +100,8 @@ export async function getUserCounter(userId: number, isolationLevel?: IsolationL
   checkUserId(userId);
   const level = isolationClause(isolationLevel);
   const p = await pool();
-  const value = await p
-    .use((conn) => inIsolation(conn, level, () => readUserValue(conn, p.settings.config, userId)))
+  const value = await p.pool
+    .run((conn) => inIsolation(conn, level, () => readUserValue(conn, p.settings.config, userId)))
     .catch((err) => {
       throw libraryError(p.settings, err, false);
     });
@@ -180,12 +122,12 @@ export async function incrementUserCounter(
   const checked = parsePostgresMethod(method);
   const p = await pool();
   const { config, retry, shards } = p.settings;
-  return p.use((conn) => incrementWith(checked, { conn, config, userId, shards, retry, doRetries, onRetry: () => {} }));
+  return p.pool.run((conn) => incrementWith(checked, { conn, config, userId, shards, retry, doRetries, onRetry: () => {} }));
 }
 
 /** Closes the library functions' connections (lets a script exit promptly). */
 export async function closeUserCounterConnections(): Promise<void> {
   const pending = libraryPool;
   libraryPool = undefined;
-  if (pending) await (await pending.catch(() => undefined))?.close();
+  if (pending) await (await pending.catch(() => undefined))?.pool.end();
 }

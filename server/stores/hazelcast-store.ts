@@ -5,7 +5,7 @@ import { HazelcastSession } from '../../backends/hazelcast/session.js';
 import { toCount, toLong } from '../../backends/hazelcast/values.js';
 import type { ServerConfig } from '../config.js';
 import { IncrementCoalescer } from './increment-coalescer.js';
-import { Outage } from './outage.js';
+import { Outage } from '../../backends/outage.js';
 import type { Store } from './store.js';
 
 /**

@@ -1,7 +1,8 @@
+import { PgConnection } from '../../backends/postgresql/connection.js';
+import { Pool } from '../../backends/postgresql/pool.js';
 import { COUNTER_ROW, prepareWebTable, WEB_SQL } from '../../backends/postgresql/web-table.js';
 import type { ServerConfig } from '../config.js';
 import { IncrementCoalescer } from './increment-coalescer.js';
-import { PostgresqlPool } from './postgresql-pool.js';
 import type { Store } from './store.js';
 
 /** One row in PostgreSQL; each increment is one atomic UPDATE, so every worker and host agrees. */
@@ -9,7 +10,7 @@ export class PostgresqlStore implements Store {
   readonly description: string;
   private readonly coalescer: IncrementCoalescer | undefined;
 
-  private constructor(private readonly pool: PostgresqlPool, config: ServerConfig) {
+  private constructor(private readonly pool: Pool<PgConnection>, config: ServerConfig) {
     const { host, port, database } = config.postgres!;
     this.description = `postgresql (${host}:${port}/${database}${config.coalesce ? ', coalescing' : ''})`;
     if (config.coalesce) this.coalescer = new IncrementCoalescer((k) => this.add(k), config.coalesceMaxBatch);
@@ -22,7 +23,7 @@ export class PostgresqlStore implements Store {
   }
 
   static open(config: ServerConfig): PostgresqlStore {
-    return new PostgresqlStore(new PostgresqlPool(config.postgres!, config.pgPoolSize), config);
+    return new PostgresqlStore(new Pool(() => PgConnection.open(config.postgres!), { size: config.pgPoolSize }), config);
   }
 
   increment(): Promise<number> {
