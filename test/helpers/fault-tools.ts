@@ -103,11 +103,20 @@ export async function killHard(pids: number[]): Promise<boolean> {
   return waitFor(() => pids.every((pid) => !isAlive(pid)), 5000, 20);
 }
 
-/** GET /health over a fresh connection: the answering worker's pid. */
-export async function healthPid(port: number): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(5000) });
-  const body = (await response.json()) as { pid: number };
-  return body.pid;
+/**
+ * GET /health over a fresh connection (not fetch, whose pool keeps reaching one worker): the
+ * answering worker's pid. SO_REUSEPORT spreads fresh connections over every live worker.
+ */
+export function healthPid(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/health', agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve((JSON.parse(body) as { pid: number }).pid));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
+  });
 }
 
 /** One request over a fresh connection, with a timeout; the status, or 0 when it failed. */
