@@ -36,9 +36,9 @@ interface Waiter<C> {
 /**
  * At most `size` connections handed out one caller at a time (libpq runs one statement per
  * connection). Connections open lazily; a connection whose work failed is dropped (unless
- * `reusableAfter` says otherwise), so a restarted server is reconnected to on the next call. Once a connect fails, calls that find no
- * open connection fail at once with that error, and only one connect at a time is tried again,
- * paced by Outage, until one succeeds.
+ * `reusableAfter` says otherwise), so a restarted server is reconnected to on the next call.
+ * Once a connect fails, calls that find no open connection fail at once with that error, and
+ * only one connect at a time is tried again, paced by Outage, until one succeeds.
  */
 export class Pool<C extends Pooled> {
   private readonly idle: C[] = [];

@@ -122,7 +122,9 @@ export async function incrementUserCounter(
   const checked = parsePostgresMethod(method);
   const p = await pool();
   const { config, retry, shards } = p.settings;
-  return p.pool.run((conn) => incrementWith(checked, { conn, config, userId, shards, retry, doRetries, onRetry: () => {} }));
+  return p.pool.run((conn) =>
+    incrementWith(checked, { conn, config, userId, shards, retry, doRetries, onRetry: () => {} }),
+  );
 }
 
 /** Closes the library functions' connections (lets a script exit promptly). */

@@ -25,9 +25,13 @@ export class HazelcastStore implements Store {
   private outage: Outage | undefined;
   private closing = false;
 
-  private constructor(private readonly hazelcast: HazelcastConfig, config: ServerConfig) {
+  private constructor(
+    private readonly hazelcast: HazelcastConfig,
+    config: ServerConfig,
+  ) {
     this.where = `CP IAtomicLong ${hazelcast.atomicLongName}`;
-    this.description = `hazelcast (${this.where} on ${hazelcast.members.join(',')}${config.coalesce ? ', coalescing' : ''})`;
+    const coalescing = config.coalesce ? ', coalescing' : '';
+    this.description = `hazelcast (${this.where} on ${hazelcast.members.join(',')}${coalescing})`;
     if (config.coalesce) this.coalescer = new IncrementCoalescer((k) => this.add(k), config.coalesceMaxBatch);
   }
 
@@ -90,7 +94,9 @@ export class HazelcastStore implements Store {
       void this.session.shutdown();
       this.session = undefined;
       (this.outage ??= new Outage()).failed(
-        new Error(`${describeCluster(this.hazelcast)}: no member answered within ${this.hazelcast.connectTimeoutMs} ms`),
+        new Error(
+          `${describeCluster(this.hazelcast)}: no member answered within ${this.hazelcast.connectTimeoutMs} ms`,
+        ),
       );
     }
     if (!this.outage) return this.connecting ?? this.connect();
