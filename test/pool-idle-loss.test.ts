@@ -16,7 +16,10 @@ test('a connection lost while idle is closed and replaced, not handed out', asyn
 test('a connection whose work failed is dropped by default', async (t) => {
   const { open, opened } = fakeOpener();
   const pool = new Pool(open, { size: 2 });
-  await t.throwsAsync(pool.run(async () => Promise.reject(new Error('statement failed'))), { message: 'statement failed' });
+  await t.throwsAsync(
+    pool.run(async () => Promise.reject(new Error('statement failed'))),
+    { message: 'statement failed' },
+  );
   t.true(opened[0].closed);
   t.is(pool.totalCount, 0);
   t.is(await pool.run(async (connection) => connection.id), 2);

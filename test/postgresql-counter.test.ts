@@ -87,18 +87,15 @@ let nextUser = 7100 + Math.floor(Math.random() * 100) * 100;
 const user = () => nextUser++;
 
 test('exports the seven methods, inplace_update by default', (t) => {
-  t.deepEqual(
-    [...POSTGRES_METHODS].sort(),
-    [
-      'advisory_lock',
-      'inplace_update',
-      'lost_update',
-      'optimistic_concurrency_control',
-      'row_level_locking',
-      'serializable_update',
-      'sharded',
-    ],
-  );
+  t.deepEqual([...POSTGRES_METHODS].sort(), [
+    'advisory_lock',
+    'inplace_update',
+    'lost_update',
+    'optimistic_concurrency_control',
+    'row_level_locking',
+    'serializable_update',
+    'sharded',
+  ]);
   t.is(DEFAULT_POSTGRES_METHOD, 'inplace_update');
   const f = postgresqlCounterFactory({});
   t.is(f.name, 'postgresql/inplace_update');
@@ -155,7 +152,12 @@ pgSerial('lost_update loses updates under 10 concurrent clients', async (t) => {
 });
 
 pgSerial('serializable_update without retries rejects the losers and counts the winners', async (t) => {
-  const factory = postgresqlCounterFactory({ method: 'serializable_update', doRetries: false, userId: user(), env: ENV });
+  const factory = postgresqlCounterFactory({
+    method: 'serializable_update',
+    doRetries: false,
+    userId: user(),
+    env: ENV,
+  });
   const run = await hammer(factory, 10, 100);
   t.true(run.failures.length > 0, 'some increments hit serialization failures');
   for (const err of run.failures) {
@@ -230,7 +232,10 @@ pgTest('closing a client with an increment in flight rejects it instead of hangi
     await boss.query(`SELECT pg_advisory_xact_lock(${COUNTER_LOCK_CLASS}, ${userId})`);
     const pending = counter.increment();
     await waitFor(async () => {
-      const rows = await boss.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND NOT granted`, [userId]);
+      const rows = await boss.query(
+        `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND NOT granted`,
+        [userId],
+      );
       return rows[0];
     });
     await counter.close();
@@ -284,10 +289,15 @@ pgSerial('missing privileges are one line naming host:port, the user and POSTGRE
     await boss.query(`CREATE ROLE ${role} LOGIN PASSWORD 'noperm'`);
     // Tables exist in the default database (earlier tests made them) but the role may not use them.
     await (await postgresqlCounterFactory({ userId: user(), env: ENV }).open()).close();
-    const useErr = await t.throwsAsync(postgresqlCounterFactory({ userId: user(), env }).open(), { instanceOf: ConfigError });
+    const useErr = await t.throwsAsync(postgresqlCounterFactory({ userId: user(), env }).open(), {
+      instanceOf: ConfigError,
+    });
     t.notRegex(useErr!.message, /\n/);
     t.true(useErr!.message.includes(where), useErr!.message);
-    t.regex(useErr!.message, /permission denied for table user_counter.*grant SELECT, INSERT, UPDATE, DELETE.*POSTGRES_USER/);
+    t.regex(
+      useErr!.message,
+      /permission denied for table user_counter.*grant SELECT, INSERT, UPDATE, DELETE.*POSTGRES_USER/,
+    );
     t.true(useErr!.message.includes(`"${role}"`));
     // In a fresh database (PostgreSQL 15: no CREATE on schema public for others) creating the tables fails.
     await boss.query(`CREATE DATABASE ${database}`);
@@ -297,7 +307,10 @@ pgSerial('missing privileges are one line naming host:port, the user and POSTGRE
     );
     t.notRegex(createErr!.message, /\n/);
     t.true(createErr!.message.includes(where), createErr!.message);
-    t.regex(createErr!.message, /cannot create tables user_counter and user_counter_shard.*permission denied for schema public.*POSTGRES_USER/);
+    t.regex(
+      createErr!.message,
+      /cannot create tables user_counter and user_counter_shard.*permission denied for schema public.*POSTGRES_USER/,
+    );
   } finally {
     await boss.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
     await boss.query(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
@@ -333,7 +346,10 @@ pgTest('a counter reads what it was reset and incremented to; reset zeroes the s
     for (let i = 0; i < 30; i++) t.is(await counter.increment(), undefined);
     t.is(await counter.read(), 30);
     const boss = await admin();
-    const slots = await boss.query<{ slot: number }>('SELECT slot FROM user_counter_shard WHERE user_id = $1 ORDER BY slot', [userId]);
+    const slots = await boss.query<{ slot: number }>(
+      'SELECT slot FROM user_counter_shard WHERE user_id = $1 ORDER BY slot',
+      [userId],
+    );
     await boss.close();
     t.deepEqual(
       slots.map((r) => r.slot),
@@ -370,8 +386,14 @@ pgTest('library functions: init, get, increment', async (t) => {
   await initUserCounterTable(userId, 'serializable');
   t.is(await getUserCounter(userId), 0);
   t.is(await getUserCounter(user()), 0, 'a user without a row reads 0, like the reference');
-  await t.throwsAsync(incrementUserCounter(user()), { instanceOf: CounterError, message: /has no row in user_counter/ });
-  await t.throwsAsync(getUserCounter(userId, 'chaos'), { instanceOf: ConfigError, message: /isolation level "chaos" is invalid/ });
+  await t.throwsAsync(incrementUserCounter(user()), {
+    instanceOf: CounterError,
+    message: /has no row in user_counter/,
+  });
+  await t.throwsAsync(getUserCounter(userId, 'chaos'), {
+    instanceOf: ConfigError,
+    message: /isolation level "chaos" is invalid/,
+  });
 });
 
 test.after.always(async () => {
@@ -382,7 +404,9 @@ pgTest('a statement that outlives PG_STATEMENT_TIMEOUT_MS fails its connection i
   const conn = await PgConnection.open({ ...CONFIG, statementTimeoutMs: 200 });
   try {
     const started = Date.now();
-    const err = await t.throwsAsync(conn.query('SELECT pg_sleep(3)'), { message: /no answer from PostgreSQL within 200 ms \(PG_STATEMENT_TIMEOUT_MS\)/ });
+    const err = await t.throwsAsync(conn.query('SELECT pg_sleep(3)'), {
+      message: /no answer from PostgreSQL within 200 ms \(PG_STATEMENT_TIMEOUT_MS\)/,
+    });
     t.is((err as Error & { sqlState?: string }).sqlState, '08006');
     t.true(Date.now() - started < 1500, 'failed near the timeout, not after the sleep');
     t.true(conn.lost, 'the connection is given up: the next call opens a new one');

@@ -10,7 +10,10 @@ export class PostgresqlStore implements Store {
   readonly description: string;
   private readonly coalescer: IncrementCoalescer | undefined;
 
-  private constructor(private readonly pool: Pool<PgConnection>, config: ServerConfig) {
+  private constructor(
+    private readonly pool: Pool<PgConnection>,
+    config: ServerConfig,
+  ) {
     const { host, port, database } = config.postgres!;
     this.description = `postgresql (${host}:${port}/${database}${config.coalesce ? ', coalescing' : ''})`;
     if (config.coalesce) this.coalescer = new IncrementCoalescer((k) => this.add(k), config.coalesceMaxBatch);
@@ -23,7 +26,10 @@ export class PostgresqlStore implements Store {
   }
 
   static open(config: ServerConfig): PostgresqlStore {
-    return new PostgresqlStore(new Pool(() => PgConnection.open(config.postgres!), { size: config.pgPoolSize }), config);
+    return new PostgresqlStore(
+      new Pool(() => PgConnection.open(config.postgres!), { size: config.pgPoolSize }),
+      config,
+    );
   }
 
   increment(): Promise<number> {
