@@ -1,4 +1,5 @@
 import test from 'ava';
+import net from 'node:net';
 import { type Counter, CounterError, type CounterFactory } from '../counters/counter.js';
 import { ConfigError, type Env } from '../backends/env.js';
 import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
@@ -412,5 +413,50 @@ pgTest('a statement that outlives PG_STATEMENT_TIMEOUT_MS fails its connection i
     t.true(conn.lost, 'the connection is given up: the next call opens a new one');
   } finally {
     await conn.close();
+  }
+});
+
+// The server and the tester share one connect-with-startup-retry: a database that is not yet
+// listening (a compose stack still starting) is waited for, about 10 s, instead of failing at once.
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => probe.once('listening', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** After `delayMs`, relays `port` to the real PostgreSQL: a database that comes up late. */
+function lateDatabase(port: number, delayMs: number): { close(): void } {
+  const target = CONFIG;
+  const relay = net.createServer((client) => {
+    const upstream = net.connect(target.port, target.host);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  const timer = setTimeout(() => relay.listen(port, '127.0.0.1'), delayMs);
+  return {
+    close: () => {
+      clearTimeout(timer);
+      relay.close();
+    },
+  };
+}
+
+pgTest('the tester waits for a database that starts listening later', async (t) => {
+  const port = await freePort();
+  const database = lateDatabase(port, 1500);
+  const factory = postgresqlCounterFactory({ userId: 77, env: { ...ENV, DB_PORT: String(port) } });
+  const started = Date.now();
+  try {
+    const counter = await factory.open();
+    t.true(Date.now() - started >= 1000, 'it waited for the database to listen');
+    await counter.reset();
+    t.is(await counter.read(), 0);
+  } finally {
+    await factory.close();
+    database.close();
   }
 });

@@ -2,6 +2,7 @@ import { type Counter, CounterError, type CounterFactory } from '../counter.js';
 import type { Env } from '../../backends/env.js';
 import { ensureDatabase, PgConnection } from '../../backends/postgresql/connection.js';
 import { isConnectionLost, toCounterError } from '../../backends/postgresql/errors.js';
+import { withStartupRetry } from '../../backends/postgresql/startup-retry.js';
 import {
   DEFAULT_POSTGRES_METHOD,
   incrementWith,
@@ -38,9 +39,9 @@ export {
   type IsolationLevel,
 } from './user-counter-library.js';
 
-/** Database, tables; then the user's rows, on `conn`. */
+/** Database (waiting for one still starting, as the server does), tables; then the user's rows. */
 async function prepareStorage(settings: Settings, userId: number): Promise<void> {
-  await ensureDatabase(settings.config);
+  await withStartupRetry(() => ensureDatabase(settings.config));
   const conn = await PgConnection.open(settings.config);
   try {
     await ensureTables(conn, settings.config);

@@ -4,6 +4,7 @@ import { ensureDatabase, PgConnection, type Sql } from '../../backends/postgresq
 import { isConnectionLost, toCounterError } from '../../backends/postgresql/errors.js';
 import { checkUserId, ensureTables, readUserValue, resetUserRows } from '../../backends/postgresql/schema.js';
 import { Pool } from '../../backends/postgresql/pool.js';
+import { withStartupRetry } from '../../backends/postgresql/startup-retry.js';
 import { inTransaction } from '../../backends/postgresql/transaction.js';
 import {
   DEFAULT_POSTGRES_METHOD,
@@ -55,7 +56,7 @@ let libraryPool: Promise<Library> | undefined;
 function pool(): Promise<Library> {
   libraryPool ??= (async () => {
     const settings = readSettings(process.env);
-    await ensureDatabase(settings.config);
+    await withStartupRetry(() => ensureDatabase(settings.config));
     const p = new Pool(() => PgConnection.open(settings.config), {
       size: LIBRARY_POOL_SIZE,
       endedError: () => new ConfigError('PostgreSQL connections were closed (closeUserCounterConnections)'),
