@@ -1,6 +1,6 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
+import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import { runLoad } from '../tester/load/run-load.js';
 import { type StoreName, storeEnv } from '../tester/harness/store-catalogue.js';
 import { type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
@@ -10,7 +10,9 @@ const HZ_NAME = `web-distributed-${process.pid}`;
 
 /** Several servers over one engine, standing in for hosts: different ports and loopback addresses. */
 async function startServers(env: ServerEnv, hosts: Array<{ host: string; port: number }>): Promise<ServerProcess[]> {
-  return Promise.all(hosts.map(({ host, port }) => startServer({ ...env, HOST: host, PORT: String(port), WORKERS: '2' })));
+  return Promise.all(
+    hosts.map(({ host, port }) => startServer({ ...env, HOST: host, PORT: String(port), WORKERS: '2' })),
+  );
 }
 
 async function loadServers(hosts: Array<{ host: string; port: number }>, callsPerClient = 2000) {
@@ -68,7 +70,8 @@ test.serial('PostgreSQL store: statements killed mid-run answer 503 and the coun
     // Terminating the servers' backends fails the statements in flight, as a database crash would.
     while (killing) {
       await admin.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'counters' AND pid <> pg_backend_pid()",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = " +
+          "'counters' AND pid <> pg_backend_pid()",
         [PG_DB],
       );
       await sleep(100);

@@ -17,7 +17,7 @@ test('tsconfig.build.json compiles the server alone, and that build serves incre
   t.teardown(() => fs.rmSync(app, { recursive: true, force: true }));
   const tsc = path.join(ROOT, 'node_modules/.bin/tsc');
   execFileSync(tsc, ['-p', 'tsconfig.build.json', '--outDir', path.join(app, 'dist')], { cwd: ROOT });
-  t.deepEqual(fs.readdirSync(path.join(app, 'dist')).sort(), ['counters', 'native', 'server']);
+  t.deepEqual(fs.readdirSync(path.join(app, 'dist')).sort(), ['backends', 'native', 'server']);
 
   fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(app, 'package.json'));
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'), 'dir');

@@ -20,7 +20,11 @@ export interface CallPlan {
  */
 export class LoadRecorder {
   readonly history = new History(1 << 16);
-  readonly latencyUs = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  readonly latencyUs = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   readonly errorCounts: Partial<Record<ErrorKind, number>> = {};
   /** First message seen per error kind, for the report. */
   readonly errorExamples: Partial<Record<ErrorKind, string>> = {};
@@ -71,6 +75,11 @@ async function runClient(counter: Counter, clientId: number, plan: CallPlan, rec
 }
 
 /** Runs every client's calls concurrently; client ids start at `firstClientId`. */
-export async function runClients(counters: Counter[], firstClientId: number, plan: CallPlan, recorder: LoadRecorder): Promise<void> {
+export async function runClients(
+  counters: Counter[],
+  firstClientId: number,
+  plan: CallPlan,
+  recorder: LoadRecorder,
+): Promise<void> {
   await Promise.all(counters.map((counter, i) => runClient(counter, firstClientId + i, plan, recorder)));
 }
