@@ -9,6 +9,7 @@ import { type ScenarioGroup, type Suite, scenarioCount } from './scenarios.js';
 import { freePort } from '../harness/free-port.js';
 import { type LaunchedServer, launchServer, ServerStartError } from '../harness/server-launcher.js';
 import { storeEnv } from '../harness/store-catalogue.js';
+import { firstLine } from '../../backends/first-line.js';
 
 /** Why a scenario has no result: the backend was out of reach, or the run broke off. */
 export interface ScenarioError {
@@ -79,16 +80,14 @@ function errorRow(group: ScenarioGroup, clients: number, error: ScenarioError): 
   return { suite: group.suite, scenario: group.scenario, clients, rps: null, p99Us: null, passed: false, verdict: errorVerdict(error), error, result: null };
 }
 
-const oneLine = (message: string) => message.split('\n').find((line) => line.trim())?.trim() ?? message;
-
 /**
  * What a failed runLoad means for the grid. Unreachable backends and configuration problems
  * (ConnectError, ConfigError) and counter errors before the first call become error rows;
  * anything else is a bug and propagates.
  */
 function classify(err: unknown): ScenarioError {
-  if (err instanceof ConnectError || err instanceof ConfigError) return { kind: 'connect', message: oneLine(err.message) };
-  if (err instanceof CounterError) return { kind: 'run', message: oneLine(err.message) };
+  if (err instanceof ConnectError || err instanceof ConfigError) return { kind: 'connect', message: firstLine(err) };
+  if (err instanceof CounterError) return { kind: 'run', message: firstLine(err) };
   throw err;
 }
 
@@ -131,7 +130,7 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
           server = await launchServer({ host: HOST, port, workers: options.serverWorkers, env });
         } catch (err) {
           if (!(err instanceof ServerStartError)) throw err;
-          const error: ScenarioError = { kind: 'server', message: oneLine(err.message) };
+          const error: ScenarioError = { kind: 'server', message: firstLine(err) };
           options.log(`web ${group.scenario}: server did not start: ${error.message}\n`);
           skip(group, group.clients, error, 'skipped: no server');
           continue;
