@@ -78,6 +78,8 @@ function handMadeResult(overrides: Partial<LoadResult> = {}): LoadResult {
     promisesExact: true,
     check,
     verdict: 'exact: 100000 of 100000 increments counted, no duplicates, real-time order kept',
+    witnesses: [],
+    nemesisEvents: [],
     passed: true,
     ...overrides,
   };

@@ -1,7 +1,9 @@
 import * as hdr from 'hdr-histogram-js';
 import { type Counter, type CounterFactory, CounterError, type ErrorKind } from '../../counters/counter.js';
 import { checkHistory, type HistoryCheck } from '../check/check-history.js';
-import { History, monotonicUs } from '../check/history.js';
+import { History, monotonicUs, type HistoryData } from '../check/history.js';
+import type { NemesisEvent } from '../history/nemesis-event.js';
+import type { ControlOp, RunHistory, RunMeta } from '../history/run-history.js';
 import { unreadableAnswersPart, verdictLine } from '../check/verdict.js';
 import { type ClientGroup, type GroupResult, openLocalGroup, openWorkerGroup } from './client-group.js';
 import type { CallPlan } from './client-loop.js';
@@ -64,6 +66,10 @@ export interface LoadResult {
   promisesExact: boolean;
   check: HistoryCheck;
   verdict: string;
+  /** For a failure, up to three lines per anomaly naming the operations that prove it. */
+  witnesses: string[];
+  /** Faults injected during the run, if any: saved in the history, never judged. */
+  nemesisEvents: NemesisEvent[];
   /** The run kept every promise its method makes. */
   passed: boolean;
   /** Peak resident memory (MB) of the process so far, worker threads included (over every run of a `compare`). */
@@ -151,17 +157,31 @@ function connectError(spec: CounterSpec, err: unknown): ConnectError {
   return new ConnectError(message + hint, { cause: err });
 }
 
+/** A run's result and its whole history, for `--history` and the report. */
+export interface RecordedLoad {
+  result: LoadResult;
+  history: RunHistory;
+}
+
 /**
  * The reference's flow: reset, start every client at once, each making its calls in
  * sequence, then read the final count and judge the history.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  return (await recordLoad(options)).result;
+}
+
+/** `runLoad`, keeping the history: the tester's own calls are timed into it too. */
+export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
+  const originUs = monotonicUs();
+  const controlOps: ControlOp[] = [];
   let factory: CounterFactory | undefined;
   let control: Counter | undefined;
   try {
     factory = await createFactory(options.spec);
     control = await factory.open();
-    await control.reset();
+    const counter = control;
+    await timedCall(controlOps, 'reset', () => counter.reset());
   } catch (err) {
     // An open keep-alive socket would hold the process until the server's idle timeout.
     await control?.close().catch(() => {});
@@ -180,7 +200,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       await runGroups(groups, { startUs, deadlineUs: startUs + options.warmupMs * 1000 }, report('warmup', startUs));
       for (const group of groups) group.progress.fill(0);
     }
-    const initialCount = await control.read().catch((err: unknown) => {
+    const counter = control;
+    const initialCount = await timedCall(controlOps, 'read', () => counter.read()).catch((err: unknown) => {
       throw connectError(options.spec, err);
     });
     const plan = buildPlan(options);
@@ -188,12 +209,32 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const results = await runGroups(groups, plan, report('run', plan.startUs, totalCount));
     const totalTimeS = (monotonicUs() - plan.startUs) / 1e6;
     // A counter that died during the run still gets a report: the count checks become 'unknown'.
-    const finalCount = await readPatiently(control);
-    return buildResult(options, factory, results, { initialCount, finalCount, totalTimeS });
+    const finalCount = await timedCall(controlOps, 'read', () => readPatiently(counter));
+    const ops = History.merge(results.map((result) => result.history)).data();
+    const result = buildResult(options, factory, results, ops, { initialCount, finalCount, totalTimeS });
+    return { result, history: { meta: runMeta(factory, result), originUs, controlOps, ops, nemesisEvents: [] } };
   } finally {
     await Promise.allSettled(groups.map((group) => group.close()));
     await control.close();
     await factory.close();
+  }
+}
+
+/** Runs one of the tester's own calls, recording it: ok with its count, or fail when it threw or read nothing. */
+async function timedCall<T extends number | undefined | void>(
+  ops: ControlOp[],
+  f: ControlOp['f'],
+  call: () => Promise<T>,
+): Promise<T> {
+  const invokeUs = monotonicUs();
+  try {
+    const value = await call();
+    const ok = f === 'reset' || typeof value === 'number';
+    ops.push({ f, invokeUs, completeUs: monotonicUs(), type: ok ? 'ok' : 'fail', value: typeof value === 'number' ? value : null });
+    return value;
+  } catch (err) {
+    ops.push({ f, invokeUs, completeUs: monotonicUs(), type: 'fail', value: null });
+    throw err;
   }
 }
 
@@ -231,10 +272,10 @@ function buildResult(
   options: LoadOptions,
   factory: CounterFactory,
   results: GroupResult[],
+  ops: HistoryData,
   counts: { initialCount: number; finalCount: number | undefined; totalTimeS: number },
 ): LoadResult {
-  const history = History.merge(results.map((result) => result.history));
-  const check = checkHistory(history, {
+  const check = checkHistory(ops, {
     initial: counts.initialCount,
     final: counts.finalCount,
     valuesExpected: factory.linearizable,
@@ -261,9 +302,22 @@ function buildResult(
     promisesExact: factory.promisesExact,
     check,
     verdict: [verdictLine(check, expectedUnsafe), ...unreadableAnswersPart(errors.protocol)].join('; '),
+    witnesses: [],
+    nemesisEvents: [],
     // An answer that could not be read hides its value: such a run is never called correct.
     passed: passed && !errors.protocol,
     // maxRSS is in kilobytes.
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+/** What judging this run again needs beyond its operations. */
+function runMeta(factory: CounterFactory, result: LoadResult): RunMeta {
+  return {
+    counter: result.counter,
+    clientCount: result.clientCount,
+    promisesExact: factory.promisesExact,
+    linearizable: factory.linearizable,
+    unreadableCount: result.errors.protocol ?? 0,
   };
 }
