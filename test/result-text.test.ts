@@ -31,6 +31,8 @@ function handMadeResult(overrides: Partial<LoadResult> = {}): LoadResult {
     promisesExact: true,
     check,
     verdict: 'exact: 100000 of 100000 increments counted, no duplicates, real-time order kept',
+    witnesses: [],
+    nemesisEvents: [],
     passed: true,
     ...overrides,
   };
@@ -52,7 +54,9 @@ test('referenceBlock renders the reference block byte for byte', (t) => {
 });
 
 test('referenceBlock rounds time and RPS to two decimals', (t) => {
-  const block = referenceBlock(handMadeResult({ totalTimeS: 0.126, rps: 39682.53968, totalCalls: 5000, finalCount: 5000 }));
+  const block = referenceBlock(
+    handMadeResult({ totalTimeS: 0.126, rps: 39682.53968, totalCalls: 5000, finalCount: 5000 }),
+  );
   const lines = block.split('\n');
   t.is(lines[6], 'Total time (seconds):        0.13');
   t.is(lines[7], 'Requests per second (RPS):   39682.54');

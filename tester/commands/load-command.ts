@@ -2,7 +2,8 @@ import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
 import { parseBoolean } from '../../backends/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
-import { type LoadResult, runLoad } from '../load/run-load.js';
+import { HISTORY_FORMATS, type HistoryFormat, writeHistory } from '../history/history-writer.js';
+import { type RecordedLoad, recordLoad } from '../load/run-load.js';
 import { applyThresholds, type Thresholds } from '../load/thresholds.js';
 import { progressBar } from '../output/progress-bar.js';
 import { extraBlock, referenceBlock } from '../output/result-text.js';
@@ -79,6 +80,8 @@ export abstract class LoadCommand extends Command {
   });
   json = Option.Boolean('--json', false, { description: 'Print the result as one JSON object on stdout' });
   output = Option.String('--output', { description: 'Also write the JSON result to this file' });
+  history = Option.String('--history', { description: 'Save every operation to this file, in Jepsen\'s vocabulary (see tester check)' });
+  historyFormat = Option.String('--history-format', 'jsonl', { description: 'jsonl (JSON Lines, default) or edn (Jepsen\'s EDN)' });
 
   /** The subcommand's counter type; undefined for the reference form. */
   protected abstract readonly fixedType: CounterType | undefined;
@@ -89,13 +92,15 @@ export abstract class LoadCommand extends Command {
       throw new UsageError('--n-clients is required: say how many clients run at once, e.g. --n-clients 10');
     const spec = await this.counterSpec();
     const thresholds = this.thresholds();
-    this.checkOutputWritable();
+    const historyFormat = this.checkHistoryFormat();
+    checkWritable('--output', this.output);
+    checkWritable('--history', this.history);
     const bar = this.json
       ? { update: () => {}, stop: () => {} }
       : progressBar(this.context.stderr as NodeJS.WriteStream);
-    let result: LoadResult;
+    let recorded: RecordedLoad;
     try {
-      result = await runLoad({
+      recorded = await recordLoad({
         spec,
         clientCount,
         callsPerClient: this.callsPerClient,
@@ -113,21 +118,21 @@ export abstract class LoadCommand extends Command {
     } finally {
       bar.stop();
     }
-    result = applyThresholds(result, thresholds);
+    const result = applyThresholds(recorded.result, thresholds);
+    if (this.history) {
+      const history = { ...recorded.history, nemesisEvents: result.nemesisEvents };
+      writeHistory(this.history, { ...history, meta: { ...history.meta, thresholds: result.thresholds } }, historyFormat);
+    }
     if (this.output) fs.writeFileSync(this.output, JSON.stringify(result, null, 2) + '\n');
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
     else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n`);
     return result.passed ? EXIT.passed : EXIT.failed;
   }
 
-  /** Fails before the run, not after it, when the result could not be saved. */
-  private checkOutputWritable(): void {
-    if (!this.output) return;
-    try {
-      fs.closeSync(fs.openSync(this.output, 'a'));
-    } catch (err) {
-      throw new UsageError(`--output ${this.output} cannot be written: ${(err as Error).message}`);
-    }
+  private checkHistoryFormat(): HistoryFormat {
+    const format = this.historyFormat;
+    if ((HISTORY_FORMATS as readonly string[]).includes(format)) return format as HistoryFormat;
+    throw new UsageError(`--history-format ${format} is unknown: use ${HISTORY_FORMATS.join(' or ')}`);
   }
 
   private counterType(): CounterType {
@@ -204,6 +209,16 @@ export abstract class LoadCommand extends Command {
     });
     if (hosts.length === 0) throw new UsageError('--counter-host is empty');
     return hosts.flatMap((host) => ports.map((port) => ({ host, port })));
+  }
+}
+
+/** Fails before the run, not after it, when a result file could not be saved. */
+function checkWritable(flag: string, file: string | undefined): void {
+  if (!file) return;
+  try {
+    fs.closeSync(fs.openSync(file, 'a'));
+  } catch (err) {
+    throw new UsageError(`${flag} ${file} cannot be written: ${(err as Error).message}`);
   }
 }
 

@@ -1,8 +1,10 @@
 import * as hdr from 'hdr-histogram-js';
 import { type Counter, type CounterFactory, CounterError, type ErrorKind } from '../../counters/counter.js';
-import { checkHistory, type HistoryCheck } from '../check/check-history.js';
+import type { HistoryCheck } from '../check/check-history.js';
 import { History, monotonicUs } from '../check/history.js';
-import { unreadableAnswersPart, verdictLine } from '../check/verdict.js';
+import { judgeRun } from '../history/judge-run.js';
+import type { NemesisEvent } from '../history/nemesis-event.js';
+import type { ControlOp, RunHistory, RunMeta } from '../history/run-history.js';
 import { type ClientGroup, type GroupResult, openLocalGroup, openWorkerGroup } from './client-group.js';
 import type { CallPlan } from './client-loop.js';
 import type { ThresholdResult } from './thresholds.js';
@@ -65,6 +67,10 @@ export interface LoadResult {
   promisesExact: boolean;
   check: HistoryCheck;
   verdict: string;
+  /** For a failure, up to three lines per anomaly naming the operations that prove it. */
+  witnesses: string[];
+  /** Faults injected during the run, if any: saved in the history, never judged. */
+  nemesisEvents: NemesisEvent[];
   /** The run kept every promise its method makes. */
   passed: boolean;
   /** Peak resident memory (MB) of the process so far, worker threads included (over every run of a `compare`). */
@@ -164,17 +170,31 @@ function connectError(spec: CounterSpec, err: unknown): ConnectError {
   return new ConnectError(message + hint, { cause: err });
 }
 
+/** A run's result and its whole history, for `--history` and the report. */
+export interface RecordedLoad {
+  result: LoadResult;
+  history: RunHistory;
+}
+
 /**
  * The reference's flow: reset, start every client at once, each making its calls in
  * sequence, then read the final count and judge the history.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  return (await recordLoad(options)).result;
+}
+
+/** `runLoad`, keeping the history: the tester's own calls are timed into it too. */
+export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
+  const originUs = monotonicUs();
+  const controlOps: ControlOp[] = [];
   let factory: CounterFactory | undefined;
   let control: Counter | undefined;
   try {
     factory = await createFactory(options.spec);
     control = await factory.open();
-    await control.reset();
+    const counter = control;
+    await timedCall(controlOps, 'reset', () => counter.reset());
   } catch (err) {
     // An open keep-alive socket would hold the process until the server's idle timeout.
     await control?.close().catch(() => {});
@@ -201,7 +221,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       await runGroups(groups, { startUs, deadlineUs: startUs + options.warmupMs * 1000 }, report('warmup', startUs));
       for (const group of groups) group.progress.fill(0);
     }
-    const initialCount = await control.read().catch((err: unknown) => {
+    const counter = control;
+    const initialCount = await timedCall(controlOps, 'read', () => counter.read()).catch((err: unknown) => {
       throw connectError(options.spec, err);
     });
     const plan = buildPlan(options);
@@ -209,12 +230,35 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const results = await runGroups(groups, plan, report('run', plan.startUs, totalCount));
     const totalTimeS = (monotonicUs() - plan.startUs) / 1e6;
     // A counter that died during the run still gets a report: the count checks become 'unknown'.
-    const finalCount = await readPatiently(control);
-    return buildResult(options, factory, results, { initialCount, finalCount, totalTimeS });
+    const finalCount = await timedCall(controlOps, 'read', () => readPatiently(counter));
+    const ops = History.merge(results.map((result) => result.history)).data();
+    const meta = runMeta(options, factory, results);
+    const history: RunHistory = { meta, originUs, controlOps, ops, nemesisEvents: [] };
+    const result = buildResult(options, factory, results, history, { initialCount, finalCount, totalTimeS });
+    return { result, history };
   } finally {
     await Promise.allSettled(groups.map((group) => group.close()));
     await control.close();
     await factory.close();
+  }
+}
+
+/** Runs one of the tester's own calls, recording it: ok with its count, or fail when it threw or read nothing. */
+async function timedCall<T extends number | undefined | void>(
+  ops: ControlOp[],
+  f: ControlOp['f'],
+  call: () => Promise<T>,
+): Promise<T> {
+  const invokeUs = monotonicUs();
+  try {
+    const value = await call();
+    const ok = f === 'reset' || typeof value === 'number';
+    const read = typeof value === 'number' ? value : null;
+    ops.push({ f, invokeUs, completeUs: monotonicUs(), type: ok ? 'ok' : 'fail', value: read });
+    return value;
+  } catch (err) {
+    ops.push({ f, invokeUs, completeUs: monotonicUs(), type: 'fail', value: null });
+    throw err;
   }
 }
 
@@ -239,32 +283,14 @@ function buildPlan(options: LoadOptions): CallPlan {
   return plan;
 }
 
-/**
- * Unsafe methods pass whatever they lose. A method that promises an exact count passes only on a
- * count shown exact (an unknown final count is no pass); a linearizable one needs every check.
- */
-export function runPassed(
-  factory: Pick<CounterFactory, 'promisesExact' | 'linearizable'>,
-  check: HistoryCheck,
-): boolean {
-  if (!factory.promisesExact) return true;
-  return factory.linearizable ? check.valid === true : check.checks.count.valid === true;
-}
-
 function buildResult(
   options: LoadOptions,
   factory: CounterFactory,
   results: GroupResult[],
+  history: RunHistory,
   counts: { initialCount: number; finalCount: number | undefined; totalTimeS: number },
 ): LoadResult {
-  const history = History.merge(results.map((result) => result.history));
-  const check = checkHistory(history, {
-    initial: counts.initialCount,
-    final: counts.finalCount,
-    valuesExpected: factory.linearizable,
-  });
-  const expectedUnsafe = !factory.promisesExact || !factory.linearizable;
-  const passed = runPassed(factory, check);
+  const { check, verdict, witnesses, passed } = judgeRun(history);
   const errors = addCounts(results.map((result) => result.errorCounts));
   return {
     counter: factory.name,
@@ -284,10 +310,22 @@ function buildResult(
     retryCount: results.reduce((sum, result) => sum + result.retryCount, 0),
     promisesExact: factory.promisesExact,
     check,
-    verdict: [verdictLine(check, expectedUnsafe), ...unreadableAnswersPart(errors.protocol)].join('; '),
-    // An answer that could not be read hides its value: such a run is never called correct.
-    passed: passed && !errors.protocol,
+    verdict,
+    witnesses,
+    nemesisEvents: history.nemesisEvents,
+    passed,
     // maxRSS is in kilobytes.
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+/** What judging this run again needs beyond its operations. */
+function runMeta(options: LoadOptions, factory: CounterFactory, results: GroupResult[]): RunMeta {
+  return {
+    counter: factory.name,
+    clientCount: options.clientCount,
+    promisesExact: factory.promisesExact,
+    linearizable: factory.linearizable,
+    unreadableCount: results.reduce((sum, result) => sum + (result.errorCounts.protocol ?? 0), 0),
   };
 }
