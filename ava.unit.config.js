@@ -9,6 +9,8 @@ export default {
     'dist/test/env-vars.test.js',
     'dist/test/examples.test.js',
     'dist/test/first-line.test.js',
+    'dist/test/histories.test.js',
+    'dist/test/history-reader.test.js',
     'dist/test/increment-coalescer.test.js',
     'dist/test/pool-*.test.js',
     'dist/test/response-parser.test.js',

@@ -11,10 +11,10 @@ import { ROOT } from './helpers/server-process.js';
 const example = (name: string) => path.join(ROOT, 'dist/examples', `${name}.js`);
 
 /** Runs an example to its end: exit code and stdout, whatever the code. */
-async function runExample(name: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string }> {
+async function runExample(name: string, env: Record<string, string> = {}, args: string[] = []) {
   const options = { env: { ...process.env, ...env }, timeout: 60_000 };
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [example(name)], options);
+    const { stdout } = await promisify(execFile)(process.execPath, [example(name), ...args], options);
     return { code: 0, stdout };
   } catch (err) {
     const { code, stdout } = err as { code: number; stdout: string };
@@ -52,4 +52,14 @@ test('check-history: the correct history is valid, the lost update is not', asyn
     'correct: valid=true: exact: 3 of 3 increments counted, no duplicates, real-time order kept',
     'lost update: valid=false: LOST 1 of 3 acknowledged increments; 1 duplicate value; real-time order kept',
   ]);
+});
+
+test('check-history: a saved history is judged as the run judged it', async (t) => {
+  const histories = path.join(ROOT, 'test/histories');
+  const correct = await runExample('check-history', {}, [path.join(histories, 'correct.jsonl')]);
+  t.is(correct.code, 0, correct.stdout);
+  t.regex(correct.stdout, /correct\.jsonl: PASS: /);
+  const lost = await runExample('check-history', {}, [path.join(histories, 'lost-update.jsonl')]);
+  t.is(lost.code, 1, lost.stdout);
+  t.regex(lost.stdout, /lost-update\.jsonl: FAIL: LOST /);
 });
