@@ -2,10 +2,13 @@ import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
 import { parseBoolean } from '../../counters/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
-import { type LoadResult, runLoad } from '../load/run-load.js';
+import type { RunHistory } from '../history/run-history.js';
+import { type LoadResult, recordLoad } from '../load/run-load.js';
 import { applyThresholds, type Thresholds } from '../load/thresholds.js';
 import { progressBar } from '../output/progress-bar.js';
 import { extraBlock, referenceBlock } from '../output/result-text.js';
+import { reportHtml } from '../report/report-html.js';
+import { runReport } from '../report/run-report.js';
 import { parseDurationMs } from './parse-duration.js';
 import { wholeNumber } from './whole-number.js';
 
@@ -61,6 +64,9 @@ export abstract class LoadCommand extends Command {
   });
   json = Option.Boolean('--json', false, { description: 'Print the result as one JSON object on stdout' });
   output = Option.String('--output', { description: 'Also write the JSON result to this file' });
+  report = Option.String('--report', {
+    description: 'Write an HTML report to this file: throughput and latency over time, the verdict, its witnesses',
+  });
 
   /** The subcommand's counter type; undefined for the reference form. */
   protected abstract readonly fixedType: CounterType | undefined;
@@ -70,11 +76,13 @@ export abstract class LoadCommand extends Command {
     if (clientCount === undefined) throw new UsageError('--n-clients is required: say how many clients run at once, e.g. --n-clients 10');
     const spec = await this.counterSpec();
     const thresholds = this.thresholds();
-    this.checkOutputWritable();
+    this.checkWritable('--output', this.output);
+    this.checkWritable('--report', this.report);
     const bar = this.json ? { update: () => {}, stop: () => {} } : progressBar(this.context.stderr as NodeJS.WriteStream);
     let result: LoadResult;
+    let history: RunHistory;
     try {
-      result = await runLoad({
+      ({ result, history } = await recordLoad({
         spec,
         clientCount,
         callsPerClient: this.callsPerClient,
@@ -83,24 +91,25 @@ export abstract class LoadCommand extends Command {
         ratePerSecond: this.rate,
         workerCount: this.workerCount,
         onProgress: bar.update,
-      });
+      }));
     } finally {
       bar.stop();
     }
     result = applyThresholds(result, thresholds);
     if (this.output) fs.writeFileSync(this.output, JSON.stringify(result, null, 2) + '\n');
+    if (this.report) fs.writeFileSync(this.report, reportHtml({ kind: 'run', report: runReport(result, history) }));
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
     else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n`);
     return result.passed ? EXIT.passed : EXIT.failed;
   }
 
-  /** Fails before the run, not after it, when the result could not be saved. */
-  private checkOutputWritable(): void {
-    if (!this.output) return;
+  /** Fails before the run, not after it, when a file asked for could not be written. */
+  private checkWritable(flag: string, file: string | undefined): void {
+    if (!file) return;
     try {
-      fs.closeSync(fs.openSync(this.output, 'a'));
+      fs.closeSync(fs.openSync(file, 'a'));
     } catch (err) {
-      throw new UsageError(`--output ${this.output} cannot be written: ${(err as Error).message}`);
+      throw new UsageError(`${flag} ${file} cannot be written: ${(err as Error).message}`);
     }
   }
 
@@ -173,3 +182,4 @@ function checkMethod(method: string, methods: readonly string[]): string {
   if (!methods.includes(method)) throw new UsageError(`--method ${method} is unknown: use one of ${methods.join(', ')}`);
   return method;
 }
+
