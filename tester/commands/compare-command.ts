@@ -8,7 +8,12 @@ import { EXIT } from './load-command.js';
 import { wholeNumber } from './whole-number.js';
 
 /** Output file names inside --out. */
-export const COMPARE_FILES = { json: 'comparison.json', markdown: 'comparison.md', svg: 'comparison.svg' } as const;
+export const COMPARE_FILES = {
+  json: 'comparison.json',
+  markdown: 'comparison.md',
+  svg: 'comparison.svg',
+  html: 'comparison.html',
+} as const;
 
 /** results/compare-2024-05-01T12-30-00: sortable, and safe in any file system. */
 function defaultOutDir(now = new Date()): string {
@@ -22,7 +27,7 @@ export class CompareCommand extends Command {
     details: `
       Runs every scenario of the chosen suites at every client count, one after the other. The web suite starts our own server (dist/server/main.js on 127.0.0.1) once per store: shared memory with flock, shared memory with atomic fetch-add, disk (a temporary counter file) and PostgreSQL; it stops the server (SIGTERM) before the next store. A store whose server does not start is reported in one line and skipped. The postgresql suite runs every increment method (serializable_update with retries) with settings from DB_HOST, DB_PORT, POSTGRES_DB, POSTGRES_USER and POSTGRES_PASSWORD; the hazelcast suite runs every method on the cluster in HZ_CLUSTER_MEMBERS.
 
-      Writes comparison.json (every row with its full result), comparison.md (the table, also printed on stdout) and comparison.svg (throughput and p99 latency per scenario and client count) to --out. Progress goes to stderr.
+      Writes comparison.json (every row with its full result), comparison.md (the table, also printed on stdout), comparison.svg (throughput, p99 latency and the anomalies found per scenario and client count) and comparison.html (that chart and every scenario's row in one self-contained page) to --out. Progress goes to stderr.
 
       Exits 0 when every scenario passed (methods without guarantees, such as lost_update or no_lock, pass whatever they lose), 1 when one failed, and 3 when a backend could not be reached or a server did not start (the table says why; 3 wins over 1).
     `,
@@ -80,15 +85,19 @@ export class CompareCommand extends Command {
     const table = comparisonTable(rows);
     // ECharts is big: load it only when a comparison has something to draw.
     const { comparisonChartSvg } = await import('../compare/comparison-chart.js');
+    const { compareReport } = await import('../report/compare-report.js');
+    const { reportHtml } = await import('../report/report-html.js');
     const files = {
       json: path.join(outDir, COMPARE_FILES.json),
       markdown: path.join(outDir, COMPARE_FILES.markdown),
       svg: path.join(outDir, COMPARE_FILES.svg),
+      html: path.join(outDir, COMPARE_FILES.html),
     };
     fs.writeFileSync(files.json, JSON.stringify(rows, null, 2) + '\n');
     fs.writeFileSync(files.markdown, table);
     fs.writeFileSync(files.svg, comparisonChartSvg(rows) + '\n');
-    stderr.write(`compare: wrote ${files.json}, ${files.markdown}, ${files.svg}\n`);
+    fs.writeFileSync(files.html, reportHtml({ kind: 'compare', report: compareReport(rows) }));
+    stderr.write(`compare: wrote ${files.json}, ${files.markdown}, ${files.svg}, ${files.html}\n`);
     this.context.stdout.write(table);
     return exitCode(rows);
   }
