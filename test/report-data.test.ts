@@ -45,13 +45,20 @@ test('fault windows: each start with the next stop of its fault; one never stopp
 });
 
 test('a LoadResult carrying nemesis events: the report shades their window', (t) => {
-  const ops: SyntheticOp[] = Array.from({ length: 100 }, (_, i): SyntheticOp => [i % 2, i * 5000, i * 5000 + 900, i + 1]);
+  const ops: SyntheticOp[] = Array.from({ length: 100 }, (_, i): SyntheticOp => [
+    i % 2,
+    i * 5000,
+    i * 5000 + 900,
+    i + 1,
+  ]);
   const events = [
     { time: 100e6, f: 'start-partition', value: 'iptables DROP 5701' },
     { time: 300e6, f: 'stop-partition', value: 'healed' },
   ];
   const { result, history } = syntheticRun(ops, 100, events);
-  t.deepEqual(runReport(result, history).faults, [{ fault: 'partition', startMs: 100, stopMs: 300, description: 'iptables DROP 5701' }]);
+  t.deepEqual(runReport(result, history).faults, [
+    { fault: 'partition', startMs: 100, stopMs: 300, description: 'iptables DROP 5701' },
+  ]);
 });
 
 test('lost updates: duplicates, the final read and the impossible value are each drawn with their witnesses', (t) => {
@@ -79,7 +86,10 @@ test('lost updates: duplicates, the final read and the impossible value are each
   t.like(read, { value: 3, bounds: [5, 5], witness: true });
   t.is(lost.witnesses[0].timeline.lanes.at(-1), 'tester');
 
-  t.regex(duplicate.witnesses[0].caption, /^value 2 returned 2 times: client 0 \[0\.200 ms–0\.300 ms\], client 1 \[0\.210 ms–0\.310 ms\]$/);
+  t.regex(
+    duplicate.witnesses[0].caption,
+    /^value 2 returned 2 times: client 0 \[0\.200 ms–0\.300 ms\], client 1 \[0\.210 ms–0\.310 ms\]$/,
+  );
   const drawn = duplicate.witnesses[0].timeline.ops;
   t.deepEqual(
     drawn.filter((op) => op.witness).map((op) => [duplicate.witnesses[0].timeline.lanes[op.lane], op.value]),
@@ -88,9 +98,15 @@ test('lost updates: duplicates, the final read and the impossible value are each
       ['client 1', 2],
     ],
   );
-  t.true(drawn.some((op) => !op.witness), 'neighbouring calls are drawn too');
+  t.true(
+    drawn.some((op) => !op.witness),
+    'neighbouring calls are drawn too',
+  );
 
-  t.like(impossible.witnesses[0].timeline.ops.find((op) => op.witness), { value: 9, bounds: [1, 3] });
+  t.like(
+    impossible.witnesses[0].timeline.ops.find((op) => op.witness),
+    { value: 9, bounds: [1, 3] },
+  );
 });
 
 test('stale reads: the pair that broke real-time order is the witness', (t) => {
@@ -104,7 +120,10 @@ test('stale reads: the pair that broke real-time order is the witness', (t) => {
   );
   const section = runReport(result, history).anomalies.find((s) => s.kind === 'real-time-order');
   t.is(section?.title, 'Out of real-time order: 1');
-  t.is(section?.witnesses[0].caption, 'client 1 [0.150 ms–0.250 ms] returned 1, after client 0 [0.000 ms–0.100 ms] had returned 1');
+  t.is(
+    section?.witnesses[0].caption,
+    'client 1 [0.150 ms–0.250 ms] returned 1, after client 0 [0.000 ms–0.100 ms] had returned 1',
+  );
 });
 
 test('1M calls, 16 clients, 1000 duplicates: the report is under 5 MB and built in seconds', (t) => {

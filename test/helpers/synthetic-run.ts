@@ -19,7 +19,11 @@ export interface SyntheticRun {
 
 const originUs = 1_000_000;
 
-export function syntheticRun(ops: History | SyntheticOp[], final: number, nemesisEvents: NemesisEvent[] = []): SyntheticRun {
+export function syntheticRun(
+  ops: History | SyntheticOp[],
+  final: number,
+  nemesisEvents: NemesisEvent[] = [],
+): SyntheticRun {
   const recorded = ops instanceof History ? ops : new History(ops.length);
   if (!(ops instanceof History)) {
     for (const [client, invokeUs, completeUs, value, outcome = Outcome.ok] of ops) {

@@ -24,7 +24,14 @@ export function rowAnomalies(row: ComparisonRow): RowAnomalies {
   };
 }
 
-const colors = { passed: '#3b7dd8', failed: '#d6336c', latency: '#7f8fa4', lost: '#c92a2a', duplicate: '#e8a33d', stale: '#7048e8' };
+const colors = {
+  passed: '#3b7dd8',
+  failed: '#d6336c',
+  latency: '#7f8fa4',
+  lost: '#c92a2a',
+  duplicate: '#e8a33d',
+  stale: '#7048e8',
+};
 const rowHeight = 30;
 const top = 100;
 /** Left edges and widths in % of the chart's width: the HTML report's chart is as wide as the page. */
@@ -45,7 +52,12 @@ export function comparisonChartOption(rows: readonly ComparisonRow[], title = 'C
   const labels = rows.map((row) => `${scenarioLabel(row)} · ${clientsName(row.clients)}`);
   const width = 1240;
   const height = top + rows.length * rowHeight + 56;
-  const grid = (i: number) => ({ left: percent(panels[i].left), width: percent(panels[i].width), top, height: rows.length * rowHeight });
+  const grid = (i: number) => ({
+    left: percent(panels[i].left),
+    width: percent(panels[i].width),
+    top,
+    height: rows.length * rowHeight,
+  });
   const categoryAxis = (gridIndex: number) => ({
     type: 'category' as const,
     gridIndex,
@@ -95,7 +107,12 @@ export function comparisonChartOption(rows: readonly ComparisonRow[], title = 'C
     textStyle: { fontFamily: 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif' },
     title: [
       { text: title, left: 'center', top: 8 },
-      ...panels.map((panel) => ({ text: panel.title, left: percent(panel.left), top: top - 28, textStyle: { fontSize: 13 } })),
+      ...panels.map((panel) => ({
+        text: panel.title,
+        left: percent(panel.left),
+        top: top - 28,
+        textStyle: { fontSize: 13 },
+      })),
     ],
     legend: { top: 40, left: 'center', itemGap: 28, itemWidth: 18, itemHeight: 10, padding: [5, 16] },
     grid: panels.map((_, i) => grid(i)),

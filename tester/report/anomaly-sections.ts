@@ -62,7 +62,9 @@ export function anomalySections(check: HistoryCheck, history: RunHistory): Anoma
 
 /** The title with the count, and how many of them the section draws. */
 function titled(title: string, count: number): string {
-  return count > maxWitnessesPerKind ? `${title}: ${count} (the first ${maxWitnessesPerKind} shown)` : `${title}: ${count}`;
+  return count > maxWitnessesPerKind
+    ? `${title}: ${count} (the first ${maxWitnessesPerKind} shown)`
+    : `${title}: ${count}`;
 }
 
 const msText = (us: number, originUs: number) => `${((us - originUs) / 1000).toFixed(3)} ms`;
@@ -73,7 +75,11 @@ function duplicateWitness(example: DuplicateExample, { ops, originUs }: RunHisto
   const who = example.ops.map((op) => opText(op, originUs)).join(', ');
   return {
     caption: `value ${example.value} returned ${example.times} times: ${who}`,
-    timeline: witnessTimeline(ops, originUs, example.ops.map(({ row }) => ({ row }))),
+    timeline: witnessTimeline(
+      ops,
+      originUs,
+      example.ops.map(({ row }) => ({ row })),
+    ),
   };
 }
 

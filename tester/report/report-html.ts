@@ -18,7 +18,8 @@ const styles = `
   h1 { font-size: 22px; margin: 0; }
   h2 { font-size: 18px; margin: 32px 0 8px; padding-top: 16px; border-top: 1px solid var(--line); }
   h3 { font-size: 16px; margin: 20px 0 4px; }
-  .badge { font-weight: 700; font-size: 13px; letter-spacing: .04em; padding: 3px 10px; border-radius: 12px; color: #fff; }
+  .badge { font-weight: 700; font-size: 13px; letter-spacing: .04em; padding: 3px 10px; border-radius: 12px;
+    color: #fff; }
   .badge.pass { background: #2b8a3e; } .badge.fail { background: var(--bad); } .badge.unknown { background: #e8a33d; }
   .verdict { font-size: 16px; margin: 12px 0; }
   .note, .caption { color: var(--muted); margin: 4px 0 8px; }

@@ -38,13 +38,22 @@ function runFacts(result: LoadResult): ReportFact[] {
     { label: 'indeterminate', value: whole(check.indeterminateCount), bad: check.indeterminateCount > 0 },
     { label: 'throughput', value: `${whole(result.rps)} req/s` },
     { label: 'p50 / p99 latency', value: `${ms(latency.p50Us)} / ${ms(latency.p99Us)}` },
-    { label: 'count before → after', value: `${whole(result.initialCount)} → ${result.finalCount === null ? '?' : whole(result.finalCount)}` },
+    {
+      label: 'count before → after',
+      value: `${whole(result.initialCount)} → ${result.finalCount === null ? '?' : whole(result.finalCount)}`,
+    },
   ];
   if (!isCrashed(count)) facts.push({ label: 'lost', value: whole(count.lostCount), bad: count.lostCount > 0 });
-  if (!isCrashed(unique)) facts.push({ label: 'duplicate values', value: whole(unique.duplicateCount), bad: unique.duplicateCount > 0 });
+  if (!isCrashed(unique))
+    facts.push({ label: 'duplicate values', value: whole(unique.duplicateCount), bad: unique.duplicateCount > 0 });
   if (!isCrashed(realTimeOrder)) {
-    facts.push({ label: 'out of real-time order', value: whole(realTimeOrder.staleCount), bad: realTimeOrder.staleCount > 0 });
+    facts.push({
+      label: 'out of real-time order',
+      value: whole(realTimeOrder.staleCount),
+      bad: realTimeOrder.staleCount > 0,
+    });
   }
-  if (!isCrashed(range)) facts.push({ label: 'impossible values', value: whole(range.outOfRangeCount), bad: range.outOfRangeCount > 0 });
+  if (!isCrashed(range))
+    facts.push({ label: 'impossible values', value: whole(range.outOfRangeCount), bad: range.outOfRangeCount > 0 });
   return facts;
 }

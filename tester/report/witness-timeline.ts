@@ -10,7 +10,11 @@ import type { OpOutcome, Timeline, TimelineOp } from './report-shapes.js';
 export const maxLanes = 12;
 export const maxTimelineOps = 160;
 
-const outcomeNames: Record<number, OpOutcome> = { [Outcome.ok]: 'ok', [Outcome.failed]: 'fail', [Outcome.indeterminate]: 'info' };
+const outcomeNames: Record<number, OpOutcome> = {
+  [Outcome.ok]: 'ok',
+  [Outcome.failed]: 'fail',
+  [Outcome.indeterminate]: 'info',
+};
 
 /** An increment named as evidence: its row in the history, and the bounds its value broke, if any. */
 export interface WitnessRow {
@@ -29,7 +33,12 @@ export interface WitnessRead {
 }
 
 /** `witnesses` name rows of `data`; times become ms since `originUs`. */
-export function witnessTimeline(data: HistoryData, originUs: number, witnesses: readonly WitnessRow[], read?: WitnessRead): Timeline {
+export function witnessTimeline(
+  data: HistoryData,
+  originUs: number,
+  witnesses: readonly WitnessRow[],
+  read?: WitnessRead,
+): Timeline {
   const spans = witnesses.map(({ row }) => [data.invokeUs[row], data.completeUs[row]]);
   if (read) spans.push([read.contextFromUs, read.completeUs]);
   const fromUs = Math.min(...spans.map(([from]) => from));
@@ -46,7 +55,8 @@ export function witnessTimeline(data: HistoryData, originUs: number, witnesses: 
   const lanes = pickLanes(data, rows, inWindow);
   const witnessBounds = new Map(witnesses.map(({ row, bounds }) => [row, bounds]));
   const centerUs = (fromUs + toUs) / 2;
-  const distance = (i: number) => (witnessBounds.has(i) ? -1 : Math.abs((data.invokeUs[i] + data.completeUs[i]) / 2 - centerUs));
+  const distance = (i: number) =>
+    witnessBounds.has(i) ? -1 : Math.abs((data.invokeUs[i] + data.completeUs[i]) / 2 - centerUs);
   const drawn = inWindow
     .filter((i) => lanes.has(data.clientIds[i]))
     .sort((a, b) => distance(a) - distance(b))
@@ -83,7 +93,9 @@ function pickLanes(data: HistoryData, witnesses: readonly number[], inWindow: nu
   const busy = new Map<number, number>();
   for (const i of inWindow) busy.set(data.clientIds[i], (busy.get(data.clientIds[i]) ?? 0) + 1);
   const witnessClients = [...new Set(witnesses.map((i) => data.clientIds[i]))].sort((a, b) => a - b);
-  const others = [...busy.keys()].filter((c) => !witnessClients.includes(c)).sort((a, b) => busy.get(b)! - busy.get(a)! || a - b);
+  const others = [...busy.keys()]
+    .filter((c) => !witnessClients.includes(c))
+    .sort((a, b) => busy.get(b)! - busy.get(a)! || a - b);
   const chosen = [...witnessClients, ...others.slice(0, Math.max(0, maxLanes - witnessClients.length))];
   return new Map(chosen.sort((a, b) => a - b).map((clientId, lane) => [clientId, lane]));
 }

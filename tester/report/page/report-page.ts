@@ -62,7 +62,11 @@ const number = (n: number | null, digits = 0) =>
 const ms = (n: number) => `${n.toLocaleString('en-US', { minimumFractionDigits: 3, maximumFractionDigits: 3 })} ms`;
 
 function badge(passed: boolean, valid: boolean | 'unknown'): HTMLElement {
-  const [text, kind] = passed ? (valid === true ? ['PASS', 'pass'] : ['PASS, not proven', 'unknown']) : ['FAIL', 'fail'];
+  const [text, kind] = passed
+    ? valid === true
+      ? ['PASS', 'pass']
+      : ['PASS, not proven', 'unknown']
+    : ['FAIL', 'fail'];
   return element('span', { className: `badge ${kind}`, text });
 }
 
@@ -94,19 +98,18 @@ function renderRun(report: RunReport): Node[] {
 }
 
 const faultText = (fault: FaultWindow) =>
-  `${fault.fault} from ${(fault.startMs / 1000).toFixed(2)} s to ${(fault.stopMs / 1000).toFixed(2)} s (${fault.description})`;
+  `${fault.fault} from ${seconds(fault.startMs)} to ${seconds(fault.stopMs)} (${fault.description})`;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 function faultAreas(faults: FaultWindow[]) {
   return {
     silent: true,
     itemStyle: { color: colors.fault },
     label: { color: '#8a5a12', fontSize: 11, position: 'insideTop' as const },
-    data: faults.map(
-      (fault): [{ name: string; xAxis: number }, { xAxis: number }] => [
-        { name: fault.fault, xAxis: fault.startMs / 1000 },
-        { xAxis: fault.stopMs / 1000 },
-      ],
-    ),
+    data: faults.map((fault): [{ name: string; xAxis: number }, { xAxis: number }] => [
+      { name: fault.fault, xAxis: fault.startMs / 1000 },
+      { xAxis: fault.stopMs / 1000 },
+    ]),
   };
 }
 
@@ -141,7 +144,12 @@ function overTimeOption({ series, faults }: RunReport): Option {
     ],
     xAxis: [xAxis(0), xAxis(1)],
     yAxis: [
-      { type: 'value', gridIndex: 0, name: `calls/s (${series.bucketMs} ms buckets)`, nameTextStyle: { align: 'left' } },
+      {
+        type: 'value',
+        gridIndex: 0,
+        name: `calls/s (${series.bucketMs} ms buckets)`,
+        nameTextStyle: { align: 'left' },
+      },
       { type: 'log', gridIndex: 1, name: 'latency (ms, log)', nameTextStyle: { align: 'left' } },
     ],
     series: [
@@ -158,7 +166,14 @@ function overTimeOption({ series, faults }: RunReport): Option {
 
 function histogramOption({ histogram }: RunReport): Option {
   const labels = histogram.edgesMs.slice(0, -1).map((edge) => `${edge}`);
-  const bar = (name: string, data: number[], color: string) => ({ type: 'bar' as const, name, data, stack: 'calls', color });
+  const bar = (name: string, data: number[], color: string) => ({
+    type: 'bar' as const,
+    name,
+    data,
+    stack: 'calls',
+    color,
+    barMaxWidth: 48,
+  });
   return {
     tooltip: { trigger: 'axis' },
     legend: { top: 0, itemGap: 18 },
@@ -202,7 +217,8 @@ function renderSection(section: AnomalySection): HTMLElement {
 
 function renderWitness(witness: WitnessView, name: string): HTMLElement {
   const { timeline } = witness;
-  const omitted = timeline.omittedCount > 0 ? ` · ${number(timeline.omittedCount)} more calls in this window not drawn` : '';
+  const omitted =
+    timeline.omittedCount > 0 ? ` · ${number(timeline.omittedCount)} more calls in this window not drawn` : '';
   return element('div', { className: 'witness' }, [
     element('p', { className: 'caption', text: witness.caption + omitted }),
     chart(timelineOption(timeline), 70 + 30 * timeline.lanes.length, `witness-${name}`),
@@ -267,7 +283,10 @@ function timelineOption(timeline: Timeline): Option {
   // Enough decimals to tell the ticks apart, however short the window.
   const decimals = Math.max(1, Math.ceil(-Math.log10((timeline.toMs - timeline.fromMs) / 5)));
   return {
-    tooltip: { trigger: 'item', formatter: (item) => opTooltip(timeline, timeline.ops[(item as { dataIndex: number }).dataIndex]) },
+    tooltip: {
+      trigger: 'item',
+      formatter: (item) => opTooltip(timeline, timeline.ops[(item as { dataIndex: number }).dataIndex]),
+    },
     grid: { left: 90, right: 30, top: 16, bottom: 42 },
     xAxis: {
       type: 'value',
@@ -306,18 +325,29 @@ function renderCompare(report: CompareReport): Node[] {
     row.verdict,
   ];
   const table = element('table', {}, [
-    element('thead', {}, [element('tr', {}, header.map((text) => element('th', { text })))]),
+    element('thead', {}, [
+      element(
+        'tr',
+        {},
+        header.map((text) => element('th', { text })),
+      ),
+    ]),
     element(
       'tbody',
       {},
       report.rows.map((row) => {
-        const tr = element('tr', { className: row.passed ? '' : 'failed' }, cells(row).map((text) => element('td', { text })));
+        const tr = element(
+          'tr',
+          { className: row.passed ? '' : 'failed' },
+          cells(row).map((text) => element('td', { text })),
+        );
         tr.title = row.detail;
         return tr;
       }),
     ),
   ]);
-  const summary = `${report.rows.length} scenarios: ${passedCount} passed, ${report.rows.length - passedCount} did not.`;
+  const failedCount = report.rows.length - passedCount;
+  const summary = `${report.rows.length} scenarios: ${passedCount} passed, ${failedCount} did not.`;
   return [
     element('header', {}, [
       element('h1', { text: report.title }),
