@@ -2,8 +2,8 @@ import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
 import { parseBoolean } from '../../counters/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
-import type { RunHistory } from '../history/run-history.js';
-import { type LoadResult, recordLoad } from '../load/run-load.js';
+import { HISTORY_FORMATS, type HistoryFormat, writeHistory } from '../history/history-writer.js';
+import { type RecordedLoad, recordLoad } from '../load/run-load.js';
 import { applyThresholds, type Thresholds } from '../load/thresholds.js';
 import { progressBar } from '../output/progress-bar.js';
 import { extraBlock, referenceBlock } from '../output/result-text.js';
@@ -64,6 +64,8 @@ export abstract class LoadCommand extends Command {
   });
   json = Option.Boolean('--json', false, { description: 'Print the result as one JSON object on stdout' });
   output = Option.String('--output', { description: 'Also write the JSON result to this file' });
+  history = Option.String('--history', { description: 'Save every operation to this file, in Jepsen\'s vocabulary (see tester check)' });
+  historyFormat = Option.String('--history-format', 'jsonl', { description: 'jsonl (JSON Lines, default) or edn (Jepsen\'s EDN)' });
   report = Option.String('--report', {
     description: 'Write an HTML report to this file: throughput and latency over time, the verdict, its witnesses',
   });
@@ -76,13 +78,14 @@ export abstract class LoadCommand extends Command {
     if (clientCount === undefined) throw new UsageError('--n-clients is required: say how many clients run at once, e.g. --n-clients 10');
     const spec = await this.counterSpec();
     const thresholds = this.thresholds();
-    this.checkWritable('--output', this.output);
-    this.checkWritable('--report', this.report);
+    const historyFormat = this.checkHistoryFormat();
+    checkWritable('--output', this.output);
+    checkWritable('--history', this.history);
+    checkWritable('--report', this.report);
     const bar = this.json ? { update: () => {}, stop: () => {} } : progressBar(this.context.stderr as NodeJS.WriteStream);
-    let result: LoadResult;
-    let history: RunHistory;
+    let recorded: RecordedLoad;
     try {
-      ({ result, history } = await recordLoad({
+      recorded = await recordLoad({
         spec,
         clientCount,
         callsPerClient: this.callsPerClient,
@@ -91,11 +94,15 @@ export abstract class LoadCommand extends Command {
         ratePerSecond: this.rate,
         workerCount: this.workerCount,
         onProgress: bar.update,
-      }));
+      });
     } finally {
       bar.stop();
     }
-    result = applyThresholds(result, thresholds);
+    const result = applyThresholds(recorded.result, thresholds);
+    const history = { ...recorded.history, nemesisEvents: result.nemesisEvents };
+    if (this.history) {
+      writeHistory(this.history, { ...history, meta: { ...history.meta, thresholds: result.thresholds } }, historyFormat);
+    }
     if (this.output) fs.writeFileSync(this.output, JSON.stringify(result, null, 2) + '\n');
     if (this.report) fs.writeFileSync(this.report, reportHtml({ kind: 'run', report: runReport(result, history) }));
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
@@ -103,14 +110,10 @@ export abstract class LoadCommand extends Command {
     return result.passed ? EXIT.passed : EXIT.failed;
   }
 
-  /** Fails before the run, not after it, when a file asked for could not be written. */
-  private checkWritable(flag: string, file: string | undefined): void {
-    if (!file) return;
-    try {
-      fs.closeSync(fs.openSync(file, 'a'));
-    } catch (err) {
-      throw new UsageError(`${flag} ${file} cannot be written: ${(err as Error).message}`);
-    }
+  private checkHistoryFormat(): HistoryFormat {
+    const format = this.historyFormat;
+    if ((HISTORY_FORMATS as readonly string[]).includes(format)) return format as HistoryFormat;
+    throw new UsageError(`--history-format ${format} is unknown: use ${HISTORY_FORMATS.join(' or ')}`);
   }
 
   private counterType(): CounterType {
@@ -175,6 +178,16 @@ export abstract class LoadCommand extends Command {
     });
     if (hosts.length === 0) throw new UsageError('--counter-host is empty');
     return hosts.flatMap((host) => ports.map((port) => ({ host, port })));
+  }
+}
+
+/** Fails before the run, not after it, when a result file could not be saved. */
+function checkWritable(flag: string, file: string | undefined): void {
+  if (!file) return;
+  try {
+    fs.closeSync(fs.openSync(file, 'a'));
+  } catch (err) {
+    throw new UsageError(`${flag} ${file} cannot be written: ${(err as Error).message}`);
   }
 }
 

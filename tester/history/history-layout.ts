@@ -123,40 +123,53 @@ function groupStreams({ ops, controlOps, nemesisEvents, originUs }: RunHistory):
 }
 
 /** The streams' entries merged by (time, phase, stream): a binary heap of stream heads. */
-function mergeStreams(streams: Streams): Uint32Array {
-  const { timesNs, phases, starts } = streams;
+function mergeStreams({ timesNs, phases, starts }: Streams): Uint32Array {
   const streamCount = starts.length - 1;
   const next = starts.slice(0, streamCount);
-  const ends = starts.subarray(1);
-  const before = (a: number, b: number) => {
-    const ea = next[a];
-    const eb = next[b];
-    if (timesNs[ea] !== timesNs[eb]) return timesNs[ea] < timesNs[eb];
-    if (phases[ea] !== phases[eb]) return phases[ea] < phases[eb];
-    return a < b;
-  };
+  const heads = { times: new Float64Array(streamCount), phases: new Uint8Array(streamCount) };
   const heap = new Uint32Array(streamCount);
-  let heapSize = 0;
-  for (let s = 0; s < streamCount; s++) if (next[s] < ends[s]) heap[heapSize++] = s;
-  for (let i = (heapSize >> 1) - 1; i >= 0; i--) siftDown(heap, heapSize, i, before);
+  let size = 0;
+  for (let s = 0; s < streamCount; s++) {
+    if (next[s] === starts[s + 1]) continue;
+    heads.times[s] = timesNs[next[s]];
+    heads.phases[s] = phases[next[s]];
+    heap[size++] = s;
+  }
+  for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(heap, size, i, heads);
   const order = new Uint32Array(starts[streamCount]);
-  for (let k = 0; heapSize > 0; k++) {
+  for (let k = 0; size > 0; k++) {
     const s = heap[0];
     order[k] = next[s]++;
-    if (next[s] === ends[s]) heap[0] = heap[--heapSize];
-    siftDown(heap, heapSize, 0, before);
+    if (next[s] === starts[s + 1]) heap[0] = heap[--size];
+    else {
+      heads.times[s] = timesNs[next[s]];
+      heads.phases[s] = phases[next[s]];
+    }
+    siftDown(heap, size, 0, heads);
   }
   return order;
 }
 
-function siftDown(heap: Uint32Array, size: number, i: number, before: (a: number, b: number) => boolean): void {
+interface Heads {
+  times: Float64Array;
+  phases: Uint8Array;
+}
+
+function siftDown(heap: Uint32Array, size: number, i: number, heads: Heads): void {
+  const item = heap[i];
   for (;;) {
-    const left = 2 * i + 1;
-    if (left >= size) return;
-    const right = left + 1;
-    const child = right < size && before(heap[right], heap[left]) ? right : left;
-    if (!before(heap[child], heap[i])) return;
-    [heap[child], heap[i]] = [heap[i], heap[child]];
+    let child = 2 * i + 1;
+    if (child >= size) break;
+    if (child + 1 < size && before(heap[child + 1], heap[child], heads)) child++;
+    if (!before(heap[child], item, heads)) break;
+    heap[i] = heap[child];
     i = child;
   }
+  heap[i] = item;
+}
+
+function before(a: number, b: number, { times, phases }: Heads): boolean {
+  if (times[a] !== times[b]) return times[a] < times[b];
+  if (phases[a] !== phases[b]) return phases[a] < phases[b];
+  return a < b;
 }

@@ -1,10 +1,10 @@
 import * as hdr from 'hdr-histogram-js';
 import { type Counter, type CounterFactory, CounterError, type ErrorKind } from '../../counters/counter.js';
-import { checkHistory, type HistoryCheck } from '../check/check-history.js';
-import { History, monotonicUs, type HistoryData } from '../check/history.js';
+import type { HistoryCheck } from '../check/check-history.js';
+import { History, monotonicUs } from '../check/history.js';
+import { judgeRun } from '../history/judge-run.js';
 import type { NemesisEvent } from '../history/nemesis-event.js';
 import type { ControlOp, RunHistory, RunMeta } from '../history/run-history.js';
-import { unreadableAnswersPart, verdictLine } from '../check/verdict.js';
 import { type ClientGroup, type GroupResult, openLocalGroup, openWorkerGroup } from './client-group.js';
 import type { CallPlan } from './client-loop.js';
 import type { ThresholdResult } from './thresholds.js';
@@ -211,8 +211,9 @@ export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
     // A counter that died during the run still gets a report: the count checks become 'unknown'.
     const finalCount = await timedCall(controlOps, 'read', () => readPatiently(counter));
     const ops = History.merge(results.map((result) => result.history)).data();
-    const result = buildResult(options, factory, results, ops, { initialCount, finalCount, totalTimeS });
-    return { result, history: { meta: runMeta(factory, result), originUs, controlOps, ops, nemesisEvents: [] } };
+    const meta = runMeta(options, factory, results);
+    const history: RunHistory = { meta, originUs, controlOps, ops, nemesisEvents: [] };
+    return { result: buildResult(options, factory, results, history, { initialCount, finalCount, totalTimeS }), history };
   } finally {
     await Promise.allSettled(groups.map((group) => group.close()));
     await control.close();
@@ -259,29 +260,14 @@ function buildPlan(options: LoadOptions): CallPlan {
   return plan;
 }
 
-/**
- * Unsafe methods pass whatever they lose. A method that promises an exact count passes only on a
- * count shown exact (an unknown final count is no pass); a linearizable one needs every check.
- */
-export function runPassed(factory: Pick<CounterFactory, 'promisesExact' | 'linearizable'>, check: HistoryCheck): boolean {
-  if (!factory.promisesExact) return true;
-  return factory.linearizable ? check.valid === true : check.checks.count.valid === true;
-}
-
 function buildResult(
   options: LoadOptions,
   factory: CounterFactory,
   results: GroupResult[],
-  ops: HistoryData,
+  history: RunHistory,
   counts: { initialCount: number; finalCount: number | undefined; totalTimeS: number },
 ): LoadResult {
-  const check = checkHistory(ops, {
-    initial: counts.initialCount,
-    final: counts.finalCount,
-    valuesExpected: factory.linearizable,
-  });
-  const expectedUnsafe = !factory.promisesExact || !factory.linearizable;
-  const passed = runPassed(factory, check);
+  const { check, verdict, witnesses, passed } = judgeRun(history);
   const errors = addCounts(results.map((result) => result.errorCounts));
   return {
     counter: factory.name,
@@ -301,23 +287,22 @@ function buildResult(
     retryCount: results.reduce((sum, result) => sum + result.retryCount, 0),
     promisesExact: factory.promisesExact,
     check,
-    verdict: [verdictLine(check, expectedUnsafe), ...unreadableAnswersPart(errors.protocol)].join('; '),
-    witnesses: [],
-    nemesisEvents: [],
-    // An answer that could not be read hides its value: such a run is never called correct.
-    passed: passed && !errors.protocol,
+    verdict,
+    witnesses,
+    nemesisEvents: history.nemesisEvents,
+    passed,
     // maxRSS is in kilobytes.
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
 
 /** What judging this run again needs beyond its operations. */
-function runMeta(factory: CounterFactory, result: LoadResult): RunMeta {
+function runMeta(options: LoadOptions, factory: CounterFactory, results: GroupResult[]): RunMeta {
   return {
-    counter: result.counter,
-    clientCount: result.clientCount,
+    counter: factory.name,
+    clientCount: options.clientCount,
     promisesExact: factory.promisesExact,
     linearizable: factory.linearizable,
-    unreadableCount: result.errors.protocol ?? 0,
+    unreadableCount: results.reduce((sum, result) => sum + (result.errorCounts.protocol ?? 0), 0),
   };
 }
