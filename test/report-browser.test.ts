@@ -142,6 +142,17 @@ test('a compare report of those runs: the chart, and each row with its verdict a
   t.regex(page.text, /web faulty-ok\s+4\s+[\d,]+\s+[\d.]+\s+0\s+0\s+0\s+PASS/);
 });
 
+test('tester check --report: a saved lost-update history drawn with its final read and duplicates', async (t) => {
+  const file = path.join(OUT, 'check-lost-update.html');
+  const run = await runTester(['check', path.join(ROOT, 'test/histories/lost-update.jsonl'), '--report', file]);
+  t.is(run.code, 1, describeRun(run));
+  const page = await render(file);
+  assertDrawn(t, page, [/^over-time$/, /^histogram$/, /^witness-count-0$/, /^witness-duplicate-3$/]);
+  t.regex(page.text, /LOST 4 of 30 acknowledged increments; 4 duplicate values/);
+  t.regex(page.text, /final read 26 outside \[30, 30\]/);
+  t.regex(page.text, /value 7 returned 2 times: client 2 \[29\.313 ms–30\.239 ms\], client 0 \[29\.626 ms–30\.755 ms\]/);
+});
+
 test('a run with a fault window: the window is named and shaded', async (t) => {
   const ops: SyntheticOp[] = Array.from({ length: 4000 }, (_, i): SyntheticOp => [
     i % 4,

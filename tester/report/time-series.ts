@@ -3,6 +3,7 @@
  * many buckets gets wider ones (doubling), so a page never holds more than `maxBuckets`.
  */
 import { Outcome, type HistoryData } from '../check/history.js';
+import { nearestRank } from './percentile.js';
 import type { TimeSeries } from './report-shapes.js';
 
 export const defaultBucketMs = 100;
@@ -60,9 +61,8 @@ function latenciesByBucket(data: HistoryData, bucketOf: Uint32Array, sizes: Uint
   return latencies;
 }
 
-/** The nearest-rank percentile of sorted µs values, in ms rounded to the µs; null when empty. */
+/** A percentile of sorted µs values, in ms rounded to the µs; null when empty. */
 function percentileMs(sorted: Float64Array, fraction: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
-  return Math.round(sorted[rank]) / 1000;
+  const us = nearestRank(sorted, fraction);
+  return us === null ? null : Math.round(us) / 1000;
 }

@@ -121,7 +121,8 @@ function overTimeOption({ series, faults }: RunReport): Option {
     data: at(values),
     xAxisIndex: axis,
     yAxisIndex: axis,
-    showSymbol: false,
+    // A short run has a few buckets: without dots, a lone point would not show at all.
+    showSymbol: series.startMs.length < 30,
     lineStyle: { width: 1.5 },
     color,
   });
