@@ -267,7 +267,7 @@ for (const { word, suggestion } of [
   test(`\`tester ${word}\` names the commands${suggestion ? ' and the nearest one' : ''}`, async (t) => {
     const run = await runTester([word, '--n-clients', '2', ...DEAD]);
     assertOneLineFailure(t, run, 2, /./);
-    t.is(stderrLines(run)[0], `tester: unknown command ${word}; commands: web, postgresql, hazelcast, compare${suggestion}`);
+    t.is(stderrLines(run)[0], `tester: unknown command ${word}; commands: web, postgresql, hazelcast, compare, check${suggestion}`);
   });
 }
 
