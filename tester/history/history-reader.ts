@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { History, Outcome } from '../check/history.js';
 import { parseEdn } from './edn.js';
+import { scanJsonlEvent, type ScannedEvent } from './jsonl-event.js';
 import type { NemesisEvent } from './nemesis-event.js';
 import type { ControlOp, EventType, RunHistory, RunMeta } from './run-history.js';
 
@@ -24,46 +25,57 @@ interface Event {
 const OUTCOMES: Partial<Record<EventType, Outcome>> = { ok: Outcome.ok, fail: Outcome.failed, info: Outcome.indeterminate };
 
 export function readHistory(path: string): RunHistory {
-  const lines = fs.readFileSync(path, 'utf8').split('\n');
-  const parse = lines[0].startsWith('{:') ? (line: string) => parseEdn(line) : (line: string) => JSON.parse(line);
-  const where = (i: number) => `${path} line ${i + 1}`;
+  const text = fs.readFileSync(path, 'utf8');
+  const edn = text.startsWith('{:');
   let meta: RunMeta | undefined;
-  const ops = new History(lines.length >> 1);
+  const ops = new History(1 << 16);
   const controlOps: ControlOp[] = [];
   const nemesisEvents: NemesisEvent[] = [];
   /** Invoke time (ns) of each process's call in flight. */
   const pending = new Map<number | string, number>();
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i].trim() === '') continue;
-    let event: Event;
-    try {
-      event = parse(lines[i]) as Event;
-    } catch (err) {
-      throw new HistoryError(`${where(i)}: not an event (${(err as Error).message})`);
-    }
-    if (!isEvent(event)) throw new HistoryError(`${where(i)}: an event needs time, process, type and f`);
+  const scanned: ScannedEvent = { time: 0, process: 0, type: '', f: '', value: null };
+  for (let start = 0, lineNumber = 1; start < text.length; lineNumber++) {
+    const newline = text.indexOf('\n', start);
+    const end = newline < 0 ? text.length : newline;
+    const where = () => `${path} line ${lineNumber}`;
+    const event = scanJsonlEvent(text, start, end, scanned) ? (scanned as Event) : parseLine(text.slice(start, end), edn, where());
+    start = end + 1;
+    if (event === undefined) continue;
     meta ??= event.run;
     if (event.process === 'nemesis') {
       nemesisEvents.push({ time: event.time, f: event.f, value: String(event.value) });
       continue;
     }
     if (event.type === 'invoke') {
-      if (pending.has(event.process)) throw new HistoryError(`${where(i)}: process ${event.process} invoked twice`);
+      if (pending.has(event.process)) throw new HistoryError(`${where()}: process ${event.process} invoked twice`);
       pending.set(event.process, event.time);
       continue;
     }
     const invokeNs = pending.get(event.process);
-    if (invokeNs === undefined) throw new HistoryError(`${where(i)}: process ${event.process} completed a call it never invoked`);
+    if (invokeNs === undefined) throw new HistoryError(`${where()}: process ${event.process} completed a call it never invoked`);
     pending.delete(event.process);
     if (event.process === 'tester') controlOps.push(controlOp(event, invokeNs));
     else if (typeof event.process === 'number' && event.f === 'inc' && meta) recordIncrement(ops, event, invokeNs, meta);
-    else throw new HistoryError(`${where(i)}: clients only increment (f inc), after the first line's run metadata`);
+    else throw new HistoryError(`${where()}: clients only increment (f inc), after the first line's run metadata`);
   }
   if (!meta) throw new HistoryError(`${path}: no run metadata ("run" on the first event): was it saved by tester --history?`);
   if (!controlOps.some((op) => op.f === 'read' && op.type === 'ok')) {
     throw new HistoryError(`${path}: no read of the count by process "tester": the checker needs the initial count`);
   }
   return { meta, originUs: 0, controlOps, ops: ops.data(), nemesisEvents };
+}
+
+/** A line in either format; undefined for a blank one. */
+function parseLine(line: string, edn: boolean, where: string): Event | undefined {
+  if (line.trim() === '') return undefined;
+  let event: Event;
+  try {
+    event = (edn ? parseEdn(line) : JSON.parse(line)) as Event;
+  } catch (err) {
+    throw new HistoryError(`${where}: not an event (${(err as Error).message})`);
+  }
+  if (!isEvent(event)) throw new HistoryError(`${where}: an event needs time, process, type and f`);
+  return event;
 }
 
 function isEvent(event: Event): boolean {
