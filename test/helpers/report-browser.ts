@@ -25,6 +25,8 @@ export interface RenderedChart {
   inkedPixelCount: number;
   /** Shaded areas (markArea items) over all its series. */
   shadedAreaCount: number;
+  /** Coloured pixels inside its first plot area: the data drawn, not the grey axes and grid. */
+  plotInkCount: number;
 }
 
 export interface RenderedReport {
@@ -70,5 +72,17 @@ const INSPECT_CHARTS = `[...document.querySelectorAll('[data-chart]')].map((box)
   const instance = echarts.getInstanceByDom(box);
   const series = instance ? instance.getOption().series : [];
   const shadedAreaCount = series.reduce((n, s) => n + ((s.markArea && s.markArea.data) || []).length, 0);
-  return { name: box.dataset.chart, hasInstance: Boolean(instance), inkedPixelCount, shadedAreaCount };
+  const grid = instance && instance.getModel().getComponent('grid', 0);
+  let plotInkCount = 0;
+  if (grid) {
+    const ratio = canvas.width / box.clientWidth;
+    const rect = grid.coordinateSystem.getRect();
+    const [x, y, width, height] = [rect.x, rect.y, rect.width, rect.height].map((n) => n * ratio);
+    const plot = canvas.getContext('2d').getImageData(x, y, width, height).data;
+    for (let i = 0; i < plot.length; i += 4) {
+      const [r, g, b, a] = [plot[i], plot[i + 1], plot[i + 2], plot[i + 3]];
+      if (a > 128 && Math.max(r, g, b) - Math.min(r, g, b) > 60) plotInkCount++;
+    }
+  }
+  return { name: box.dataset.chart, hasInstance: Boolean(instance), inkedPixelCount, shadedAreaCount, plotInkCount };
 })`;

@@ -117,7 +117,9 @@ function faultAreas(faults: FaultWindow[]) {
 }
 
 function overTimeOption({ series, faults }: RunReport): Option {
-  const at = (values: Array<number | null>) => values.map((value, b) => [series.startMs[b] / 1000, value]);
+  // Each value sits at its bucket's middle, so a run of one bucket is a point inside the plot, not on its edge.
+  const at = (values: Array<number | null>) =>
+    values.map((value, b) => [(series.startMs[b] + series.bucketMs / 2) / 1000, value]);
   const line = (name: string, values: Array<number | null>, axis: number, color: string) => ({
     type: 'line' as const,
     name,
@@ -126,6 +128,7 @@ function overTimeOption({ series, faults }: RunReport): Option {
     yAxisIndex: axis,
     // A short run has a few buckets: without dots, a lone point would not show at all.
     showSymbol: series.startMs.length < 30,
+    symbolSize: 7,
     lineStyle: { width: 1.5 },
     color,
   });
@@ -133,7 +136,7 @@ function overTimeOption({ series, faults }: RunReport): Option {
     type: 'value' as const,
     gridIndex,
     min: 0,
-    max: 'dataMax' as const,
+    max: (series.startMs.length * series.bucketMs) / 1000,
     name: gridIndex === 1 ? 'seconds since start' : '',
     nameLocation: 'middle' as const,
     nameGap: 28,
