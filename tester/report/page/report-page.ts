@@ -140,6 +140,8 @@ function overTimeOption({ series, faults }: RunReport): Option {
     name: gridIndex === 1 ? 'seconds since start' : '',
     nameLocation: 'middle' as const,
     nameGap: 28,
+    // The end is rarely a round number: its label would crowd the last round tick.
+    axisLabel: { showMaxLabel: false },
   });
   return {
     tooltip: { trigger: 'axis', valueFormatter: (value) => number(value as number, 3) },
@@ -302,7 +304,12 @@ function timelineOption(timeline: Timeline): Option {
       name: 'ms since start',
       nameLocation: 'middle',
       nameGap: 26,
-      axisLabel: { formatter: (value: number) => value.toFixed(decimals), hideOverlap: true },
+      axisLabel: {
+        formatter: (value: number) => value.toFixed(decimals),
+        hideOverlap: true,
+        showMinLabel: false,
+        showMaxLabel: false,
+      },
       splitLine: { lineStyle: { type: 'dashed', color: '#e6e9ee' } },
     },
     yAxis: { type: 'category', data: timeline.lanes, inverse: true, axisTick: { show: false } },
