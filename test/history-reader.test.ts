@@ -6,7 +6,8 @@ import path from 'node:path';
 import { readHistory } from '../tester/history/history-reader.js';
 import { type ScannedEvent, scanJsonlEvent } from '../tester/history/jsonl-event.js';
 
-const RUN = '"run":{"counter":"hand-made","clientCount":2,"promisesExact":true,"linearizable":true,"unreadableCount":0}';
+const META = { counter: 'hand-made', clientCount: 2, promisesExact: true, linearizable: true, unreadableCount: 0 };
+const RUN = `"run":${JSON.stringify(META)}`;
 
 function historyFrom(lines: string[]) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'history-reader-'));

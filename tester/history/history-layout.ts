@@ -58,7 +58,8 @@ export function historyLayout(history: RunHistory): HistoryLayout {
     layout.items[k] = streams.items[e];
     layout.phases[k] = streams.phases[e];
     layout.timesNs[k] = streams.timesNs[e];
-    if (streams.sources[e] === Source.client && streams.phases[e] === Phase.invoke) layout.invokeIndex[streams.items[e]] = k;
+    const clientInvoke = streams.sources[e] === Source.client && streams.phases[e] === Phase.invoke;
+    if (clientInvoke) layout.invokeIndex[streams.items[e]] = k;
   }
   return layout;
 }

@@ -22,7 +22,11 @@ interface Event {
   run?: RunMeta;
 }
 
-const OUTCOMES: Partial<Record<EventType, Outcome>> = { ok: Outcome.ok, fail: Outcome.failed, info: Outcome.indeterminate };
+const OUTCOMES: Partial<Record<EventType, Outcome>> = {
+  ok: Outcome.ok,
+  fail: Outcome.failed,
+  info: Outcome.indeterminate,
+};
 
 export function readHistory(path: string): RunHistory {
   const text = fs.readFileSync(path, 'utf8');
@@ -38,7 +42,8 @@ export function readHistory(path: string): RunHistory {
     const newline = text.indexOf('\n', start);
     const end = newline < 0 ? text.length : newline;
     const where = () => `${path} line ${lineNumber}`;
-    const event = scanJsonlEvent(text, start, end, scanned) ? (scanned as Event) : parseLine(text.slice(start, end), edn, where());
+    const fast = scanJsonlEvent(text, start, end, scanned);
+    const event = fast ? (scanned as Event) : parseLine(text.slice(start, end), edn, where());
     start = end + 1;
     if (event === undefined) continue;
     meta ??= event.run;
@@ -52,13 +57,18 @@ export function readHistory(path: string): RunHistory {
       continue;
     }
     const invokeNs = pending.get(event.process);
-    if (invokeNs === undefined) throw new HistoryError(`${where()}: process ${event.process} completed a call it never invoked`);
+    if (invokeNs === undefined) {
+      throw new HistoryError(`${where()}: process ${event.process} completed a call it never invoked`);
+    }
     pending.delete(event.process);
     if (event.process === 'tester') controlOps.push(controlOp(event, invokeNs));
-    else if (typeof event.process === 'number' && event.f === 'inc' && meta) recordIncrement(ops, event, invokeNs, meta);
-    else throw new HistoryError(`${where()}: clients only increment (f inc), after the first line's run metadata`);
+    else if (typeof event.process === 'number' && event.f === 'inc' && meta) {
+      recordIncrement(ops, event, invokeNs, meta);
+    } else throw new HistoryError(`${where()}: clients only increment (f inc), after the first line's run metadata`);
   }
-  if (!meta) throw new HistoryError(`${path}: no run metadata ("run" on the first event): was it saved by tester --history?`);
+  if (!meta) {
+    throw new HistoryError(`${path}: no run metadata ("run" on the first event): was it saved by tester --history?`);
+  }
   if (!controlOps.some((op) => op.f === 'read' && op.type === 'ok')) {
     throw new HistoryError(`${path}: no read of the count by process "tester": the checker needs the initial count`);
   }
@@ -80,12 +90,14 @@ function parseLine(line: string, edn: boolean, where: string): Event | undefined
 
 function isEvent(event: Event): boolean {
   const { time, process, type, f } = event ?? {};
-  return typeof time === 'number' && process !== undefined && typeof f === 'string' && type in { ...OUTCOMES, invoke: 1 };
+  const known = type === 'invoke' || type in OUTCOMES;
+  return typeof time === 'number' && process !== undefined && typeof f === 'string' && known;
 }
 
 function controlOp(event: Event, invokeNs: number): ControlOp {
   const value = typeof event.value === 'number' ? event.value : null;
-  return { f: event.f === 'reset' ? 'reset' : 'read', invokeUs: invokeNs / 1000, completeUs: event.time / 1000, type: event.type as ControlOp['type'], value };
+  const f = event.f === 'reset' ? 'reset' : 'read';
+  return { f, invokeUs: invokeNs / 1000, completeUs: event.time / 1000, type: event.type as ControlOp['type'], value };
 }
 
 /** A client's call: its process, renumbered after each `info`, is the client modulo the client count. */

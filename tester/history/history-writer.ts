@@ -15,7 +15,11 @@ export const HISTORY_FORMATS = ['jsonl', 'edn'] as const;
 export type HistoryFormat = (typeof HISTORY_FORMATS)[number];
 
 const FLUSH_CHARS = 1 << 20;
-const COMPLETION_TYPES: Record<number, EventType> = { [Outcome.ok]: 'ok', [Outcome.failed]: 'fail', [Outcome.indeterminate]: 'info' };
+const COMPLETION_TYPES: Record<number, EventType> = {
+  [Outcome.ok]: 'ok',
+  [Outcome.failed]: 'fail',
+  [Outcome.indeterminate]: 'info',
+};
 
 /** How one event is spelled (without its closing brace); `value` comes rendered, strings as JSON (valid EDN too). */
 interface Syntax {
@@ -59,7 +63,8 @@ export function writeHistory(path: string, history: RunHistory, format: HistoryF
         else {
           const value = ops.values[item];
           const type = COMPLETION_TYPES[ops.outcomes[item]];
-          line = syntax.line(k, time, process, type, 'inc', type === 'ok' && !Number.isNaN(value) ? String(value) : syntax.nil);
+          const text = type === 'ok' && !Number.isNaN(value) ? String(value) : syntax.nil;
+          line = syntax.line(k, time, process, type, 'inc', text);
         }
       } else if (layout.sources[k] === Source.tester) {
         const op = controlOps[item];

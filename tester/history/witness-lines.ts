@@ -54,7 +54,8 @@ function finalReadName(history: RunHistory, layout: HistoryLayout): string {
     if (layout.sources[k] === Source.tester && layout.items[k] === item && layout.phases[k] === Phase.invoke) index = k;
   }
   const read = history.controlOps[item];
-  return `tester op ${index} ${timeSpan(sinceStartNs(read.invokeUs, history.originUs), sinceStartNs(read.completeUs, history.originUs))}`;
+  const span = timeSpan(sinceStartNs(read.invokeUs, history.originUs), sinceStartNs(read.completeUs, history.originUs));
+  return `tester op ${index} ${span}`;
 }
 
 function timeSpan(invokeNs: number, completeNs: number): string {

@@ -213,7 +213,8 @@ export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
     const ops = History.merge(results.map((result) => result.history)).data();
     const meta = runMeta(options, factory, results);
     const history: RunHistory = { meta, originUs, controlOps, ops, nemesisEvents: [] };
-    return { result: buildResult(options, factory, results, history, { initialCount, finalCount, totalTimeS }), history };
+    const result = buildResult(options, factory, results, history, { initialCount, finalCount, totalTimeS });
+    return { result, history };
   } finally {
     await Promise.allSettled(groups.map((group) => group.close()));
     await control.close();
@@ -231,7 +232,8 @@ async function timedCall<T extends number | undefined | void>(
   try {
     const value = await call();
     const ok = f === 'reset' || typeof value === 'number';
-    ops.push({ f, invokeUs, completeUs: monotonicUs(), type: ok ? 'ok' : 'fail', value: typeof value === 'number' ? value : null });
+    const read = typeof value === 'number' ? value : null;
+    ops.push({ f, invokeUs, completeUs: monotonicUs(), type: ok ? 'ok' : 'fail', value: read });
     return value;
   } catch (err) {
     ops.push({ f, invokeUs, completeUs: monotonicUs(), type: 'fail', value: null });

@@ -48,7 +48,10 @@ export function applyThresholds(result: LoadResult, thresholds: Thresholds): Loa
 }
 
 /** A verdict with thresholds already measured: `tester check` judges a saved run's this way. */
-export function withThresholds<T extends { passed: boolean; verdict: string }>(judged: T, checks: ThresholdResult[] = []): T {
+export function withThresholds<T extends { passed: boolean; verdict: string }>(
+  judged: T,
+  checks: ThresholdResult[] = [],
+): T {
   if (checks.length === 0) return judged;
   const failures = checks.filter((check) => !check.passed).map(failureText);
   return {

@@ -46,6 +46,7 @@ export function extraBlock(result: LoadResult): string {
 }
 
 /** The verdict, then the operations that prove a failure, one per line. */
-export function verdictLines({ passed, verdict, witnesses }: Pick<LoadResult, 'passed' | 'verdict' | 'witnesses'>): string[] {
+export function verdictLines(result: Pick<LoadResult, 'passed' | 'verdict' | 'witnesses'>): string[] {
+  const { passed, verdict, witnesses } = result;
   return [row('Verdict:', `${passed ? 'PASS' : 'FAIL'}: ${verdict}`), ...witnesses.map((line) => row('', `  ${line}`))];
 }
