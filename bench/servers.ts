@@ -36,7 +36,12 @@ export interface ServerSpec {
 export function serverSpecs(root: string, storageDir: string, workers: number): ServerSpec[] {
   const DIST = path.join(root, 'dist');
   const bare = (script: string, label: string, connections: number[], autocannon = false): ServerSpec => ({
-    label, workers: 1, script: path.join(DIST, `bench/${script}.js`), env: {}, connections, autocannon,
+    label,
+    workers: 1,
+    script: path.join(DIST, `bench/${script}.js`),
+    env: {},
+    connections,
+    autocannon,
   });
   // Remote stores run one worker (the default), whose coalesced batches then hold every client's increment.
   const ours = (label: string, store: StoreName, connections: number[]): ServerSpec => {
@@ -61,12 +66,22 @@ export function serverSpecs(root: string, storageDir: string, workers: number): 
 }
 
 export async function startServer(spec: ServerSpec): Promise<LaunchedServer> {
-  return launchServer({ host: HOST, port: await freePort(HOST), workers: spec.workers, env: spec.env, script: spec.script });
+  return launchServer({
+    host: HOST,
+    port: await freePort(HOST),
+    workers: spec.workers,
+    env: spec.env,
+    script: spec.script,
+  });
 }
 
 /** Peak resident memory (VmHWM, MB) of each worker of our server: the primary's children. */
 export function workerPeakRssMb(server: LaunchedServer, workers: number): number[] {
-  const children = fs.readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  const children = fs
+    .readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
   if (children.length !== workers) throw new Error(`${children.length} of ${workers} workers running`);
   return children.map((pid) => {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -117,8 +132,14 @@ export function buildFingerprint(root: string = ROOT): string {
 export function sourceVersion(): string {
   const root = ROOT;
   try {
-    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'server', 'counters', 'native'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'server', 'counters', 'native'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
       .toString()
       .split('\n')
       .filter(Boolean).length;
@@ -143,7 +164,8 @@ export function snapshotBuild(): { root: string; cleanup(): void } {
     const snapshot = copyBuild();
     if (buildFingerprint() === before && buildFingerprint(snapshot.root) === before) return snapshot;
     snapshot.cleanup();
-    if (attempt === 5) throw new Error('dist/ keeps changing while the bench copies it: wait for the other build to finish');
+    if (attempt === 5)
+      throw new Error('dist/ keeps changing while the bench copies it: wait for the other build to finish');
   }
 }
 

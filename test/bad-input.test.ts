@@ -17,7 +17,13 @@ import { countOf, statusOf } from './helpers/http-probes.js';
 import { childPids, rssMb, run } from './helpers/processes.js';
 import { type Exchange, exchange, openIdleSockets } from './helpers/raw-sockets.js';
 import { describeRun, runTester, stderrLines } from './helpers/run-tester.js';
-import { httpRequest, runServerInPrivateNetwork, runServerToExit, type ServerEnv, startServer } from './helpers/server-process.js';
+import {
+  httpRequest,
+  runServerInPrivateNetwork,
+  runServerToExit,
+  type ServerEnv,
+  startServer,
+} from './helpers/server-process.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-bad-input-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -25,7 +31,12 @@ test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
 let nextPort = 19050;
 const TOKEN = 'bad-input-reset-token';
 /** Every server here has a reset token, so no hostile request can reset the good client's count. */
-const SHM_ENV: ServerEnv = { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'flock', WORKERS: '2', RESET_TOKEN: TOKEN };
+const SHM_ENV: ServerEnv = {
+  STORAGE_METHOD: 'shared_memory',
+  SHM_INCREMENT: 'flock',
+  WORKERS: '2',
+  RESET_TOKEN: TOKEN,
+};
 const MAX_WORKER_RSS_MB = 300;
 /**
  * Largest growth of a worker's RSS that one abusive connection may cause. A server that bounds
@@ -96,9 +107,15 @@ const HOSTILE: Array<{ title: string; payload: () => Buffer | string; expect?: n
   { title: 'bare LF line ends', payload: () => 'GET /count HTTP/1.1\nHost: x\n\n' },
   { title: 'binary junk', payload: () => Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 131 + 7) % 256)) },
   { title: '64 KB URL', payload: () => `GET /${'a'.repeat(64 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n` },
-  { title: '100 KB header', payload: () => `GET /count HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(100 * 1024)}\r\n\r\n` },
+  {
+    title: '100 KB header',
+    payload: () => `GET /count HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(100 * 1024)}\r\n\r\n`,
+  },
   { title: '10 000 headers', payload: () => `GET /count HTTP/1.1\r\nHost: x\r\n${'X-A: 1\r\n'.repeat(10_000)}\r\n` },
-  { title: '4 MB header without end', payload: () => `GET /count HTTP/1.1\r\nHost: x\r\nX-Big: ${'c'.repeat(4 * 1024 * 1024)}` },
+  {
+    title: '4 MB header without end',
+    payload: () => `GET /count HTTP/1.1\r\nHost: x\r\nX-Big: ${'c'.repeat(4 * 1024 * 1024)}`,
+  },
   {
     title: 'POST /inc with a 1 MB body',
     payload: () => `POST /inc HTTP/1.1\r\nHost: x\r\nContent-Length: ${1024 * 1024}\r\n\r\n${'d'.repeat(1024 * 1024)}`,
@@ -106,16 +123,33 @@ const HOSTILE: Array<{ title: string; payload: () => Buffer | string; expect?: n
   },
   {
     title: 'POST /inc with a 1 MB chunked body',
-    payload: () => `POST /inc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n${'e'.repeat(0x100000)}\r\n0\r\n\r\n`,
+    payload: () =>
+      'POST /inc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n' +
+      `100000\r\n${'e'.repeat(0x100000)}\r\n0\r\n\r\n`,
     expect: [413],
   },
-  { title: 'POST /inc declaring 2 MB, sending none', payload: () => 'POST /inc HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n', expect: [413] },
-  { title: 'POST /inc declaring 10^11 bytes', payload: () => 'POST /inc HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n' },
-  { title: 'POST /inc with Content-Length and chunked', payload: () => 'POST /inc HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\nTransfer-Encoding: chunked\r\n\r\n' + 'f'.repeat(4000) },
+  {
+    title: 'POST /inc declaring 2 MB, sending none',
+    payload: () => 'POST /inc HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n',
+    expect: [413],
+  },
+  {
+    title: 'POST /inc declaring 10^11 bytes',
+    payload: () => 'POST /inc HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n',
+  },
+  {
+    title: 'POST /inc with Content-Length and chunked',
+    payload: () =>
+      'POST /inc HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\nTransfer-Encoding: chunked\r\n\r\n' + 'f'.repeat(4000),
+  },
   { title: 'BREW /inc', payload: () => 'BREW /inc HTTP/1.1\r\nHost: x\r\n\r\n' },
   { title: 'PURGE /count', payload: () => 'PURGE /count HTTP/1.1\r\nHost: x\r\n\r\n' },
   { title: 'GET /inc', payload: () => 'GET /inc HTTP/1.1\r\nHost: x\r\n\r\n', expect: [405] },
-  { title: 'POST /reset without the token', payload: () => 'POST /reset HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n', expect: [401] },
+  {
+    title: 'POST /reset without the token',
+    payload: () => 'POST /reset HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n',
+    expect: [401],
+  },
   { title: 'path traversal', payload: () => 'GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n', expect: [404] },
 ];
 
@@ -139,7 +173,9 @@ test('hostile requests get an answer or a clean close, and a concurrent client s
     const good = await goodClient(port, 4000).finally(() => (goodDone = true));
     const outcomes = await abuse;
     for (const { title } of HOSTILE) {
-      const results = outcomes.filter((o) => o.title === title).map((o) => `${o.result.end}${o.result.statuses.length ? ` ${o.result.statuses.join(',')}` : ''}`);
+      const results = outcomes
+        .filter((o) => o.title === title)
+        .map((o) => `${o.result.end}${o.result.statuses.length ? ` ${o.result.statuses.join(',')}` : ''}`);
       t.log(`${title}: ${[...new Set(results)].join(' | ')}`);
     }
     for (const { title, result, expect } of outcomes) {
@@ -202,7 +238,12 @@ test('a client that pipelines requests and never reads the answers does not blow
       const started = Date.now();
       let lastSample = 0;
       // Bounded: 15 s, or until a worker has grown past the limit.
-      while (!closedByServer && Date.now() - started < 15_000 && maxRss - baseline < MAX_GROWTH_MB && maxRss < MAX_WORKER_RSS_MB) {
+      while (
+        !closedByServer &&
+        Date.now() - started < 15_000 &&
+        maxRss - baseline < MAX_GROWTH_MB &&
+        maxRss < MAX_WORKER_RSS_MB
+      ) {
         if (!socket.write(batch)) {
           await new Promise<void>((resolve) => {
             const done = () => {
@@ -228,14 +269,16 @@ test('a client that pipelines requests and never reads the answers does not blow
     maxRss = Math.max(maxRss, await workerRss(primary));
     countTried('pipelining clients that never read');
     t.log(
-      `sent ${(sentBytes / 1e6).toFixed(1)} MB of pipelined requests (${Math.round(sentBytes / 33)} requests) without reading; ` +
+      `sent ${(sentBytes / 1e6).toFixed(1)} MB of pipelined requests ` +
+        `(${Math.round(sentBytes / 33)} requests) without reading; ` +
         `worker RSS ${baseline.toFixed(0)} -> ${maxRss.toFixed(0)} MB; closed by server: ${closedByServer}`,
     );
     assertExact(t, good, 2000);
     t.is(await statusOf(port, 'GET', '/health'), 200, 'the server still serves others');
     t.true(
       maxRss - baseline < MAX_GROWTH_MB && maxRss < MAX_WORKER_RSS_MB,
-      `worker RSS grew ${baseline.toFixed(0)} -> ${maxRss.toFixed(0)} MB after ${(sentBytes / 1e6).toFixed(1)} MB of requests: answers to a client that does not read are buffered without bound`,
+      `worker RSS grew ${baseline.toFixed(0)} -> ${maxRss.toFixed(0)} MB after ${(sentBytes / 1e6).toFixed(1)} MB ` +
+        'of requests: answers to a client that does not read are buffered without bound',
     );
   } finally {
     socket.destroy();
@@ -285,7 +328,9 @@ function tally(results: Exchange[]): Record<string, number> {
   return byEnd;
 }
 
-test('fuzz (seed 20240501): 2000 mutated requests each get an answer or a clean close; the server stays up and exact', async (t) => {
+const FUZZ_TITLE =
+  'fuzz (seed 20240501): 2000 mutated requests each get an answer or a clean close; ' + 'the server stays up and exact';
+test(FUZZ_TITLE, async (t) => {
   t.timeout(120_000);
   const port = nextPort++;
   const server = await startServer({ ...SHM_ENV, PORT: String(port) });
@@ -299,21 +344,39 @@ test('fuzz (seed 20240501): 2000 mutated requests each get an answer or a clean 
     }
     const [good, results] = await Promise.all([goodClient(port, 4000), sendAll(port, inputs, 16)]);
     countTried('fuzzed requests', inputs.length);
-    t.log(`1500 mutated non-incrementing requests: ${JSON.stringify(tally(results))}; statuses ${JSON.stringify(statusTally(results))}`);
-    results.forEach((result, i) => t.true(CLOSED_CLEANLY.has(result.end), `input ${i} ${JSON.stringify(inputs[i].toString('latin1').slice(0, 120))}: ${result.end}`));
+    t.log(
+      `1500 mutated non-incrementing requests: ${JSON.stringify(tally(results))}; ` +
+        `statuses ${JSON.stringify(statusTally(results))}`,
+    );
+    results.forEach((result, i) =>
+      t.true(
+        CLOSED_CLEANLY.has(result.end),
+        `input ${i} ${JSON.stringify(inputs[i].toString('latin1').slice(0, 120))}: ${result.end}`,
+      ),
+    );
     assertExact(t, good, 4000);
     t.is(await statusOf(port, 'GET', '/health'), 200);
 
     // Then 500 mutations of POST /inc: the count moves only by increments the inputs could hold.
     const before = (await countOf(port))!;
-    const incInputs = Array.from({ length: 500 }, () => mutate(random, INC_SEEDS[Math.floor(random() * INC_SEEDS.length)]));
+    const incInputs = Array.from({ length: 500 }, () =>
+      mutate(random, INC_SEEDS[Math.floor(random() * INC_SEEDS.length)]),
+    );
     const incResults = await sendAll(port, incInputs, 16);
     countTried('fuzzed requests', incInputs.length);
     const after = (await countOf(port))!;
     const answered200 = incResults.reduce((sum, result) => sum + result.statuses.filter((s) => s === 200).length, 0);
     const possible = incInputs.reduce((sum, input) => sum + (input.toString('latin1').match(/\/inc/g)?.length ?? 0), 0);
-    t.log(`500 mutated increments: ${JSON.stringify(tally(incResults))}; ${answered200} answered 200; count +${after - before} (at most ${possible} possible)`);
-    incResults.forEach((result, i) => t.true(CLOSED_CLEANLY.has(result.end), `inc input ${i} ${JSON.stringify(incInputs[i].toString('latin1').slice(0, 120))}: ${result.end}`));
+    t.log(
+      `500 mutated increments: ${JSON.stringify(tally(incResults))}; ${answered200} answered 200; ` +
+        `count +${after - before} (at most ${possible} possible)`,
+    );
+    incResults.forEach((result, i) =>
+      t.true(
+        CLOSED_CLEANLY.has(result.end),
+        `inc input ${i} ${JSON.stringify(incInputs[i].toString('latin1').slice(0, 120))}: ${result.end}`,
+      ),
+    );
     t.true(after - before >= answered200, 'every increment answered 200 was counted');
     t.true(after - before <= possible, 'nothing counted that no input asked for');
     t.is(await statusOf(port, 'GET', '/health'), 200);
@@ -333,10 +396,19 @@ function statusTally(results: Exchange[]): Record<string, number> {
 // Invalid settings
 
 const BAD_CONFIGS: Array<{ env: ServerEnv; message: RegExp; privateNetwork?: boolean }> = [
-  { env: { STORAGE_METHOD: 'postgresql', DB_PORT: 'abc' }, message: /DB_PORT="abc" is invalid: set it to a whole number from 1 to 65535/ },
+  {
+    env: { STORAGE_METHOD: 'postgresql', DB_PORT: 'abc' },
+    message: /DB_PORT="abc" is invalid: set it to a whole number from 1 to 65535/,
+  },
   { env: { STORAGE_METHOD: 'postgresql', PG_POOL_SIZE: '0' }, message: /PG_POOL_SIZE="0" is invalid/ },
-  { env: { STORAGE_METHOD: 'postgresql', PG_STATEMENT_TIMEOUT_MS: '5' }, message: /PG_STATEMENT_TIMEOUT_MS="5" is invalid/ },
-  { env: { STORAGE_METHOD: 'postgresql', COALESCE: 'maybe' }, message: /COALESCE="maybe" is invalid: use true or false/ },
+  {
+    env: { STORAGE_METHOD: 'postgresql', PG_STATEMENT_TIMEOUT_MS: '5' },
+    message: /PG_STATEMENT_TIMEOUT_MS="5" is invalid/,
+  },
+  {
+    env: { STORAGE_METHOD: 'postgresql', COALESCE: 'maybe' },
+    message: /COALESCE="maybe" is invalid: use true or false/,
+  },
   { env: { STORAGE_METHOD: 'postgresql', COALESCE_MAX_BATCH: '0' }, message: /COALESCE_MAX_BATCH="0" is invalid/ },
   { env: { PORT: '70000' }, message: /PORT="70000" is invalid: set it to a whole number from 1 to 65535/ },
   { env: { PORT: '0' }, message: /PORT="0" is invalid/ },
@@ -345,13 +417,33 @@ const BAD_CONFIGS: Array<{ env: ServerEnv; message: RegExp; privateNetwork?: boo
   { env: { WORKERS: '257' }, message: /WORKERS="257" is invalid/ },
   { env: { STORAGE_METHOD: 'Disk', STORAGE_PATH: '/tmp/x' }, message: /STORAGE_METHOD="Disk" is invalid/ },
   // Run without a network (a namespace with loopback only): the name lookup fails without leaving the host.
-  { env: { HOST: '256.1.1.1' }, message: /cannot listen on 256\.1\.1\.1:\d+: getaddrinfo \S+ 256\.1\.1\.1; check HOST and PORT/, privateNetwork: true },
-  { env: { HOST: '192.0.2.1' }, message: /cannot listen on 192\.0\.2\.1:\d+: listen EADDRNOTAVAIL.*; check HOST and PORT/, privateNetwork: true },
-  { env: { STORAGE_METHOD: 'hazelcast', HZ_CLUSTER_MEMBERS: 'bad value' }, message: /HZ_CLUSTER_MEMBERS="bad value" is invalid: give host:port addresses/ },
-  { env: { STORAGE_METHOD: 'hazelcast', HZ_CLUSTER_MEMBERS: '127.0.0.1:99999' }, message: /HZ_CLUSTER_MEMBERS="127\.0\.0\.1:99999" is invalid/ },
-  { env: { STORAGE_METHOD: 'hazelcast', HZ_CONNECT_TIMEOUT_MS: 'soon' }, message: /HZ_CONNECT_TIMEOUT_MS="soon" is invalid/ },
+  {
+    env: { HOST: '256.1.1.1' },
+    message: /cannot listen on 256\.1\.1\.1:\d+: getaddrinfo \S+ 256\.1\.1\.1; check HOST and PORT/,
+    privateNetwork: true,
+  },
+  {
+    env: { HOST: '192.0.2.1' },
+    message: /cannot listen on 192\.0\.2\.1:\d+: listen EADDRNOTAVAIL.*; check HOST and PORT/,
+    privateNetwork: true,
+  },
+  {
+    env: { STORAGE_METHOD: 'hazelcast', HZ_CLUSTER_MEMBERS: 'bad value' },
+    message: /HZ_CLUSTER_MEMBERS="bad value" is invalid: give host:port addresses/,
+  },
+  {
+    env: { STORAGE_METHOD: 'hazelcast', HZ_CLUSTER_MEMBERS: '127.0.0.1:99999' },
+    message: /HZ_CLUSTER_MEMBERS="127\.0\.0\.1:99999" is invalid/,
+  },
+  {
+    env: { STORAGE_METHOD: 'hazelcast', HZ_CONNECT_TIMEOUT_MS: 'soon' },
+    message: /HZ_CONNECT_TIMEOUT_MS="soon" is invalid/,
+  },
   { env: { STORAGE_METHOD: 'hazelcast', HZ_MAX_RETRIES: '-1' }, message: /HZ_MAX_RETRIES="-1" is invalid/ },
-  { env: { STORAGE_METHOD: 'hazelcast', HZ_RETRY_BASE_MS: '10', HZ_RETRY_CAP_MS: '5' }, message: /HZ_RETRY_CAP_MS="5" is invalid: set it to a whole number from 10/ },
+  {
+    env: { STORAGE_METHOD: 'hazelcast', HZ_RETRY_BASE_MS: '10', HZ_RETRY_CAP_MS: '5' },
+    message: /HZ_RETRY_CAP_MS="5" is invalid: set it to a whole number from 10/,
+  },
   { env: { STORAGE_METHOD: 'hazelcast', HZ_PN_SETTLE_MS: 'abc' }, message: /HZ_PN_SETTLE_MS="abc" is invalid/ },
   {
     env: { STORAGE_METHOD: 'hazelcast', HZ_CLUSTER_NAME: 'not-dev', HZ_CONNECT_TIMEOUT_MS: '1500' },
@@ -359,11 +451,17 @@ const BAD_CONFIGS: Array<{ env: ServerEnv; message: RegExp; privateNetwork?: boo
   },
   {
     env: { STORAGE_METHOD: 'postgresql', DB_HOST: '256.1.1.1' },
-    message: /cannot connect to PostgreSQL at 256\.1\.1\.1:\d+ .*could not translate host name.*; check DB_HOST and DB_PORT/,
+    message:
+      /cannot connect to PostgreSQL at 256\.1\.1\.1:\d+ .*could not translate host name.*; check DB_HOST and DB_PORT/,
     privateNetwork: true,
   },
   {
-    env: { STORAGE_METHOD: 'postgresql', DB_HOST: '127.0.0.1', POSTGRES_DB: 'counters_test_bad_input', POSTGRES_USER: 'nobody_here' },
+    env: {
+      STORAGE_METHOD: 'postgresql',
+      DB_HOST: '127.0.0.1',
+      POSTGRES_DB: 'counters_test_bad_input',
+      POSTGRES_USER: 'nobody_here',
+    },
     message: /cannot connect to PostgreSQL at 127\.0\.0\.1:\d+ .*"nobody_here".*; check POSTGRES_(USER|PASSWORD)/,
   },
   {
@@ -379,7 +477,9 @@ for (const { env, message, privateNetwork } of BAD_CONFIGS) {
     let started = 0;
     const { code, stderr } = await oneOfFew(() => {
       started = Date.now();
-      return privateNetwork ? runServerInPrivateNetwork({ HOST: '127.0.0.1', PORT: port, ...env }) : runServerToExit({ PORT: port, ...env });
+      return privateNetwork
+        ? runServerInPrivateNetwork({ HOST: '127.0.0.1', PORT: port, ...env })
+        : runServerToExit({ PORT: port, ...env });
     });
     t.log(`${stderr.trim()} (exit ${code}, ${Date.now() - started} ms)`);
     t.not(code, 0);
@@ -397,7 +497,20 @@ test('tester --output to a path that cannot be written: one line, no stack, and 
   try {
     const file = path.join(tmp, 'no-such-dir', 'result.json');
     countTried('invalid settings');
-    const run = await runTester(['web', '--n-clients', '2', '--n-calls-per-client', '100', '--json', '--output', file, '--counter-host', '127.0.0.1', '--counter-port', String(port)]);
+    const run = await runTester([
+      'web',
+      '--n-clients',
+      '2',
+      '--n-calls-per-client',
+      '100',
+      '--json',
+      '--output',
+      file,
+      '--counter-host',
+      '127.0.0.1',
+      '--counter-port',
+      String(port),
+    ]);
     t.log(`exit ${run.code}; stderr: ${run.stderr.trim()}`);
     t.notRegex(run.stderr, /\n\s+at /, 'no stack trace');
     t.not(run.code, 0);
@@ -432,7 +545,9 @@ for (const { title, content } of CORRUPT_FILES) {
     fs.writeFileSync(file, content, { mode: 0o600 });
     countTried('broken storage');
     const port = String(nextPort++);
-    const { code, stderr } = await oneOfFew(() => runServerToExit({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: port }));
+    const { code, stderr } = await oneOfFew(() =>
+      runServerToExit({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: port }),
+    );
     t.log(stderr.trim());
     t.not(code, 0);
     t.true(stderr.includes(file), 'names the file');
@@ -464,7 +579,11 @@ test('a disk file corrupted while the server runs: 503, never a silent reset; a 
 // As root, chmod 000 does not stop us, so "unreadable" is a path that cannot be a counter file.
 const UNUSABLE_PATHS: Array<{ title: string; make: () => string; message: RegExp }> = [
   { title: 'a directory', make: () => fs.mkdtempSync(path.join(tmp, 'dir-')), message: /Is a directory|EISDIR/ },
-  { title: 'a path under a missing directory', make: () => path.join(tmp, 'missing-dir', 'counter.txt'), message: /ENOENT|no such file/i },
+  {
+    title: 'a path under a missing directory',
+    make: () => path.join(tmp, 'missing-dir', 'counter.txt'),
+    message: /ENOENT|no such file/i,
+  },
   {
     title: 'a FIFO',
     make: () => {

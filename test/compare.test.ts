@@ -17,7 +17,8 @@ interface Row {
   result: { clientCount: number; totalCalls: number; passed: boolean } | null;
 }
 
-test('compare --suite web runs every store at every client count and writes JSON, Markdown, SVG and HTML', async (t) => {
+const WEB_TITLE = 'compare --suite web runs every store at every client count and writes JSON, Markdown, SVG and HTML';
+test(WEB_TITLE, async (t) => {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'compare-test-'));
   t.teardown(() => fs.rmSync(outDir, { recursive: true, force: true }));
 

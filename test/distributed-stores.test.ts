@@ -24,27 +24,43 @@ const SCENARIOS: Array<{ title: string; store: StoreName; hosts: Hosts }> = [
   {
     title: 'PostgreSQL store, coalescing, servers on 127.0.0.1 and 127.0.0.2',
     store: 'postgresql',
-    hosts: [{ host: '127.0.0.1', port: 18901 }, { host: '127.0.0.2', port: 18901 }],
+    hosts: [
+      { host: '127.0.0.1', port: 18901 },
+      { host: '127.0.0.2', port: 18901 },
+    ],
   },
   {
     title: 'PostgreSQL store, coalescing off',
     store: 'postgresql_uncoalesced',
-    hosts: [{ host: '127.0.0.1', port: 18902 }, { host: '127.0.0.1', port: 18903 }],
+    hosts: [
+      { host: '127.0.0.1', port: 18902 },
+      { host: '127.0.0.1', port: 18903 },
+    ],
   },
   {
     title: 'Hazelcast store, servers on 127.0.0.2 and 127.0.0.3',
     store: 'hazelcast',
-    hosts: [{ host: '127.0.0.2', port: 18904 }, { host: '127.0.0.3', port: 18904 }],
+    hosts: [
+      { host: '127.0.0.2', port: 18904 },
+      { host: '127.0.0.3', port: 18904 },
+    ],
   },
   {
     title: 'Hazelcast store, coalescing off',
     store: 'hazelcast_uncoalesced',
-    hosts: [{ host: '127.0.0.1', port: 18905 }, { host: '127.0.0.1', port: 18906 }],
+    hosts: [
+      { host: '127.0.0.1', port: 18905 },
+      { host: '127.0.0.1', port: 18906 },
+    ],
   },
 ];
 
 /** One database and one IAtomicLong of this file's own, whichever the store. */
-const envOf = (store: StoreName): ServerEnv => ({ ...storeEnv(store), POSTGRES_DB: PG_DB, HZ_ATOMIC_LONG_NAME: HZ_NAME });
+const envOf = (store: StoreName): ServerEnv => ({
+  ...storeEnv(store),
+  POSTGRES_DB: PG_DB,
+  HZ_ATOMIC_LONG_NAME: HZ_NAME,
+});
 
 for (const { title, store, hosts } of SCENARIOS) {
   test.serial(`${title}: 10 clients x 2000 over two servers, exact and linearizable`, async (t) => {
@@ -70,7 +86,7 @@ test.serial('PostgreSQL store: statements killed mid-run answer 503 and the coun
     // Terminating the servers' backends fails the statements in flight, as a database crash would.
     while (killing) {
       await admin.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = " +
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = ' +
           "'counters' AND pid <> pg_backend_pid()",
         [PG_DB],
       );

@@ -39,7 +39,8 @@ const KNOWN: Record<string, { passed: boolean; verdict: string; witnesses: strin
       'duplicate value 2: client 1 op 5 [36.040 ms–41.119 ms] and client 0 op 14 [41.967 ms–43.462 ms]',
       'duplicate value 9: client 0 op 20 [43.485 ms–45.219 ms] and client 2 op 28 [46.409 ms–47.866 ms]',
       'duplicate value 16: client 1 op 32 [47.525 ms–49.446 ms] and client 2 op 40 [49.743 ms–50.879 ms]',
-      'stale value 2: client 0 op 14 [41.967 ms–43.462 ms] began after client 0 op 8 [40.486 ms–41.953 ms] returned 4',
+      'stale value 2: client 0 op 14 [41.967 ms–43.462 ms] ' +
+        'began after client 0 op 8 [40.486 ms–41.953 ms] returned 4',
       'stale value 9: client 2 op 28 [46.409 ms–47.866 ms] ' +
         'began after client 2 op 18 [42.976 ms–46.368 ms] returned 11',
       'stale value 16: client 2 op 40 [49.743 ms–50.879 ms] ' +
@@ -50,8 +51,8 @@ const KNOWN: Record<string, { passed: boolean; verdict: string; witnesses: strin
     passed: false,
     verdict: 'exact: 2 of 2 increments counted; no duplicates; 1 stale read',
     witnesses: [
-      'stale value 1: client 1 op 7 [3.000 ms–4.000 ms] ' +
-        'began after client 0 op 4 [1.000 ms–2.000 ms] returned 2',
+      'stale value 1: client 1 op 7 [3.000 ms–4.000 ms] began after ' +
+        'client 0 op 4 [1.000 ms–2.000 ms] returned 2',
     ],
   },
   'indeterminate.jsonl': {

@@ -20,9 +20,17 @@ test('the coalescer hands each batch distinct values and fails a whole batch tog
   await new Promise((resolve) => setImmediate(resolve));
   const settled = await Promise.allSettled(Array.from({ length: 3 }, () => coalescer.increment()));
   t.is(await lone, 10);
-  t.deepEqual(settled.map((s) => s.status), ['rejected', 'rejected', 'rejected'], 'the failed batch fails all its requests');
+  t.deepEqual(
+    settled.map((s) => s.status),
+    ['rejected', 'rejected', 'rejected'],
+    'the failed batch fails all its requests',
+  );
   t.is(total, 10, 'nothing of the failed batch was counted');
-  t.deepEqual(await Promise.all([coalescer.increment(), coalescer.increment()]), [11, 12], 'and the next batch carries on');
+  t.deepEqual(
+    await Promise.all([coalescer.increment(), coalescer.increment()]),
+    [11, 12],
+    'and the next batch carries on',
+  );
 });
 
 test('the coalescer sends the next write before it answers the batch just written', async (t) => {

@@ -25,31 +25,37 @@ const STORES: Array<{ title: string; env: ServerEnv; persistent: boolean }> = [
 let nextPort = 18180;
 
 for (const store of STORES) {
-  test.serial(`${store.title}: 10 keep-alive clients x 2000 with 2 workers count exactly, values distinct`, async (t) => {
-    const port = nextPort++;
-    const server = await startServer({ ...store.env, WORKERS: '2', PORT: String(port) });
-    try {
-      const result = await runLoad({
-        spec: { backend: 'web', targets: [{ host: '127.0.0.1', port }], timeoutMs: 10_000 },
-        clientCount: 10,
-        callsPerClient: 2000,
-      });
-      t.deepEqual(result.errors, {});
-      t.is(result.totalCalls, 20_000);
-      t.is(result.finalCount, 20_000);
-      const { unique } = result.check.checks;
-      t.true('duplicateCount' in unique && unique.duplicateCount === 0 && unique.valuedCount === 20_000, 'every response carries a distinct count');
-      t.true('maxValue' in unique && unique.maxValue === 20_000);
-      t.deepEqual((await httpRequest(port, 'GET', '/count')).json, { count: 20_000 });
-      t.deepEqual((await httpRequest(port, 'POST', '/reset')).json, { count: 0 });
-      t.deepEqual((await httpRequest(port, 'GET', '/count')).json, { count: 0 });
-      const health = await httpRequest(port, 'GET', '/health');
-      t.is(health.status, 200);
-      t.like(health.json, { status: 'ok', workers: 2 });
-    } finally {
-      t.is(await server.stop(), 0, 'SIGTERM ends the server with exit code 0');
-    }
-  });
+  test.serial(
+    `${store.title}: 10 keep-alive clients x 2000 with 2 workers count exactly, values distinct`,
+    async (t) => {
+      const port = nextPort++;
+      const server = await startServer({ ...store.env, WORKERS: '2', PORT: String(port) });
+      try {
+        const result = await runLoad({
+          spec: { backend: 'web', targets: [{ host: '127.0.0.1', port }], timeoutMs: 10_000 },
+          clientCount: 10,
+          callsPerClient: 2000,
+        });
+        t.deepEqual(result.errors, {});
+        t.is(result.totalCalls, 20_000);
+        t.is(result.finalCount, 20_000);
+        const { unique } = result.check.checks;
+        t.true(
+          'duplicateCount' in unique && unique.duplicateCount === 0 && unique.valuedCount === 20_000,
+          'every response carries a distinct count',
+        );
+        t.true('maxValue' in unique && unique.maxValue === 20_000);
+        t.deepEqual((await httpRequest(port, 'GET', '/count')).json, { count: 20_000 });
+        t.deepEqual((await httpRequest(port, 'POST', '/reset')).json, { count: 0 });
+        t.deepEqual((await httpRequest(port, 'GET', '/count')).json, { count: 0 });
+        const health = await httpRequest(port, 'GET', '/health');
+        t.is(health.status, 200);
+        t.like(health.json, { status: 'ok', workers: 2 });
+      } finally {
+        t.is(await server.stop(), 0, 'SIGTERM ends the server with exit code 0');
+      }
+    },
+  );
 
   if (store.persistent) {
     test.serial(`${store.title}: the count survives a restart`, async (t) => {
@@ -79,9 +85,14 @@ test.serial('postgresql: connections lost while idle are replaced, not handed a 
     await Promise.all(Array.from({ length: 8 }, () => httpRequest(port, 'POST', '/inc')));
     const others = `FROM pg_stat_activity WHERE datname = '${PG_ENV.POSTGRES_DB}' AND pid <> pg_backend_pid()`;
     await admin.query(`SELECT pg_terminate_backend(pid) ${others}`);
-    const ended = await waitFor(async () => Number((await admin.query<{ n: string }>(`SELECT count(*) AS n ${others}`))[0].n) === 0, 10_000, 20);
+    const ended = await waitFor(
+      async () => Number((await admin.query<{ n: string }>(`SELECT count(*) AS n ${others}`))[0].n) === 0,
+      10_000,
+      20,
+    );
     t.true(ended, 'the backends are gone');
-    for (let i = 0; i < 4; i++) t.is((await httpRequest(port, 'POST', '/inc')).status, 200, `request ${i + 1} after the backends were ended`);
+    for (let i = 0; i < 4; i++)
+      t.is((await httpRequest(port, 'POST', '/inc')).status, 200, `request ${i + 1} after the backends were ended`);
   } finally {
     await admin.close();
     await server.stop();
@@ -140,7 +151,10 @@ test.serial('shutdown unlinks the shared memory segment', async (t) => {
 });
 
 const BAD_CONFIGS: Array<{ env: ServerEnv; message: RegExp }> = [
-  { env: { STORAGE_METHOD: 'redis' }, message: /STORAGE_METHOD="redis" is invalid: use one of shared_memory, disk, postgresql/ },
+  {
+    env: { STORAGE_METHOD: 'redis' },
+    message: /STORAGE_METHOD="redis" is invalid: use one of shared_memory, disk, postgresql/,
+  },
   { env: { STORAGE_METHOD: 'disk' }, message: /STORAGE_METHOD=disk needs a counter file: set STORAGE_PATH/ },
   { env: { PORT: 'eighty' }, message: /PORT="eighty" is invalid/ },
   { env: { WORKERS: '0' }, message: /WORKERS="0" is invalid/ },
@@ -148,7 +162,10 @@ const BAD_CONFIGS: Array<{ env: ServerEnv; message: RegExp }> = [
   { env: { UWS_USE_FALLBACK: 'true' }, message: /runs only on the native uWebSockets.js binary/ },
   { env: { DISK_FSYNC: 'maybe' }, message: /DISK_FSYNC="maybe" is invalid: use true or false/ },
   { env: { ...PG_ENV, POSTGRES_PASSWORD: 'wrong' }, message: /password authentication failed.*POSTGRES_PASSWORD/ },
-  { env: { ...PG_ENV, DB_PORT: '5999' }, message: /cannot connect to PostgreSQL at 127\.0\.0\.1:5999.*DB_HOST and DB_PORT/ },
+  {
+    env: { ...PG_ENV, DB_PORT: '5999' },
+    message: /cannot connect to PostgreSQL at 127\.0\.0\.1:5999.*DB_HOST and DB_PORT/,
+  },
 ];
 
 for (const { env, message } of BAD_CONFIGS) {
@@ -164,7 +181,11 @@ for (const { env, message } of BAD_CONFIGS) {
 test('a disk file that does not hold a number stops the server at startup, naming the file', async (t) => {
   const file = path.join(tmp, 'corrupt.txt');
   fs.writeFileSync(file, 'not a number\n', { mode: 0o600 });
-  const { code, stderr } = await runServerToExit({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(nextPort++) });
+  const { code, stderr } = await runServerToExit({
+    STORAGE_METHOD: 'disk',
+    STORAGE_PATH: file,
+    PORT: String(nextPort++),
+  });
   t.not(code, 0);
   t.true(stderr.includes(file), stderr);
   t.is(stderr.trim().split('\n').length, 1);

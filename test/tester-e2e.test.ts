@@ -68,7 +68,8 @@ function assertSchema(t: ExecutionContext, json: Json): void {
   t.deepEqual(Object.keys(json).sort(), Object.keys(SCHEMA).sort(), 'exactly the documented keys');
   for (const [key, valid] of Object.entries(SCHEMA)) t.true(valid(json[key]), `${key}: ${JSON.stringify(json[key])}`);
   t.deepEqual(Object.keys(json.latency).sort(), LATENCY_KEYS);
-  for (const key of LATENCY_KEYS) t.true(Number.isFinite(json.latency[key]) && json.latency[key] >= 0, `latency.${key}`);
+  for (const key of LATENCY_KEYS)
+    t.true(Number.isFinite(json.latency[key]) && json.latency[key] >= 0, `latency.${key}`);
   t.true(json.latency.p50Us <= json.latency.p90Us && json.latency.p90Us <= json.latency.p99Us);
   t.true(json.latency.p99Us <= json.latency.p999Us && json.latency.p999Us <= json.latency.maxUs);
   for (const [kind, n] of Object.entries(json.errors)) {
@@ -77,7 +78,8 @@ function assertSchema(t: ExecutionContext, json: Json): void {
     t.is(typeof json.errorExamples[kind], 'string', `errorExamples.${kind}`);
   }
   t.true(['boolean', 'string'].includes(typeof json.check.valid));
-  for (const name of ['count', 'unique', 'realTimeOrder', 'range']) t.true(isObject(json.check.checks?.[name]), `check.checks.${name}`);
+  for (const name of ['count', 'unique', 'realTimeOrder', 'range'])
+    t.true(isObject(json.check.checks?.[name]), `check.checks.${name}`);
 }
 
 /** A clean, exact run of `clients x calls`. */
@@ -104,7 +106,13 @@ function assertExact(t: ExecutionContext, run: TesterRun, clients: number, calls
   });
   t.is(json.check.valid, true, json.verdict);
   t.like(json.check.checks.count, { valid: true, mode: 'exact', appliedCount: total, lostCount: 0, extraCount: 0 });
-  t.like(json.check.checks.unique, { valid: true, valuedCount: total, duplicateCount: 0, minValue: 1, maxValue: total });
+  t.like(json.check.checks.unique, {
+    valid: true,
+    valuedCount: total,
+    duplicateCount: 0,
+    minValue: 1,
+    maxValue: total,
+  });
   t.like(json.check.checks.realTimeOrder, { valid: true, staleCount: 0 });
   t.is(json.verdict, `exact: ${total} of ${total} increments counted, no duplicates, real-time order kept`);
   return json;
@@ -123,6 +131,8 @@ async function withServer(env: ServerEnv, body: (server: ServerProcess) => Promi
 // ---------------------------------------------------------------------------------------
 // Faulty servers: the tester must catch every fault
 
+/** One operation in a witness line: `client 3 op 812 [12.301 ms–12.340 ms]`. */
+const OP = String.raw`client \d op \d+ \[[\d.]+ ms–[\d.]+ ms\]`;
 const FAULTY_RUN = ['web', '--n-clients', '4', '--n-calls-per-client', '500'];
 
 async function runAgainstFaulty(mode: FaultyMode, extra: string[]): Promise<TesterRun> {
@@ -146,7 +156,7 @@ test.serial('faulty server (lose): exit 1, the verdict says LOST', async (t) => 
   t.regex(witnesses[0], /^final read 1960 outside \[2000, 2000\]: tester op \d+ \[[\d.]+ ms–[\d.]+ ms\]$/);
   t.regex(witnesses[4], /^value 1961 outside \[1, 1960\]: client \d op \d+ \[[\d.]+ ms–[\d.]+ ms\]$/);
   for (const line of witnesses.slice(1, 4)) {
-    t.regex(line, /^duplicate value \d+: client \d op \d+ \[[\d.]+ ms–[\d.]+ ms\] and client \d op \d+ \[[\d.]+ ms–[\d.]+ ms\]$/);
+    t.regex(line, new RegExp(`^duplicate value \\d+: ${OP} and ${OP}$`));
   }
 });
 
@@ -154,7 +164,12 @@ test.serial('faulty server (lose): exit 1, the verdict says LOST', async (t) => 
 function witnessLines(stdout: string): string[] {
   const lines = stdout.split('\n');
   const after = lines.slice(lines.findIndex((line) => line.startsWith('Verdict:')) + 1);
-  return after.slice(0, after.findIndex((line) => !line.startsWith(' '))).map((line) => line.trim());
+  return after
+    .slice(
+      0,
+      after.findIndex((line) => !line.startsWith(' ')),
+    )
+    .map((line) => line.trim());
 }
 
 test.serial('faulty server (lose) --json: passed false, the count check invalid with 40 lost', async (t) => {
@@ -164,7 +179,13 @@ test.serial('faulty server (lose) --json: passed false, the count check invalid 
   assertSchema(t, json);
   t.like(json, { passed: false, totalCalls: 2000, finalCount: 1960 });
   t.is(json.check.valid, false);
-  t.like(json.check.checks.count, { valid: false, mode: 'exact', acknowledgedCount: 2000, lostCount: 40, extraCount: 0 });
+  t.like(json.check.checks.count, {
+    valid: false,
+    mode: 'exact',
+    acknowledgedCount: 2000,
+    lostCount: 40,
+    extraCount: 0,
+  });
   // An uncounted increment's value is handed out again by the next one: 39, as the 2000th
   // (lost) increment has no successor.
   t.like(json.check.checks.unique, { valid: false, duplicateCount: 39 });
@@ -184,7 +205,8 @@ test.serial('faulty server (stale): exit 1, the verdict names duplicates or stal
   t.is(witnesses.filter((line) => line.startsWith('duplicate value ')).length, 3, run.stdout);
   const stale = witnesses.filter((line) => line.startsWith('stale value '));
   t.is(stale.length, 3, run.stdout);
-  for (const line of stale) t.regex(line, /^stale value \d+: client \d op \d+ \[.+\] began after client \d op \d+ \[.+\] returned \d+$/);
+  for (const line of stale)
+    t.regex(line, /^stale value \d+: client \d op \d+ \[.+\] began after client \d op \d+ \[.+\] returned \d+$/);
 });
 
 test.serial('faulty server (stale) --json: passed false, count valid but uniqueness and order invalid', async (t) => {
@@ -227,7 +249,15 @@ const STORES: Array<{ title: string; env: ServerEnv }> = [
 for (const store of STORES) {
   test.serial(`real server, ${store.title}: 10 clients x 500 pass exactly`, async (t) => {
     await withServer(store.env, async (server) => {
-      const run = await runTester(['web', '--n-clients', '10', '--n-calls-per-client', '500', '--json', ...target(server.port)]);
+      const run = await runTester([
+        'web',
+        '--n-clients',
+        '10',
+        '--n-calls-per-client',
+        '500',
+        '--json',
+        ...target(server.port),
+      ]);
       assertExact(t, run, 10, 500);
     });
   });
@@ -237,14 +267,25 @@ const SHM_ATOMIC = STORES[1].env;
 
 test.serial('real server: the text report starts with the reference block and passes', async (t) => {
   await withServer(SHM_ATOMIC, async (server) => {
-    const run = await runTester(['--counter-type', 'web', '--n-clients', '10', '--n-calls-per-client', '500', ...target(server.port)]);
+    const run = await runTester([
+      '--counter-type',
+      'web',
+      '--n-clients',
+      '10',
+      '--n-calls-per-client',
+      '500',
+      ...target(server.port),
+    ]);
     t.is(run.code, 0, describeRun(run));
     const block = matchReferenceBlock(run.stdout);
     t.like(block, { clientCount: 10, callsPerClient: '500', totalCalls: 5000, finalCount: '5000' });
     // Both printed to two decimals: the RPS is the calls over the time, not any positive number.
     t.true(block.totalTimeS > 0, `time ${block.totalTimeS} s`);
     const [fastest, slowest] = [5000 / (block.totalTimeS - 0.005), 5000 / (block.totalTimeS + 0.005)];
-    t.true(block.rps >= slowest - 0.005 && block.rps <= fastest + 0.005, `rps ${block.rps} = 5000 / ${block.totalTimeS} s`);
+    t.true(
+      block.rps >= slowest - 0.005 && block.rps <= fastest + 0.005,
+      `rps ${block.rps} = 5000 / ${block.totalTimeS} s`,
+    );
     t.regex(run.stdout, /^Counter: {21}web$/m);
     t.regex(run.stdout, /^Errors: {22}none$/m);
     t.regex(run.stdout, /^Verdict: {21}PASS: exact: 5000 of 5000 increments counted/m);
@@ -252,21 +293,46 @@ test.serial('real server: the text report starts with the reference block and pa
   });
 });
 
-test.serial('real server: --workers 2 (worker threads) gives the same exact result, with or without --warmup', async (t) => {
-  await withServer(SHM_ATOMIC, async (server) => {
-    const run = await runTester(['web', '--n-clients', '10', '--n-calls-per-client', '500', '--client-threads', '2', '--json', ...target(server.port)]);
-    assertExact(t, run, 10, 500);
+test.serial(
+  'real server: --workers 2 (worker threads) gives the same exact result, with or without --warmup',
+  async (t) => {
+    await withServer(SHM_ATOMIC, async (server) => {
+      const run = await runTester([
+        'web',
+        '--n-clients',
+        '10',
+        '--n-calls-per-client',
+        '500',
+        '--client-threads',
+        '2',
+        '--json',
+        ...target(server.port),
+      ]);
+      assertExact(t, run, 10, 500);
 
-    // With a warmup first, the run is judged from the count the warmup left.
-    const warm = await runTester(['web', '--n-clients', '4', '--n-calls-per-client', '100', '--client-threads', '2', '--warmup', '300ms', '--json', ...target(server.port)]);
-    t.is(warm.code, 0, describeRun(warm));
-    const json = parseJsonOutput(warm);
-    assertSchema(t, json);
-    t.true(json.initialCount > 0, 'the warmup incremented the counter');
-    t.like(json, { totalCalls: 400, finalCount: json.initialCount + 400, passed: true });
-    t.is(json.check.valid, true, json.verdict);
-  });
-});
+      // With a warmup first, the run is judged from the count the warmup left.
+      const warm = await runTester([
+        'web',
+        '--n-clients',
+        '4',
+        '--n-calls-per-client',
+        '100',
+        '--client-threads',
+        '2',
+        '--warmup',
+        '300ms',
+        '--json',
+        ...target(server.port),
+      ]);
+      t.is(warm.code, 0, describeRun(warm));
+      const json = parseJsonOutput(warm);
+      assertSchema(t, json);
+      t.true(json.initialCount > 0, 'the warmup incremented the counter');
+      t.like(json, { totalCalls: 400, finalCount: json.initialCount + 400, passed: true });
+      t.is(json.check.valid, true, json.verdict);
+    });
+  },
+);
 
 test.serial('real server: --duration 1s runs for a second', async (t) => {
   await withServer(SHM_ATOMIC, async (server) => {
@@ -284,7 +350,17 @@ test.serial('real server: --duration 1s runs for a second', async (t) => {
 
 test.serial('real server: --rate 2000 --duration 1s holds the rate', async (t) => {
   await withServer(SHM_ATOMIC, async (server) => {
-    const run = await runTester(['web', '--n-clients', '10', '--rate', '2000', '--duration', '1s', '--json', ...target(server.port)]);
+    const run = await runTester([
+      'web',
+      '--n-clients',
+      '10',
+      '--rate',
+      '2000',
+      '--duration',
+      '1s',
+      '--json',
+      ...target(server.port),
+    ]);
     t.is(run.code, 0, describeRun(run));
     const json = parseJsonOutput(run);
     assertSchema(t, json);
@@ -299,13 +375,32 @@ test.serial('real server: --rate 2000 --duration 1s holds the rate', async (t) =
 test.serial('real server: --output FILE writes the same JSON as --json prints', async (t) => {
   await withServer(SHM_ATOMIC, async (server) => {
     const file = path.join(tmp, 'result.json');
-    const run = await runTester(['web', '--n-clients', '2', '--n-calls-per-client', '50', '--json', '--output', file, ...target(server.port)]);
+    const run = await runTester([
+      'web',
+      '--n-clients',
+      '2',
+      '--n-calls-per-client',
+      '50',
+      '--json',
+      '--output',
+      file,
+      ...target(server.port),
+    ]);
     const printed = assertExact(t, run, 2, 50);
     t.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), printed);
 
     // Without --json the text report goes to stdout and the file still gets the JSON.
     const textFile = path.join(tmp, 'result-text.json');
-    const textRun = await runTester(['web', '--n-clients', '2', '--n-calls-per-client', '50', '--output', textFile, ...target(server.port)]);
+    const textRun = await runTester([
+      'web',
+      '--n-clients',
+      '2',
+      '--n-calls-per-client',
+      '50',
+      '--output',
+      textFile,
+      ...target(server.port),
+    ]);
     t.is(textRun.code, 0, describeRun(textRun));
     t.like(matchReferenceBlock(textRun.stdout), { totalCalls: 100, finalCount: '100' });
     const written = JSON.parse(fs.readFileSync(textFile, 'utf8')) as Json;
@@ -322,9 +417,12 @@ test.serial('the server dies mid-run: the tester finishes, counts errors per kin
   const server = await startServer({ ...SHM_ATOMIC, PORT: String(port) });
   let stopped = false;
   try {
-    const running = runTester(['web', '--n-clients', '4', '--duration', '3s', '--timeout-ms', '1000', '--json', ...target(port)], {
-      timeoutMs: 30_000,
-    });
+    const running = runTester(
+      ['web', '--n-clients', '4', '--duration', '3s', '--timeout-ms', '1000', '--json', ...target(port)],
+      {
+        timeoutMs: 30_000,
+      },
+    );
     await sleep(1500);
     await server.stop();
     stopped = true;
@@ -342,7 +440,11 @@ test.serial('the server dies mid-run: the tester finishes, counts errors per kin
     t.is(json.attemptedCount, json.check.opCount);
     t.is(json.check.okCount + json.check.failedCount + json.check.indeterminateCount, json.check.opCount);
     const errorTotal = Object.values(json.errors as Record<string, number>).reduce((sum, n) => sum + n, 0);
-    t.is(errorTotal, json.check.failedCount + json.check.indeterminateCount, 'every failed call is counted once, by kind');
+    t.is(
+      errorTotal,
+      json.check.failedCount + json.check.indeterminateCount,
+      'every failed call is counted once, by kind',
+    );
     // The count can no longer be read: the count check cannot decide, and says so.
     t.is(json.finalCount, null);
     t.is(json.check.checks.count.valid, 'unknown');
@@ -359,7 +461,10 @@ test.serial('the server dies mid-run: the text report still prints the reference
   const server = await startServer({ ...SHM_ATOMIC, PORT: String(port) });
   let stopped = false;
   try {
-    const running = runTester(['web', '--n-clients', '2', '--duration', '2s', '--timeout-ms', '1000', ...target(port)], { timeoutMs: 30_000 });
+    const running = runTester(
+      ['web', '--n-clients', '2', '--duration', '2s', '--timeout-ms', '1000', ...target(port)],
+      { timeoutMs: 30_000 },
+    );
     await sleep(1000);
     await server.stop();
     stopped = true;

@@ -10,7 +10,15 @@ import type { Measured } from '../measurement.js';
 export const TESTER_WARMUP_MS = 300;
 
 export async function runTester(root: string, args: string[], clients: number, durationS: number): Promise<Measured> {
-  const load = ['--n-clients', String(clients), '--duration', `${durationS}s`, '--warmup', `${TESTER_WARMUP_MS}ms`, '--json'];
+  const load = [
+    '--n-clients',
+    String(clients),
+    '--duration',
+    `${durationS}s`,
+    '--warmup',
+    `${TESTER_WARMUP_MS}ms`,
+    '--json',
+  ];
   const main = path.join(root, 'dist/tester/main.js');
   const run = await runTesterProcess([...args, ...load], { main, timeoutMs: (durationS + 120) * 1000 });
   // Exit code 1 is a failed check: the result is still printed, and it is what we report.

@@ -68,12 +68,19 @@ export async function driveFactory(factory: CounterFactory, options: DriveOption
     };
     const firstOkAfterMs = (us: number) => {
       let first = Infinity;
-      for (let i = 0; i < data.length; i++) if (data.completeUs[i] > us && data.outcomes[i] === Outcome.ok) first = Math.min(first, data.completeUs[i]);
+      for (let i = 0; i < data.length; i++)
+        if (data.completeUs[i] > us && data.outcomes[i] === Outcome.ok) first = Math.min(first, data.completeUs[i]);
       return Number.isFinite(first) ? (first - us) / 1000 : undefined;
     };
     let maxLatencyMs = 0;
-    for (let i = 0; i < data.length; i++) if (data.outcomes[i] === Outcome.ok) maxLatencyMs = Math.max(maxLatencyMs, (data.completeUs[i] - data.invokeUs[i]) / 1000);
-    const check = checkHistory(data, { initial: initialCount, final: finalCount, valuesExpected: factory.linearizable });
+    for (let i = 0; i < data.length; i++)
+      if (data.outcomes[i] === Outcome.ok)
+        maxLatencyMs = Math.max(maxLatencyMs, (data.completeUs[i] - data.invokeUs[i]) / 1000);
+    const check = checkHistory(data, {
+      initial: initialCount,
+      final: finalCount,
+      valuesExpected: factory.linearizable,
+    });
     return {
       name: factory.name,
       check,

@@ -11,11 +11,42 @@ export function seededRandom(seed: number): () => number {
 }
 
 const TOKENS = [
-  '\r\n', '\n', '\r', ' ', ':', '\0', '%00', '%', '/', '..', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9',
-  'Content-Length: 5\r\n', 'Content-Length: -1\r\n', 'Content-Length: 99999999999999999999\r\n',
-  'Transfer-Encoding: chunked\r\n', 'Transfer-Encoding: gzip, chunked\r\n', 'Connection: close\r\n',
-  'Expect: 100-continue\r\n', 'Upgrade: websocket\r\n', 'Host: \r\n', '\u00ff\u00fe', 'GET', 'POST', 'PUT',
-  'DELETE', 'OPTIONS', 'BREW', 'CONNECT', '0\r\n\r\n', 'ffffffff\r\n', '?a=1&a=2', '#frag', '*',
+  '\r\n',
+  '\n',
+  '\r',
+  ' ',
+  ':',
+  '\0',
+  '%00',
+  '%',
+  '/',
+  '..',
+  'HTTP/1.1',
+  'HTTP/1.0',
+  'HTTP/2.0',
+  'HTTP/9.9',
+  'Content-Length: 5\r\n',
+  'Content-Length: -1\r\n',
+  'Content-Length: 99999999999999999999\r\n',
+  'Transfer-Encoding: chunked\r\n',
+  'Transfer-Encoding: gzip, chunked\r\n',
+  'Connection: close\r\n',
+  'Expect: 100-continue\r\n',
+  'Upgrade: websocket\r\n',
+  'Host: \r\n',
+  '\u00ff\u00fe',
+  'GET',
+  'POST',
+  'PUT',
+  'DELETE',
+  'OPTIONS',
+  'BREW',
+  'CONNECT',
+  '0\r\n\r\n',
+  'ffffffff\r\n',
+  '?a=1&a=2',
+  '#frag',
+  '*',
 ];
 
 /**
@@ -38,7 +69,10 @@ export function mutate(random: () => number, seed: string): Buffer {
         }
         break;
       case 1: // delete a run
-        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(Math.min(bytes.length, at + 1 + Math.floor(random() * 8)))]);
+        bytes = Buffer.concat([
+          bytes.subarray(0, at),
+          bytes.subarray(Math.min(bytes.length, at + 1 + Math.floor(random() * 8))),
+        ]);
         break;
       case 2: // insert random bytes
         bytes = Buffer.concat([bytes.subarray(0, at), randomBytes(1 + Math.floor(random() * 16)), bytes.subarray(at)]);
@@ -56,7 +90,11 @@ export function mutate(random: () => number, seed: string): Buffer {
         break;
       }
       default: // a long run of one byte (long names, long values)
-        bytes = Buffer.concat([bytes.subarray(0, at), Buffer.alloc(1 + Math.floor(random() * 5000), pick([0x41, 0x20, 0x3a, 0x0d])), bytes.subarray(at)]);
+        bytes = Buffer.concat([
+          bytes.subarray(0, at),
+          Buffer.alloc(1 + Math.floor(random() * 5000), pick([0x41, 0x20, 0x3a, 0x0d])),
+          bytes.subarray(at),
+        ]);
     }
   }
   return bytes;

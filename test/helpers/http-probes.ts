@@ -18,9 +18,18 @@ export function healthPid(port: number): Promise<number> {
 }
 
 /** One request over a fresh connection, with a timeout; the status, or 0 when it failed. */
-export async function statusOf(port: number, method: string, urlPath: string, headers: Record<string, string> = {}): Promise<number> {
+export async function statusOf(
+  port: number,
+  method: string,
+  urlPath: string,
+  headers: Record<string, string> = {},
+): Promise<number> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}${urlPath}`, { method, headers, signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`http://127.0.0.1:${port}${urlPath}`, {
+      method,
+      headers,
+      signal: AbortSignal.timeout(5000),
+    });
     await response.arrayBuffer();
     return response.status;
   } catch {
@@ -46,7 +55,12 @@ export interface SequentialRun {
 }
 
 /** `count` requests one after another on a single keep-alive connection, as one busy client sends them. */
-export async function sendSequentially(port: number, method: string, urlPath: string, count: number): Promise<SequentialRun> {
+export async function sendSequentially(
+  port: number,
+  method: string,
+  urlPath: string,
+  count: number,
+): Promise<SequentialRun> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const statuses: Record<number, number> = {};
   let slowestMs = 0;
@@ -55,10 +69,13 @@ export async function sendSequentially(port: number, method: string, urlPath: st
     for (let i = 0; i < count; i++) {
       const sent = performance.now();
       const status = await new Promise<number>((resolve) => {
-        const request = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent, timeout: 5000 }, (response) => {
-          response.resume();
-          response.on('end', () => resolve(response.statusCode ?? 0));
-        });
+        const request = http.request(
+          { host: '127.0.0.1', port, method, path: urlPath, agent, timeout: 5000 },
+          (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.statusCode ?? 0));
+          },
+        );
         request.on('timeout', () => request.destroy());
         request.on('error', () => resolve(0));
         request.end();

@@ -22,7 +22,11 @@ export function statusCodes(text: string): number[] {
  * waits until the server closes or `timeoutMs` passes. With `halfClose` false, the first
  * complete answer ends the exchange ('answered').
  */
-export function exchange(port: number, payload: Buffer | string, options: { halfClose?: boolean; timeoutMs?: number } = {}): Promise<Exchange> {
+export function exchange(
+  port: number,
+  payload: Buffer | string,
+  options: { halfClose?: boolean; timeoutMs?: number } = {},
+): Promise<Exchange> {
   const { halfClose = true, timeoutMs = 5000 } = options;
   return new Promise((resolve) => {
     const started = Date.now();
@@ -39,7 +43,8 @@ export function exchange(port: number, payload: Buffer | string, options: { half
       socket.destroy();
       const statuses = statusCodes(received);
       const answered = statuses.length > 0;
-      const final: ExchangeEnd = end === 'closed' && answered ? 'answered-and-closed' : end === 'hung' && answered ? 'answered' : end;
+      const final: ExchangeEnd =
+        end === 'closed' && answered ? 'answered-and-closed' : end === 'hung' && answered ? 'answered' : end;
       resolve({ end: final, statuses, bytes, ms: Date.now() - started });
     };
     const timer = setTimeout(() => finish('hung'), timeoutMs);
@@ -57,7 +62,9 @@ export function exchange(port: number, payload: Buffer | string, options: { half
     });
     socket.on('end', () => finish('closed'));
     socket.on('close', () => finish('closed'));
-    socket.on('error', (err: NodeJS.ErrnoException) => finish(!connected && err.code === 'ECONNREFUSED' ? 'refused' : 'reset'));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      finish(!connected && err.code === 'ECONNREFUSED' ? 'refused' : 'reset'),
+    );
   });
 }
 

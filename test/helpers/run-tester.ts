@@ -35,7 +35,10 @@ export function stderrLines(run: TesterRun): string[] {
 
 /** A human-readable summary of a run, for assertion messages. */
 export function describeRun(run: TesterRun): string {
-  return `exit ${run.code} (signal ${run.signal}) after ${run.elapsedMs} ms\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+  return (
+    `exit ${run.code} (signal ${run.signal}) after ${run.elapsedMs} ms\n` +
+    `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`
+  );
 }
 
 export type FaultyMode = 'ok' | 'lose' | 'stale' | 'duplicate' | 'unavailable' | 'error' | 'reset' | 'hang' | 'slow';
@@ -85,7 +88,8 @@ export function matchReferenceBlock(stdout: string): ReferenceBlockValues {
   const lines = stdout.split('\n');
   const captured = REFERENCE_BLOCK.map((pattern, i) => {
     const match = pattern.exec(lines[i] ?? '');
-    if (!match) throw new Error(`result line ${i + 1} ${JSON.stringify(lines[i])} does not match ${pattern}\n${stdout}`);
+    if (!match)
+      throw new Error(`result line ${i + 1} ${JSON.stringify(lines[i])} does not match ${pattern}\n${stdout}`);
     return match[1];
   });
   return {

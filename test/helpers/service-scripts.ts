@@ -8,12 +8,16 @@ import { ROOT } from './server-process.js';
 import { waitFor } from './wait-for.js';
 
 /** `bash scripts/postgres.sh <action>`, bounded. */
-export function postgresScript(action: 'start' | 'stop' | 'status'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function postgresScript(
+  action: 'start' | 'stop' | 'status',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return run('bash', ['scripts/postgres.sh', action], 90_000);
 }
 
 /** `bash scripts/hazelcast.sh <action>`, bounded. */
-export function hazelcastScript(action: 'start' | 'stop' | 'status' | 'restart'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function hazelcastScript(
+  action: 'start' | 'stop' | 'status' | 'restart',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return run('bash', ['scripts/hazelcast.sh', action], 180_000);
 }
 
@@ -28,19 +32,29 @@ export async function restartHazelcast(attempts = 3): Promise<{ ok: boolean; log
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const began = Date.now();
     const result = await hazelcastScript('restart');
-    log.push(`restart attempt ${attempt}: exit ${result.code} after ${Date.now() - began} ms${result.code === 0 ? '' : `: ${result.stderr.trim()}`}`);
+    log.push(
+      `restart attempt ${attempt}: exit ${result.code} after ${Date.now() - began} ms` +
+        (result.code === 0 ? '' : `: ${result.stderr.trim()}`),
+    );
     if (result.code === 0) return { ok: true, log };
     for (const n of [1, 2, 3]) {
       if (hazelcastMemberPid(n) !== undefined) continue;
       const { stdout } = await run('pgrep', ['-f', '--', `-Dhz.network.port.port=${5700 + n} `], 5000);
-      for (const pid of stdout.split('\n').map(Number).filter((p) => p > 0)) {
+      for (const pid of stdout
+        .split('\n')
+        .map(Number)
+        .filter((p) => p > 0)) {
         let cmdline = '';
         try {
           cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
         } catch {
           continue;
         }
-        if (!cmdline.includes('HazelcastMemberStarter') || !cmdline.includes(path.join(ROOT, 'docker/hazelcast-cp.yaml'))) continue;
+        if (
+          !cmdline.includes('HazelcastMemberStarter') ||
+          !cmdline.includes(path.join(ROOT, 'docker/hazelcast-cp.yaml'))
+        )
+          continue;
         log.push(`stopping member ${n} (pid ${pid}) that the script lost track of`);
         process.kill(pid, 'SIGTERM');
         if (!(await waitFor(() => !isAlive(pid), 15_000))) process.kill(pid, 'SIGKILL');
@@ -77,13 +91,17 @@ export class PrivateHazelcastCluster {
 
   /** HZ_* for a server or counter using this cluster. */
   get env(): Record<string, string> {
-    return { HZ_CLUSTER_NAME: this.clusterName, HZ_CLUSTER_MEMBERS: this.ports.map((port) => `127.0.0.1:${port}`).join(',') };
+    return {
+      HZ_CLUSTER_NAME: this.clusterName,
+      HZ_CLUSTER_MEMBERS: this.ports.map((port) => `127.0.0.1:${port}`).join(','),
+    };
   }
 
   /** Starts every member and resolves once their CP Subsystem has formed (at most `timeoutMs`). */
   async start(timeoutMs = 120_000): Promise<void> {
     const jar = path.join(ROOT, '.hazelcast/lib/hazelcast-5.4.0.jar');
-    if (!fs.existsSync(jar)) throw new Error(`${jar} is missing: run scripts/hazelcast.sh start first (it caches the jar)`);
+    if (!fs.existsSync(jar))
+      throw new Error(`${jar} is missing: run scripts/hazelcast.sh start first (it caches the jar)`);
     const config = parseYaml(fs.readFileSync(path.join(ROOT, 'docker/hazelcast-cp.yaml'), 'utf8'));
     config.hazelcast['cluster-name'] = this.clusterName;
     config.hazelcast.network.join['tcp-ip']['member-list'] = this.ports.map((port) => `127.0.0.1:${port}`);
@@ -94,8 +112,18 @@ export class PrivateHazelcastCluster {
       this.logs[i] = '';
       const child = spawn(
         'java',
-        ['-Xms64m', '-Xmx192m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.net.preferIPv4Stack=true',
-          `-Dhazelcast.config=${file}`, '-Dhazelcast.socket.bind.any=false', '-cp', jar, 'com.hazelcast.core.server.HazelcastMemberStarter'],
+        [
+          '-Xms64m',
+          '-Xmx192m',
+          '-XX:+UseSerialGC',
+          '-XX:TieredStopAtLevel=1',
+          '-Djava.net.preferIPv4Stack=true',
+          `-Dhazelcast.config=${file}`,
+          '-Dhazelcast.socket.bind.any=false',
+          '-cp',
+          jar,
+          'com.hazelcast.core.server.HazelcastMemberStarter',
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       child.stdout!.on('data', (chunk: Buffer) => (this.logs[i] += chunk.toString()));
@@ -103,8 +131,15 @@ export class PrivateHazelcastCluster {
       this.members[i] = child;
     });
     process.once('exit', () => this.members.forEach((child) => child?.kill('SIGKILL')));
-    const formed = await waitFor(() => this.logs.some((log) => log.includes('CP Subsystem is initialized')), timeoutMs, 250);
-    if (!formed) throw new Error(`the private Hazelcast cluster did not form within ${timeoutMs / 1000} s:\n${this.logs.join('\n')}`);
+    const formed = await waitFor(
+      () => this.logs.some((log) => log.includes('CP Subsystem is initialized')),
+      timeoutMs,
+      250,
+    );
+    if (!formed)
+      throw new Error(
+        `the private Hazelcast cluster did not form within ${timeoutMs / 1000} s:\n${this.logs.join('\n')}`,
+      );
   }
 
   /** kill -9 of every member: the whole cluster is gone at once. */

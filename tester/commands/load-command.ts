@@ -82,8 +82,12 @@ export abstract class LoadCommand extends Command {
   });
   json = Option.Boolean('--json', false, { description: 'Print the result as one JSON object on stdout' });
   output = Option.String('--output', { description: 'Also write the JSON result to this file' });
-  history = Option.String('--history', { description: 'Save every operation to this file, in Jepsen\'s vocabulary (see tester check)' });
-  historyFormat = Option.String('--history-format', 'jsonl', { description: 'jsonl (JSON Lines, default) or edn (Jepsen\'s EDN)' });
+  history = Option.String('--history', {
+    description: "Save every operation to this file, in Jepsen's vocabulary (see tester check)",
+  });
+  historyFormat = Option.String('--history-format', 'jsonl', {
+    description: "jsonl (JSON Lines, default) or edn (Jepsen's EDN)",
+  });
   report = Option.String('--report', {
     description: 'Write an HTML report to this file: throughput and latency over time, the verdict, its witnesses',
   });
@@ -127,7 +131,11 @@ export abstract class LoadCommand extends Command {
     const result = applyThresholds(recorded.result, thresholds);
     const history = { ...recorded.history, nemesisEvents: result.nemesisEvents };
     if (this.history) {
-      writeHistory(this.history, { ...history, meta: { ...history.meta, thresholds: result.thresholds } }, historyFormat);
+      writeHistory(
+        this.history,
+        { ...history, meta: { ...history.meta, thresholds: result.thresholds } },
+        historyFormat,
+      );
     }
     if (this.output) fs.writeFileSync(this.output, JSON.stringify(result, null, 2) + '\n');
     if (this.report) fs.writeFileSync(this.report, reportHtml({ kind: 'run', report: runReport(result, history) }));
@@ -234,4 +242,3 @@ function checkMethod<M extends string>(method: string, methods: readonly M[]): M
   if (known === undefined) throw new UsageError(`--method ${method} is unknown: use one of ${methods.join(', ')}`);
   return known;
 }
-

@@ -1,6 +1,16 @@
 import type { ComparisonRow } from './run-comparison.js';
 
-export const TABLE_HEADER = ['Suite', 'Scenario', 'Clients', 'RPS', 'p50 (us)', 'p99 (us)', 'Errors', 'Verdict', 'Details'] as const;
+export const TABLE_HEADER = [
+  'Suite',
+  'Scenario',
+  'Clients',
+  'RPS',
+  'p50 (us)',
+  'p99 (us)',
+  'Errors',
+  'Verdict',
+  'Details',
+] as const;
 
 /** Table cells must stay on one line and must not close the cell early. */
 const cell = (text: string) => text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');

@@ -49,7 +49,8 @@ export interface ComparisonOptions {
 
 const HOST = '127.0.0.1';
 
-export const rowIsUnreachable = (row: ComparisonRow): boolean => row.error?.kind === 'connect' || row.error?.kind === 'server';
+export const rowIsUnreachable = (row: ComparisonRow): boolean =>
+  row.error?.kind === 'connect' || row.error?.kind === 'server';
 
 export function errorVerdict(error: ScenarioError): string {
   switch (error.kind) {
@@ -77,7 +78,17 @@ function resultRow(group: ScenarioGroup, clients: number, result: LoadResult): C
 }
 
 function errorRow(group: ScenarioGroup, clients: number, error: ScenarioError): ComparisonRow {
-  return { suite: group.suite, scenario: group.scenario, clients, rps: null, p99Us: null, passed: false, verdict: errorVerdict(error), error, result: null };
+  return {
+    suite: group.suite,
+    scenario: group.scenario,
+    clients,
+    rps: null,
+    p99Us: null,
+    passed: false,
+    verdict: errorVerdict(error),
+    error,
+    result: null,
+  };
 }
 
 /**
