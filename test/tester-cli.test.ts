@@ -79,6 +79,7 @@ function handMadeResult(overrides: Partial<LoadResult> = {}): LoadResult {
     check,
     verdict: 'exact: 100000 of 100000 increments counted, no duplicates, real-time order kept',
     passed: true,
+    nemesisEvents: [],
     ...overrides,
   };
 }

@@ -3,6 +3,10 @@ import fs from 'node:fs';
 import { parseBoolean } from '../../counters/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
 import { type LoadResult, runLoad } from '../load/run-load.js';
+import { FaultChoiceError, parseFaultList } from '../nemesis/catalogue.js';
+import { prepareRun, type PreparedRun } from '../nemesis/nemesis-setup.js';
+import { nemesisEventLine } from '../output/nemesis-line.js';
+import { parseServerEnv } from './parse-server-env.js';
 import { applyThresholds, type Thresholds } from '../load/thresholds.js';
 import { progressBar } from '../output/progress-bar.js';
 import { extraBlock, referenceBlock } from '../output/result-text.js';
@@ -61,6 +65,16 @@ export abstract class LoadCommand extends Command {
   });
   json = Option.Boolean('--json', false, { description: 'Print the result as one JSON object on stdout' });
   output = Option.String('--output', { description: 'Also write the JSON result to this file' });
+  nemesisList = Option.String('--nemesis', {
+    description: 'Faults to inject in turn while clients run, comma-separated: kill-worker, kill-server, restart-postgresql, ' +
+      'pause-postgresql, kill-member, pause-member, partition, latency',
+  });
+  nemesisInterval = Option.String('--nemesis-interval', '5s', {
+    description: 'Healthy time before each fault, and how long each fault lasts (default 5s)',
+  });
+  server = Option.String('--server', {
+    description: 'Start our web server with these settings, e.g. "STORAGE_METHOD=postgresql WORKERS=2" (web; kill-server, partition, latency need it)',
+  });
 
   /** The subcommand's counter type; undefined for the reference form. */
   protected abstract readonly fixedType: CounterType | undefined;
@@ -71,11 +85,14 @@ export abstract class LoadCommand extends Command {
     const spec = await this.counterSpec();
     const thresholds = this.thresholds();
     this.checkOutputWritable();
+    const prepared = await this.prepareRun(spec);
+    if (prepared.serverTarget && spec.backend === 'web') spec.targets = [prepared.serverTarget];
     const bar = this.json ? { update: () => {}, stop: () => {} } : progressBar(this.context.stderr as NodeJS.WriteStream);
     let result: LoadResult;
     try {
       result = await runLoad({
         spec,
+        nemesis: prepared.nemesis,
         clientCount,
         callsPerClient: this.callsPerClient,
         durationMs: this.durationOption('--duration', this.duration),
@@ -86,12 +103,32 @@ export abstract class LoadCommand extends Command {
       });
     } finally {
       bar.stop();
+      await prepared.cleanup();
     }
     result = applyThresholds(result, thresholds);
     if (this.output) fs.writeFileSync(this.output, JSON.stringify(result, null, 2) + '\n');
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
     else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n`);
     return result.passed ? EXIT.passed : EXIT.failed;
+  }
+
+  /** The server (--server) and the faults (--nemesis), ready before the first call. */
+  private async prepareRun(spec: CounterSpec): Promise<PreparedRun> {
+    const intervalMs = this.durationOption('--nemesis-interval', this.nemesisInterval)!;
+    if (intervalMs <= 0) throw new UsageError(`--nemesis-interval ${this.nemesisInterval} must be above zero, e.g. 5s`);
+    try {
+      return await prepareRun({
+        counterType: this.counterType(),
+        faultNames: this.nemesisList === undefined ? [] : parseFaultList(this.nemesisList),
+        intervalMs,
+        serverEnv: this.server === undefined ? undefined : parseServerEnv(this.server),
+        serverPort: spec.backend === 'web' ? spec.targets[0].port : undefined,
+        onEvent: (event) => this.context.stderr.write(nemesisEventLine(event)),
+      });
+    } catch (err) {
+      if (err instanceof FaultChoiceError) throw new UsageError(err.message);
+      throw err;
+    }
   }
 
   /** Fails before the run, not after it, when the result could not be saved. */

@@ -17,6 +17,8 @@ export interface LaunchOptions {
   env: Record<string, string>;
   /** Another server script taking HOST and PORT (the benchmark's bare counters, a snapshot build). */
   script?: string;
+  /** A command the server runs under, e.g. ["ip", "netns", "exec", "ns1"] (it must exec the server). */
+  prefix?: string[];
 }
 
 export interface LaunchedServer {
@@ -75,7 +77,8 @@ function lastLine(output: string): string {
  */
 export function launchServer(options: LaunchOptions): Promise<LaunchedServer> {
   const script = options.script ?? SERVER_MAIN;
-  const child = spawn(process.execPath, [script], {
+  const [command, ...args] = [...(options.prefix ?? []), process.execPath, script];
+  const child = spawn(command, args, {
     env: {
       ...process.env,
       // Stale store settings from the caller's environment must not leak into this store.

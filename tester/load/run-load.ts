@@ -3,6 +3,9 @@ import { type Counter, type CounterFactory, CounterError, type ErrorKind } from 
 import { checkHistory, type HistoryCheck } from '../check/check-history.js';
 import { History, monotonicUs } from '../check/history.js';
 import { unreadableAnswersPart, verdictLine } from '../check/verdict.js';
+import type { NemesisEvent } from '../history/nemesis-event.js';
+import type { Nemesis } from '../nemesis/nemesis.js';
+import { nemesisVerdictPart } from '../nemesis/nemesis-verdict.js';
 import { type ClientGroup, type GroupResult, openLocalGroup, openWorkerGroup } from './client-group.js';
 import type { CallPlan } from './client-loop.js';
 import type { ThresholdResult } from './thresholds.js';
@@ -21,6 +24,8 @@ export interface LoadOptions {
   /** Worker threads to spread clients over; 0 runs them on the main thread. */
   workerCount?: number;
   onProgress?: (progress: LoadProgress) => void;
+  /** Injects faults during the measured run (not the warmup) and heals them before the final read. */
+  nemesis?: Nemesis;
 }
 
 export interface LoadProgress {
@@ -70,6 +75,8 @@ export interface LoadResult {
   peakRssMb: number;
   /** The --max-p99, --min-rps and --max-errors limits asked for, each judged (absent when none). */
   thresholds?: ThresholdResult[];
+  /** The faults injected and healed during the run, times counted from its start. */
+  nemesisEvents: NemesisEvent[];
 }
 
 /** The counter could not be reached at all: the tester exits 3. */
@@ -185,12 +192,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     });
     const plan = buildPlan(options);
     const totalCount = options.durationMs === undefined ? options.clientCount * options.callsPerClient : undefined;
+    options.nemesis?.start(plan.startUs);
     const results = await runGroups(groups, plan, report('run', plan.startUs, totalCount));
     const totalTimeS = (monotonicUs() - plan.startUs) / 1e6;
+    const nemesisEvents = (await options.nemesis?.stop()) ?? [];
     // A counter that died during the run still gets a report: the count checks become 'unknown'.
     const finalCount = await readPatiently(control);
-    return buildResult(options, factory, results, { initialCount, finalCount, totalTimeS });
+    return buildResult(options, factory, results, { initialCount, finalCount, totalTimeS, nemesisEvents });
   } finally {
+    await options.nemesis?.stop();
     await Promise.allSettled(groups.map((group) => group.close()));
     await control.close();
     await factory.close();
@@ -231,7 +241,7 @@ function buildResult(
   options: LoadOptions,
   factory: CounterFactory,
   results: GroupResult[],
-  counts: { initialCount: number; finalCount: number | undefined; totalTimeS: number },
+  counts: { initialCount: number; finalCount: number | undefined; totalTimeS: number; nemesisEvents: NemesisEvent[] },
 ): LoadResult {
   const history = History.merge(results.map((result) => result.history));
   const check = checkHistory(history, {
@@ -260,10 +270,15 @@ function buildResult(
     retryCount: results.reduce((sum, result) => sum + result.retryCount, 0),
     promisesExact: factory.promisesExact,
     check,
-    verdict: [verdictLine(check, expectedUnsafe), ...unreadableAnswersPart(errors.protocol)].join('; '),
+    verdict: [
+      verdictLine(check, expectedUnsafe),
+      ...unreadableAnswersPart(errors.protocol),
+      ...nemesisVerdictPart(counts.nemesisEvents, check),
+    ].join('; '),
     // An answer that could not be read hides its value: such a run is never called correct.
     passed: passed && !errors.protocol,
     // maxRSS is in kilobytes.
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    nemesisEvents: counts.nemesisEvents,
   };
 }
