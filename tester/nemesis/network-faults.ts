@@ -1,29 +1,45 @@
-/** Faults on the link between the web server (in its namespace) and its store, as `tc netem` rules. */
+/**
+ * Faults on the path between the web server (in its namespace) and its store. `partition` is a
+ * kernel rule on the server's store link. `latency` is added by the store relay: `tc netem`
+ * would be the natural tool, but kernels built without sch_netem (Firecracker's, for one)
+ * refuse it, while the relay works on every kernel.
+ */
 import type { Fault } from './fault.js';
 import type { ServerNetwork } from './server-network.js';
+import type { Delay } from './store-relay.js';
 
-/** The delay `latency` adds to every packet from the server to its store, and its jitter. */
-export const LATENCY_NETEM = ['delay', '50ms', '10ms'];
+/** A token bucket whose bucket holds less than any packet: the kernel drops every packet, silently. */
+const DROP_EVERYTHING = ['tbf', 'rate', '8bit', 'burst', '1', 'limit', '1'];
 
-function storeLinkRule(name: string, network: ServerNetwork, netem: string[], what: string): Fault {
+/** What `latency` adds to everything the server sends to its store. */
+export const STORE_LATENCY: Delay = { meanMs: 50, jitterMs: 10 };
+
+/** Every packet from the server to its store is dropped: its connections stall, new ones never open. */
+export function partition(network: ServerNetwork): Fault {
+  const link = network.store.insideName;
   return {
-    name,
+    name: 'partition',
     async start() {
-      await network.setStoreRule(netem);
-      return `${what} (tc netem ${netem.join(' ')} on ${network.store.insideName})`;
+      await network.setStoreQdisc(DROP_EVERYTHING);
+      return `server cut off from its store: every packet on ${link} dropped (tc qdisc ${DROP_EVERYTHING.join(' ')})`;
     },
     async stop() {
-      await network.setStoreRule(undefined);
-      return `rule lifted from ${network.store.insideName}`;
+      await network.setStoreQdisc(undefined);
+      return `${link} carries packets again`;
     },
   };
 }
 
-/** Every packet from the server to its store is dropped: its connections stall, new ones never open. */
-export function partition(network: ServerNetwork): Fault {
-  return storeLinkRule('partition', network, ['loss', '100%'], 'server cut off from its store');
-}
-
 export function latency(network: ServerNetwork): Fault {
-  return storeLinkRule('latency', network, LATENCY_NETEM, `${LATENCY_NETEM[1]} ± ${LATENCY_NETEM[2]} added towards the store`);
+  return {
+    name: 'latency',
+    async start() {
+      network.setStoreDelay(STORE_LATENCY);
+      return `${STORE_LATENCY.meanMs} ms ± ${STORE_LATENCY.jitterMs} ms added to what the server sends its store`;
+    },
+    async stop() {
+      network.setStoreDelay(undefined);
+      return 'store latency back to normal';
+    },
+  };
 }

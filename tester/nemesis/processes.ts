@@ -79,6 +79,8 @@ export interface ProcessImage {
   env: Record<string, string>;
   uid: number;
   gid: number;
+  /** The files its stdout and stderr were written to (log files), when they were files. */
+  outputFiles: Array<string | undefined>;
 }
 
 export function processImage(pid: number): ProcessImage {
@@ -92,11 +94,24 @@ export function processImage(pid: number): ProcessImage {
   );
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const id = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)![1]);
-  return { executable: fs.readlinkSync(`/proc/${pid}/exe`), argv, cwd: fs.readlinkSync(`/proc/${pid}/cwd`), env, uid: id('Uid'), gid: id('Gid') };
+  const outputFiles = [1, 2].map((fd) => {
+    const target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    return target.startsWith('/') && !target.startsWith('/dev/') && fs.statSync(target).isFile() ? target : undefined;
+  });
+  return {
+    executable: fs.readlinkSync(`/proc/${pid}/exe`),
+    argv,
+    cwd: fs.readlinkSync(`/proc/${pid}/cwd`),
+    env,
+    uid: id('Uid'),
+    gid: id('Gid'),
+    outputFiles,
+  };
 }
 
-/** Starts `image` again, detached: it outlives the tester like the original did. Resolves with its pid. */
+/** Starts `image` again, detached: it outlives the tester like the original did, and logs where it did. */
 export function respawn(image: ProcessImage): number {
+  const output = image.outputFiles.map((file) => (file ? fs.openSync(file, 'a') : 'ignore'));
   const child = spawn(image.executable, image.argv.slice(1), {
     argv0: image.argv[0],
     cwd: image.cwd,
@@ -104,8 +119,9 @@ export function respawn(image: ProcessImage): number {
     uid: image.uid,
     gid: image.gid,
     detached: true,
-    stdio: 'ignore',
+    stdio: ['ignore', ...output],
   });
+  for (const fd of output) if (typeof fd === 'number') fs.closeSync(fd);
   child.unref();
   return child.pid!;
 }

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { isAlive, runCommand, signalAll } from './processes.js';
-import { startStoreRelay, type StoreRelay } from './store-relay.js';
+import { type Delay, startStoreRelay, type StoreRelay } from './store-relay.js';
 
 const NAME_PREFIX = 'counters-nemesis-';
 
@@ -25,7 +25,7 @@ export class ServerNetwork {
     readonly name: string,
     /** Carries the clients' calls: the server listens on `clients.inside`. */
     readonly clients: VethPair,
-    /** Carries the store traffic: faults are rules on `store.insideName`. */
+    /** Carries the store traffic: `partition` is a rule on `store.insideName`. */
     readonly store: VethPair,
   ) {}
 
@@ -68,11 +68,16 @@ export class ServerNetwork {
     return listen;
   }
 
-  /** Replaces the store link's rule: `netem` arguments, or undefined for none. */
-  async setStoreRule(netem: string[] | undefined): Promise<void> {
+  /** Replaces the store link's queueing rule (`tc qdisc` arguments), or removes it (undefined). */
+  async setStoreQdisc(qdisc: string[] | undefined): Promise<void> {
     const device = ['dev', this.store.insideName, 'root'];
     await runCommand('ip', ['netns', 'exec', this.name, 'tc', 'qdisc', 'del', ...device]).catch(() => {});
-    if (netem) await runCommand('ip', ['netns', 'exec', this.name, 'tc', 'qdisc', 'add', ...device, 'netem', ...netem]);
+    if (qdisc) await runCommand('ip', ['netns', 'exec', this.name, 'tc', 'qdisc', 'add', ...device, ...qdisc]);
+  }
+
+  /** Delays what the server sends to its store (in the relay), or stops delaying (undefined). */
+  setStoreDelay(delay: Delay | undefined): void {
+    this.relay?.setDelay(delay);
   }
 
   /** Removes the namespace (its veth pairs and rules go with it); safe to call more than once. */
