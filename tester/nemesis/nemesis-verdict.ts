@@ -30,5 +30,6 @@ export function nemesisVerdictPart(events: readonly NemesisEvent[], check: Histo
   const lost = isCrashed(count) || count.appliedCount === undefined
     ? 'losses unknown (final count unread)'
     : count.lostCount > 0 ? `${count.lostCount} acknowledged increments LOST` : 'nothing acknowledged lost';
-  return [`faults: ${windows.join(', ')}`, `${check.indeterminateCount} calls indeterminate`, lost];
+  const calls = check.indeterminateCount === 1 ? 'call' : 'calls';
+  return [`faults: ${windows.join(', ')}`, `${check.indeterminateCount} ${calls} indeterminate`, lost];
 }

@@ -1,0 +1,241 @@
+/**
+ * The nemesis (`--nemesis`): every fault kind runs against a real store while clients call,
+ * and the verdict stays within what the store promises under it: nothing acknowledged lost,
+ * nothing counted beyond what was attempted, indeterminate calls counted. PostgreSQL comes from
+ * DB_HOST/DB_PORT (a cluster of the tests, never the machine's own: its postmaster is paused and
+ * restarted); Hazelcast faults strike a private 3-member cluster on ports 19291-19293, not the
+ * shared one. The network faults need root and iproute2, as the nemesis does.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { NemesisEvent } from '../tester/history/nemesis-event.js';
+import { listenerPids, signalAll, waitUntil } from '../tester/nemesis/processes.js';
+import { parseJsonOutput, runTester, type TesterRun, TESTER_MAIN } from './helpers/run-tester.js';
+import { ROOT } from './helpers/server-process.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-nemesis-'));
+test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const PG_ENV = {
+  DB_HOST: process.env.DB_HOST || '127.0.0.1',
+  DB_PORT: process.env.DB_PORT || '5432',
+  POSTGRES_PASSWORD: process.env.POSTGRES_PASSWORD || 'postgres',
+  POSTGRES_DB: process.env.POSTGRES_DB || 'counter_db',
+};
+const PG_SERVER = `STORAGE_METHOD=postgresql ${Object.entries(PG_ENV).map(([name, value]) => `${name}=${value}`).join(' ')} WORKERS=2`;
+
+const FAULT_RUN = ['--n-clients', '4', '--duration', '5s', '--nemesis-interval', '1s', '--json'];
+
+/** A run under faults, its result, and the check every fault test makes of it. */
+async function runUnderFault(t: ExecutionContext, args: string[], env: Record<string, string> = {}): Promise<Record<string, any>> {
+  const run = await runTester([...args, ...FAULT_RUN], { env, timeoutMs: 120_000 });
+  t.is(run.code, 0, describe(run));
+  const result = parseJsonOutput(run);
+  const fault = args[args.indexOf('--nemesis') + 1];
+  assertFaultWindows(t, result.nemesisEvents, fault);
+  const { count } = result.check.checks;
+  t.is(count.lostCount, 0, result.verdict);
+  t.is(count.extraCount, 0, result.verdict);
+  t.true(count.appliedCount >= count.acknowledgedCount && count.appliedCount <= count.attemptedCount, result.verdict);
+  t.regex(result.verdict, new RegExp(`faults: ${fault} \\d+\\.\\d-\\d+\\.\\d s`));
+  const indeterminate = `${result.check.indeterminateCount} call${result.check.indeterminateCount === 1 ? '' : 's'} indeterminate`;
+  t.true(result.verdict.includes(`; ${indeterminate}; nothing acknowledged lost`), result.verdict);
+  t.regex(run.stderr, new RegExp(`nemesis +\\d+\\.\\d+ s  start-${fault}: `));
+  t.log(`${fault}: ${result.verdict}`);
+  return result;
+}
+
+/** Faults start one interval in, last one interval, and every start is healed; none failed. */
+function assertFaultWindows(t: ExecutionContext, events: NemesisEvent[], fault: string): void {
+  t.true(events.length >= 2 && events.length % 2 === 0, JSON.stringify(events));
+  events.forEach((event, i) => {
+    t.is(event.f, `${i % 2 === 0 ? 'start' : 'stop'}-${fault}`);
+    t.false(event.value.startsWith('failed'), event.value);
+    if (i > 0) t.true(event.time > events[i - 1].time);
+  });
+  t.true(events[0].time >= 0.9e9 && events[0].time < 2e9, `first fault at ${events[0].time} ns`);
+}
+
+function describe(run: TesterRun): string {
+  return `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+}
+
+test.serial('kill-worker: the primary replaces the worker and shared memory loses nothing acknowledged', async (t) => {
+  const result = await runUnderFault(t, ['web', '--nemesis', 'kill-worker', '--server', 'STORAGE_METHOD=shared_memory WORKERS=2']);
+  t.regex(result.nemesisEvents[1].value, /replaced; workers now \d+, \d+/);
+});
+
+test.serial('kill-server: the whole server is killed and started again; the disk store loses nothing acknowledged', async (t) => {
+  const file = path.join(tmp, 'kill-server.txt');
+  const result = await runUnderFault(t, ['web', '--nemesis', 'kill-server', '--server', `STORAGE_METHOD=disk STORAGE_PATH=${file} WORKERS=2`]);
+  t.regex(result.nemesisEvents[0].value, /^SIGKILL server pid \d+ and its workers \d+, \d+$/);
+  t.regex(result.nemesisEvents[1].value, /^server started again as pid \d+$/);
+  // The clients saw the server gone: refused connections are failed calls, not losses.
+  t.true(result.check.failedCount + result.check.indeterminateCount > 0, result.verdict);
+});
+
+test.serial('pause-postgresql: SIGSTOP of the postmaster and backends stalls calls; nothing acknowledged lost', async (t) => {
+  const result = await runUnderFault(t, ['postgresql', '--nemesis', 'pause-postgresql'], PG_ENV);
+  t.regex(result.nemesisEvents[0].value, new RegExp(`^SIGSTOP postmaster pid \\d+ \\(port ${PG_ENV.DB_PORT}\\) and its \\d+ children$`));
+  t.true(result.latency.maxUs >= 900_000, `the slowest call took ${result.latency.maxUs} us, less than the pause`);
+});
+
+test.serial('restart-postgresql: immediate shutdown and restart; synchronous commit loses nothing acknowledged', async (t) => {
+  const result = await runUnderFault(t, ['postgresql', '--nemesis', 'restart-postgresql'], PG_ENV);
+  t.regex(result.nemesisEvents[1].value, /^postmaster pid \d+ restarted as pid \d+/);
+  t.true(result.check.failedCount + result.check.indeterminateCount > 0, result.verdict);
+});
+
+test.serial('partition: the server cut off from PostgreSQL stalls and recovers; nothing acknowledged lost', async (t) => {
+  const result = await runUnderFault(t, ['web', '--nemesis', 'partition', '--server', PG_SERVER]);
+  t.true(result.latency.maxUs >= 900_000, `the slowest call took ${result.latency.maxUs} us, less than the partition`);
+  t.true(result.totalCalls > 0);
+  t.deepEqual(leftoverNamespaces(), []);
+});
+
+test.serial('latency: 50 ms more towards PostgreSQL slows calls down; nothing acknowledged lost', async (t) => {
+  const result = await runUnderFault(t, ['web', '--nemesis', 'latency', '--server', PG_SERVER]);
+  t.true(result.latency.p99Us >= 40_000, `p99 ${result.latency.p99Us} us`);
+  t.deepEqual(leftoverNamespaces(), []);
+});
+
+// ------------------------------------------------------------------------------------------
+// Cleanup
+
+function leftoverNamespaces(): string[] {
+  return execFileSync('ip', ['netns', 'list']).toString().match(/^counters-nemesis-\d+/gm) ?? [];
+}
+
+test.serial('Ctrl-C during a partition heals it: no namespace, no server, the tester exits 130', async (t) => {
+  const child = spawn(process.execPath, [TESTER_MAIN, 'web', '--nemesis', 'partition', '--server', PG_SERVER, ...FAULT_RUN, '--duration', '60s'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.true(await waitUntil(() => stderr.includes('start-partition'), 60_000), stderr);
+  const serverPids = execFileSync('ip', ['netns', 'pids', `counters-nemesis-${child.pid}`]).toString().split('\n').filter(Boolean);
+  t.true(serverPids.length >= 3, `server pids in the namespace: ${serverPids.join(', ')}`);
+  child.kill('SIGINT');
+  t.is(await exited, 130, stderr);
+  t.deepEqual(leftoverNamespaces(), []);
+  t.false(execFileSync('ip', ['link']).toString().includes(`cns${child.pid}`));
+  t.true(serverPids.every((pid) => !fs.existsSync(`/proc/${pid}`)), 'a server process survived');
+});
+
+test.serial("a dead tester's namespace is removed by the next run, and removing twice is harmless", async (t) => {
+  const child = spawn(process.execPath, [TESTER_MAIN, 'web', '--nemesis', 'latency', '--server', PG_SERVER, ...FAULT_RUN, '--duration', '60s'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  t.true(await waitUntil(() => stderr.includes('start-latency'), 60_000), stderr);
+  const name = `counters-nemesis-${child.pid}`;
+  const serverPids = execFileSync('ip', ['netns', 'pids', name]).toString().split('\n').filter(Boolean).map(Number);
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  t.deepEqual(leftoverNamespaces(), [name]);
+  const [first, second] = [await runTester(['web', '--nemesis', 'latency', '--server', PG_SERVER, ...FAULT_RUN, '--duration', '1s']), await runTester(['web', '--nemesis', 'latency', '--server', PG_SERVER, ...FAULT_RUN, '--duration', '1s'])];
+  t.is(first.code, 0, describe(first));
+  t.is(second.code, 0, describe(second));
+  t.deepEqual(leftoverNamespaces(), []);
+  t.true(serverPids.every((pid) => !fs.existsSync(`/proc/${pid}`)), "the dead tester's server survived");
+});
+
+// ------------------------------------------------------------------------------------------
+// Hazelcast members of a private cluster
+
+const HZ_PORTS = [19291, 19292, 19293];
+const HZ_ENV = { HZ_CLUSTER_NAME: 'nemesis-test', HZ_CLUSTER_MEMBERS: HZ_PORTS.map((port) => `127.0.0.1:${port}`).join(',') };
+const members: ChildProcess[] = [];
+
+/** Three members without CP (the IMap methods need none), from the jar scripts/hazelcast.sh caches. */
+async function startPrivateCluster(): Promise<void> {
+  const jar = path.join(ROOT, '.hazelcast/lib/hazelcast-5.4.0.jar');
+  if (!fs.existsSync(jar)) throw new Error(`${jar} is missing: run scripts/hazelcast.sh start first (it caches the jar)`);
+  const logs = HZ_PORTS.map(() => '');
+  HZ_PORTS.forEach((port, i) => {
+    const config = path.join(tmp, `member-${port}.yaml`);
+    fs.writeFileSync(config, [
+      'hazelcast:',
+      `  cluster-name: ${HZ_ENV.HZ_CLUSTER_NAME}`,
+      '  network:',
+      `    port: { port: ${port}, auto-increment: false }`,
+      '    join:',
+      '      auto-detection: { enabled: false }',
+      '      multicast: { enabled: false }',
+      `      tcp-ip: { enabled: true, member-list: [${HZ_PORTS.map((p) => `"127.0.0.1:${p}"`).join(', ')}] }`,
+      '  jet: { enabled: false }',
+      '  properties:',
+      '    hazelcast.phone.home.enabled: false',
+      '',
+    ].join('\n'));
+    const child = spawn('java', ['-Xms64m', '-Xmx160m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.net.preferIPv4Stack=true',
+      `-Dhazelcast.config=${config}`, '-Dhazelcast.local.localAddress=127.0.0.1', '-cp', jar, 'com.hazelcast.core.server.HazelcastMemberStarter'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (chunk: Buffer) => (logs[i] += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (logs[i] += chunk.toString()));
+    members.push(child);
+  });
+  const formed = await waitUntil(() => logs.some((log) => /Members \{size:3/.test(log)), 120_000, 250);
+  if (!formed) throw new Error(`the private cluster did not form within 120 s:\n${logs.join('\n')}`);
+}
+
+/** Members the nemesis restarted are not our children: they are found by their port. */
+async function stopPrivateCluster(): Promise<void> {
+  const pids = (await Promise.all(HZ_PORTS.map((port) => listenerPids(port)))).flat();
+  signalAll([...pids, ...members.map((child) => child.pid!)], 'SIGKILL');
+}
+
+test.serial('kill-member and pause-member: a member of three killed, restarted, paused; pessimistic loses nothing acknowledged', async (t) => {
+  t.timeout(600_000);
+  try {
+    await startPrivateCluster();
+    const killed = await runUnderFault(t, ['hazelcast', '--method', 'pessimistic', '--nemesis', 'kill-member'], HZ_ENV);
+    t.regex(killed.nemesisEvents[0].value, /^SIGKILL Hazelcast member pid \d+ \(port 19293\)$/);
+    t.true(await waitUntil(async () => (await Promise.all(HZ_PORTS.map(listenerPids))).every((pids) => pids.length === 1), 60_000));
+    const paused = await runUnderFault(t, ['hazelcast', '--method', 'pessimistic', '--nemesis', 'pause-member'], HZ_ENV);
+    t.regex(paused.nemesisEvents[0].value, /^SIGSTOP Hazelcast member pid \d+ \(port 19293\)$/);
+  } finally {
+    await stopPrivateCluster();
+  }
+});
+
+// ------------------------------------------------------------------------------------------
+// Mistakes
+
+test('an unknown fault, or one the target cannot take, is one line and exit 2', async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    [['web', '--nemesis', 'kill-everything'], /^tester: --nemesis kill-everything is unknown: use a comma-separated list of kill-worker, /],
+    [['web', '--nemesis', 'kill-server'], /^tester: --nemesis kill-server needs the tester to start the server: add --server "STORAGE_METHOD=\.\.\."/],
+    [['web', '--nemesis', 'partition', '--server', 'STORAGE_METHOD=shared_memory'], /^tester: --nemesis partition and latency strike the link to a PostgreSQL store/],
+    [['postgresql', '--nemesis', 'kill-member'], /^tester: --nemesis kill-member needs a Hazelcast store, not postgresql/],
+    [['postgresql', '--server', 'STORAGE_METHOD=disk'], /^tester: --server starts a web server: use it with tester web/],
+    [['web', '--server', 'storage=disk'], /^tester: --server "storage=disk" is not NAME=value/],
+    [['web', '--nemesis', 'kill-worker', '--nemesis-interval', 'soon'], /^tester: --nemesis-interval soon is not a duration/],
+  ];
+  for (const [args, expected] of cases) {
+    const run = await runTester([...args, '--n-clients', '1', '--n-calls-per-client', '1']);
+    t.is(run.code, 2, describe(run));
+    t.regex(run.stderr, expected);
+    t.is(run.stderr.trim().split('\n').length, 1, run.stderr);
+  }
+});
+
+test('network faults without root: one line, exit 2, nothing started', async (t) => {
+  const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, TESTER_MAIN, 'web', '--n-clients', '1',
+      '--nemesis', 'partition', '--server', PG_SERVER], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('close', (code) => resolve({ code, stderr }));
+  });
+  t.is(run.code, 2, run.stderr);
+  t.regex(run.stderr, /^tester: partition and latency need root and iproute2 \(ip, tc\)/);
+  t.is(run.stderr.trim().split('\n').length, 1, run.stderr);
+});
