@@ -77,6 +77,12 @@ test.serial('kill-server: the whole server is killed and started again; the disk
   t.true(result.check.failedCount + result.check.indeterminateCount > 0, result.verdict);
 });
 
+test.serial('kill-server: shared memory outlives the server; the new one counts on from it', async (t) => {
+  const result = await runUnderFault(t, ['web', '--nemesis', 'kill-server', '--server', 'STORAGE_METHOD=shared_memory WORKERS=2']);
+  // A server that started from 0 would hand out values again: duplicates, and a final count below the acknowledged.
+  t.is(result.check.checks.unique.duplicateCount, 0, result.verdict);
+});
+
 test.serial('pause-postgresql: SIGSTOP of the postmaster and backends stalls calls; nothing acknowledged lost', async (t) => {
   const result = await runUnderFault(t, ['postgresql', '--nemesis', 'pause-postgresql'], PG_ENV);
   t.regex(result.nemesisEvents[0].value, new RegExp(`^SIGSTOP postmaster pid \\d+ \\(port ${PG_ENV.DB_PORT}\\) and its \\d+ children$`));
