@@ -46,7 +46,8 @@ export function parseFaultList(text: string): FaultName[] {
   const names = text.split(',').map((name) => name.trim());
   for (const name of names) {
     if (!(FAULT_NAMES as readonly string[]).includes(name)) {
-      throw new FaultChoiceError(`--nemesis ${name || '(empty)'} is unknown: use a comma-separated list of ${FAULT_NAMES.join(', ')}`);
+      const known = FAULT_NAMES.join(', ');
+      throw new FaultChoiceError(`--nemesis ${name || '(empty)'} is unknown: use a comma-separated list of ${known}`);
     }
   }
   return names as FaultName[];
@@ -84,17 +85,21 @@ const LOCAL_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|::1)$/;
 function postgresPort(name: FaultName, target: NemesisTarget): number {
   if (target.store !== 'postgresql') throw new FaultChoiceError(`--nemesis ${name} needs a PostgreSQL store, not ${target.store}`);
   const { host, port } = readPostgresConfig(target.storeEnv);
-  if (!LOCAL_HOSTS.test(host)) throw new FaultChoiceError(`--nemesis ${name} needs PostgreSQL on this machine, not DB_HOST=${host}`);
+  if (!LOCAL_HOSTS.test(host)) {
+    throw new FaultChoiceError(`--nemesis ${name} needs PostgreSQL on this machine, not DB_HOST=${host}`);
+  }
   return port;
 }
 
-/** The ports of the cluster's members on this machine, last first: a member other than the first contact goes down first. */
+/** The ports of the members on this machine, last first: a member other than the first contact goes down first. */
 function memberPorts(name: FaultName, target: NemesisTarget): number[] {
   if (target.store !== 'hazelcast') throw new FaultChoiceError(`--nemesis ${name} needs a Hazelcast store, not ${target.store}`);
   const local = readHazelcastConfig(target.storeEnv)
     .members.map((member) => /^(.*):(\d+)$/.exec(member))
     .filter((match): match is RegExpExecArray => match !== null && LOCAL_HOSTS.test(match[1]))
     .map((match) => Number(match[2]));
-  if (local.length === 0) throw new FaultChoiceError(`--nemesis ${name} needs Hazelcast members on this machine (HZ_CLUSTER_MEMBERS)`);
+  if (local.length === 0) {
+    throw new FaultChoiceError(`--nemesis ${name} needs Hazelcast members on this machine (HZ_CLUSTER_MEMBERS)`);
+  }
   return local.reverse();
 }

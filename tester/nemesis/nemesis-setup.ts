@@ -88,7 +88,8 @@ export async function prepareRun(options: NemesisSetupOptions): Promise<Prepared
       serverTarget = { host, port };
     }
     if (options.faultNames.length > 0) {
-      const target: NemesisTarget = { store, storeEnv, serverPort: serverTarget?.port ?? options.serverPort, server, network };
+      const serverPort = serverTarget?.port ?? options.serverPort;
+      const target: NemesisTarget = { store, storeEnv, serverPort, server, network };
       const faults = options.faultNames.map((name) => createFault(name, target));
       nemesis = new Nemesis(faults, options.intervalMs, options.onEvent);
     }
@@ -106,20 +107,25 @@ function storeOf(counterType: NemesisSetupOptions['counterType'], env: Env): Nem
 }
 
 function checkChoices(options: NemesisSetupOptions, store: NemesisTarget['store'], wantsNetwork: boolean): void {
-  if (options.serverEnv && options.counterType !== 'web') throw new FaultChoiceError(`--server starts a web server: use it with tester web`);
+  if (options.serverEnv && options.counterType !== 'web') {
+    throw new FaultChoiceError('--server starts a web server: use it with tester web');
+  }
   for (const name of options.faultNames) {
     if (SERVER_FAULTS.includes(name) && !options.serverEnv) {
-      throw new FaultChoiceError(`--nemesis ${name} needs the tester to start the server: add --server "STORAGE_METHOD=..."`);
+      const fix = 'add --server "STORAGE_METHOD=..."';
+      throw new FaultChoiceError(`--nemesis ${name} needs the tester to start the server: ${fix}`);
     }
   }
   if (wantsNetwork && store !== 'postgresql') {
-    throw new FaultChoiceError(`--nemesis partition and latency strike the link to a PostgreSQL store: add STORAGE_METHOD=postgresql to --server`);
+    const fix = 'add STORAGE_METHOD=postgresql to --server';
+    throw new FaultChoiceError(`--nemesis partition and latency strike the link to a PostgreSQL store: ${fix}`);
   }
 }
 
 /** Network faults need root and iproute2; without them the run stops before it starts. */
 async function checkNetworkTools(): Promise<void> {
-  const missing = 'partition and latency need root and iproute2 (ip, tc): run the tester as root with iproute2 installed, or leave them out';
+  const missing =
+    'partition and latency need root and iproute2 (ip, tc): run the tester as root with iproute2 installed, or leave them out';
   if (process.getuid?.() !== 0) throw new FaultChoiceError(missing);
   try {
     await runCommand('ip', ['-V']);

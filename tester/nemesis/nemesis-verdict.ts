@@ -4,6 +4,7 @@ import type { NemesisEvent } from '../history/nemesis-event.js';
 
 const failed = (event: NemesisEvent) => event.value.startsWith('failed:');
 const seconds = (ns: number) => (ns / 1e9).toFixed(1);
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /**
  * The verdict's part about faults: which ran and when, how many calls ended indeterminate,
@@ -12,13 +13,17 @@ const seconds = (ns: number) => (ns / 1e9).toFixed(1);
  */
 export function nemesisVerdictPart(events: readonly NemesisEvent[], check: HistoryCheck): string[] {
   if (events.length === 0) return [];
+  return [`faults: ${faultWindows(events).join(', ')}`, `${plural(check.indeterminateCount, 'call')} indeterminate`, lossPart(check)];
+}
+
+/** "kill-worker 5.0-10.1 s" per start/stop pair, in order. */
+function faultWindows(events: readonly NemesisEvent[]): string[] {
   const windows: string[] = [];
   const open = new Map<string, NemesisEvent>();
   for (const event of events) {
-    const [half, ...rest] = event.f.split('-');
-    const name = rest.join('-');
+    const name = event.f.replace(/^(start|stop)-/, '');
     const start = open.get(name);
-    if (half === 'start') open.set(name, event);
+    if (event.f.startsWith('start-')) open.set(name, event);
     else if (start) {
       const note = failed(start) ? ' (could not inject)' : failed(event) ? ' (could not heal)' : '';
       windows.push(`${name} ${seconds(start.time)}-${seconds(event.time)} s${note}`);
@@ -26,10 +31,11 @@ export function nemesisVerdictPart(events: readonly NemesisEvent[], check: Histo
     }
   }
   for (const [name, start] of open) windows.push(`${name} from ${seconds(start.time)} s (never healed)`);
+  return windows;
+}
+
+function lossPart(check: HistoryCheck): string {
   const { count } = check.checks;
-  const lost = isCrashed(count) || count.appliedCount === undefined
-    ? 'losses unknown (final count unread)'
-    : count.lostCount > 0 ? `${count.lostCount} acknowledged increments LOST` : 'nothing acknowledged lost';
-  const calls = check.indeterminateCount === 1 ? 'call' : 'calls';
-  return [`faults: ${windows.join(', ')}`, `${check.indeterminateCount} ${calls} indeterminate`, lost];
+  if (isCrashed(count) || count.appliedCount === undefined) return 'losses unknown (final count unread)';
+  return count.lostCount > 0 ? `${plural(count.lostCount, 'acknowledged increment')} LOST` : 'nothing acknowledged lost';
 }

@@ -3,7 +3,16 @@
  * backends, or one Hazelcast member. Killed processes are started again as they were started.
  */
 import { type Fault, FaultError } from './fault.js';
-import { childPids, isAlive, listenerPids, processImage, type ProcessImage, respawn, signalAll, waitUntil } from './processes.js';
+import {
+  childPids,
+  isAlive,
+  listenerPids,
+  processImage,
+  type ProcessImage,
+  respawn,
+  signalAll,
+  waitUntil,
+} from './processes.js';
 
 const GONE_TIMEOUT_MS = 30_000;
 const LISTEN_TIMEOUT_MS = 90_000;
@@ -35,7 +44,10 @@ export function killListener(name: string, what: string, ports: readonly number[
       killed = undefined;
       const newPid = respawn(image);
       const back = await waitUntil(async () => (await listenerPids(port)).length > 0, LISTEN_TIMEOUT_MS, 200);
-      if (!back) throw new FaultError(`${what} restarted as pid ${newPid} is not listening on port ${port} after ${LISTEN_TIMEOUT_MS / 1000} s`);
+      if (!back) {
+        const waited = `${LISTEN_TIMEOUT_MS / 1000} s`;
+        throw new FaultError(`${what} restarted as pid ${newPid} is not listening on port ${port} after ${waited}`);
+      }
       return `${what} pid ${pid} restarted as pid ${newPid} (port ${port})`;
     },
   };

@@ -86,7 +86,9 @@ export class ServerNetwork {
     this.relay = undefined;
     removeNamespaceSync(this.name);
     // A pair whose inside end never reached the namespace is still whole outside it.
-    for (const veth of [this.clients, this.store]) ignoreFailure(() => execFileSync('ip', ['link', 'del', veth.outsideName], { stdio: 'ignore' }));
+    for (const veth of [this.clients, this.store]) {
+      ignoreFailure(() => execFileSync('ip', ['link', 'del', veth.outsideName], { stdio: 'ignore' }));
+    }
   }
 
   private async connect(veth: VethPair): Promise<void> {

@@ -18,7 +18,9 @@ export interface StoreRelay {
  * namespace reaches a store that listens only on this machine's loopback through it, and the
  * relay can slow that path down.
  */
-export function startStoreRelay(listen: { host: string; port: number }, target: { host: string; port: number }): Promise<StoreRelay> {
+type Address = { host: string; port: number };
+
+export function startStoreRelay(listen: Address, target: Address): Promise<StoreRelay> {
   const sockets = new Set<net.Socket>();
   let delay: Delay | undefined;
   const server = net.createServer((inbound) => {
