@@ -52,6 +52,8 @@ const SCHEMA: Record<string, (value: unknown) => boolean> = {
   verdict: (v) => typeof v === 'string' && v.length > 0,
   passed: (v) => typeof v === 'boolean',
   peakRssMb: (v) => Number.isInteger(v) && (v as number) > 0,
+  // Empty without --nemesis.
+  nemesisEvents: (v) => Array.isArray(v) && v.length === 0,
 };
 const LATENCY_KEYS = ['maxUs', 'meanUs', 'p50Us', 'p90Us', 'p999Us', 'p99Us'];
 const ERROR_KINDS = ['refused', 'reset', 'timeout', 'http_status', 'conflict', 'protocol', 'backend'];

@@ -45,6 +45,7 @@ const DEFAULT_SERVER_WORKERS = 2;
 const NAMESPACED_SERVER_PORT = 8080;
 
 export async function prepareRun(options: NemesisSetupOptions): Promise<PreparedRun> {
+  if (!options.serverEnv && options.faultNames.length === 0) return { cleanup: async () => {} };
   const storeEnv: Env = { ...process.env, ...options.serverEnv };
   const store = storeOf(options.counterType, storeEnv);
   const wantsNetwork = options.faultNames.some((name) => NETWORK_FAULTS.includes(name));
