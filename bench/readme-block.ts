@@ -145,7 +145,8 @@ export function renderReadmeBlock(results: BenchResults): string {
       ? `medians of ${settings.repeat} rounds of ${settings.durationS} s; ` +
         'ratios are medians of per-round ratios, in brackets their range over the rounds'
       : `one round of ${settings.durationS} s`;
-  const machine = `${env.CPUs}, Node ${env.Node?.replace(/^v/, '')}, PostgreSQL ${postgresql}`;
+  const node = env.Node?.replace(/^v/, '') ?? 'not recorded';
+  const machine = `${env.CPUs ?? 'CPUs not recorded'}, Node ${node}, PostgreSQL ${postgresql}`;
   return [
     BLOCK_BEGIN,
     `Headline rows (\`bench/RESULTS.md\`, ${results.mode} run of ${when}, ${machine}; ${rounds}):`,

@@ -520,7 +520,9 @@ class FileCounter : public Napi::ObjectWrap<FileCounter> {
   bool WriteValue(Napi::Env env, uint64_t v, size_t old_size = SIZE_MAX);
   bool LockedRead(Napi::Env env, uint64_t* out, int64_t lock_wait_ns);
   bool Create(Napi::Env env, bool* lost_race);
-  bool SyncDirectory(Napi::Env env);
+  bool LinkNewFile(Napi::Env env, bool* lost_race);
+  std::string Directory() const;
+  int OpenDirectory(Napi::Env env);
   bool VerifyFile(Napi::Env env);
   bool Usable(const Napi::CallbackInfo& info, const char* method);
   void Release();
@@ -571,6 +573,23 @@ FileCounter::FileCounter(const Napi::CallbackInfo& info)
 // name that link() then puts in place (failing if another process created the
 // path first), so nobody ever sees it empty and an empty file is damage.
 bool FileCounter::Create(Napi::Env env, bool* lost_race) {
+  // The new name lives in the directory: until the directory is synced, a
+  // power loss can forget the file however well its data was synced. It is
+  // opened first, so one we cannot sync fails the creation instead of leaving
+  // a file that the next start would take as durably created.
+  int dir_fd = -1;
+  if (fsync_ && (dir_fd = OpenDirectory(env)) == -1) return false;
+  bool ok = LinkNewFile(env, lost_race);
+  if (ok && dir_fd != -1 && fsync(dir_fd) == -1) {
+    ThrowErrno(env, "fsync", Directory(), errno);
+    ok = false;
+  }
+  if (dir_fd != -1) close(dir_fd);
+  if (!ok) Release();
+  return ok;
+}
+
+bool FileCounter::LinkNewFile(Napi::Env env, bool* lost_race) {
   std::string temp = path_ + ".XXXXXX";
   fd_ = mkostemp(&temp[0], O_CLOEXEC);  // mode 0600
   if (fd_ == -1) {
@@ -592,27 +611,21 @@ bool FileCounter::Create(Napi::Env env, bool* lost_race) {
     ThrowErrno(env, "unlink", temp, errno);
     ok = false;
   }
-  if (ok && fsync_) ok = SyncDirectory(env);
-  if (!ok) Release();
   return ok;
 }
 
-// The new name lives in the directory: until the directory is synced, a
-// power loss can forget the file however well its data was synced.
-bool FileCounter::SyncDirectory(Napi::Env env) {
+std::string FileCounter::Directory() const {
   size_t slash = path_.rfind('/');
-  std::string dir = slash == std::string::npos ? "."
-                    : slash == 0               ? "/"
-                                               : path_.substr(0, slash);
+  return slash == std::string::npos ? "."
+         : slash == 0               ? "/"
+                                    : path_.substr(0, slash);
+}
+
+int FileCounter::OpenDirectory(Napi::Env env) {
+  std::string dir = Directory();
   int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd == -1) {
-    ThrowErrno(env, "open", dir, errno);
-    return false;
-  }
-  bool ok = fsync(fd) == 0;
-  if (!ok) ThrowErrno(env, "fsync", dir, errno);
-  close(fd);
-  return ok;
+  if (fd == -1) ThrowErrno(env, "open", dir, errno);
+  return fd;
 }
 
 bool FileCounter::VerifyFile(Napi::Env env) {

@@ -1,60 +1,115 @@
 #!/usr/bin/env bash
-# Provides PostgreSQL on 127.0.0.1:5432 with the reference's credentials (postgres/postgres)
-# and database (counter_db), from Debian's packages. Idempotent: `start` on a running server
-# only checks it. Usage: scripts/postgres.sh start|stop|status
+# The project's own PostgreSQL, for the tests: a cluster in the git-ignored .services/postgresql/
+# (data/, postgres.log) on 127.0.0.1:55432 (PG_TEST_PORT), with the reference's credentials
+# (postgres/postgres) and database (counter_db). It is not the machine's PostgreSQL, so the
+# fault tests may stop and start it without interrupting anyone. Installs Debian's server
+# binaries when they are missing (as root). PostgreSQL refuses to run as root: run as root, the
+# script runs the server as the `postgres` OS user; otherwise as the user who runs it.
+# Idempotent: `start` on a running cluster only checks it.
+# Usage: scripts/postgres.sh start|stop|restart|status
 set -euo pipefail
-PORT=${DB_PORT:-5432}
-DB=${POSTGRES_DB:-counter_db}
-PASSWORD=${POSTGRES_PASSWORD:-postgres}
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HOME_DIR="$ROOT/.services/postgresql"
+DATA="$HOME_DIR/data"
+LOG="$HOME_DIR/postgres.log"
+PORT=${PG_TEST_PORT:-55432}
+DB=counter_db
+SUPERUSER=postgres
+PASSWORD=postgres
+WHERE="127.0.0.1:$PORT"
 
 die() { echo "postgres.sh: $*" >&2; exit 1; }
+say() { echo "postgres.sh: $*" >&2; }
 
-ready() { pg_isready -q -h 127.0.0.1 -p "$PORT" 2>/dev/null; }
+[[ "$PORT" =~ ^[0-9]+$ ]] && ((PORT >= 1 && PORT <= 65535)) \
+  || die "PG_TEST_PORT=\"$PORT\" is invalid: set it to a free TCP port (default 55432)"
 
-as_postgres() { runuser -u postgres -- "$@"; }
+# Debian keeps the server binaries off PATH, one directory per major version: take the newest.
+bin_dir() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if [ -n "$dir" ] && [ -x "$dir/postgres" ]; then echo "$dir"; return 0; fi
+  command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1 && dirname "$(command -v pg_ctl)"
+}
 
 install_server() {
-  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && return 0
-  [ "$(id -u)" = 0 ] || die "PostgreSQL is not installed: run 'sudo apt-get install postgresql' or point DB_HOST/DB_PORT at a server"
-  echo "postgres.sh: installing PostgreSQL from Debian's packages..." >&2
+  bin_dir >/dev/null && return 0
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+    || die "PostgreSQL's server is not installed: run 'sudo apt-get install postgresql', or point DB_HOST/DB_PORT at a server"
+  say "installing PostgreSQL from Debian's packages..."
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -qq postgresql >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq postgresql >/dev/null; }
+  bin_dir >/dev/null || die "apt-get installed no PostgreSQL server binaries under /usr/lib/postgresql"
 }
 
-cluster() { pg_lsclusters -h | awk -v p="$PORT" '$3 == p { print $1, $2; exit }'; }
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg() { local tool=$1; shift; as_owner "$(bin_dir)/$tool" "$@"; }
+
+running() { [ -s "$DATA/PG_VERSION" ] && pg pg_ctl -D "$DATA" status >/dev/null 2>&1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+
+sql() { PGPASSWORD=$PASSWORD "$(bin_dir)/psql" -X -q -h 127.0.0.1 -p "$PORT" -U "$SUPERUSER" -d postgres -v ON_ERROR_STOP=1 "$@"; }
+
+prepare_home() {
+  mkdir -p "$HOME_DIR"
+  [ "$(id -u)" = 0 ] || return 0
+  id postgres >/dev/null 2>&1 || die "PostgreSQL refuses to run as root and there is no 'postgres' OS user: create it, or run as another user"
+  chown postgres: "$HOME_DIR"
+  runuser -u postgres -- test -w "$HOME_DIR" \
+    || die "the postgres OS user cannot reach $HOME_DIR (a parent directory is not searchable): run as another user or move the checkout"
+}
+
+init_cluster() {
+  say "creating the test cluster in $DATA..."
+  local pwfile="$HOME_DIR/.pwfile"
+  (umask 077 && echo "$PASSWORD" >"$pwfile")
+  [ "$(id -u)" = 0 ] && chown postgres: "$pwfile"
+  # Password authentication over TCP only, like the reference's server; no Unix socket, whose path
+  # would depend on where the checkout lives (and has a 107-byte limit).
+  pg initdb -D "$DATA" -U "$SUPERUSER" --pwfile="$pwfile" --auth=scram-sha-256 -E UTF8 --locale=C --no-sync >"$HOME_DIR/initdb.log" 2>&1 \
+    || { rm -f "$pwfile"; die "initdb failed: see $HOME_DIR/initdb.log"; }
+  rm -f "$pwfile"
+  printf "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\n" | as_owner tee -a "$DATA/postgresql.conf" >/dev/null
+}
+
+ensure_database() {
+  sql -tA -c "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 || sql -c "CREATE DATABASE $DB"
+}
 
 start() {
-  if ready; then configure; return 0; fi
   install_server
-  local c; c=$(cluster)
-  if [ -z "$c" ]; then
-    local v; v=$(ls /usr/lib/postgresql | sort -n | tail -1)
-    pg_createcluster -p "$PORT" "$v" counters >/dev/null
-    c=$(cluster)
+  prepare_home
+  [ -s "$DATA/PG_VERSION" ] || init_cluster
+  if ! running; then
+    port_open && die "port $PORT is in use by another server: stop it, or set PG_TEST_PORT to a free port"
+    pg pg_ctl -D "$DATA" -l "$LOG" -o "-p $PORT" -w -t 60 start >/dev/null \
+      || die "the test cluster did not start on $WHERE: see $LOG"
   fi
-  # shellcheck disable=SC2086
-  pg_ctlcluster $c start || die "could not start cluster '$c': see /var/log/postgresql/"
-  for _ in $(seq 1 60); do ready && break; sleep 0.5; done
-  ready || die "PostgreSQL did not accept connections on 127.0.0.1:$PORT within 30 s"
-  configure
-}
-
-configure() {
-  [ "$(id -u)" = 0 ] || return 0
-  as_postgres psql -q -p "$PORT" -c "ALTER USER postgres PASSWORD '$PASSWORD'" >/dev/null
-  as_postgres psql -tA -p "$PORT" -c "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 \
-    || as_postgres createdb -p "$PORT" "$DB"
+  local port; port=$(sed -n 4p "$DATA/postmaster.pid")
+  [ "$port" = "$PORT" ] || die "the test cluster runs on port $port, not $PORT: run scripts/postgres.sh restart"
+  ensure_database
+  say "PostgreSQL ready on $WHERE (database $DB, data in $DATA)"
 }
 
 stop() {
-  local c; c=$(cluster)
-  # shellcheck disable=SC2086
-  [ -n "$c" ] && pg_ctlcluster $c stop || true
+  running || return 0
+  # -m fast: sessions are ended (FATAL 57P01 to each client), as an operator's restart would.
+  pg pg_ctl -D "$DATA" -m fast -w -t 60 stop >/dev/null
+}
+
+status() {
+  if running; then echo "PostgreSQL test cluster up on $WHERE"; else echo "PostgreSQL test cluster down ($WHERE)"; return 1; fi
 }
 
 case "${1:-start}" in
-  start) start; echo "PostgreSQL ready on 127.0.0.1:$PORT (database $DB)" >&2 ;;
+  start) start ;;
   stop) stop ;;
-  status) ready && echo "PostgreSQL up on 127.0.0.1:$PORT" || { echo "PostgreSQL down on 127.0.0.1:$PORT"; exit 1; } ;;
-  *) die "usage: scripts/postgres.sh start|stop|status" ;;
+  restart) stop; start ;;
+  status) status ;;
+  *) die "usage: scripts/postgres.sh start|stop|restart|status" ;;
 esac

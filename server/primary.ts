@@ -6,6 +6,7 @@ import { openHttp10Front } from './http10-front.js';
 import type { WorkerMessage } from './messages.js';
 import { prepareStorage } from './stores/open-store.js';
 import { loadUws } from './uws.js';
+import { relayWorkerStderr } from './worker-stderr.js';
 
 /** More unexpected worker deaths than this within the window means restarting will not help. */
 const CRASH_LIMIT = 5;
@@ -56,7 +57,7 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
   const storage = await prepareStorage(config);
   if (storage.note) log(storage.note);
 
-  cluster.setupPrimary({ execArgv: workerExecArgv() });
+  cluster.setupPrimary({ execArgv: workerExecArgv(), stdio: ['inherit', 'inherit', 'pipe', 'ipc'] });
   const crashTimes: number[] = [];
   let listeningCount = 0;
   let stopping = false;
@@ -65,7 +66,8 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
     if (stopping) return;
     stopping = true;
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-    const exited = workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
+    // 'close', not 'exit': a worker's last lines are still in its stderr pipe when it exits.
+    const exited = workers.map((worker) => new Promise((resolve) => worker.process.once('close', resolve)));
     for (const worker of workers) if (worker.isConnected()) worker.send({ type: 'shutdown' });
     const timer = setTimeout(() => workers.forEach((worker) => worker.process.kill('SIGKILL')), STOP_TIMEOUT_MS);
     await Promise.all(exited);
@@ -76,6 +78,7 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
 
   const fork = () => {
     const worker = cluster.fork();
+    relayWorkerStderr(worker);
     worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'fatal') {
         log(message.message);

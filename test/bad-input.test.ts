@@ -369,12 +369,12 @@ const BAD_CONFIGS: Array<{ env: ServerEnv; message: RegExp; privateNetwork?: boo
   },
   {
     env: { STORAGE_METHOD: 'postgresql', DB_HOST: '256.1.1.1' },
-    message: /cannot connect to PostgreSQL at 256\.1\.1\.1:5432 .*could not translate host name.*; check DB_HOST and DB_PORT/,
+    message: /cannot connect to PostgreSQL at 256\.1\.1\.1:\d+ .*could not translate host name.*; check DB_HOST and DB_PORT/,
     privateNetwork: true,
   },
   {
     env: { STORAGE_METHOD: 'postgresql', DB_HOST: '127.0.0.1', POSTGRES_DB: 'counters_test_bad_input', POSTGRES_USER: 'nobody_here' },
-    message: /cannot connect to PostgreSQL at 127\.0\.0\.1:5432 .*"nobody_here".*; check POSTGRES_(USER|PASSWORD)/,
+    message: /cannot connect to PostgreSQL at 127\.0\.0\.1:\d+ .*"nobody_here".*; check POSTGRES_(USER|PASSWORD)/,
   },
   {
     env: { STORAGE_METHOD: 'hazelcast', HZ_CLUSTER_MEMBERS: '127.0.0.1:5799', HZ_CONNECT_TIMEOUT_MS: '1000' },

@@ -37,3 +37,9 @@ test('methods that promise nothing read "as designed" in the check column, not "
   }
   t.regex(markdown, /\| inplace_update \| tester \| 10 \| .* \| pass \|/);
 });
+
+test('results without the machine\'s figures render "not recorded", never "undefined"', (t) => {
+  const block = renderReadmeBlock({ ...results, environment: {} });
+  t.notRegex(block, /undefined/);
+  t.regex(block, /CPUs not recorded, Node not recorded, PostgreSQL not measured;/);
+});

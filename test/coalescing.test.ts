@@ -8,7 +8,7 @@ import test from 'ava';
 import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
 import { IncrementCoalescer } from '../server/stores/increment-coalescer.js';
 import { runLoad } from '../tester/load/run-load.js';
-import { sleep } from './helpers/fault-tools.js';
+import { waitFor } from './helpers/fault-tools.js';
 import { startServer } from './helpers/server-process.js';
 
 const PG_DB = 'counters_test_coalescing';
@@ -18,25 +18,20 @@ const CALLS = 300;
 const TOTAL = CLIENTS * CALLS;
 let nextPort = 18780;
 
-/** UPDATE statements run on web_counter so far, once every server backend has reported its own. */
+/** UPDATE statements run on web_counter so far, once every other backend on the database has exited. */
 async function updateCount(): Promise<number> {
   const config = readPostgresConfig({ ...process.env, DB_HOST: '127.0.0.1' });
   const admin = await PgConnection.open({ ...config, database: PG_DB });
   try {
-    const read = async () => {
-      // Each backend flushes its statistics when it exits; a fresh snapshot per read sees them.
-      await admin.query('SELECT pg_stat_clear_snapshot()');
-      const rows = await admin.query<{ n: string }>(UPDATES_SQL);
-      return Number(rows[0]?.n ?? 0);
-    };
-    let last = await read();
-    for (let settled = 0; settled < 3; ) {
-      await sleep(200);
-      const now = await read();
-      settled = now === last ? settled + 1 : 0;
-      last = now;
-    }
-    return last;
+    // A backend flushes its statistics before it leaves pg_stat_activity, so once the server's are gone
+    // every UPDATE they ran is counted; a quiet interval instead would undercount a backend slow to exit.
+    const othersSql = 'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()';
+    const othersLeft = async () => Number((await admin.query<{ n: string }>(othersSql, [PG_DB]))[0].n);
+    const othersGone = await waitFor(async () => (await othersLeft()) === 0, 20_000, 50);
+    if (!othersGone) throw new Error(`backends still connected to ${PG_DB} after 20 s`);
+    await admin.query('SELECT pg_stat_clear_snapshot()');
+    const rows = await admin.query<{ n: string }>(UPDATES_SQL);
+    return Number(rows[0]?.n ?? 0);
   } finally {
     await admin.close();
   }
@@ -46,11 +41,10 @@ async function updateCount(): Promise<number> {
 async function updatesFor(env: Record<string, string>): Promise<{ updates: number; verdict: string; exact: boolean }> {
   const port = nextPort++;
   const store = { STORAGE_METHOD: 'postgresql', POSTGRES_DB: PG_DB, DB_HOST: '127.0.0.1', WORKERS: '1' };
+  const before = await updateCount();
   const server = await startServer({ ...store, ...env, PORT: String(port) });
   let result;
-  let before;
   try {
-    before = await updateCount();
     const spec = { backend: 'web' as const, targets: [{ host: '127.0.0.1', port }], timeoutMs: 10_000 };
     result = await runLoad({ spec, clientCount: CLIENTS, callsPerClient: CALLS });
   } finally {

@@ -4,10 +4,12 @@
  * be lost (acknowledged <= final - initial), nothing counted beyond what was attempted
  * (final - initial <= attempted), every answered value distinct and in real-time order.
  *
- * Two cases stop PostgreSQL and kill a Hazelcast member, so this file runs on its own, after
- * the rest of the suite (`npm test` = `ava && ava dist/test/faults.test.js`; package.json's ava
- * files leave it out of the first run). The Hazelcast case comes last and leaves a fresh,
- * healthy cluster (scripts/hazelcast.sh restart). Ports 19000-19049.
+ * Cases stop the project's own PostgreSQL cluster (scripts/postgres.sh, never the machine's)
+ * and kill a member of the shared Hazelcast cluster, so this file runs on its own, after the
+ * rest of the suite (`npm test` = `ava && ava dist/test/faults.test.js`; package.json's ava
+ * files leave it out of the first run). The case that takes every Hazelcast member down uses a
+ * private cluster; the member-kill case comes last and leaves a fresh, healthy shared cluster
+ * (scripts/hazelcast.sh restart). Ports 19000-19049.
  */
 import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
@@ -28,8 +30,12 @@ import {
   healthPid,
   isAlive,
   killHard,
+  openFdCount,
   postgresScript,
+  PrivateHazelcastCluster,
   restartHazelcast,
+  rssMb,
+  sendSequentially,
   sleep,
   startStallServer,
   statusOf,
@@ -37,6 +43,7 @@ import {
 } from './helpers/fault-tools.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
 import { ROOT, type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
+import { OWN_POSTGRES_ENV } from './helpers/test-postgres.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-faults-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -44,7 +51,8 @@ test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
 /** The cases that stop shared services: see the header. */
 const disruptive = test.serial;
 
-const PG_ENV: ServerEnv = { STORAGE_METHOD: 'postgresql', POSTGRES_DB: 'counters_test_faults', DB_HOST: '127.0.0.1' };
+/** Always the project's own cluster, whatever DB_* say: the cases below stop and start it. */
+const PG_ENV: ServerEnv = { ...OWN_POSTGRES_ENV, STORAGE_METHOD: 'postgresql', POSTGRES_DB: 'counters_test_faults' };
 
 /** Figures for the README's reliability table, printed at the end. */
 const figures: Array<{ fault: string; survived: boolean; acknowledged: number; lost: number; extra: number; note: string }> = [];
@@ -117,6 +125,11 @@ function record(fault: string, result: LoadResult | DrivenRun, survived: boolean
     extra: numbers.extraCount,
     note,
   });
+}
+
+/** Server output that did not go through the server's own (rate-limited) log. */
+function rawStderrLines(output: string): string[] {
+  return output.split('\n').filter((line) => line !== '' && !line.startsWith('web-counter'));
 }
 
 function errorKinds(errors: Partial<Record<ErrorKind, number>>): string[] {
@@ -249,10 +262,119 @@ disruptive('postgresql: a database restart under load is answered 503, then the 
     t.is(await statusOf(port, 'POST', '/inc'), 200, 'increments work again');
     t.deepEqual(await childPids(primary), workersBefore, 'no worker died or was replaced');
     t.notRegex(server.output(), /died/);
+    t.notRegex(server.output(), /no answer from PostgreSQL within/, 'no statement waited for its timeout');
+    t.deepEqual(rawStderrLines(server.output()), [], "nothing raw on stderr (libpq's FATAL text included)");
   } finally {
     await server.stop();
     const again = await postgresScript('start');
     if (again.code !== 0) t.log(`PostgreSQL did not come back: ${again.stderr}`);
+  }
+});
+
+// ------------------------------------------------------------------------------------------
+// 3b. a store outage met by new requests: each one would need a new connection to the store
+
+interface OutageFigures {
+  fds: number | undefined;
+  rssMb: number | undefined;
+}
+
+/**
+ * One worker serves, then the store goes `down` while 2000 POST /inc arrive on one keep-alive
+ * connection, then comes back `up`. Every increment of the outage is answered 503 at once,
+ * the worker's fds stay at their baseline (a failed connect releases its socket), the log
+ * stays short, and the first request after the store is back succeeds within `recoveryMs`.
+ */
+async function outageWithNewRequests(
+  t: ExecutionContext,
+  store: string,
+  env: ServerEnv,
+  outage: { down(): Promise<void>; up(): Promise<void>; recoveryMs: number },
+): Promise<void> {
+  const port = nextPort++;
+  const server = await startServer({ ...env, WORKERS: '1', PORT: String(port) });
+  try {
+    const [worker] = await childPids(server.child.pid!);
+    const sample = (): OutageFigures => ({ fds: openFdCount(worker), rssMb: rssMb(worker) });
+    const warm = await sendSequentially(port, 'POST', '/inc', 200);
+    t.deepEqual(warm.statuses, { 200: 200 }, 'served before the outage');
+    const before = sample();
+    const outputBefore = server.output().length;
+    await outage.down();
+    const during = await sendSequentially(port, 'POST', '/inc', 2000);
+    const duringFigures = sample();
+    await outage.up();
+    const upAt = performance.now();
+    const recovered = await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 10_000, 20);
+    const recoveryMs = performance.now() - upAt;
+    // Time for connections dropped during the outage to be finished.
+    await sleep(2000);
+    const after = sample();
+    const row = (name: string, f: OutageFigures) => `${name.padEnd(8)} ${String(f.fds).padStart(5)} ${f.rssMb?.toFixed(1).padStart(8)}`;
+    t.log(
+      [
+        `${store} outage: 2000 POST /inc answered ${JSON.stringify(during.statuses)} in ${during.elapsedMs.toFixed(0)} ms ` +
+          `(slowest ${during.slowestMs.toFixed(0)} ms); first 200 ${recoveryMs.toFixed(0)} ms after the store was back`,
+        `worker      fds   RSS MB`,
+        row('before', before),
+        row('during', duringFigures),
+        row('after', after),
+      ].join('\n'),
+    );
+    const logged = server.output().slice(outputBefore).split('\n').filter((line) => line !== '');
+    figures.push({
+      fault: `${store} down, 2000 new requests`,
+      survived: after.fds !== undefined && Math.abs(after.fds - before.fds!) <= 10 && recovered && recoveryMs < outage.recoveryMs,
+      acknowledged: 0,
+      lost: 0,
+      extra: 0,
+      note: `fds ${before.fds}/${duringFigures.fds}/${after.fds}, RSS ${before.rssMb?.toFixed(0)}/${duringFigures.rssMb?.toFixed(0)}/${after.rssMb?.toFixed(0)} MB, first 200 after ${recoveryMs.toFixed(0)} ms`,
+    });
+    t.deepEqual(during.statuses, { 503: 2000 }, 'every increment during the outage is answered 503');
+    t.true(during.slowestMs < 1000, `answered at once (slowest ${during.slowestMs.toFixed(0)} ms)`);
+    t.true(duringFigures.fds! <= before.fds! + 10, `no fd growth during the outage: ${before.fds} -> ${duringFigures.fds}`);
+    t.true(Math.abs(after.fds! - before.fds!) <= 10, `fds back to the baseline: ${before.fds} -> ${after.fds}`);
+    t.true(recovered, 'serves again without a restart of its own');
+    t.true(recoveryMs < outage.recoveryMs, `first 200 within ${outage.recoveryMs} ms of the store's return (${recoveryMs.toFixed(0)} ms)`);
+    t.deepEqual(rawStderrLines(server.output()), [], "nothing raw on stderr (libpq's FATAL text included)");
+    t.true(logged.length <= 6, `the log stays short: ${logged.length} lines`);
+  } finally {
+    await server.stop();
+  }
+}
+
+disruptive('postgresql: an outage met by 2000 new requests: 503 at once, no fd growth, served again within 2 s', async (t) => {
+  t.timeout(120_000);
+  try {
+    await outageWithNewRequests(t, 'PostgreSQL', PG_ENV, {
+      down: async () => {
+        t.is((await postgresScript('stop')).code, 0, 'PostgreSQL stopped');
+      },
+      up: async () => {
+        t.is((await postgresScript('start')).code, 0, 'PostgreSQL started');
+      },
+      recoveryMs: 2000,
+    });
+  } finally {
+    await postgresScript('start');
+  }
+});
+
+disruptive('hazelcast: all members down, 2000 new requests: 503 at once, no fd growth, served again once the cluster is back', async (t) => {
+  t.timeout(240_000);
+  // A cluster of this test's own: the shared one on 5701-5703 stays up for everyone else.
+  const cluster = new PrivateHazelcastCluster(`faults-${process.pid}`, [19047, 19048, 19049], tmp);
+  try {
+    await cluster.start();
+    await outageWithNewRequests(t, 'Hazelcast', { ...cluster.env, STORAGE_METHOD: 'hazelcast' }, {
+      down: () => cluster.killAll(),
+      up: () => cluster.start(),
+      // The restarted cluster's CP Subsystem still elects a leader for the group "default" on
+      // first use (leader-election-timeout-in-millis: 1000 in docker/hazelcast-cp.yaml).
+      recoveryMs: 5000,
+    });
+  } finally {
+    await cluster.killAll();
   }
 });
 

@@ -315,6 +315,30 @@ test('file with fsync: creation syncs the data, links it in place, then syncs th
   t.true(syncData >= 0 && syncData < linked && linked < syncDir, order);
 });
 
+test('file with fsync: a directory that cannot be opened to sync it refuses creation every time, leaving no file', (t) => {
+  const dir = tempDir(t);
+  const writeOnly = path.join(dir, 'write-only');
+  fs.mkdirSync(writeOnly);
+  // Root opens any directory: the creator runs as nobody, in a directory of its own.
+  const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+  if (asUser.length > 0) {
+    fs.chmodSync(dir, 0o755);
+    fs.chownSync(writeOnly, 65534, 65534);
+  }
+  fs.chmodSync(writeOnly, 0o300); // files can be made in it, but it cannot be opened to fsync
+  const file = path.join(writeOnly, 'counter');
+  const addon = new URL('../native/addon.js', import.meta.url).href;
+  const script = `const { FileCounter } = await import(${JSON.stringify(addon)});
+    try { new FileCounter(${JSON.stringify(file)}, true).close(); console.log('opened'); }
+    catch (err) { console.log(err.message); }`;
+  const command = [...asUser, process.execPath, '--input-type=module', '-e', script];
+  for (const attempt of ['first', 'second']) {
+    const run = spawnSync(command[0], command.slice(1), { encoding: 'utf8' });
+    t.is(run.stdout.trim(), `open ${writeOnly}: Permission denied`, `${attempt} start: ${run.stderr}`);
+    t.false(fs.existsSync(file), `${attempt} start leaves no counter file behind`);
+  }
+});
+
 test('file: a file open to group or others, or owned by another user, is refused and left as it was', (t) => {
   const file = path.join(tempDir(t), 'counter');
   fs.writeFileSync(file, '5\n');

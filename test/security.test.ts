@@ -6,9 +6,10 @@
  */
 import test from 'ava';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { countOf, exchange, runServerToExit, statusOf } from './helpers/fault-tools.js';
+import { childPids, countOf, exchange, healthPid, runServerToExit, statusOf, waitFor } from './helpers/fault-tools.js';
 import { holdFlock } from './helpers/hold-flock.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
 import { httpRequest, startServer } from './helpers/server-process.js';
@@ -133,15 +134,21 @@ test('another process holding a shared flock on the file: /inc is 503 within the
     const holder = await holdFlock(file, 'shared', 8000);
     try {
       const incStarted = performance.now();
-      const inc = httpRequest(port, 'POST', '/inc').then((res) => ({ ...res, ms: performance.now() - incStarted }));
+      let incAnswered = false;
+      const inc = httpRequest(port, 'POST', '/inc').then((res) => {
+        incAnswered = true;
+        return { ...res, ms: performance.now() - incStarted };
+      });
       await new Promise((resolve) => setTimeout(resolve, 100));
       const healthStarted = performance.now();
       const health = await httpRequest(port, 'GET', '/health');
       const healthMs = performance.now() - healthStarted;
+      t.false(incAnswered, '/health was asked while /inc waited for the lock');
       const { status, json, ms } = await inc;
       t.log(`/inc ${status} after ${ms.toFixed(0)} ms; /health ${health.status} in ${healthMs.toFixed(0)} ms`);
       t.is(health.status, 200);
-      t.true(healthMs < 250, '/health does not wait for the lock');
+      // Far below the 1 s a blocked event loop would take, with room for a loaded 2-core host.
+      t.true(healthMs < 500, `/health does not wait for the lock (${healthMs.toFixed(0)} ms)`);
       t.is(status, 503);
       t.deepEqual(json, { error: 'storage busy: another process holds the counter lock' });
       t.true(ms >= 900 && ms < 2500, 'answered when the 1 s bound ran out');
@@ -151,6 +158,104 @@ test('another process holding a shared flock on the file: /inc is 503 within the
     }
     t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 2 }, 'counts on once the lock is free');
     t.regex(server.output(), /lock held by another process for over 1000 ms/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('300 requests waiting for a lock another process holds leave /health answering at once', async (t) => {
+  const port = nextPort++;
+  const file = path.join(tmp, 'locked-with-many-waiting.txt');
+  const server = await startServer({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(port) });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 300 });
+  try {
+    t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 1 });
+    const holder = await holdFlock(file, 'shared', 10_000);
+    try {
+      let answered = 0;
+      const post = () => statusVia(agent, port, 'POST', '/inc').finally(() => answered++);
+      const incs = Array.from({ length: 300 }, post);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      t.is(answered, 0, '/health is asked while every /inc waits for the lock');
+      const healthStarted = performance.now();
+      const health = await statusVia(false, port, 'GET', '/health');
+      const healthMs = performance.now() - healthStarted;
+      const statuses = await Promise.all(incs);
+      t.log(`/health ${health} in ${healthMs.toFixed(0)} ms while 300 /inc waited`);
+      t.is(health, 200);
+      // Each waiting request trying on its own timer spun the event loop: /health took 1-2.4 s.
+      t.true(healthMs < 700, `/health does not wait behind the waiting requests (${healthMs.toFixed(0)} ms)`);
+      t.deepEqual([...new Set(statuses)], [503]);
+    } finally {
+      await holder.release();
+    }
+    t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 2 }, 'counts on once the lock is free');
+  } finally {
+    agent.destroy();
+    await server.stop();
+  }
+});
+
+/** One request through `agent` (false: a connection of its own); its status code. */
+function statusVia(agent: http.Agent | false, port: number, method: string, urlPath: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent }, (res) => {
+      res.resume().on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject).end();
+  });
+}
+
+test('a worker replaced while another process holds the file lock waits for it; the server runs on', async (t) => {
+  const port = nextPort++;
+  const file = path.join(tmp, 'locked-during-restart.txt');
+  const server = await startServer({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(port), WORKERS: '2' });
+  try {
+    t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 1 });
+    const victim = await healthPid(port);
+    const survivors = (await childPids(server.child.pid!)).filter((pid) => pid !== victim);
+    const holder = await holdFlock(file, 'exclusive', 20_000);
+    try {
+      process.kill(victim, 'SIGKILL');
+      const fds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).map((fd) => `/proc/${pid}/fd/${fd}`);
+      const opened = (pid: number) => fds(pid).some((fd) => fs.readlinkSync(fd) === file);
+      let replacement = 0;
+      const opening = await waitFor(async () => {
+        const workers = await childPids(server.child.pid!);
+        replacement = workers.find((pid) => pid !== victim && !survivors.includes(pid)) ?? 0;
+        return replacement > 0 && opened(replacement);
+      }, 20_000, 20);
+      t.true(opening, `the replacement worker opens the file:\n${server.output()}`);
+      // Opening gives up on the lock after 1 s: past that, a replacement that fails has stopped the server.
+      const exited = await waitFor(() => server.child.exitCode !== null, 3000, 50);
+      t.false(exited, `the server runs on while the lock is held:\n${server.output()}`);
+    } finally {
+      await holder.release();
+    }
+    const seen = new Set<number>();
+    const serves = async () => seen.add(await healthPid(port)).size >= 2 && !seen.has(victim);
+    const bothServe = await waitFor(serves, 15_000, 20);
+    t.true(bothServe, `workers seen: ${[...seen].join(', ')}\n${server.output()}`);
+    t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 2 });
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a counter file removed while the server runs is not created again at 0 by a replacement worker', async (t) => {
+  const port = nextPort++;
+  const file = path.join(tmp, 'removed-while-running.txt');
+  const server = await startServer({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(port), WORKERS: '2' });
+  try {
+    for (let i = 1; i <= 3; i++) t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: i });
+    fs.rmSync(file);
+    process.kill(await healthPid(port), 'SIGKILL');
+    // A new file would count from 0 beside the survivor, which counts on in the removed one: values repeat.
+    const exited = await waitFor(() => server.child.exitCode !== null, 20_000, 50);
+    t.true(exited, `the server stops:\n${server.output()}`);
+    t.is(server.child.exitCode, 1);
+    t.regex(server.output(), new RegExp(`${file} was removed while the server ran`));
+    t.false(fs.existsSync(file), 'no new file counting from 0');
   } finally {
     await server.stop();
   }

@@ -9,6 +9,7 @@ import {
   type ILogger,
   LogLevel,
   OperationTimeoutError,
+  ReconnectMode,
   TargetDisconnectedError,
 } from 'hazelcast-client';
 import { CounterError, type ErrorKind } from '../counter.js';
@@ -52,11 +53,21 @@ export function describeCluster(config: HazelcastConfig): string {
   return `Hazelcast cluster "${config.clusterName}" at ${config.members.join(',')}`;
 }
 
-export function clientConfig(config: HazelcastConfig, logger: ILogger = new QuietLogger()): ClientConfig {
+/** How a connected client behaves once it loses every member. */
+export interface ConnectOptions {
+  /**
+   * Fail calls at once (ClientOfflineError) while the client reconnects, instead of holding them
+   * until it gives up after HZ_CONNECT_TIMEOUT_MS: a server answers 503 rather than hang.
+   */
+  failWhileOffline?: boolean;
+}
+
+export function clientConfig(config: HazelcastConfig, logger: ILogger = new QuietLogger(), options: ConnectOptions = {}): ClientConfig {
   return {
     clusterName: config.clusterName,
     network: { clusterMembers: config.members },
     connectionStrategy: {
+      reconnectMode: options.failWhileOffline ? ReconnectMode.ASYNC : ReconnectMode.ON,
       // The client's default is to try forever; the tester needs a bounded, explained failure.
       connectionRetry: { clusterConnectTimeoutMillis: config.connectTimeoutMs, initialBackoffMillis: 250, maxBackoffMillis: 2000 },
     },
@@ -68,10 +79,10 @@ export function clientConfig(config: HazelcastConfig, logger: ILogger = new Quie
  * A connected client, or a one-line ConfigError naming the members and how to start them.
  * Each client is a separate Hazelcast client instance (own connections, own lock ownership).
  */
-export async function connectHazelcast(config: HazelcastConfig): Promise<HazelcastClient> {
+export async function connectHazelcast(config: HazelcastConfig, options: ConnectOptions = {}): Promise<HazelcastClient> {
   const logger = new QuietLogger();
   try {
-    return await Client.newHazelcastClient(clientConfig(config, logger));
+    return await Client.newHazelcastClient(clientConfig(config, logger, options));
   } catch (err) {
     throw explainConnectError(config, err, logger.lastConnectFailure);
   }

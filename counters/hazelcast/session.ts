@@ -1,6 +1,14 @@
-import type { FencedLock, IAtomicLong, IMap, PNCounter } from 'hazelcast-client';
+import { CPGroupDestroyedError, type FencedLock, type IAtomicLong, type IMap, type PNCounter } from 'hazelcast-client';
 import type { HazelcastConfig } from './config.js';
-import { checkCpProxy, connectHazelcast, describeCluster, type HazelcastClient, START_HINT, withTimeout } from './connect.js';
+import {
+  checkCpProxy,
+  connectHazelcast,
+  type ConnectOptions,
+  describeCluster,
+  type HazelcastClient,
+  START_HINT,
+  withTimeout,
+} from './connect.js';
 
 /** Fetching a CP proxy commits to the METADATA group; a cluster whose CP never forms would hang. */
 const CP_READY_TIMEOUT_MS = 30_000;
@@ -21,12 +29,17 @@ export class HazelcastSession {
     readonly config: HazelcastConfig,
   ) {}
 
-  static async open(config: HazelcastConfig): Promise<HazelcastSession> {
-    return new HazelcastSession(await connectHazelcast(config), config);
+  static async open(config: HazelcastConfig, options: ConnectOptions = {}): Promise<HazelcastSession> {
+    return new HazelcastSession(await connectHazelcast(config, options), config);
   }
 
   get closed(): boolean {
     return this.shutdownPromise !== undefined;
+  }
+
+  /** False once the client shut down: closed by us, or given up after HZ_CONNECT_TIMEOUT_MS without a member. */
+  get running(): boolean {
+    return this.client.getLifecycleService().isRunning();
   }
 
   map(): Promise<IMap<string, unknown>> {
@@ -57,6 +70,16 @@ export class HazelcastSession {
     return (this.pnCounterProxy ??= retryable(() => this.client.getPNCounter(this.config.pnCounterName), () => {
       this.pnCounterProxy = undefined;
     }));
+  }
+
+  /**
+   * Forgets the CP proxies when `err` says their group is gone: the client reconnected to a
+   * cluster restarted from scratch, whose CP groups are new. The next call fetches them again.
+   */
+  forgetStaleProxies(err: unknown): void {
+    if (!(err instanceof CPGroupDestroyedError)) return;
+    this.atomicLongProxy = undefined;
+    this.fencedLockProxy = undefined;
   }
 
   shutdown(): Promise<void> {

@@ -33,7 +33,7 @@ function explainConnectError(config: PostgresConfig, database: string, err: Erro
   const where = `PostgreSQL at ${config.host}:${config.port}`;
   // libpq's first line holds the reason; later lines are hints we replace with our own.
   const text = err.message.trim().split('\n')[0].replace(/^.*? failed: /, '').replace(/^FATAL:\s*/, '');
-  let fix = 'check DB_HOST and DB_PORT, and that the server is running (scripts/postgres.sh start)';
+  let fix = 'check DB_HOST and DB_PORT, and that the server is running (scripts/postgres.sh start runs one on port 55432)';
   if (/password authentication failed|no password supplied/i.test(text)) fix = 'check POSTGRES_USER and POSTGRES_PASSWORD';
   else if (/role .* does not exist/i.test(text)) fix = 'check POSTGRES_USER';
   else if (/database .* does not exist/i.test(text)) fix = `create database "${database}" or set POSTGRES_DB`;
@@ -45,6 +45,9 @@ function explainConnectError(config: PostgresConfig, database: string, err: Erro
 
 const closingClients = new Set<Client>();
 
+/** How often a statement still in flight reads its socket itself (see call()). */
+const READ_NUDGE_MS = 200;
+
 /** One libpq connection with a promise API. Not shareable between concurrent callers. */
 export class PgConnection {
   private readonly client = new Client();
@@ -54,11 +57,39 @@ export class PgConnection {
   private failPending: ((err: Error) => void) | undefined;
   private broken: SqlError | undefined;
 
+  private watchingIdle = false;
+
   private constructor(private readonly statementTimeoutMs: number) {
     // A lost connection (server restart, pg_terminate_backend) surfaces here, not in the
     // query's callback, which would otherwise wait forever.
     this.client.on('error', (err) => this.fail(err.message.trim().split('\n')[0].replace(/^FATAL:\s*/, ''), '08006', err));
   }
+
+  /**
+   * Between statements libpq must not parse what arrives: a server shutting down sends each idle
+   * session a FATAL message, which libpq, outside a statement, prints raw to stderr (its default
+   * notice processor, which pg-native cannot replace). So while idle, pg-native does not read;
+   * anything readable marks the connection lost, unparsed, and the pool drops it.
+   */
+  private startIdleWatch(): void {
+    if (this.broken || this.watchingIdle) return;
+    this.watchingIdle = true;
+    this.client._stopReading();
+    this.client.pq.on('readable', this.onIdleReadable);
+    this.client.pq.startReader();
+  }
+
+  private stopIdleWatch(): void {
+    if (!this.watchingIdle) return;
+    this.watchingIdle = false;
+    this.client.pq.removeListener('readable', this.onIdleReadable);
+    this.client.pq.stopReader();
+  }
+
+  private readonly onIdleReadable = (): void => {
+    this.stopIdleWatch();
+    this.fail('PostgreSQL closed the connection while it was idle', '08006');
+  };
 
   /** True once the server dropped the connection or it was closed: open a new one. */
   get lost(): boolean {
@@ -79,21 +110,27 @@ export class PgConnection {
   /** Runs one pg-native call, failing it at once if the connection is or becomes broken. */
   private call<T>(start: (done: (err: Error | undefined, value: T) => void) => void): Promise<T> {
     if (this.broken) return Promise.reject(this.broken);
+    this.stopIdleWatch();
     return new Promise((resolve, reject) => {
       // Bounds the wait even if libpq never reports a connection that died mid-statement. A timer
       // per statement, not a coarse per-connection one: a coarse tick let a stuck write hold its
       // whole coalesced batch up to a quarter of the timeout longer (seen in the restart test).
-      const timer = setTimeout(
-        () => this.fail(`no answer from PostgreSQL within ${this.statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`, '08006'),
-        this.statementTimeoutMs,
-      );
+      // It also reads the socket itself every READ_NUDGE_MS: when the server resets the connection
+      // (it exits with our statement unread, as in pg_ctl -m fast stop), libuv reports a socket
+      // error that libpq's poll handler ignores, and nothing else would ever read it.
+      const sentMs = performance.now();
+      const timer = setInterval(() => {
+        if (performance.now() - sentMs < this.statementTimeoutMs) this.client._read();
+        else this.fail(`no answer from PostgreSQL within ${this.statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`, '08006');
+      }, Math.min(READ_NUDGE_MS, this.statementTimeoutMs));
       this.failPending = (err) => {
-        clearTimeout(timer);
+        clearInterval(timer);
         reject(err);
       };
       start((err, value) => {
-        clearTimeout(timer);
+        clearInterval(timer);
         this.failPending = undefined;
+        this.startIdleWatch();
         if (err) reject(this.withSqlState(err));
         else resolve(value);
       });
@@ -102,11 +139,18 @@ export class PgConnection {
 
   static async open(config: PostgresConfig, database = config.database): Promise<PgConnection> {
     const connection = new PgConnection(config.statementTimeoutMs);
-    await new Promise<void>((resolve, reject) => {
-      connection.client.connect(conninfo(config, database), (err) =>
-        err ? reject(explainConnectError(config, database, err)) : resolve(),
-      );
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        connection.client.connect(conninfo(config, database), (err) =>
+          err ? reject(explainConnectError(config, database, err)) : resolve(),
+        );
+      });
+    } catch (err) {
+      // A failed connect still holds its socket and libpq's memory until it is finished.
+      void connection.close();
+      throw err;
+    }
+    connection.startIdleWatch();
     return connection;
   }
 

@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import { FileCounter } from '../../native/addon.js';
 import type { ServerConfig } from '../config.js';
 import { NativeCounterStore } from './native-counter-store.js';
-import { isLockBusy } from './wait-for-lock.js';
+import { isLockBusy, LockQueue } from './lock-queue.js';
 
 /** The count as decimal text in a file, guarded by flock so any number of workers stay exact. */
 export const DiskStore = {
@@ -20,8 +21,19 @@ export const DiskStore = {
     return { release: () => {} };
   },
 
-  open(config: ServerConfig): NativeCounterStore {
+  /**
+   * Worker: waits as long as another process holds the lock. The primary checked the file at
+   * startup; a worker replaced later must not stop the server over someone's lock.
+   */
+  async open(config: ServerConfig): Promise<NativeCounterStore> {
+    // The primary created it. Creating it again would count from 0 beside the workers still
+    // counting in the removed file, and values would repeat.
+    if (!fs.existsSync(config.storagePath)) {
+      throw new Error(`${config.storagePath} was removed while the server ran: restore it, or restart to count from 0`);
+    }
     const description = `disk (${config.storagePath}${config.diskFsync ? ', fdatasync' : ''})`;
-    return new NativeCounterStore(new FileCounter(config.storagePath, config.diskFsync), description);
+    const openFile = () => new FileCounter(config.storagePath, config.diskFsync);
+    const counter = await new LockQueue(description, Infinity).run(openFile);
+    return new NativeCounterStore(counter, description);
   },
 };

@@ -10,7 +10,7 @@ export interface PreparedStorage {
 
 interface StoreKind {
   prepare(config: ServerConfig): PreparedStorage | Promise<PreparedStorage>;
-  open(config: ServerConfig): Store;
+  open(config: ServerConfig): Store | Promise<Store>;
 }
 
 /**

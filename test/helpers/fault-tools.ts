@@ -4,11 +4,12 @@
  * a seeded fuzzer, the service scripts, and a small load driver that judges any counter
  * factory with the tester's own history checker.
  */
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { CounterFactory } from '../../counters/counter.js';
 import { checkHistory, type HistoryCheck } from '../../tester/check/check-history.js';
 import { monotonicUs, Outcome } from '../../tester/check/history.js';
@@ -81,6 +82,15 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
+/** Open file descriptors of a process (sockets included), or undefined when it is gone. */
+export function openFdCount(pid: number): number | undefined {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return undefined;
+  }
+}
+
 /** SIGKILLs every pid in one go (ignoring the dead), then waits up to 5 s for them to be gone. */
 export async function killHard(pids: number[]): Promise<boolean> {
   for (const pid of pids) {
@@ -93,11 +103,20 @@ export async function killHard(pids: number[]): Promise<boolean> {
   return waitFor(() => pids.every((pid) => !isAlive(pid)), 5000, 20);
 }
 
-/** GET /health over a fresh connection: the answering worker's pid. */
-export async function healthPid(port: number): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(5000) });
-  const body = (await response.json()) as { pid: number };
-  return body.pid;
+/**
+ * GET /health over a fresh connection (not fetch, whose pool keeps reaching one worker): the
+ * answering worker's pid. SO_REUSEPORT spreads fresh connections over every live worker.
+ */
+export function healthPid(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/health', agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve((JSON.parse(body) as { pid: number }).pid));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
+  });
 }
 
 /** One request over a fresh connection, with a timeout; the status, or 0 when it failed. */
@@ -119,6 +138,40 @@ export async function countOf(port: number): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+export interface SequentialRun {
+  /** How many answers had each status (0: no answer within 5 s). */
+  statuses: Record<number, number>;
+  slowestMs: number;
+  elapsedMs: number;
+}
+
+/** `count` requests one after another on a single keep-alive connection, as one busy client sends them. */
+export async function sendSequentially(port: number, method: string, urlPath: string, count: number): Promise<SequentialRun> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const statuses: Record<number, number> = {};
+  let slowestMs = 0;
+  const began = performance.now();
+  try {
+    for (let i = 0; i < count; i++) {
+      const sent = performance.now();
+      const status = await new Promise<number>((resolve) => {
+        const request = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent, timeout: 5000 }, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        });
+        request.on('timeout', () => request.destroy());
+        request.on('error', () => resolve(0));
+        request.end();
+      });
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      slowestMs = Math.max(slowestMs, performance.now() - sent);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return { statuses, slowestMs, elapsedMs: performance.now() - began };
 }
 
 /** Spawns a command and resolves once it exited and its stderr is fully read ('close', not 'exit'). */
@@ -429,6 +482,61 @@ export function hazelcastMemberPid(n: number): number | undefined {
     return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * A 3-member CP cluster of the test's own (the project's member config, another name and other
+ * ports), started from the jar scripts/hazelcast.sh cached: a test may take all of it down
+ * without touching the shared cluster on 5701-5703.
+ */
+export class PrivateHazelcastCluster {
+  private readonly members: Array<ChildProcess | undefined> = [];
+  private readonly logs: string[] = [];
+
+  constructor(
+    readonly clusterName: string,
+    readonly ports: number[],
+    private readonly dir: string,
+  ) {}
+
+  /** HZ_* for a server or counter using this cluster. */
+  get env(): Record<string, string> {
+    return { HZ_CLUSTER_NAME: this.clusterName, HZ_CLUSTER_MEMBERS: this.ports.map((port) => `127.0.0.1:${port}`).join(',') };
+  }
+
+  /** Starts every member and resolves once their CP Subsystem has formed (at most `timeoutMs`). */
+  async start(timeoutMs = 120_000): Promise<void> {
+    const jar = path.join(ROOT, '.hazelcast/lib/hazelcast-5.4.0.jar');
+    if (!fs.existsSync(jar)) throw new Error(`${jar} is missing: run scripts/hazelcast.sh start first (it caches the jar)`);
+    const config = parseYaml(fs.readFileSync(path.join(ROOT, 'docker/hazelcast-cp.yaml'), 'utf8'));
+    config.hazelcast['cluster-name'] = this.clusterName;
+    config.hazelcast.network.join['tcp-ip']['member-list'] = this.ports.map((port) => `127.0.0.1:${port}`);
+    this.ports.forEach((port, i) => {
+      config.hazelcast.network.port = { port, 'auto-increment': false };
+      const file = path.join(this.dir, `member-${i + 1}.yaml`);
+      fs.writeFileSync(file, stringifyYaml(config));
+      this.logs[i] = '';
+      const child = spawn(
+        'java',
+        ['-Xms64m', '-Xmx192m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.net.preferIPv4Stack=true',
+          `-Dhazelcast.config=${file}`, '-Dhazelcast.socket.bind.any=false', '-cp', jar, 'com.hazelcast.core.server.HazelcastMemberStarter'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      child.stdout!.on('data', (chunk: Buffer) => (this.logs[i] += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (this.logs[i] += chunk.toString()));
+      this.members[i] = child;
+    });
+    process.once('exit', () => this.members.forEach((child) => child?.kill('SIGKILL')));
+    const formed = await waitFor(() => this.logs.some((log) => log.includes('CP Subsystem is initialized')), timeoutMs, 250);
+    if (!formed) throw new Error(`the private Hazelcast cluster did not form within ${timeoutMs / 1000} s:\n${this.logs.join('\n')}`);
+  }
+
+  /** kill -9 of every member: the whole cluster is gone at once. */
+  async killAll(): Promise<void> {
+    const pids = this.members.map((child) => child?.pid).filter((pid): pid is number => pid !== undefined);
+    await killHard(pids);
+    this.members.length = 0;
   }
 }
 
