@@ -163,6 +163,8 @@ function connectError(spec: CounterSpec, err: unknown): ConnectError {
  * sequence, then read the final count and judge the history.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  // The run's time origin: the nemesis's events (and a saved history) count from here.
+  const originUs = monotonicUs();
   let factory: CounterFactory | undefined;
   let control: Counter | undefined;
   try {
@@ -192,7 +194,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     });
     const plan = buildPlan(options);
     const totalCount = options.durationMs === undefined ? options.clientCount * options.callsPerClient : undefined;
-    options.nemesis?.start(plan.startUs);
+    options.nemesis?.start(originUs);
     const results = await runGroups(groups, plan, report('run', plan.startUs, totalCount));
     const totalTimeS = (monotonicUs() - plan.startUs) / 1e6;
     const nemesisEvents = (await options.nemesis?.stop()) ?? [];
