@@ -98,6 +98,17 @@ test.serial('restart-postgresql: immediate shutdown and restart; synchronous com
   t.true(result.check.failedCount + result.check.indeterminateCount > 0, result.verdict);
 });
 
+test.serial('restart-postgresql by a user who could not start it again kills nothing', async (t) => {
+  const [postmaster] = await listenerPids(Number(PG_ENV.DB_PORT));
+  const args = ['postgresql', '--nemesis', 'restart-postgresql', ...FAULT_RUN, '--duration', '2s'];
+  const run = await runAs(65534, [TESTER_MAIN, ...args], PG_ENV);
+  t.is(run.code, 0, run.stderr);
+  const events: NemesisEvent[] = JSON.parse(run.stdout).nemesisEvents;
+  t.regex(events[0].value, /^failed: port \d+ is listened on by another user's process: run the tester as root$/);
+  t.regex(JSON.parse(run.stdout).verdict, /faults: restart-postgresql \d+\.\d-\d+\.\d s \(could not inject\)/);
+  t.deepEqual(await listenerPids(Number(PG_ENV.DB_PORT)), [postmaster]);
+});
+
 test.serial('partition: the server cut off from PostgreSQL stalls and recovers; nothing acknowledged lost', async (t) => {
   const result = await runUnderFault(t, ['web', '--nemesis', 'partition', '--server', PG_SERVER]);
   t.true(result.latency.maxUs >= 900_000, `the slowest call took ${result.latency.maxUs} us, less than the partition`);
@@ -206,14 +217,21 @@ test('an unknown fault, or one the target cannot take, is one line and exit 2', 
 });
 
 test('network faults without root: one line, exit 2, nothing started', async (t) => {
-  const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, TESTER_MAIN, 'web', '--n-clients', '1',
-      '--nemesis', 'partition', '--server', PG_SERVER], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('close', (code) => resolve({ code, stderr }));
-  });
+  const run = await runAs(65534, [TESTER_MAIN, 'web', '--n-clients', '1', '--nemesis', 'partition', '--server', PG_SERVER]);
   t.is(run.code, 2, run.stderr);
   t.regex(run.stderr, /^tester: partition and latency need root and iproute2 \(ip, tc\)/);
   t.is(run.stderr.trim().split('\n').length, 1, run.stderr);
 });
+
+/** Runs node with `args` as user `uid` (setpriv), to its end. */
+function runAs(uid: number, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const ids = [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
+    const child = spawn('setpriv', [...ids, process.execPath, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

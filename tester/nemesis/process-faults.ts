@@ -33,6 +33,7 @@ export function killListener(name: string, what: string, ports: readonly number[
     async start() {
       const port = ports[turn++ % ports.length];
       const pid = await listenerPid(port, what);
+      // Read before the kill: what cannot be read (another user's process) is not killed.
       killed = { port, pid, image: processImage(pid) };
       signalAll([pid], signal);
       if (!(await waitUntil(() => !isAlive(pid), GONE_TIMEOUT_MS))) throw new FaultError(`${what} pid ${pid} survived ${signal}`);
@@ -42,7 +43,7 @@ export function killListener(name: string, what: string, ports: readonly number[
       if (!killed) return 'nothing to restart';
       const { port, pid, image } = killed;
       killed = undefined;
-      const newPid = respawn(image);
+      const newPid = await respawn(image);
       const back = await waitUntil(async () => (await listenerPids(port)).length > 0, LISTEN_TIMEOUT_MS, 200);
       if (!back) {
         const waited = `${LISTEN_TIMEOUT_MS / 1000} s`;

@@ -18,9 +18,10 @@ export function runCommand(command: string, args: string[], timeoutMs = 15_000):
   });
 }
 
-/** Pids of the processes listening on TCP `port` (any address), from `ss`. */
+/** Pids of the processes listening on TCP `port` (any address), from `ss`; none when nothing listens. */
 export async function listenerPids(port: number): Promise<number[]> {
   const out = await runCommand('ss', ['-ltnpH', `sport = :${port}`]);
+  if (out.trim() && !out.includes('pid=')) throw new Error(`port ${port} is listened on by another user's process: run the tester as root`);
   return [...new Set([...out.matchAll(/pid=(\d+)/g)].map((match) => Number(match[1])))].sort((a, b) => a - b);
 }
 
@@ -109,8 +110,11 @@ export function processImage(pid: number): ProcessImage {
   };
 }
 
-/** Starts `image` again, detached: it outlives the tester like the original did, and logs where it did. */
-export function respawn(image: ProcessImage): number {
+/**
+ * Starts `image` again, detached: it outlives the tester like the original did, and logs where
+ * it did. Resolves with its pid once it runs.
+ */
+export function respawn(image: ProcessImage): Promise<number> {
   const output = image.outputFiles.map((file) => (file ? fs.openSync(file, 'a') : 'ignore'));
   const child = spawn(image.executable, image.argv.slice(1), {
     argv0: image.argv[0],
@@ -123,5 +127,8 @@ export function respawn(image: ProcessImage): number {
   });
   for (const fd of output) if (typeof fd === 'number') fs.closeSync(fd);
   child.unref();
-  return child.pid!;
+  return new Promise((resolve, reject) => {
+    child.once('spawn', () => resolve(child.pid!));
+    child.once('error', (err) => reject(new Error(`cannot start ${image.argv[0]} again: ${err.message}`, { cause: err })));
+  });
 }
