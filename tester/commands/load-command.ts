@@ -123,7 +123,7 @@ export abstract class LoadCommand extends Command {
         intervalMs,
         serverEnv: this.server === undefined ? undefined : parseServerEnv(this.server),
         serverPort: spec.backend === 'web' ? spec.targets[0].port : undefined,
-        onEvent: (event) => this.context.stderr.write(nemesisEventLine(event)),
+        onEvent: (event) => this.context.stderr.write(nemesisEventLine(event, (this.context.stderr as NodeJS.WriteStream).isTTY)),
       });
     } catch (err) {
       if (err instanceof FaultChoiceError) throw new UsageError(err.message);
