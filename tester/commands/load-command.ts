@@ -2,7 +2,8 @@ import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
 import { parseBoolean } from '../../counters/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
-import { type LoadResult, runLoad } from '../load/run-load.js';
+import { ServerStartError } from '../compare/server-launcher.js';
+import { ConnectError, type LoadResult, runLoad } from '../load/run-load.js';
 import { FaultChoiceError, parseFaultList } from '../nemesis/catalogue.js';
 import { prepareRun, type PreparedRun } from '../nemesis/nemesis-setup.js';
 import { nemesisEventLine } from '../output/nemesis-line.js';
@@ -127,6 +128,7 @@ export abstract class LoadCommand extends Command {
       });
     } catch (err) {
       if (err instanceof FaultChoiceError) throw new UsageError(err.message);
+      if (err instanceof ServerStartError) throw new ConnectError(`--server: our server did not start: ${err.message}`, { cause: err });
       throw err;
     }
   }
