@@ -74,7 +74,7 @@ export abstract class LoadCommand extends Command {
     description: 'Healthy time before each fault, and how long each fault lasts (default 5s)',
   });
   server = Option.String('--server', {
-    description: 'Start our web server with these settings, e.g. "STORAGE_METHOD=postgresql WORKERS=2" (web; kill-server, partition, latency need it)',
+    description: 'Start our web server with these settings, e.g. "STORAGE_METHOD=postgresql WORKERS=2" (web)',
   });
 
   /** The subcommand's counter type; undefined for the reference form. */
