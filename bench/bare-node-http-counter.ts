@@ -31,7 +31,9 @@ server.on('error', (err) => {
   console.error(`bare-node-http-counter: cannot listen on ${host}:${port}: ${err.message}`);
   process.exit(1);
 });
-server.listen(port, host, () => console.error(`bare-node-http-counter: listening on http://${host}:${port} (pid ${process.pid})`));
+server.listen(port, host, () =>
+  console.error(`bare-node-http-counter: listening on http://${host}:${port} (pid ${process.pid})`),
+);
 
 process.on('SIGTERM', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));

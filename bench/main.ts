@@ -67,16 +67,20 @@ function parseOptions(): { quick: boolean; repeat: number; only: SectionName | u
     process.exit(0);
   }
   const only = values.only as SectionName | undefined;
-  if (only !== undefined && !SECTION_NAMES.includes(only)) usageError(`--only ${only} is invalid: use one of ${SECTION_NAMES.join(', ')}`);
+  if (only !== undefined && !SECTION_NAMES.includes(only))
+    usageError(`--only ${only} is invalid: use one of ${SECTION_NAMES.join(', ')}`);
   const quick = values.quick ?? false;
   const repeat = values.repeat === undefined ? MODES[quick ? 'quick' : 'full'].repeat : Number(values.repeat);
-  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 50) usageError(`--repeat ${values.repeat} is invalid: use a whole number from 1 to 50`);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 50)
+    usageError(`--repeat ${values.repeat} is invalid: use a whole number from 1 to 50`);
   return { quick, repeat, only };
 }
 
 function commandLine(file: string, args: string[]): string | undefined {
   try {
-    return execFileSync(file, args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync(file, args, { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return undefined;
   }
@@ -99,22 +103,38 @@ function ensureService(script: string): Availability {
   return { missing: `not running: start it with bash scripts/${script} start` };
 }
 
-function environment(ctx: BenchContext, measured: string, treeNote: string, loadBefore: string): Record<string, string> {
-  const text = (a: Availability | object) => ('version' in a ? a.version : 'missing' in a ? `not measured (${a.missing})` : 'compiled');
-  const load = () => os.loadavg().map((n) => n.toFixed(2)).join(' ');
+function environment(
+  ctx: BenchContext,
+  measured: string,
+  treeNote: string,
+  loadBefore: string,
+): Record<string, string> {
+  const text = (a: Availability | object) =>
+    'version' in a ? a.version : 'missing' in a ? `not measured (${a.missing})` : 'compiled';
+  const load = () =>
+    os
+      .loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ');
   return {
     CPUs: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
     Node: process.version,
     OS: `${os.type()} ${os.release()}`,
     'server source': sourceVersion(),
-    'build measured': `${measured} (a copy of dist/ and build/Release taken at the start; the working tree's build was ${treeNote})`,
-    PostgreSQL: 'version' in ctx.services.postgresql ? (commandLine('psql', ['--version']) ?? 'psql not found') + `; ${ctx.services.postgresql.version}` : text(ctx.services.postgresql),
+    'build measured':
+      `${measured} (a copy of dist/ and build/Release taken at the start; ` +
+      `the working tree's build was ${treeNote})`,
+    PostgreSQL:
+      'version' in ctx.services.postgresql
+        ? (commandLine('psql', ['--version']) ?? 'psql not found') + `; ${ctx.services.postgresql.version}`
+        : text(ctx.services.postgresql),
     Hazelcast: text(ctx.services.hazelcast),
     wrk: text(ctx.tools.wrk),
     autocannon: text(ctx.tools.autocannon),
     'redis-benchmark': text(ctx.tools.redis),
     pgbench: text(ctx.tools.pgbench),
-    'Java client': 'classPath' in ctx.tools.java ? (commandLine('javac', ['-version']) ?? 'javac') : text(ctx.tools.java),
+    'Java client':
+      'classPath' in ctx.tools.java ? (commandLine('javac', ['-version']) ?? 'javac') : text(ctx.tools.java),
     'disk store file system': `${commandLine('stat', ['-f', '-c', '%T', os.tmpdir()]) ?? 'unknown'} (${os.tmpdir()})`,
     'load average before / after': `${loadBefore} / ${load()}`,
   };
@@ -124,7 +144,10 @@ async function main(): Promise<void> {
   const startedMs = Date.now();
   const { quick, repeat, only } = parseOptions();
   const { durationS } = MODES[quick ? 'quick' : 'full'];
-  const loadBefore = os.loadavg().map((n) => n.toFixed(2)).join(' ');
+  const loadBefore = os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ');
   const storageDir = makeStorageDir();
   const snapshot = snapshotBuild();
   // Sync removal works in an exit handler: no temp copies left behind, even after a crash.
@@ -165,7 +188,8 @@ async function main(): Promise<void> {
   }
 
   const treeAfter = buildFingerprint();
-  const treeNote = treeBefore === treeAfter ? 'unchanged during the run' : `rebuilt during the run (${treeBefore} → ${treeAfter})`;
+  const treeNote =
+    treeBefore === treeAfter ? 'unchanged during the run' : `rebuilt during the run (${treeBefore} → ${treeAfter})`;
   const results: BenchResults = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',

@@ -18,7 +18,9 @@ export interface Measured {
   verdict?: string;
   /** Tester only: its peak resident memory. */
   peakRssMb?: number;
-  /** Tester only: false for methods that promise no exact count (lost_update, no_lock), which pass whatever they lose. */
+  /**
+   * Tester only: false for methods that promise no exact count (lost_update, no_lock), which pass whatever they lose.
+   */
   promisesExact?: boolean;
 }
 

@@ -9,11 +9,25 @@ export class Recorder {
   constructor(private readonly log: (line: string) => void) {}
 
   /** Declares a row (once; sections declare theirs up front so tables keep their order). */
-  row(section: string, subject: string, tool: Tool, connections: number, ref?: { subject: string; tool: Tool }): string {
+  row(
+    section: string,
+    subject: string,
+    tool: Tool,
+    connections: number,
+    ref?: { subject: string; tool: Tool },
+  ): string {
     const id = rowId(subject, tool, connections);
     if (!this.rows.has(id)) {
       const refId = ref && rowId(ref.subject, ref.tool, connections);
-      this.rows.set(id, { id, section, subject, tool, connections, ...(refId && refId !== id ? { refId } : {}), samples: [] });
+      this.rows.set(id, {
+        id,
+        section,
+        subject,
+        tool,
+        connections,
+        ...(refId && refId !== id ? { refId } : {}),
+        samples: [],
+      });
     }
     return id;
   }
@@ -27,7 +41,8 @@ export class Recorder {
       row.samples.push({ round, at: new Date().toISOString(), load1, ...measured });
       const check = measured.passed === false ? `, CHECK FAILED: ${measured.verdict}` : '';
       const errors = measured.errorCount ? `, ${measured.errorCount} errors` : '';
-      this.log(`round ${round} ${id}: ${Math.round(measured.rps)} rps${measured.p99Us !== undefined ? `, p99 ${measured.p99Us} µs` : ''}${errors}${check}, load ${load1}`);
+      const p99 = measured.p99Us !== undefined ? `, p99 ${measured.p99Us} µs` : '';
+      this.log(`round ${round} ${id}: ${Math.round(measured.rps)} rps${p99}${errors}${check}, load ${load1}`);
       return measured;
     } catch (err) {
       const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];

@@ -1,3 +1,5 @@
+export { CounterError, type ErrorKind } from '../backends/counter-error.js';
+
 /**
  * The one interface the tester drives. A `Counter` is one simulated client's handle on a
  * backend: it owns that client's connection, so concurrency between clients is real.
@@ -16,27 +18,6 @@ export interface Counter {
   /** Retries this client has made so far (conflicts, serialization failures). */
   readonly retryCount: number;
   close(): Promise<void>;
-}
-
-/** What a failed increment means for the checker's bounds. */
-export type ErrorKind =
-  | 'refused' // never reached the backend: certainly not applied
-  | 'reset' // connection lost mid-request: may or may not have been applied
-  | 'timeout' // no answer in time: may or may not have been applied
-  | 'http_status' // the server answered with a non-2xx status
-  | 'conflict' // the backend rejected it (serialization failure, retries exhausted): not applied
-  | 'protocol' // an answer we could not parse
-  | 'backend'; // any other backend error
-
-export class CounterError extends Error {
-  constructor(
-    message: string,
-    readonly kind: ErrorKind,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'CounterError';
-  }
 }
 
 /** A backend and method the tester can open clients on. */

@@ -1,10 +1,18 @@
-import { ConfigError, type Env, readBoolean, readChoice, readInteger, readPort, readString } from '../counters/env.js';
-import { HAZELCAST_ENV_DEFAULTS, type HazelcastConfig, readHazelcastConfig } from '../counters/hazelcast/config.js';
-import { type PostgresConfig, readPostgresConfig } from '../counters/postgresql/config.js';
+import {
+  ConfigError,
+  type Env,
+  readBoolean,
+  readChoice,
+  readInteger,
+  readOptionalInteger,
+  readString,
+} from '../backends/env.js';
+import { ENV_VARS, SERVER_VARS as V, SHM_INCREMENT_MODES, STORAGE_METHODS } from '../backends/env-vars.js';
+import { type HazelcastConfig, readHazelcastConfig } from '../backends/hazelcast/config.js';
+import { type PostgresConfig, readPostgresConfig } from '../backends/postgresql/config.js';
 
-export const STORAGE_METHODS = ['shared_memory', 'disk', 'postgresql', 'hazelcast'] as const;
+export { SHM_INCREMENT_MODES, STORAGE_METHODS };
 export type StorageMethod = (typeof STORAGE_METHODS)[number];
-export const SHM_INCREMENT_MODES = ['flock', 'atomic'] as const;
 export type ShmIncrementMode = (typeof SHM_INCREMENT_MODES)[number];
 
 export interface ServerConfig {
@@ -33,40 +41,37 @@ export interface ServerConfig {
   hazelcast: HazelcastConfig | undefined;
 }
 
-/** Every env var the server reads; docker files are tested against this list. */
-export const SERVER_ENV_VARS = [
-  'HOST', 'PORT', 'STORAGE_METHOD', 'STORAGE_PATH', 'WORKERS', 'SHM_INCREMENT', 'DISK_FSYNC', 'PG_POOL_SIZE',
-  'DB_HOST', 'DB_PORT', 'POSTGRES_DB', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'PG_STATEMENT_TIMEOUT_MS', 'RESET_TOKEN', 'COALESCE', 'COALESCE_MAX_BATCH',
-  'HTTP10_PORT',
-  ...Object.keys(HAZELCAST_ENV_DEFAULTS),
-] as const;
+/** Every env var the server reads (its own and the backends'); docker files are tested against this list. */
+export const SERVER_ENV_VARS: readonly string[] = ENV_VARS.map((variable) => variable.name);
 
 export function readServerConfig(env: Env = process.env): ServerConfig {
-  const storagePath = readString(env, 'STORAGE_PATH', '');
+  const storagePath = readString(env, V.STORAGE_PATH);
   // The reference's rule: an unset method means shared memory, unless a path asks for disk.
-  const storage = readChoice(env, 'STORAGE_METHOD', storagePath ? 'disk' : 'shared_memory', STORAGE_METHODS);
+  const storage = readChoice(env, V.STORAGE_METHOD, storagePath ? 'disk' : V.STORAGE_METHOD.fallback);
   if (storage === 'disk' && !storagePath) {
-    throw new ConfigError('STORAGE_METHOD=disk needs a counter file: set STORAGE_PATH, e.g. STORAGE_PATH=./counter.txt');
+    throw new ConfigError(
+      'STORAGE_METHOD=disk needs a counter file: set STORAGE_PATH, e.g. STORAGE_PATH=./counter.txt',
+    );
   }
-  const port = readPort(env, 'PORT', 8080);
-  const http10Port = readString(env, 'HTTP10_PORT', '') === '' ? undefined : readPort(env, 'HTTP10_PORT', port);
+  const port = readInteger(env, V.PORT);
+  const http10Port = readOptionalInteger(env, V.HTTP10_PORT);
   if (http10Port === port) {
     throw new ConfigError(`HTTP10_PORT=${port} is PORT too: give the HTTP/1.0 front its own port`);
   }
   return {
-    host: readString(env, 'HOST', '0.0.0.0'),
+    host: readString(env, V.HOST),
     port,
     http10Port,
-    workerCount: readInteger(env, 'WORKERS', 1, 1, 256),
+    workerCount: readInteger(env, V.WORKERS),
     storage,
     storagePath,
-    shmIncrement: readChoice(env, 'SHM_INCREMENT', 'flock', SHM_INCREMENT_MODES),
-    diskFsync: readBoolean(env, 'DISK_FSYNC', false),
+    shmIncrement: readChoice(env, V.SHM_INCREMENT),
+    diskFsync: readBoolean(env, V.DISK_FSYNC),
     postgres: storage === 'postgresql' ? readPostgresConfig(env) : undefined,
-    pgPoolSize: readInteger(env, 'PG_POOL_SIZE', 4, 1, 100),
-    coalesce: readBoolean(env, 'COALESCE', true),
-    coalesceMaxBatch: readInteger(env, 'COALESCE_MAX_BATCH', 256, 1, 100_000),
-    resetToken: readString(env, 'RESET_TOKEN', '') || undefined,
+    pgPoolSize: readInteger(env, V.PG_POOL_SIZE),
+    coalesce: readBoolean(env, V.COALESCE),
+    coalesceMaxBatch: readInteger(env, V.COALESCE_MAX_BATCH),
+    resetToken: readString(env, V.RESET_TOKEN) || undefined,
     hazelcast: storage === 'hazelcast' ? readHazelcastConfig(env) : undefined,
   };
 }

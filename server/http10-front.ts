@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ConfigError } from '../counters/env.js';
+import { ConfigError } from '../backends/env.js';
 
 /**
  * uWebSockets.js 20.30 parses only request lines ending in exactly "HTTP/1.1": anything else

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import net from 'node:net';
-import { ConfigError } from '../counters/env.js';
+import { ConfigError } from '../backends/env.js';
 import type { ServerConfig } from './config.js';
 import { openHttp10Front } from './http10-front.js';
 import type { WorkerMessage } from './messages.js';
@@ -43,7 +43,9 @@ function assertPortFree(host: string, port: number): Promise<void> {
  */
 function workerExecArgv(): string[] {
   // V8 accepts the flag with dashes or underscores.
-  const own = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => /--max[-_]semi[-_]space[-_]size/.test(arg));
+  const own = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) =>
+    /--max[-_]semi[-_]space[-_]size/.test(arg),
+  );
   return own ? process.execArgv : [...process.execArgv, '--max-semi-space-size=2'];
 }
 
@@ -84,7 +86,10 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
         log(message.message);
         void stop(1);
       } else if (message.type === 'listening' && ++listeningCount === config.workerCount) {
-        log(`listening on http://${config.host}:${config.port} (${config.storage}, ${config.workerCount} worker${config.workerCount === 1 ? '' : 's'}, pid ${process.pid})`);
+        log(
+          `listening on http://${config.host}:${config.port} (${config.storage}, ${config.workerCount} ` +
+            `worker${config.workerCount === 1 ? '' : 's'}, pid ${process.pid})`,
+        );
       }
     });
   };
@@ -95,7 +100,8 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
     crashTimes.push(now);
     while (crashTimes[0] < now - CRASH_WINDOW_MS) crashTimes.shift();
     if (crashTimes.length > CRASH_LIMIT) {
-      log(`workers keep dying (${crashTimes.length} in ${CRASH_WINDOW_MS / 1000} s, last: ${signal ?? `exit ${code}`}): giving up`);
+      const last = signal ?? `exit ${code}`;
+      log(`workers keep dying (${crashTimes.length} in ${CRASH_WINDOW_MS / 1000} s, last: ${last}): giving up`);
       void stop(1);
       return;
     }
@@ -107,5 +113,3 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
   for (let i = 0; i < config.workerCount; i++) fork();
 }
-
-

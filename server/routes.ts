@@ -26,7 +26,13 @@ export interface InFlight {
  * Writes a whole JSON answer. A client that pipelines requests but never reads would make
  * uWS queue answers without limit: when the socket cannot take this one, drop the client.
  */
-function send(res: HttpResponse, status: string, body: string, closeConnection = false, headers?: Record<string, string>): void {
+function send(
+  res: HttpResponse,
+  status: string,
+  body: string,
+  closeConnection = false,
+  headers?: Record<string, string>,
+): void {
   res.writeStatus(status).writeHeader('Content-Type', JSON_TYPE);
   if (headers) for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
   if (closeConnection) {
@@ -162,7 +168,11 @@ export function addRoutes(app: TemplatedApp, context: RouteContext): TemplatedAp
     })
     .get('/count', (res) => answer(res, read, countBody, errors, tracker))
     .get('/health', (res) =>
-      send(res, '200 OK', JSON.stringify({ status: 'ok', storage: store.description, workers: workerCount, pid: process.pid })),
+      send(
+        res,
+        '200 OK',
+        JSON.stringify({ status: 'ok', storage: store.description, workers: workerCount, pid: process.pid }),
+      ),
     )
     .any('/*', (res, req) => {
       const allowed = ALLOWED[req.getUrl()];

@@ -20,7 +20,8 @@ export function loadUws(): typeof Uws {
     if (typeof uws.getParts !== 'function') {
       const reason = warning.split('\n').find((line) => line.trim() && !line.includes('not compatible')) ?? 'unknown';
       throw new Error(
-        `uWebSockets.js native binary did not load (${reason.trim()}): use Node 20 on linux-x64 with glibc, then npm ci`,
+        `uWebSockets.js native binary did not load (${reason.trim()}): use Node 20 on linux-x64 with glibc, then ` +
+          `npm ci`,
       );
     }
     return uws;

@@ -28,11 +28,22 @@ test('"count" wins over "value"; --count-field names any other field and looks o
 });
 
 test('an answer without a value is not an error: empty body, null, an object without the field', (t) => {
-  for (const body of ['', '  \r\n', 'null', '{"status":"ok"}', '{}']) t.is(readCount(body), undefined, JSON.stringify(body));
+  for (const body of ['', '  \r\n', 'null', '{"status":"ok"}', '{}'])
+    t.is(readCount(body), undefined, JSON.stringify(body));
 });
 
 test('a count that is not a safe integer is a protocol error naming the body', (t) => {
-  for (const body of ['{"count":12345.5}', '12345.5', '{"count":1e300}', '{"count":9007199254740993}', '{"count":"12"}', '{"count":null}', '"ok"', '[1]', 'true']) {
+  for (const body of [
+    '{"count":12345.5}',
+    '12345.5',
+    '{"count":1e300}',
+    '{"count":9007199254740993}',
+    '{"count":"12"}',
+    '{"count":null}',
+    '"ok"',
+    '[1]',
+    'true',
+  ]) {
     const error = t.throws(() => readCount(body), { instanceOf: ProtocolError }, body);
     t.regex(error?.message ?? '', /not a whole number/, body);
     t.true(error?.message.includes(JSON.stringify(body)), `${body}: ${error?.message}`);

@@ -18,7 +18,11 @@ test("README's benchmark block is the committed results, rendered", (t) => {
 });
 
 test('bench/RESULTS.md is the committed results, rendered', (t) => {
-  t.is(fs.readFileSync(path.join(ROOT, 'bench/RESULTS.md'), 'utf8'), renderMarkdown(results), 'run npm run bench:render');
+  t.is(
+    fs.readFileSync(path.join(ROOT, 'bench/RESULTS.md'), 'utf8'),
+    renderMarkdown(results),
+    'run npm run bench:render',
+  );
 });
 
 test("README's Benchmarks section quotes no figure outside the generated block", (t) => {
@@ -33,7 +37,10 @@ test("README's Benchmarks section quotes no figure outside the generated block",
 test('methods that promise nothing read "as designed" in the check column, not "pass"', (t) => {
   const markdown = renderMarkdown(results);
   for (const method of ['lost_update', 'no_lock']) {
-    t.regex(markdown, new RegExp(`\\| ${method} \\| tester \\| 10 \\| .* \\| as designed \\(method promises nothing\\) \\|`));
+    t.regex(
+      markdown,
+      new RegExp(`\\| ${method} \\| tester \\| 10 \\| .* \\| as designed \\(method promises nothing\\) \\|`),
+    );
   }
   t.regex(markdown, /\| inplace_update \| tester \| 10 \| .* \| pass \|/);
 });

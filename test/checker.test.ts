@@ -50,7 +50,8 @@ test('lost updates: count falls short and values repeat', (t) => {
   t.is(verdictLine(result), 'LOST 2 of 4 acknowledged increments; 2 duplicate values; real-time order kept');
   t.is(
     verdictLine(result, true),
-    'lost 2 of 4 acknowledged increments (expected for this method); 2 duplicate values (expected); real-time order kept',
+    'lost 2 of 4 acknowledged increments (expected for this method); 2 duplicate values (expected); real-time ' +
+      'order kept',
   );
 });
 
@@ -58,7 +59,10 @@ test('extra increments: the counter grew by more than was attempted', (t) => {
   const count = checkCount(historyOf(sequential(4)).data(), { initial: 0, final: 6 });
   t.like(count, { valid: false, lostCount: 0, extraCount: 2, acknowledgedCount: 4 });
   const result = checkHistory(historyOf(sequential(4)), { initial: 0, final: 6 });
-  t.is(verdictLine(result, true), 'EXTRA 2 increments counted beyond the 4 attempted; no duplicates; real-time order kept');
+  t.is(
+    verdictLine(result, true),
+    'EXTRA 2 increments counted beyond the 4 attempted; no duplicates; real-time order kept',
+  );
 });
 
 test('duplicates: counts extra occurrences and lists the most frequent first, capped', (t) => {
@@ -181,7 +185,10 @@ test('bounds with indeterminate operations', (t) => {
   t.like(checkCount(data, { initial: 0, final: 6 }), { valid: false, lostCount: 0, extraCount: 1 });
   const result = checkHistory(historyOf(ops), { initial: 0, final: 4 });
   t.is(result.valid, true);
-  t.is(verdictLine(result), '4 increments counted, within [3, 5] (2 indeterminate, 1 failed), no duplicates, real-time order kept');
+  t.is(
+    verdictLine(result),
+    '4 increments counted, within [3, 5] (2 indeterminate, 1 failed), no duplicates, real-time order kept',
+  );
 });
 
 test('unknown final count', (t) => {
@@ -202,7 +209,10 @@ test('no values: value checks are unknown', (t) => {
   // A method that never promised values is judged on its count alone.
   const countOnly = checkHistory(historyOf(ops), { initial: 0, final: 4, valuesExpected: false });
   t.is(countOnly.valid, true);
-  t.is(verdictLine(countOnly), 'exact: 4 of 4 increments counted; no values returned (uniqueness and order not checked)');
+  t.is(
+    verdictLine(countOnly),
+    'exact: 4 of 4 increments counted; no values returned (uniqueness and order not checked)',
+  );
 });
 
 test('values out of range', (t) => {
@@ -232,13 +242,28 @@ test('values out of range: the verdict says how many, and which side', (t) => {
   ]);
   const result = checkHistory(history, { initial: 0, final: 3 });
   t.is(result.valid, false);
-  t.is(verdictLine(result), 'exact: 3 of 3 increments counted; no duplicates; real-time order kept; 1 value out of range (0 too low, 1 too high)');
+  t.is(
+    verdictLine(result),
+    'exact: 3 of 3 increments counted; no duplicates; real-time order kept; 1 value out of range (0 too low, 1 ' +
+      'too high)',
+  );
   t.is(
     verdictLine(result, true),
-    'exact: 3 of 3 increments counted; no duplicates; real-time order kept; 1 value out of range (0 too low, 1 too high) (expected for this method)',
+    'exact: 3 of 3 increments counted; no duplicates; real-time order kept; 1 value out of range (0 too low, 1 ' +
+      'too high) (expected for this method)',
   );
-  const below = checkHistory(historyOf([[0, 0, 1, 0], [0, 2, 3, 2]]), { initial: 0, final: 2 });
-  t.is(verdictLine(below), 'exact: 2 of 2 increments counted; no duplicates; real-time order kept; 1 value out of range (1 too low, 0 too high)');
+  const below = checkHistory(
+    historyOf([
+      [0, 0, 1, 0],
+      [0, 2, 3, 2],
+    ]),
+    { initial: 0, final: 2 },
+  );
+  t.is(
+    verdictLine(below),
+    'exact: 2 of 2 increments counted; no duplicates; real-time order kept; 1 value out of range (1 too low, 0 ' +
+      'too high)',
+  );
 });
 
 test('combiner: worst first, and a throwing checker is unknown', (t) => {
@@ -273,7 +298,7 @@ test('large random linearizable history checks valid', (t) => {
   // Each increment takes effect at time 10*k (value k) somewhere inside its interval, so
   // the history is linearizable by construction, with heavy overlap between operations.
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let k = 1; k <= n; k++) {
     const effectUs = 10 * k;
     history.record(k % clientCount, effectUs - 500 * random(), effectUs + 500 * random(), k, Outcome.ok);

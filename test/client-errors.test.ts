@@ -26,7 +26,10 @@ const CASES: Array<{ mode: FaultyMode; kind: ErrorKind; timeoutMs: number }> = [
 let nextPort = 18700;
 
 for (const { mode, kind, timeoutMs } of CASES) {
-  test(`a server that applies an increment and then answers '${mode}': ${kind}, indeterminate, count within bounds`, async (t) => {
+  const title =
+    `a server that applies an increment and then answers '${mode}': ${kind}, ` +
+    'indeterminate, count within bounds';
+  test(title, async (t) => {
     const port = nextPort++;
     const server = await startFaultyServer(mode, port, EVERY);
     try {
@@ -40,7 +43,11 @@ for (const { mode, kind, timeoutMs } of CASES) {
       t.is(result.finalCount, CLIENTS * CALLS, 'the server counted every increment');
       t.like(result.check.checks.count, { valid: true, mode: 'bounds', lostCount: 0, extraCount: 0 });
       t.true(result.passed, result.verdict);
-      t.is(result.verdict, `${CLIENTS * CALLS} increments counted, within [${CLIENTS * CALLS - FAULTS}, ${CLIENTS * CALLS}] (${FAULTS} indeterminate), no duplicates, real-time order kept`);
+      t.is(
+        result.verdict,
+        `${CLIENTS * CALLS} increments counted, within [${CLIENTS * CALLS - FAULTS}, ${CLIENTS * CALLS}] ` +
+          `(${FAULTS} indeterminate), no duplicates, real-time order kept`,
+      );
     } finally {
       await server.stop();
     }
@@ -61,7 +68,11 @@ test('error kinds map to outcomes: refused and conflict were not applied, anythi
   for (const [kind, outcome] of Object.entries(expected) as Array<[ErrorKind, Outcome]>) {
     t.is(recorder.recordError(new CounterError(`a ${kind} error`, kind)), outcome, kind);
   }
-  t.is(recorder.recordError(new Error('not a CounterError')), Outcome.indeterminate, 'an unclassified error may have been applied');
+  t.is(
+    recorder.recordError(new Error('not a CounterError')),
+    Outcome.indeterminate,
+    'an unclassified error may have been applied',
+  );
   t.like(recorder.errorCounts, { refused: 1, conflict: 1, backend: 2 });
   t.is(recorder.errorExamples.backend, 'a backend error', 'the first message of a kind is kept');
 });

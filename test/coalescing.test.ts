@@ -5,7 +5,7 @@
  * Ports 18780-18789.
  */
 import test from 'ava';
-import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
+import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import { IncrementCoalescer } from '../server/stores/increment-coalescer.js';
 import { runLoad } from '../tester/load/run-load.js';
 import { waitFor } from './helpers/fault-tools.js';

@@ -46,7 +46,19 @@ test('compare --suite web runs every store at every client count and writes JSON
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'compare-test-'));
   t.teardown(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
-  const run = await runTester(['compare', '--suite', 'web', '--clients', '1,2', '--calls', '300', '--port', String(PORT), '--out', outDir]);
+  const run = await runTester([
+    'compare',
+    '--suite',
+    'web',
+    '--clients',
+    '1,2',
+    '--calls',
+    '300',
+    '--port',
+    String(PORT),
+    '--out',
+    outDir,
+  ]);
   t.is(run.code, 0, `stderr:\n${run.stderr}\nstdout:\n${run.stdout}`);
 
   const rows = JSON.parse(fs.readFileSync(path.join(outDir, 'comparison.json'), 'utf8')) as Row[];

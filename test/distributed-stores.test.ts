@@ -1,5 +1,5 @@
 import test from 'ava';
-import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
+import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import { IncrementCoalescer } from '../server/stores/increment-coalescer.js';
 import { runLoad } from '../tester/load/run-load.js';
 import { type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
@@ -9,7 +9,9 @@ const HZ_NAME = `web-distributed-${process.pid}`;
 
 /** Several servers over one engine, standing in for hosts: different ports and loopback addresses. */
 async function startServers(env: ServerEnv, hosts: Array<{ host: string; port: number }>): Promise<ServerProcess[]> {
-  return Promise.all(hosts.map(({ host, port }) => startServer({ ...env, HOST: host, PORT: String(port), WORKERS: '2' })));
+  return Promise.all(
+    hosts.map(({ host, port }) => startServer({ ...env, HOST: host, PORT: String(port), WORKERS: '2' })),
+  );
 }
 
 async function loadServers(hosts: Array<{ host: string; port: number }>, callsPerClient = 2000) {
@@ -20,22 +22,34 @@ const SCENARIOS: Array<{ title: string; env: ServerEnv; hosts: Array<{ host: str
   {
     title: 'PostgreSQL store, coalescing, servers on 127.0.0.1 and 127.0.0.2',
     env: { STORAGE_METHOD: 'postgresql', POSTGRES_DB: PG_DB },
-    hosts: [{ host: '127.0.0.1', port: 18901 }, { host: '127.0.0.2', port: 18901 }],
+    hosts: [
+      { host: '127.0.0.1', port: 18901 },
+      { host: '127.0.0.2', port: 18901 },
+    ],
   },
   {
     title: 'PostgreSQL store, coalescing off',
     env: { STORAGE_METHOD: 'postgresql', POSTGRES_DB: PG_DB, COALESCE: 'false' },
-    hosts: [{ host: '127.0.0.1', port: 18902 }, { host: '127.0.0.1', port: 18903 }],
+    hosts: [
+      { host: '127.0.0.1', port: 18902 },
+      { host: '127.0.0.1', port: 18903 },
+    ],
   },
   {
     title: 'Hazelcast store, servers on 127.0.0.2 and 127.0.0.3',
     env: { STORAGE_METHOD: 'hazelcast', HZ_ATOMIC_LONG_NAME: HZ_NAME },
-    hosts: [{ host: '127.0.0.2', port: 18904 }, { host: '127.0.0.3', port: 18904 }],
+    hosts: [
+      { host: '127.0.0.2', port: 18904 },
+      { host: '127.0.0.3', port: 18904 },
+    ],
   },
   {
     title: 'Hazelcast store, coalescing off',
     env: { STORAGE_METHOD: 'hazelcast', HZ_ATOMIC_LONG_NAME: HZ_NAME, COALESCE: 'false' },
-    hosts: [{ host: '127.0.0.1', port: 18905 }, { host: '127.0.0.1', port: 18906 }],
+    hosts: [
+      { host: '127.0.0.1', port: 18905 },
+      { host: '127.0.0.1', port: 18906 },
+    ],
   },
 ];
 
@@ -63,7 +77,8 @@ test.serial('PostgreSQL store: statements killed mid-run answer 503 and the coun
     // Terminating the servers' backends fails the statements in flight, as a database crash would.
     while (killing) {
       await admin.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'counters' AND pid <> pg_backend_pid()",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = " +
+          "'counters' AND pid <> pg_backend_pid()",
         [PG_DB],
       );
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -102,9 +117,17 @@ test('the coalescer hands each batch distinct values and fails a whole batch tog
   await new Promise((resolve) => setImmediate(resolve));
   const settled = await Promise.allSettled(Array.from({ length: 3 }, () => coalescer.increment()));
   t.is(await lone, 10);
-  t.deepEqual(settled.map((s) => s.status), ['rejected', 'rejected', 'rejected'], 'the failed batch fails all its requests');
+  t.deepEqual(
+    settled.map((s) => s.status),
+    ['rejected', 'rejected', 'rejected'],
+    'the failed batch fails all its requests',
+  );
   t.is(total, 10, 'nothing of the failed batch was counted');
-  t.deepEqual(await Promise.all([coalescer.increment(), coalescer.increment()]), [11, 12], 'and the next batch carries on');
+  t.deepEqual(
+    await Promise.all([coalescer.increment(), coalescer.increment()]),
+    [11, 12],
+    'and the next batch carries on',
+  );
 });
 
 test('the coalescer sends the next write before it answers the batch just written', async (t) => {

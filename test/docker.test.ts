@@ -25,7 +25,11 @@ test('every variable the web counter compose file sets is one the server reads',
   for (const [name, service] of services) {
     const names = envNames(service.environment);
     t.true(names.length > 0, name);
-    for (const env of names) t.true((SERVER_ENV_VARS as readonly string[]).includes(env), `${name} sets ${env}, which the server does not read`);
+    for (const env of names)
+      t.true(
+        (SERVER_ENV_VARS as readonly string[]).includes(env),
+        `${name} sets ${env}, which the server does not read`,
+      );
   }
 });
 

@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CounterError, type CounterFactory } from '../counters/counter.js';
-import { ConfigError, type Env } from '../counters/env.js';
-import { connectHazelcast } from '../counters/hazelcast/connect.js';
+import { ConfigError, type Env } from '../backends/env.js';
+import { connectHazelcast } from '../backends/hazelcast/connect.js';
 import {
   DEFAULT_HAZELCAST_METHOD,
   HAZELCAST_ENV_DEFAULTS,
@@ -16,7 +16,7 @@ import {
   hazelcastCounterFactory,
   readHazelcastConfig,
 } from '../counters/hazelcast/hazelcast-counter.js';
-import { Long, toCount } from '../counters/hazelcast/values.js';
+import { Long, toCount } from '../backends/hazelcast/values.js';
 import { serviceTest } from './helpers/required-service.js';
 
 // Real cluster (scripts/hazelcast.sh start: 3 members on 127.0.0.1:5701-5703 with CP). Without
@@ -77,7 +77,9 @@ test.after.always('destroy the objects the tests created', async () => {
     await Promise.allSettled([
       ...usedNames.map.map(async (name) => (await client.getMap(name)).destroy()),
       ...usedNames.pn.map(async (name) => (await client.getPNCounter(name)).destroy()),
-      ...usedNames.atomic.filter((name) => createdAtomics.has(name)).map(async (name) => (await cp.getAtomicLong(name)).destroy()),
+      ...usedNames.atomic
+        .filter((name) => createdAtomics.has(name))
+        .map(async (name) => (await cp.getAtomicLong(name)).destroy()),
     ]);
   } finally {
     await client.shutdown();
@@ -170,7 +172,10 @@ test('factory names and promises per method', (t) => {
     pn_counter: [true, false],
   });
   t.is(hazelcastCounterFactory(undefined, {}).name, 'hazelcast/pessimistic');
-  t.throws(() => hazelcastCounterFactory('bogus' as HazelcastMethod, {}), { instanceOf: ConfigError, message: /no_lock, pessimistic/ });
+  t.throws(() => hazelcastCounterFactory('bogus' as HazelcastMethod, {}), {
+    instanceOf: ConfigError,
+    message: /no_lock, pessimistic/,
+  });
   t.throws(() => hazelcastCounterFactory('pessimistic', {}, { clientPerUser: false }), { instanceOf: ConfigError });
 });
 
@@ -283,7 +288,11 @@ clusterTest('a closed counter refuses increments', async (t) => {
 });
 
 clusterTest('wrong cluster name: one-line ConfigError that points at HZ_CLUSTER_NAME', async (t) => {
-  const factory = hazelcastCounterFactory('no_lock', { ...BASE_ENV, HZ_CLUSTER_NAME: 'not-dev', HZ_CONNECT_TIMEOUT_MS: '1500' });
+  const factory = hazelcastCounterFactory('no_lock', {
+    ...BASE_ENV,
+    HZ_CLUSTER_NAME: 'not-dev',
+    HZ_CONNECT_TIMEOUT_MS: '1500',
+  });
   const err = await t.throwsAsync(factory.open(), { instanceOf: ConfigError });
   t.log(err.message);
   t.regex(err.message, /HZ_CLUSTER_NAME/);
@@ -317,7 +326,8 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 async function startMemberWithoutCp(port: number): Promise<{ child: ChildProcess; log: () => string }> {
-  if (!fs.existsSync(JAR)) throw new Error(`${JAR} is missing: run scripts/hazelcast.sh start first (it downloads the jar)`);
+  if (!fs.existsSync(JAR))
+    throw new Error(`${JAR} is missing: run scripts/hazelcast.sh start first (it downloads the jar)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hz-no-cp-'));
   const config = path.join(dir, 'hazelcast.yaml');
   fs.writeFileSync(
@@ -380,24 +390,27 @@ function stopMember(child: ChildProcess): Promise<void> {
   });
 }
 
-clusterTest('a cluster without CP: atomic and fenced_lock fail in one line saying how to start one with CP', async (t) => {
-  t.timeout(120_000);
-  const port = await freePort();
-  const { child, log } = await startMemberWithoutCp(port);
-  t.teardown(() => stopMember(child));
-  t.true(await portOpen(port));
-  t.regex(log(), /CP Subsystem is not enabled/);
-  const env = isolatedEnv('no-cp', { HZ_CLUSTER_MEMBERS: `127.0.0.1:${port}` });
-  for (const method of ['atomic', 'fenced_lock'] as const) {
-    const factory = hazelcastCounterFactory(method, env);
-    const err = await t.throwsAsync(factory.open(), { instanceOf: ConfigError });
-    t.log(err.message);
-    t.regex(err.message, new RegExp(`at 127\\.0\\.0\\.1:${port} runs without the CP Subsystem`));
-    t.regex(err.message, /scripts\/hazelcast\.sh start/);
-    t.false(err.message.includes('\n'));
-    await factory.close();
-  }
-  // The map methods need no CP and keep working there.
-  const run = await hammer(hazelcastCounterFactory('pessimistic', env), 2, 20);
-  t.is(run.final, 40);
-});
+clusterTest(
+  'a cluster without CP: atomic and fenced_lock fail in one line saying how to start one with CP',
+  async (t) => {
+    t.timeout(120_000);
+    const port = await freePort();
+    const { child, log } = await startMemberWithoutCp(port);
+    t.teardown(() => stopMember(child));
+    t.true(await portOpen(port));
+    t.regex(log(), /CP Subsystem is not enabled/);
+    const env = isolatedEnv('no-cp', { HZ_CLUSTER_MEMBERS: `127.0.0.1:${port}` });
+    for (const method of ['atomic', 'fenced_lock'] as const) {
+      const factory = hazelcastCounterFactory(method, env);
+      const err = await t.throwsAsync(factory.open(), { instanceOf: ConfigError });
+      t.log(err.message);
+      t.regex(err.message, new RegExp(`at 127\\.0\\.0\\.1:${port} runs without the CP Subsystem`));
+      t.regex(err.message, /scripts\/hazelcast\.sh start/);
+      t.false(err.message.includes('\n'));
+      await factory.close();
+    }
+    // The map methods need no CP and keep working there.
+    const run = await hammer(hazelcastCounterFactory('pessimistic', env), 2, 20);
+    t.is(run.final, 40);
+  },
+);

@@ -125,7 +125,10 @@ function errorOf(fn: () => unknown): NativeCounterError {
 
 // Each process must run long enough (about 50 ms alone) that, on 2 busy cores, all four are
 // still incrementing when the last one starts: fewer calls finish inside one scheduler slice.
-for (const [mode, perProcess] of [['flock', 100_000], ['atomic', 1_000_000]] as const) {
+for (const [mode, perProcess] of [
+  ['flock', 100_000],
+  ['atomic', 1_000_000],
+] as const) {
   test(`shared memory, ${mode}: 4 processes x ${perProcess} increments are exact`, async (t) => {
     const name = shmName(t, mode);
     const counter = new SharedCounter(name, true, mode);
@@ -143,7 +146,10 @@ for (const [mode, perProcess] of [['flock', 100_000], ['atomic', 1_000_000]] as 
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
-for (const [mode, perProcess] of [['flock', 20000], ['atomic', 200000]] as const) {
+for (const [mode, perProcess] of [
+  ['flock', 20000],
+  ['atomic', 200000],
+] as const) {
   test(`shared memory, ${mode}: 4 processes racing up to 2^53-1 get exactly the values left`, async (t) => {
     const name = shmName(t, `limit-${mode}`);
     const counter = new SharedCounter(name, true, mode);
@@ -158,7 +164,11 @@ for (const [mode, perProcess] of [['flock', 20000], ['atomic', 200000]] as const
     t.is(new Set(values).size, left, 'each once');
     t.is(values[0], MAX - left + 1);
     t.is(values.at(-1), MAX);
-    t.is(reports.reduce((sum, report) => sum + report.refusedCount, 0), 1000, 'the rest refused');
+    t.is(
+      reports.reduce((sum, report) => sum + report.refusedCount, 0),
+      1000,
+      'the rest refused',
+    );
     t.is(segmentValue(name), BigInt(MAX), 'the segment never went past the limit');
     const error = errorOf(() => counter.increment());
     t.is(error.code, 'EOVERFLOW');
@@ -240,7 +250,18 @@ test('file: value survives reopen; reset writes "0\\n"; lenient trailing whitesp
 
 test('file: content that is not a counter value is refused at construction, naming the file', (t) => {
   const file = path.join(tempDir(t), 'counter');
-  for (const content of ['abc', '12x', '-5', ' 5', '\n', '1 2', '1.5', '9007199254740992', '99999999999999999999', '1'.repeat(40)]) {
+  for (const content of [
+    'abc',
+    '12x',
+    '-5',
+    ' 5',
+    '\n',
+    '1 2',
+    '1.5',
+    '9007199254740992',
+    '99999999999999999999',
+    '1'.repeat(40),
+  ]) {
     fs.writeFileSync(file, content, { mode: 0o600 });
     const error = errorOf(() => new FileCounter(file, false));
     t.true(error instanceof Error);
@@ -315,7 +336,9 @@ test('file with fsync: creation syncs the data, links it in place, then syncs th
   t.true(syncData >= 0 && syncData < linked && linked < syncDir, order);
 });
 
-test('file with fsync: a directory that cannot be opened to sync it refuses creation every time, leaving no file', (t) => {
+const UNSYNCABLE_DIR =
+  'file with fsync: a directory that cannot be opened to sync it refuses creation every time, leaving no file';
+test(UNSYNCABLE_DIR, (t) => {
   const dir = tempDir(t);
   const writeOnly = path.join(dir, 'write-only');
   fs.mkdirSync(writeOnly);

@@ -1,7 +1,8 @@
 import test from 'ava';
+import net from 'node:net';
 import { type Counter, CounterError, type CounterFactory } from '../counters/counter.js';
-import { ConfigError, type Env } from '../counters/env.js';
-import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
+import { ConfigError, type Env } from '../backends/env.js';
+import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import {
   closeUserCounterConnections,
   DEFAULT_POSTGRES_METHOD,
@@ -12,7 +13,7 @@ import {
   type PostgresMethod,
   postgresqlCounterFactory,
 } from '../counters/postgresql/postgresql-counter.js';
-import { COUNTER_LOCK_CLASS } from '../counters/postgresql/schema.js';
+import { COUNTER_LOCK_CLASS } from '../backends/postgresql/schema.js';
 import { serviceTest } from './helpers/required-service.js';
 
 // Real PostgreSQL (scripts/postgres.sh start). Without a server the tests fail, unless
@@ -87,18 +88,15 @@ let nextUser = 7100 + Math.floor(Math.random() * 100) * 100;
 const user = () => nextUser++;
 
 test('exports the seven methods, inplace_update by default', (t) => {
-  t.deepEqual(
-    [...POSTGRES_METHODS].sort(),
-    [
-      'advisory_lock',
-      'inplace_update',
-      'lost_update',
-      'optimistic_concurrency_control',
-      'row_level_locking',
-      'serializable_update',
-      'sharded',
-    ],
-  );
+  t.deepEqual([...POSTGRES_METHODS].sort(), [
+    'advisory_lock',
+    'inplace_update',
+    'lost_update',
+    'optimistic_concurrency_control',
+    'row_level_locking',
+    'serializable_update',
+    'sharded',
+  ]);
   t.is(DEFAULT_POSTGRES_METHOD, 'inplace_update');
   const f = postgresqlCounterFactory({});
   t.is(f.name, 'postgresql/inplace_update');
@@ -155,7 +153,12 @@ pgSerial('lost_update loses updates under 10 concurrent clients', async (t) => {
 });
 
 pgSerial('serializable_update without retries rejects the losers and counts the winners', async (t) => {
-  const factory = postgresqlCounterFactory({ method: 'serializable_update', doRetries: false, userId: user(), env: ENV });
+  const factory = postgresqlCounterFactory({
+    method: 'serializable_update',
+    doRetries: false,
+    userId: user(),
+    env: ENV,
+  });
   const run = await hammer(factory, 10, 100);
   t.true(run.failures.length > 0, 'some increments hit serialization failures');
   for (const err of run.failures) {
@@ -230,7 +233,10 @@ pgTest('closing a client with an increment in flight rejects it instead of hangi
     await boss.query(`SELECT pg_advisory_xact_lock(${COUNTER_LOCK_CLASS}, ${userId})`);
     const pending = counter.increment();
     await waitFor(async () => {
-      const rows = await boss.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND NOT granted`, [userId]);
+      const rows = await boss.query(
+        `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND NOT granted`,
+        [userId],
+      );
       return rows[0];
     });
     await counter.close();
@@ -284,10 +290,15 @@ pgSerial('missing privileges are one line naming host:port, the user and POSTGRE
     await boss.query(`CREATE ROLE ${role} LOGIN PASSWORD 'noperm'`);
     // Tables exist in the default database (earlier tests made them) but the role may not use them.
     await (await postgresqlCounterFactory({ userId: user(), env: ENV }).open()).close();
-    const useErr = await t.throwsAsync(postgresqlCounterFactory({ userId: user(), env }).open(), { instanceOf: ConfigError });
+    const useErr = await t.throwsAsync(postgresqlCounterFactory({ userId: user(), env }).open(), {
+      instanceOf: ConfigError,
+    });
     t.notRegex(useErr!.message, /\n/);
     t.true(useErr!.message.includes(where), useErr!.message);
-    t.regex(useErr!.message, /permission denied for table user_counter.*grant SELECT, INSERT, UPDATE, DELETE.*POSTGRES_USER/);
+    t.regex(
+      useErr!.message,
+      /permission denied for table user_counter.*grant SELECT, INSERT, UPDATE, DELETE.*POSTGRES_USER/,
+    );
     t.true(useErr!.message.includes(`"${role}"`));
     // In a fresh database (PostgreSQL 15: no CREATE on schema public for others) creating the tables fails.
     await boss.query(`CREATE DATABASE ${database}`);
@@ -297,7 +308,10 @@ pgSerial('missing privileges are one line naming host:port, the user and POSTGRE
     );
     t.notRegex(createErr!.message, /\n/);
     t.true(createErr!.message.includes(where), createErr!.message);
-    t.regex(createErr!.message, /cannot create tables user_counter and user_counter_shard.*permission denied for schema public.*POSTGRES_USER/);
+    t.regex(
+      createErr!.message,
+      /cannot create tables user_counter and user_counter_shard.*permission denied for schema public.*POSTGRES_USER/,
+    );
   } finally {
     await boss.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
     await boss.query(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
@@ -333,7 +347,10 @@ pgTest('a counter reads what it was reset and incremented to; reset zeroes the s
     for (let i = 0; i < 30; i++) t.is(await counter.increment(), undefined);
     t.is(await counter.read(), 30);
     const boss = await admin();
-    const slots = await boss.query<{ slot: number }>('SELECT slot FROM user_counter_shard WHERE user_id = $1 ORDER BY slot', [userId]);
+    const slots = await boss.query<{ slot: number }>(
+      'SELECT slot FROM user_counter_shard WHERE user_id = $1 ORDER BY slot',
+      [userId],
+    );
     await boss.close();
     t.deepEqual(
       slots.map((r) => r.slot),
@@ -370,8 +387,14 @@ pgTest('library functions: init, get, increment', async (t) => {
   await initUserCounterTable(userId, 'serializable');
   t.is(await getUserCounter(userId), 0);
   t.is(await getUserCounter(user()), 0, 'a user without a row reads 0, like the reference');
-  await t.throwsAsync(incrementUserCounter(user()), { instanceOf: CounterError, message: /has no row in user_counter/ });
-  await t.throwsAsync(getUserCounter(userId, 'chaos'), { instanceOf: ConfigError, message: /isolation level "chaos" is invalid/ });
+  await t.throwsAsync(incrementUserCounter(user()), {
+    instanceOf: CounterError,
+    message: /has no row in user_counter/,
+  });
+  await t.throwsAsync(getUserCounter(userId, 'chaos'), {
+    instanceOf: ConfigError,
+    message: /isolation level "chaos" is invalid/,
+  });
 });
 
 test.after.always(async () => {
@@ -382,11 +405,58 @@ pgTest('a statement that outlives PG_STATEMENT_TIMEOUT_MS fails its connection i
   const conn = await PgConnection.open({ ...CONFIG, statementTimeoutMs: 200 });
   try {
     const started = Date.now();
-    const err = await t.throwsAsync(conn.query('SELECT pg_sleep(3)'), { message: /no answer from PostgreSQL within 200 ms \(PG_STATEMENT_TIMEOUT_MS\)/ });
+    const err = await t.throwsAsync(conn.query('SELECT pg_sleep(3)'), {
+      message: /no answer from PostgreSQL within 200 ms \(PG_STATEMENT_TIMEOUT_MS\)/,
+    });
     t.is((err as Error & { sqlState?: string }).sqlState, '08006');
     t.true(Date.now() - started < 1500, 'failed near the timeout, not after the sleep');
     t.true(conn.lost, 'the connection is given up: the next call opens a new one');
   } finally {
     await conn.close();
+  }
+});
+
+// The server and the tester share one connect-with-startup-retry: a database that is not yet
+// listening (a compose stack still starting) is waited for, about 10 s, instead of failing at once.
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => probe.once('listening', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** After `delayMs`, relays `port` to the real PostgreSQL: a database that comes up late. */
+function lateDatabase(port: number, delayMs: number): { close(): void } {
+  const target = CONFIG;
+  const relay = net.createServer((client) => {
+    const upstream = net.connect(target.port, target.host);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  const timer = setTimeout(() => relay.listen(port, '127.0.0.1'), delayMs);
+  return {
+    close: () => {
+      clearTimeout(timer);
+      relay.close();
+    },
+  };
+}
+
+pgTest('the tester waits for a database that starts listening later', async (t) => {
+  const port = await freePort();
+  const database = lateDatabase(port, 1500);
+  const factory = postgresqlCounterFactory({ userId: 77, env: { ...ENV, DB_PORT: String(port) } });
+  const started = Date.now();
+  try {
+    const counter = await factory.open();
+    t.true(Date.now() - started >= 1000, 'it waited for the database to listen');
+    await counter.reset();
+    t.is(await counter.read(), 0);
+  } finally {
+    await factory.close();
+    database.close();
   }
 });

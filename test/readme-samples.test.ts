@@ -16,7 +16,10 @@ const SAMPLE = /<!-- output of `npx tester ([^`]+)` -->\n```\n([\s\S]*?)\n```/g;
 /** A line's shape: what stays when every number is blanked. */
 const shapeOf = (text: string): string[] => text.split('\n').map((line) => line.replace(/\d+(?:\.\d+)?/g, '#'));
 
-const samples = [...fs.readFileSync(README_PATH, 'utf8').matchAll(SAMPLE)].map((match) => ({ args: match[1], block: match[2] }));
+const samples = [...fs.readFileSync(README_PATH, 'utf8').matchAll(SAMPLE)].map((match) => ({
+  args: match[1],
+  block: match[2],
+}));
 
 test('README has sample output blocks to check', (t) => {
   t.true(samples.length > 0);
@@ -36,8 +39,18 @@ for (const { args, block } of samples) {
     }
     if (process.env.UPDATE_README) {
       const readme = fs.readFileSync(README_PATH, 'utf8');
-      fs.writeFileSync(README_PATH, readme.replace(`\`npx tester ${args}\` -->\n\`\`\`\n${block}\n`, `\`npx tester ${args}\` -->\n\`\`\`\n${stdout}\n`));
+      fs.writeFileSync(
+        README_PATH,
+        readme.replace(
+          `\`npx tester ${args}\` -->\n\`\`\`\n${block}\n`,
+          `\`npx tester ${args}\` -->\n\`\`\`\n${stdout}\n`,
+        ),
+      );
     }
-    t.deepEqual(shapeOf(block), shapeOf(stdout), 'README block (left) vs real output (right): run with UPDATE_README=1 to refresh');
+    t.deepEqual(
+      shapeOf(block),
+      shapeOf(stdout),
+      'README block (left) vs real output (right): run with UPDATE_README=1 to refresh',
+    );
   });
 }

@@ -6,11 +6,13 @@ import { seededRandom } from './helpers/fault-tools.js';
 const RESPONSES = [
   'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"count":1}',
   'HTTP/1.1 200 OK\r\ncontent-length: 12\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n\r\n{"count":22}',
-  'HTTP/1.1 503 Service Unavailable\r\nCONTENT-LENGTH: 31\r\nContent-Type: application/json\r\n\r\n{"error":"storage unavailable"}',
+  'HTTP/1.1 503 Service Unavailable\r\nCONTENT-LENGTH: 31\r\nContent-Type: ' +
+    'application/json\r\n\r\n{"error":"storage unavailable"}',
   'HTTP/1.0 200 OK\r\nX-Content-Length: 99\r\nContent-Length:14\r\n\r\n{"count": 333}',
   'HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 16\r\n\r\n{"count":123456}',
   // Chunked, with a chunk extension and a trailer field; then a 204 that needs no length.
-  'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{"co\r\n6;ext=1\r\nunt":7\r\n2\r\n7}\r\n0\r\nX-Trailer: a\r\n\r\n',
+  'HTTP/1.1 200 OK\r\nTransfer-Encoding: ' +
+    'chunked\r\n\r\n4\r\n{"co\r\n6;ext=1\r\nunt":7\r\n2\r\n7}\r\n0\r\nX-Trailer: a\r\n\r\n',
   'HTTP/1.1 204 No Content\r\nServer: any\r\n\r\n',
 ];
 const EXPECTED: ParsedResponse[] = [
@@ -38,7 +40,6 @@ function splitAt(buffer: Buffer, cuts: number[]): Buffer[] {
   return bounds.slice(1).map((end, i) => Buffer.from(buffer.subarray(bounds[i], end)));
 }
 
-
 const response = (head: string, body = ''): Buffer => Buffer.from(`${head}\r\n\r\n${body}`, 'latin1');
 
 test('parses every response of a pipelined stream given in one chunk', (t) => {
@@ -56,7 +57,15 @@ test('parses the stream cut in two at every byte boundary', (t) => {
 });
 
 test('parses the stream fed one byte at a time', (t) => {
-  t.deepEqual(parse(splitAt(STREAM, Array.from({ length: STREAM.length - 1 }, (_, i) => i + 1))), EXPECTED);
+  t.deepEqual(
+    parse(
+      splitAt(
+        STREAM,
+        Array.from({ length: STREAM.length - 1 }, (_, i) => i + 1),
+      ),
+    ),
+    EXPECTED,
+  );
 });
 
 test('parses the stream cut at random places (seeded)', (t) => {
@@ -70,7 +79,10 @@ test('parses the stream cut at random places (seeded)', (t) => {
 
 test('empty chunks change nothing', (t) => {
   const half = STREAM.length >> 1;
-  t.deepEqual(parse([Buffer.alloc(0), STREAM.subarray(0, half), Buffer.alloc(0), STREAM.subarray(half), Buffer.alloc(0)]), EXPECTED);
+  t.deepEqual(
+    parse([Buffer.alloc(0), STREAM.subarray(0, half), Buffer.alloc(0), STREAM.subarray(half), Buffer.alloc(0)]),
+    EXPECTED,
+  );
 });
 
 test('keeps its own copy of a partial response: reusing the chunk memory does not corrupt it', (t) => {
@@ -106,10 +118,13 @@ test('keepAlive: HTTP/1.1 unless Connection: close; HTTP/1.0 only with Connectio
 });
 
 test('an error body or an empty body keeps its status', (t) => {
-  t.deepEqual(parse([response('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 31', '{"error":"storage unavailable"}')]), [
-    { status: 503, body: '{"error":"storage unavailable"}', keepAlive: true },
+  t.deepEqual(
+    parse([response('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 31', '{"error":"storage unavailable"}')]),
+    [{ status: 503, body: '{"error":"storage unavailable"}', keepAlive: true }],
+  );
+  t.deepEqual(parse([response('HTTP/1.1 204 No Content\r\nContent-Length: 0')]), [
+    { status: 204, body: '', keepAlive: true },
   ]);
-  t.deepEqual(parse([response('HTTP/1.1 204 No Content\r\nContent-Length: 0')]), [{ status: 204, body: '', keepAlive: true }]);
 });
 
 test('Content-Length counts body bytes, not characters of the text before it', (t) => {
@@ -178,8 +193,16 @@ test('reads a chunked body, whatever the header case, and lets it win over Conte
 });
 
 test('rejects malformed chunked framing and other transfer codings', (t) => {
-  rejects(t, [response('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', 'zz\r\n{"count":1}\r\n0\r\n\r\n')], /bad chunk size/);
-  rejects(t, [response('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', '2\r\n{"count":1}\r\n0\r\n\r\n')], /not followed by CRLF/);
+  rejects(
+    t,
+    [response('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', 'zz\r\n{"count":1}\r\n0\r\n\r\n')],
+    /bad chunk size/,
+  );
+  rejects(
+    t,
+    [response('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', '2\r\n{"count":1}\r\n0\r\n\r\n')],
+    /not followed by CRLF/,
+  );
   rejects(t, [response('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked', '')], /unsupported Transfer-Encoding/);
   rejects(t, [response('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', 'fffff\r\n')], /too large/);
 });
@@ -187,7 +210,10 @@ test('rejects malformed chunked framing and other transfer codings', (t) => {
 test('rejects a huge head, whether it comes at once or in small chunks', (t) => {
   const huge = Buffer.from(`HTTP/1.1 200 OK\r\nX-Filler: ${'a'.repeat(20_000)}`, 'latin1');
   rejects(t, [huge], /head too long/);
-  const chunks = splitAt(huge, Array.from({ length: 39 }, (_, i) => (i + 1) * 512));
+  const chunks = splitAt(
+    huge,
+    Array.from({ length: 39 }, (_, i) => (i + 1) * 512),
+  );
   rejects(t, chunks, /head too long/);
 });
 

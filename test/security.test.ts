@@ -31,7 +31,12 @@ test.serial('the shared memory segment and the disk counter file are created 060
   const file = path.join(tmp, 'private.txt');
   try {
     const shm = await startServer({ PORT: String(shmPort), WORKERS: '2' });
-    const disk = await startServer({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(diskPort), WORKERS: '2' });
+    const disk = await startServer({
+      STORAGE_METHOD: 'disk',
+      STORAGE_PATH: file,
+      PORT: String(diskPort),
+      WORKERS: '2',
+    });
     try {
       await httpRequest(shmPort, 'POST', '/inc');
       await httpRequest(diskPort, 'POST', '/inc');
@@ -53,7 +58,11 @@ test('a symlink planted at STORAGE_PATH is refused, and the file it points to is
   fs.writeFileSync(victim, '5\n');
   const link = path.join(tmp, 'counter-link.txt');
   fs.symlinkSync(victim, link);
-  const { code, stderr } = await runServerToExit({ STORAGE_METHOD: 'disk', STORAGE_PATH: link, PORT: String(nextPort++) });
+  const { code, stderr } = await runServerToExit({
+    STORAGE_METHOD: 'disk',
+    STORAGE_PATH: link,
+    PORT: String(nextPort++),
+  });
   t.log(stderr.trim());
   t.not(code, 0);
   t.true(stderr.includes(link), 'names the path');
@@ -67,7 +76,11 @@ test('a dangling symlink planted at STORAGE_PATH is refused and creates nothing'
   const target = path.join(tmp, 'created-through-link.txt');
   const link = path.join(tmp, 'dangling-link.txt');
   fs.symlinkSync(target, link);
-  const { code, stderr } = await runServerToExit({ STORAGE_METHOD: 'disk', STORAGE_PATH: link, PORT: String(nextPort++) });
+  const { code, stderr } = await runServerToExit({
+    STORAGE_METHOD: 'disk',
+    STORAGE_PATH: link,
+    PORT: String(nextPort++),
+  });
   t.log(stderr.trim());
   t.not(code, 0);
   t.is(stderr.trim().split('\n').length, 1);
@@ -220,11 +233,15 @@ test('a worker replaced while another process holds the file lock waits for it; 
       const fds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).map((fd) => `/proc/${pid}/fd/${fd}`);
       const opened = (pid: number) => fds(pid).some((fd) => fs.readlinkSync(fd) === file);
       let replacement = 0;
-      const opening = await waitFor(async () => {
-        const workers = await childPids(server.child.pid!);
-        replacement = workers.find((pid) => pid !== victim && !survivors.includes(pid)) ?? 0;
-        return replacement > 0 && opened(replacement);
-      }, 20_000, 20);
+      const opening = await waitFor(
+        async () => {
+          const workers = await childPids(server.child.pid!);
+          replacement = workers.find((pid) => pid !== victim && !survivors.includes(pid)) ?? 0;
+          return replacement > 0 && opened(replacement);
+        },
+        20_000,
+        20,
+      );
       t.true(opening, `the replacement worker opens the file:\n${server.output()}`);
       // Opening gives up on the lock after 1 s: past that, a replacement that fails has stopped the server.
       const exited = await waitFor(() => server.child.exitCode !== null, 3000, 50);
@@ -266,77 +283,115 @@ test('a counter file removed while the server runs is not created again at 0 by 
 
 const TOKEN = 'correct-horse-battery-staple';
 
-test.serial('RESET_TOKEN: POST /reset without the right bearer token is 401 and changes nothing; with it, 200', async (t) => {
-  const port = nextPort++;
-  const server = await startServer({ PORT: String(port), WORKERS: '2', RESET_TOKEN: TOKEN });
-  try {
-    for (let i = 0; i < 3; i++) t.is(await statusOf(port, 'POST', '/inc'), 200, 'increments need no token');
-    const refused: Array<[string, Record<string, string>]> = [
-      ['no Authorization', {}],
-      ['wrong token', { Authorization: 'Bearer wrong' }],
-      ['token with a suffix', { Authorization: `Bearer ${TOKEN}x` }],
-      ['token prefix only', { Authorization: `Bearer ${TOKEN.slice(0, -1)}` }],
-      ['lower-case scheme', { Authorization: `bearer ${TOKEN}` }],
-      ['token without scheme', { Authorization: TOKEN }],
-      ['Basic scheme', { Authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }],
-      ['token in another header', { 'X-Reset-Token': TOKEN }],
-    ];
-    for (const [title, headers] of refused) {
-      const response = await fetch(`http://127.0.0.1:${port}/reset`, { method: 'POST', headers });
-      const body = await response.text();
-      t.is(response.status, 401, title);
-      t.is(response.headers.get('www-authenticate'), 'Bearer', title);
-      t.false(body.includes(TOKEN), `${title}: the answer does not echo the token`);
+test.serial(
+  'RESET_TOKEN: POST /reset without the right bearer token is 401 and changes nothing; with it, 200',
+  async (t) => {
+    const port = nextPort++;
+    const server = await startServer({ PORT: String(port), WORKERS: '2', RESET_TOKEN: TOKEN });
+    try {
+      for (let i = 0; i < 3; i++) t.is(await statusOf(port, 'POST', '/inc'), 200, 'increments need no token');
+      const refused: Array<[string, Record<string, string>]> = [
+        ['no Authorization', {}],
+        ['wrong token', { Authorization: 'Bearer wrong' }],
+        ['token with a suffix', { Authorization: `Bearer ${TOKEN}x` }],
+        ['token prefix only', { Authorization: `Bearer ${TOKEN.slice(0, -1)}` }],
+        ['lower-case scheme', { Authorization: `bearer ${TOKEN}` }],
+        ['token without scheme', { Authorization: TOKEN }],
+        ['Basic scheme', { Authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }],
+        ['token in another header', { 'X-Reset-Token': TOKEN }],
+      ];
+      for (const [title, headers] of refused) {
+        const response = await fetch(`http://127.0.0.1:${port}/reset`, { method: 'POST', headers });
+        const body = await response.text();
+        t.is(response.status, 401, title);
+        t.is(response.headers.get('www-authenticate'), 'Bearer', title);
+        t.false(body.includes(TOKEN), `${title}: the answer does not echo the token`);
+      }
+      // A 401 comes before the body is read: a huge body does not get around it.
+      const big = await exchange(
+        port,
+        `POST /reset HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n${'z'.repeat(100)}`,
+      );
+      t.deepEqual(big.statuses, [401]);
+      t.is(await countOf(port), 3, 'the count is unchanged by refused resets');
+      const health = await (await fetch(`http://127.0.0.1:${port}/health`)).text();
+      t.false(health.includes(TOKEN), '/health does not show the token');
+
+      const accepted = await fetch(`http://127.0.0.1:${port}/reset`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      });
+      t.is(accepted.status, 200);
+      t.deepEqual(await accepted.json(), { count: 0 });
+      t.is(await countOf(port), 0);
+      t.false(server.output().includes(TOKEN), 'the server never logs the token');
+    } finally {
+      await server.stop();
     }
-    // A 401 comes before the body is read: a huge body does not get around it.
-    const big = await exchange(port, `POST /reset HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n${'z'.repeat(100)}`);
-    t.deepEqual(big.statuses, [401]);
-    t.is(await countOf(port), 3, 'the count is unchanged by refused resets');
-    const health = await (await fetch(`http://127.0.0.1:${port}/health`)).text();
-    t.false(health.includes(TOKEN), '/health does not show the token');
+  },
+);
 
-    const accepted = await fetch(`http://127.0.0.1:${port}/reset`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` } });
-    t.is(accepted.status, 200);
-    t.deepEqual(await accepted.json(), { count: 0 });
-    t.is(await countOf(port), 0);
-    t.false(server.output().includes(TOKEN), 'the server never logs the token');
-  } finally {
-    await server.stop();
-  }
-});
+test.serial(
+  'RESET_TOKEN: the tester with --reset-token (or RESET_TOKEN) runs; without it, exit 3 in one line and no reset',
+  async (t) => {
+    const port = nextPort++;
+    const server = await startServer({ PORT: String(port), WORKERS: '2', RESET_TOKEN: TOKEN });
+    const target = ['--counter-host', '127.0.0.1', '--counter-port', String(port)];
+    try {
+      const withFlag = await runTester([
+        'web',
+        '--n-clients',
+        '4',
+        '--n-calls-per-client',
+        '250',
+        '--json',
+        '--reset-token',
+        TOKEN,
+        ...target,
+      ]);
+      t.is(withFlag.code, 0, describeRun(withFlag));
+      const json = parseJsonOutput(withFlag);
+      t.is(json.finalCount, 1000);
+      t.true(json.passed, json.verdict);
 
-test.serial('RESET_TOKEN: the tester with --reset-token (or RESET_TOKEN) runs; without it, exit 3 in one line and no reset', async (t) => {
-  const port = nextPort++;
-  const server = await startServer({ PORT: String(port), WORKERS: '2', RESET_TOKEN: TOKEN });
-  const target = ['--counter-host', '127.0.0.1', '--counter-port', String(port)];
-  try {
-    const withFlag = await runTester(['web', '--n-clients', '4', '--n-calls-per-client', '250', '--json', '--reset-token', TOKEN, ...target]);
-    t.is(withFlag.code, 0, describeRun(withFlag));
-    const json = parseJsonOutput(withFlag);
-    t.is(json.finalCount, 1000);
-    t.true(json.passed, json.verdict);
+      const withEnv = await runTester(['web', '--n-clients', '2', '--n-calls-per-client', '100', '--json', ...target], {
+        env: { RESET_TOKEN: TOKEN },
+      });
+      t.is(withEnv.code, 0, describeRun(withEnv));
+      t.is(parseJsonOutput(withEnv).finalCount, 200, 'RESET_TOKEN in the environment is the default of --reset-token');
 
-    const withEnv = await runTester(['web', '--n-clients', '2', '--n-calls-per-client', '100', '--json', ...target], { env: { RESET_TOKEN: TOKEN } });
-    t.is(withEnv.code, 0, describeRun(withEnv));
-    t.is(parseJsonOutput(withEnv).finalCount, 200, 'RESET_TOKEN in the environment is the default of --reset-token');
+      const without = await runTester(['web', '--n-clients', '2', '--n-calls-per-client', '100', ...target], {
+        env: { RESET_TOKEN: '' },
+      });
+      t.is(without.code, 3, describeRun(without));
+      // The bound only has to tell "at once" from the server's 10 s idle timeout; a loaded 2-core host needs the room.
+      t.true(
+        without.elapsedMs < 8000,
+        `the refused tester exits at once, not after the server's 10 s idle timeout (${without.elapsedMs} ms)`,
+      );
+      const lines = stderrLines(without);
+      t.is(lines.length, 1, describeRun(without));
+      t.regex(lines[0], /401.*reset token/);
+      t.is(without.stdout.trim(), '', 'no report for a run that never started');
+      t.is(await countOf(port), 200, 'the refused tester neither reset nor incremented');
 
-    const without = await runTester(['web', '--n-clients', '2', '--n-calls-per-client', '100', ...target], { env: { RESET_TOKEN: '' } });
-    t.is(without.code, 3, describeRun(without));
-    // The bound only has to tell "at once" from the server's 10 s idle timeout; a loaded 2-core host needs the room.
-    t.true(without.elapsedMs < 8000, `the refused tester exits at once, not after the server's 10 s idle timeout (${without.elapsedMs} ms)`);
-    const lines = stderrLines(without);
-    t.is(lines.length, 1, describeRun(without));
-    t.regex(lines[0], /401.*reset token/);
-    t.is(without.stdout.trim(), '', 'no report for a run that never started');
-    t.is(await countOf(port), 200, 'the refused tester neither reset nor incremented');
-
-    const wrong = await runTester(['web', '--n-clients', '2', '--n-calls-per-client', '100', '--reset-token', 'nope', ...target]);
-    t.is(wrong.code, 3, describeRun(wrong));
-    t.false(wrong.stderr.includes('nope'), 'the message does not echo the given token');
-  } finally {
-    await server.stop();
-  }
-});
+      const wrong = await runTester([
+        'web',
+        '--n-clients',
+        '2',
+        '--n-calls-per-client',
+        '100',
+        '--reset-token',
+        'nope',
+        ...target,
+      ]);
+      t.is(wrong.code, 3, describeRun(wrong));
+      t.false(wrong.stderr.includes('nope'), 'the message does not echo the given token');
+    } finally {
+      await server.stop();
+    }
+  },
+);
 
 // ------------------------------------------------------------------------------------------
 // Secrets in error messages

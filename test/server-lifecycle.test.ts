@@ -6,8 +6,8 @@
 import test from 'ava';
 import fs from 'node:fs';
 import http from 'node:http';
-import { PgConnection } from '../counters/postgresql/connection.js';
-import { readPostgresConfig } from '../counters/postgresql/config.js';
+import { PgConnection } from '../backends/postgresql/connection.js';
+import { readPostgresConfig } from '../backends/postgresql/config.js';
 import { sleep, waitFor } from './helpers/fault-tools.js';
 import { httpRequest, type ServerProcess, startServer } from './helpers/server-process.js';
 
@@ -57,13 +57,18 @@ test.serial('SIGTERM: requests in flight are answered, then the server exits 0',
     const answers = Array.from({ length: 5 }, () =>
       httpRequest(port, 'POST', '/inc').then((answer) => ({ ...answer, atMs: Date.now() })),
     );
-    const blocked = await waitFor(async () => {
-      const rows = await admin.query<{ n: string }>(
-        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'counters' AND wait_event_type = 'Lock'",
-        [PG_ENV.POSTGRES_DB],
-      );
-      return Number(rows[0].n) > 0;
-    }, 10_000, 20);
+    const blocked = await waitFor(
+      async () => {
+        const rows = await admin.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'counters' AND " +
+            "wait_event_type = 'Lock'",
+          [PG_ENV.POSTGRES_DB],
+        );
+        return Number(rows[0].n) > 0;
+      },
+      10_000,
+      20,
+    );
     t.true(blocked, 'the server is waiting on the row lock');
     const exited = exitOf(server);
     server.child.kill('SIGTERM');
@@ -74,9 +79,15 @@ test.serial('SIGTERM: requests in flight are answered, then the server exits 0',
     const settled = await Promise.all(answers);
     const { code, atMs } = await exited;
     t.is(code, 0);
-    t.deepEqual(settled.map((a) => a.status), [200, 200, 200, 200, 200]);
+    t.deepEqual(
+      settled.map((a) => a.status),
+      [200, 200, 200, 200, 200],
+    );
     t.deepEqual(settled.map((a) => (a.json as { count: number }).count).sort(), [1, 2, 3, 4, 5]);
-    t.true(settled.every((a) => a.atMs <= atMs), 'every answer arrived before the exit');
+    t.true(
+      settled.every((a) => a.atMs <= atMs),
+      'every answer arrived before the exit',
+    );
   } finally {
     await admin.close();
     await server.stop();
@@ -91,7 +102,11 @@ test.serial('the primary replaces a worker that dies, and the new one serves', a
     process.kill(victim, 'SIGKILL');
     const seen = new Set<number>();
     // Two live workers other than the victim: the survivor and its replacement.
-    const replaced = await waitFor(async () => seen.add(await healthPid(port)) && [...seen].filter((pid) => pid !== victim).length === 2, 15_000, 20);
+    const replaced = await waitFor(
+      async () => seen.add(await healthPid(port)) && [...seen].filter((pid) => pid !== victim).length === 2,
+      15_000,
+      20,
+    );
     t.true(replaced, `workers seen: ${[...seen].join(', ')}\n${server.output()}`);
     t.regex(server.output(), new RegExp(`worker ${victim} died \\(SIGKILL\\): starting a new one`));
   } finally {
@@ -137,9 +152,10 @@ test.serial('a failing store is logged once, then summed up 10 s later, not once
     t.is(lines(server.output(), /store error:/).length, 1, 'one line for the first failure');
     t.true(await waitFor(() => /more store errors/.test(server.output()), 20_000), server.output());
     t.true(Date.now() - startedMs >= 9000, 'the summary waited for the interval');
-    t.deepEqual(lines(server.output(), /more store errors/).map((line) => line.replace(/^.*: /, '')), [
-      '39 more store errors in the last 10 s',
-    ]);
+    t.deepEqual(
+      lines(server.output(), /more store errors/).map((line) => line.replace(/^.*: /, '')),
+      ['39 more store errors in the last 10 s'],
+    );
     t.is(lines(server.output(), /store error:/).length, 1, 'and still only one full line');
   } finally {
     await admin.close();

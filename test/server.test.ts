@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PgConnection, readPostgresConfig } from '../counters/postgresql/connection.js';
+import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import { readServerConfig } from '../server/config.js';
 import { runLoad } from '../tester/load/run-load.js';
 import { waitFor } from './helpers/fault-tools.js';

@@ -16,7 +16,15 @@ const countOf = (n: number) => JSON.stringify({ count: n });
 async function testAgainst(shape: AnswerShape, extraArgs: string[] = [], json = true): Promise<TesterRun> {
   const server = await startShapeServer(shape);
   try {
-    const args = ['web', '--n-clients', String(CLIENTS), '--n-calls-per-client', String(CALLS), '--counter-host', '127.0.0.1'];
+    const args = [
+      'web',
+      '--n-clients',
+      String(CLIENTS),
+      '--n-calls-per-client',
+      String(CALLS),
+      '--counter-host',
+      '127.0.0.1',
+    ];
     return await runTester([...args, '--counter-port', String(server.port), ...(json ? ['--json'] : []), ...extraArgs]);
   } finally {
     await server.close();
@@ -40,8 +48,14 @@ const VALUED_SHAPES: Array<{ title: string; shape: AnswerShape; args?: string[] 
   },
   { title: 'an exponent, {"count":1.2345e+4}', shape: { inc: (n) => `{"count":${n.toExponential()}}`, read: countOf } },
   { title: 'chunked answers', shape: { inc: countOf, read: countOf, framing: 'chunked' } },
-  { title: 'Connection: close (one answer per connection)', shape: { inc: countOf, read: countOf, framing: 'length-then-close' } },
-  { title: 'no length, the close ending the body (HTTP/1.0 style)', shape: { inc: countOf, read: countOf, framing: 'until-close' } },
+  {
+    title: 'Connection: close (one answer per connection)',
+    shape: { inc: countOf, read: countOf, framing: 'length-then-close' },
+  },
+  {
+    title: 'no length, the close ending the body (HTTP/1.0 style)',
+    shape: { inc: countOf, read: countOf, framing: 'until-close' },
+  },
 ];
 
 for (const { title, shape, args } of VALUED_SHAPES) {
@@ -62,12 +76,20 @@ for (const { title, body } of VALUELESS_SHAPES) {
     t.is(run.code, 0, describeRun(run));
     const result = parseJsonOutput(run);
     t.like(result, { passed: true, totalCalls: TOTAL, finalCount: TOTAL, errors: {} });
-    t.is(result.verdict, `exact: ${TOTAL} of ${TOTAL} increments counted; no values returned (uniqueness and order not checked)`);
+    t.is(
+      result.verdict,
+      `exact: ${TOTAL} of ${TOTAL} increments counted; no values returned (uniqueness and order not checked)`,
+    );
   });
 }
 
 test('a counter without values that loses increments still FAILs on its count', async (t) => {
-  const run = await testAgainst({ inc: () => '{"status":"ok"}', read: countOf, reset: '{"status":"ok"}', loseEvery: 10 });
+  const run = await testAgainst({
+    inc: () => '{"status":"ok"}',
+    read: countOf,
+    reset: '{"status":"ok"}',
+    loseEvery: 10,
+  });
   t.is(run.code, 1, describeRun(run));
   const result = parseJsonOutput(run);
   t.like(result, { passed: false, totalCalls: TOTAL, finalCount: TOTAL - TOTAL / 10 });
@@ -81,7 +103,10 @@ test('a float count {"count":N.5} is not read as N: the run FAILs naming the bod
   t.false(result.passed);
   t.is(result.errors.protocol, TOTAL);
   t.regex(result.verdict, new RegExp(`UNREADABLE: ${TOTAL} answers could not be read`));
-  t.regex(result.errorExamples.protocol, /^127\.0\.0\.1:\d+ POST \/inc: count \d+\.5 is not a whole number .*"\{\\"count\\":\d+\.5\}"/);
+  t.regex(
+    result.errorExamples.protocol,
+    /^127\.0\.0\.1:\d+ POST \/inc: count \d+\.5 is not a whole number .*"\{\\"count\\":\d+\.5\}"/,
+  );
 });
 
 test('the text report names the unreadable answers and the first one', async (t) => {
@@ -101,7 +126,10 @@ function assertOneLine(t: ExecutionContext, run: TesterRun, message: RegExp): vo
 }
 
 for (const status of [501, 404]) {
-  test(`a server that is not a counter (${status}) gets one line naming host, port, method, path, status and a hint`, async (t) => {
+  const title =
+    `a server that is not a counter (${status}) gets one line naming ` +
+    'host, port, method, path, status and a hint';
+  test(title, async (t) => {
     const run = await testAgainst({ inc: countOf, read: countOf, status });
     const hint = 'is it a counter server\\? .*POST /inc.*GET /count';
     assertOneLine(t, run, new RegExp(`^tester: 127\\.0\\.0\\.1:\\d+ POST /reset answered status ${status}: ${hint}`));
@@ -116,7 +144,13 @@ test('a server failing mid-run (503) is reported per call without the not-a-coun
   t.regex(result.errorExamples.http_status, /^127\.0\.0\.1:\d+ POST \/inc answered status 503$/);
 });
 
-test('a custom field without --count-field: one line saying the read had no count and naming --count-field', async (t) => {
+const NO_COUNT_FIELD =
+  'a custom field without --count-field: one line saying the read had no count and naming --count-field';
+test(NO_COUNT_FIELD, async (t) => {
   const run = await testAgainst({ inc: (n) => `{"total":${n}}`, read: (n) => `{"total":${n}}` });
-  assertOneLine(t, run, /^tester: 127\.0\.0\.1:\d+ GET \/count answered without a count, "\{\\"total\\":0\}": .*--count-field/);
+  assertOneLine(
+    t,
+    run,
+    /^tester: 127\.0\.0\.1:\d+ GET \/count answered without a count, "\{\\"total\\":0\}": .*--count-field/,
+  );
 });

@@ -100,7 +100,9 @@ test('referenceBlock renders the reference block byte for byte', (t) => {
 });
 
 test('referenceBlock rounds time and RPS to two decimals', (t) => {
-  const block = referenceBlock(handMadeResult({ totalTimeS: 0.126, rps: 39682.53968, totalCalls: 5000, finalCount: 5000 }));
+  const block = referenceBlock(
+    handMadeResult({ totalTimeS: 0.126, rps: 39682.53968, totalCalls: 5000, finalCount: 5000 }),
+  );
   const lines = block.split('\n');
   t.is(lines[6], 'Total time (seconds):        0.13');
   t.is(lines[7], 'Requests per second (RPS):   39682.54');
@@ -176,14 +178,35 @@ test.serial('the reference form `tester --counter-type web ...` runs the same wa
 });
 
 test.serial('the subcommand accepts a --counter-type that agrees with it', async (t) => {
-  const run = await runTester(['web', '--counter-type', 'web', '--n-clients', '2', '--n-calls-per-client', '5', '--json', ...TARGET]);
+  const run = await runTester([
+    'web',
+    '--counter-type',
+    'web',
+    '--n-clients',
+    '2',
+    '--n-calls-per-client',
+    '5',
+    '--json',
+    ...TARGET,
+  ]);
   t.is(run.code, 0, describeRun(run));
   t.like(parseJsonOutput(run), { counter: 'web', totalCalls: 10, passed: true });
 });
 
 for (const value of ['True', 'False', 'true', 'false', '1', '0']) {
   test.serial(`--do-retries ${value} is accepted`, async (t) => {
-    const run = await runTester(['--counter-type', 'web', '--n-clients', '1', '--n-calls-per-client', '5', '--do-retries', value, '--json', ...TARGET]);
+    const run = await runTester([
+      '--counter-type',
+      'web',
+      '--n-clients',
+      '1',
+      '--n-calls-per-client',
+      '5',
+      '--do-retries',
+      value,
+      '--json',
+      ...TARGET,
+    ]);
     t.is(run.code, 0, describeRun(run));
     t.like(parseJsonOutput(run), { totalCalls: 5, passed: true });
   });
@@ -199,23 +222,39 @@ const USAGE_ERRORS: Array<{ title: string; args: string[]; message: RegExp }> = 
   { title: '--n-clients 0', args: ['web', '--n-clients', '0', ...DEAD], message: /--n-clients/ },
   { title: '--n-clients abc', args: ['web', '--n-clients', 'abc', ...DEAD], message: /--n-clients/ },
   { title: '--n-clients 1.5', args: ['web', '--n-clients', '1.5', ...DEAD], message: /--n-clients/ },
-  { title: '--n-calls-per-client 0', args: ['web', '--n-clients', '2', '--n-calls-per-client', '0', ...DEAD], message: /--n-calls-per-client/ },
+  {
+    title: '--n-calls-per-client 0',
+    args: ['web', '--n-clients', '2', '--n-calls-per-client', '0', ...DEAD],
+    message: /--n-calls-per-client/,
+  },
   { title: 'an unknown flag', args: ['web', '--n-clients', '2', '--bogus', ...DEAD], message: /--bogus/ },
   { title: 'an extra positional argument', args: ['web', 'extra', '--n-clients', '2', ...DEAD], message: /extra/ },
-  { title: '--counter-type nope', args: ['--counter-type', 'nope', '--n-clients', '2', ...DEAD], message: /--counter-type nope/ },
+  {
+    title: '--counter-type nope',
+    args: ['--counter-type', 'nope', '--n-clients', '2', ...DEAD],
+    message: /--counter-type nope/,
+  },
   { title: 'no counter type at all', args: ['--n-clients', '2', ...DEAD], message: /--counter-type/ },
   {
     title: '--counter-type contradicting the subcommand',
     args: ['web', '--counter-type', 'postgresql', '--n-clients', '2', ...DEAD],
     message: /contradicts/,
   },
-  { title: '--do-retries maybe', args: ['web', '--n-clients', '2', '--do-retries', 'maybe', ...DEAD], message: /--do-retries maybe/ },
+  {
+    title: '--do-retries maybe',
+    args: ['web', '--n-clients', '2', '--do-retries', 'maybe', ...DEAD],
+    message: /--do-retries maybe/,
+  },
   {
     title: '--do-retries maybe (reference form, postgresql)',
     args: ['--counter-type', 'postgresql', '--n-clients', '2', '--do-retries', 'maybe'],
     message: /--do-retries maybe/,
   },
-  { title: '--method unknown for postgresql', args: ['postgresql', '--n-clients', '2', '--method', 'nope'], message: /--method nope/ },
+  {
+    title: '--method unknown for postgresql',
+    args: ['postgresql', '--n-clients', '2', '--method', 'nope'],
+    message: /--method nope/,
+  },
   {
     title: '--method unknown for postgresql (reference form)',
     args: ['--counter-type', 'postgresql', '--n-clients', '2', '--method', 'nope'],
@@ -225,7 +264,21 @@ const USAGE_ERRORS: Array<{ title: string; args: string[]; message: RegExp }> = 
   { title: '--duration 3x', args: ['web', '--n-clients', '2', '--duration', '3x', ...DEAD], message: /--duration 3x/ },
   { title: '--warmup soon', args: ['web', '--n-clients', '2', '--warmup', 'soon', ...DEAD], message: /--warmup soon/ },
   { title: '--rate 0', args: ['web', '--n-clients', '2', '--rate', '0', ...DEAD], message: /--rate/ },
-  { title: '--workers 65', args: ['web', '--n-clients', '2', '--workers', '65', ...DEAD], message: /--workers/ },
+  {
+    title: '--client-threads 65',
+    args: ['web', '--n-clients', '2', '--client-threads', '65', ...DEAD],
+    message: /--client-threads/,
+  },
+  {
+    title: '--workers with --client-threads',
+    args: ['web', '--n-clients', '2', '--workers', '2', '--client-threads', '2', ...DEAD],
+    message: /--workers is the old name of --client-threads: give only --client-threads/,
+  },
+  {
+    title: 'compare --workers with --server-workers',
+    args: ['compare', '--workers', '2', '--server-workers', '2'],
+    message: /--workers is the old name of --server-workers: give only --server-workers/,
+  },
   {
     title: '--counter-port 70000',
     args: ['web', '--n-clients', '2', '--counter-host', '127.0.0.1', '--counter-port', '70000'],
@@ -243,9 +296,20 @@ const NUMBER_ERRORS: Array<{ args: string[]; message: string }> = [
   { args: ['web', '--n-clients', '-3'], message: '--n-clients must be a whole number ≥ 1 (got -3)' },
   { args: ['web', '--n-clients', '2.5'], message: '--n-clients must be a whole number ≥ 1 (got 2.5)' },
   { args: ['web', '--n-clients', '200000'], message: '--n-clients must be a whole number ≤ 100000 (got 200000)' },
-  { args: ['web', '--n-clients', '2', '--n-calls-per-client', '-1'], message: '--n-calls-per-client must be a whole number ≥ 1 (got -1)' },
+  {
+    args: ['web', '--n-clients', '2', '--n-calls-per-client', '-1'],
+    message: '--n-calls-per-client must be a whole number ≥ 1 (got -1)',
+  },
+  {
+    args: ['web', '--n-clients', '2', '--client-threads', '-1'],
+    message: '--client-threads must be a whole number ≥ 0 (got -1)',
+  },
   { args: ['web', '--n-clients', '2', '--workers', '-1'], message: '--workers must be a whole number ≥ 0 (got -1)' },
-  { args: ['web', '--n-clients', '2', '--timeout-ms', 'x'], message: '--timeout-ms must be a whole number ≥ 1 (got x)' },
+  { args: ['compare', '--server-workers', '0'], message: '--server-workers must be a whole number ≥ 1 (got 0)' },
+  {
+    args: ['web', '--n-clients', '2', '--timeout-ms', 'x'],
+    message: '--timeout-ms must be a whole number ≥ 1 (got x)',
+  },
   { args: ['web', '--n-clients', '2', '--rate', '-100'], message: '--rate must be a whole number ≥ 1 (got -100)' },
   { args: ['compare', '--calls', '-5'], message: '--calls must be a whole number ≥ 1 (got -5)' },
 ];
@@ -266,7 +330,10 @@ for (const { word, suggestion } of [
   test(`\`tester ${word}\` names the commands${suggestion ? ' and the nearest one' : ''}`, async (t) => {
     const run = await runTester([word, '--n-clients', '2', ...DEAD]);
     assertOneLineFailure(t, run, 2, /./);
-    t.is(stderrLines(run)[0], `tester: unknown command ${word}; commands: web, postgresql, hazelcast, compare${suggestion}`);
+    t.is(
+      stderrLines(run)[0],
+      `tester: unknown command ${word}; commands: web, postgresql, hazelcast, compare${suggestion}`,
+    );
   });
 }
 
@@ -290,8 +357,25 @@ test('an unreachable server -> exit 3 with one line naming host and port', async
 });
 
 test('an unreachable server in the reference form, with worker threads -> exit 3, one line', async (t) => {
-  const run = await runTester(['--counter-type', 'web', '--n-clients', '4', '--workers', '2', '--json', ...DEAD]);
+  const run = await runTester([
+    '--counter-type',
+    'web',
+    '--n-clients',
+    '4',
+    '--client-threads',
+    '2',
+    '--json',
+    ...DEAD,
+  ]);
   assertOneLineFailure(t, run, 3, /127\.0\.0\.1:1\b/);
+});
+
+test('--workers, the old name of --client-threads, still works and says so in one line', async (t) => {
+  const run = await runTester(['web', '--n-clients', '4', '--workers', '2', ...DEAD]);
+  t.is(run.code, 3, describeRun(run));
+  const [notice, error] = stderrLines(run);
+  t.is(notice, 'tester: --workers is deprecated and will be removed in the next release: use --client-threads');
+  t.regex(error, /127\.0\.0\.1:1\b/);
 });
 
 // ---------------------------------------------------------------------------------------
@@ -309,7 +393,8 @@ for (const flag of ['--help', '-h']) {
 
   test(`\`tester ${flag}\` tells that the subcommands exist`, async (t) => {
     const text = stripAnsi((await runTester([flag])).stdout);
-    for (const command of ['web', 'postgresql', 'hazelcast']) t.regex(text, new RegExp(`tester\\s+${command}\\b`), command);
+    for (const command of ['web', 'postgresql', 'hazelcast'])
+      t.regex(text, new RegExp(`tester\\s+${command}\\b`), command);
   });
 }
 
@@ -344,9 +429,16 @@ test('--help into a pipe has no colour codes', async (t) => {
 /** Runs `tester web --help` on a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
 function helpOnTerminal(env: Record<string, string>): Promise<string> {
   const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(TESTER_MAIN)} web --help`;
-  const base: Record<string, string | undefined> = { ...process.env, TERM: 'xterm-256color', CI: undefined, NO_COLOR: undefined };
+  const base: Record<string, string | undefined> = {
+    ...process.env,
+    TERM: 'xterm-256color',
+    CI: undefined,
+    NO_COLOR: undefined,
+  };
   return new Promise((resolve, reject) => {
-    execFile('script', ['-qec', command, '/dev/null'], { env: { ...base, ...env } }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    execFile('script', ['-qec', command, '/dev/null'], { env: { ...base, ...env } }, (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    );
   });
 }
 

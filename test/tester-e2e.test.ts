@@ -231,11 +231,11 @@ test.serial('real server: the text report starts with the reference block and pa
 
 test.serial('real server: --workers 2 (worker threads) gives the same exact result, with or without --warmup', async (t) => {
   await withServer(SHM_ATOMIC, async (server) => {
-    const run = await runTester(['web', '--n-clients', '10', '--n-calls-per-client', '500', '--workers', '2', '--json', ...target(server.port)]);
+    const run = await runTester(['web', '--n-clients', '10', '--n-calls-per-client', '500', '--client-threads', '2', '--json', ...target(server.port)]);
     assertExact(t, run, 10, 500);
 
     // With a warmup first, the run is judged from the count the warmup left.
-    const warm = await runTester(['web', '--n-clients', '4', '--n-calls-per-client', '100', '--workers', '2', '--warmup', '300ms', '--json', ...target(server.port)]);
+    const warm = await runTester(['web', '--n-clients', '4', '--n-calls-per-client', '100', '--client-threads', '2', '--warmup', '300ms', '--json', ...target(server.port)]);
     t.is(warm.code, 0, describeRun(warm));
     const json = parseJsonOutput(warm);
     assertSchema(t, json);

@@ -15,13 +15,26 @@ const PYTHON = path.join(ROOT, '.services/venv/bin/python');
 
 /** Starts uvicorn on the peer and resolves once it answers GET /count. */
 async function startPeer(port: number): Promise<ChildProcess> {
-  const args = ['-m', 'uvicorn', 'fastapi_counter:app', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning'];
+  const args = [
+    '-m',
+    'uvicorn',
+    'fastapi_counter:app',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--log-level',
+    'warning',
+  ];
   const child = spawn(PYTHON, args, { cwd: path.join(ROOT, 'test/peers'), stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   for (let attempt = 0; attempt < 100; attempt++) {
     if (child.exitCode !== null) throw new Error(`uvicorn exited with ${child.exitCode}:\n${output}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/count`).then((response) => response.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/count`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ok) return child;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

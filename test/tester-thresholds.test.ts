@@ -42,13 +42,22 @@ test('a p99 above --max-p99 fails the run (exit 1), named in the verdict and in 
   const result = parseJsonOutput(run);
   t.false(result.passed);
   t.like(result.thresholds[0], { flag: '--max-p99', limit: 0.001, passed: false });
-  t.regex(result.verdict, /^exact: 100 of 100 increments counted, no duplicates, real-time order kept; threshold --max-p99 0\.001 ms exceeded: p99 was [\d.]+ ms$/);
+  t.regex(
+    result.verdict,
+    new RegExp(
+      '^exact: 100 of 100 increments counted, no duplicates, real-time order kept; ' +
+        'threshold --max-p99 0\\.001 ms exceeded: p99 was [\\d.]+ ms$',
+    ),
+  );
 });
 
 test('RPS under --min-rps fails the run; the text report says FAIL and names it', async (t) => {
   const run = await runWith(CORRECT, ['--min-rps', '1000000000']);
   t.is(run.code, 1, describeRun(run));
-  t.regex(run.stdout, /^Verdict: +FAIL: exact: 100 of 100 .*; threshold --min-rps 1000000000 not reached: [\d.]+ requests\/s$/m);
+  t.regex(
+    run.stdout,
+    /^Verdict: +FAIL: exact: 100 of 100 .*; threshold --min-rps 1000000000 not reached: [\d.]+ requests\/s$/m,
+  );
 });
 
 test('more failed calls than --max-errors fails a run that is otherwise correct', async (t) => {
@@ -64,8 +73,21 @@ test('more failed calls than --max-errors fails a run that is otherwise correct'
 });
 
 test('a malformed threshold is a usage error (exit 2) before any call', async (t) => {
-  for (const args of [['--max-p99', 'soon'], ['--min-rps', '-5'], ['--max-errors', 'many']]) {
-    const run = await runTester(['web', '--n-clients', '1', '--counter-host', '127.0.0.1', '--counter-port', '1', ...args]);
+  for (const args of [
+    ['--max-p99', 'soon'],
+    ['--min-rps', '-5'],
+    ['--max-errors', 'many'],
+  ]) {
+    const run = await runTester([
+      'web',
+      '--n-clients',
+      '1',
+      '--counter-host',
+      '127.0.0.1',
+      '--counter-port',
+      '1',
+      ...args,
+    ]);
     t.is(run.code, 2, describeRun(run));
     t.regex(run.stderr, new RegExp(`^tester: ${args[0]} `), describeRun(run));
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Builtins, Cli, type Command, UsageError } from 'clipanion';
-import { ConfigError } from '../counters/env.js';
+import { ConfigError } from '../backends/env.js';
 import { ConnectError } from './load/run-load.js';
 import { CompareCommand } from './commands/compare-command.js';
 import { EXIT } from './commands/load-command.js';

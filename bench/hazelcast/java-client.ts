@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { HazelcastConfig } from '../../counters/hazelcast/config.js';
+import type { HazelcastConfig } from '../../backends/hazelcast/config.js';
 import type { Measured } from '../measurement.js';
 import { runTool } from '../tools/external-tool.js';
 
@@ -21,7 +21,9 @@ export async function compileJavaClient(root: string): Promise<JavaClient | { mi
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-bench-java-'));
   process.on('exit', () => fs.rmSync(out, { recursive: true, force: true }));
   try {
-    await runTool('javac', ['-d', out, '-cp', jar, path.join(root, 'bench/hazelcast/HazelcastMethodBench.java')], { timeoutMs: 120_000 });
+    await runTool('javac', ['-d', out, '-cp', jar, path.join(root, 'bench/hazelcast/HazelcastMethodBench.java')], {
+      timeoutMs: 120_000,
+    });
   } catch (err) {
     return { missing: `javac failed: ${(err as Error).message}` };
   }
@@ -38,17 +40,33 @@ export async function runJavaClient(
   warmupS: number,
 ): Promise<Map<string, Measured>> {
   const args = [
-    '-Dhazelcast.logging.type=none', '-cp', client.classPath, 'HazelcastMethodBench',
-    config.members.join(','), config.clusterName, config.mapName, config.counterKey,
-    config.atomicLongName, config.pnCounterName, config.fencedLockName,
-    String(threads), String(Math.round(durationS * 1000)), String(Math.round(warmupS * 1000)), methods.join(','),
+    '-Dhazelcast.logging.type=none',
+    '-cp',
+    client.classPath,
+    'HazelcastMethodBench',
+    config.members.join(','),
+    config.clusterName,
+    config.mapName,
+    config.counterKey,
+    config.atomicLongName,
+    config.pnCounterName,
+    config.fencedLockName,
+    String(threads),
+    String(Math.round(durationS * 1000)),
+    String(Math.round(warmupS * 1000)),
+    methods.join(','),
   ];
   const timeoutMs = (methods.length * (durationS + warmupS) + 60) * 1000;
   const stdout = await runTool('java', args, { timeoutMs });
   const results = new Map<string, Measured>();
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('RESULT ')) continue;
-    const r = JSON.parse(line.slice('RESULT '.length)) as { method: string; rps: number; p99Us: number; errors: number };
+    const r = JSON.parse(line.slice('RESULT '.length)) as {
+      method: string;
+      rps: number;
+      p99Us: number;
+      errors: number;
+    };
     results.set(r.method, { rps: r.rps, p99Us: r.p99Us, errorCount: r.errors });
   }
   return results;

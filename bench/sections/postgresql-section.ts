@@ -3,10 +3,16 @@
  * the same clients; and pgbench's hot-row UPDATE, the reference for the web store's coalescing.
  */
 import path from 'node:path';
-import { type PostgresConfig, readPostgresConfig } from '../../counters/postgresql/config.js';
-import { closeUserCounterConnections, DEFAULT_USER_ID, initUserCounterTable, pgbenchScript, POSTGRES_METHODS, type PostgresMethod } from '../../counters/postgresql/postgresql-counter.js';
-import { readServerConfig } from '../../server/config.js';
-import { COUNTER_ROW, INCREMENT_SQL, PostgresqlStore } from '../../server/stores/postgresql-store.js';
+import { type PostgresConfig, readPostgresConfig } from '../../backends/postgresql/config.js';
+import {
+  closeUserCounterConnections,
+  DEFAULT_USER_ID,
+  initUserCounterTable,
+  pgbenchScript,
+  POSTGRES_METHODS,
+  type PostgresMethod,
+} from '../../counters/postgresql/postgresql-counter.js';
+import { COUNTER_ROW, prepareWebTable, WEB_SQL } from '../../backends/postgresql/web-table.js';
 import { type RatioSpec, rowId } from '../measurement.js';
 import { pgbenchScriptFile, runPgbench } from '../tools/pgbench.js';
 import { runTester } from '../tools/tester-cli.js';
@@ -40,7 +46,7 @@ export function postgresqlSection(ctx: BenchContext): Section {
     } finally {
       await closeUserCounterConnections();
     }
-    await (await PostgresqlStore.prepare(readServerConfig({ ...process.env, STORAGE_METHOD: 'postgresql' }))).release();
+    await prepareWebTable(pg);
     return pg;
   };
 
@@ -53,15 +59,33 @@ export function postgresqlSection(ctx: BenchContext): Section {
         top: rowId(method, 'tester', clients),
         bottom: rowId(method, 'pgbench', clients),
         target: 0.9,
-        ...(method === 'optimistic_concurrency_control' ? { why: 'not like for like: pgbench counts failed version checks as transactions (see below)' } : {}),
+        ...(method === 'optimistic_concurrency_control'
+          ? { why: 'not like for like: pgbench counts failed version checks as transactions (see below)' }
+          : {}),
       })),
-      { name: 'PostgreSQL web store with coalescing (tester) / pgbench hot-row UPDATE, 10 clients', top: rowId('ours: PostgreSQL, coalescing', 'tester', 10), bottom: hotRow, target: 5 },
-      { name: 'PostgreSQL web store with coalescing (wrk) / pgbench hot-row UPDATE, 10 clients', top: rowId('ours: PostgreSQL, coalescing', 'wrk', 10), bottom: hotRow, target: 5 },
+      {
+        name: 'PostgreSQL web store with coalescing (tester) / pgbench hot-row UPDATE, 10 clients',
+        top: rowId('ours: PostgreSQL, coalescing', 'tester', 10),
+        bottom: hotRow,
+        target: 5,
+      },
+      {
+        name: 'PostgreSQL web store with coalescing (wrk) / pgbench hot-row UPDATE, 10 clients',
+        top: rowId('ours: PostgreSQL, coalescing', 'wrk', 10),
+        bottom: hotRow,
+        target: 5,
+      },
     ],
     notes: [
-      `pgbench runs the SQL of counters/postgresql/methods.ts (pgbenchScript, written to bench/pgbench/ on every run) with -M prepared, one connection per client, -j up to one thread per core, --max-tries 1000 (serialization failures retried, as the tester's serializable_update with --do-retries True). The tester is \`tester postgresql --method M --json\` in its own process, user ${DEFAULT_USER_ID}.`,
-      'optimistic_concurrency_control is not like for like: pgbench counts a transaction whose version check failed (it incremented nothing) as done and goes on, while the tester retries it after a jittered backoff until it counts; the tester\'s RPS counts acknowledged increments only.',
-      `The hot-row reference is pgbench running the web store's own statement (${INCREMENT_SQL.replace('$1', `'${COUNTER_ROW}'`)}) with synchronous_commit on, as the server does.`,
+      `pgbench runs the SQL of counters/postgresql/methods.ts (pgbenchScript, written to bench/pgbench/ on every ` +
+        `run) with -M prepared, one connection per client, -j up to one thread per core, --max-tries 1000 ` +
+        `(serialization failures retried, as the tester's serializable_update with --do-retries True). The tester ` +
+        `is \`tester postgresql --method M --json\` in its own process, user ${DEFAULT_USER_ID}.`,
+      "optimistic_concurrency_control is not like for like: pgbench counts a transaction whose version check " +
+        "failed (it incremented nothing) as done and goes on, while the tester retries it after a jittered backoff " +
+        "until it counts; the tester's RPS counts acknowledged increments only.",
+      "The hot-row reference is pgbench running the web store's own statement " +
+        `(${WEB_SQL.increment.replace('$1', `'${COUNTER_ROW}'`)}) with synchronous_commit on, as the server does.`,
     ],
     async run(round) {
       const skipAll = (why: string) => {
@@ -78,17 +102,29 @@ export function postgresqlSection(ctx: BenchContext): Section {
       for (const { method, clients } of plan) {
         const tester = () =>
           recorder.measure(rowId(method, 'tester', clients), round, () =>
-            runTester(ctx.root, ['postgresql', '--method', method, '--do-retries', method === 'serializable_update' ? 'True' : 'False'], clients, ctx.durationS),
+            runTester(
+              ctx.root,
+              ['postgresql', '--method', method, '--do-retries', method === 'serializable_update' ? 'True' : 'False'],
+              clients,
+              ctx.durationS,
+            ),
           );
         const pgbench = () =>
           recorder.measure(rowId(method, 'pgbench', clients), round, () =>
-            runPgbench(pg, pgbenchScriptFile(scriptDir, method, pgbenchScript(method, DEFAULT_USER_ID)), clients, ctx.durationS),
+            runPgbench(
+              pg,
+              pgbenchScriptFile(scriptDir, method, pgbenchScript(method, DEFAULT_USER_ID)),
+              clients,
+              ctx.durationS,
+            ),
           );
         // Alternate who goes first, so neither always meets a table the other just left hot.
         for (const step of round % 2 === 1 ? [tester, pgbench] : [pgbench, tester]) await step();
       }
-      const script = `${INCREMENT_SQL.replace('$1', `'${COUNTER_ROW}'`)};\n`;
-      await recorder.measure(hotRow, round, () => runPgbench(pg, pgbenchScriptFile(scriptDir, 'hot-row', script), CLIENTS, ctx.durationS));
+      const script = `${WEB_SQL.increment.replace('$1', `'${COUNTER_ROW}'`)};\n`;
+      await recorder.measure(hotRow, round, () =>
+        runPgbench(pg, pgbenchScriptFile(scriptDir, 'hot-row', script), CLIENTS, ctx.durationS),
+      );
     },
   };
 }

@@ -12,7 +12,13 @@ export interface BenchContext {
   durationS: number;
   recorder: Recorder;
   log(line: string): void;
-  tools: { wrk: Availability; autocannon: Availability; redis: Availability; pgbench: Availability; java: JavaClient | { missing: string } };
+  tools: {
+    wrk: Availability;
+    autocannon: Availability;
+    redis: Availability;
+    pgbench: Availability;
+    java: JavaClient | { missing: string };
+  };
   services: { postgresql: Availability; hazelcast: Availability };
 }
 

@@ -39,22 +39,35 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section {
     const url = `http://127.0.0.1:${port}/inc`;
     if (tool === 'wrk') return runWrk(url, connections, ctx.durationS);
     if (tool === 'autocannon') return runAutocannon(url, connections, ctx.durationS);
-    return runTester(ctx.root, ['web', '--counter-host', '127.0.0.1', '--counter-port', String(port)], connections, ctx.durationS);
+    return runTester(
+      ctx.root,
+      ['web', '--counter-host', '127.0.0.1', '--counter-port', String(port)],
+      connections,
+      ctx.durationS,
+    );
   };
 
   const skipSpec = (spec: ServerSpec, why: string) => {
-    for (const tool of toolsOf(spec)) for (const c of spec.connections) recorder.skip(recorder.row(TITLE, spec.label, tool, c), why);
+    for (const tool of toolsOf(spec))
+      for (const c of spec.connections) recorder.skip(recorder.row(TITLE, spec.label, tool, c), why);
   };
 
   const measureServer = async (spec: ServerSpec, round: number, server: LaunchedServer) => {
     const described = await describeServer(server.port);
     if (described) storage.set(spec.label, described);
     const why = (tool: Tool) => (tool === 'wrk' || tool === 'autocannon' ? missing(ctx.tools[tool]) : undefined);
-    for (const tool of toolsOf(spec).filter(why)) for (const c of spec.connections) recorder.skip(recorder.row(TITLE, spec.label, tool, c), why(tool)!);
+    for (const tool of toolsOf(spec).filter(why))
+      for (const c of spec.connections) recorder.skip(recorder.row(TITLE, spec.label, tool, c), why(tool)!);
     const tools = toolsOf(spec).filter((tool) => !why(tool));
     try {
       if (tools.includes('wrk')) await runWrk(`http://127.0.0.1:${server.port}/inc`, 10, SERVER_WARMUP_S);
-      else await runTester(ctx.root, ['web', '--counter-host', '127.0.0.1', '--counter-port', String(server.port)], 10, SERVER_WARMUP_S);
+      else
+        await runTester(
+          ctx.root,
+          ['web', '--counter-host', '127.0.0.1', '--counter-port', String(server.port)],
+          10,
+          SERVER_WARMUP_S,
+        );
     } catch (err) {
       return skipSpec(spec, `warm-up failed: ${(err as Error).message}`);
     }
@@ -62,8 +75,11 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section {
     if (round % 2 === 0) tools.reverse();
     for (const tool of tools) {
       for (const c of spec.connections) {
-        const measured = await recorder.measure(recorder.row(TITLE, spec.label, tool, c), round, () => load(tool, server.port, c));
-        if (tool === 'tester' && c === 1000 && measured?.peakRssMb) recorder.addMemory('tester, 1000 clients (web, shm store)', TESTER_RSS_LIMIT_MB, measured.peakRssMb);
+        const measured = await recorder.measure(recorder.row(TITLE, spec.label, tool, c), round, () =>
+          load(tool, server.port, c),
+        );
+        if (tool === 'tester' && c === 1000 && measured?.peakRssMb)
+          recorder.addMemory('tester, 1000 clients (web, shm store)', TESTER_RSS_LIMIT_MB, measured.peakRssMb);
       }
     }
     if (spec.script.endsWith(path.join('server', 'main.js'))) {
@@ -88,7 +104,8 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section {
       return ids.forEach((id) => recorder.skip(id, `redis-server did not start: ${(err as Error).message}`));
     }
     try {
-      for (const [i, c] of [1, 10].entries()) await recorder.measure(ids[i], round, () => runRedisBenchmark(redis.port, c, ctx.durationS));
+      for (const [i, c] of [1, 10].entries())
+        await recorder.measure(ids[i], round, () => runRedisBenchmark(redis.port, c, ctx.durationS));
     } finally {
       await redis.stop();
     }
@@ -100,9 +117,16 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section {
     storage,
     ratios: serverRatios(),
     notes: [
-      `Our servers run under node:cluster, WORKERS=${WORKERS} (one per core) for the local stores and WORKERS=1 (the default) for the remote ones, PostgreSQL and Hazelcast, whose batches one worker fills best; the bare counters are one process. Each server is a fresh process per round, warmed up for ${SERVER_WARMUP_S} s.`,
-      'wrk uses one thread per connection up to one per core; the tester is `tester web --json` in its own process (one keep-alive connection per client, every answer parsed and the whole history checked); autocannon is its CLI; redis-benchmark sends INCR without pipelining to a private redis-server without persistence.',
-      'Every load generator shares the 2 cores with the server it loads: figures are "server + load generator on this host", not a server\'s capacity.',
+      `Our servers run under node:cluster, WORKERS=${WORKERS} (one per core) for the local stores and WORKERS=1 ` +
+        `(the default) for the remote ones, PostgreSQL and Hazelcast, whose batches one worker fills best; the ` +
+        `bare counters are one process. Each server is a fresh process per round, warmed up for ${SERVER_WARMUP_S} ` +
+        `s.`,
+      'wrk uses one thread per connection up to one per core; the tester is `tester web --json` in its own ' +
+        'process (one keep-alive connection per client, every answer parsed and the whole history checked); ' +
+        'autocannon is its CLI; redis-benchmark sends INCR without pipelining to a private redis-server without ' +
+        'persistence.',
+      'Every load generator shares the 2 cores with the server it loads: figures are "server + load generator on ' +
+        'this host", not a server\'s capacity.',
     ],
     async run(round) {
       for (const spec of specs) {
@@ -135,17 +159,42 @@ function serverRatios(): RatioSpec[] {
   const ratios: RatioSpec[] = [];
   for (const store of ['ours: shm flock', 'ours: shm atomic']) {
     for (const tool of ['wrk', 'tester'] as Tool[]) {
-      ratios.push({ name: `${store} / bare uWS, 10 connections, ${tool}`, top: id(store, tool, 10), bottom: id(BARE, tool, 10), target: 0.9 });
+      ratios.push({
+        name: `${store} / bare uWS, 10 connections, ${tool}`,
+        top: id(store, tool, 10),
+        bottom: id(BARE, tool, 10),
+        target: 0.9,
+      });
     }
-    ratios.push({ name: `${store} (wrk) / Redis INCR (redis-benchmark), 10 connections`, top: id(store, 'wrk', 10), bottom: id(REDIS, 'redis-benchmark', 10), target: 1.2 });
+    ratios.push({
+      name: `${store} (wrk) / Redis INCR (redis-benchmark), 10 connections`,
+      top: id(store, 'wrk', 10),
+      bottom: id(REDIS, 'redis-benchmark', 10),
+      target: 1.2,
+    });
   }
   for (const tool of ['wrk', 'tester'] as Tool[]) {
-    ratios.push({ name: `disk / shm flock, 10 connections, ${tool}`, top: id('ours: disk', tool, 10), bottom: id('ours: shm flock', tool, 10), target: 0.6 });
+    ratios.push({
+      name: `disk / shm flock, 10 connections, ${tool}`,
+      top: id('ours: disk', tool, 10),
+      bottom: id('ours: shm flock', tool, 10),
+      target: 0.6,
+    });
   }
   for (const c of [1, 10]) {
     ratios.push(
-      { name: `tester / wrk on the bare uWS counter, ${c} connection(s)`, top: id(BARE, 'tester', c), bottom: id(BARE, 'wrk', c), target: 0.95 },
-      { name: `tester / autocannon on the bare uWS counter, ${c} connection(s)`, top: id(BARE, 'tester', c), bottom: id(BARE, 'autocannon', c), target: 1.5 },
+      {
+        name: `tester / wrk on the bare uWS counter, ${c} connection(s)`,
+        top: id(BARE, 'tester', c),
+        bottom: id(BARE, 'wrk', c),
+        target: 0.95,
+      },
+      {
+        name: `tester / autocannon on the bare uWS counter, ${c} connection(s)`,
+        top: id(BARE, 'tester', c),
+        bottom: id(BARE, 'autocannon', c),
+        target: 1.5,
+      },
     );
   }
   for (const tool of ['tester', 'wrk'] as Tool[]) {

@@ -27,7 +27,17 @@ interface AutocannonJson {
 }
 
 export async function runAutocannon(url: string, connections: number, durationS: number): Promise<Measured> {
-  const args = [cliPath(), '-c', String(connections), '-d', String(Math.max(1, Math.round(durationS))), '-m', 'POST', '-j', url];
+  const args = [
+    cliPath(),
+    '-c',
+    String(connections),
+    '-d',
+    String(Math.max(1, Math.round(durationS))),
+    '-m',
+    'POST',
+    '-j',
+    url,
+  ];
   const stdout = await runTool(process.execPath, args, { timeoutMs: (durationS + 30) * 1000 });
   const result = JSON.parse(stdout.trim().split('\n').pop()!) as AutocannonJson;
   // autocannon records latency in whole milliseconds: a p99 under 1 ms reads 0, which says nothing.

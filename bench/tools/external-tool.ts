@@ -41,10 +41,16 @@ function aptInstall(aptPackage: string): boolean {
 }
 
 /** The tool's version line, or why it cannot be used. */
-export function ensureTool(command: string, versionArgs: string[], aptPackage: string, log: (line: string) => void): Availability {
+export function ensureTool(
+  command: string,
+  versionArgs: string[],
+  aptPackage: string,
+  log: (line: string) => void,
+): Availability {
   const found = versionOf(command, versionArgs);
   if (found) return { version: found };
-  if (process.getuid?.() !== 0 || !fs.existsSync('/usr/bin/apt-get')) return { missing: `${command} not found: install the Debian package ${aptPackage}` };
+  if (process.getuid?.() !== 0 || !fs.existsSync('/usr/bin/apt-get'))
+    return { missing: `${command} not found: install the Debian package ${aptPackage}` };
   log(`${command} is missing: apt-get install -y ${aptPackage}`);
   if (!aptInstall(aptPackage)) return { missing: `apt-get install ${aptPackage} failed` };
   const installed = versionOf(command, versionArgs);
@@ -52,12 +58,26 @@ export function ensureTool(command: string, versionArgs: string[], aptPackage: s
 }
 
 /** Runs a tool to completion; rejects with its command line and stderr (and `stdout` attached) when it fails. */
-export function runTool(command: string, args: string[], options: { timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<string> {
+export function runTool(
+  command: string,
+  args: string[],
+  options: { timeoutMs: number; env?: NodeJS.ProcessEnv },
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { timeout: options.timeoutMs, env: options.env ?? process.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const said = stderr.trim().split('\n').pop() ?? '';
-      if (err) reject(Object.assign(new Error(`${path.basename(command)} failed: ${err.message.split('\n')[0]} ${said}`.trim()), { stdout }));
-      else resolve(stdout);
-    });
+    execFile(
+      command,
+      args,
+      { timeout: options.timeoutMs, env: options.env ?? process.env, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const said = stderr.trim().split('\n').pop() ?? '';
+        if (err)
+          reject(
+            Object.assign(new Error(`${path.basename(command)} failed: ${err.message.split('\n')[0]} ${said}`.trim()), {
+              stdout,
+            }),
+          );
+        else resolve(stdout);
+      },
+    );
   });
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { PostgresConfig } from '../../counters/postgresql/connection.js';
+import type { PostgresConfig } from '../../backends/postgresql/connection.js';
 import type { Measured } from '../measurement.js';
 import { runTool } from './external-tool.js';
 
@@ -20,18 +20,40 @@ export function pgbenchScriptFile(dir: string, name: string, text: string): stri
   return file;
 }
 
-export async function runPgbench(config: PostgresConfig, scriptFile: string, clients: number, durationS: number): Promise<Measured> {
+export async function runPgbench(
+  config: PostgresConfig,
+  scriptFile: string,
+  clients: number,
+  durationS: number,
+): Promise<Measured> {
   const args = [
-    '-h', config.host, '-p', String(config.port), '-U', config.user,
+    '-h',
+    config.host,
+    '-p',
+    String(config.port),
+    '-U',
+    config.user,
     // -n: no vacuum of pgbench's own tables (we have none); prepared statements, as the tester uses.
-    '-n', '-M', 'prepared',
-    '-c', String(clients), '-j', String(Math.min(clients, os.cpus().length)),
-    '-T', String(Math.max(1, Math.round(durationS))),
+    '-n',
+    '-M',
+    'prepared',
+    '-c',
+    String(clients),
+    '-j',
+    String(Math.min(clients, os.cpus().length)),
+    '-T',
+    String(Math.max(1, Math.round(durationS))),
     // Serialization failures are retried, as the tester's serializable_update with retries does.
-    '--max-tries', '1000',
-    '-f', scriptFile, config.database,
+    '--max-tries',
+    '1000',
+    '-f',
+    scriptFile,
+    config.database,
   ];
-  const stdout = await runTool('pgbench', args, { timeoutMs: (durationS + 60) * 1000, env: { ...process.env, PGPASSWORD: config.password } });
+  const stdout = await runTool('pgbench', args, {
+    timeoutMs: (durationS + 60) * 1000,
+    env: { ...process.env, PGPASSWORD: config.password },
+  });
   const tps = /^tps = ([\d.]+) \(without initial connection time\)/m.exec(stdout);
   if (!tps) throw new Error(`pgbench printed no tps line: ${stdout.trim().split('\n').pop()}`);
   const failed = /^number of failed transactions: (\d+)/m.exec(stdout);

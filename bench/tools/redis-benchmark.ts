@@ -17,7 +17,9 @@ export interface RedisServer {
 
 export async function startRedis(): Promise<RedisServer> {
   const port = await freePort(HOST);
-  const child = spawn('redis-server', ['--bind', HOST, '--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--bind', HOST, '--port', String(port), '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let spawnError: Error | undefined;
   child.once('error', (err) => (spawnError = err));
@@ -58,7 +60,19 @@ const PLANNED_RPS_PER_CONNECTION = 25_000;
 
 export async function runRedisBenchmark(port: number, connections: number, durationS: number): Promise<Measured> {
   const requests = Math.round(PLANNED_RPS_PER_CONNECTION * Math.min(connections, 4) * durationS);
-  const args = ['-h', HOST, '-p', String(port), '-c', String(connections), '-n', String(requests), '-t', 'incr', '--csv'];
+  const args = [
+    '-h',
+    HOST,
+    '-p',
+    String(port),
+    '-c',
+    String(connections),
+    '-n',
+    String(requests),
+    '-t',
+    'incr',
+    '--csv',
+  ];
   const stdout = await runTool('redis-benchmark', args, { timeoutMs: (durationS * 10 + 30) * 1000 });
   // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
   const line = stdout.split('\n').find((l) => l.startsWith('"INCR"'));

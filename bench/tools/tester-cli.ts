@@ -11,7 +11,17 @@ export const TESTER_WARMUP_MS = 300;
 
 export async function runTester(root: string, args: string[], clients: number, durationS: number): Promise<Measured> {
   const cli = path.join(root, 'dist/tester/main.js');
-  const all = [cli, ...args, '--n-clients', String(clients), '--duration', `${durationS}s`, '--warmup', `${TESTER_WARMUP_MS}ms`, '--json'];
+  const all = [
+    cli,
+    ...args,
+    '--n-clients',
+    String(clients),
+    '--duration',
+    `${durationS}s`,
+    '--warmup',
+    `${TESTER_WARMUP_MS}ms`,
+    '--json',
+  ];
   let stdout: string;
   try {
     stdout = await runTool(process.execPath, all, { timeoutMs: (durationS + 120) * 1000 });
@@ -23,5 +33,13 @@ export async function runTester(root: string, args: string[], clients: number, d
   }
   const result = JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult;
   const errorCount = Object.values(result.errors).reduce((sum, n) => sum + (n ?? 0), 0);
-  return { rps: result.rps, p99Us: result.latency.p99Us, errorCount, passed: result.passed, verdict: result.verdict, peakRssMb: result.peakRssMb, promisesExact: result.promisesExact };
+  return {
+    rps: result.rps,
+    p99Us: result.latency.p99Us,
+    errorCount,
+    passed: result.passed,
+    verdict: result.verdict,
+    peakRssMb: result.peakRssMb,
+    promisesExact: result.promisesExact,
+  };
 }

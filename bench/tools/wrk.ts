@@ -44,7 +44,8 @@ export async function runWrk(url: string, connections: number, durationS: number
 export function parseWrk(stdout: string): Measured {
   const rpsMatch = /^Requests\/sec:\s+([\d.]+)/m.exec(stdout);
   const jsonMatch = /^WRK_JSON (\{.*\})$/m.exec(stdout);
-  if (!rpsMatch || !jsonMatch) throw new Error(`wrk printed no Requests/sec or WRK_JSON line: ${stdout.trim().split('\n').pop()}`);
+  if (!rpsMatch || !jsonMatch)
+    throw new Error(`wrk printed no Requests/sec or WRK_JSON line: ${stdout.trim().split('\n').pop()}`);
   const summary = JSON.parse(jsonMatch[1]) as { p99Us: number; errors: number };
   return { rps: Number(rpsMatch[1]), p99Us: summary.p99Us, errorCount: summary.errors };
 }

@@ -1,7 +1,7 @@
-import { toCounterError } from './connect.js';
+import { toCounterError } from '../../backends/hazelcast/connect.js';
 import { mapEntryOps, readEntry } from './map-methods.js';
 import type { MethodContext, MethodOps } from './method.js';
-import { toCount, toLong } from './values.js';
+import { toCount, toLong } from '../../backends/hazelcast/values.js';
 
 /**
  * CP Subsystem IAtomicLong.incrementAndGet: one Raft-replicated operation on the CP group's

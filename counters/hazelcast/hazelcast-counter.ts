@@ -1,18 +1,18 @@
 import { type Counter, CounterError, type CounterFactory } from '../counter.js';
-import { ConfigError, type Env } from '../env.js';
+import { ConfigError, type Env } from '../../backends/env.js';
 import {
   DEFAULT_HAZELCAST_METHOD,
   type HazelcastConfig,
   type HazelcastMethod,
   parseHazelcastMethod,
   readHazelcastConfig,
-} from './config.js';
-import { describeCluster } from './connect.js';
+} from '../../backends/hazelcast/config.js';
+import { describeCluster } from '../../backends/hazelcast/connect.js';
 import { atomicOps, fencedLockOps } from './cp-methods.js';
 import { noLockOps, optimisticOps, pessimisticOps } from './map-methods.js';
 import type { MethodContext, MethodOps } from './method.js';
 import { pnCounterOps } from './pn-counter-method.js';
-import { HazelcastSession } from './session.js';
+import { HazelcastSession } from '../../backends/hazelcast/session.js';
 
 export {
   DEFAULT_HAZELCAST_METHOD,
@@ -23,8 +23,8 @@ export {
   isHazelcastMethod,
   parseHazelcastMethod,
   readHazelcastConfig,
-} from './config.js';
-export { connectHazelcast, type HazelcastClient } from './connect.js';
+} from '../../backends/hazelcast/config.js';
+export { connectHazelcast, type HazelcastClient } from '../../backends/hazelcast/connect.js';
 
 const OPS: Record<HazelcastMethod, (ctx: MethodContext) => MethodOps> = {
   no_lock: noLockOps,
@@ -132,7 +132,9 @@ export function hazelcastCounterFactory(
   parseHazelcastMethod(method);
   const clientPerUser = options.clientPerUser ?? CLIENT_PER_USER[method];
   if (!clientPerUser && method === 'pessimistic') {
-    throw new ConfigError('hazelcast/pessimistic needs one client per user: the map lock belongs to the client instance');
+    throw new ConfigError(
+      'hazelcast/pessimistic needs one client per user: the map lock belongs to the client instance',
+    );
   }
   const counters = new Set<HazelcastCounter>();
   let config: HazelcastConfig | undefined;

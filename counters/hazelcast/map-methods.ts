@@ -1,10 +1,10 @@
-import { backoffDelayMs, type RetryPolicy, sleep } from '../retry-backoff.js';
+import { backoffDelayMs, type RetryPolicy, sleep } from '../../backends/retry-backoff.js';
 import type { IMap } from 'hazelcast-client';
 import { CounterError } from '../counter.js';
-import type { HazelcastConfig } from './config.js';
-import { toCounterError } from './connect.js';
+import type { HazelcastConfig } from '../../backends/hazelcast/config.js';
+import { toCounterError } from '../../backends/hazelcast/connect.js';
 import type { MethodContext, MethodOps } from './method.js';
-import { toCount, toLong } from './values.js';
+import { toCount, toLong } from '../../backends/hazelcast/values.js';
 
 /** `counter-map[count]`, for messages. */
 export function entryName(config: HazelcastConfig): string {
@@ -120,7 +120,8 @@ export function optimisticOps(ctx: MethodContext): MethodOps {
           if (swapped) return next;
           if (retry >= policy.maxRetries) {
             throw new CounterError(
-              `Hazelcast ${entryName(config)}: replaceIfSame lost the race ${retry + 1} times; gave up after HZ_MAX_RETRIES=${policy.maxRetries} retries`,
+              `Hazelcast ${entryName(config)}: replaceIfSame lost the race ${retry + 1} times; gave up after ` +
+                `HZ_MAX_RETRIES=${policy.maxRetries} retries`,
               'conflict',
             );
           }

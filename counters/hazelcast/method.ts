@@ -1,4 +1,4 @@
-import type { HazelcastSession } from './session.js';
+import type { HazelcastSession } from '../../backends/hazelcast/session.js';
 
 /** What one simulated client does for a method; errors are mapped by the caller. */
 export interface MethodOps {

@@ -1,9 +1,9 @@
 import type { PNCounter } from 'hazelcast-client';
-import type { HazelcastConfig } from './config.js';
-import { toCounterError } from './connect.js';
-import { sleep } from '../retry-backoff.js';
+import type { HazelcastConfig } from '../../backends/hazelcast/config.js';
+import { toCounterError } from '../../backends/hazelcast/connect.js';
+import { sleep } from '../../backends/retry-backoff.js';
 import type { MethodContext, MethodOps } from './method.js';
-import { toCount } from './values.js';
+import { toCount } from '../../backends/hazelcast/values.js';
 
 /** The most a settled read waits for the replicas to stop changing. */
 const SETTLE_LIMIT_MS = 10_000;

@@ -1,10 +1,11 @@
 import { CounterError } from '../counter.js';
-import { ConfigError } from '../env.js';
-import type { PostgresConfig } from './connection.js';
-import { isConnectionLost, isRetryable, toCounterError } from './errors.js';
-import type { Sql } from './connection.js';
-import { backoffDelayMs, type RetryPolicy, sleep } from '../retry-backoff.js';
-import { COUNTER_LOCK_CLASS, COUNTER_TABLE, rollbackQuietly, SHARD_TABLE, toCount } from './schema.js';
+import { ConfigError } from '../../backends/env.js';
+import type { PostgresConfig } from '../../backends/postgresql/connection.js';
+import { isRetryable, toCounterError } from '../../backends/postgresql/errors.js';
+import type { Sql } from '../../backends/postgresql/connection.js';
+import { backoffDelayMs, type RetryPolicy, sleep } from '../../backends/retry-backoff.js';
+import { COUNTER_LOCK_CLASS, COUNTER_TABLE, SHARD_TABLE, toCount } from '../../backends/postgresql/schema.js';
+import { inTransaction } from '../../backends/postgresql/transaction.js';
 
 /** The increment methods: the reference's five, then two of ours. */
 export const POSTGRES_METHODS = [
@@ -28,7 +29,9 @@ export function isPostgresMethod(value: string): value is PostgresMethod {
 /** Validates a method name from a flag or env var; `source` names it in the one-line error. */
 export function parsePostgresMethod(value: string, source = 'method'): PostgresMethod {
   if (isPostgresMethod(value)) return value;
-  throw new ConfigError(`${source} ${JSON.stringify(value)} is not a PostgreSQL method: use one of ${POSTGRES_METHODS.join(', ')}`);
+  throw new ConfigError(
+    `${source} ${JSON.stringify(value)} is not a PostgreSQL method: use one of ${POSTGRES_METHODS.join(', ')}`,
+  );
 }
 
 /**
@@ -41,8 +44,12 @@ export const SQL = {
   readForUpdate: `SELECT counter FROM ${COUNTER_TABLE} WHERE user_id = $1 FOR UPDATE`,
   readVersioned: `SELECT counter, version FROM ${COUNTER_TABLE} WHERE user_id = $1`,
   write: `UPDATE ${COUNTER_TABLE} SET counter = $2, version = version + 1 WHERE user_id = $1`,
-  writeIfVersion: `UPDATE ${COUNTER_TABLE} SET counter = $2, version = version + 1 WHERE user_id = $1 AND version = $3 RETURNING version`,
-  inplace: `UPDATE ${COUNTER_TABLE} SET counter = counter + 1, version = version + 1 WHERE user_id = $1 RETURNING counter`,
+  writeIfVersion:
+    `UPDATE ${COUNTER_TABLE} SET counter = $2, version = version + 1 ` +
+    'WHERE user_id = $1 AND version = $3 RETURNING version',
+  inplace:
+    `UPDATE ${COUNTER_TABLE} SET counter = counter + 1, version = version + 1 ` +
+    'WHERE user_id = $1 RETURNING counter',
   advisoryLock: `SELECT pg_advisory_xact_lock(${COUNTER_LOCK_CLASS}, $1::integer)`,
   shardIncrement: `UPDATE ${SHARD_TABLE} SET counter = counter + 1 WHERE user_id = $1 AND slot = $2 RETURNING counter`,
   shardUpsert: `INSERT INTO ${SHARD_TABLE} (user_id, slot, counter) VALUES ($1, $2, 1)
@@ -114,9 +121,11 @@ async function run(ctx: IncrementContext, alwaysRetry: boolean, attempt: Attempt
       lostRace = err;
     }
     if (retry >= ctx.retry.maxRetries) {
-      const why = lostRace === VERSION_CONFLICT ? 'version changed under us' : (lostRace as Error).message.trim().split('\n')[0];
+      const why =
+        lostRace === VERSION_CONFLICT ? 'version changed under us' : (lostRace as Error).message.trim().split('\n')[0];
       throw new CounterError(
-        `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: increment gave up after ${ctx.retry.maxRetries} retries (${why}); raise PG_MAX_RETRIES`,
+        `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: increment gave up after ${ctx.retry.maxRetries} ` +
+          `retries (${why}); raise PG_MAX_RETRIES`,
         'conflict',
         lostRace === VERSION_CONFLICT ? undefined : { cause: lostRace },
       );
@@ -128,7 +137,8 @@ async function run(ctx: IncrementContext, alwaysRetry: boolean, attempt: Attempt
 
 function missingRow(ctx: IncrementContext): CounterError {
   return new CounterError(
-    `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: user ${ctx.userId} has no row in ${COUNTER_TABLE}; reset the counter (initUserCounterTable) first`,
+    `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: user ${ctx.userId} has no row in ${COUNTER_TABLE}; ` +
+      `reset the counter (initUserCounterTable) first`,
     'backend',
   );
 }
@@ -139,23 +149,11 @@ async function readCounter(ctx: IncrementContext, name: string, text: string): P
   return toCount(rows[0].counter);
 }
 
-/**
- * BEGIN, body, COMMIT, one statement per round trip (what pgbench does with the same script).
- * On a failure inside the body it rolls back, so the connection is usable for the next increment;
- * a failed COMMIT has already ended the transaction.
- */
-async function transaction<T>(ctx: IncrementContext, step: Step, begin: string, body: () => Promise<T>): Promise<T> {
-  await ctx.conn.query(begin);
-  let value: T;
-  try {
-    value = await body();
-  } catch (err) {
-    if (!isConnectionLost(err)) await rollbackQuietly(ctx.conn);
-    throw err;
-  }
-  step.committing = true;
-  await ctx.conn.query('COMMIT');
-  return value;
+/** A transaction whose COMMIT marks the step as possibly applied. */
+function transaction<T>(ctx: IncrementContext, step: Step, begin: string, body: () => Promise<T>): Promise<T> {
+  return inTransaction(ctx.conn, begin, body, () => {
+    step.committing = true;
+  });
 }
 
 /** Read, then write read+1, autocommit, no lock: concurrent clients overwrite each other. */
@@ -195,7 +193,11 @@ async function optimistic(ctx: IncrementContext, step: Step): Promise<number | t
   if (rows.length === 0) throw missingRow(ctx);
   const next = toCount(rows[0].counter) + 1;
   step.committing = true;
-  const written = await ctx.conn.execute('cnt_write_if_version', SQL.writeIfVersion, [ctx.userId, next, rows[0].version]);
+  const written = await ctx.conn.execute('cnt_write_if_version', SQL.writeIfVersion, [
+    ctx.userId,
+    next,
+    rows[0].version,
+  ]);
   return written.length === 0 ? VERSION_CONFLICT : next;
 }
 

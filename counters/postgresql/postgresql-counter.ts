@@ -1,25 +1,23 @@
 import { type Counter, CounterError, type CounterFactory } from '../counter.js';
-import { ConfigError, type Env } from '../env.js';
-import { ensureDatabase, PgConnection, type PostgresConfig, readPostgresConfig, type Sql } from './connection.js';
-import { isConnectionLost, toCounterError } from './errors.js';
+import type { Env } from '../../backends/env.js';
+import { ensureDatabase, PgConnection } from '../../backends/postgresql/connection.js';
+import { isConnectionLost, toCounterError } from '../../backends/postgresql/errors.js';
+import { withStartupRetry } from '../../backends/postgresql/startup-retry.js';
 import {
   DEFAULT_POSTGRES_METHOD,
   incrementWith,
   type IncrementContext,
-  isPostgresMethod,
   parsePostgresMethod,
   type PostgresMethod,
 } from './methods.js';
-import { readRetryPolicy, type RetryPolicy } from './retry.js';
 import {
   checkUserId,
   ensureTables,
   ensureUserRows,
-  readShards,
   readUserValue,
   resetUserRows,
-  rollbackQuietly,
-} from './schema.js';
+} from '../../backends/postgresql/schema.js';
+import { DEFAULT_USER_ID, readSettings, type Settings } from './settings.js';
 
 export {
   DEFAULT_POSTGRES_METHOD,
@@ -30,26 +28,20 @@ export {
   type PostgresMethod,
   SQL,
 } from './methods.js';
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
-export { COUNTER_TABLE, DEFAULT_SHARDS, SHARD_TABLE } from './schema.js';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../backends/postgresql/retry.js';
+export { COUNTER_TABLE, DEFAULT_SHARDS, SHARD_TABLE } from '../../backends/postgresql/schema.js';
+export { DEFAULT_USER_ID } from './settings.js';
+export {
+  closeUserCounterConnections,
+  getUserCounter,
+  incrementUserCounter,
+  initUserCounterTable,
+  type IsolationLevel,
+} from './user-counter-library.js';
 
-/** The reference's user id ("1"). */
-export const DEFAULT_USER_ID = 1;
-
-/** Everything a client reads from the environment, read once per factory / library use. */
-interface Settings {
-  config: PostgresConfig;
-  retry: RetryPolicy;
-  shards: number;
-}
-
-function readSettings(env: Env): Settings {
-  return { config: readPostgresConfig(env), retry: readRetryPolicy(env), shards: readShards(env) };
-}
-
-/** Database, tables; then the user's rows, on `conn`. */
+/** Database (waiting for one still starting, as the server does), tables; then the user's rows. */
 async function prepareStorage(settings: Settings, userId: number): Promise<void> {
-  await ensureDatabase(settings.config);
+  await withStartupRetry(() => ensureDatabase(settings.config));
   const conn = await PgConnection.open(settings.config);
   try {
     await ensureTables(conn, settings.config);
@@ -104,7 +96,10 @@ class PostgresCounter implements Counter {
     return this.exclusive(false, async (conn) => {
       const value = await readUserValue(conn, this.settings.config, this.userId);
       if (value === undefined) {
-        throw new CounterError(`PostgreSQL: user ${this.userId} has no row in user_counter; reset the counter first`, 'backend');
+        throw new CounterError(
+          `PostgreSQL: user ${this.userId} has no row in user_counter; reset the counter first`,
+          'backend',
+        );
       }
       return value;
     });
@@ -178,7 +173,10 @@ export interface PostgresqlCounterOptions {
   doRetries?: boolean;
   /** Default 1, the reference's user. */
   userId?: number;
-  /** Where DB_HOST, DB_PORT, POSTGRES_*, PG_MAX_RETRIES, PG_RETRY_BASE_MS, PG_RETRY_CAP_MS, PG_SHARDS come from. Default process.env. */
+  /**
+   * Where DB_HOST, DB_PORT, POSTGRES_*, PG_MAX_RETRIES, PG_RETRY_BASE_MS, PG_RETRY_CAP_MS, PG_SHARDS come from.
+   * Default process.env.
+   */
   env?: Env;
 }
 
@@ -222,189 +220,4 @@ export function postgresqlCounterFactory(options: PostgresqlCounterOptions = {})
       await Promise.all([...clients].map((c) => c.close()));
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Library functions, mirroring the reference's init_user_counter_table / get_user_counter /
-// increment_user_counter. They share a small pool of connections opened on first use, so
-// concurrent callers (e.g. a web server) really run concurrently.
-
-/**
- * 'serializable' (the reference's spelling), 'repeatable read', 'read committed', 'read uncommitted';
- * any case, '_' or ' '. The reference's glue passes the method name here, which it ignores: so do we.
- */
-export type IsolationLevel = string;
-
-function isolationClause(level: IsolationLevel | undefined | null): string | undefined {
-  if (level === undefined || level === null || level === '' || isPostgresMethod(level)) return undefined;
-  const normal = level.trim().toUpperCase().replace(/[_-]+/g, ' ').replace(/\s+/g, ' ');
-  if (!['SERIALIZABLE', 'REPEATABLE READ', 'READ COMMITTED', 'READ UNCOMMITTED'].includes(normal)) {
-    throw new ConfigError(
-      `isolation level ${JSON.stringify(level)} is invalid: use serializable, repeatable read, read committed or read uncommitted`,
-    );
-  }
-  return normal;
-}
-
-class Pool {
-  private readonly idle: PgConnection[] = [];
-  private readonly waiters: ((conn: PgConnection | undefined) => void)[] = [];
-  private open = 0;
-  private closed = false;
-
-  constructor(
-    readonly settings: Settings,
-    private readonly size: number,
-  ) {}
-
-  async use<T>(op: (conn: PgConnection) => Promise<T>): Promise<T> {
-    const conn = await this.acquire();
-    let broken = false;
-    try {
-      return await op(conn);
-    } catch (err) {
-      broken = conn.lost || isConnectionLost(err) || (err instanceof Error && isConnectionLost(err.cause));
-      throw err;
-    } finally {
-      this.release(conn, broken);
-    }
-  }
-
-  private async acquire(): Promise<PgConnection> {
-    if (this.closed) throw new ConfigError('PostgreSQL connections were closed (closeUserCounterConnections)');
-    let conn = this.idle.pop();
-    while (conn?.lost) {
-      this.open--;
-      void conn.close();
-      conn = this.idle.pop();
-    }
-    if (conn) return conn;
-    if (this.open < this.size) {
-      this.open++;
-      try {
-        return await PgConnection.open(this.settings.config);
-      } catch (err) {
-        this.open--;
-        this.wakeOne();
-        throw err;
-      }
-    }
-    const handed = await new Promise<PgConnection | undefined>((resolve) => this.waiters.push(resolve));
-    return handed ?? this.acquire();
-  }
-
-  private release(conn: PgConnection, broken: boolean): void {
-    if (broken || this.closed) {
-      this.open--;
-      void conn.close();
-      this.wakeOne();
-      return;
-    }
-    const waiter = this.waiters.shift();
-    if (waiter) waiter(conn);
-    else this.idle.push(conn);
-  }
-
-  /** A slot freed up: let one waiter open its own connection. */
-  private wakeOne(): void {
-    this.waiters.shift()?.(undefined);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const waiter of this.waiters.splice(0)) waiter(undefined);
-    const idle = this.idle.splice(0);
-    this.open -= idle.length;
-    await Promise.all(idle.map((c) => c.close()));
-  }
-}
-
-/** Connections the library functions open at most; callers beyond that wait for one. */
-const LIBRARY_POOL_SIZE = 10;
-let libraryPool: Promise<Pool> | undefined;
-
-function pool(): Promise<Pool> {
-  libraryPool ??= (async () => {
-    const settings = readSettings(process.env);
-    await ensureDatabase(settings.config);
-    const p = new Pool(settings, LIBRARY_POOL_SIZE);
-    await p.use((conn) => ensureTables(conn, settings.config));
-    return p;
-  })().catch((err) => {
-    libraryPool = undefined;
-    throw err;
-  });
-  return libraryPool;
-}
-
-/** Runs `op` in a transaction at `level` when one is given, else as is. */
-async function inIsolation<T>(conn: Sql, level: string | undefined, op: () => Promise<T>): Promise<T> {
-  if (!level) return op();
-  await conn.query(`BEGIN ISOLATION LEVEL ${level}`);
-  let value: T;
-  try {
-    value = await op();
-  } catch (err) {
-    if (!isConnectionLost(err)) await rollbackQuietly(conn);
-    throw err;
-  }
-  await conn.query('COMMIT');
-  return value;
-}
-
-function libraryError(settings: Settings, err: unknown, mayHaveCommitted: boolean): Error {
-  if (err instanceof ConfigError || err instanceof CounterError) return err;
-  return toCounterError(settings.config, err, mayHaveCommitted);
-}
-
-/**
- * Creates the tables if missing and resets the user's counter and version to 0 (and its shard
- * slots). Unlike the reference it does not drop the table, so other users' rows survive.
- */
-export async function initUserCounterTable(userId: number, isolationLevel?: IsolationLevel | null): Promise<void> {
-  checkUserId(userId);
-  const level = isolationClause(isolationLevel);
-  const p = await pool();
-  await p
-    .use((conn) => inIsolation(conn, level, () => resetUserRows(conn, p.settings.config, userId, p.settings.shards)))
-    .catch((err) => {
-      throw libraryError(p.settings, err, true);
-    });
-}
-
-/** The user's counter (row plus shard slots); 0 when the user has no row, like the reference. */
-export async function getUserCounter(userId: number, isolationLevel?: IsolationLevel | null): Promise<number> {
-  checkUserId(userId);
-  const level = isolationClause(isolationLevel);
-  const p = await pool();
-  const value = await p
-    .use((conn) => inIsolation(conn, level, () => readUserValue(conn, p.settings.config, userId)))
-    .catch((err) => {
-      throw libraryError(p.settings, err, false);
-    });
-  return value ?? 0;
-}
-
-/**
- * Adds one with `method` and resolves to the new value (undefined for `sharded`). Rejects with a
- * CounterError of kind 'conflict' when a serialization failure is not retried (doRetries false,
- * the reference's default) or retries run out; the increment was then not applied.
- */
-export async function incrementUserCounter(
-  userId: number,
-  method: PostgresMethod = DEFAULT_POSTGRES_METHOD,
-  doRetries = false,
-): Promise<number | undefined> {
-  checkUserId(userId);
-  const checked = parsePostgresMethod(method);
-  const p = await pool();
-  const { config, retry, shards } = p.settings;
-  return p.use((conn) => incrementWith(checked, { conn, config, userId, shards, retry, doRetries, onRetry: () => {} }));
-}
-
-/** Closes the library functions' connections (lets a script exit promptly). */
-export async function closeUserCounterConnections(): Promise<void> {
-  const pending = libraryPool;
-  libraryPool = undefined;
-  if (pending) await (await pending.catch(() => undefined))?.close();
 }

@@ -21,7 +21,10 @@ export class HttpConnection {
   private sentAtMs = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly target: Target, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly target: Target,
+    private readonly timeoutMs: number,
+  ) {}
 
   /**
    * Sends prebuilt request bytes and resolves with the parsed response. Not async: on an open
@@ -75,7 +78,9 @@ export class HttpConnection {
     socket.on('data', (chunk: Buffer) => this.parse(chunk));
     // The server's end of the stream completes a response framed by the close, if one is pending.
     socket.on('end', () => this.parse(undefined));
-    socket.on('error', (err) => this.drop(new CounterError(`connection error: ${err.message}`, 'reset', { cause: err })));
+    socket.on('error', (err) =>
+      this.drop(new CounterError(`connection error: ${err.message}`, 'reset', { cause: err })),
+    );
     socket.on('close', () => this.drop(new CounterError('connection closed by server', 'reset')));
     this.timer = startWatchdog(
       this.timeoutMs,
@@ -115,5 +120,8 @@ export class HttpConnection {
 /** The request bytes, built once per client. */
 export function buildRequest(method: 'GET' | 'POST', path: string, target: Target, extraHeaders = ''): Buffer {
   const body = method === 'POST' ? 'Content-Length: 0\r\n' : '';
-  return Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n${extraHeaders}${body}\r\n`, 'latin1');
+  return Buffer.from(
+    `${method} ${path} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n${extraHeaders}${body}\r\n`,
+    'latin1',
+  );
 }

@@ -77,9 +77,11 @@ export class ResponseParser {
       return -1;
     }
     const head = buffer.toString('latin1', start, headEnd);
-    if (!head.startsWith('HTTP/1.')) throw new ProtocolError(`not an HTTP/1.x response: ${JSON.stringify(head.slice(0, 40))}`);
+    if (!head.startsWith('HTTP/1.'))
+      throw new ProtocolError(`not an HTTP/1.x response: ${JSON.stringify(head.slice(0, 40))}`);
     const status = Number(STATUS_LINE.exec(head)?.[1]);
-    if (!(status >= 100 && status <= 599)) throw new ProtocolError(`bad status line: ${JSON.stringify(head.split('\r\n')[0])}`);
+    if (!(status >= 100 && status <= 599))
+      throw new ProtocolError(`bad status line: ${JSON.stringify(head.split('\r\n')[0])}`);
     const keepAlive = keepsAlive(head);
     let frame = frameBody(buffer, head, status, headEnd + 4);
     if (frame === null) frame = untilClose(buffer, headEnd + 4, keepAlive, this.ended);
@@ -128,7 +130,8 @@ function contentLength(head: string, status: number): number | undefined {
 /** A body without a length: legal only when the server closes after it, and whole only once it has. */
 function untilClose(buffer: Buffer, bodyStart: number, keepAlive: boolean, ended: boolean): Frame | undefined {
   if (keepAlive) throw new ProtocolError('response without Content-Length or Transfer-Encoding: chunked');
-  if (buffer.length - bodyStart > MAX_BODY_BYTES) throw new ProtocolError(`response body too large (over ${MAX_BODY_BYTES} bytes)`);
+  if (buffer.length - bodyStart > MAX_BODY_BYTES)
+    throw new ProtocolError(`response body too large (over ${MAX_BODY_BYTES} bytes)`);
   return ended ? { body: buffer.toString('utf8', bodyStart), end: buffer.length } : undefined;
 }
 
@@ -149,7 +152,8 @@ function chunkedBody(buffer: Buffer, bodyStart: number): Frame | undefined {
       return end < 0 ? undefined : { body: Buffer.concat(chunks, size).toString('utf8'), end };
     }
     size += chunkSize;
-    if (size > MAX_BODY_BYTES) throw new ProtocolError(`response body too large (over ${MAX_BODY_BYTES} bytes chunked)`);
+    if (size > MAX_BODY_BYTES)
+      throw new ProtocolError(`response body too large (over ${MAX_BODY_BYTES} bytes chunked)`);
     const dataEnd = lineEnd + 2 + chunkSize;
     if (buffer.length < dataEnd + 2) return undefined;
     const crlf = buffer[dataEnd] === 0x0d && buffer[dataEnd + 1] === 0x0a;

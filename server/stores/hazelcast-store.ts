@@ -1,11 +1,11 @@
 import type { IAtomicLong } from 'hazelcast-client';
-import type { HazelcastConfig } from '../../counters/hazelcast/config.js';
-import { describeCluster } from '../../counters/hazelcast/connect.js';
-import { HazelcastSession } from '../../counters/hazelcast/session.js';
-import { toCount, toLong } from '../../counters/hazelcast/values.js';
+import type { HazelcastConfig } from '../../backends/hazelcast/config.js';
+import { describeCluster } from '../../backends/hazelcast/connect.js';
+import { HazelcastSession } from '../../backends/hazelcast/session.js';
+import { toCount, toLong } from '../../backends/hazelcast/values.js';
 import type { ServerConfig } from '../config.js';
 import { IncrementCoalescer } from './increment-coalescer.js';
-import { Outage } from './outage.js';
+import { Outage } from '../../backends/outage.js';
 import type { Store } from './store.js';
 
 /**
@@ -25,9 +25,13 @@ export class HazelcastStore implements Store {
   private outage: Outage | undefined;
   private closing = false;
 
-  private constructor(private readonly hazelcast: HazelcastConfig, config: ServerConfig) {
+  private constructor(
+    private readonly hazelcast: HazelcastConfig,
+    config: ServerConfig,
+  ) {
     this.where = `CP IAtomicLong ${hazelcast.atomicLongName}`;
-    this.description = `hazelcast (${this.where} on ${hazelcast.members.join(',')}${config.coalesce ? ', coalescing' : ''})`;
+    const coalescing = config.coalesce ? ', coalescing' : '';
+    this.description = `hazelcast (${this.where} on ${hazelcast.members.join(',')}${coalescing})`;
     if (config.coalesce) this.coalescer = new IncrementCoalescer((k) => this.add(k), config.coalesceMaxBatch);
   }
 
@@ -90,7 +94,9 @@ export class HazelcastStore implements Store {
       void this.session.shutdown();
       this.session = undefined;
       (this.outage ??= new Outage()).failed(
-        new Error(`${describeCluster(this.hazelcast)}: no member answered within ${this.hazelcast.connectTimeoutMs} ms`),
+        new Error(
+          `${describeCluster(this.hazelcast)}: no member answered within ${this.hazelcast.connectTimeoutMs} ms`,
+        ),
       );
     }
     if (!this.outage) return this.connecting ?? this.connect();

@@ -35,6 +35,9 @@ export const SharedMemoryStore = {
 
   open(config: ServerConfig): NativeCounterStore {
     const name = sharedMemoryName(config);
-    return new NativeCounterStore(new SharedCounter(name, false, config.shmIncrement), `shared_memory (${config.shmIncrement}, ${name})`);
+    return new NativeCounterStore(
+      new SharedCounter(name, false, config.shmIncrement),
+      `shared_memory (${config.shmIncrement}, ${name})`,
+    );
   },
 };

@@ -22,11 +22,7 @@ interface Part {
 
 export function verdictLine(result: HistoryCheck, expectedUnsafe = false): string {
   const { count, unique, realTimeOrder, range } = result.checks;
-  const parts = [
-    countPart(count),
-    ...valueParts(unique, realTimeOrder, result.okCount),
-    ...rangeParts(range),
-  ];
+  const parts = [countPart(count), ...valueParts(unique, realTimeOrder, result.okCount), ...rangeParts(range)];
   const allFine = parts.every((part) => part.kind === 'fine');
   let expectedSeen = false;
   const texts = parts.map((part) => {
@@ -54,7 +50,10 @@ function countPart(count: CountResult | CrashedCheck): Part {
   if (count.failedCount > 0) notes.push(`${count.failedCount} failed`);
   const note = notes.length > 0 ? ` (${notes.join(', ')})` : '';
   if (count.mode === 'exact') {
-    return { text: `exact: ${count.appliedCount} of ${count.acknowledgedCount} increments counted${note}`, kind: 'fine' };
+    return {
+      text: `exact: ${count.appliedCount} of ${count.acknowledgedCount} increments counted${note}`,
+      kind: 'fine',
+    };
   }
   const bounds = `[${count.acknowledgedCount}, ${count.attemptedCount}]`;
   return { text: `${count.appliedCount} increments counted, within ${bounds}${note}`, kind: 'fine' };
@@ -89,7 +88,8 @@ function realTimeOrderPart(order: RealTimeOrderResult | CrashedCheck): Part {
 function rangeParts(range: RangeResult | CrashedCheck): Part[] {
   if (isCrashed(range)) return [{ text: `value range not checked (${range.error})`, kind: 'unknown' }];
   if (range.outOfRangeCount === 0) return [];
-  const text = `${plural(range.outOfRangeCount, 'value')} out of range (${range.belowCount} too low, ${range.aboveCount} too high)`;
+  const values = plural(range.outOfRangeCount, 'value');
+  const text = `${values} out of range (${range.belowCount} too low, ${range.aboveCount} too high)`;
   return [{ text, kind: 'violation', expectable: true }];
 }
 
@@ -106,5 +106,7 @@ function plural(count: number, noun: string): string {
 
 /** Answers the tester could not read (protocol errors), as a verdict part: none, or one. */
 export function unreadableAnswersPart(unreadableCount = 0): string[] {
-  return unreadableCount > 0 ? [`UNREADABLE: ${plural(unreadableCount, 'answer')} could not be read (see the first protocol error)`] : [];
+  return unreadableCount > 0
+    ? [`UNREADABLE: ${plural(unreadableCount, 'answer')} could not be read (see the first protocol error)`]
+    : [];
 }

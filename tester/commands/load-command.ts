@@ -1,6 +1,6 @@
 import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
-import { parseBoolean } from '../../counters/env.js';
+import { parseBoolean } from '../../backends/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
 import { ServerStartError } from '../compare/server-launcher.js';
 import { ConnectError, type LoadResult, runLoad } from '../load/run-load.js';
@@ -12,6 +12,7 @@ import { applyThresholds, type Thresholds } from '../load/thresholds.js';
 import { progressBar } from '../output/progress-bar.js';
 import { extraBlock, referenceBlock } from '../output/result-text.js';
 import { parseDurationMs } from './parse-duration.js';
+import { renamedFlag } from './renamed-flag.js';
 import { wholeNumber } from './whole-number.js';
 
 export const COUNTER_TYPES = ['web', 'postgresql', 'hazelcast'] as const;
@@ -29,7 +30,10 @@ export abstract class LoadCommand extends Command {
     description: 'web, postgresql or hazelcast (the reference form; the subcommand names it otherwise)',
   });
   // Checked in execute(): clipanion reports a missing required option as "command not found".
-  clientCount = Option.String('--n-clients', { validator: wholeNumber(1, 100_000), description: 'Concurrent clients (required)' });
+  clientCount = Option.String('--n-clients', {
+    validator: wholeNumber(1, 100_000),
+    description: 'Concurrent clients (required)',
+  });
   callsPerClient = Option.String('--n-calls-per-client', '10000', {
     validator: wholeNumber(1, 1_000_000_000),
     description: 'Calls each client makes in sequence (default 10000)',
@@ -44,22 +48,36 @@ export abstract class LoadCommand extends Command {
   doRetries = Option.String('--do-retries', 'False', {
     description: 'Retry serialization failures (postgresql): True/False/true/false/1/0',
   });
-  workerCount = Option.String('--workers', '0', {
+  clientThreads = Option.String('--client-threads', {
     validator: wholeNumber(0, 64),
-    description: 'Worker threads to spread clients over (0: all on the main thread)',
+    description: 'Worker threads to spread clients over (default 0: all on the main thread)',
   });
+  /** The old name of --client-threads. */
+  workers = Option.String('--workers', { validator: wholeNumber(0, 64), hidden: true });
   resetToken = Option.String('--reset-token', process.env.RESET_TOKEN || '', {
     description: "The server's RESET_TOKEN, sent with POST /reset (default RESET_TOKEN)",
   });
-  timeoutMs = Option.String('--timeout-ms', '10000', { validator: wholeNumber(1, 3_600_000), description: 'Per-call timeout (web)' });
+  timeoutMs = Option.String('--timeout-ms', '10000', {
+    validator: wholeNumber(1, 3_600_000),
+    description: 'Per-call timeout (web)',
+  });
   duration = Option.String('--duration', { description: 'Run for a time (e.g. 30s, 2m) instead of a call count' });
   warmup = Option.String('--warmup', { description: 'Unrecorded calls for this long first (e.g. 5s)' });
-  rate = Option.String('--rate', { validator: wholeNumber(1, 10_000_000), description: 'Open loop: total calls per second' });
-  countField = Option.String('--count-field', {
-    description: 'JSON field of the answers that holds the count, e.g. total or data.count (web; default count, then value)',
+  rate = Option.String('--rate', {
+    validator: wholeNumber(1, 10_000_000),
+    description: 'Open loop: total calls per second',
   });
-  maxP99 = Option.String('--max-p99', { description: 'Threshold: fail (exit 1) when the p99 latency is above this (e.g. 5ms)' });
-  minRps = Option.String('--min-rps', { validator: wholeNumber(1, 1_000_000_000), description: 'Threshold: fail when RPS is below this' });
+  countField = Option.String('--count-field', {
+    description:
+      'JSON field of the answers that holds the count, e.g. total or data.count (web; default count, then value)',
+  });
+  maxP99 = Option.String('--max-p99', {
+    description: 'Threshold: fail (exit 1) when the p99 latency is above this (e.g. 5ms)',
+  });
+  minRps = Option.String('--min-rps', {
+    validator: wholeNumber(1, 1_000_000_000),
+    description: 'Threshold: fail when RPS is below this',
+  });
   maxErrors = Option.String('--max-errors', {
     validator: wholeNumber(0, 1_000_000_000),
     description: 'Threshold: fail when more calls than this failed',
@@ -82,13 +100,16 @@ export abstract class LoadCommand extends Command {
 
   async execute(): Promise<number> {
     const clientCount = this.clientCount;
-    if (clientCount === undefined) throw new UsageError('--n-clients is required: say how many clients run at once, e.g. --n-clients 10');
+    if (clientCount === undefined)
+      throw new UsageError('--n-clients is required: say how many clients run at once, e.g. --n-clients 10');
     const spec = await this.counterSpec();
     const thresholds = this.thresholds();
     this.checkOutputWritable();
     const prepared = await this.prepareRun(spec);
     if (prepared.serverTarget && spec.backend === 'web') spec.targets = [prepared.serverTarget];
-    const bar = this.json ? { update: () => {}, stop: () => {} } : progressBar(this.context.stderr as NodeJS.WriteStream);
+    const bar = this.json
+      ? { update: () => {}, stop: () => {} }
+      : progressBar(this.context.stderr as NodeJS.WriteStream);
     let result: LoadResult;
     try {
       result = await runLoad({
@@ -99,7 +120,12 @@ export abstract class LoadCommand extends Command {
         durationMs: this.durationOption('--duration', this.duration),
         warmupMs: this.durationOption('--warmup', this.warmup),
         ratePerSecond: this.rate,
-        workerCount: this.workerCount,
+        workerCount: renamedFlag(
+          this.context.stderr,
+          { old: '--workers', current: '--client-threads' },
+          { old: this.workers, current: this.clientThreads },
+          0,
+        ),
         onProgress: bar.update,
       });
     } finally {
@@ -152,7 +178,8 @@ export abstract class LoadCommand extends Command {
       throw new UsageError(`--counter-type ${given} contradicts the subcommand ${this.fixedType}`);
     }
     const type = (this.fixedType ?? given) as CounterType | undefined;
-    if (!type) throw new UsageError('say which counter to test: npx tester web|postgresql|hazelcast, or --counter-type');
+    if (!type)
+      throw new UsageError('say which counter to test: npx tester web|postgresql|hazelcast, or --counter-type');
     return type;
   }
 
@@ -171,7 +198,8 @@ export abstract class LoadCommand extends Command {
     const type = this.counterType();
     const doRetries = parseBoolean(this.doRetries);
     if (doRetries === undefined) throw new UsageError(`--do-retries ${this.doRetries} is invalid: use True or False`);
-    if (type !== 'web' && this.countField !== undefined) throw new UsageError(`--count-field applies to web, not ${type}`);
+    if (type !== 'web' && this.countField !== undefined)
+      throw new UsageError(`--count-field applies to web, not ${type}`);
     switch (type) {
       case 'web':
         if (this.method !== undefined) throw new UsageError('--method applies to postgresql and hazelcast, not web');
@@ -184,18 +212,28 @@ export abstract class LoadCommand extends Command {
         };
       case 'postgresql': {
         const { POSTGRES_METHODS, DEFAULT_POSTGRES_METHOD } = await import('../../counters/postgresql/methods.js');
-        return { backend: 'postgresql', method: checkMethod(this.method ?? DEFAULT_POSTGRES_METHOD, POSTGRES_METHODS), doRetries };
+        return {
+          backend: 'postgresql',
+          method: checkMethod(this.method ?? DEFAULT_POSTGRES_METHOD, POSTGRES_METHODS),
+          doRetries,
+        };
       }
       case 'hazelcast': {
-        const { HAZELCAST_METHODS, DEFAULT_HAZELCAST_METHOD } = await import('../../counters/hazelcast/config.js');
-        return { backend: 'hazelcast', method: checkMethod(this.method ?? DEFAULT_HAZELCAST_METHOD, HAZELCAST_METHODS) };
+        const { HAZELCAST_METHODS, DEFAULT_HAZELCAST_METHOD } = await import('../../backends/hazelcast/config.js');
+        return {
+          backend: 'hazelcast',
+          method: checkMethod(this.method ?? DEFAULT_HAZELCAST_METHOD, HAZELCAST_METHODS),
+        };
       }
     }
   }
 
   /** Every host with every port: several servers (or hosts) share one run. */
   private targets(): Array<{ host: string; port: number }> {
-    const hosts = this.hosts.split(',').map((host) => host.trim()).filter(Boolean);
+    const hosts = this.hosts
+      .split(',')
+      .map((host) => host.trim())
+      .filter(Boolean);
     const ports = this.ports.split(',').map((port) => {
       const value = Number(port.trim());
       if (!Number.isInteger(value) || value < 1 || value > 65535) {
@@ -208,7 +246,8 @@ export abstract class LoadCommand extends Command {
   }
 }
 
-function checkMethod(method: string, methods: readonly string[]): string {
-  if (!methods.includes(method)) throw new UsageError(`--method ${method} is unknown: use one of ${methods.join(', ')}`);
-  return method;
+function checkMethod<M extends string>(method: string, methods: readonly M[]): M {
+  const known = methods.find((name) => name === method);
+  if (known === undefined) throw new UsageError(`--method ${method} is unknown: use one of ${methods.join(', ')}`);
+  return known;
 }

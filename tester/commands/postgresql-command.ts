@@ -12,7 +12,10 @@ export class PostgresqlCommand extends LoadCommand {
       POSTGRES_PASSWORD.
     `,
     examples: [
-      ['In-place UPDATE, 10 clients', '$0 postgresql --n-clients 10 --n-calls-per-client 10000 --method inplace_update'],
+      [
+        'In-place UPDATE, 10 clients',
+        '$0 postgresql --n-clients 10 --n-calls-per-client 10000 --method inplace_update',
+      ],
       ['Serializable with retries', '$0 postgresql --n-clients 10 --method serializable_update --do-retries True'],
       ['Show lost updates', '$0 postgresql --n-clients 10 --n-calls-per-client 1000 --method lost_update'],
       ['Under faults', '$0 postgresql --n-clients 10 --duration 60s --nemesis restart-postgresql,pause-postgresql'],

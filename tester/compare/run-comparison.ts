@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CounterError } from '../../counters/counter.js';
-import { ConfigError } from '../../counters/env.js';
+import { ConfigError } from '../../backends/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
 import { ConnectError, type LoadResult, runLoad } from '../load/run-load.js';
 import { type ScenarioGroup, type Suite, scenarioCount } from './scenarios.js';

@@ -23,7 +23,10 @@ export interface ClientGroup {
   close(): Promise<void>;
 }
 
-async function openCounters(spec: CounterSpec, clientCount: number): Promise<{ counters: Counter[]; close(): Promise<void> }> {
+async function openCounters(
+  spec: CounterSpec,
+  clientCount: number,
+): Promise<{ counters: Counter[]; close(): Promise<void> }> {
   const factory = await createFactory(spec);
   const counters: Counter[] = [];
   try {

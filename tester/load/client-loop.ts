@@ -19,7 +19,11 @@ export interface CallPlan {
  */
 export class LoadRecorder {
   readonly history = new History(1 << 16);
-  readonly latencyUs = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  readonly latencyUs = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   readonly errorCounts: Partial<Record<ErrorKind, number>> = {};
   /** First message seen per error kind, for the report. */
   readonly errorExamples: Partial<Record<ErrorKind, string>> = {};
@@ -64,12 +68,18 @@ async function runClient(counter: Counter, clientId: number, plan: CallPlan, rec
       history.record(clientId, invokeUs, monotonicUs(), undefined, outcome);
       // A server that is down refuses at once: pause, or a timed run would spin through
       // millions of refusals.
-      if (err instanceof CounterError && err.kind === 'refused') await new Promise((resolve) => setTimeout(resolve, REFUSED_PAUSE_MS));
+      if (err instanceof CounterError && err.kind === 'refused')
+        await new Promise((resolve) => setTimeout(resolve, REFUSED_PAUSE_MS));
     }
   }
 }
 
 /** Runs every client's calls concurrently; client ids start at `firstClientId`. */
-export async function runClients(counters: Counter[], firstClientId: number, plan: CallPlan, recorder: LoadRecorder): Promise<void> {
+export async function runClients(
+  counters: Counter[],
+  firstClientId: number,
+  plan: CallPlan,
+  recorder: LoadRecorder,
+): Promise<void> {
   await Promise.all(counters.map((counter, i) => runClient(counter, firstClientId + i, plan, recorder)));
 }

@@ -1,5 +1,7 @@
 import type { CounterFactory } from '../../counters/counter.js';
 import type { Target } from '../../counters/web/http-connection.js';
+import type { HazelcastMethod } from '../../backends/hazelcast/config.js';
+import type { PostgresMethod } from '../../counters/postgresql/methods.js';
 
 /**
  * Which backend and method a run drives, as plain data: it crosses into worker threads,
@@ -7,8 +9,8 @@ import type { Target } from '../../counters/web/http-connection.js';
  */
 export type CounterSpec =
   | { backend: 'web'; targets: Target[]; timeoutMs: number; resetToken?: string; countField?: string }
-  | { backend: 'postgresql'; method: string; doRetries: boolean }
-  | { backend: 'hazelcast'; method: string };
+  | { backend: 'postgresql'; method: PostgresMethod; doRetries: boolean }
+  | { backend: 'hazelcast'; method: HazelcastMethod };
 
 /** Backends load lazily, so a web run never loads the PostgreSQL or Hazelcast clients. */
 export async function createFactory(spec: CounterSpec): Promise<CounterFactory> {
@@ -19,11 +21,11 @@ export async function createFactory(spec: CounterSpec): Promise<CounterFactory> 
     }
     case 'postgresql': {
       const { postgresqlCounterFactory } = await import('../../counters/postgresql/postgresql-counter.js');
-      return postgresqlCounterFactory({ method: spec.method as never, doRetries: spec.doRetries });
+      return postgresqlCounterFactory({ method: spec.method, doRetries: spec.doRetries });
     }
     case 'hazelcast': {
       const { hazelcastCounterFactory } = await import('../../counters/hazelcast/hazelcast-counter.js');
-      return hazelcastCounterFactory(spec.method as never);
+      return hazelcastCounterFactory(spec.method);
     }
   }
 }

@@ -18,7 +18,10 @@ try {
     if (message.plan) {
       const result = await group.run(message.plan);
       const h = result.history;
-      port.postMessage(result, [h.clientIds, h.invokeUs, h.completeUs, h.values, h.outcomes].map((c) => c.buffer as ArrayBuffer));
+      port.postMessage(
+        result,
+        [h.clientIds, h.invokeUs, h.completeUs, h.values, h.outcomes].map((c) => c.buffer as ArrayBuffer),
+      );
     } else if (message.close) {
       await group.close();
       port.close();

@@ -111,7 +111,11 @@ async function openGroups(options: LoadOptions): Promise<ClientGroup[]> {
 }
 
 /** Runs the groups' calls, reporting progress on a timer off the hot path. */
-async function runGroups(groups: ClientGroup[], plan: CallPlan, progress: (doneCount: number, errorCount: number) => void): Promise<GroupResult[]> {
+async function runGroups(
+  groups: ClientGroup[],
+  plan: CallPlan,
+  progress: (doneCount: number, errorCount: number) => void,
+): Promise<GroupResult[]> {
   const tick = () => {
     let done = 0;
     let errors = 0;
@@ -131,7 +135,11 @@ async function runGroups(groups: ClientGroup[], plan: CallPlan, progress: (doneC
 }
 
 function summarize(histogramBase64: string[]): LatencySummary {
-  const total = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const total = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   for (const encoded of histogramBase64) total.add(hdr.decodeFromCompressedBase64(encoded));
   const at = (percentile: number) => total.getValueAtPercentile(percentile);
   return {
@@ -146,7 +154,8 @@ function summarize(histogramBase64: string[]): LatencySummary {
 
 function addCounts<K extends string>(parts: Array<Partial<Record<K, number>>>): Partial<Record<K, number>> {
   const sum: Partial<Record<K, number>> = {};
-  for (const part of parts) for (const [kind, n] of Object.entries(part) as Array<[K, number]>) sum[kind] = (sum[kind] ?? 0) + n;
+  for (const part of parts)
+    for (const [kind, n] of Object.entries(part) as Array<[K, number]>) sum[kind] = (sum[kind] ?? 0) + n;
   return sum;
 }
 
@@ -154,7 +163,10 @@ function addCounts<K extends string>(parts: Array<Partial<Record<K, number>>>): 
 function connectError(spec: CounterSpec, err: unknown): ConnectError {
   const message = err instanceof Error ? err.message : String(err);
   const unreachable = err instanceof CounterError && err.kind === 'refused';
-  const hint = spec.backend === 'web' && unreachable ? '; start the server (npm start) or check --counter-host and --counter-port' : '';
+  const hint =
+    spec.backend === 'web' && unreachable
+      ? '; start the server (npm start) or check --counter-host and --counter-port'
+      : '';
   return new ConnectError(message + hint, { cause: err });
 }
 
@@ -181,8 +193,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let groups: ClientGroup[] = [];
   try {
     groups = await openGroups(options);
-    const report = (phase: LoadProgress['phase'], startedUs: number, totalCount?: number) => (doneCount: number, errorCount: number) =>
-      options.onProgress?.({ phase, doneCount, errorCount, elapsedMs: (monotonicUs() - startedUs) / 1000, totalCount });
+    const report =
+      (phase: LoadProgress['phase'], startedUs: number, totalCount?: number) =>
+      (doneCount: number, errorCount: number) =>
+        options.onProgress?.({
+          phase,
+          doneCount,
+          errorCount,
+          elapsedMs: (monotonicUs() - startedUs) / 1000,
+          totalCount,
+        });
 
     if (options.warmupMs) {
       const startUs = monotonicUs();
@@ -234,7 +254,10 @@ function buildPlan(options: LoadOptions): CallPlan {
  * Unsafe methods pass whatever they lose. A method that promises an exact count passes only on a
  * count shown exact (an unknown final count is no pass); a linearizable one needs every check.
  */
-export function runPassed(factory: Pick<CounterFactory, 'promisesExact' | 'linearizable'>, check: HistoryCheck): boolean {
+export function runPassed(
+  factory: Pick<CounterFactory, 'promisesExact' | 'linearizable'>,
+  check: HistoryCheck,
+): boolean {
   if (!factory.promisesExact) return true;
   return factory.linearizable ? check.valid === true : check.checks.count.valid === true;
 }

@@ -1,7 +1,7 @@
 /** Every fault the nemesis knows, what it needs, and how it is bound to a run's target. */
-import { readHazelcastConfig } from '../../counters/hazelcast/config.js';
-import { readPostgresConfig } from '../../counters/postgresql/config.js';
-import type { Env } from '../../counters/env.js';
+import { readHazelcastConfig } from '../../backends/hazelcast/config.js';
+import { readPostgresConfig } from '../../backends/postgresql/config.js';
+import type { Env } from '../../backends/env.js';
 import type { Fault } from './fault.js';
 import type { ManagedServer } from './managed-server.js';
 import { latency, partition } from './network-faults.js';

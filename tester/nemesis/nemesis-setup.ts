@@ -3,8 +3,8 @@
  * namespace and store relay (network faults), the server itself, and the faults bound to them;
  * and the cleanup that undoes it all on every path, Ctrl-C included.
  */
-import type { Env } from '../../counters/env.js';
-import { readPostgresConfig } from '../../counters/postgresql/config.js';
+import type { Env } from '../../backends/env.js';
+import { readPostgresConfig } from '../../backends/postgresql/config.js';
 import type { NemesisEvent } from '../history/nemesis-event.js';
 import { freePort } from '../compare/server-launcher.js';
 import {

@@ -24,7 +24,12 @@ export function progressBar(stream: NodeJS.WriteStream): { update(progress: Load
       const windowMs = progress.elapsedMs - last.elapsedMs;
       const rps = windowMs > 0 ? Math.round(((progress.doneCount - last.doneCount) * 1000) / windowMs) : 0;
       last = progress;
-      const payload = { phase: progress.phase, rps, errors: progress.errorCount, elapsed: (progress.elapsedMs / 1000).toFixed(1) };
+      const payload = {
+        phase: progress.phase,
+        rps,
+        errors: progress.errorCount,
+        elapsed: (progress.elapsedMs / 1000).toFixed(1),
+      };
       // Open-ended runs (--duration) show time instead of a call total.
       const total = progress.totalCount ?? Math.max(progress.doneCount, 1);
       if (!started) {

@@ -1,7 +1,9 @@
 import { type Env, readInteger } from '../env.js';
+import { POSTGRES_VARS } from '../env-vars.js';
 import type { PostgresConfig, SqlError } from './connection.js';
 import type { Sql } from './connection.js';
 import { privilegeError, tablePrivilegeError } from './errors.js';
+import { rollbackQuietly } from './transaction.js';
 
 /**
  * Schema. `user_counter` is the reference's table: one row per user with its counter and the
@@ -25,11 +27,11 @@ export const SHARD_TABLE = 'user_counter_shard';
 export const SCHEMA_LOCK_CLASS = 0x434e5453; // 'CNTS'
 export const COUNTER_LOCK_CLASS = 0x434e5452; // 'CNTR'
 
-export const DEFAULT_SHARDS = 8;
+export const DEFAULT_SHARDS = POSTGRES_VARS.PG_SHARDS.fallback;
 
 /** PG_SHARDS: slot rows per user for the `sharded` method (default 8). */
 export function readShards(env: Env): number {
-  return readInteger(env, 'PG_SHARDS', DEFAULT_SHARDS, 1, 4096);
+  return readInteger(env, POSTGRES_VARS.PG_SHARDS);
 }
 
 const CREATE_TABLES = `
@@ -56,7 +58,8 @@ export async function ensureTables(conn: Sql, config: PostgresConfig): Promise<v
     // another instead of failing on the catalog's unique index.
     // SET LOCAL keeps "already exists, skipping" notices off stderr (libpq prints notices there).
     await conn.query(
-      `BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_CLASS}, 0); ${CREATE_TABLES}; COMMIT`,
+      `BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_CLASS}, 0); ` +
+        `${CREATE_TABLES}; COMMIT`,
     );
   } catch (err) {
     await rollbackQuietly(conn);
@@ -74,14 +77,6 @@ export async function ensureTables(conn: Sql, config: PostgresConfig): Promise<v
 
 function isTrue(value: unknown): boolean {
   return value === true || value === 't' || value === 'true';
-}
-
-export async function rollbackQuietly(conn: Sql): Promise<void> {
-  try {
-    await conn.query('ROLLBACK');
-  } catch {
-    // Nothing to roll back, or the connection is gone: either way no transaction is left open.
-  }
 }
 
 /** Creates the user's row and K slot rows when missing; leaves existing values alone. */
@@ -124,7 +119,8 @@ export async function readUserValue(conn: Sql, config: PostgresConfig, userId: n
   const rows = await usingTables(config, () =>
     conn.execute<{ counter: unknown }>(
       'cnt_read_total',
-      `SELECT c.counter + COALESCE((SELECT sum(s.counter) FROM ${SHARD_TABLE} s WHERE s.user_id = $2::integer), 0) AS counter
+      `SELECT c.counter
+         + COALESCE((SELECT sum(s.counter) FROM ${SHARD_TABLE} s WHERE s.user_id = $2::integer), 0) AS counter
        FROM ${COUNTER_TABLE} c WHERE c.user_id = $1`,
       [userId, userId],
     ),

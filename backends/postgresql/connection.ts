@@ -19,8 +19,7 @@ function conninfo(config: PostgresConfig, database = config.database): string {
     `user=${quote(config.user)}`,
     `password=${quote(config.password)}`,
     // libpq's smallest: a server in the middle of shutting down can accept a connection and never
-    // answer, and every request of a coalesced batch waits for that connect (measured in the
-    // restart test: 5 s with connect_timeout=5).
+    // answer, and every request of a coalesced batch waits for that connect.
     'connect_timeout=2',
     'application_name=counters',
     // libpq prints NOTICEs (e.g. "already exists, skipping") to stderr: keep our output to what matters.
@@ -32,12 +31,19 @@ function conninfo(config: PostgresConfig, database = config.database): string {
 function explainConnectError(config: PostgresConfig, database: string, err: Error): Error {
   const where = `PostgreSQL at ${config.host}:${config.port}`;
   // libpq's first line holds the reason; later lines are hints we replace with our own.
-  const text = err.message.trim().split('\n')[0].replace(/^.*? failed: /, '').replace(/^FATAL:\s*/, '');
-  let fix = 'check DB_HOST and DB_PORT, and that the server is running (scripts/postgres.sh start runs one on port 55432)';
-  if (/password authentication failed|no password supplied/i.test(text)) fix = 'check POSTGRES_USER and POSTGRES_PASSWORD';
+  const text = err.message
+    .trim()
+    .split('\n')[0]
+    .replace(/^.*? failed: /, '')
+    .replace(/^FATAL:\s*/, '');
+  let fix =
+    'check DB_HOST and DB_PORT, and that the server is running (scripts/postgres.sh start runs one on port 55432)';
+  if (/password authentication failed|no password supplied/i.test(text))
+    fix = 'check POSTGRES_USER and POSTGRES_PASSWORD';
   else if (/role .* does not exist/i.test(text)) fix = 'check POSTGRES_USER';
   else if (/database .* does not exist/i.test(text)) fix = `create database "${database}" or set POSTGRES_DB`;
-  else if (/permission denied/i.test(text)) fix = `grant CONNECT on "${database}" to POSTGRES_USER, or use another user`;
+  else if (/permission denied/i.test(text))
+    fix = `grant CONNECT on "${database}" to POSTGRES_USER, or use another user`;
   return new ConfigError(`cannot connect to ${where} (database "${database}"): ${text}; ${fix}`, {
     cause: err,
   });
@@ -62,7 +68,16 @@ export class PgConnection {
   private constructor(private readonly statementTimeoutMs: number) {
     // A lost connection (server restart, pg_terminate_backend) surfaces here, not in the
     // query's callback, which would otherwise wait forever.
-    this.client.on('error', (err) => this.fail(err.message.trim().split('\n')[0].replace(/^FATAL:\s*/, ''), '08006', err));
+    this.client.on('error', (err) =>
+      this.fail(
+        err.message
+          .trim()
+          .split('\n')[0]
+          .replace(/^FATAL:\s*/, ''),
+        '08006',
+        err,
+      ),
+    );
   }
 
   /**
@@ -113,16 +128,23 @@ export class PgConnection {
     this.stopIdleWatch();
     return new Promise((resolve, reject) => {
       // Bounds the wait even if libpq never reports a connection that died mid-statement. A timer
-      // per statement, not a coarse per-connection one: a coarse tick let a stuck write hold its
-      // whole coalesced batch up to a quarter of the timeout longer (seen in the restart test).
+      // per statement, not a coarse per-connection one: a coarse tick would let a stuck write hold
+      // its whole coalesced batch up to a quarter of the timeout longer.
       // It also reads the socket itself every READ_NUDGE_MS: when the server resets the connection
       // (it exits with our statement unread, as in pg_ctl -m fast stop), libuv reports a socket
       // error that libpq's poll handler ignores, and nothing else would ever read it.
       const sentMs = performance.now();
-      const timer = setInterval(() => {
-        if (performance.now() - sentMs < this.statementTimeoutMs) this.client._read();
-        else this.fail(`no answer from PostgreSQL within ${this.statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`, '08006');
-      }, Math.min(READ_NUDGE_MS, this.statementTimeoutMs));
+      const timer = setInterval(
+        () => {
+          if (performance.now() - sentMs < this.statementTimeoutMs) this.client._read();
+          else
+            this.fail(
+              `no answer from PostgreSQL within ${this.statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`,
+              '08006',
+            );
+        },
+        Math.min(READ_NUDGE_MS, this.statementTimeoutMs),
+      );
       this.failPending = (err) => {
         clearInterval(timer);
         reject(err);
@@ -169,7 +191,9 @@ export class PgConnection {
       await this.call<void>((done) => this.client.prepare(name, text, values.length, (err) => done(err, undefined)));
       this.prepared.add(name);
     }
-    return this.call<T[]>((done) => this.client.execute(name, values, done as (err: Error | undefined, rows: unknown[]) => void));
+    return this.call<T[]>((done) =>
+      this.client.execute(name, values, done as (err: Error | undefined, rows: unknown[]) => void),
+    );
   }
 
   /** Closes at once; a statement still in flight rejects (SQLSTATE 08003) rather than hanging. */
@@ -219,7 +243,8 @@ export async function ensureDatabase(config: PostgresConfig): Promise<void> {
     // Another process may have created it between our probe and this statement.
     if ((err as SqlError).sqlState !== '42P04' && !/already exists/.test((err as Error).message)) {
       throw new ConfigError(
-        `cannot create database "${config.database}" on ${config.host}:${config.port}: ${(err as Error).message.trim()}; create it or set POSTGRES_DB`,
+        `cannot create database "${config.database}" on ${config.host}:${config.port}: ` +
+          `${(err as Error).message.trim()}; create it or set POSTGRES_DB`,
         { cause: err },
       );
     }

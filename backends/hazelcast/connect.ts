@@ -12,14 +12,15 @@ import {
   ReconnectMode,
   TargetDisconnectedError,
 } from 'hazelcast-client';
-import { CounterError, type ErrorKind } from '../counter.js';
+import { CounterError, type ErrorKind } from '../counter-error.js';
 import { ConfigError } from '../env.js';
 import type { HazelcastConfig } from './config.js';
 
 export type HazelcastClient = Client;
 
 /** How to get the cluster this project expects, for error messages. */
-export const START_HINT = 'start the 3-member CP cluster with scripts/hazelcast.sh start (it uses docker/hazelcast-cp.yaml)';
+export const START_HINT =
+  'start the 3-member CP cluster with scripts/hazelcast.sh start (it uses docker/hazelcast-cp.yaml)';
 
 /**
  * Keeps the client quiet (its default logger prints INFO lines to the console) while remembering
@@ -62,14 +63,22 @@ export interface ConnectOptions {
   failWhileOffline?: boolean;
 }
 
-export function clientConfig(config: HazelcastConfig, logger: ILogger = new QuietLogger(), options: ConnectOptions = {}): ClientConfig {
+export function clientConfig(
+  config: HazelcastConfig,
+  logger: ILogger = new QuietLogger(),
+  options: ConnectOptions = {},
+): ClientConfig {
   return {
     clusterName: config.clusterName,
     network: { clusterMembers: config.members },
     connectionStrategy: {
       reconnectMode: options.failWhileOffline ? ReconnectMode.ASYNC : ReconnectMode.ON,
       // The client's default is to try forever; the tester needs a bounded, explained failure.
-      connectionRetry: { clusterConnectTimeoutMillis: config.connectTimeoutMs, initialBackoffMillis: 250, maxBackoffMillis: 2000 },
+      connectionRetry: {
+        clusterConnectTimeoutMillis: config.connectTimeoutMs,
+        initialBackoffMillis: 250,
+        maxBackoffMillis: 2000,
+      },
     },
     customLogger: logger,
   };
@@ -79,7 +88,10 @@ export function clientConfig(config: HazelcastConfig, logger: ILogger = new Quie
  * A connected client, or a one-line ConfigError naming the members and how to start them.
  * Each client is a separate Hazelcast client instance (own connections, own lock ownership).
  */
-export async function connectHazelcast(config: HazelcastConfig, options: ConnectOptions = {}): Promise<HazelcastClient> {
+export async function connectHazelcast(
+  config: HazelcastConfig,
+  options: ConnectOptions = {},
+): Promise<HazelcastClient> {
   const logger = new QuietLogger();
   try {
     return await Client.newHazelcastClient(clientConfig(config, logger, options));
@@ -117,7 +129,8 @@ export function checkCpProxy(config: HazelcastConfig, proxy: object, name: strin
   const expected = at < 0 ? 'default' : name.slice(at + 1);
   if (group.name.toLowerCase() === expected.toLowerCase()) return;
   throw new ConfigError(
-    `${describeCluster(config)} runs without the CP Subsystem (its members serve ${what} in UNSAFE mode, without consistency guarantees); ${START_HINT}`,
+    `${describeCluster(config)} runs without the CP Subsystem (its members serve ${what} in UNSAFE mode, without ` +
+      `consistency guarantees); ${START_HINT}`,
   );
 }
 

@@ -43,14 +43,22 @@ export class HazelcastSession {
   }
 
   map(): Promise<IMap<string, unknown>> {
-    return (this.mapProxy ??= retryable(() => this.client.getMap<string, unknown>(this.config.mapName), () => {
-      this.mapProxy = undefined;
-    }));
+    return (this.mapProxy ??= retryable(
+      () => this.client.getMap<string, unknown>(this.config.mapName),
+      () => {
+        this.mapProxy = undefined;
+      },
+    ));
   }
 
   atomicLong(): Promise<IAtomicLong> {
     return (this.atomicLongProxy ??= retryable(
-      () => this.cpProxy(this.client.getCPSubsystem().getAtomicLong(this.config.atomicLongName), this.config.atomicLongName, 'IAtomicLong'),
+      () =>
+        this.cpProxy(
+          this.client.getCPSubsystem().getAtomicLong(this.config.atomicLongName),
+          this.config.atomicLongName,
+          'IAtomicLong',
+        ),
       () => {
         this.atomicLongProxy = undefined;
       },
@@ -59,7 +67,12 @@ export class HazelcastSession {
 
   fencedLock(): Promise<FencedLock> {
     return (this.fencedLockProxy ??= retryable(
-      () => this.cpProxy(this.client.getCPSubsystem().getLock(this.config.fencedLockName), this.config.fencedLockName, 'FencedLock'),
+      () =>
+        this.cpProxy(
+          this.client.getCPSubsystem().getLock(this.config.fencedLockName),
+          this.config.fencedLockName,
+          'FencedLock',
+        ),
       () => {
         this.fencedLockProxy = undefined;
       },
@@ -67,9 +80,12 @@ export class HazelcastSession {
   }
 
   pnCounter(): Promise<PNCounter> {
-    return (this.pnCounterProxy ??= retryable(() => this.client.getPNCounter(this.config.pnCounterName), () => {
-      this.pnCounterProxy = undefined;
-    }));
+    return (this.pnCounterProxy ??= retryable(
+      () => this.client.getPNCounter(this.config.pnCounterName),
+      () => {
+        this.pnCounterProxy = undefined;
+      },
+    ));
   }
 
   /**
@@ -91,7 +107,8 @@ export class HazelcastSession {
       fetch,
       CP_READY_TIMEOUT_MS,
       () =>
-        `${describeCluster(this.config)} did not create the CP ${what} within ${CP_READY_TIMEOUT_MS / 1000} s: its CP Subsystem is not ready (fewer members than cp-member-count?); ${START_HINT}`,
+        `${describeCluster(this.config)} did not create the CP ${what} within ${CP_READY_TIMEOUT_MS / 1000} s: ` +
+          `its CP Subsystem is not ready (fewer members than cp-member-count?); ${START_HINT}`,
     );
     checkCpProxy(this.config, proxy, name, what);
     return proxy;

@@ -1,3 +1,6 @@
+import { type Env, readInteger } from './env.js';
+import type { IntegerVar } from './env-vars.js';
+
 /**
  * How a client retries an increment that lost a race (an OCC version mismatch, a
  * serialization failure, a replaceIfSame miss). Retries are bounded: after `maxRetries`
@@ -24,4 +27,21 @@ export function backoffDelayMs(policy: RetryPolicy, retry: number): number {
 export function sleep(ms: number): Promise<void> {
   if (ms < 1) return new Promise((resolve) => setImmediate(resolve));
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The three variables of one backend's policy, e.g. PG_MAX_RETRIES, PG_RETRY_BASE_MS, PG_RETRY_CAP_MS. */
+export interface RetryVars {
+  maxRetries: IntegerVar;
+  baseMs: IntegerVar;
+  capMs: IntegerVar;
+}
+
+/** The one reader of PG_* and HZ_* retry settings; the cap is at least the base. */
+export function readRetryPolicy(env: Env, vars: RetryVars): RetryPolicy {
+  const baseMs = readInteger(env, vars.baseMs);
+  return {
+    maxRetries: readInteger(env, vars.maxRetries),
+    baseMs,
+    capMs: readInteger(env, vars.capMs, Math.max(vars.capMs.fallback, baseMs), baseMs),
+  };
 }

@@ -1,4 +1,6 @@
 import { ConfigError, type Env, readInteger, readString } from '../env.js';
+import { HAZELCAST_VARS as V } from '../env-vars.js';
+import { readRetryPolicy } from '../retry-backoff.js';
 
 /**
  * How the Hazelcast counter increments:
@@ -10,7 +12,14 @@ import { ConfigError, type Env, readInteger, readString } from '../env.js';
  * - `pn_counter`: CRDT PNCounter.incrementAndGet: fast and never loses an increment, but
  *   eventually consistent: replicas answer with their own view, so values repeat across clients.
  */
-export const HAZELCAST_METHODS = ['no_lock', 'pessimistic', 'optimistic', 'atomic', 'fenced_lock', 'pn_counter'] as const;
+export const HAZELCAST_METHODS = [
+  'no_lock',
+  'pessimistic',
+  'optimistic',
+  'atomic',
+  'fenced_lock',
+  'pn_counter',
+] as const;
 export type HazelcastMethod = (typeof HAZELCAST_METHODS)[number];
 export const DEFAULT_HAZELCAST_METHOD: HazelcastMethod = 'pessimistic';
 
@@ -20,7 +29,9 @@ export function isHazelcastMethod(value: string): value is HazelcastMethod {
 
 export function parseHazelcastMethod(value: string): HazelcastMethod {
   if (!isHazelcastMethod(value)) {
-    throw new ConfigError(`Hazelcast method ${JSON.stringify(value)} is invalid: use one of ${HAZELCAST_METHODS.join(', ')}`);
+    throw new ConfigError(
+      `Hazelcast method ${JSON.stringify(value)} is invalid: use one of ${HAZELCAST_METHODS.join(', ')}`,
+    );
   }
   return value;
 }
@@ -57,24 +68,13 @@ export interface HazelcastConfig {
   pnSettleMs: number;
 }
 
-/** The variables, their defaults (those of the reference), and what they mean. */
-export const HAZELCAST_ENV_DEFAULTS = {
-  HZ_CLUSTER_MEMBERS: '127.0.0.1:5701,127.0.0.1:5702,127.0.0.1:5703',
-  HZ_CLUSTER_NAME: 'dev',
-  HZ_MAP_NAME: 'counter-map',
-  HZ_COUNTER_KEY: 'count',
-  HZ_ATOMIC_LONG_NAME: 'counter',
-  HZ_PN_COUNTER_NAME: 'counter',
-  HZ_FENCED_LOCK_NAME: 'counter-lock',
-  HZ_CONNECT_TIMEOUT_MS: 5000,
-  HZ_MAX_RETRIES: 1000,
-  HZ_RETRY_BASE_MS: 1,
-  HZ_RETRY_CAP_MS: 20,
-  HZ_PN_SETTLE_MS: 1100,
-} as const;
+/** The variables' defaults (those of the reference), from their declarations. */
+export const HAZELCAST_ENV_DEFAULTS = Object.fromEntries(
+  Object.values(V).map((variable) => [variable.name, variable.fallback]),
+) as { [K in keyof typeof V]: (typeof V)[K]['fallback'] };
 
 function readMembers(env: Env): string[] {
-  const raw = readString(env, 'HZ_CLUSTER_MEMBERS', HAZELCAST_ENV_DEFAULTS.HZ_CLUSTER_MEMBERS);
+  const raw = readString(env, V.HZ_CLUSTER_MEMBERS);
   const members = raw
     .split(',')
     .map((member) => member.trim())
@@ -85,27 +85,31 @@ function readMembers(env: Env): string[] {
   });
   if (members.length === 0 || bad !== undefined) {
     throw new ConfigError(
-      `HZ_CLUSTER_MEMBERS=${JSON.stringify(raw)} is invalid: give host:port addresses separated by commas, e.g. ${HAZELCAST_ENV_DEFAULTS.HZ_CLUSTER_MEMBERS}`,
+      `HZ_CLUSTER_MEMBERS=${JSON.stringify(raw)} is invalid: give host:port addresses separated by commas, e.g. ` +
+        `${V.HZ_CLUSTER_MEMBERS.fallback}`,
     );
   }
   return members;
 }
 
 export function readHazelcastConfig(env: Env = process.env): HazelcastConfig {
-  const d = HAZELCAST_ENV_DEFAULTS;
-  const retryBaseMs = readInteger(env, 'HZ_RETRY_BASE_MS', d.HZ_RETRY_BASE_MS, 0, 60_000);
+  const retry = readRetryPolicy(env, {
+    maxRetries: V.HZ_MAX_RETRIES,
+    baseMs: V.HZ_RETRY_BASE_MS,
+    capMs: V.HZ_RETRY_CAP_MS,
+  });
   return {
     members: readMembers(env),
-    clusterName: readString(env, 'HZ_CLUSTER_NAME', d.HZ_CLUSTER_NAME),
-    mapName: readString(env, 'HZ_MAP_NAME', d.HZ_MAP_NAME),
-    counterKey: readString(env, 'HZ_COUNTER_KEY', d.HZ_COUNTER_KEY),
-    atomicLongName: readString(env, 'HZ_ATOMIC_LONG_NAME', d.HZ_ATOMIC_LONG_NAME),
-    pnCounterName: readString(env, 'HZ_PN_COUNTER_NAME', d.HZ_PN_COUNTER_NAME),
-    fencedLockName: readString(env, 'HZ_FENCED_LOCK_NAME', d.HZ_FENCED_LOCK_NAME),
-    connectTimeoutMs: readInteger(env, 'HZ_CONNECT_TIMEOUT_MS', d.HZ_CONNECT_TIMEOUT_MS, 0, 600_000),
-    maxRetries: readInteger(env, 'HZ_MAX_RETRIES', d.HZ_MAX_RETRIES, 0, 1_000_000),
-    retryBaseMs,
-    retryCapMs: readInteger(env, 'HZ_RETRY_CAP_MS', Math.max(d.HZ_RETRY_CAP_MS, retryBaseMs), retryBaseMs, 600_000),
-    pnSettleMs: readInteger(env, 'HZ_PN_SETTLE_MS', d.HZ_PN_SETTLE_MS, 0, 60_000),
+    clusterName: readString(env, V.HZ_CLUSTER_NAME),
+    mapName: readString(env, V.HZ_MAP_NAME),
+    counterKey: readString(env, V.HZ_COUNTER_KEY),
+    atomicLongName: readString(env, V.HZ_ATOMIC_LONG_NAME),
+    pnCounterName: readString(env, V.HZ_PN_COUNTER_NAME),
+    fencedLockName: readString(env, V.HZ_FENCED_LOCK_NAME),
+    connectTimeoutMs: readInteger(env, V.HZ_CONNECT_TIMEOUT_MS),
+    maxRetries: retry.maxRetries,
+    retryBaseMs: retry.baseMs,
+    retryCapMs: retry.capMs,
+    pnSettleMs: readInteger(env, V.HZ_PN_SETTLE_MS),
   };
 }

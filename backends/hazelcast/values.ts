@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type LongType from 'long';
-import { CounterError } from '../counter.js';
+import { CounterError } from '../counter-error.js';
 
 /**
  * The `Long` class of long.js *as hazelcast-client loads it*. The client picks a serializer by
@@ -31,9 +31,14 @@ export function toCount(value: unknown, where: string): number {
     if (Number.isSafeInteger(value)) return value;
   } else if (Long.isLong(value)) {
     const long = value as Long;
-    if (long.lessThanOrEqual(Number.MAX_SAFE_INTEGER) && long.greaterThanOrEqual(Number.MIN_SAFE_INTEGER)) return long.toNumber();
-    throw new CounterError(`${where} holds ${long.toString()}, beyond what this client can count exactly (2^53)`, 'protocol');
+    if (long.lessThanOrEqual(Number.MAX_SAFE_INTEGER) && long.greaterThanOrEqual(Number.MIN_SAFE_INTEGER))
+      return long.toNumber();
+    throw new CounterError(
+      `${where} holds ${long.toString()}, beyond what this client can count exactly (2^53)`,
+      'protocol',
+    );
   }
-  const shown = typeof value === 'object' ? (value.constructor?.name ?? 'object') : `${typeof value} ${JSON.stringify(value)}`;
+  const shown =
+    typeof value === 'object' ? (value.constructor?.name ?? 'object') : `${typeof value} ${JSON.stringify(value)}`;
   throw new CounterError(`${where} holds ${shown}, not an integer counter value`, 'protocol');
 }

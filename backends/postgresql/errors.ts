@@ -1,4 +1,4 @@
-import { CounterError, type ErrorKind } from '../counter.js';
+import { CounterError, type ErrorKind } from '../counter-error.js';
 import { ConfigError } from '../env.js';
 import type { PostgresConfig, SqlError } from './connection.js';
 
@@ -9,18 +9,32 @@ export function isRetryable(err: unknown): boolean {
 }
 
 /** True when the connection is gone (server shut down, backend terminated, socket closed). */
+const CONNECTION_LOST = new RegExp(
+  [
+    'server closed the connection',
+    'no connection to the server',
+    'terminating connection',
+    'connection to server .*lost',
+    'could not (send|receive) data (to|from) server',
+    'connection not open',
+    'SSL connection has been closed',
+  ].join('|'),
+  'i',
+);
+
 export function isConnectionLost(err: unknown): boolean {
   const state = (err as SqlError | undefined)?.sqlState;
   if (state !== undefined && (state.startsWith('08') || /^57P0[1-3]$/.test(state))) return true;
   const message = err instanceof Error ? err.message : String(err);
-  return /server closed the connection|no connection to the server|terminating connection|connection to server .*lost|could not (send|receive) data (to|from) server|connection not open|SSL connection has been closed/i.test(
-    message,
-  );
+  return CONNECTION_LOST.test(message);
 }
 
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.trim().split('\n')[0].replace(/^(ERROR|FATAL):\s*/, '');
+  return text
+    .trim()
+    .split('\n')[0]
+    .replace(/^(ERROR|FATAL):\s*/, '');
 }
 
 /**
@@ -29,7 +43,8 @@ function firstLine(err: unknown): string {
  */
 export function privilegeError(config: PostgresConfig, err: unknown, what: string, grant: string): ConfigError {
   return new ConfigError(
-    `cannot ${what} on PostgreSQL at ${config.host}:${config.port} (database "${config.database}") as user "${config.user}": ${firstLine(err)}; ${grant}, or set POSTGRES_USER to a user that has it`,
+    `cannot ${what} on PostgreSQL at ${config.host}:${config.port} (database "${config.database}") as user ` +
+      `"${config.user}": ${firstLine(err)}; ${grant}, or set POSTGRES_USER to a user that has it`,
     { cause: err },
   );
 }

@@ -1,0 +1,18 @@
+import type { Env } from '../../backends/env.js';
+import { type PostgresConfig, readPostgresConfig } from '../../backends/postgresql/config.js';
+import { readRetryPolicy, type RetryPolicy } from '../../backends/postgresql/retry.js';
+import { readShards } from '../../backends/postgresql/schema.js';
+
+/** The reference's user id ("1"). */
+export const DEFAULT_USER_ID = 1;
+
+/** Everything a client reads from the environment, read once per factory / library use. */
+export interface Settings {
+  config: PostgresConfig;
+  retry: RetryPolicy;
+  shards: number;
+}
+
+export function readSettings(env: Env): Settings {
+  return { config: readPostgresConfig(env), retry: readRetryPolicy(env), shards: readShards(env) };
+}
