@@ -20,7 +20,12 @@ test('no fault ran: the verdict says nothing about faults', (t) => {
 });
 
 test('fault windows in seconds, indeterminate calls, nothing lost', (t) => {
-  const events = [event(1.02e9, 'start-kill-worker'), event(2.1e9, 'stop-kill-worker'), event(3e9, 'start-partition'), event(4.04e9, 'stop-partition')];
+  const events = [
+    event(1.02e9, 'start-kill-worker'),
+    event(2.1e9, 'stop-kill-worker'),
+    event(3e9, 'start-partition'),
+    event(4.04e9, 'stop-partition'),
+  ];
   t.deepEqual(nemesisVerdictPart(events, checkHistory(history(), { initial: 0, final: 3 })), [
     'faults: kill-worker 1.0-2.1 s, partition 3.0-4.0 s',
     '1 call indeterminate',
@@ -30,9 +35,15 @@ test('fault windows in seconds, indeterminate calls, nothing lost', (t) => {
 
 test('a loss, an unread final count, a fault not injected, a fault never healed', (t) => {
   const lost = checkHistory(history(), { initial: 0, final: 1 });
-  t.is(nemesisVerdictPart([event(0, 'start-latency'), event(1e9, 'stop-latency')], lost)[2], '1 acknowledged increment LOST');
+  const latency = [event(0, 'start-latency'), event(1e9, 'stop-latency')];
+  t.is(nemesisVerdictPart(latency, lost)[2], '1 acknowledged increment LOST');
   const unread = checkHistory(history(), { initial: 0, final: undefined });
-  t.is(nemesisVerdictPart([event(0, 'start-latency'), event(1e9, 'stop-latency')], unread)[2], 'losses unknown (final count unread)');
-  const events = [event(1e9, 'start-kill-member', 'failed: no Hazelcast member listens on port 5703'), event(2e9, 'stop-kill-member'), event(3e9, 'start-pause-member')];
-  t.is(nemesisVerdictPart(events, lost)[0], 'faults: kill-member 1.0-2.0 s (could not inject), pause-member from 3.0 s (never healed)');
+  t.is(nemesisVerdictPart(latency, unread)[2], 'losses unknown (final count unread)');
+  const events = [
+    event(1e9, 'start-kill-member', 'failed: no Hazelcast member listens on port 5703'),
+    event(2e9, 'stop-kill-member'),
+    event(3e9, 'start-pause-member'),
+  ];
+  const windows = 'faults: kill-member 1.0-2.0 s (could not inject), pause-member from 3.0 s (never healed)';
+  t.is(nemesisVerdictPart(events, lost)[0], windows);
 });

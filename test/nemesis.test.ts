@@ -31,6 +31,7 @@ const PG_ENV = {
 const PG_SETTINGS = Object.entries(PG_ENV).map(([name, value]) => `${name}=${value}`);
 const PG_SERVER = `STORAGE_METHOD=postgresql ${PG_SETTINGS.join(' ')} WORKERS=2`;
 
+const SHM_SERVER = 'STORAGE_METHOD=shared_memory WORKERS=2';
 const FAULT_RUN = ['--n-clients', '4', '--duration', '5s', '--nemesis-interval', '1s', '--json'];
 
 /** A run under faults, its result, and the check every fault test makes of it. */
@@ -53,14 +54,16 @@ async function runUnderFault(t: ExecutionContext, args: string[], env: Record<st
   return result;
 }
 
-/** Faults start after a healthy interval (connecting comes first), last one interval, and are all healed; none failed. */
+/** Faults start after a healthy interval, last one interval (the last maybe less), all healed; none failed. */
 function assertFaultWindows(t: ExecutionContext, events: NemesisEvent[], fault: string): void {
   t.true(events.length >= 2 && events.length % 2 === 0, JSON.stringify(events));
   events.forEach((event, i) => {
     t.is(event.f, `${i % 2 === 0 ? 'start' : 'stop'}-${fault}`);
     t.false(event.value.startsWith('failed'), event.value);
     const gapNs = i > 0 ? event.time - events[i - 1].time : event.time;
-    t.true(gapNs >= 0.9e9, `${event.f} only ${gapNs} ns after ${i > 0 ? events[i - 1].f : 'the start'}`);
+    // The run's end heals the last fault early.
+    const cutShort = i === events.length - 1;
+    t.true(cutShort || gapNs >= 0.9e9, `${event.f} only ${gapNs} ns after ${i > 0 ? events[i - 1].f : 'the start'}`);
   });
 }
 
@@ -69,11 +72,11 @@ function describe(run: TesterRun): string {
 }
 
 test.serial('kill-worker: the primary replaces the worker and shared memory loses nothing acknowledged', async (t) => {
-  const result = await runUnderFault(t, ['web', '--nemesis', 'kill-worker', '--server', 'STORAGE_METHOD=shared_memory WORKERS=2']);
+  const result = await runUnderFault(t, ['web', '--nemesis', 'kill-worker', '--server', SHM_SERVER]);
   t.regex(result.nemesisEvents[1].value, /replaced; workers now \d+, \d+/);
 });
 
-test.serial('kill-server: the whole server is killed and started again; the disk store loses nothing acknowledged', async (t) => {
+test.serial('kill-server: the server is killed and started again; disk loses nothing acknowledged', async (t) => {
   const file = path.join(tmp, 'kill-server.txt');
   const server = `STORAGE_METHOD=disk STORAGE_PATH=${file} WORKERS=2`;
   const result = await runUnderFault(t, ['web', '--nemesis', 'kill-server', '--server', server]);
@@ -84,18 +87,19 @@ test.serial('kill-server: the whole server is killed and started again; the disk
 });
 
 test.serial('kill-server: shared memory outlives the server; the new one counts on from it', async (t) => {
-  const result = await runUnderFault(t, ['web', '--nemesis', 'kill-server', '--server', 'STORAGE_METHOD=shared_memory WORKERS=2']);
+  const result = await runUnderFault(t, ['web', '--nemesis', 'kill-server', '--server', SHM_SERVER]);
   // A server that started from 0 would hand out values again: duplicates, and a final count below the acknowledged.
   t.is(result.check.checks.unique.duplicateCount, 0, result.verdict);
 });
 
-test.serial('pause-postgresql: SIGSTOP of the postmaster and backends stalls calls; nothing acknowledged lost', async (t) => {
+test.serial('pause-postgresql: SIGSTOP of the postmaster and backends stalls calls, loses nothing', async (t) => {
   const result = await runUnderFault(t, ['postgresql', '--nemesis', 'pause-postgresql'], PG_ENV);
-  t.regex(result.nemesisEvents[0].value, new RegExp(`^SIGSTOP postmaster pid \\d+ \\(port ${PG_ENV.DB_PORT}\\) and its \\d+ children$`));
+  const stopped = `^SIGSTOP postmaster pid \\d+ \\(port ${PG_ENV.DB_PORT}\\) and its \\d+ children$`;
+  t.regex(result.nemesisEvents[0].value, new RegExp(stopped));
   t.true(result.latency.maxUs >= 900_000, `the slowest call took ${result.latency.maxUs} us, less than the pause`);
 });
 
-test.serial('restart-postgresql: immediate shutdown and restart; synchronous commit loses nothing acknowledged', async (t) => {
+test.serial('restart-postgresql: immediate shutdown, restart; synchronous commit loses nothing', async (t) => {
   const result = await runUnderFault(t, ['postgresql', '--nemesis', 'restart-postgresql'], PG_ENV);
   t.regex(result.nemesisEvents[1].value, /^postmaster pid \d+ restarted as pid \d+/);
   t.true(result.check.failedCount + result.check.indeterminateCount > 0, result.verdict);
@@ -112,7 +116,7 @@ test.serial('restart-postgresql by a user who could not start it again kills not
   t.deepEqual(await listenerPids(Number(PG_ENV.DB_PORT)), [postmaster]);
 });
 
-test.serial('partition: the server cut off from PostgreSQL stalls and recovers; nothing acknowledged lost', async (t) => {
+test.serial('partition: the server cut off from PostgreSQL stalls, recovers, loses nothing', async (t) => {
   const result = await runUnderFault(t, ['web', '--nemesis', 'partition', '--server', PG_SERVER]);
   t.true(result.latency.maxUs >= 900_000, `the slowest call took ${result.latency.maxUs} us, less than the partition`);
   t.true(result.totalCalls > 0);
@@ -179,17 +183,20 @@ async function stopPrivateCluster(cluster: PrivateHazelcastCluster): Promise<voi
   signalAll((await Promise.all(HZ_PORTS.map((port) => listenerPids(port)))).flat(), 'SIGKILL');
 }
 
-test.serial('pause-member (atomic), then kill-member (pessimistic): one member of three, nothing acknowledged lost', async (t) => {
+test.serial('pause-member (atomic), kill-member (pessimistic): one member of three, nothing lost', async (t) => {
   t.timeout(600_000);
   const cluster = new PrivateHazelcastCluster('nemesis-test', HZ_PORTS, fs.mkdtempSync(path.join(tmp, 'hazelcast-')));
   try {
     await cluster.start();
     // Paused first: a CP member restarted by kill-member comes back as a new member outside the CP group.
-    const paused = await runUnderFault(t, ['hazelcast', '--method', 'atomic', '--nemesis', 'pause-member'], cluster.env);
+    const pauseArgs = ['hazelcast', '--method', 'atomic', '--nemesis', 'pause-member'];
+    const paused = await runUnderFault(t, pauseArgs, cluster.env);
     t.regex(paused.nemesisEvents[0].value, /^SIGSTOP Hazelcast member pid \d+ \(port 19293\)$/);
-    const killed = await runUnderFault(t, ['hazelcast', '--method', 'pessimistic', '--nemesis', 'kill-member'], cluster.env);
+    const killArgs = ['hazelcast', '--method', 'pessimistic', '--nemesis', 'kill-member'];
+    const killed = await runUnderFault(t, killArgs, cluster.env);
     t.regex(killed.nemesisEvents[0].value, /^SIGKILL Hazelcast member pid \d+ \(port 19293\)$/);
-    const listening = async () => (await Promise.all(HZ_PORTS.map((port) => listenerPids(port)))).every((pids) => pids.length === 1);
+    const listening = async () =>
+      (await Promise.all(HZ_PORTS.map((port) => listenerPids(port)))).every((pids) => pids.length === 1);
     t.true(await waitUntil(listening, 60_000), 'every member listens again');
   } finally {
     await stopPrivateCluster(cluster);
@@ -201,13 +208,13 @@ test.serial('pause-member (atomic), then kill-member (pessimistic): one member o
 
 test('an unknown fault, or one the target cannot take, is one line and exit 2', async (t) => {
   const cases: Array<[string[], RegExp]> = [
-    [['web', '--nemesis', 'kill-everything'], /^tester: --nemesis kill-everything is unknown: use a comma-separated list of kill-worker, /],
-    [['web', '--nemesis', 'kill-server'], /^tester: --nemesis kill-server needs the tester to start the server: add --server "STORAGE_/],
-    [['web', '--nemesis', 'partition', '--server', 'STORAGE_METHOD=shared_memory'], /^tester: --nemesis partition and latency strike the link to a/],
-    [['postgresql', '--nemesis', 'kill-member'], /^tester: --nemesis kill-member needs a Hazelcast store, not postgresql/],
-    [['postgresql', '--server', 'STORAGE_METHOD=disk'], /^tester: --server starts a web server: use it with tester web/],
+    [['web', '--nemesis', 'kill-everything'], /^tester: --nemesis kill-everything is unknown: use a comma-/],
+    [['web', '--nemesis', 'kill-server'], /^tester: --nemesis kill-server needs the tester to start the server/],
+    [['web', '--nemesis', 'partition', '--server', 'WORKERS=1'], /^tester: --nemesis partition and latency strike/],
+    [['postgresql', '--nemesis', 'kill-member'], /^tester: --nemesis kill-member needs a Hazelcast store/],
+    [['postgresql', '--server', 'WORKERS=1'], /^tester: --server starts a web server: use it with tester web/],
     [['web', '--server', 'storage=disk'], /^tester: --server "storage=disk" is not NAME=value/],
-    [['web', '--nemesis', 'kill-worker', '--nemesis-interval', 'soon'], /^tester: --nemesis-interval soon is not a duration/],
+    [['web', '--nemesis', 'kill-worker', '--nemesis-interval', 'soon'], /^tester: --nemesis-interval soon is not/],
   ];
   for (const [args, expected] of cases) {
     const run = await runTester([...args, '--n-clients', '1', '--n-calls-per-client', '1']);
@@ -218,14 +225,15 @@ test('an unknown fault, or one the target cannot take, is one line and exit 2', 
 });
 
 test('a server that does not start is one line and exit 3', async (t) => {
-  const run = await runTester(['web', '--n-clients', '1', '--server', 'STORAGE_METHOD=disk', '--nemesis', 'kill-worker']);
+  const run = await runTester(['web', '--n-clients', '1', '--server', 'STORAGE_METHOD=disk']);
   t.is(run.code, 3, describe(run));
-  t.regex(run.stderr, /^tester: --server: our server did not start: STORAGE_METHOD=disk needs a counter file: set STORAGE_PATH/);
+  t.regex(run.stderr, /^tester: --server: our server did not start: STORAGE_METHOD=disk needs a counter file/);
   t.is(run.stderr.trim().split('\n').length, 1, run.stderr);
 });
 
 test('network faults without root: one line, exit 2, nothing started', async (t) => {
-  const run = await runAs(65534, [TESTER_MAIN, 'web', '--n-clients', '1', '--nemesis', 'partition', '--server', PG_SERVER]);
+  const args = ['web', '--n-clients', '1', '--nemesis', 'partition', '--server', PG_SERVER];
+  const run = await runAs(65534, [TESTER_MAIN, ...args]);
   t.is(run.code, 2, run.stderr);
   t.regex(run.stderr, /^tester: partition and latency need root and iproute2 \(ip, tc\)/);
   t.is(run.stderr.trim().split('\n').length, 1, run.stderr);

@@ -85,8 +85,9 @@ export abstract class LoadCommand extends Command {
   json = Option.Boolean('--json', false, { description: 'Print the result as one JSON object on stdout' });
   output = Option.String('--output', { description: 'Also write the JSON result to this file' });
   nemesisList = Option.String('--nemesis', {
-    description: 'Faults to inject in turn while clients run, comma-separated: kill-worker, kill-server, restart-postgresql, ' +
-      'pause-postgresql, kill-member, pause-member, partition, latency',
+    description:
+      'Faults to inject in turn while clients run, comma-separated: kill-worker, kill-server, ' +
+      'restart-postgresql, pause-postgresql, kill-member, pause-member, partition, latency',
   });
   nemesisInterval = Option.String('--nemesis-interval', '5s', {
     description: 'Healthy time before each fault, and how long each fault lasts (default 5s)',
@@ -142,6 +143,7 @@ export abstract class LoadCommand extends Command {
   /** The server (--server) and the faults (--nemesis), ready before the first call. */
   private async prepareRun(spec: CounterSpec): Promise<PreparedRun> {
     const intervalMs = this.durationOption('--nemesis-interval', this.nemesisInterval)!;
+    const stderr = this.context.stderr as NodeJS.WriteStream;
     if (intervalMs <= 0) throw new UsageError(`--nemesis-interval ${this.nemesisInterval} must be above zero, e.g. 5s`);
     try {
       return await prepareRun({
@@ -150,11 +152,13 @@ export abstract class LoadCommand extends Command {
         intervalMs,
         serverEnv: this.server === undefined ? undefined : parseServerEnv(this.server),
         serverPort: spec.backend === 'web' ? spec.targets[0].port : undefined,
-        onEvent: (event) => this.context.stderr.write(nemesisEventLine(event, (this.context.stderr as NodeJS.WriteStream).isTTY)),
+        onEvent: (event) => stderr.write(nemesisEventLine(event, stderr.isTTY)),
       });
     } catch (err) {
       if (err instanceof FaultChoiceError) throw new UsageError(err.message);
-      if (err instanceof ServerStartError) throw new ConnectError(`--server: our server did not start: ${err.message}`, { cause: err });
+      if (err instanceof ServerStartError) {
+        throw new ConnectError(`--server: our server did not start: ${err.message}`, { cause: err });
+      }
       throw err;
     }
   }

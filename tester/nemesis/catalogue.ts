@@ -56,10 +56,12 @@ export function parseFaultList(text: string): FaultName[] {
 export function createFault(name: FaultName, target: NemesisTarget): Fault {
   switch (name) {
     case 'kill-worker':
-      if (target.serverPort === undefined) throw new FaultChoiceError('kill-worker strikes a web server: use it with tester web');
+      if (target.serverPort === undefined) {
+        throw new FaultChoiceError('kill-worker strikes a web server: use it with tester web');
+      }
       return killWorker(target.serverPort, target.server);
     case 'kill-server':
-      return killServer(need(target.server, name, 'the tester must start the server: add --server "STORAGE_METHOD=..."'));
+      return killServer(need(target.server, name, 'add --server "STORAGE_METHOD=..." so the tester starts the server'));
     case 'restart-postgresql':
       return killListener(name, 'postmaster', [postgresPort(name, target)], 'SIGQUIT');
     case 'pause-postgresql':
@@ -83,7 +85,9 @@ function need<T>(value: T | undefined, name: FaultName, why: string): T {
 const LOCAL_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|::1)$/;
 
 function postgresPort(name: FaultName, target: NemesisTarget): number {
-  if (target.store !== 'postgresql') throw new FaultChoiceError(`--nemesis ${name} needs a PostgreSQL store, not ${target.store}`);
+  if (target.store !== 'postgresql') {
+    throw new FaultChoiceError(`--nemesis ${name} needs a PostgreSQL store, not ${target.store}`);
+  }
   const { host, port } = readPostgresConfig(target.storeEnv);
   if (!LOCAL_HOSTS.test(host)) {
     throw new FaultChoiceError(`--nemesis ${name} needs PostgreSQL on this machine, not DB_HOST=${host}`);
@@ -93,7 +97,9 @@ function postgresPort(name: FaultName, target: NemesisTarget): number {
 
 /** The ports of the members on this machine, last first: a member other than the first contact goes down first. */
 function memberPorts(name: FaultName, target: NemesisTarget): number[] {
-  if (target.store !== 'hazelcast') throw new FaultChoiceError(`--nemesis ${name} needs a Hazelcast store, not ${target.store}`);
+  if (target.store !== 'hazelcast') {
+    throw new FaultChoiceError(`--nemesis ${name} needs a Hazelcast store, not ${target.store}`);
+  }
   const local = readHazelcastConfig(target.storeEnv)
     .members.map((member) => /^(.*):(\d+)$/.exec(member))
     .filter((match): match is RegExpExecArray => match !== null && LOCAL_HOSTS.test(match[1]))

@@ -126,7 +126,7 @@ function checkChoices(options: NemesisSetupOptions, store: NemesisTarget['store'
 /** Network faults need root and iproute2; without them the run stops before it starts. */
 async function checkNetworkTools(): Promise<void> {
   const missing =
-    'partition and latency need root and iproute2 (ip, tc): run the tester as root with iproute2 installed, or leave them out';
+    'partition and latency need root and iproute2 (ip, tc): run the tester as root with iproute2, or leave them out';
   if (process.getuid?.() !== 0) throw new FaultChoiceError(missing);
   try {
     await runCommand('ip', ['-V']);

@@ -13,7 +13,8 @@ const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ?
  */
 export function nemesisVerdictPart(events: readonly NemesisEvent[], check: HistoryCheck): string[] {
   if (events.length === 0) return [];
-  return [`faults: ${faultWindows(events).join(', ')}`, `${plural(check.indeterminateCount, 'call')} indeterminate`, lossPart(check)];
+  const indeterminate = `${plural(check.indeterminateCount, 'call')} indeterminate`;
+  return [`faults: ${faultWindows(events).join(', ')}`, indeterminate, lossPart(check)];
 }
 
 /** "kill-worker 5.0-10.1 s" per start/stop pair, in order. */
@@ -37,5 +38,6 @@ function faultWindows(events: readonly NemesisEvent[]): string[] {
 function lossPart(check: HistoryCheck): string {
   const { count } = check.checks;
   if (isCrashed(count) || count.appliedCount === undefined) return 'losses unknown (final count unread)';
-  return count.lostCount > 0 ? `${plural(count.lostCount, 'acknowledged increment')} LOST` : 'nothing acknowledged lost';
+  if (count.lostCount === 0) return 'nothing acknowledged lost';
+  return `${plural(count.lostCount, 'acknowledged increment')} LOST`;
 }

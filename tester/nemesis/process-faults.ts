@@ -36,7 +36,8 @@ export function killListener(name: string, what: string, ports: readonly number[
       // Read before the kill: what cannot be read (another user's process) is not killed.
       killed = { port, pid, image: processImage(pid) };
       signalAll([pid], signal);
-      if (!(await waitUntil(() => !isAlive(pid), GONE_TIMEOUT_MS))) throw new FaultError(`${what} pid ${pid} survived ${signal}`);
+      const gone = await waitUntil(() => !isAlive(pid), GONE_TIMEOUT_MS);
+      if (!gone) throw new FaultError(`${what} pid ${pid} survived ${signal}`);
       return `${signal} ${what} pid ${pid} (port ${port})`;
     },
     async stop() {

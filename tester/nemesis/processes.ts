@@ -21,7 +21,9 @@ export function runCommand(command: string, args: string[], timeoutMs = 15_000):
 /** Pids of the processes listening on TCP `port` (any address), from `ss`; none when nothing listens. */
 export async function listenerPids(port: number): Promise<number[]> {
   const out = await runCommand('ss', ['-ltnpH', `sport = :${port}`]);
-  if (out.trim() && !out.includes('pid=')) throw new Error(`port ${port} is listened on by another user's process: run the tester as root`);
+  if (out.trim() && !out.includes('pid=')) {
+    throw new Error(`port ${port} is listened on by another user's process: run the tester as root`);
+  }
   return [...new Set([...out.matchAll(/pid=(\d+)/g)].map((match) => Number(match[1])))].sort((a, b) => a - b);
 }
 
@@ -63,7 +65,11 @@ export function signalAll(pids: readonly number[], signal: NodeJS.Signals): void
 }
 
 /** Polls `probe` until it holds or `timeoutMs` passes; returns whether it held. */
-export async function waitUntil(probe: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 50): Promise<boolean> {
+export async function waitUntil(
+  probe: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await Promise.resolve().then(probe).catch(() => false)) return true;
@@ -129,6 +135,8 @@ export function respawn(image: ProcessImage): Promise<number> {
   child.unref();
   return new Promise((resolve, reject) => {
     child.once('spawn', () => resolve(child.pid!));
-    child.once('error', (err) => reject(new Error(`cannot start ${image.argv[0]} again: ${err.message}`, { cause: err })));
+    child.once('error', (err) => {
+      reject(new Error(`cannot start ${image.argv[0]} again: ${err.message}`, { cause: err }));
+    });
   });
 }

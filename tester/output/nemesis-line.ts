@@ -5,5 +5,6 @@ import type { NemesisEvent } from '../history/nemesis-event.js';
  * first erases the progress bar's line; the bar redraws itself below.
  */
 export function nemesisEventLine(event: NemesisEvent, terminal = false): string {
-  return `${terminal ? '\r\x1b[2K' : ''}nemesis ${(event.time / 1e9).toFixed(2).padStart(8)} s  ${event.f}: ${event.value}\n`;
+  const seconds = (event.time / 1e9).toFixed(2).padStart(8);
+  return `${terminal ? '\r\x1b[2K' : ''}nemesis ${seconds} s  ${event.f}: ${event.value}\n`;
 }
