@@ -76,6 +76,18 @@ test.serial('kill-worker: the primary replaces the worker and shared memory lose
   t.regex(result.nemesisEvents[1].value, /replaced; workers now \d+, \d+/);
 });
 
+test.serial('the history file holds the fault events, and tester check judges it to the same verdict', async (t) => {
+  const file = path.join(tmp, 'kill-worker.jsonl');
+  const result = await runUnderFault(t, ['web', '--nemesis', 'kill-worker', '--server', 'WORKERS=2', '--history', file]);
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  const saved = lines.filter((line) => line.process === 'nemesis').map(({ time, f, value }) => ({ time, f, value }));
+  t.deepEqual(saved, result.nemesisEvents);
+  t.true(lines.every((line, i) => i === 0 || line.time >= lines[i - 1].time), 'events in time order');
+  const check = await runTester(['check', file]);
+  t.is(check.code, 0, describe(check));
+  t.true(check.stdout.includes(result.verdict), check.stdout);
+});
+
 test.serial('kill-server: the server is killed and started again; disk loses nothing acknowledged', async (t) => {
   const file = path.join(tmp, 'kill-server.txt');
   const server = `STORAGE_METHOD=disk STORAGE_PATH=${file} WORKERS=2`;

@@ -16,7 +16,7 @@ const PG_ENV = { STORAGE_METHOD: 'postgresql', POSTGRES_DB: 'counters_test_lifec
 let nextPort = 18720;
 
 function openAdmin(): Promise<PgConnection> {
-  return PgConnection.open(readPostgresConfig(PG_ENV));
+  return PgConnection.open(readPostgresConfig({ ...process.env, ...PG_ENV }));
 }
 
 /** Resolves with the exit code and the time the server exited. */

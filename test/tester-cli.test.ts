@@ -78,8 +78,9 @@ function handMadeResult(overrides: Partial<LoadResult> = {}): LoadResult {
     promisesExact: true,
     check,
     verdict: 'exact: 100000 of 100000 increments counted, no duplicates, real-time order kept',
-    passed: true,
+    witnesses: [],
     nemesisEvents: [],
+    passed: true,
     ...overrides,
   };
 }
@@ -332,7 +333,7 @@ for (const { word, suggestion } of [
     assertOneLineFailure(t, run, 2, /./);
     t.is(
       stderrLines(run)[0],
-      `tester: unknown command ${word}; commands: web, postgresql, hazelcast, compare${suggestion}`,
+      `tester: unknown command ${word}; commands: web, postgresql, hazelcast, compare, check${suggestion}`,
     );
   });
 }

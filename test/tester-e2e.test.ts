@@ -50,6 +50,7 @@ const SCHEMA: Record<string, (value: unknown) => boolean> = {
   promisesExact: (v) => typeof v === 'boolean',
   check: (v) => isObject(v) && 'valid' in v,
   verdict: (v) => typeof v === 'string' && v.length > 0,
+  witnesses: (v) => Array.isArray(v) && v.every((line) => typeof line === 'string'),
   passed: (v) => typeof v === 'boolean',
   peakRssMb: (v) => Number.isInteger(v) && (v as number) > 0,
   // Empty without --nemesis.
@@ -137,7 +138,23 @@ test.serial('faulty server (lose): exit 1, the verdict says LOST', async (t) => 
   t.is(run.code, 1, describeRun(run));
   t.like(matchReferenceBlock(run.stdout), { totalCalls: 2000, finalCount: '1960' });
   t.regex(run.stdout, /^Verdict: {21}FAIL: LOST 40 of 2000 acknowledged increments/m, run.stdout);
+  // Under it, the evidence: the final read with its bounds, up to three duplicates, and the
+  // last increment's value, 1961, above the final count.
+  const witnesses = witnessLines(run.stdout);
+  t.is(witnesses.length, 5, run.stdout);
+  t.regex(witnesses[0], /^final read 1960 outside \[2000, 2000\]: tester op \d+ \[[\d.]+ ms–[\d.]+ ms\]$/);
+  t.regex(witnesses[4], /^value 1961 outside \[1, 1960\]: client \d op \d+ \[[\d.]+ ms–[\d.]+ ms\]$/);
+  for (const line of witnesses.slice(1, 4)) {
+    t.regex(line, /^duplicate value \d+: client \d op \d+ \[[\d.]+ ms–[\d.]+ ms\] and client \d op \d+ \[[\d.]+ ms–[\d.]+ ms\]$/);
+  }
 });
+
+/** The lines under the text report's Verdict line, unindented. */
+function witnessLines(stdout: string): string[] {
+  const lines = stdout.split('\n');
+  const after = lines.slice(lines.findIndex((line) => line.startsWith('Verdict:')) + 1);
+  return after.slice(0, after.findIndex((line) => !line.startsWith(' '))).map((line) => line.trim());
+}
 
 test.serial('faulty server (lose) --json: passed false, the count check invalid with 40 lost', async (t) => {
   const run = await runAgainstFaulty('lose', ['--json']);
@@ -162,6 +179,11 @@ test.serial('faulty server (stale): exit 1, the verdict names duplicates or stal
   t.regex(verdict, /40 duplicate values/);
   t.regex(verdict, /stale read/);
   t.notRegex(verdict, /LOST/);
+  const witnesses = witnessLines(run.stdout);
+  t.is(witnesses.filter((line) => line.startsWith('duplicate value ')).length, 3, run.stdout);
+  const stale = witnesses.filter((line) => line.startsWith('stale value '));
+  t.is(stale.length, 3, run.stdout);
+  for (const line of stale) t.regex(line, /^stale value \d+: client \d op \d+ \[.+\] began after client \d op \d+ \[.+\] returned \d+$/);
 });
 
 test.serial('faulty server (stale) --json: passed false, count valid but uniqueness and order invalid', async (t) => {

@@ -2,6 +2,7 @@
 import { Builtins, Cli, type Command, UsageError } from 'clipanion';
 import { ConfigError } from '../backends/env.js';
 import { ConnectError } from './load/run-load.js';
+import { CheckCommand } from './commands/check-command.js';
 import { CompareCommand } from './commands/compare-command.js';
 import { EXIT } from './commands/load-command.js';
 import { HazelcastCommand } from './commands/hazelcast-command.js';
@@ -10,7 +11,7 @@ import { ReferenceCommand } from './commands/reference-command.js';
 import { WebCommand } from './commands/web-command.js';
 import { normalizeArgs, unknownCommand } from './command-line.js';
 
-const COMMANDS = [WebCommand, PostgresqlCommand, HazelcastCommand, CompareCommand];
+const COMMANDS = [WebCommand, PostgresqlCommand, HazelcastCommand, CompareCommand, CheckCommand];
 /** Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org). */
 const colored = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 const context = { ...Cli.defaultContext, colorDepth: colored ? process.stdout.getColorDepth() : 1 };

@@ -11,6 +11,7 @@
  */
 import type { CheckResult } from './check-result.js';
 import { countOutcomes, type HistoryData } from './history.js';
+import type { BoundsExample } from './witness.js';
 
 export interface CountInput {
   /** The counter's value before the load started. */
@@ -35,6 +36,8 @@ export interface CountResult extends CheckResult {
   lostCount: number;
   /** Increments counted beyond all that were attempted (0 when none). */
   extraCount: number;
+  /** The final read, when it broke its bounds [initial + acknowledged, initial + attempted]. */
+  examples: BoundsExample[];
 }
 
 export function checkCount(data: HistoryData, { initial, final }: CountInput): CountResult {
@@ -57,5 +60,7 @@ export function checkCount(data: HistoryData, { initial, final }: CountInput): C
   const appliedCount = final - initial;
   const lostCount = Math.max(0, okCount - appliedCount);
   const extraCount = Math.max(0, appliedCount - attemptedCount);
-  return { ...base, valid: lostCount === 0 && extraCount === 0, appliedCount, lostCount, extraCount };
+  const valid = lostCount === 0 && extraCount === 0;
+  const examples = valid ? [] : [{ lower: initial + okCount, value: final, upper: initial + attemptedCount }];
+  return { ...base, valid, appliedCount, lostCount, extraCount, examples };
 }

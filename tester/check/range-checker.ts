@@ -7,7 +7,8 @@
 import { maxExamples, type CheckResult } from './check-result.js';
 import type { CountInput } from './count-checker.js';
 import { Outcome, type HistoryData } from './history.js';
-import type { OpExample } from './real-time-order-checker.js';
+import { opExample } from './real-time-order-checker.js';
+import type { BoundsExample } from './witness.js';
 
 export interface RangeResult extends CheckResult {
   /** Acknowledged increments that returned a value (the ones checked). */
@@ -17,7 +18,8 @@ export interface RangeResult extends CheckResult {
   /** Values > final (0 when final is unknown). */
   aboveCount: number;
   outOfRangeCount: number;
-  examples: OpExample[];
+  /** Each with the bounds it broke: (initial, final] as [initial + 1, final]. */
+  examples: BoundsExample[];
 }
 
 export function checkValueRange(data: HistoryData, { initial, final }: CountInput): RangeResult {
@@ -25,7 +27,7 @@ export function checkValueRange(data: HistoryData, { initial, final }: CountInpu
   let valuedCount = 0;
   let belowCount = 0;
   let aboveCount = 0;
-  const examples: OpExample[] = [];
+  const examples: BoundsExample[] = [];
   for (let i = 0; i < data.length; i++) {
     const value = data.values[i];
     if (data.outcomes[i] !== Outcome.ok || Number.isNaN(value)) continue;
@@ -35,8 +37,7 @@ export function checkValueRange(data: HistoryData, { initial, final }: CountInpu
     if (below) belowCount++;
     if (above) aboveCount++;
     if ((below || above) && examples.length < maxExamples) {
-      const { clientIds, invokeUs, completeUs } = data;
-      examples.push({ clientId: clientIds[i], invokeUs: invokeUs[i], completeUs: completeUs[i], value });
+      examples.push({ lower: initial + 1, value, upper, op: opExample(data, i) });
     }
   }
   const outOfRangeCount = belowCount + aboveCount;

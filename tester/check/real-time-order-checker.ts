@@ -11,20 +11,7 @@
  */
 import { maxExamples, type CheckResult } from './check-result.js';
 import { Outcome, type HistoryData } from './history.js';
-
-export interface OpExample {
-  clientId: number;
-  invokeUs: number;
-  completeUs: number;
-  value: number;
-}
-
-export interface StaleExample {
-  /** The operation that completed first, with the largest value seen before `later` began. */
-  earlier: OpExample;
-  /** The operation invoked after `earlier` completed that returned a value not above it. */
-  later: OpExample;
-}
+import type { OpExample, StaleExample } from './witness.js';
 
 export interface RealTimeOrderResult extends CheckResult {
   /** Acknowledged increments that returned a value (the ones compared). */
@@ -73,8 +60,9 @@ function valuedOkOps(data: HistoryData): Uint32Array {
   return ops.slice(0, n);
 }
 
-function opExample(data: HistoryData, i: number): OpExample {
+export function opExample(data: HistoryData, i: number): OpExample {
   return {
+    row: i,
     clientId: data.clientIds[i],
     invokeUs: data.invokeUs[i],
     completeUs: data.completeUs[i],

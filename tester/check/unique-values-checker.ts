@@ -4,13 +4,9 @@
  * (the signature of a lost update). Only acknowledged increments that returned a value count.
  */
 import { maxExamples, type CheckResult } from './check-result.js';
-import { okValues, type HistoryData } from './history.js';
-
-export interface DuplicateExample {
-  value: number;
-  /** How many increments returned it. */
-  times: number;
-}
+import { okValues, Outcome, type HistoryData } from './history.js';
+import { opExample } from './real-time-order-checker.js';
+import { maxDuplicateOps, type DuplicateExample } from './witness.js';
 
 export interface UniqueResult extends CheckResult {
   /** Acknowledged increments that returned a value. */
@@ -50,8 +46,9 @@ export function checkUniqueValues(data: HistoryData): UniqueResult {
     if (times === 1) continue;
     duplicateCount += times - 1;
     duplicatedValueCount++;
-    keepTop(examples, { value: sorted[start], times });
+    keepTop(examples, { value: sorted[start], times, ops: [] });
   }
+  addWitnessOps(data, examples);
   return {
     valid: duplicateCount === 0,
     valuedCount: n,
@@ -70,4 +67,15 @@ function keepTop(top: DuplicateExample[], candidate: DuplicateExample): void {
   while (i > 0 && top[i - 1].times < candidate.times) i--;
   top.splice(i, 0, candidate);
   if (top.length > maxExamples) top.pop();
+}
+
+/** Fills each example's `ops` with the first increments that returned its value. */
+function addWitnessOps(data: HistoryData, examples: DuplicateExample[]): void {
+  const byValue = new Map(examples.map((example) => [example.value, example.ops]));
+  for (let i = 0; i < data.length && byValue.size > 0; i++) {
+    const ops = data.outcomes[i] === Outcome.ok ? byValue.get(data.values[i]) : undefined;
+    if (ops === undefined) continue;
+    ops.push(opExample(data, i));
+    if (ops.length === maxDuplicateOps) byValue.delete(data.values[i]);
+  }
 }

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import { parseBoolean } from '../../backends/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
 import { ServerStartError } from '../compare/server-launcher.js';
-import { ConnectError, type LoadResult, runLoad } from '../load/run-load.js';
+import { HISTORY_FORMATS, type HistoryFormat, writeHistory } from '../history/history-writer.js';
+import { ConnectError, type RecordedLoad, recordLoad } from '../load/run-load.js';
 import { FaultChoiceError, parseFaultList } from '../nemesis/catalogue.js';
 import { prepareRun, type PreparedRun } from '../nemesis/nemesis-setup.js';
 import { nemesisEventLine } from '../output/nemesis-line.js';
@@ -95,6 +96,8 @@ export abstract class LoadCommand extends Command {
   server = Option.String('--server', {
     description: 'Start our web server with these settings, e.g. "STORAGE_METHOD=postgresql WORKERS=2" (web)',
   });
+  history = Option.String('--history', { description: 'Save every operation to this file, in Jepsen\'s vocabulary (see tester check)' });
+  historyFormat = Option.String('--history-format', 'jsonl', { description: 'jsonl (JSON Lines, default) or edn (Jepsen\'s EDN)' });
 
   /** The subcommand's counter type; undefined for the reference form. */
   protected abstract readonly fixedType: CounterType | undefined;
@@ -105,15 +108,17 @@ export abstract class LoadCommand extends Command {
       throw new UsageError('--n-clients is required: say how many clients run at once, e.g. --n-clients 10');
     const spec = await this.counterSpec();
     const thresholds = this.thresholds();
-    this.checkOutputWritable();
+    const historyFormat = this.checkHistoryFormat();
+    checkWritable('--output', this.output);
+    checkWritable('--history', this.history);
     const prepared = await this.prepareRun(spec);
     if (prepared.serverTarget && spec.backend === 'web') spec.targets = [prepared.serverTarget];
     const bar = this.json
       ? { update: () => {}, stop: () => {} }
       : progressBar(this.context.stderr as NodeJS.WriteStream);
-    let result: LoadResult;
+    let recorded: RecordedLoad;
     try {
-      result = await runLoad({
+      recorded = await recordLoad({
         spec,
         nemesis: prepared.nemesis,
         clientCount,
@@ -133,7 +138,11 @@ export abstract class LoadCommand extends Command {
       bar.stop();
       await prepared.cleanup();
     }
-    result = applyThresholds(result, thresholds);
+    const result = applyThresholds(recorded.result, thresholds);
+    if (this.history) {
+      const history = { ...recorded.history, nemesisEvents: result.nemesisEvents };
+      writeHistory(this.history, { ...history, meta: { ...history.meta, thresholds: result.thresholds } }, historyFormat);
+    }
     if (this.output) fs.writeFileSync(this.output, JSON.stringify(result, null, 2) + '\n');
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
     else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n`);
@@ -163,14 +172,10 @@ export abstract class LoadCommand extends Command {
     }
   }
 
-  /** Fails before the run, not after it, when the result could not be saved. */
-  private checkOutputWritable(): void {
-    if (!this.output) return;
-    try {
-      fs.closeSync(fs.openSync(this.output, 'a'));
-    } catch (err) {
-      throw new UsageError(`--output ${this.output} cannot be written: ${(err as Error).message}`);
-    }
+  private checkHistoryFormat(): HistoryFormat {
+    const format = this.historyFormat;
+    if ((HISTORY_FORMATS as readonly string[]).includes(format)) return format as HistoryFormat;
+    throw new UsageError(`--history-format ${format} is unknown: use ${HISTORY_FORMATS.join(' or ')}`);
   }
 
   private counterType(): CounterType {
@@ -247,6 +252,16 @@ export abstract class LoadCommand extends Command {
     });
     if (hosts.length === 0) throw new UsageError('--counter-host is empty');
     return hosts.flatMap((host) => ports.map((port) => ({ host, port })));
+  }
+}
+
+/** Fails before the run, not after it, when a result file could not be saved. */
+function checkWritable(flag: string, file: string | undefined): void {
+  if (!file) return;
+  try {
+    fs.closeSync(fs.openSync(file, 'a'));
+  } catch (err) {
+    throw new UsageError(`${flag} ${file} cannot be written: ${(err as Error).message}`);
   }
 }
 

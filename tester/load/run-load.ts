@@ -1,11 +1,11 @@
 import * as hdr from 'hdr-histogram-js';
 import { type Counter, type CounterFactory, CounterError, type ErrorKind } from '../../counters/counter.js';
-import { checkHistory, type HistoryCheck } from '../check/check-history.js';
+import type { HistoryCheck } from '../check/check-history.js';
 import { History, monotonicUs } from '../check/history.js';
-import { unreadableAnswersPart, verdictLine } from '../check/verdict.js';
-import type { NemesisEvent } from '../history/nemesis-event.js';
 import type { Nemesis } from '../nemesis/nemesis.js';
-import { nemesisVerdictPart } from '../nemesis/nemesis-verdict.js';
+import { judgeRun } from '../history/judge-run.js';
+import type { NemesisEvent } from '../history/nemesis-event.js';
+import type { ControlOp, RunHistory, RunMeta } from '../history/run-history.js';
 import { type ClientGroup, type GroupResult, openLocalGroup, openWorkerGroup } from './client-group.js';
 import type { CallPlan } from './client-loop.js';
 import type { ThresholdResult } from './thresholds.js';
@@ -69,14 +69,16 @@ export interface LoadResult {
   promisesExact: boolean;
   check: HistoryCheck;
   verdict: string;
+  /** For a failure, up to three lines per anomaly naming the operations that prove it. */
+  witnesses: string[];
+  /** Faults injected and healed during the run (--nemesis), times counted from its start; saved in the history. */
+  nemesisEvents: NemesisEvent[];
   /** The run kept every promise its method makes. */
   passed: boolean;
   /** Peak resident memory (MB) of the process so far, worker threads included (over every run of a `compare`). */
   peakRssMb: number;
   /** The --max-p99, --min-rps and --max-errors limits asked for, each judged (absent when none). */
   thresholds?: ThresholdResult[];
-  /** The faults injected and healed during the run, times counted from its start. */
-  nemesisEvents: NemesisEvent[];
 }
 
 /** The counter could not be reached at all: the tester exits 3. */
@@ -170,19 +172,31 @@ function connectError(spec: CounterSpec, err: unknown): ConnectError {
   return new ConnectError(message + hint, { cause: err });
 }
 
+/** A run's result and its whole history, for `--history` and the report. */
+export interface RecordedLoad {
+  result: LoadResult;
+  history: RunHistory;
+}
+
 /**
  * The reference's flow: reset, start every client at once, each making its calls in
  * sequence, then read the final count and judge the history.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  // The run's time origin: the nemesis's events (and a saved history) count from here.
+  return (await recordLoad(options)).result;
+}
+
+/** `runLoad`, keeping the history: the tester's own calls are timed into it too. */
+export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
   const originUs = monotonicUs();
+  const controlOps: ControlOp[] = [];
   let factory: CounterFactory | undefined;
   let control: Counter | undefined;
   try {
     factory = await createFactory(options.spec);
     control = await factory.open();
-    await control.reset();
+    const counter = control;
+    await timedCall(controlOps, 'reset', () => counter.reset());
   } catch (err) {
     // An open keep-alive socket would hold the process until the server's idle timeout.
     await control?.close().catch(() => {});
@@ -209,7 +223,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       await runGroups(groups, { startUs, deadlineUs: startUs + options.warmupMs * 1000 }, report('warmup', startUs));
       for (const group of groups) group.progress.fill(0);
     }
-    const initialCount = await control.read().catch((err: unknown) => {
+    const counter = control;
+    const initialCount = await timedCall(controlOps, 'read', () => counter.read()).catch((err: unknown) => {
       throw connectError(options.spec, err);
     });
     const plan = buildPlan(options);
@@ -219,13 +234,36 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const totalTimeS = (monotonicUs() - plan.startUs) / 1e6;
     const nemesisEvents = (await options.nemesis?.stop()) ?? [];
     // A counter that died during the run still gets a report: the count checks become 'unknown'.
-    const finalCount = await readPatiently(control);
-    return buildResult(options, factory, results, { initialCount, finalCount, totalTimeS, nemesisEvents });
+    const finalCount = await timedCall(controlOps, 'read', () => readPatiently(counter));
+    const ops = History.merge(results.map((result) => result.history)).data();
+    const meta = runMeta(options, factory, results);
+    const history: RunHistory = { meta, originUs, controlOps, ops, nemesisEvents };
+    const result = buildResult(options, factory, results, history, { initialCount, finalCount, totalTimeS });
+    return { result, history };
   } finally {
     await options.nemesis?.stop();
     await Promise.allSettled(groups.map((group) => group.close()));
     await control.close();
     await factory.close();
+  }
+}
+
+/** Runs one of the tester's own calls, recording it: ok with its count, or fail when it threw or read nothing. */
+async function timedCall<T extends number | undefined | void>(
+  ops: ControlOp[],
+  f: ControlOp['f'],
+  call: () => Promise<T>,
+): Promise<T> {
+  const invokeUs = monotonicUs();
+  try {
+    const value = await call();
+    const ok = f === 'reset' || typeof value === 'number';
+    const read = typeof value === 'number' ? value : null;
+    ops.push({ f, invokeUs, completeUs: monotonicUs(), type: ok ? 'ok' : 'fail', value: read });
+    return value;
+  } catch (err) {
+    ops.push({ f, invokeUs, completeUs: monotonicUs(), type: 'fail', value: null });
+    throw err;
   }
 }
 
@@ -250,32 +288,14 @@ function buildPlan(options: LoadOptions): CallPlan {
   return plan;
 }
 
-/**
- * Unsafe methods pass whatever they lose. A method that promises an exact count passes only on a
- * count shown exact (an unknown final count is no pass); a linearizable one needs every check.
- */
-export function runPassed(
-  factory: Pick<CounterFactory, 'promisesExact' | 'linearizable'>,
-  check: HistoryCheck,
-): boolean {
-  if (!factory.promisesExact) return true;
-  return factory.linearizable ? check.valid === true : check.checks.count.valid === true;
-}
-
 function buildResult(
   options: LoadOptions,
   factory: CounterFactory,
   results: GroupResult[],
-  counts: { initialCount: number; finalCount: number | undefined; totalTimeS: number; nemesisEvents: NemesisEvent[] },
+  history: RunHistory,
+  counts: { initialCount: number; finalCount: number | undefined; totalTimeS: number },
 ): LoadResult {
-  const history = History.merge(results.map((result) => result.history));
-  const check = checkHistory(history, {
-    initial: counts.initialCount,
-    final: counts.finalCount,
-    valuesExpected: factory.linearizable,
-  });
-  const expectedUnsafe = !factory.promisesExact || !factory.linearizable;
-  const passed = runPassed(factory, check);
+  const { check, verdict, witnesses, passed } = judgeRun(history);
   const errors = addCounts(results.map((result) => result.errorCounts));
   return {
     counter: factory.name,
@@ -295,15 +315,22 @@ function buildResult(
     retryCount: results.reduce((sum, result) => sum + result.retryCount, 0),
     promisesExact: factory.promisesExact,
     check,
-    verdict: [
-      verdictLine(check, expectedUnsafe),
-      ...unreadableAnswersPart(errors.protocol),
-      ...nemesisVerdictPart(counts.nemesisEvents, check),
-    ].join('; '),
-    // An answer that could not be read hides its value: such a run is never called correct.
-    passed: passed && !errors.protocol,
+    verdict,
+    witnesses,
+    nemesisEvents: history.nemesisEvents,
+    passed,
     // maxRSS is in kilobytes.
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-    nemesisEvents: counts.nemesisEvents,
+  };
+}
+
+/** What judging this run again needs beyond its operations. */
+function runMeta(options: LoadOptions, factory: CounterFactory, results: GroupResult[]): RunMeta {
+  return {
+    counter: factory.name,
+    clientCount: options.clientCount,
+    promisesExact: factory.promisesExact,
+    linearizable: factory.linearizable,
+    unreadableCount: results.reduce((sum, result) => sum + (result.errorCounts.protocol ?? 0), 0),
   };
 }

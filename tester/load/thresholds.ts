@@ -44,13 +44,20 @@ function failureText({ flag, limit, actual }: ThresholdResult): string {
 
 /** The result with its thresholds judged: a failed one fails the run and is named in the verdict. */
 export function applyThresholds(result: LoadResult, thresholds: Thresholds): LoadResult {
-  const checks = measure(result, thresholds);
-  if (checks.length === 0) return result;
+  return withThresholds(result, measure(result, thresholds));
+}
+
+/** A verdict with thresholds already measured: `tester check` judges a saved run's this way. */
+export function withThresholds<T extends { passed: boolean; verdict: string }>(
+  judged: T,
+  checks: ThresholdResult[] = [],
+): T {
+  if (checks.length === 0) return judged;
   const failures = checks.filter((check) => !check.passed).map(failureText);
   return {
-    ...result,
+    ...judged,
     thresholds: checks,
-    passed: result.passed && failures.length === 0,
-    verdict: [result.verdict, ...failures].join('; '),
+    passed: judged.passed && failures.length === 0,
+    verdict: [judged.verdict, ...failures].join('; '),
   };
 }

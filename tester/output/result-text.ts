@@ -39,8 +39,14 @@ export function extraBlock(result: LoadResult): string {
     ...Object.entries(result.errorExamples).map(([kind, message]) => row(`  first ${kind}:`, message)),
     row('Retries:', result.retryCount),
     row('Peak memory (MB):', result.peakRssMb),
-    row('Verdict:', `${result.passed ? 'PASS' : 'FAIL'}: ${result.verdict}`),
+    ...verdictLines(result),
     RULER,
   ];
   return lines.join('\n');
+}
+
+/** The verdict, then the operations that prove a failure, one per line. */
+export function verdictLines(result: Pick<LoadResult, 'passed' | 'verdict' | 'witnesses'>): string[] {
+  const { passed, verdict, witnesses } = result;
+  return [row('Verdict:', `${passed ? 'PASS' : 'FAIL'}: ${verdict}`), ...witnesses.map((line) => row('', `  ${line}`))];
 }

@@ -1,0 +1,43 @@
+import { Command, Option, UsageError } from 'clipanion';
+import fs from 'node:fs';
+import { HistoryError, readHistory } from '../history/history-reader.js';
+import { judgeRun } from '../history/judge-run.js';
+import type { RunHistory } from '../history/run-history.js';
+import { withThresholds } from '../load/thresholds.js';
+import { verdictLines } from '../output/result-text.js';
+import { EXIT } from './load-command.js';
+
+export class CheckCommand extends Command {
+  static paths = [['check']];
+  static usage = Command.Usage({
+    description: 'Judge a history saved by --history again, offline',
+    details: `
+      Reads a history written by \`tester ... --history FILE\` (JSON Lines or EDN, told apart by
+      its first line) and prints the verdict the run printed, with the operations that prove a
+      failure; the exit code is the run's: 0 passed, 1 failed.
+    `,
+    examples: [
+      ['Re-judge a saved run', '$0 check run.jsonl'],
+      ['A history in Jepsen\'s EDN', '$0 check run.edn'],
+    ],
+  });
+
+  file = Option.String({ required: true, name: 'FILE' });
+
+  async execute(): Promise<number> {
+    const history = this.load();
+    const judged = withThresholds(judgeRun(history), history.meta.thresholds);
+    this.context.stdout.write(`${verdictLines(judged).join('\n')}\n`);
+    return judged.passed ? EXIT.passed : EXIT.failed;
+  }
+
+  private load(): RunHistory {
+    if (!fs.existsSync(this.file)) throw new UsageError(`${this.file} does not exist: give a file saved by --history`);
+    try {
+      return readHistory(this.file);
+    } catch (err) {
+      if (err instanceof HistoryError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+}
