@@ -78,7 +78,8 @@ test.serial('kill-worker: the primary replaces the worker and shared memory lose
 
 test.serial('the history file holds the fault events, and tester check judges it to the same verdict', async (t) => {
   const file = path.join(tmp, 'kill-worker.jsonl');
-  const result = await runUnderFault(t, ['web', '--nemesis', 'kill-worker', '--server', 'WORKERS=2', '--history', file]);
+  const args = ['web', '--nemesis', 'kill-worker', '--server', 'WORKERS=2', '--history', file];
+  const result = await runUnderFault(t, args);
   const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
   const saved = lines.filter((line) => line.process === 'nemesis').map(({ time, f, value }) => ({ time, f, value }));
   t.deepEqual(saved, result.nemesisEvents);
