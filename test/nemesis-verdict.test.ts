@@ -19,6 +19,12 @@ test('no fault ran: the verdict says nothing about faults', (t) => {
   t.deepEqual(nemesisVerdictPart([], checkHistory(history(), { initial: 0, final: 2 })), []);
 });
 
+test('a window over within the first second is in milliseconds', (t) => {
+  const events = [event(2.5e6, 'start-pause-member'), event(4.5e6, 'stop-pause-member')];
+  const check = checkHistory(history(), { initial: 0, final: 3 });
+  t.is(nemesisVerdictPart(events, check)[0], 'faults: pause-member 2.5-4.5 ms');
+});
+
 test('fault windows in seconds, indeterminate calls, nothing lost', (t) => {
   const events = [
     event(1.02e9, 'start-kill-worker'),

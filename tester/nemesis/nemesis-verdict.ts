@@ -3,7 +3,11 @@ import type { HistoryCheck } from '../check/check-history.js';
 import type { NemesisEvent } from '../history/nemesis-event.js';
 
 const failed = (event: NemesisEvent) => event.value.startsWith('failed:');
-const seconds = (ns: number) => (ns / 1e9).toFixed(1);
+/** "5.0-10.1 s", or "2.5-4.5 ms" for a window over within the first second. */
+function span(startNs: number, endNs: number): string {
+  const [unitNs, unit] = endNs < 1e9 ? [1e6, 'ms'] : [1e9, 's'];
+  return `${(startNs / unitNs).toFixed(1)}-${(endNs / unitNs).toFixed(1)} ${unit}`;
+}
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /**
@@ -27,11 +31,11 @@ function faultWindows(events: readonly NemesisEvent[]): string[] {
     if (event.f.startsWith('start-')) open.set(name, event);
     else if (start) {
       const note = failed(start) ? ' (could not inject)' : failed(event) ? ' (could not heal)' : '';
-      windows.push(`${name} ${seconds(start.time)}-${seconds(event.time)} s${note}`);
+      windows.push(`${name} ${span(start.time, event.time)}${note}`);
       open.delete(name);
     }
   }
-  for (const [name, start] of open) windows.push(`${name} from ${seconds(start.time)} s (never healed)`);
+  for (const [name, start] of open) windows.push(`${name} from ${(start.time / 1e9).toFixed(1)} s (never healed)`);
   return windows;
 }
 
