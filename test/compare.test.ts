@@ -42,7 +42,7 @@ interface Row {
   result: { clientCount: number; totalCalls: number; passed: boolean } | null;
 }
 
-test('compare --suite web runs every store at every client count and writes JSON, Markdown and SVG', async (t) => {
+test('compare --suite web runs every store at every client count and writes JSON, Markdown, SVG and HTML', async (t) => {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'compare-test-'));
   t.teardown(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
@@ -85,6 +85,10 @@ test('compare --suite web runs every store at every client count and writes JSON
   const svg = fs.readFileSync(path.join(outDir, 'comparison.svg'), 'utf8');
   t.true(svg.startsWith('<svg'), svg.slice(0, 80));
   for (const store of WEB_STORES) t.true(svg.includes(`web ${store}`), `chart names ${store}`);
+  // test/report-browser.test.ts opens such a page in chromium.
+  const html = fs.readFileSync(path.join(outDir, 'comparison.html'), 'utf8');
+  t.true(html.startsWith('<!doctype html>'), html.slice(0, 80));
+  for (const store of WEB_STORES) t.true(html.includes(`"scenario":"web ${store}"`), `report lists ${store}`);
 
   // The table on stdout, progress on stderr.
   t.is(run.stdout, markdown);

@@ -5,6 +5,8 @@ import { judgeRun } from '../history/judge-run.js';
 import type { RunHistory } from '../history/run-history.js';
 import { withThresholds } from '../load/thresholds.js';
 import { verdictLines } from '../output/result-text.js';
+import { reportHtml } from '../report/report-html.js';
+import { runReport } from '../report/run-report.js';
 import { EXIT } from './load-command.js';
 
 export class CheckCommand extends Command {
@@ -19,14 +21,17 @@ export class CheckCommand extends Command {
     examples: [
       ['Re-judge a saved run', '$0 check run.jsonl'],
       ['A history in Jepsen\'s EDN', '$0 check run.edn'],
+      ['Its HTML report: charts, verdict, witnesses', '$0 check run.jsonl --report run.html'],
     ],
   });
 
   file = Option.String({ required: true, name: 'FILE' });
+  report = Option.String('--report', { description: 'Also write the HTML report of the history to this file' });
 
   async execute(): Promise<number> {
     const history = this.load();
     const judged = withThresholds(judgeRun(history), history.meta.thresholds);
+    if (this.report) fs.writeFileSync(this.report, reportHtml({ kind: 'run', report: runReport(judged, history) }));
     this.context.stdout.write(`${verdictLines(judged).join('\n')}\n`);
     return judged.passed ? EXIT.passed : EXIT.failed;
   }

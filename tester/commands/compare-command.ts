@@ -17,7 +17,12 @@ import { renamedFlag } from './renamed-flag.js';
 import { wholeNumber } from './whole-number.js';
 
 /** Output file names inside --out. */
-export const COMPARE_FILES = { json: 'comparison.json', markdown: 'comparison.md', svg: 'comparison.svg' } as const;
+export const COMPARE_FILES = {
+  json: 'comparison.json',
+  markdown: 'comparison.md',
+  svg: 'comparison.svg',
+  html: 'comparison.html',
+} as const;
 
 /** results/compare-2024-05-01T12-30-00: sortable, and safe in any file system. */
 function defaultOutDir(now = new Date()): string {
@@ -37,8 +42,9 @@ export class CompareCommand extends Command {
       POSTGRES_DB, POSTGRES_USER and POSTGRES_PASSWORD; the hazelcast suite runs every method on the cluster in
       HZ_CLUSTER_MEMBERS.
 
-      Writes comparison.json (every row with its full result), comparison.md (the table, also printed on stdout)
-      and comparison.svg (throughput and p99 latency per scenario and client count) to --out. Progress goes to
+      Writes comparison.json (every row with its full result), comparison.md (the table, also printed on stdout),
+      comparison.svg (throughput, p99 latency and the anomalies found per scenario and client count) and
+      comparison.html (that chart and every scenario's row in one self-contained page) to --out. Progress goes to
       stderr.
 
       Exits 0 when every scenario passed (methods without guarantees, such as lost_update or no_lock, pass
@@ -126,15 +132,19 @@ export class CompareCommand extends Command {
     const table = comparisonTable(rows);
     // ECharts is big: load it only when a comparison has something to draw.
     const { comparisonChartSvg } = await import('../compare/comparison-chart.js');
+    const { compareReport } = await import('../report/compare-report.js');
+    const { reportHtml } = await import('../report/report-html.js');
     const files = {
       json: path.join(outDir, COMPARE_FILES.json),
       markdown: path.join(outDir, COMPARE_FILES.markdown),
       svg: path.join(outDir, COMPARE_FILES.svg),
+      html: path.join(outDir, COMPARE_FILES.html),
     };
     fs.writeFileSync(files.json, JSON.stringify(rows, null, 2) + '\n');
     fs.writeFileSync(files.markdown, table);
     fs.writeFileSync(files.svg, comparisonChartSvg(rows) + '\n');
-    stderr.write(`compare: wrote ${files.json}, ${files.markdown}, ${files.svg}\n`);
+    fs.writeFileSync(files.html, reportHtml({ kind: 'compare', report: compareReport(rows) }));
+    stderr.write(`compare: wrote ${files.json}, ${files.markdown}, ${files.svg}, ${files.html}\n`);
     this.context.stdout.write(table);
     return exitCode(rows);
   }

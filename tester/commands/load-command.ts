@@ -12,6 +12,8 @@ import { parseServerEnv } from './parse-server-env.js';
 import { applyThresholds, type Thresholds } from '../load/thresholds.js';
 import { progressBar } from '../output/progress-bar.js';
 import { extraBlock, referenceBlock } from '../output/result-text.js';
+import { reportHtml } from '../report/report-html.js';
+import { runReport } from '../report/run-report.js';
 import { parseDurationMs } from './parse-duration.js';
 import { renamedFlag } from './renamed-flag.js';
 import { wholeNumber } from './whole-number.js';
@@ -98,6 +100,9 @@ export abstract class LoadCommand extends Command {
   });
   history = Option.String('--history', { description: 'Save every operation to this file, in Jepsen\'s vocabulary (see tester check)' });
   historyFormat = Option.String('--history-format', 'jsonl', { description: 'jsonl (JSON Lines, default) or edn (Jepsen\'s EDN)' });
+  report = Option.String('--report', {
+    description: 'Write an HTML report to this file: throughput and latency over time, the verdict, its witnesses',
+  });
 
   /** The subcommand's counter type; undefined for the reference form. */
   protected abstract readonly fixedType: CounterType | undefined;
@@ -111,6 +116,7 @@ export abstract class LoadCommand extends Command {
     const historyFormat = this.checkHistoryFormat();
     checkWritable('--output', this.output);
     checkWritable('--history', this.history);
+    checkWritable('--report', this.report);
     const prepared = await this.prepareRun(spec);
     if (prepared.serverTarget && spec.backend === 'web') spec.targets = [prepared.serverTarget];
     const bar = this.json
@@ -139,11 +145,12 @@ export abstract class LoadCommand extends Command {
       await prepared.cleanup();
     }
     const result = applyThresholds(recorded.result, thresholds);
+    const history = { ...recorded.history, nemesisEvents: result.nemesisEvents };
     if (this.history) {
-      const history = { ...recorded.history, nemesisEvents: result.nemesisEvents };
       writeHistory(this.history, { ...history, meta: { ...history.meta, thresholds: result.thresholds } }, historyFormat);
     }
     if (this.output) fs.writeFileSync(this.output, JSON.stringify(result, null, 2) + '\n');
+    if (this.report) fs.writeFileSync(this.report, reportHtml({ kind: 'run', report: runReport(result, history) }));
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
     else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n`);
     return result.passed ? EXIT.passed : EXIT.failed;
@@ -270,3 +277,4 @@ function checkMethod<M extends string>(method: string, methods: readonly M[]): M
   if (known === undefined) throw new UsageError(`--method ${method} is unknown: use one of ${methods.join(', ')}`);
   return known;
 }
+

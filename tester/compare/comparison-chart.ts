@@ -1,64 +1,154 @@
 import * as echarts from 'echarts';
+import { isCrashed } from '../check/check-result.js';
 import type { ComparisonRow } from './run-comparison.js';
 
-/** Category label of a scenario on the x axes. */
 export const scenarioLabel = (row: Pick<ComparisonRow, 'suite' | 'scenario'>): string => `${row.suite} ${row.scenario}`;
 
 const clientsName = (n: number) => `${n} client${n === 1 ? '' : 's'}`;
 
-/**
- * The comparison as an SVG document, rendered by ECharts on the server side: two stacked bar
- * charts sharing the scenario axis, throughput (req/s) on top and p99 latency (us, log scale)
- * below, with one bar per client count in each scenario's group. Scenarios that could not run
- * have no bar.
- */
-export function comparisonChartSvg(rows: readonly ComparisonRow[], title = 'Counter comparison'): string {
-  const categories = [...new Set(rows.map(scenarioLabel))];
-  const clientCounts = [...new Set(rows.map((row) => row.clients))].sort((a, b) => a - b);
-  const cell = new Map(rows.map((row) => [`${scenarioLabel(row)}\u0000${row.clients}`, row]));
-  const values = (clients: number, pick: (row: ComparisonRow) => number | null) =>
-    categories.map((category) => {
-      const row = cell.get(`${category}\u0000${clients}`);
-      const value = row ? pick(row) : null;
-      // The log axis cannot show zero; a null leaves the slot empty.
-      return value === null || value <= 0 ? null : Math.round(value);
-    });
+/** What the checkers found in one scenario; null where it did not run or a checker could not tell. */
+export interface RowAnomalies {
+  lostCount: number | null;
+  duplicateCount: number | null;
+  outOfOrderCount: number | null;
+}
 
-  const groupWidth = Math.max(56, clientCounts.length * 16 + 24);
-  const width = Math.max(900, 160 + categories.length * groupWidth);
-  const height = 1080;
-  const xAxis = (gridIndex: number) => ({
+export function rowAnomalies(row: ComparisonRow): RowAnomalies {
+  const checks = row.result?.check.checks;
+  if (!checks) return { lostCount: null, duplicateCount: null, outOfOrderCount: null };
+  const { count, unique, realTimeOrder } = checks;
+  return {
+    lostCount: isCrashed(count) ? null : count.lostCount,
+    duplicateCount: isCrashed(unique) ? null : unique.duplicateCount,
+    outOfOrderCount: isCrashed(realTimeOrder) ? null : realTimeOrder.staleCount,
+  };
+}
+
+const colors = {
+  passed: '#3b7dd8',
+  failed: '#d6336c',
+  latency: '#7f8fa4',
+  lost: '#c92a2a',
+  duplicate: '#e8a33d',
+  stale: '#7048e8',
+};
+const rowHeight = 30;
+const top = 100;
+/** Left edges and widths in % of the chart's width: the HTML report's chart is as wide as the page. */
+const panels = [
+  { title: 'Throughput (req/s, higher is better)', left: 22, width: 25 },
+  { title: 'p99 latency (ms)', left: 53, width: 14 },
+  { title: 'Anomalies found (count, log scale)', left: 72, width: 18 },
+];
+const percent = (n: number) => `${n}%`;
+
+/**
+ * The comparison as one ECharts option, plain data (no functions) so the HTML report can embed
+ * it as JSON: a row per scenario and client count, its speed (throughput, p99 latency) beside
+ * its verdict (the lost, duplicate and out-of-order counts, then PASS or FAIL). Unit names sit
+ * in the panel titles, never at an axis end where they would run into a title.
+ */
+export function comparisonChartOption(rows: readonly ComparisonRow[], title = 'Counter comparison') {
+  const labels = rows.map((row) => `${scenarioLabel(row)} · ${clientsName(row.clients)}`);
+  const width = 1240;
+  const height = top + rows.length * rowHeight + 56;
+  const grid = (i: number) => ({
+    left: percent(panels[i].left),
+    width: percent(panels[i].width),
+    top,
+    height: rows.length * rowHeight,
+  });
+  const categoryAxis = (gridIndex: number) => ({
     type: 'category' as const,
     gridIndex,
-    data: categories,
-    axisLabel: { rotate: 35, interval: 0, fontSize: 11 },
+    data: labels,
+    inverse: true,
+    axisTick: { show: false },
+    axisLabel: { show: gridIndex === 0, fontSize: 12 },
   });
+  const positive = (value: number | null) => (value === null || value <= 0 ? null : Number(value.toPrecision(3)));
+  const anomalies = rows.map(rowAnomalies);
+  const anomalyBar = (name: string, color: string, pick: (a: RowAnomalies) => number | null) => ({
+    type: 'bar' as const,
+    name,
+    xAxisIndex: 2,
+    yAxisIndex: 2,
+    color,
+    barGap: '50%',
+    barMaxWidth: 6,
+    label: { show: true, position: 'right' as const, fontSize: 9, color },
+    data: anomalies.map((a) => positive(pick(a))),
+  });
+  const speedBar = (name: string, color: string, passed: boolean) => ({
+    type: 'bar' as const,
+    name,
+    stack: 'speed',
+    xAxisIndex: 0,
+    yAxisIndex: 0,
+    color,
+    barMaxWidth: 14,
+    label: { show: true, position: 'right' as const, fontSize: 10, color: '#52606d' },
+    data: rows.map((row) => (row.passed === passed && row.rps !== null ? Math.round(row.rps) : null)),
+  });
+  const verdictAxis = {
+    ...categoryAxis(2),
+    position: 'right' as const,
+    data: rows.map((row) => ({
+      value: row.error ? 'NOT RUN' : row.verdict,
+      textStyle: { color: row.passed ? '#2b8a3e' : colors.failed, fontWeight: 'bold' as const },
+    })),
+    axisLabel: { show: true, fontSize: 11, margin: 56 },
+    axisLine: { show: false },
+  };
+  const option = {
+    animation: false,
+    backgroundColor: '#ffffff',
+    // No quotes in the family: ECharts' SVG renderer would write them unescaped into an attribute.
+    textStyle: { fontFamily: 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif' },
+    title: [
+      { text: title, left: 'center', top: 8 },
+      ...panels.map((panel) => ({
+        text: panel.title,
+        left: percent(panel.left),
+        top: top - 28,
+        textStyle: { fontSize: 13 },
+      })),
+    ],
+    legend: { top: 40, left: 'center', itemGap: 28, itemWidth: 18, itemHeight: 10, padding: [5, 16] },
+    grid: panels.map((_, i) => grid(i)),
+    xAxis: [
+      { type: 'value' as const, gridIndex: 0, splitNumber: 4, axisLabel: { hideOverlap: true } },
+      { type: 'value' as const, gridIndex: 1, splitNumber: 4, axisLabel: { hideOverlap: true } },
+      // Counts start at 1, where a log axis starts its bars.
+      { type: 'log' as const, gridIndex: 2, logBase: 10, min: 1, axisLabel: { hideOverlap: true } },
+    ],
+    yAxis: [categoryAxis(0), categoryAxis(1), verdictAxis],
+    series: [
+      speedBar('passed', colors.passed, true),
+      speedBar('failed', colors.failed, false),
+      {
+        type: 'bar' as const,
+        name: 'p99 latency',
+        xAxisIndex: 1,
+        yAxisIndex: 1,
+        color: colors.latency,
+        barMaxWidth: 14,
+        data: rows.map((row) => positive(row.p99Us === null ? null : row.p99Us / 1000)),
+      },
+      anomalyBar('lost', colors.lost, (a) => a.lostCount),
+      anomalyBar('duplicate', colors.duplicate, (a) => a.duplicateCount),
+      anomalyBar('out of order', colors.stale, (a) => a.outOfOrderCount),
+    ],
+  };
+  return { option, width, height };
+}
 
+/** The comparison chart as an SVG document, rendered by ECharts on the server side. */
+export function comparisonChartSvg(rows: readonly ComparisonRow[], title?: string): string {
+  const { option, width, height } = comparisonChartOption(rows, title);
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
-    chart.setOption({
-      animation: false,
-      backgroundColor: '#ffffff',
-      title: [
-        { text: title, left: 'center', top: 8 },
-        { text: 'Throughput (req/s, higher is better)', left: 80, top: 70, textStyle: { fontSize: 14 } },
-        { text: 'p99 latency (us, log scale, lower is better)', left: 80, top: 560, textStyle: { fontSize: 14 } },
-      ],
-      legend: { top: 40, data: clientCounts.map(clientsName) },
-      grid: [
-        { left: 80, right: 40, top: 100, height: 280 },
-        { left: 80, right: 40, top: 590, height: 280 },
-      ],
-      xAxis: [xAxis(0), xAxis(1)],
-      yAxis: [
-        { type: 'value', gridIndex: 0, name: 'req/s' },
-        { type: 'log', gridIndex: 1, name: 'us', logBase: 10 },
-      ],
-      series: clientCounts.flatMap((clients) => [
-        { type: 'bar' as const, name: clientsName(clients), xAxisIndex: 0, yAxisIndex: 0, data: values(clients, (row) => row.rps) },
-        { type: 'bar' as const, name: clientsName(clients), xAxisIndex: 1, yAxisIndex: 1, data: values(clients, (row) => row.p99Us) },
-      ]),
-    });
+    chart.setOption(option);
     return chart.renderToSVGString();
   } finally {
     chart.dispose();
