@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, type LaunchedServer, launchServer } from '../tester/compare/server-launcher.js';
+import { freePort } from '../tester/harness/free-port.js';
+import { type LaunchedServer, launchServer } from '../tester/harness/server-launcher.js';
+import { type StoreName, STORES, storeEnv } from '../tester/harness/store-catalogue.js';
 
 /** The tree this bench was compiled in: dist/ and build/ of the working copy. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -37,21 +39,24 @@ export function serverSpecs(root: string, storageDir: string, workers: number): 
     label, workers: 1, script: path.join(DIST, `bench/${script}.js`), env: {}, connections, autocannon,
   });
   // Remote stores run one worker (the default), whose coalesced batches then hold every client's increment.
-  const ours = (label: string, env: Record<string, string>, connections: number[], needs?: ServerSpec['needs']): ServerSpec => ({
-    label: `ours: ${label}`, workers: needs ? 1 : workers, script: path.join(DIST, 'server/main.js'), env, connections, needs,
-  });
-  const diskFile = path.join(storageDir, 'counter.txt');
+  const ours = (label: string, store: StoreName, connections: number[]): ServerSpec => {
+    const { needs } = STORES[store];
+    const env = storeEnv(store, path.join(storageDir, 'counter.txt'));
+    if (needs === 'postgresql') env.DB_HOST = HOST;
+    const script = path.join(DIST, 'server/main.js');
+    return { label: `ours: ${label}`, workers: needs ? 1 : workers, script, env, connections, needs };
+  };
   return [
     bare('bare-uws-counter', 'bare uWS counter', [1, 10], true),
     bare('bare-node-http-counter', 'bare node:http counter', [1, 10]),
     // The scaling series (up to 1000 connections) and the memory figures come from this one.
-    ours('shm flock', { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'flock' }, [1, 10, 100, 1000]),
-    ours('shm atomic', { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'atomic' }, [1, 10]),
-    ours('disk', { STORAGE_METHOD: 'disk', STORAGE_PATH: diskFile, DISK_FSYNC: 'false' }, [1, 10]),
-    ours('disk + fdatasync', { STORAGE_METHOD: 'disk', STORAGE_PATH: diskFile, DISK_FSYNC: 'true' }, [1, 10]),
-    ours('PostgreSQL, coalescing', { STORAGE_METHOD: 'postgresql', DB_HOST: HOST, COALESCE: 'true' }, [1, 10], 'postgresql'),
-    ours('PostgreSQL, COALESCE=false', { STORAGE_METHOD: 'postgresql', DB_HOST: HOST, COALESCE: 'false' }, [10], 'postgresql'),
-    ours('Hazelcast CP IAtomicLong, coalescing', { STORAGE_METHOD: 'hazelcast', COALESCE: 'true' }, [10], 'hazelcast'),
+    ours('shm flock', 'shared_memory_flock', [1, 10, 100, 1000]),
+    ours('shm atomic', 'shared_memory_atomic', [1, 10]),
+    ours('disk', 'disk', [1, 10]),
+    ours('disk + fdatasync', 'disk_fdatasync', [1, 10]),
+    ours('PostgreSQL, coalescing', 'postgresql', [1, 10]),
+    ours('PostgreSQL, COALESCE=false', 'postgresql_uncoalesced', [10]),
+    ours('Hazelcast CP IAtomicLong, coalescing', 'hazelcast', [10]),
   ];
 }
 

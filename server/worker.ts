@@ -6,6 +6,7 @@ import { openStore } from './stores/open-store.js';
 import type { Store } from './stores/store.js';
 import { loadUws } from './uws.js';
 import { type WorkerMessage, describeError, exitWorker } from './messages.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Longest a stopping worker waits for answers already owed to clients. */
 const DRAIN_TIMEOUT_MS = 5000;
@@ -28,7 +29,7 @@ export async function runWorker(config: ServerConfig): Promise<void> {
     stopping = true;
     if (listenSocket) uws.us_listen_socket_close(listenSocket);
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-    while (tracker.inFlightCount > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (tracker.inFlightCount > 0 && Date.now() < deadline) await sleep(10);
     try {
       await store?.close();
     } catch (err) {

@@ -12,22 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { SharedCounter } from '../native/addon.js';
 import { type LoadResult, runLoad } from '../tester/load/run-load.js';
-import {
-  childPids,
-  countOf,
-  type Exchange,
-  exchange,
-  mutate,
-  openIdleSockets,
-  rssMb,
-  run,
-  runServerInPrivateNetwork,
-  runServerToExit,
-  seededRandom,
-  statusOf,
-} from './helpers/fault-tools.js';
+import { mutate, seededRandom } from './helpers/fuzz.js';
+import { countOf, statusOf } from './helpers/http-probes.js';
+import { childPids, rssMb, run } from './helpers/processes.js';
+import { type Exchange, exchange, openIdleSockets } from './helpers/raw-sockets.js';
 import { describeRun, runTester, stderrLines } from './helpers/run-tester.js';
-import { httpRequest, type ServerEnv, startServer } from './helpers/server-process.js';
+import { httpRequest, runServerInPrivateNetwork, runServerToExit, type ServerEnv, startServer } from './helpers/server-process.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-bad-input-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -6,10 +6,9 @@
  */
 import test from 'ava';
 import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
-import { IncrementCoalescer } from '../server/stores/increment-coalescer.js';
 import { runLoad } from '../tester/load/run-load.js';
-import { waitFor } from './helpers/fault-tools.js';
 import { startServer } from './helpers/server-process.js';
+import { waitFor } from './helpers/wait-for.js';
 
 const PG_DB = 'counters_test_coalescing';
 const UPDATES_SQL = "SELECT n_tup_upd AS n FROM pg_stat_user_tables WHERE relname = 'web_counter'";
@@ -76,21 +75,4 @@ test.serial('COALESCE_MAX_BATCH=2: no UPDATE carries more than 2 increments, yet
   t.true(exact, verdict);
   t.true(updates >= TOTAL / 2, `at most 2 per UPDATE (${updates} UPDATEs)`);
   t.true(updates <= TOTAL * 0.75, `most UPDATEs carry 2 (${updates} UPDATEs)`);
-});
-
-test('the coalescer fails the whole batch when the write throws before returning a promise', async (t) => {
-  let total = 0;
-  let writes = 0;
-  const coalescer = new IncrementCoalescer((k) => {
-    if (++writes === 2) throw new Error('no connection');
-    return Promise.resolve((total += k));
-  }, 3);
-  t.deepEqual(await Promise.all([coalescer.increment(), coalescer.increment()]), [1, 2]);
-  const failed = await Promise.allSettled([1, 2, 3].map(() => coalescer.increment()));
-  t.deepEqual(
-    failed.map((settled) => (settled.status === 'rejected' ? (settled.reason as Error).message : settled.value)),
-    ['no connection', 'no connection', 'no connection'],
-  );
-  const next = await Promise.all([coalescer.increment(), coalescer.increment()]);
-  t.deepEqual(next, [3, 4], 'the next batch carries on from the count');
 });

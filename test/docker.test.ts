@@ -1,8 +1,10 @@
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { SERVER_ENV_VARS } from '../server/config.js';
+import { readServerConfig, SERVER_ENV_VARS } from '../server/config.js';
+import { STORES, storeEnv, type StoreName } from '../tester/harness/store-catalogue.js';
 import { ROOT } from './helpers/server-process.js';
 
 interface Compose {
@@ -33,6 +35,37 @@ test('every variable the web counter compose file sets is one the server reads',
   }
 });
 
+function envRecord(environment: string[] | Record<string, string> | undefined): Record<string, string> {
+  if (!Array.isArray(environment)) return { ...environment };
+  return Object.fromEntries(environment.map((entry) => [entry.split('=')[0], entry.slice(entry.indexOf('=') + 1)]));
+}
+
+/** What makes one store differ from another, defaults applied: the server's own reading of the env. */
+function storeIdentity(env: Record<string, string>): string {
+  const config = readServerConfig(env);
+  const { storage, shmIncrement, diskFsync, coalesce } = config;
+  return JSON.stringify({ storage, shmIncrement, diskFsync, coalesce });
+}
+
+const CATALOGUE_IDENTITIES = new Map(
+  (Object.keys(STORES) as StoreName[]).map((name) => [storeIdentity(storeEnv(name, '/tmp/counter.txt')), name]),
+);
+
+test('every store the web counter compose file runs is one of the store catalogue', (t) => {
+  for (const [service, { environment }] of Object.entries(readCompose('web-counter-compose.yml').services)) {
+    const identity = storeIdentity(envRecord(environment));
+    t.true(CATALOGUE_IDENTITIES.has(identity), `${service} runs ${identity}: not in tester/harness/store-catalogue.ts`);
+  }
+});
+
+test('every service a catalogue store needs has its compose file', (t) => {
+  for (const [name, store] of Object.entries(STORES)) {
+    if (!store.needs) continue;
+    const services = Object.keys(readCompose(`${store.needs}-compose.yml`).services);
+    t.true(services.length > 0, `${name} needs ${store.needs}: docker/${store.needs}-compose.yml runs none`);
+  }
+});
+
 test('the PostgreSQL compose file provides the database and credentials the server expects by default', (t) => {
   const compose = readCompose('postgresql-compose.yml');
   const [service] = Object.values(compose.services);
@@ -48,4 +81,17 @@ test('the Dockerfile builds in one stage and runs as a non-root user in another'
   for (const copied of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) {
     for (const source of copied[1].split(' ')) t.true(fs.existsSync(path.join(ROOT, source)), `${source} exists`);
   }
+});
+
+test('the Dockerfile copies the folders the server build (tsconfig.build.json) compiles, and no others', (t) => {
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'docker/Dockerfile'), 'utf8');
+  t.regex(dockerfile, /npx tsc -p tsconfig\.build\.json/);
+  const copies = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((match) => match[1].split(' '));
+  const copiedFolders = copies.filter((source) => fs.statSync(path.join(ROOT, source)).isDirectory());
+  const tsc = path.join(ROOT, 'node_modules/.bin/tsc');
+  const listed = execFileSync(tsc, ['-p', 'tsconfig.build.json', '--listFilesOnly'], { cwd: ROOT }).toString();
+  const sources = listed.split('\n').filter((file) => file.startsWith(ROOT) && !file.includes('/node_modules/'));
+  t.true(sources.some((file) => file.endsWith('server/main.ts')), listed);
+  const compiledFolders = new Set(sources.map((file) => path.relative(ROOT, file).split(path.sep)[0]));
+  t.deepEqual(copiedFolders.sort(), [...compiledFolders].sort(), 'the Dockerfile COPYs what the build compiles');
 });

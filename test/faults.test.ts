@@ -12,6 +12,7 @@
  * (scripts/hazelcast.sh restart). Ports 19000-19049.
  */
 import test, { type ExecutionContext } from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,27 +21,18 @@ import { hazelcastCounterFactory, type HazelcastMethod } from '../counters/hazel
 import { webCounterFactory } from '../counters/web/web-counter.js';
 import { monotonicUs } from '../tester/check/history.js';
 import { type LoadResult, runLoad } from '../tester/load/run-load.js';
+import { driveFactory, type DrivenRun } from './helpers/drive-factory.js';
+import { countOf, healthPid, sendSequentially, statusOf } from './helpers/http-probes.js';
+import { childPids, isAlive, killHard, openFdCount, rssMb } from './helpers/processes.js';
 import {
-  childPids,
-  countOf,
-  driveFactory,
-  type DrivenRun,
   hazelcastMemberPid,
   hazelcastScript,
-  healthPid,
-  isAlive,
-  killHard,
-  openFdCount,
   postgresScript,
   PrivateHazelcastCluster,
   restartHazelcast,
-  rssMb,
-  sendSequentially,
-  sleep,
-  startStallServer,
-  statusOf,
-  waitFor,
-} from './helpers/fault-tools.js';
+} from './helpers/service-scripts.js';
+import { startStallServer } from './helpers/stall-server.js';
+import { waitFor } from './helpers/wait-for.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
 import { ROOT, type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
 import { OWN_POSTGRES_ENV } from './helpers/test-postgres.js';

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CounterError, type CounterFactory } from '../counters/counter.js';
 import { ConfigError, type Env } from '../backends/env.js';
@@ -17,6 +18,7 @@ import {
   readHazelcastConfig,
 } from '../counters/hazelcast/hazelcast-counter.js';
 import { Long, toCount } from '../backends/hazelcast/values.js';
+import { freePort } from '../tester/harness/free-port.js';
 import { serviceTest } from './helpers/required-service.js';
 
 // Real cluster (scripts/hazelcast.sh start: 3 members on 127.0.0.1:5701-5703 with CP). Without
@@ -303,17 +305,6 @@ clusterTest('wrong cluster name: one-line ConfigError that points at HZ_CLUSTER_
 // ---------------------------------------------------------------------------------------------
 // A cluster without the CP Subsystem: one member, started here from the script's jar.
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -373,7 +364,7 @@ async function startMemberWithoutCp(port: number): Promise<{ child: ChildProcess
       child.kill('SIGKILL');
       throw new Error(`the member without CP did not start within 60 s:\n${output}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   return { child, log: () => output };
 }

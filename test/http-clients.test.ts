@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { toolPath } from './helpers/client-tools.js';
-import { countOf, run } from './helpers/fault-tools.js';
+import { countOf } from './helpers/http-probes.js';
+import { run } from './helpers/processes.js';
 import { ROOT, startServer } from './helpers/server-process.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-http-clients-'));

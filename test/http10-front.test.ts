@@ -5,8 +5,10 @@
  */
 import test from 'ava';
 import net from 'node:net';
-import { countOf, exchange, type Exchange, mutate, seededRandom, statusOf } from './helpers/fault-tools.js';
-import { runServerToFailure, startServer } from './helpers/server-process.js';
+import { mutate, seededRandom } from './helpers/fuzz.js';
+import { countOf, statusOf } from './helpers/http-probes.js';
+import { exchange, type Exchange } from './helpers/raw-sockets.js';
+import { runServerToExit, startServer } from './helpers/server-process.js';
 
 const TOKEN = 'front-reset-token';
 let nextPort = 19500;
@@ -123,7 +125,7 @@ test('HTTP10_PORT that is PORT, in use, or not a port stops the server in one li
       ['eighty', /^web-counter: HTTP10_PORT="eighty" is invalid: set it to a whole number from 1 to 65535$/],
     ];
     for (const [http10Port, message] of cases) {
-      const { code, stderr } = await runServerToFailure({ PORT: '19518', HTTP10_PORT: http10Port });
+      const { code, stderr } = await runServerToExit({ PORT: '19518', HTTP10_PORT: http10Port });
       t.is(code, 1, stderr);
       t.regex(stderr.trim(), message);
     }

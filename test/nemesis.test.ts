@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NemesisEvent } from '../tester/history/nemesis-event.js';
 import { listenerPids, signalAll, waitUntil } from '../tester/nemesis/processes.js';
-import { PrivateHazelcastCluster } from './helpers/fault-tools.js';
+import { PrivateHazelcastCluster } from './helpers/service-scripts.js';
 import { parseJsonOutput, runTester, type TesterRun, TESTER_MAIN } from './helpers/run-tester.js';
 import { ROOT } from './helpers/server-process.js';
 

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from '../backends/postgresql/pool.js';
 import { fakeOpener, gate } from './fixtures/fake-connection.js';
 
@@ -41,6 +42,6 @@ test('after a failed connect, callers fail at once with its error until the next
   const started = Date.now();
   await t.throwsAsync(pool.run(async () => {}), { message: 'connect ECONNREFUSED' });
   t.true(Date.now() - started < 20, 'refused without a connect attempt');
-  await new Promise((resolve) => setTimeout(resolve, 60));
+  await sleep(60);
   t.is(await pool.run(async (connection) => connection.id), 1, 'the paced retry connects');
 });

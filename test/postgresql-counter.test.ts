@@ -14,7 +14,9 @@ import {
   postgresqlCounterFactory,
 } from '../counters/postgresql/postgresql-counter.js';
 import { COUNTER_LOCK_CLASS } from '../backends/postgresql/schema.js';
+import { freePort } from '../tester/harness/free-port.js';
 import { serviceTest } from './helpers/required-service.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // Real PostgreSQL (scripts/postgres.sh start). Without a server the tests fail, unless
 // COUNTERS_SKIP_POSTGRESQL=1 skips them. Each test uses its own user id: ava runs tests concurrently.
@@ -254,7 +256,7 @@ async function waitFor<T>(look: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 200; i++) {
     const found = await look();
     if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await sleep(25);
   }
   throw new Error('timed out waiting');
 }
@@ -418,14 +420,6 @@ pgTest('a statement that outlives PG_STATEMENT_TIMEOUT_MS fails its connection i
 
 // The server and the tester share one connect-with-startup-retry: a database that is not yet
 // listening (a compose stack still starting) is waited for, about 10 s, instead of failing at once.
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => probe.once('listening', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** After `delayMs`, relays `port` to the real PostgreSQL: a database that comes up late. */
 function lateDatabase(port: number, delayMs: number): { close(): void } {

@@ -6,7 +6,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from './helpers/free-port.js';
+import { freePort } from '../tester/harness/free-port.js';
 import { describeRun, runTester } from './helpers/run-tester.js';
 import { ROOT, startServer } from './helpers/server-process.js';
 

@@ -14,7 +14,7 @@ import type { LoadResult } from '../tester/load/run-load.js';
 import { compareReport } from '../tester/report/compare-report.js';
 import { reportHtml } from '../tester/report/report-html.js';
 import { runReport } from '../tester/report/run-report.js';
-import { freePort } from './helpers/free-port.js';
+import { freePort } from '../tester/harness/free-port.js';
 import { launchChromium, renderReport, type RenderedReport } from './helpers/report-browser.js';
 import { describeRun, type FaultyMode, runTester, startFaultyServer } from './helpers/run-tester.js';
 import { ROOT } from './helpers/server-process.js';

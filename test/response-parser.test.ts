@@ -1,6 +1,6 @@
 import test from 'ava';
 import { type ParsedResponse, ProtocolError, ResponseParser } from '../counters/web/response-parser.js';
-import { seededRandom } from './helpers/fault-tools.js';
+import { seededRandom } from './helpers/fuzz.js';
 
 /** Responses the way servers may send them: header case, order, extras and framing vary. */
 const RESPONSES = [

@@ -9,10 +9,14 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { childPids, countOf, exchange, healthPid, runServerToExit, statusOf, waitFor } from './helpers/fault-tools.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { countOf, healthPid, statusOf } from './helpers/http-probes.js';
+import { childPids } from './helpers/processes.js';
+import { exchange } from './helpers/raw-sockets.js';
 import { holdFlock } from './helpers/hold-flock.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
-import { httpRequest, startServer } from './helpers/server-process.js';
+import { httpRequest, runServerToExit, startServer } from './helpers/server-process.js';
+import { waitFor } from './helpers/wait-for.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-security-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -152,7 +156,7 @@ test('another process holding a shared flock on the file: /inc is 503 within the
         incAnswered = true;
         return { ...res, ms: performance.now() - incStarted };
       });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       const healthStarted = performance.now();
       const health = await httpRequest(port, 'GET', '/health');
       const healthMs = performance.now() - healthStarted;
@@ -188,7 +192,7 @@ test('300 requests waiting for a lock another process holds leave /health answer
       let answered = 0;
       const post = () => statusVia(agent, port, 'POST', '/inc').finally(() => answered++);
       const incs = Array.from({ length: 300 }, post);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
       t.is(answered, 0, '/health is asked while every /inc waits for the lock');
       const healthStarted = performance.now();
       const health = await statusVia(false, port, 'GET', '/health');

@@ -5,11 +5,12 @@
  */
 import test from 'ava';
 import fs from 'node:fs';
-import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PgConnection } from '../backends/postgresql/connection.js';
 import { readPostgresConfig } from '../backends/postgresql/config.js';
-import { sleep, waitFor } from './helpers/fault-tools.js';
+import { healthPid } from './helpers/http-probes.js';
 import { httpRequest, type ServerProcess, startServer } from './helpers/server-process.js';
+import { waitFor } from './helpers/wait-for.js';
 
 const PG_ENV = { STORAGE_METHOD: 'postgresql', POSTGRES_DB: 'counters_test_lifecycle', DB_HOST: '127.0.0.1' };
 
@@ -24,22 +25,6 @@ function exitOf(server: ServerProcess): Promise<{ code: number | null; atMs: num
   return new Promise((resolve) => {
     if (server.child.exitCode !== null) resolve({ code: server.child.exitCode, atMs: Date.now() });
     else server.child.once('exit', (code) => resolve({ code, atMs: Date.now() }));
-  });
-}
-
-/**
- * GET /health over a connection of its own: the kernel picks a worker per connection
- * (SO_REUSEPORT), so repeated calls reach every live worker, never a pooled socket to a dead one.
- */
-function healthPid(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/health', agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve((JSON.parse(body) as { pid: number }).pid));
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
-    req.on('error', reject);
   });
 }
 

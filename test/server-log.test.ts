@@ -1,6 +1,6 @@
 /** The server's first line speaks plain English: "1 worker", "2 workers". */
 import test from 'ava';
-import { freePort } from './helpers/free-port.js';
+import { freePort } from '../tester/harness/free-port.js';
 import { startServer } from './helpers/server-process.js';
 
 for (const [workers, words] of [['1', '1 worker,'], ['2', '2 workers,']]) {

@@ -7,6 +7,8 @@ import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { storeEnv } from '../tester/harness/store-catalogue.js';
 import {
   describeRun,
   type FaultyMode,
@@ -217,10 +219,10 @@ test.serial('a correct server on the same fixture passes (the faults above are w
 // The real server, every store
 
 const STORES: Array<{ title: string; env: ServerEnv }> = [
-  { title: 'shared memory (flock)', env: { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'flock' } },
-  { title: 'shared memory (atomic)', env: { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'atomic' } },
-  { title: 'disk', env: { STORAGE_METHOD: 'disk', STORAGE_PATH: path.join(tmp, 'counter.txt') } },
-  { title: 'postgresql', env: { STORAGE_METHOD: 'postgresql', POSTGRES_DB: 'counters_test_tester', DB_HOST: '127.0.0.1' } },
+  { title: 'shared memory (flock)', env: storeEnv('shared_memory_flock') },
+  { title: 'shared memory (atomic)', env: storeEnv('shared_memory_atomic') },
+  { title: 'disk', env: storeEnv('disk', path.join(tmp, 'counter.txt')) },
+  { title: 'postgresql', env: { ...storeEnv('postgresql'), POSTGRES_DB: 'counters_test_tester' } },
 ];
 
 for (const store of STORES) {
@@ -324,7 +326,7 @@ test.serial('the server dies mid-run: the tester finishes, counts errors per kin
     const running = runTester(['web', '--n-clients', '4', '--duration', '3s', '--timeout-ms', '1000', '--json', ...target(port)], {
       timeoutMs: 30_000,
     });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(1500);
     await server.stop();
     stopped = true;
     const run = await running;
@@ -359,7 +361,7 @@ test.serial('the server dies mid-run: the text report still prints the reference
   let stopped = false;
   try {
     const running = runTester(['web', '--n-clients', '2', '--duration', '2s', '--timeout-ms', '1000', ...target(port)], { timeoutMs: 30_000 });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await sleep(1000);
     await server.stop();
     stopped = true;
     const run = await running;

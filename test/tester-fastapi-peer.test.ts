@@ -7,7 +7,8 @@ import test from 'ava';
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from './helpers/free-port.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../tester/harness/free-port.js';
 import { describeRun, parseJsonOutput, runTester } from './helpers/run-tester.js';
 import { ROOT } from './helpers/server-process.js';
 
@@ -36,7 +37,7 @@ async function startPeer(port: number): Promise<ChildProcess> {
       () => false,
     );
     if (ok) return child;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   child.kill('SIGKILL');
   throw new Error(`uvicorn did not answer within 10 s:\n${output}`);

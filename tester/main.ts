@@ -10,6 +10,7 @@ import { PostgresqlCommand } from './commands/postgresql-command.js';
 import { ReferenceCommand } from './commands/reference-command.js';
 import { WebCommand } from './commands/web-command.js';
 import { normalizeArgs, unknownCommand } from './command-line.js';
+import { firstLine } from '../backends/first-line.js';
 
 const COMMANDS = [WebCommand, PostgresqlCommand, HazelcastCommand, CompareCommand, CheckCommand];
 /** Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org). */
@@ -40,8 +41,7 @@ async function main(rawArgs: string[]): Promise<number> {
   try {
     command = cli.process(args, context);
   } catch (err) {
-    const firstLine = (err as Error).message.split('\n').find((line) => line.trim()) ?? String(err);
-    const message = firstLine
+    const message = firstLine(err)
       .replace(/^Unknown Syntax Error: /, '')
       .replace(/^Invalid value for (-[\w-]+): (must be)/, '$1 $2');
     return fail(EXIT.usage, `${message} (see npx tester --help)`);

@@ -15,6 +15,7 @@ import {
 import { CounterError, type ErrorKind } from '../counter-error.js';
 import { ConfigError } from '../env.js';
 import type { HazelcastConfig } from './config.js';
+import { firstLine } from '../first-line.js';
 
 export type HazelcastClient = Client;
 
@@ -43,10 +44,6 @@ class QuietLogger implements ILogger {
   info(): void {}
   debug(): void {}
   trace(): void {}
-}
-
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0].trim();
 }
 
 /** Where we tried, for messages: `cluster "dev" at 127.0.0.1:5701,...`. */

@@ -1,6 +1,7 @@
 import { CounterError, type ErrorKind } from '../counter-error.js';
 import { ConfigError } from '../env.js';
 import type { PostgresConfig, SqlError } from './connection.js';
+import { firstLine } from '../first-line.js';
 
 /** SQLSTATEs that mean "you lost a race, try again": serialization failure and deadlock. */
 export function isRetryable(err: unknown): boolean {
@@ -29,12 +30,9 @@ export function isConnectionLost(err: unknown): boolean {
   return CONNECTION_LOST.test(message);
 }
 
-function firstLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text
-    .trim()
-    .split('\n')[0]
-    .replace(/^(ERROR|FATAL):\s*/, '');
+/** libpq's first line without its severity prefix. */
+function reasonOf(err: unknown): string {
+  return firstLine(err).replace(/^(ERROR|FATAL):\s*/, '');
 }
 
 /**
@@ -44,7 +42,7 @@ function firstLine(err: unknown): string {
 export function privilegeError(config: PostgresConfig, err: unknown, what: string, grant: string): ConfigError {
   return new ConfigError(
     `cannot ${what} on PostgreSQL at ${config.host}:${config.port} (database "${config.database}") as user ` +
-      `"${config.user}": ${firstLine(err)}; ${grant}, or set POSTGRES_USER to a user that has it`,
+      `"${config.user}": ${reasonOf(err)}; ${grant}, or set POSTGRES_USER to a user that has it`,
     { cause: err },
   );
 }
@@ -75,5 +73,5 @@ export function toCounterError(config: PostgresConfig, err: unknown, mayHaveComm
   else if (state === '57014') kind = 'timeout';
   else if (isConnectionLost(err)) kind = mayHaveCommitted ? 'reset' : 'refused';
   const detail = state ? ` (SQLSTATE ${state})` : '';
-  return new CounterError(`${where}: ${firstLine(err)}${detail}`, kind, { cause: err });
+  return new CounterError(`${where}: ${reasonOf(err)}${detail}`, kind, { cause: err });
 }

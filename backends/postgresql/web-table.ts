@@ -1,6 +1,7 @@
 import { ConfigError } from '../env.js';
 import { ensureDatabase, PgConnection, type PostgresConfig } from './connection.js';
 import { withStartupRetry } from './startup-retry.js';
+import { firstLine } from '../first-line.js';
 
 /**
  * The web server's counter: one row of `web_counter`, apart from the tester's per-user tables
@@ -31,7 +32,7 @@ export async function prepareWebTable(config: PostgresConfig): Promise<void> {
        INSERT INTO ${WEB_TABLE} (name) VALUES ('${COUNTER_ROW}') ON CONFLICT DO NOTHING; COMMIT`,
     );
   } catch (err) {
-    const reason = (err as Error).message.trim().split('\n')[0];
+    const reason = firstLine(err);
     throw new ConfigError(
       `cannot prepare table ${WEB_TABLE} on ${config.host}:${config.port}: ${reason}; ` +
         'check that POSTGRES_USER may create tables in POSTGRES_DB',

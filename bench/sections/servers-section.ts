@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Measured, type RatioSpec, rowId, type Tool } from '../measurement.js';
-import type { LaunchedServer } from '../../tester/compare/server-launcher.js';
+import type { LaunchedServer } from '../../tester/harness/server-launcher.js';
 import { describeServer, type ServerSpec, serverSpecs, startServer, workerPeakRssMb } from '../servers.js';
 import { runAutocannon } from '../tools/autocannon.js';
 import { runRedisBenchmark, startRedis } from '../tools/redis-benchmark.js';

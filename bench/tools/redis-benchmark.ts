@@ -4,7 +4,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
-import { freePort } from '../../tester/compare/server-launcher.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../tester/harness/free-port.js';
 import type { Measured } from '../measurement.js';
 import { runTool } from './external-tool.js';
 
@@ -50,7 +51,7 @@ async function waitForPort(port: number, child: ChildProcess, spawnError: () => 
       socket.once('connect', () => socket.destroy());
     });
     if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new Error('redis-server did not listen within 10 s');
 }

@@ -3,43 +3,23 @@
  * own process (so its memory is its own and the bench's JIT state does not help it).
  */
 import path from 'node:path';
+import { parseJsonOutput, runTesterProcess } from '../../tester/harness/tester-process.js';
 import type { LoadResult } from '../../tester/load/run-load.js';
 import type { Measured } from '../measurement.js';
-import { runTool } from './external-tool.js';
 
 export const TESTER_WARMUP_MS = 300;
 
 export async function runTester(root: string, args: string[], clients: number, durationS: number): Promise<Measured> {
-  const cli = path.join(root, 'dist/tester/main.js');
-  const all = [
-    cli,
-    ...args,
-    '--n-clients',
-    String(clients),
-    '--duration',
-    `${durationS}s`,
-    '--warmup',
-    `${TESTER_WARMUP_MS}ms`,
-    '--json',
-  ];
-  let stdout: string;
-  try {
-    stdout = await runTool(process.execPath, all, { timeoutMs: (durationS + 120) * 1000 });
-  } catch (err) {
-    // Exit code 1 is a failed check: the result is still printed, and it is what we report.
-    const out = (err as { stdout?: string }).stdout;
-    if (!out?.includes('"verdict"')) throw err;
-    stdout = out;
+  const load = ['--n-clients', String(clients), '--duration', `${durationS}s`, '--warmup', `${TESTER_WARMUP_MS}ms`, '--json'];
+  const main = path.join(root, 'dist/tester/main.js');
+  const run = await runTesterProcess([...args, ...load], { main, timeoutMs: (durationS + 120) * 1000 });
+  // Exit code 1 is a failed check: the result is still printed, and it is what we report.
+  if (run.code !== 0 && run.code !== 1) {
+    const said = run.stderr.trim().split('\n').pop() ?? '';
+    throw new Error(`tester failed: exit ${run.code ?? run.signal} ${said}`.trim());
   }
-  const result = JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult;
+  const result = parseJsonOutput<LoadResult>(run);
   const errorCount = Object.values(result.errors).reduce((sum, n) => sum + (n ?? 0), 0);
-  return {
-    rps: result.rps,
-    p99Us: result.latency.p99Us,
-    errorCount,
-    passed: result.passed,
-    verdict: result.verdict,
-    peakRssMb: result.peakRssMb,
-    promisesExact: result.promisesExact,
-  };
+  const { rps, passed, verdict, peakRssMb, promisesExact } = result;
+  return { rps, p99Us: result.latency.p99Us, errorCount, passed, verdict, peakRssMb, promisesExact };
 }

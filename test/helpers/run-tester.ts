@@ -1,24 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { type LaunchedServer, launchServer } from '../../tester/harness/server-launcher.js';
+import { runTesterProcess, type TesterRun, type TesterRunOptions } from '../../tester/harness/tester-process.js';
 import { ROOT } from './server-process.js';
 
-export const TESTER_MAIN = path.join(ROOT, 'dist/tester/main.js');
+export { parseJsonOutput, TESTER_MAIN, type TesterRun } from '../../tester/harness/tester-process.js';
+
 const FAULTY_SERVER_MAIN = path.join(ROOT, 'dist/test/fixtures/faulty-server.js');
-
-export interface TesterRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** Wall-clock milliseconds the run took. */
-  elapsedMs: number;
-}
-
-export interface TesterOptions {
-  env?: Record<string, string>;
-  /** Killed (SIGKILL) after this long; the run then ends with signal SIGKILL. */
-  timeoutMs?: number;
-}
 
 /** At most this many tester processes at once per test file: the host has 2 cores. */
 const MAX_RUNNING = 2;
@@ -36,42 +23,9 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs `node dist/tester/main.js ...args` to its end, stdout not a TTY (no progress bar). */
-export function runTester(args: string[], options: TesterOptions = {}): Promise<TesterRun> {
-  return slot(
-    () =>
-      new Promise<TesterRun>((resolve, reject) => {
-        const started = Date.now();
-        const child = spawn(process.execPath, [TESTER_MAIN, ...args], {
-          cwd: ROOT,
-          // COUNTER_HOST/COUNTER_PORT from the developer's shell must not change a test's target.
-          env: { ...process.env, COUNTER_HOST: '', COUNTER_PORT: '', ...options.env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-        const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-        child.once('error', (err) => {
-          clearTimeout(timer);
-          reject(err);
-        });
-        child.once('close', (code, signal) => {
-          clearTimeout(timer);
-          resolve({ code, signal, stdout, stderr, elapsedMs: Date.now() - started });
-        });
-      }),
-  );
-}
-
-/** The last non-empty line of stdout parsed as JSON (what --json prints). */
-export function parseJsonOutput(run: TesterRun): Record<string, any> {
-  const lines = run.stdout.split('\n').filter((line) => line.trim());
-  if (lines.length !== 1) {
-    throw new Error(`expected one JSON line on stdout, got ${lines.length}:\n${run.stdout}\nstderr:\n${run.stderr}`);
-  }
-  return JSON.parse(lines[0]) as Record<string, any>;
+/** The tester CLI run to its end from the repository root, a few at a time. */
+export function runTester(args: string[], options: Omit<TesterRunOptions, 'main' | 'cwd'> = {}): Promise<TesterRun> {
+  return slot(() => runTesterProcess(args, { ...options, cwd: ROOT }));
 }
 
 /** Non-empty stderr lines. */
@@ -86,44 +40,12 @@ export function describeRun(run: TesterRun): string {
 
 export type FaultyMode = 'ok' | 'lose' | 'stale' | 'duplicate' | 'unavailable' | 'error' | 'reset' | 'hang' | 'slow';
 
-export interface FaultyServer {
-  port: number;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
+export type FaultyServer = LaunchedServer;
 
 /** Starts test/fixtures/faulty-server.ts and resolves once it listens. */
 export function startFaultyServer(mode: FaultyMode, port: number, every?: number): Promise<FaultyServer> {
-  const args = [FAULTY_SERVER_MAIN, '--mode', mode, '--port', String(port)];
-  if (every !== undefined) args.push('--every', String(every));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`faulty server did not start within 10 s:\n${output}`));
-    }, 10_000);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (/listening on/.test(output)) {
-        clearTimeout(timer);
-        resolve({
-          port,
-          child,
-          stop: async () => {
-            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-            await exited;
-          },
-        });
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`faulty server exited before listening:\n${output}`));
-    });
-  });
+  const args = ['--mode', mode, '--port', String(port), ...(every === undefined ? [] : ['--every', String(every)])];
+  return launchServer({ host: '127.0.0.1', port, env: {}, script: FAULTY_SERVER_MAIN, args });
 }
 
 /** What the reference's result block reports. */

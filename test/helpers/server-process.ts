@@ -1,77 +1,54 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type LaunchedServer, launchServer, ServerStartError } from '../../tester/harness/server-launcher.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const SERVER_MAIN = path.join(ROOT, 'dist/server/main.js');
 
-export interface ServerProcess {
-  port: number;
-  child: ChildProcess;
-  /** Everything the server wrote to stderr so far. */
-  output(): string;
-  /** SIGTERM, then resolves with the exit code. */
-  stop(): Promise<number | null>;
-}
-
+export type ServerProcess = LaunchedServer;
 export type ServerEnv = Record<string, string>;
 
-/** Test servers listen on loopback only; each test file picks its own port range. */
-export function startServer(env: ServerEnv): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SERVER_MAIN], {
-    env: { ...process.env, HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'inherit', 'pipe'],
-  });
-  let stderr = '';
-  // A test file that crashes must not leave its servers listening on ports the next run wants.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      process.off('exit', killOnExit);
-      resolve(code);
-    }),
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 20 s:\n${stderr}`)), 20_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (/listening on/.test(stderr)) {
-        clearTimeout(timer);
-        resolve({
-          port: Number(env.PORT),
-          child,
-          output: () => stderr,
-          stop: () => {
-            child.kill('SIGTERM');
-            return exited;
-          },
-        });
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${stderr}`));
-    });
-  });
+/** A test server on loopback (unless env sets HOST), at env's PORT: each test file picks its own range. */
+export async function startServer(env: ServerEnv): Promise<ServerProcess> {
+  if (!env.PORT) throw new Error('startServer needs a PORT in env');
+  try {
+    return await launchServer({ host: env.HOST ?? '127.0.0.1', port: Number(env.PORT), env });
+  } catch (err) {
+    if (!(err instanceof ServerStartError)) throw err;
+    throw new Error(`server did not start: ${err.message}\n${err.output}`);
+  }
 }
 
-/** Runs the server expecting it to refuse to start; resolves with its exit code and stderr. */
-export function runServerToFailure(env: ServerEnv): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [SERVER_MAIN], {
-    env: { ...process.env, HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+type Exit = { code: number | null; stderr: string };
+
+/** Spawns a command and resolves once it exited and its stderr is fully read ('close', not 'exit'). */
+function runToClose(command: string, args: string[], env: ServerEnv, timeoutMs: number): Promise<Exit> {
+  const stdio: ['ignore', 'ignore', 'pipe'] = ['ignore', 'ignore', 'pipe'];
+  const child = spawn(command, args, { env: { ...process.env, HOST: '127.0.0.1', ...env }, stdio });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   return new Promise((resolve) =>
-    // 'close', not 'exit': only then has all of stderr been read.
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stderr });
     }),
   );
+}
+
+/** Runs the server expecting it to refuse to start; resolves with its exit code and stderr. */
+export function runServerToExit(env: ServerEnv, timeoutMs = 30_000): Promise<Exit> {
+  return runToClose(process.execPath, [SERVER_MAIN], env, timeoutMs);
+}
+
+/**
+ * Runs the server in a network namespace of its own (only loopback, up): a HOST that needs a
+ * DNS lookup fails there without any packet leaving the machine. Resolves with its exit.
+ */
+export function runServerInPrivateNetwork(env: ServerEnv, timeoutMs = 20_000): Promise<Exit> {
+  const script = `ip link set lo up && exec "${process.execPath}" "${SERVER_MAIN}"`;
+  return runToClose('unshare', ['-n', 'sh', '-c', script], env, timeoutMs);
 }
 
 export async function httpRequest(

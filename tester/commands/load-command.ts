@@ -2,7 +2,7 @@ import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
 import { parseBoolean } from '../../backends/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
-import { ServerStartError } from '../compare/server-launcher.js';
+import { ServerStartError } from '../harness/server-launcher.js';
 import { HISTORY_FORMATS, type HistoryFormat, writeHistory } from '../history/history-writer.js';
 import { ConnectError, type RecordedLoad, recordLoad } from '../load/run-load.js';
 import { FaultChoiceError, parseFaultList } from '../nemesis/catalogue.js';

@@ -6,7 +6,10 @@ import { ConfigError } from '../../backends/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
 import { ConnectError, type LoadResult, runLoad } from '../load/run-load.js';
 import { type ScenarioGroup, type Suite, scenarioCount } from './scenarios.js';
-import { freePort, type LaunchedServer, launchServer, ServerStartError } from './server-launcher.js';
+import { freePort } from '../harness/free-port.js';
+import { type LaunchedServer, launchServer, ServerStartError } from '../harness/server-launcher.js';
+import { storeEnv } from '../harness/store-catalogue.js';
+import { firstLine } from '../../backends/first-line.js';
 
 /** Why a scenario has no result: the backend was out of reach, or the run broke off. */
 export interface ScenarioError {
@@ -77,16 +80,14 @@ function errorRow(group: ScenarioGroup, clients: number, error: ScenarioError): 
   return { suite: group.suite, scenario: group.scenario, clients, rps: null, p99Us: null, passed: false, verdict: errorVerdict(error), error, result: null };
 }
 
-const oneLine = (message: string) => message.split('\n').find((line) => line.trim())?.trim() ?? message;
-
 /**
  * What a failed runLoad means for the grid. Unreachable backends and configuration problems
  * (ConnectError, ConfigError) and counter errors before the first call become error rows;
  * anything else is a bug and propagates.
  */
 function classify(err: unknown): ScenarioError {
-  if (err instanceof ConnectError || err instanceof ConfigError) return { kind: 'connect', message: oneLine(err.message) };
-  if (err instanceof CounterError) return { kind: 'run', message: oneLine(err.message) };
+  if (err instanceof ConnectError || err instanceof ConfigError) return { kind: 'connect', message: firstLine(err) };
+  if (err instanceof CounterError) return { kind: 'run', message: firstLine(err) };
   throw err;
 }
 
@@ -122,17 +123,14 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
       let server: LaunchedServer | undefined;
       let spec: CounterSpec;
       if (group.suite === 'web') {
-        const env = { ...group.store.env };
-        if (group.store.diskFile) {
-          tempDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'counters-compare-'));
-          env.STORAGE_PATH = path.join(tempDir, `${group.scenario}-counter.txt`);
-        }
+        tempDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'counters-compare-'));
+        const env = storeEnv(group.store, path.join(tempDir, `${group.scenario}-counter.txt`));
         try {
           const port = options.port ?? (await freePort(HOST));
           server = await launchServer({ host: HOST, port, workers: options.serverWorkers, env });
         } catch (err) {
           if (!(err instanceof ServerStartError)) throw err;
-          const error: ScenarioError = { kind: 'server', message: oneLine(err.message) };
+          const error: ScenarioError = { kind: 'server', message: firstLine(err) };
           options.log(`web ${group.scenario}: server did not start: ${error.message}\n`);
           skip(group, group.clients, error, 'skipped: no server');
           continue;

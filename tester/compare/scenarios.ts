@@ -1,3 +1,4 @@
+import type { StoreName } from '../harness/store-catalogue.js';
 import type { CounterSpec } from '../load/counter-spec.js';
 
 /** The backends `tester compare` can sweep; `all` runs them in this order. */
@@ -9,21 +10,13 @@ export const SUITE_CHOICES = [...SUITES, 'all'] as const;
 export const DEFAULT_CLIENTS = [1, 2, 5, 10];
 export const DEFAULT_CALLS_PER_CLIENT = 10_000;
 
-/**
- * One store of our own web server, as the server's env vars. `diskFile` asks for a fresh
- * counter file (STORAGE_PATH), which the launcher creates in a temporary directory.
- */
-export interface WebStore {
-  name: string;
-  env: Record<string, string>;
-  diskFile?: boolean;
-}
-
-export const WEB_STORES: readonly WebStore[] = [
-  { name: 'shared_memory_flock', env: { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'flock' } },
-  { name: 'shared_memory_atomic', env: { STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'atomic' } },
-  { name: 'disk', env: { STORAGE_METHOD: 'disk' }, diskFile: true },
-  { name: 'postgresql', env: { STORAGE_METHOD: 'postgresql' } },
+/** The stores of our own web server the web suite runs, one per STORAGE_METHOD (and SHM_INCREMENT). */
+export const WEB_STORES: readonly StoreName[] = [
+  'shared_memory_flock',
+  'shared_memory_atomic',
+  'disk',
+  'postgresql',
+  'hazelcast',
 ];
 
 /**
@@ -31,7 +24,7 @@ export const WEB_STORES: readonly WebStore[] = [
  * or one PostgreSQL/Hazelcast method (a CounterSpec runLoad drives directly).
  */
 export type ScenarioGroup =
-  | { suite: 'web'; scenario: string; store: WebStore; clients: number[] }
+  | { suite: 'web'; scenario: string; store: StoreName; clients: number[] }
   | { suite: 'postgresql' | 'hazelcast'; scenario: string; spec: CounterSpec; clients: number[] };
 
 /** Parses "1,2,5,10"; undefined when any entry is not a whole number from 1 to `max`. */
@@ -58,7 +51,7 @@ export async function buildGrid(suites: readonly Suite[], clients: readonly numb
   for (const suite of suites) {
     switch (suite) {
       case 'web':
-        for (const store of WEB_STORES) groups.push({ suite, scenario: store.name, store, clients: [...clients] });
+        for (const store of WEB_STORES) groups.push({ suite, scenario: store, store, clients: [...clients] });
         break;
       case 'postgresql': {
         const { POSTGRES_METHODS } = await import('../../counters/postgresql/methods.js');

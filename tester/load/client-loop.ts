@@ -2,6 +2,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { Counter, ErrorKind } from '../../counters/counter.js';
 import { CounterError } from '../../counters/counter.js';
 import { History, monotonicUs, Outcome } from '../check/history.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long each client keeps calling: a number of calls, or until a deadline. */
 export interface CallPlan {
@@ -52,7 +53,7 @@ async function runClient(counter: Counter, clientId: number, plan: CallPlan, rec
     if (plan.intervalUs !== undefined) {
       dueUs = plan.startUs + call * plan.intervalUs;
       const waitMs = (dueUs - monotonicUs()) / 1000;
-      if (waitMs > 1) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      if (waitMs > 1) await sleep(waitMs);
     }
     const invokeUs = monotonicUs();
     try {
@@ -68,8 +69,7 @@ async function runClient(counter: Counter, clientId: number, plan: CallPlan, rec
       history.record(clientId, invokeUs, monotonicUs(), undefined, outcome);
       // A server that is down refuses at once: pause, or a timed run would spin through
       // millions of refusals.
-      if (err instanceof CounterError && err.kind === 'refused')
-        await new Promise((resolve) => setTimeout(resolve, REFUSED_PAUSE_MS));
+      if (err instanceof CounterError && err.kind === 'refused') await sleep(REFUSED_PAUSE_MS);
     }
   }
 }

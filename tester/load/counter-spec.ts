@@ -10,7 +10,9 @@ import type { PostgresMethod } from '../../counters/postgresql/methods.js';
 export type CounterSpec =
   | { backend: 'web'; targets: Target[]; timeoutMs: number; resetToken?: string; countField?: string }
   | { backend: 'postgresql'; method: PostgresMethod; doRetries: boolean }
-  | { backend: 'hazelcast'; method: HazelcastMethod };
+  | { backend: 'hazelcast'; method: HazelcastMethod }
+  /** A counter of the caller's own: the module at `url` default-exports a function making its factory. */
+  | { backend: 'module'; url: string };
 
 /** Backends load lazily, so a web run never loads the PostgreSQL or Hazelcast clients. */
 export async function createFactory(spec: CounterSpec): Promise<CounterFactory> {
@@ -26,6 +28,10 @@ export async function createFactory(spec: CounterSpec): Promise<CounterFactory> 
     case 'hazelcast': {
       const { hazelcastCounterFactory } = await import('../../counters/hazelcast/hazelcast-counter.js');
       return hazelcastCounterFactory(spec.method);
+    }
+    case 'module': {
+      const module = (await import(spec.url)) as { default: () => CounterFactory | Promise<CounterFactory> };
+      return module.default();
     }
   }
 }

@@ -10,6 +10,7 @@ import { type ClientGroup, type GroupResult, openLocalGroup, openWorkerGroup } f
 import type { CallPlan } from './client-loop.js';
 import type { ThresholdResult } from './thresholds.js';
 import { type CounterSpec, createFactory } from './counter-spec.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LoadOptions {
   spec: CounterSpec;
@@ -274,7 +275,7 @@ async function readPatiently(counter: Counter): Promise<number | undefined> {
       return await counter.read();
     } catch {
       if (attempt >= FINAL_READ_ATTEMPTS) return undefined;
-      await new Promise((resolve) => setTimeout(resolve, FINAL_READ_PAUSE_MS));
+      await sleep(FINAL_READ_PAUSE_MS);
     }
   }
 }

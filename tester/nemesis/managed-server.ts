@@ -1,4 +1,4 @@
-import { type LaunchedServer, type LaunchOptions, launchServer } from '../compare/server-launcher.js';
+import { type LaunchedServer, type LaunchOptions, launchServer } from '../harness/server-launcher.js';
 
 /** The web server the tester started (`--server`): it can be killed and started again on its port. */
 export class ManagedServer {

@@ -6,7 +6,7 @@
 import type { Env } from '../../backends/env.js';
 import { readPostgresConfig } from '../../backends/postgresql/config.js';
 import type { NemesisEvent } from '../history/nemesis-event.js';
-import { freePort } from '../compare/server-launcher.js';
+import { freePort } from '../harness/free-port.js';
 import {
   createFault,
   FaultChoiceError,

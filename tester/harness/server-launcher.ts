@@ -1,52 +1,46 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled server next to the compiled tester (dist/server/main.js). */
 const SERVER_MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 15_000;
-/** Keep only the tail of the server's stderr: enough to explain a failure. */
-const OUTPUT_LIMIT = 16_384;
+/** Keep only the tail of the server's stderr: enough to explain a failure or find a log line. */
+const OUTPUT_LIMIT = 1 << 20;
 
 export interface LaunchOptions {
   host: string;
   port: number;
-  workers: number;
+  /** WORKERS; when undefined, `env` (or the server's default) decides. */
+  workers?: number;
   /** Store settings (STORAGE_METHOD, SHM_INCREMENT, STORAGE_PATH, ...). */
   env: Record<string, string>;
   /** Another server script taking HOST and PORT (the benchmark's bare counters, a snapshot build). */
   script?: string;
   /** A command the server runs under, e.g. ["ip", "netns", "exec", "ns1"] (it must exec the server). */
   prefix?: string[];
+  /** Arguments for the script (a test fixture's mode). */
+  args?: string[];
 }
 
 export interface LaunchedServer {
   host: string;
   port: number;
   pid: number;
+  child: ChildProcess;
+  /** The tail of what the server wrote to stderr so far. */
+  output(): string;
   /** SIGTERM, then resolves with the exit code once the server is gone (SIGKILL if it hangs). */
   stop(): Promise<number | null>;
 }
 
 /** The server exited or hung before it was listening; `message` is its last words, one line. */
 export class ServerStartError extends Error {
-  constructor(message: string) {
+  /** Everything it wrote to stderr (the tail), for a test's failure message. */
+  constructor(message: string, readonly output = '') {
     super(message);
     this.name = 'ServerStartError';
   }
-}
-
-/** A port nobody listens on right now, picked by the kernel. */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen({ host, port: 0, exclusive: true }, () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Servers still running when the tester exits (an uncaught error, Ctrl-C) go down with it. */
@@ -77,7 +71,7 @@ function lastLine(output: string): string {
  */
 export function launchServer(options: LaunchOptions): Promise<LaunchedServer> {
   const script = options.script ?? SERVER_MAIN;
-  const [command, ...args] = [...(options.prefix ?? []), process.execPath, script];
+  const [command, ...args] = [...(options.prefix ?? []), process.execPath, script, ...(options.args ?? [])];
   const child = spawn(command, args, {
     env: {
       ...process.env,
@@ -87,7 +81,7 @@ export function launchServer(options: LaunchOptions): Promise<LaunchedServer> {
       ...options.env,
       HOST: options.host,
       PORT: String(options.port),
-      WORKERS: String(options.workers),
+      ...(options.workers === undefined ? {} : { WORKERS: String(options.workers) }),
     },
     // The server logs to stderr; its stdout would mix into the table we print.
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -127,17 +121,20 @@ export function launchServer(options: LaunchOptions): Promise<LaunchedServer> {
         settle(() => {
           void stop();
           const said = lastLine(output);
-          reject(new ServerStartError(`not listening after ${START_TIMEOUT_MS / 1000} s${said ? ` (last said: ${said})` : ''}`));
+          const why = `not listening after ${START_TIMEOUT_MS / 1000} s${said ? ` (last said: ${said})` : ''}`;
+          reject(new ServerStartError(why, output));
         }),
       START_TIMEOUT_MS,
     );
     const onData = () => {
-      if (/listening on/.test(output)) settle(() => resolve({ host: options.host, port: options.port, pid: child.pid!, stop }));
+      if (!/listening on/.test(output)) return;
+      const { host, port } = options;
+      settle(() => resolve({ host, port, pid: child.pid!, child, output: () => output, stop }));
     };
     child.stderr!.on('data', onData);
     child.once('error', (err) => settle(() => reject(new ServerStartError(`cannot run ${script}: ${err.message}`))));
     void exited.then((code) =>
-      settle(() => reject(new ServerStartError(lastLine(output) || `exited with ${code} before listening`))),
+      settle(() => reject(new ServerStartError(lastLine(output) || `exited with ${code} before listening`, output))),
     );
   });
 }

@@ -1,0 +1,70 @@
+/** Processes the tests start or inspect: run a command, the server's workers, RSS, open fds, hard kills. */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import { ROOT } from './server-process.js';
+import { waitFor } from './wait-for.js';
+
+/** Runs a command to its end (bounded), resolving with its exit code and output; never rejects. */
+export function run(
+  command: string,
+  args: string[],
+  timeoutMs = 60_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd: ROOT, timeout: timeoutMs, killSignal: 'SIGKILL', env }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** Direct children of `pid` (the server's workers, for a primary). */
+export async function childPids(pid: number): Promise<number[]> {
+  const { stdout } = await run('pgrep', ['-P', String(pid)], 5000);
+  return stdout
+    .split('\n')
+    .map((line) => Number(line.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0)
+    .sort((a, b) => a - b);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resident set size of a process in MB, or undefined when it is gone. */
+export function rssMb(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Open file descriptors of a process (sockets included), or undefined when it is gone. */
+export function openFdCount(pid: number): number | undefined {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGKILLs every pid in one go (ignoring the dead), then waits up to 5 s for them to be gone. */
+export async function killHard(pids: number[]): Promise<boolean> {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  return waitFor(() => pids.every((pid) => !isAlive(pid)), 5000, 20);
+}
