@@ -49,7 +49,9 @@ const KNOWN: Record<string, { passed: boolean; verdict: string; witnesses: strin
   },
   'order-violation.jsonl': {
     passed: false,
-    verdict: 'exact: 2 of 2 increments counted; no duplicates; 1 stale read',
+    verdict:
+      'exact: 2 of 2 increments counted; no duplicates; 1 stale read; ' +
+      'faults: pause 2.5-4.5 ms; 0 calls indeterminate; nothing acknowledged lost',
     witnesses: [
       'stale value 1: client 1 op 7 [3.000 ms–4.000 ms] began after ' +
         'client 0 op 4 [1.000 ms–2.000 ms] returned 2',

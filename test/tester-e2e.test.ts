@@ -53,9 +53,10 @@ const SCHEMA: Record<string, (value: unknown) => boolean> = {
   check: (v) => isObject(v) && 'valid' in v,
   verdict: (v) => typeof v === 'string' && v.length > 0,
   witnesses: (v) => Array.isArray(v) && v.every((line) => typeof line === 'string'),
-  nemesisEvents: (v) => Array.isArray(v),
   passed: (v) => typeof v === 'boolean',
   peakRssMb: (v) => Number.isInteger(v) && (v as number) > 0,
+  // Empty without --nemesis.
+  nemesisEvents: (v) => Array.isArray(v) && v.length === 0,
 };
 const LATENCY_KEYS = ['maxUs', 'meanUs', 'p50Us', 'p90Us', 'p999Us', 'p99Us'];
 const ERROR_KINDS = ['refused', 'reset', 'timeout', 'http_status', 'conflict', 'protocol', 'backend'];

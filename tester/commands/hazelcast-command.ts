@@ -13,6 +13,7 @@ export class HazelcastCommand extends LoadCommand {
       ['Pessimistic locking, 10 clients', '$0 hazelcast --n-clients 10 --n-calls-per-client 1000'],
       ['CP IAtomicLong', '$0 hazelcast --n-clients 10 --n-calls-per-client 1000 --method atomic'],
       ['Show lost updates', '$0 hazelcast --n-clients 10 --n-calls-per-client 1000 --method no_lock'],
+      ['Under faults', '$0 hazelcast --n-clients 10 --duration 60s --method atomic --nemesis kill-member,pause-member'],
     ],
   });
   protected readonly fixedType = 'hazelcast' as const;

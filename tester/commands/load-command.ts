@@ -2,8 +2,13 @@ import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
 import { parseBoolean } from '../../backends/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
+import { ServerStartError } from '../harness/server-launcher.js';
 import { HISTORY_FORMATS, type HistoryFormat, writeHistory } from '../history/history-writer.js';
-import { type RecordedLoad, recordLoad } from '../load/run-load.js';
+import { ConnectError, type RecordedLoad, recordLoad } from '../load/run-load.js';
+import { FaultChoiceError, parseFaultList } from '../nemesis/catalogue.js';
+import { prepareRun, type PreparedRun } from '../nemesis/nemesis-setup.js';
+import { nemesisEventLine } from '../output/nemesis-line.js';
+import { parseServerEnv } from './parse-server-env.js';
 import { applyThresholds, type Thresholds } from '../load/thresholds.js';
 import { progressBar } from '../output/progress-bar.js';
 import { extraBlock, referenceBlock } from '../output/result-text.js';
@@ -82,6 +87,17 @@ export abstract class LoadCommand extends Command {
   });
   json = Option.Boolean('--json', false, { description: 'Print the result as one JSON object on stdout' });
   output = Option.String('--output', { description: 'Also write the JSON result to this file' });
+  nemesisList = Option.String('--nemesis', {
+    description:
+      'Faults to inject in turn while clients run, comma-separated: kill-worker, kill-server, ' +
+      'restart-postgresql, pause-postgresql, kill-member, pause-member, partition, latency',
+  });
+  nemesisInterval = Option.String('--nemesis-interval', '5s', {
+    description: 'Healthy time before each fault, and how long each fault lasts (default 5s)',
+  });
+  server = Option.String('--server', {
+    description: 'Start our web server with these settings, e.g. "STORAGE_METHOD=postgresql WORKERS=2" (web)',
+  });
   history = Option.String('--history', {
     description: "Save every operation to this file, in Jepsen's vocabulary (see tester check)",
   });
@@ -105,6 +121,8 @@ export abstract class LoadCommand extends Command {
     checkWritable('--output', this.output);
     checkWritable('--history', this.history);
     checkWritable('--report', this.report);
+    const prepared = await this.prepareRun(spec);
+    if (prepared.serverTarget && spec.backend === 'web') spec.targets = [prepared.serverTarget];
     const bar = this.json
       ? { update: () => {}, stop: () => {} }
       : progressBar(this.context.stderr as NodeJS.WriteStream);
@@ -112,6 +130,7 @@ export abstract class LoadCommand extends Command {
     try {
       recorded = await recordLoad({
         spec,
+        nemesis: prepared.nemesis,
         clientCount,
         callsPerClient: this.callsPerClient,
         durationMs: this.durationOption('--duration', this.duration),
@@ -127,6 +146,7 @@ export abstract class LoadCommand extends Command {
       });
     } finally {
       bar.stop();
+      await prepared.cleanup();
     }
     const result = applyThresholds(recorded.result, thresholds);
     const history = { ...recorded.history, nemesisEvents: result.nemesisEvents };
@@ -142,6 +162,29 @@ export abstract class LoadCommand extends Command {
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
     else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n`);
     return result.passed ? EXIT.passed : EXIT.failed;
+  }
+
+  /** The server (--server) and the faults (--nemesis), ready before the first call. */
+  private async prepareRun(spec: CounterSpec): Promise<PreparedRun> {
+    const intervalMs = this.durationOption('--nemesis-interval', this.nemesisInterval)!;
+    const stderr = this.context.stderr as NodeJS.WriteStream;
+    if (intervalMs <= 0) throw new UsageError(`--nemesis-interval ${this.nemesisInterval} must be above zero, e.g. 5s`);
+    try {
+      return await prepareRun({
+        counterType: this.counterType(),
+        faultNames: this.nemesisList === undefined ? [] : parseFaultList(this.nemesisList),
+        intervalMs,
+        serverEnv: this.server === undefined ? undefined : parseServerEnv(this.server),
+        serverPort: spec.backend === 'web' ? spec.targets[0].port : undefined,
+        onEvent: (event) => stderr.write(nemesisEventLine(event, stderr.isTTY)),
+      });
+    } catch (err) {
+      if (err instanceof FaultChoiceError) throw new UsageError(err.message);
+      if (err instanceof ServerStartError) {
+        throw new ConnectError(`--server: our server did not start: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
   }
 
   private checkHistoryFormat(): HistoryFormat {

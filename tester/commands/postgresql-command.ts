@@ -18,6 +18,7 @@ export class PostgresqlCommand extends LoadCommand {
       ],
       ['Serializable with retries', '$0 postgresql --n-clients 10 --method serializable_update --do-retries True'],
       ['Show lost updates', '$0 postgresql --n-clients 10 --n-calls-per-client 1000 --method lost_update'],
+      ['Under faults', '$0 postgresql --n-clients 10 --duration 60s --nemesis restart-postgresql,pause-postgresql'],
     ],
   });
   protected readonly fixedType = 'postgresql' as const;

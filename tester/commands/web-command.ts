@@ -25,6 +25,10 @@ export class WebCommand extends LoadCommand {
       ['JSON result', '$0 web --n-clients 10 --n-calls-per-client 1000 --json'],
       ['A server answering {"total":N}', '$0 web --n-clients 10 --count-field total'],
       ['In CI: fail on slow or failing calls', '$0 web --n-clients 10 --max-p99 20ms --min-rps 5000 --max-errors 0'],
+      [
+        'Under faults: our server on a disk store, a worker then the whole server killed',
+        '$0 web --n-clients 10 --duration 60s --nemesis kill-worker,kill-server --server "STORAGE_PATH=/tmp/c.txt"',
+      ],
     ],
   });
   protected readonly fixedType = 'web' as const;

@@ -17,6 +17,8 @@ export interface LaunchOptions {
   env: Record<string, string>;
   /** Another server script taking HOST and PORT (the benchmark's bare counters, a snapshot build). */
   script?: string;
+  /** A command the server runs under, e.g. ["ip", "netns", "exec", "ns1"] (it must exec the server). */
+  prefix?: string[];
   /** Arguments for the script (a test fixture's mode). */
   args?: string[];
 }
@@ -69,7 +71,8 @@ function lastLine(output: string): string {
  */
 export function launchServer(options: LaunchOptions): Promise<LaunchedServer> {
   const script = options.script ?? SERVER_MAIN;
-  const child = spawn(process.execPath, [script, ...(options.args ?? [])], {
+  const [command, ...args] = [...(options.prefix ?? []), process.execPath, script, ...(options.args ?? [])];
+  const child = spawn(command, args, {
     env: {
       ...process.env,
       // Stale store settings from the caller's environment must not leak into this store.

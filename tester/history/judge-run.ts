@@ -4,6 +4,7 @@
  */
 import { checkHistory, type HistoryCheck } from '../check/check-history.js';
 import { unreadableAnswersPart, verdictLine } from '../check/verdict.js';
+import { nemesisVerdictPart } from '../nemesis/nemesis-verdict.js';
 import { witnessLines } from './witness-lines.js';
 import type { RunHistory, RunMeta } from './run-history.js';
 
@@ -23,7 +24,11 @@ export function judgeRun(history: RunHistory): JudgedRun {
   const expectedUnsafe = !meta.promisesExact || !meta.linearizable;
   return {
     check,
-    verdict: [verdictLine(check, expectedUnsafe), ...unreadableAnswersPart(meta.unreadableCount)].join('; '),
+    verdict: [
+      verdictLine(check, expectedUnsafe),
+      ...unreadableAnswersPart(meta.unreadableCount),
+      ...nemesisVerdictPart(history.nemesisEvents, check),
+    ].join('; '),
     witnesses: check.valid === false ? witnessLines(check, history) : [],
     // An answer that could not be read hides its value: such a run is never called correct.
     passed: runPassed(meta, check) && meta.unreadableCount === 0,

@@ -2,6 +2,7 @@ import * as hdr from 'hdr-histogram-js';
 import { type Counter, type CounterFactory, CounterError, type ErrorKind } from '../../counters/counter.js';
 import type { HistoryCheck } from '../check/check-history.js';
 import { History, monotonicUs } from '../check/history.js';
+import type { Nemesis } from '../nemesis/nemesis.js';
 import { judgeRun } from '../history/judge-run.js';
 import type { NemesisEvent } from '../history/nemesis-event.js';
 import type { ControlOp, RunHistory, RunMeta } from '../history/run-history.js';
@@ -24,6 +25,8 @@ export interface LoadOptions {
   /** Worker threads to spread clients over; 0 runs them on the main thread. */
   workerCount?: number;
   onProgress?: (progress: LoadProgress) => void;
+  /** Injects faults during the measured run (not the warmup) and heals them before the final read. */
+  nemesis?: Nemesis;
 }
 
 export interface LoadProgress {
@@ -69,7 +72,7 @@ export interface LoadResult {
   verdict: string;
   /** For a failure, up to three lines per anomaly naming the operations that prove it. */
   witnesses: string[];
-  /** Faults injected during the run, if any: saved in the history, never judged. */
+  /** Faults injected and healed during the run (--nemesis), times counted from its start; saved in the history. */
   nemesisEvents: NemesisEvent[];
   /** The run kept every promise its method makes. */
   passed: boolean;
@@ -227,16 +230,19 @@ export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
     });
     const plan = buildPlan(options);
     const totalCount = options.durationMs === undefined ? options.clientCount * options.callsPerClient : undefined;
+    options.nemesis?.start(originUs);
     const results = await runGroups(groups, plan, report('run', plan.startUs, totalCount));
     const totalTimeS = (monotonicUs() - plan.startUs) / 1e6;
+    const nemesisEvents = (await options.nemesis?.stop()) ?? [];
     // A counter that died during the run still gets a report: the count checks become 'unknown'.
     const finalCount = await timedCall(controlOps, 'read', () => readPatiently(counter));
     const ops = History.merge(results.map((result) => result.history)).data();
     const meta = runMeta(options, factory, results);
-    const history: RunHistory = { meta, originUs, controlOps, ops, nemesisEvents: [] };
+    const history: RunHistory = { meta, originUs, controlOps, ops, nemesisEvents };
     const result = buildResult(options, factory, results, history, { initialCount, finalCount, totalTimeS });
     return { result, history };
   } finally {
+    await options.nemesis?.stop();
     await Promise.allSettled(groups.map((group) => group.close()));
     await control.close();
     await factory.close();

@@ -1,0 +1,266 @@
+/**
+ * The nemesis (`--nemesis`): every fault kind runs against a real store while clients call,
+ * and the verdict stays within what the store promises under it: nothing acknowledged lost,
+ * nothing counted beyond what was attempted, indeterminate calls counted. PostgreSQL comes from
+ * DB_HOST/DB_PORT: the project's test cluster (scripts/postgres.sh), never the machine's own, as
+ * its postmaster is paused and restarted. Hazelcast faults strike a private 3-member cluster on
+ * ports 19291-19293, not the shared one. The network faults need root and iproute2, as the
+ * nemesis does.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { NemesisEvent } from '../tester/history/nemesis-event.js';
+import { listenerPids, signalAll, waitUntil } from '../tester/nemesis/processes.js';
+import { PrivateHazelcastCluster } from './helpers/service-scripts.js';
+import { parseJsonOutput, runTester, type TesterRun, TESTER_MAIN } from './helpers/run-tester.js';
+import { ROOT } from './helpers/server-process.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-nemesis-'));
+test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** test/helpers/test-postgres.ts points DB_HOST/DB_PORT at the project's test cluster unless they were set. */
+const PG_ENV = {
+  DB_HOST: process.env.DB_HOST!,
+  DB_PORT: process.env.DB_PORT!,
+  POSTGRES_PASSWORD: process.env.POSTGRES_PASSWORD || 'postgres',
+  POSTGRES_DB: process.env.POSTGRES_DB || 'counter_db',
+};
+const PG_SETTINGS = Object.entries(PG_ENV).map(([name, value]) => `${name}=${value}`);
+const PG_SERVER = `STORAGE_METHOD=postgresql ${PG_SETTINGS.join(' ')} WORKERS=2`;
+
+const SHM_SERVER = 'STORAGE_METHOD=shared_memory WORKERS=2';
+const FAULT_RUN = ['--n-clients', '4', '--duration', '5s', '--nemesis-interval', '1s', '--json'];
+
+/** A run under faults, its result, and the check every fault test makes of it. */
+async function runUnderFault(t: ExecutionContext, args: string[], env: Record<string, string> = {}) {
+  const run = await runTester([...args, ...FAULT_RUN], { env, timeoutMs: 120_000 });
+  t.is(run.code, 0, describe(run));
+  const result: Record<string, any> = parseJsonOutput(run);
+  const fault = args[args.indexOf('--nemesis') + 1];
+  assertFaultWindows(t, result.nemesisEvents, fault);
+  const { count } = result.check.checks;
+  t.is(count.lostCount, 0, result.verdict);
+  t.is(count.extraCount, 0, result.verdict);
+  t.true(count.appliedCount >= count.acknowledgedCount && count.appliedCount <= count.attemptedCount, result.verdict);
+  t.regex(result.verdict, new RegExp(`faults: ${fault} \\d+\\.\\d-\\d+\\.\\d s`));
+  const { indeterminateCount } = result.check;
+  const indeterminate = `${indeterminateCount} call${indeterminateCount === 1 ? '' : 's'} indeterminate`;
+  t.true(result.verdict.includes(`; ${indeterminate}; nothing acknowledged lost`), result.verdict);
+  t.regex(run.stderr, new RegExp(`nemesis +\\d+\\.\\d+ s  start-${fault}: `));
+  t.log(`${fault}: ${result.verdict}`);
+  return result;
+}
+
+/** Faults start after a healthy interval, last one interval (the last maybe less), all healed; none failed. */
+function assertFaultWindows(t: ExecutionContext, events: NemesisEvent[], fault: string): void {
+  t.true(events.length >= 2 && events.length % 2 === 0, JSON.stringify(events));
+  events.forEach((event, i) => {
+    t.is(event.f, `${i % 2 === 0 ? 'start' : 'stop'}-${fault}`);
+    t.false(event.value.startsWith('failed'), event.value);
+    const gapNs = i > 0 ? event.time - events[i - 1].time : event.time;
+    // The run's end heals the last fault early.
+    const cutShort = i === events.length - 1;
+    t.true(cutShort || gapNs >= 0.9e9, `${event.f} only ${gapNs} ns after ${i > 0 ? events[i - 1].f : 'the start'}`);
+  });
+}
+
+function describe(run: TesterRun): string {
+  return `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+}
+
+test.serial('kill-worker: the primary replaces the worker and shared memory loses nothing acknowledged', async (t) => {
+  const result = await runUnderFault(t, ['web', '--nemesis', 'kill-worker', '--server', SHM_SERVER]);
+  t.regex(result.nemesisEvents[1].value, /replaced; workers now \d+, \d+/);
+});
+
+test.serial('the history file holds the fault events, and tester check judges it to the same verdict', async (t) => {
+  const file = path.join(tmp, 'kill-worker.jsonl');
+  const args = ['web', '--nemesis', 'kill-worker', '--server', 'WORKERS=2', '--history', file];
+  const result = await runUnderFault(t, args);
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  const saved = lines.filter((line) => line.process === 'nemesis').map(({ time, f, value }) => ({ time, f, value }));
+  t.deepEqual(saved, result.nemesisEvents);
+  t.true(lines.every((line, i) => i === 0 || line.time >= lines[i - 1].time), 'events in time order');
+  const check = await runTester(['check', file]);
+  t.is(check.code, 0, describe(check));
+  t.true(check.stdout.includes(result.verdict), check.stdout);
+});
+
+test.serial('kill-server: the server is killed and started again; disk loses nothing acknowledged', async (t) => {
+  const file = path.join(tmp, 'kill-server.txt');
+  const server = `STORAGE_METHOD=disk STORAGE_PATH=${file} WORKERS=2`;
+  const result = await runUnderFault(t, ['web', '--nemesis', 'kill-server', '--server', server]);
+  t.regex(result.nemesisEvents[0].value, /^SIGKILL server pid \d+ and its workers \d+, \d+$/);
+  t.regex(result.nemesisEvents[1].value, /^server started again as pid \d+$/);
+  // The clients saw the server gone: refused connections are failed calls, not losses.
+  t.true(result.check.failedCount + result.check.indeterminateCount > 0, result.verdict);
+});
+
+test.serial('kill-server: shared memory outlives the server; the new one counts on from it', async (t) => {
+  const result = await runUnderFault(t, ['web', '--nemesis', 'kill-server', '--server', SHM_SERVER]);
+  // A server that started from 0 would hand out values again: duplicates, and a final count below the acknowledged.
+  t.is(result.check.checks.unique.duplicateCount, 0, result.verdict);
+});
+
+test.serial('pause-postgresql: SIGSTOP of the postmaster and backends stalls calls, loses nothing', async (t) => {
+  const result = await runUnderFault(t, ['postgresql', '--nemesis', 'pause-postgresql'], PG_ENV);
+  const stopped = `^SIGSTOP postmaster pid \\d+ \\(port ${PG_ENV.DB_PORT}\\) and its \\d+ children$`;
+  t.regex(result.nemesisEvents[0].value, new RegExp(stopped));
+  t.true(result.latency.maxUs >= 900_000, `the slowest call took ${result.latency.maxUs} us, less than the pause`);
+});
+
+test.serial('restart-postgresql: immediate shutdown, restart; synchronous commit loses nothing', async (t) => {
+  const result = await runUnderFault(t, ['postgresql', '--nemesis', 'restart-postgresql'], PG_ENV);
+  t.regex(result.nemesisEvents[1].value, /^postmaster pid \d+ restarted as pid \d+/);
+  t.true(result.check.failedCount + result.check.indeterminateCount > 0, result.verdict);
+});
+
+test.serial('restart-postgresql by a user who could not start it again kills nothing', async (t) => {
+  const [postmaster] = await listenerPids(Number(PG_ENV.DB_PORT));
+  const args = ['postgresql', '--nemesis', 'restart-postgresql', ...FAULT_RUN, '--duration', '2s'];
+  const run = await runAs(65534, [TESTER_MAIN, ...args], PG_ENV);
+  t.is(run.code, 0, run.stderr);
+  const events: NemesisEvent[] = JSON.parse(run.stdout).nemesisEvents;
+  t.regex(events[0].value, /^failed: port \d+ is listened on by another user's process: run the tester as root$/);
+  t.regex(JSON.parse(run.stdout).verdict, /faults: restart-postgresql \d+\.\d-\d+\.\d s \(could not inject\)/);
+  t.deepEqual(await listenerPids(Number(PG_ENV.DB_PORT)), [postmaster]);
+});
+
+test.serial('partition: the server cut off from PostgreSQL stalls, recovers, loses nothing', async (t) => {
+  const result = await runUnderFault(t, ['web', '--nemesis', 'partition', '--server', PG_SERVER]);
+  t.true(result.latency.maxUs >= 900_000, `the slowest call took ${result.latency.maxUs} us, less than the partition`);
+  t.true(result.totalCalls > 0);
+  t.deepEqual(leftoverNamespaces(), []);
+});
+
+test.serial('latency: 50 ms more towards PostgreSQL slows calls down; nothing acknowledged lost', async (t) => {
+  const result = await runUnderFault(t, ['web', '--nemesis', 'latency', '--server', PG_SERVER]);
+  t.true(result.latency.p99Us >= 40_000, `p99 ${result.latency.p99Us} us`);
+  t.deepEqual(leftoverNamespaces(), []);
+});
+
+// ------------------------------------------------------------------------------------------
+// Cleanup
+
+function leftoverNamespaces(): string[] {
+  return execFileSync('ip', ['netns', 'list']).toString().match(/^counters-nemesis-\d+/gm) ?? [];
+}
+
+/** A minute-long tester run with `fault`, once that fault is in force: its process and the pids in its namespace. */
+async function testerInFault(t: ExecutionContext, fault: string) {
+  const args = ['web', '--nemesis', fault, '--server', PG_SERVER, ...FAULT_RUN, '--duration', '60s'];
+  const child = spawn(process.execPath, [TESTER_MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.true(await waitUntil(() => stderr.includes(`start-${fault}`), 60_000), stderr);
+  const namespace = `counters-nemesis-${child.pid}`;
+  const serverPids = execFileSync('ip', ['netns', 'pids', namespace]).toString().split('\n').filter(Boolean);
+  t.true(serverPids.length >= 3, `server pids in the namespace: ${serverPids.join(', ')}`);
+  return { child, namespace, serverPids, exited, stderr: () => stderr };
+}
+
+const allGone = (pids: string[]) => pids.every((pid) => !fs.existsSync(`/proc/${pid}`));
+
+test.serial('Ctrl-C during a partition heals it: no namespace, no server, the tester exits 130', async (t) => {
+  const run = await testerInFault(t, 'partition');
+  run.child.kill('SIGINT');
+  t.is(await run.exited, 130, run.stderr());
+  t.deepEqual(leftoverNamespaces(), []);
+  t.false(execFileSync('ip', ['link']).toString().includes(`cns${run.child.pid}`));
+  t.true(allGone(run.serverPids), 'a server process survived');
+});
+
+test.serial("a dead tester's namespace is removed by the next run, and removing twice is harmless", async (t) => {
+  const dead = await testerInFault(t, 'latency');
+  dead.child.kill('SIGKILL');
+  await dead.exited;
+  t.deepEqual(leftoverNamespaces(), [dead.namespace]);
+  const shortRun = ['web', '--nemesis', 'latency', '--server', PG_SERVER, ...FAULT_RUN, '--duration', '1s'];
+  for (const run of [await runTester(shortRun), await runTester(shortRun)]) t.is(run.code, 0, describe(run));
+  t.deepEqual(leftoverNamespaces(), []);
+  t.true(allGone(dead.serverPids), "the dead tester's server survived");
+});
+
+// ------------------------------------------------------------------------------------------
+// Hazelcast members of a private cluster
+
+const HZ_PORTS = [19291, 19292, 19293];
+
+/** Members the nemesis restarted are not the cluster's children: they are found by their port. */
+async function stopPrivateCluster(cluster: PrivateHazelcastCluster): Promise<void> {
+  await cluster.killAll();
+  signalAll((await Promise.all(HZ_PORTS.map((port) => listenerPids(port)))).flat(), 'SIGKILL');
+}
+
+test.serial('pause-member (atomic), kill-member (pessimistic): one member of three, nothing lost', async (t) => {
+  t.timeout(600_000);
+  const cluster = new PrivateHazelcastCluster('nemesis-test', HZ_PORTS, fs.mkdtempSync(path.join(tmp, 'hazelcast-')));
+  try {
+    await cluster.start();
+    // Paused first: a CP member restarted by kill-member comes back as a new member outside the CP group.
+    const pauseArgs = ['hazelcast', '--method', 'atomic', '--nemesis', 'pause-member'];
+    const paused = await runUnderFault(t, pauseArgs, cluster.env);
+    t.regex(paused.nemesisEvents[0].value, /^SIGSTOP Hazelcast member pid \d+ \(port 19293\)$/);
+    const killArgs = ['hazelcast', '--method', 'pessimistic', '--nemesis', 'kill-member'];
+    const killed = await runUnderFault(t, killArgs, cluster.env);
+    t.regex(killed.nemesisEvents[0].value, /^SIGKILL Hazelcast member pid \d+ \(port 19293\)$/);
+    const listening = async () =>
+      (await Promise.all(HZ_PORTS.map((port) => listenerPids(port)))).every((pids) => pids.length === 1);
+    t.true(await waitUntil(listening, 60_000), 'every member listens again');
+  } finally {
+    await stopPrivateCluster(cluster);
+  }
+});
+
+// ------------------------------------------------------------------------------------------
+// Mistakes
+
+test('an unknown fault, or one the target cannot take, is one line and exit 2', async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    [['web', '--nemesis', 'kill-everything'], /^tester: --nemesis kill-everything is unknown: use a comma-/],
+    [['web', '--nemesis', 'kill-server'], /^tester: --nemesis kill-server needs the tester to start the server/],
+    [['web', '--nemesis', 'partition', '--server', 'WORKERS=1'], /^tester: --nemesis partition and latency strike/],
+    [['postgresql', '--nemesis', 'kill-member'], /^tester: --nemesis kill-member needs a Hazelcast store/],
+    [['postgresql', '--server', 'WORKERS=1'], /^tester: --server starts a web server: use it with tester web/],
+    [['web', '--server', 'storage=disk'], /^tester: --server "storage=disk" is not NAME=value/],
+    [['web', '--nemesis', 'kill-worker', '--nemesis-interval', 'soon'], /^tester: --nemesis-interval soon is not/],
+  ];
+  for (const [args, expected] of cases) {
+    const run = await runTester([...args, '--n-clients', '1', '--n-calls-per-client', '1']);
+    t.is(run.code, 2, describe(run));
+    t.regex(run.stderr, expected);
+    t.is(run.stderr.trim().split('\n').length, 1, run.stderr);
+  }
+});
+
+test('a server that does not start is one line and exit 3', async (t) => {
+  const run = await runTester(['web', '--n-clients', '1', '--server', 'STORAGE_METHOD=disk']);
+  t.is(run.code, 3, describe(run));
+  t.regex(run.stderr, /^tester: --server: our server did not start: STORAGE_METHOD=disk needs a counter file/);
+  t.is(run.stderr.trim().split('\n').length, 1, run.stderr);
+});
+
+test('network faults without root: one line, exit 2, nothing started', async (t) => {
+  const args = ['web', '--n-clients', '1', '--nemesis', 'partition', '--server', PG_SERVER];
+  const run = await runAs(65534, [TESTER_MAIN, ...args]);
+  t.is(run.code, 2, run.stderr);
+  t.regex(run.stderr, /^tester: partition and latency need root and iproute2 \(ip, tc\)/);
+  t.is(run.stderr.trim().split('\n').length, 1, run.stderr);
+});
+
+/** Runs node with `args` as user `uid` (setpriv), to its end. */
+function runAs(uid: number, args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const ids = [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
+    const child = spawn('setpriv', [...ids, process.execPath, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,142 @@
+/**
+ * The processes a fault strikes, found on this machine by the port they listen on, and the
+ * means to stop, pause and bring them back as they were.
+ */
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Runs a command to its end; rejects with its stderr's first line when it fails. */
+export function runCommand(command: string, args: string[], timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      if (!err) return resolve(String(stdout));
+      const said = String(stderr).trim().split('\n')[0] || err.message;
+      reject(new Error(`${command} ${args.join(' ')}: ${said}`, { cause: err }));
+    });
+  });
+}
+
+/** Pids of the processes listening on TCP `port` (any address), from `ss`; none when nothing listens. */
+export async function listenerPids(port: number): Promise<number[]> {
+  const out = await runCommand('ss', ['-ltnpH', `sport = :${port}`]);
+  if (out.trim() && !out.includes('pid=')) {
+    throw new Error(`port ${port} is listened on by another user's process: run the tester as root`);
+  }
+  return [...new Set([...out.matchAll(/pid=(\d+)/g)].map((match) => Number(match[1])))].sort((a, b) => a - b);
+}
+
+/** Direct children of `pid`, from /proc. */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name (field 2) may hold spaces: the parent pid follows its closing parenthesis.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children.sort((a, b) => a - b);
+}
+
+/** Whether `pid` runs; a zombie (killed, not yet reaped by its parent) does not. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Sends `signal` to every pid, ignoring those already gone. */
+export function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Polls `probe` until it holds or `timeoutMs` passes; returns whether it held. */
+export async function waitUntil(
+  probe: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await Promise.resolve().then(probe).catch(() => false)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(intervalMs);
+  }
+}
+
+/** Everything needed to start a process again as it was started. */
+export interface ProcessImage {
+  executable: string;
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  uid: number;
+  gid: number;
+  /** The files its stdout and stderr were written to (log files), when they were files. */
+  outputFiles: Array<string | undefined>;
+}
+
+export function processImage(pid: number): ProcessImage {
+  const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  const env = Object.fromEntries(
+    fs
+      .readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .filter((pair) => pair.includes('='))
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const id = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)![1]);
+  const outputFiles = [1, 2].map((fd) => {
+    const target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    return target.startsWith('/') && !target.startsWith('/dev/') && fs.statSync(target).isFile() ? target : undefined;
+  });
+  return {
+    executable: fs.readlinkSync(`/proc/${pid}/exe`),
+    argv,
+    cwd: fs.readlinkSync(`/proc/${pid}/cwd`),
+    env,
+    uid: id('Uid'),
+    gid: id('Gid'),
+    outputFiles,
+  };
+}
+
+/**
+ * Starts `image` again, detached: it outlives the tester like the original did, and logs where
+ * it did. Resolves with its pid once it runs.
+ */
+export function respawn(image: ProcessImage): Promise<number> {
+  const output = image.outputFiles.map((file) => (file ? fs.openSync(file, 'a') : 'ignore'));
+  const child = spawn(image.executable, image.argv.slice(1), {
+    argv0: image.argv[0],
+    cwd: image.cwd,
+    env: image.env,
+    uid: image.uid,
+    gid: image.gid,
+    detached: true,
+    stdio: ['ignore', ...output],
+  });
+  for (const fd of output) if (typeof fd === 'number') fs.closeSync(fd);
+  child.unref();
+  return new Promise((resolve, reject) => {
+    child.once('spawn', () => resolve(child.pid!));
+    child.once('error', (err) => {
+      reject(new Error(`cannot start ${image.argv[0]} again: ${err.message}`, { cause: err }));
+    });
+  });
+}
