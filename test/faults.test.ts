@@ -47,12 +47,23 @@ const disruptive = test.serial;
 const PG_ENV: ServerEnv = { ...OWN_POSTGRES_ENV, STORAGE_METHOD: 'postgresql', POSTGRES_DB: 'counters_test_faults' };
 
 /** Figures for the README's reliability table, printed at the end. */
-const figures: Array<{ fault: string; survived: boolean; acknowledged: number; lost: number; extra: number; note: string }> = [];
+const figures: Array<{
+  fault: string;
+  survived: boolean;
+  acknowledged: number;
+  lost: number;
+  extra: number;
+  note: string;
+}> = [];
 test.after.always('reliability figures', (t) => {
   const lines = figures.map(
-    (f) => `${f.survived ? 'survived' : 'FAILED  '} | ${f.fault} | acknowledged ${f.acknowledged}, lost ${f.lost}, extra ${f.extra} | ${f.note}`,
+    (f) =>
+      `${f.survived ? 'survived' : 'FAILED  '} | ${f.fault} | ` +
+      `acknowledged ${f.acknowledged}, lost ${f.lost}, extra ${f.extra} | ${f.note}`,
   );
-  t.log(`faults injected: ${figures.length}, survived: ${figures.filter((f) => f.survived).length}\n${lines.join('\n')}`);
+  t.log(
+    `faults injected: ${figures.length}, survived: ${figures.filter((f) => f.survived).length}\n${lines.join('\n')}`,
+  );
 });
 
 let nextPort = 19000;
@@ -78,7 +89,8 @@ async function loadWithFault<T>(
     callsPerClient: 0,
     durationMs: options.durationMs,
     onProgress: (progress) => {
-      if (progress.phase === 'run' && progress.elapsedMs >= options.faultAtMs && faulting === undefined) faulting = fault();
+      if (progress.phase === 'run' && progress.elapsedMs >= options.faultAtMs && faulting === undefined)
+        faulting = fault();
     },
   });
   const faultResult = faulting === undefined ? undefined : await faulting;
@@ -91,7 +103,8 @@ function describe(result: LoadResult): string {
     'acknowledgedCount' in count
       ? `acknowledged ${count.acknowledgedCount}, applied ${count.appliedCount}, attempted ${count.attemptedCount}`
       : 'count unchecked';
-  return `${result.verdict} | ${bounds} | errors ${JSON.stringify(result.errors)} ${JSON.stringify(result.errorExamples)}`;
+  const errors = `${JSON.stringify(result.errors)} ${JSON.stringify(result.errorExamples)}`;
+  return `${result.verdict} | ${bounds} | errors ${errors}`;
 }
 
 /** The Jepsen bounds and value checks, each asserted with the run's verdict. */
@@ -103,7 +116,9 @@ function assertWithinBounds(t: ExecutionContext, result: LoadResult): void {
 }
 
 const judgedValid = (result: LoadResult | DrivenRun) =>
-  result.check.checks.count.valid === true && result.check.checks.unique.valid === true && result.check.checks.realTimeOrder.valid === true;
+  result.check.checks.count.valid === true &&
+  result.check.checks.unique.valid === true &&
+  result.check.checks.realTimeOrder.valid === true;
 
 /** Notes a fault's outcome for the figures (before the assertions, so a failed case shows too). */
 function record(fault: string, result: LoadResult | DrivenRun, survived: boolean, note = ''): void {
@@ -133,40 +148,55 @@ function errorKinds(errors: Partial<Record<ErrorKind, number>>): string[] {
 
 const STORES: Array<{ title: string; env: () => ServerEnv }> = [
   { title: 'shared memory (flock)', env: () => ({ STORAGE_METHOD: 'shared_memory', SHM_INCREMENT: 'flock' }) },
-  { title: 'disk', env: () => ({ STORAGE_METHOD: 'disk', STORAGE_PATH: path.join(tmp, `worker-kill-${nextPort}.txt`) }) },
+  {
+    title: 'disk',
+    env: () => ({ STORAGE_METHOD: 'disk', STORAGE_PATH: path.join(tmp, `worker-kill-${nextPort}.txt`) }),
+  },
   { title: 'postgresql', env: () => PG_ENV },
 ];
 
 for (const store of STORES) {
-  test.serial(`${store.title}: kill -9 of one worker mid-run: the primary replaces it, the count stays within bounds`, async (t) => {
-    t.timeout(60_000);
-    const port = nextPort++;
-    const server = await startServer({ ...store.env(), WORKERS: '2', PORT: String(port) });
-    const primary = server.child.pid!;
-    try {
-      const before = await childPids(primary);
-      t.is(before.length, 2, 'two workers before the fault');
-      const { result, faultResult: victim } = await loadWithFault(port, { durationMs: 3000, faultAtMs: 500 }, async () => {
-        const pid = await healthPid(port);
-        process.kill(pid, 'SIGKILL');
-        return pid;
-      });
-      t.log(`killed worker ${victim}: ${describe(result)}`);
-      record(`kill -9 one of 2 workers (${store.title})`, result, judgedValid(result), `errors ${JSON.stringify(result.errors)}`);
-      t.true(victim !== undefined && before.includes(victim), 'a worker of this server was killed');
-      assertWithinBounds(t, result);
-      t.true(result.totalCalls > 0);
-      const unexpected = errorKinds(result.errors).filter((kind) => kind !== 'reset' && kind !== 'refused');
-      t.deepEqual(unexpected, [], `only reset/refused errors: ${JSON.stringify(result.errors)}`);
-      t.true(await waitFor(async () => (await childPids(primary)).length === 2, 5000), 'back to two workers');
-      const after = await childPids(primary);
-      t.false(after.includes(victim!), `the dead worker is gone: ${after.join(',')}`);
-      t.regex(server.output(), new RegExp(`worker ${victim} died \\(SIGKILL\\): starting a new one`));
-      t.is(await statusOf(port, 'GET', '/health'), 200);
-    } finally {
-      await server.stop();
-    }
-  });
+  test.serial(
+    `${store.title}: kill -9 of one worker mid-run: the primary replaces it, the count stays within bounds`,
+    async (t) => {
+      t.timeout(60_000);
+      const port = nextPort++;
+      const server = await startServer({ ...store.env(), WORKERS: '2', PORT: String(port) });
+      const primary = server.child.pid!;
+      try {
+        const before = await childPids(primary);
+        t.is(before.length, 2, 'two workers before the fault');
+        const { result, faultResult: victim } = await loadWithFault(
+          port,
+          { durationMs: 3000, faultAtMs: 500 },
+          async () => {
+            const pid = await healthPid(port);
+            process.kill(pid, 'SIGKILL');
+            return pid;
+          },
+        );
+        t.log(`killed worker ${victim}: ${describe(result)}`);
+        record(
+          `kill -9 one of 2 workers (${store.title})`,
+          result,
+          judgedValid(result),
+          `errors ${JSON.stringify(result.errors)}`,
+        );
+        t.true(victim !== undefined && before.includes(victim), 'a worker of this server was killed');
+        assertWithinBounds(t, result);
+        t.true(result.totalCalls > 0);
+        const unexpected = errorKinds(result.errors).filter((kind) => kind !== 'reset' && kind !== 'refused');
+        t.deepEqual(unexpected, [], `only reset/refused errors: ${JSON.stringify(result.errors)}`);
+        t.true(await waitFor(async () => (await childPids(primary)).length === 2, 5000), 'back to two workers');
+        const after = await childPids(primary);
+        t.false(after.includes(victim!), `the dead worker is gone: ${after.join(',')}`);
+        t.regex(server.output(), new RegExp(`worker ${victim} died \\(SIGKILL\\): starting a new one`));
+        t.is(await statusOf(port, 'GET', '/health'), 200);
+      } finally {
+        await server.stop();
+      }
+    },
+  );
 }
 
 // ------------------------------------------------------------------------------------------
@@ -174,94 +204,130 @@ for (const store of STORES) {
 
 const DURABLE: Array<{ title: string; env: () => ServerEnv }> = [
   { title: 'disk', env: () => ({ STORAGE_METHOD: 'disk', STORAGE_PATH: path.join(tmp, 'server-kill.txt') }) },
-  { title: 'disk with DISK_FSYNC', env: () => ({ STORAGE_METHOD: 'disk', STORAGE_PATH: path.join(tmp, 'server-kill-fsync.txt'), DISK_FSYNC: 'true' }) },
+  {
+    title: 'disk with DISK_FSYNC',
+    env: () => ({ STORAGE_METHOD: 'disk', STORAGE_PATH: path.join(tmp, 'server-kill-fsync.txt'), DISK_FSYNC: 'true' }),
+  },
   { title: 'postgresql', env: () => PG_ENV },
 ];
 
 for (const store of DURABLE) {
-  test.serial(`${store.title}: kill -9 of the whole server mid-run, restarted on the same port: nothing acknowledged is lost`, async (t) => {
-    t.timeout(60_000);
-    const port = nextPort++;
-    const env = { ...store.env(), WORKERS: '2', PORT: String(port) };
-    const first = await startServer(env);
-    let second: ServerProcess | undefined;
-    try {
-      const { result, faultResult } = await loadWithFault(port, { durationMs: 3500, faultAtMs: 800 }, async () => {
-        const pids = [first.child.pid!, ...(await childPids(first.child.pid!))];
-        const dead = await killHard(pids);
-        // A real outage: clients see refused connections for a while.
-        await sleep(300);
-        second = await startServer(env);
-        return { pids, dead };
-      });
-      t.log(`killed ${faultResult?.pids.join(',')}: ${describe(result)}`);
-      record(`kill -9 of primary + 2 workers, restart (${store.title})`, result, judgedValid(result), `errors ${JSON.stringify(result.errors)}`);
-      t.true(faultResult?.dead, 'primary and workers were all gone before the restart');
-      t.truthy(second, 'the server was restarted');
-      assertWithinBounds(t, result);
-      const felt = (result.errors.reset ?? 0) + (result.errors.refused ?? 0);
-      t.true(felt > 0, `the clients felt the crash: ${JSON.stringify(result.errors)}`);
-      const count = await countOf(port);
-      t.is(count, result.finalCount ?? undefined, 'the restarted server reports the count the checker judged');
-      const ack = result.check.checks.count as { acknowledgedCount: number; attemptedCount: number };
-      t.true(count! - result.initialCount >= ack.acknowledgedCount, `no acknowledged increment lost: ${count} vs ${ack.acknowledgedCount}`);
-      t.true(count! - result.initialCount <= ack.attemptedCount, 'nothing beyond what was attempted');
-    } finally {
-      await first.stop();
-      await second?.stop();
-    }
-  });
+  test.serial(
+    `${store.title}: kill -9 of the whole server mid-run, restarted on the same port: nothing acknowledged is lost`,
+    async (t) => {
+      t.timeout(60_000);
+      const port = nextPort++;
+      const env = { ...store.env(), WORKERS: '2', PORT: String(port) };
+      const first = await startServer(env);
+      let second: ServerProcess | undefined;
+      try {
+        const { result, faultResult } = await loadWithFault(port, { durationMs: 3500, faultAtMs: 800 }, async () => {
+          const pids = [first.child.pid!, ...(await childPids(first.child.pid!))];
+          const dead = await killHard(pids);
+          // A real outage: clients see refused connections for a while.
+          await sleep(300);
+          second = await startServer(env);
+          return { pids, dead };
+        });
+        t.log(`killed ${faultResult?.pids.join(',')}: ${describe(result)}`);
+        record(
+          `kill -9 of primary + 2 workers, restart (${store.title})`,
+          result,
+          judgedValid(result),
+          `errors ${JSON.stringify(result.errors)}`,
+        );
+        t.true(faultResult?.dead, 'primary and workers were all gone before the restart');
+        t.truthy(second, 'the server was restarted');
+        assertWithinBounds(t, result);
+        const felt = (result.errors.reset ?? 0) + (result.errors.refused ?? 0);
+        t.true(felt > 0, `the clients felt the crash: ${JSON.stringify(result.errors)}`);
+        const count = await countOf(port);
+        t.is(count, result.finalCount ?? undefined, 'the restarted server reports the count the checker judged');
+        const ack = result.check.checks.count as { acknowledgedCount: number; attemptedCount: number };
+        t.true(
+          count! - result.initialCount >= ack.acknowledgedCount,
+          `no acknowledged increment lost: ${count} vs ${ack.acknowledgedCount}`,
+        );
+        t.true(count! - result.initialCount <= ack.attemptedCount, 'nothing beyond what was attempted');
+      } finally {
+        await first.stop();
+        await second?.stop();
+      }
+    },
+  );
 }
 
 // ------------------------------------------------------------------------------------------
 // 3. restart PostgreSQL under load
 
-disruptive('postgresql: a database restart under load is answered 503, then the service recovers by itself, nothing acknowledged lost', async (t) => {
-  t.timeout(120_000);
-  const port = nextPort++;
-  const server = await startServer({ ...PG_ENV, WORKERS: '2', PORT: String(port) });
-  const primary = server.child.pid!;
-  try {
-    const workersBefore = await childPids(primary);
-    const clientCount = 8;
-    const { result, faultResult } = await loadWithFault(port, { durationMs: 15_000, faultAtMs: 1500, clientCount }, async () => {
-      const stopped = await postgresScript('stop');
-      const stoppedAt = Date.now();
-      // While it is down, the server answers at once (no hang) with 503.
-      const duringOutage = await statusOf(port, 'POST', '/inc');
-      await sleep(1000);
-      const started = await postgresScript('start');
-      const upAt = Date.now();
-      // Recovery: the first answered read after the database is back (read-only: the history stays exact).
-      const recovered = await waitFor(async () => (await statusOf(port, 'GET', '/count')) === 200, 10_000, 50);
-      return { stopped, started, duringOutage, outageMs: upAt - stoppedAt, recoveryMs: Date.now() - upAt, recovered };
-    });
-    t.log(`outage ${faultResult?.outageMs} ms, recovered ${faultResult?.recoveryMs} ms after the restart: ${describe(result)}`);
-    record(
-      'PostgreSQL stop/start under load (postgresql store)',
-      result,
-      judgedValid(result),
-      `outage ${faultResult?.outageMs} ms, recovery ${faultResult?.recoveryMs} ms, errors ${JSON.stringify(result.errors)}`,
-    );
-    t.is(faultResult?.stopped.code, 0, faultResult?.stopped.stderr);
-    t.is(faultResult?.started.code, 0, faultResult?.started.stderr);
-    t.is(faultResult?.duringOutage, 503, 'an increment during the outage is answered 503');
-    t.true(faultResult?.recovered, 'the server serves again without a restart of its own');
-    t.true((faultResult?.recoveryMs ?? Infinity) < 5000, `recovered within 5 s (${faultResult?.recoveryMs} ms)`);
-    t.true((result.errors.http_status ?? 0) > 0, `clients saw 503s: ${JSON.stringify(result.errors)}`);
-    t.true((result.errors.timeout ?? 0) <= clientCount, `timeouts are rare (no hang): ${JSON.stringify(result.errors)}`);
-    assertWithinBounds(t, result);
-    t.is(await statusOf(port, 'POST', '/inc'), 200, 'increments work again');
-    t.deepEqual(await childPids(primary), workersBefore, 'no worker died or was replaced');
-    t.notRegex(server.output(), /died/);
-    t.notRegex(server.output(), /no answer from PostgreSQL within/, 'no statement waited for its timeout');
-    t.deepEqual(rawStderrLines(server.output()), [], "nothing raw on stderr (libpq's FATAL text included)");
-  } finally {
-    await server.stop();
-    const again = await postgresScript('start');
-    if (again.code !== 0) t.log(`PostgreSQL did not come back: ${again.stderr}`);
-  }
-});
+disruptive(
+  'postgresql: a database restart under load is answered 503, then the service recovers by itself, ' +
+    'nothing acknowledged lost',
+  async (t) => {
+    t.timeout(120_000);
+    const port = nextPort++;
+    const server = await startServer({ ...PG_ENV, WORKERS: '2', PORT: String(port) });
+    const primary = server.child.pid!;
+    try {
+      const workersBefore = await childPids(primary);
+      const clientCount = 8;
+      const { result, faultResult } = await loadWithFault(
+        port,
+        { durationMs: 15_000, faultAtMs: 1500, clientCount },
+        async () => {
+          const stopped = await postgresScript('stop');
+          const stoppedAt = Date.now();
+          // While it is down, the server answers at once (no hang) with 503.
+          const duringOutage = await statusOf(port, 'POST', '/inc');
+          await sleep(1000);
+          const started = await postgresScript('start');
+          const upAt = Date.now();
+          // Recovery: the first answered read after the database is back (read-only: the history stays exact).
+          const recovered = await waitFor(async () => (await statusOf(port, 'GET', '/count')) === 200, 10_000, 50);
+          return {
+            stopped,
+            started,
+            duringOutage,
+            outageMs: upAt - stoppedAt,
+            recoveryMs: Date.now() - upAt,
+            recovered,
+          };
+        },
+      );
+      t.log(
+        `outage ${faultResult?.outageMs} ms, recovered ${faultResult?.recoveryMs} ms after the restart: ` +
+          describe(result),
+      );
+      record(
+        'PostgreSQL stop/start under load (postgresql store)',
+        result,
+        judgedValid(result),
+        `outage ${faultResult?.outageMs} ms, recovery ${faultResult?.recoveryMs} ms, ` +
+          `errors ${JSON.stringify(result.errors)}`,
+      );
+      t.is(faultResult?.stopped.code, 0, faultResult?.stopped.stderr);
+      t.is(faultResult?.started.code, 0, faultResult?.started.stderr);
+      t.is(faultResult?.duringOutage, 503, 'an increment during the outage is answered 503');
+      t.true(faultResult?.recovered, 'the server serves again without a restart of its own');
+      t.true((faultResult?.recoveryMs ?? Infinity) < 5000, `recovered within 5 s (${faultResult?.recoveryMs} ms)`);
+      t.true((result.errors.http_status ?? 0) > 0, `clients saw 503s: ${JSON.stringify(result.errors)}`);
+      t.true(
+        (result.errors.timeout ?? 0) <= clientCount,
+        `timeouts are rare (no hang): ${JSON.stringify(result.errors)}`,
+      );
+      assertWithinBounds(t, result);
+      t.is(await statusOf(port, 'POST', '/inc'), 200, 'increments work again');
+      t.deepEqual(await childPids(primary), workersBefore, 'no worker died or was replaced');
+      t.notRegex(server.output(), /died/);
+      t.notRegex(server.output(), /no answer from PostgreSQL within/, 'no statement waited for its timeout');
+      t.deepEqual(rawStderrLines(server.output()), [], "nothing raw on stderr (libpq's FATAL text included)");
+    } finally {
+      await server.stop();
+      const again = await postgresScript('start');
+      if (again.code !== 0) t.log(`PostgreSQL did not come back: ${again.stderr}`);
+    }
+  },
+);
 
 // ------------------------------------------------------------------------------------------
 // 3b. a store outage met by new requests: each one would need a new connection to the store
@@ -302,10 +368,12 @@ async function outageWithNewRequests(
     // Time for connections dropped during the outage to be finished.
     await sleep(2000);
     const after = sample();
-    const row = (name: string, f: OutageFigures) => `${name.padEnd(8)} ${String(f.fds).padStart(5)} ${f.rssMb?.toFixed(1).padStart(8)}`;
+    const row = (name: string, f: OutageFigures) =>
+      `${name.padEnd(8)} ${String(f.fds).padStart(5)} ${f.rssMb?.toFixed(1).padStart(8)}`;
     t.log(
       [
-        `${store} outage: 2000 POST /inc answered ${JSON.stringify(during.statuses)} in ${during.elapsedMs.toFixed(0)} ms ` +
+        `${store} outage: 2000 POST /inc answered ${JSON.stringify(during.statuses)} ` +
+          `in ${during.elapsedMs.toFixed(0)} ms ` +
           `(slowest ${during.slowestMs.toFixed(0)} ms); first 200 ${recoveryMs.toFixed(0)} ms after the store was back`,
         `worker      fds   RSS MB`,
         row('before', before),
@@ -313,21 +381,38 @@ async function outageWithNewRequests(
         row('after', after),
       ].join('\n'),
     );
-    const logged = server.output().slice(outputBefore).split('\n').filter((line) => line !== '');
+    const logged = server
+      .output()
+      .slice(outputBefore)
+      .split('\n')
+      .filter((line) => line !== '');
     figures.push({
       fault: `${store} down, 2000 new requests`,
-      survived: after.fds !== undefined && Math.abs(after.fds - before.fds!) <= 10 && recovered && recoveryMs < outage.recoveryMs,
+      survived:
+        after.fds !== undefined &&
+        Math.abs(after.fds - before.fds!) <= 10 &&
+        recovered &&
+        recoveryMs < outage.recoveryMs,
       acknowledged: 0,
       lost: 0,
       extra: 0,
-      note: `fds ${before.fds}/${duringFigures.fds}/${after.fds}, RSS ${before.rssMb?.toFixed(0)}/${duringFigures.rssMb?.toFixed(0)}/${after.rssMb?.toFixed(0)} MB, first 200 after ${recoveryMs.toFixed(0)} ms`,
+      note:
+        `fds ${before.fds}/${duringFigures.fds}/${after.fds}, ` +
+        `RSS ${[before, duringFigures, after].map((f) => f.rssMb?.toFixed(0)).join('/')} MB, ` +
+        `first 200 after ${recoveryMs.toFixed(0)} ms`,
     });
     t.deepEqual(during.statuses, { 503: 2000 }, 'every increment during the outage is answered 503');
     t.true(during.slowestMs < 1000, `answered at once (slowest ${during.slowestMs.toFixed(0)} ms)`);
-    t.true(duringFigures.fds! <= before.fds! + 10, `no fd growth during the outage: ${before.fds} -> ${duringFigures.fds}`);
+    t.true(
+      duringFigures.fds! <= before.fds! + 10,
+      `no fd growth during the outage: ${before.fds} -> ${duringFigures.fds}`,
+    );
     t.true(Math.abs(after.fds! - before.fds!) <= 10, `fds back to the baseline: ${before.fds} -> ${after.fds}`);
     t.true(recovered, 'serves again without a restart of its own');
-    t.true(recoveryMs < outage.recoveryMs, `first 200 within ${outage.recoveryMs} ms of the store's return (${recoveryMs.toFixed(0)} ms)`);
+    t.true(
+      recoveryMs < outage.recoveryMs,
+      `first 200 within ${outage.recoveryMs} ms of the store's return (${recoveryMs.toFixed(0)} ms)`,
+    );
     t.deepEqual(rawStderrLines(server.output()), [], "nothing raw on stderr (libpq's FATAL text included)");
     t.true(logged.length <= 6, `the log stays short: ${logged.length} lines`);
   } finally {
@@ -335,40 +420,51 @@ async function outageWithNewRequests(
   }
 }
 
-disruptive('postgresql: an outage met by 2000 new requests: 503 at once, no fd growth, served again within 2 s', async (t) => {
-  t.timeout(120_000);
-  try {
-    await outageWithNewRequests(t, 'PostgreSQL', PG_ENV, {
-      down: async () => {
-        t.is((await postgresScript('stop')).code, 0, 'PostgreSQL stopped');
-      },
-      up: async () => {
-        t.is((await postgresScript('start')).code, 0, 'PostgreSQL started');
-      },
-      recoveryMs: 2000,
-    });
-  } finally {
-    await postgresScript('start');
-  }
-});
+disruptive(
+  'postgresql: an outage met by 2000 new requests: 503 at once, no fd growth, served again within 2 s',
+  async (t) => {
+    t.timeout(120_000);
+    try {
+      await outageWithNewRequests(t, 'PostgreSQL', PG_ENV, {
+        down: async () => {
+          t.is((await postgresScript('stop')).code, 0, 'PostgreSQL stopped');
+        },
+        up: async () => {
+          t.is((await postgresScript('start')).code, 0, 'PostgreSQL started');
+        },
+        recoveryMs: 2000,
+      });
+    } finally {
+      await postgresScript('start');
+    }
+  },
+);
 
-disruptive('hazelcast: all members down, 2000 new requests: 503 at once, no fd growth, served again once the cluster is back', async (t) => {
-  t.timeout(240_000);
-  // A cluster of this test's own: the shared one on 5701-5703 stays up for everyone else.
-  const cluster = new PrivateHazelcastCluster(`faults-${process.pid}`, [19047, 19048, 19049], tmp);
-  try {
-    await cluster.start();
-    await outageWithNewRequests(t, 'Hazelcast', { ...cluster.env, STORAGE_METHOD: 'hazelcast' }, {
-      down: () => cluster.killAll(),
-      up: () => cluster.start(),
-      // The restarted cluster's CP Subsystem still elects a leader for the group "default" on
-      // first use (leader-election-timeout-in-millis: 1000 in docker/hazelcast-cp.yaml).
-      recoveryMs: 5000,
-    });
-  } finally {
-    await cluster.killAll();
-  }
-});
+disruptive(
+  'hazelcast: all members down, 2000 new requests: 503 at once, no fd growth, served again once the cluster is back',
+  async (t) => {
+    t.timeout(240_000);
+    // A cluster of this test's own: the shared one on 5701-5703 stays up for everyone else.
+    const cluster = new PrivateHazelcastCluster(`faults-${process.pid}`, [19047, 19048, 19049], tmp);
+    try {
+      await cluster.start();
+      await outageWithNewRequests(
+        t,
+        'Hazelcast',
+        { ...cluster.env, STORAGE_METHOD: 'hazelcast' },
+        {
+          down: () => cluster.killAll(),
+          up: () => cluster.start(),
+          // The restarted cluster's CP Subsystem still elects a leader for the group "default" on
+          // first use (leader-election-timeout-in-millis: 1000 in docker/hazelcast-cp.yaml).
+          recoveryMs: 5000,
+        },
+      );
+    } finally {
+      await cluster.killAll();
+    }
+  },
+);
 
 // ------------------------------------------------------------------------------------------
 // 5. the tester's own timeouts
@@ -384,7 +480,20 @@ for (const { title, stalledWeight, expectPassed } of TIMEOUT_CASES) {
     const stall = await startStallServer(nextPort++, { stallEvery: 4, stalledWeight });
     try {
       const run = await runTester(
-        ['web', '--n-clients', '4', '--n-calls-per-client', '20', '--timeout-ms', '200', '--json', '--counter-host', '127.0.0.1', '--counter-port', String(stall.port)],
+        [
+          'web',
+          '--n-clients',
+          '4',
+          '--n-calls-per-client',
+          '20',
+          '--timeout-ms',
+          '200',
+          '--json',
+          '--counter-host',
+          '127.0.0.1',
+          '--counter-port',
+          String(stall.port),
+        ],
         { timeoutMs: 20_000 },
       );
       const json = parseJsonOutput(run);
@@ -404,22 +513,37 @@ for (const { title, stalledWeight, expectPassed } of TIMEOUT_CASES) {
   });
 }
 
-test.serial('tester --timeout-ms 300 against a server that never answers at all: exit 3 in one line, quickly', async (t) => {
-  const stall = await startStallServer(nextPort++, { stallEverything: true });
-  try {
-    const run = await runTester(
-      ['web', '--n-clients', '2', '--n-calls-per-client', '5', '--timeout-ms', '300', '--counter-host', '127.0.0.1', '--counter-port', String(stall.port)],
-      { timeoutMs: 20_000 },
-    );
-    t.is(run.code, 3, describeRun(run));
-    const lines = stderrLines(run);
-    t.is(lines.length, 1, describeRun(run));
-    t.regex(lines[0], /no answer within 300 ms/);
-    t.true(run.elapsedMs < 10_000, `${run.elapsedMs} ms`);
-  } finally {
-    await stall.stop();
-  }
-});
+test.serial(
+  'tester --timeout-ms 300 against a server that never answers at all: exit 3 in one line, quickly',
+  async (t) => {
+    const stall = await startStallServer(nextPort++, { stallEverything: true });
+    try {
+      const run = await runTester(
+        [
+          'web',
+          '--n-clients',
+          '2',
+          '--n-calls-per-client',
+          '5',
+          '--timeout-ms',
+          '300',
+          '--counter-host',
+          '127.0.0.1',
+          '--counter-port',
+          String(stall.port),
+        ],
+        { timeoutMs: 20_000 },
+      );
+      t.is(run.code, 3, describeRun(run));
+      const lines = stderrLines(run);
+      t.is(lines.length, 1, describeRun(run));
+      t.regex(lines[0], /no answer within 300 ms/);
+      t.true(run.elapsedMs < 10_000, `${run.elapsedMs} ms`);
+    } finally {
+      await stall.stop();
+    }
+  },
+);
 
 // ------------------------------------------------------------------------------------------
 // 4. kill 1 of 3 Hazelcast members during atomic, pessimistic and optimistic runs (last)
@@ -457,102 +581,138 @@ function memberRemovalDelay(victim: number, killedAt: number): string {
     let at = -1;
     for (let i = lines.length - 1; i >= 0 && at < 0; i--) if (lines[i].includes('Members {size:2')) at = i;
     // The timestamp is on the logger line two lines above "Members {...".
-    const stamp = lines.slice(Math.max(0, at - 4), at).reverse().find((line) => /^[A-Z][a-z]{2} \d+, \d{4} /.test(line));
+    const stamp = lines
+      .slice(Math.max(0, at - 4), at)
+      .reverse()
+      .find((line) => /^[A-Z][a-z]{2} \d+, \d{4} /.test(line));
     const when = stamp ? Date.parse(stamp.replace(/ (com|org)\..*$/, '')) : NaN;
-    delays.push(at < 0 ? `member ${member}: not yet` : `member ${member}: ~${Number.isFinite(when) ? Math.max(0, (when - killedAt) / 1000).toFixed(0) : '?'} s`);
+    delays.push(
+      at < 0
+        ? `member ${member}: not yet`
+        : `member ${member}: ~${Number.isFinite(when) ? Math.max(0, (when - killedAt) / 1000).toFixed(0) : '?'} s`,
+    );
   }
   return `after ${delays.join(', ')} (log stamps have 1 s resolution)`;
 }
 
-disruptive('hazelcast: kill -9 of 1 of 3 members during atomic, pessimistic and optimistic runs and the web store', async (t) => {
-  t.timeout(240_000);
-  const status = await hazelcastScript('status');
-  if (status.code !== 0 || [1, 2, 3].some((n) => hazelcastMemberPid(n) === undefined)) {
-    t.fail(`the 3-member cluster of scripts/hazelcast.sh is not running: ${status.stdout}${status.stderr}`);
-    return;
-  }
-  const victimMember = defaultGroupLeader() ?? 3;
-  const victimPid = hazelcastMemberPid(victimMember)!;
-  const tag = `faults-${process.pid}`;
-  const env = (method: string) => ({
-    ...process.env,
-    HZ_MAP_NAME: `${tag}-map-${method}`,
-    HZ_COUNTER_KEY: 'count',
-    HZ_ATOMIC_LONG_NAME: `${tag}-atomic-${method}`,
-    HZ_FENCED_LOCK_NAME: `${tag}-lock-${method}`,
-    HZ_PN_COUNTER_NAME: `${tag}-pn-${method}`,
-  });
-  const methods: HazelcastMethod[] = ['atomic', 'pessimistic', 'optimistic'];
-  // The web store (STORAGE_METHOD=hazelcast) rides the same kill: a second kill would cost the
-  // colleagues' shared cluster another restart. Its client waits longer than the server's calls.
-  const webPort = nextPort++;
-  const server = await startServer({ STORAGE_METHOD: 'hazelcast', HZ_ATOMIC_LONG_NAME: `${tag}-web`, PORT: String(webPort), WORKERS: '2' });
-  const factories = [
-    ...methods.map((method) => hazelcastCounterFactory(method, env(method))),
-    webCounterFactory({ ...webSpec(webPort), timeoutMs: 30_000 }),
-  ];
-  const leaderBefore = defaultGroupLeader();
-  let killedAt = 0;
-  let killedUs = 0;
-  try {
-    // One kill strikes all runs: a second kill would leave the CP group without a majority.
-    const runs = await Promise.all(
-      factories.map((factory, i) =>
-        driveFactory(factory, {
-          clientCount: 4,
-          // Long enough after the kill to outlast the client's 5 s wait for a dead backup's ack.
-          durationMs: 9000,
-          ...(i === 0
-            ? {
-                faultAtMs: 1500,
-                fault: () => {
-                  killedAt = Date.now();
-                  killedUs = monotonicUs();
-                  process.kill(victimPid, 'SIGKILL');
-                },
-              }
-            : {}),
-        }),
-      ),
-    );
-    t.true(killedAt > 0 && !isAlive(victimPid), `member ${victimMember} (pid ${victimPid}) was killed`);
-    const leaderAfter = defaultGroupLeader();
-    t.log(
-      `killed member ${victimMember} (pid ${victimPid})${leaderBefore === victimMember ? ', the leader of CP group "default"' : ''}; ` +
-        `leader afterwards: member ${leaderAfter ?? '?'}`,
-    );
-    for (const run of runs) {
-      const count = run.check.checks.count as { acknowledgedCount: number; appliedCount?: number; attemptedCount: number; extraCount: number; lostCount: number };
-      const after = run.okInvokedAfter(killedUs);
-      const firstMs = run.firstOkAfterMs(killedUs);
-      t.log(
-        `${run.name}: ${run.verdict}; ${after} acknowledged after the kill, the first ${firstMs?.toFixed(0)} ms after it; ` +
-          `slowest call ${run.maxLatencyMs.toFixed(0)} ms; errors ${JSON.stringify(run.errors)} ${JSON.stringify(run.errorExamples)}`,
-      );
-      record(`kill -9 of Hazelcast member ${victimMember}/3 (${run.name})`, run, judgedValid(run), `errors ${JSON.stringify(run.errors)}`);
-      t.not(run.finalCount, undefined, `${run.name}: the count is readable after the fault`);
-      t.true(after > 0, `${run.name}: increments were acknowledged after the kill`);
-      // A mutating map call whose backup replica died waits hazelcast.client.operation.backup.timeout.millis (5 s).
-      t.true(firstMs !== undefined && firstMs < 7000, `${run.name}: service resumed within 7 s of the kill (${firstMs} ms)`);
-      t.is(count.lostCount, 0, `${run.name}: no acknowledged increment lost: ${run.verdict}`);
-      // With fail-on-indeterminate-operation-state a call whose CP leader died fails as indeterminate
-      // instead of being retried by the member on the new leader: nothing is applied twice.
-      t.is(count.extraCount, 0, `${run.name}: nothing counted twice: ${run.verdict}`);
-      t.is(run.check.checks.count.valid, true, `${run.name}: ${run.verdict}`);
-      t.is(run.check.checks.unique.valid, true, `${run.name}: unique values: ${run.verdict}`);
-      t.is(run.check.checks.realTimeOrder.valid, true, `${run.name}: real-time order: ${run.verdict}`);
+disruptive(
+  'hazelcast: kill -9 of 1 of 3 members during atomic, pessimistic and optimistic runs and the web store',
+  async (t) => {
+    t.timeout(240_000);
+    const status = await hazelcastScript('status');
+    if (status.code !== 0 || [1, 2, 3].some((n) => hazelcastMemberPid(n) === undefined)) {
+      t.fail(`the 3-member cluster of scripts/hazelcast.sh is not running: ${status.stdout}${status.stderr}`);
+      return;
     }
-    const web = runs[runs.length - 1];
-    t.deepEqual(errorKinds(web.errors as Partial<Record<ErrorKind, number>>).filter((kind) => kind !== 'http_status'), [], 'the web store answers 503 or succeeds');
-    if (web.errors.http_status) t.is(web.errorExamples.http_status, 'server answered 503');
-  } finally {
-    await server.stop();
-    t.log(`survivors dropped the dead member ${memberRemovalDelay(victimMember, killedAt)}`);
-    // A fresh cluster, CP Subsystem with 3 members again, for whatever runs next.
-    const restarted = await restartHazelcast();
-    t.log(`scripts/hazelcast.sh ${restarted.log.join('; ')}`);
-    t.true(restarted.ok, restarted.log.join('\n'));
-    const healthy = await hazelcastScript('status');
-    t.is(healthy.code, 0, healthy.stdout);
-  }
-});
+    const victimMember = defaultGroupLeader() ?? 3;
+    const victimPid = hazelcastMemberPid(victimMember)!;
+    const tag = `faults-${process.pid}`;
+    const env = (method: string) => ({
+      ...process.env,
+      HZ_MAP_NAME: `${tag}-map-${method}`,
+      HZ_COUNTER_KEY: 'count',
+      HZ_ATOMIC_LONG_NAME: `${tag}-atomic-${method}`,
+      HZ_FENCED_LOCK_NAME: `${tag}-lock-${method}`,
+      HZ_PN_COUNTER_NAME: `${tag}-pn-${method}`,
+    });
+    const methods: HazelcastMethod[] = ['atomic', 'pessimistic', 'optimistic'];
+    // The web store (STORAGE_METHOD=hazelcast) rides the same kill: a second kill would cost the
+    // colleagues' shared cluster another restart. Its client waits longer than the server's calls.
+    const webPort = nextPort++;
+    const server = await startServer({
+      STORAGE_METHOD: 'hazelcast',
+      HZ_ATOMIC_LONG_NAME: `${tag}-web`,
+      PORT: String(webPort),
+      WORKERS: '2',
+    });
+    const factories = [
+      ...methods.map((method) => hazelcastCounterFactory(method, env(method))),
+      webCounterFactory({ ...webSpec(webPort), timeoutMs: 30_000 }),
+    ];
+    const leaderBefore = defaultGroupLeader();
+    let killedAt = 0;
+    let killedUs = 0;
+    try {
+      // One kill strikes all runs: a second kill would leave the CP group without a majority.
+      const runs = await Promise.all(
+        factories.map((factory, i) =>
+          driveFactory(factory, {
+            clientCount: 4,
+            // Long enough after the kill to outlast the client's 5 s wait for a dead backup's ack.
+            durationMs: 9000,
+            ...(i === 0
+              ? {
+                  faultAtMs: 1500,
+                  fault: () => {
+                    killedAt = Date.now();
+                    killedUs = monotonicUs();
+                    process.kill(victimPid, 'SIGKILL');
+                  },
+                }
+              : {}),
+          }),
+        ),
+      );
+      t.true(killedAt > 0 && !isAlive(victimPid), `member ${victimMember} (pid ${victimPid}) was killed`);
+      const leaderAfter = defaultGroupLeader();
+      t.log(
+        `killed member ${victimMember} (pid ${victimPid})` +
+          `${leaderBefore === victimMember ? ', the leader of CP group "default"' : ''}; ` +
+          `leader afterwards: member ${leaderAfter ?? '?'}`,
+      );
+      for (const run of runs) {
+        const count = run.check.checks.count as {
+          acknowledgedCount: number;
+          appliedCount?: number;
+          attemptedCount: number;
+          extraCount: number;
+          lostCount: number;
+        };
+        const after = run.okInvokedAfter(killedUs);
+        const firstMs = run.firstOkAfterMs(killedUs);
+        t.log(
+          `${run.name}: ${run.verdict}; ${after} acknowledged after the kill, ` +
+            `the first ${firstMs?.toFixed(0)} ms after it; ` +
+            `slowest call ${run.maxLatencyMs.toFixed(0)} ms; ` +
+            `errors ${JSON.stringify(run.errors)} ${JSON.stringify(run.errorExamples)}`,
+        );
+        record(
+          `kill -9 of Hazelcast member ${victimMember}/3 (${run.name})`,
+          run,
+          judgedValid(run),
+          `errors ${JSON.stringify(run.errors)}`,
+        );
+        t.not(run.finalCount, undefined, `${run.name}: the count is readable after the fault`);
+        t.true(after > 0, `${run.name}: increments were acknowledged after the kill`);
+        // A mutating map call whose backup replica died waits hazelcast.client.operation.backup.timeout.millis (5 s).
+        t.true(
+          firstMs !== undefined && firstMs < 7000,
+          `${run.name}: service resumed within 7 s of the kill (${firstMs} ms)`,
+        );
+        t.is(count.lostCount, 0, `${run.name}: no acknowledged increment lost: ${run.verdict}`);
+        // With fail-on-indeterminate-operation-state a call whose CP leader died fails as indeterminate
+        // instead of being retried by the member on the new leader: nothing is applied twice.
+        t.is(count.extraCount, 0, `${run.name}: nothing counted twice: ${run.verdict}`);
+        t.is(run.check.checks.count.valid, true, `${run.name}: ${run.verdict}`);
+        t.is(run.check.checks.unique.valid, true, `${run.name}: unique values: ${run.verdict}`);
+        t.is(run.check.checks.realTimeOrder.valid, true, `${run.name}: real-time order: ${run.verdict}`);
+      }
+      const web = runs[runs.length - 1];
+      t.deepEqual(
+        errorKinds(web.errors as Partial<Record<ErrorKind, number>>).filter((kind) => kind !== 'http_status'),
+        [],
+        'the web store answers 503 or succeeds',
+      );
+      if (web.errors.http_status) t.is(web.errorExamples.http_status, 'server answered 503');
+    } finally {
+      await server.stop();
+      t.log(`survivors dropped the dead member ${memberRemovalDelay(victimMember, killedAt)}`);
+      // A fresh cluster, CP Subsystem with 3 members again, for whatever runs next.
+      const restarted = await restartHazelcast();
+      t.log(`scripts/hazelcast.sh ${restarted.log.join('; ')}`);
+      t.true(restarted.ok, restarted.log.join('\n'));
+      const healthy = await hazelcastScript('status');
+      t.is(healthy.code, 0, healthy.stdout);
+    }
+  },
+);
