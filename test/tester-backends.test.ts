@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HAZELCAST_METHODS } from '../backends/hazelcast/config.js';
 import { POSTGRES_METHODS } from '../counters/postgresql/methods.js';
+import { WEB_STORES } from '../tester/compare/scenarios.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines, type TesterRun } from './helpers/run-tester.js';
 
 const COMPARE_PORT = 18760;
@@ -180,9 +181,8 @@ test.serial('compare --suite hazelcast runs every Hazelcast method', async (t) =
 
 test.serial('compare --suite all runs the web stores, then PostgreSQL, then Hazelcast', async (t) => {
   const rows = await compare(t, 'all');
-  const web = ['shared_memory_flock', 'shared_memory_atomic', 'disk', 'postgresql'].map((store) => `web ${store}`);
   t.deepEqual(scenarios(rows), [
-    ...web,
+    ...WEB_STORES.map((store) => `web ${store}`),
     ...POSTGRES_METHODS.map((method) => `postgresql ${method}`),
     ...HAZELCAST_METHODS.map((method) => `hazelcast ${method}`),
   ]);
