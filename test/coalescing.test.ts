@@ -5,7 +5,7 @@
  * Ports 18780-18789.
  */
 import test from 'ava';
-import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
+import { ensureDatabase, PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import { runLoad } from '../tester/load/run-load.js';
 import { startServer } from './helpers/server-process.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -19,8 +19,10 @@ let nextPort = 18780;
 
 /** UPDATE statements run on web_counter so far, once every other backend on the database has exited. */
 async function updateCount(): Promise<number> {
-  const config = readPostgresConfig({ ...process.env, DB_HOST: '127.0.0.1' });
-  const admin = await PgConnection.open({ ...config, database: PG_DB });
+  const config = { ...readPostgresConfig({ ...process.env, DB_HOST: '127.0.0.1' }), database: PG_DB };
+  // On a new cluster the first count comes before any server has created the database.
+  await ensureDatabase(config);
+  const admin = await PgConnection.open(config);
   try {
     // A backend flushes its statistics before it leaves pg_stat_activity, so once the server's are gone
     // every UPDATE they ran is counted; a quiet interval instead would undercount a backend slow to exit.

@@ -78,8 +78,11 @@ for (const store of STORES) {
 
 test.serial('postgresql: connections lost while idle are replaced, not handed a request that would fail', async (t) => {
   const port = nextPort++;
-  const server = await startServer({ ...PG_ENV, PORT: String(port), PG_POOL_SIZE: '4' });
-  const admin = await PgConnection.open(readPostgresConfig({ ...PG_ENV, POSTGRES_DB: 'postgres' }));
+  const admin = await PgConnection.open(readPostgresConfig({ ...process.env, ...PG_ENV, POSTGRES_DB: 'postgres' }));
+  const server = await startServer({ ...PG_ENV, PORT: String(port), PG_POOL_SIZE: '4' }).catch(async (err) => {
+    await admin.close();
+    throw err;
+  });
   try {
     // Fill the pool with idle connections, then end them all from the server side.
     await Promise.all(Array.from({ length: 8 }, () => httpRequest(port, 'POST', '/inc')));
