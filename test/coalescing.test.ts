@@ -8,7 +8,7 @@ import test from 'ava';
 import { ensureDatabase, PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import { runLoad } from '../tester/load/run-load.js';
 import { startServer } from './helpers/server-process.js';
-import { waitFor } from './helpers/wait-for.js';
+import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
 
 const PG_DB = 'counters_test_coalescing';
 const UPDATES_SQL = "SELECT n_tup_upd AS n FROM pg_stat_user_tables WHERE relname = 'web_counter'";

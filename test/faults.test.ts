@@ -32,7 +32,7 @@ import {
   restartHazelcast,
 } from './helpers/service-scripts.js';
 import { startStallServer } from './helpers/stall-server.js';
-import { waitFor } from './helpers/wait-for.js';
+import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
 import { ROOT, type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
 import { OWN_POSTGRES_ENV } from './helpers/test-postgres.js';

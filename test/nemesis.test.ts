@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { NemesisEvent } from '../tester/history/nemesis-event.js';
-import { listenerPids, signalAll, waitUntil } from '../tester/nemesis/processes.js';
+import { waitUntil } from '../tester/harness/wait-until.js';
+import { listenerPids, signalAll } from '../tester/nemesis/processes.js';
 import { PrivateHazelcastCluster } from './helpers/service-scripts.js';
 import { parseJsonOutput, runTester, type TesterRun, TESTER_MAIN } from './helpers/run-tester.js';
 import { ROOT } from './helpers/server-process.js';
@@ -35,8 +36,13 @@ const SHM_SERVER = 'STORAGE_METHOD=shared_memory WORKERS=2';
 const FAULT_RUN = ['--n-clients', '4', '--duration', '5s', '--nemesis-interval', '1s', '--json'];
 
 /** A run under faults, its result, and the check every fault test makes of it. */
-async function runUnderFault(t: ExecutionContext, args: string[], env: Record<string, string> = {}) {
-  const run = await runTester([...args, ...FAULT_RUN], { env, timeoutMs: 120_000 });
+async function runUnderFault(
+  t: ExecutionContext,
+  args: string[],
+  env: Record<string, string> = {},
+  runArgs = FAULT_RUN,
+) {
+  const run = await runTester([...args, ...runArgs], { env, timeoutMs: 120_000 });
   t.is(run.code, 0, describe(run));
   const result: Record<string, any> = parseJsonOutput(run);
   const fault = args[args.indexOf('--nemesis') + 1];
@@ -80,10 +86,17 @@ test.serial('the history file holds the fault events, and tester check judges it
   const file = path.join(tmp, 'kill-worker.jsonl');
   const args = ['web', '--nemesis', 'kill-worker', '--server', 'WORKERS=2', '--history', file];
   const result = await runUnderFault(t, args);
-  const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   const saved = lines.filter((line) => line.process === 'nemesis').map(({ time, f, value }) => ({ time, f, value }));
   t.deepEqual(saved, result.nemesisEvents);
-  t.true(lines.every((line, i) => i === 0 || line.time >= lines[i - 1].time), 'events in time order');
+  t.true(
+    lines.every((line, i) => i === 0 || line.time >= lines[i - 1].time),
+    'events in time order',
+  );
   const check = await runTester(['check', file]);
   t.is(check.code, 0, describe(check));
   t.true(check.stdout.includes(result.verdict), check.stdout);
@@ -146,7 +159,11 @@ test.serial('latency: 50 ms more towards PostgreSQL slows calls down; nothing ac
 // Cleanup
 
 function leftoverNamespaces(): string[] {
-  return execFileSync('ip', ['netns', 'list']).toString().match(/^counters-nemesis-\d+/gm) ?? [];
+  return (
+    execFileSync('ip', ['netns', 'list'])
+      .toString()
+      .match(/^counters-nemesis-\d+/gm) ?? []
+  );
 }
 
 /** A minute-long tester run with `fault`, once that fault is in force: its process and the pids in its namespace. */
@@ -205,8 +222,12 @@ test.serial('pause-member (atomic), kill-member (pessimistic): one member of thr
     const pauseArgs = ['hazelcast', '--method', 'atomic', '--nemesis', 'pause-member'];
     const paused = await runUnderFault(t, pauseArgs, cluster.env);
     t.regex(paused.nemesisEvents[0].value, /^SIGSTOP Hazelcast member pid \d+ \(port 19293\)$/);
+    // One kill in the run: members killed in turn faster than the map re-replicates its backups lose
+    // entries (seen: 3 kills 1 s apart lost 709 of 712 increments), which is Hazelcast's promise, not ours.
     const killArgs = ['hazelcast', '--method', 'pessimistic', '--nemesis', 'kill-member'];
-    const killed = await runUnderFault(t, killArgs, cluster.env);
+    const oneKill = FAULT_RUN.map((arg) => (arg === '1s' ? '3s' : arg));
+    const killed = await runUnderFault(t, killArgs, cluster.env, oneKill);
+    t.is(killed.nemesisEvents.length, 2, 'one kill, one restart');
     t.regex(killed.nemesisEvents[0].value, /^SIGKILL Hazelcast member pid \d+ \(port 19293\)$/);
     const listening = async () =>
       (await Promise.all(HZ_PORTS.map((port) => listenerPids(port)))).every((pids) => pids.length === 1);

@@ -16,7 +16,7 @@ import { exchange } from './helpers/raw-sockets.js';
 import { holdFlock } from './helpers/hold-flock.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
 import { httpRequest, runServerToExit, startServer } from './helpers/server-process.js';
-import { waitFor } from './helpers/wait-for.js';
+import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-security-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));

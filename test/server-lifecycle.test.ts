@@ -10,7 +10,7 @@ import { PgConnection } from '../backends/postgresql/connection.js';
 import { readPostgresConfig } from '../backends/postgresql/config.js';
 import { healthPid } from './helpers/http-probes.js';
 import { httpRequest, type ServerProcess, startServer } from './helpers/server-process.js';
-import { waitFor } from './helpers/wait-for.js';
+import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
 
 const PG_ENV = { STORAGE_METHOD: 'postgresql', POSTGRES_DB: 'counters_test_lifecycle', DB_HOST: '127.0.0.1' };
 

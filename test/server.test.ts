@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import { storeEnv } from '../tester/harness/store-catalogue.js';
 import { runLoad } from '../tester/load/run-load.js';
-import { waitFor } from './helpers/wait-for.js';
+import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
 import { httpRequest, runServerToExit, type ServerEnv, startServer } from './helpers/server-process.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-server-test-'));

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { ROOT } from './server-process.js';
-import { waitFor } from './wait-for.js';
+import { waitUntil as waitFor } from '../../tester/harness/wait-until.js';
 
 /** Runs a command to its end (bounded), resolving with its exit code and output; never rejects. */
 export function run(

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { isAlive, killHard, run } from './processes.js';
 import { ROOT } from './server-process.js';
-import { waitFor } from './wait-for.js';
+import { waitUntil as waitFor } from '../../tester/harness/wait-until.js';
 
 /** `bash scripts/postgres.sh <action>`, bounded. */
 export function postgresScript(

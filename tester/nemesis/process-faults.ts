@@ -2,6 +2,7 @@
  * Faults on a store process found by the port it listens on: a PostgreSQL postmaster with its
  * backends, or one Hazelcast member. Killed processes are started again as they were started.
  */
+import { waitUntil } from '../harness/wait-until.js';
 import { type Fault, FaultError } from './fault.js';
 import {
   childPids,
@@ -11,7 +12,6 @@ import {
   type ProcessImage,
   respawn,
   signalAll,
-  waitUntil,
 } from './processes.js';
 
 const GONE_TIMEOUT_MS = 30_000;

@@ -5,8 +5,6 @@
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Runs a command to its end; rejects with its stderr's first line when it fails. */
 export function runCommand(command: string, args: string[], timeoutMs = 15_000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -61,20 +59,6 @@ export function signalAll(pids: readonly number[], signal: NodeJS.Signals): void
     } catch {
       // already gone
     }
-  }
-}
-
-/** Polls `probe` until it holds or `timeoutMs` passes; returns whether it held. */
-export async function waitUntil(
-  probe: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  intervalMs = 50,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await Promise.resolve().then(probe).catch(() => false)) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(intervalMs);
   }
 }
 

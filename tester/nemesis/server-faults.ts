@@ -1,7 +1,8 @@
 /** Faults on the web server: one worker killed (the primary replaces it), or the whole server. */
 import { type Fault, FaultError } from './fault.js';
 import type { ManagedServer } from './managed-server.js';
-import { childPids, isAlive, listenerPids, signalAll, waitUntil } from './processes.js';
+import { waitUntil } from '../harness/wait-until.js';
+import { childPids, isAlive, listenerPids, signalAll } from './processes.js';
 
 const REPLACE_TIMEOUT_MS = 15_000;
 
