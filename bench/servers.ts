@@ -104,6 +104,9 @@ export async function describeServer(port: number): Promise<string | undefined> 
   }
 }
 
+/** What the servers, the tester and the bench import at run time: every compiled folder but the tests. */
+const RUNTIME_DIRS = ['server', 'backends', 'counters', 'native', 'tester', 'bench'];
+
 /**
  * A hash of the server as the bench runs it (compiled JS and the native addon). The tree is
  * shared with other work: if someone rebuilds during the run, the rows mix two versions,
@@ -121,7 +124,7 @@ export function buildFingerprint(root: string = ROOT): string {
       else if (entry.name.endsWith('.js') || entry.name.endsWith('.node')) files.push(full);
     }
   };
-  for (const dir of ['server', 'counters', 'native', 'tester', 'bench']) walk(path.join(DIST, dir));
+  for (const dir of RUNTIME_DIRS) walk(path.join(DIST, dir));
   walk(path.join(root, 'build/Release'));
   const hash = createHash('sha256');
   for (const file of files.sort()) hash.update(path.relative(root, file)).update(fs.readFileSync(file));
@@ -149,7 +152,7 @@ export function sourceVersion(): string {
   }
 }
 
-const SNAPSHOT_DIRS = ['dist/server', 'dist/counters', 'dist/native', 'dist/tester', 'dist/bench', 'build/Release'];
+const SNAPSHOT_DIRS = [...RUNTIME_DIRS.map((dir) => `dist/${dir}`), 'build/Release'];
 
 /**
  * A private copy of the compiled servers, taken once at the start: the working tree is shared
