@@ -22,10 +22,13 @@ import { hazelcastSection } from './sections/hazelcast-section.js';
 import { postgresqlSection } from './sections/postgresql-section.js';
 import { type BenchContext, type Section } from './sections/section.js';
 import { serversSection } from './sections/servers-section.js';
+import { vegetaSection } from './sections/vegeta-section.js';
+import { workersSection } from './sections/workers-section.js';
 import { buildFingerprint, makeStorageDir, snapshotBuild, sourceVersion } from './servers.js';
 import { autocannonVersion } from './tools/autocannon.js';
 import { type Availability, ensureTool } from './tools/external-tool.js';
 import { TESTER_WARMUP_MS } from './tools/tester-cli.js';
+import { ensureVegeta } from './tools/vegeta.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MODES = {
@@ -35,7 +38,7 @@ const MODES = {
 
 const log = (line: string) => console.error(`bench: ${line}`);
 
-const SECTION_NAMES = ['servers', 'postgresql', 'hazelcast'] as const;
+const SECTION_NAMES = ['servers', 'workers', 'postgresql', 'hazelcast', 'vegeta'] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 
 function usageError(message: string): never {
@@ -43,7 +46,7 @@ function usageError(message: string): never {
   process.exit(2);
 }
 
-function parseOptions(): { quick: boolean; repeat: number; only: SectionName | undefined } {
+function parseOptions(): { quick: boolean; repeat: number; only: SectionName[] | undefined } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -62,13 +65,15 @@ function parseOptions(): { quick: boolean; repeat: number; only: SectionName | u
       'usage: npm run bench [-- --quick] [-- --repeat N] [-- --only SECTION]\n' +
         '  --quick         1 s per measurement, 1 round (under 3 minutes)\n' +
         '  --repeat N      rounds (default 3, or 1 with --quick); the median is quoted\n' +
-        `  --only SECTION  one of ${SECTION_NAMES.join(', ')}: printed only, bench/RESULTS.md is left as it is`,
+        `  --only SECTIONS comma-separated, of ${SECTION_NAMES.join(', ')}: printed only, bench/RESULTS.md is ` +
+        'left as it is',
     );
     process.exit(0);
   }
-  const only = values.only as SectionName | undefined;
-  if (only !== undefined && !SECTION_NAMES.includes(only))
-    usageError(`--only ${only} is invalid: use one of ${SECTION_NAMES.join(', ')}`);
+  const only = values.only?.split(',') as SectionName[] | undefined;
+  const unknown = only?.find((name) => !SECTION_NAMES.includes(name));
+  if (only !== undefined && (unknown !== undefined || only.length === 0))
+    usageError(`--only ${values.only} is invalid: use one or more of ${SECTION_NAMES.join(', ')}, comma-separated`);
   const quick = values.quick ?? false;
   const repeat = values.repeat === undefined ? MODES[quick ? 'quick' : 'full'].repeat : Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 50)
@@ -133,6 +138,7 @@ function environment(
     autocannon: text(ctx.tools.autocannon),
     'redis-benchmark': text(ctx.tools.redis),
     pgbench: text(ctx.tools.pgbench),
+    vegeta: text(ctx.tools.vegeta),
     'Java client':
       'classPath' in ctx.tools.java ? (commandLine('javac', ['-version']) ?? 'javac') : text(ctx.tools.java),
     'disk store file system': `${commandLine('stat', ['-f', '-c', '%T', os.tmpdir()]) ?? 'unknown'} (${os.tmpdir()})`,
@@ -168,16 +174,20 @@ async function main(): Promise<void> {
     redis: ensureTool('redis-benchmark', ['--version'], 'redis-server', log),
     pgbench: ensureTool('pgbench', ['--version'], 'postgresql-client', log),
     java: await compileJavaClient(ROOT),
+    vegeta: ensureVegeta(ROOT, log),
   };
   const recorder = new Recorder(log);
   const ctx: BenchContext = { root: snapshot.root, sourceRoot: ROOT, durationS, recorder, log, tools, services };
   // Sections declare their rows when built: build only the ones that run.
   const build: Record<SectionName, () => Section> = {
     servers: () => serversSection(ctx, storageDir),
+    workers: () => workersSection(ctx, storageDir),
     postgresql: () => postgresqlSection(ctx),
     hazelcast: () => hazelcastSection(ctx),
+    vegeta: () => vegetaSection(ctx),
   };
-  const sections = (only ? [only] : SECTION_NAMES).map((name) => build[name]());
+  // Table order, whatever order --only names them in.
+  const sections = SECTION_NAMES.filter((name) => !only || only.includes(name)).map((name) => build[name]());
 
   log(`${recorder.rows.size} rows, ${durationS} s each, ${repeat} round(s)`);
   for (let round = 1; round <= repeat; round++) {
@@ -195,7 +205,12 @@ async function main(): Promise<void> {
     mode: quick ? 'quick' : 'full',
     settings: { durationS, repeat, testerWarmupMs: TESTER_WARMUP_MS },
     environment: environment(ctx, measured, treeNote, loadBefore),
-    sections: sections.map(({ title, refHeader, notes }) => ({ title, refHeader, notes })),
+    sections: sections.map(({ title, refHeader, notes, kind }) => ({
+      title,
+      refHeader,
+      notes,
+      ...(kind && { kind }),
+    })),
     rows: [...recorder.rows.values()],
     ratios: sections.flatMap((section) => section.ratios.map((spec) => computeRatio(spec, recorder.rows))),
     memory: recorder.memory,
@@ -204,7 +219,10 @@ async function main(): Promise<void> {
   };
   console.log(renderMarkdown(results));
   // A partial run must not replace the whole one that the README quotes.
-  if (only) return log(`--only ${only}: done in ${Math.round(results.elapsedS)} s; bench/RESULTS.md left as it was`);
+  if (only) {
+    const took = Math.round(results.elapsedS);
+    return log(`--only ${only.join(',')}: done in ${took} s; bench/RESULTS.md left as it was`);
+  }
   writeResults(results, path.join(ROOT, 'bench/RESULTS.md'), path.join(ROOT, 'bench/results.json'));
   updateReadme(path.join(ROOT, 'README.md'), results);
   log(`wrote bench/RESULTS.md, bench/results.json and README.md's figures in ${Math.round(results.elapsedS)} s`);

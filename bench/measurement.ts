@@ -4,10 +4,17 @@
  * is small and shared: absolute figures drift by 20% between minutes, so every claim is a ratio
  * of two rows measured in the same round.
  */
-export type Tool = 'wrk' | 'tester' | 'autocannon' | 'redis-benchmark' | 'pgbench' | 'Java client';
+export type Tool = 'wrk' | 'tester' | 'autocannon' | 'redis-benchmark' | 'pgbench' | 'Java client' | 'vegeta';
+
+/** Latencies in microseconds, as the tester's --json has them (LatencySummary's p50Us and p99Us). */
+export interface LatencyPair {
+  p50Us: number;
+  p99Us: number;
+}
 
 export interface Measured {
   rps: number;
+  p50Us?: number;
   /** Undefined when the tool does not report it (pgbench). */
   p99Us?: number;
   /** Failed calls: socket errors, non-2xx answers, failed increments. */
@@ -22,6 +29,21 @@ export interface Measured {
    * Tester only: false for methods that promise no exact count (lost_update, no_lock), which pass whatever they lose.
    */
   promisesExact?: boolean;
+  /** An anchor: the setting that won this round (e.g. wrk "-t1"), and what each setting tried reached. */
+  setting?: string;
+  triedRps?: Record<string, number>;
+  /** Open loop only: what the loader says beside its (corrected) latency, when it says it. */
+  openLoop?: OpenLoopFigures;
+}
+
+/** Figures an open-loop tester run may report; each is absent when the tester does not report it. */
+export interface OpenLoopFigures {
+  /** Latency from each call's actual send rather than its scheduled time. */
+  uncorrected?: LatencyPair;
+  /** How late the pacer sent calls against their schedule. */
+  pacerLag?: LatencyPair;
+  /** Whether the loader kept the asked rate. */
+  rateHeld?: boolean;
 }
 
 export interface Sample extends Measured {
@@ -46,14 +68,25 @@ export interface Row {
   notMeasured?: string;
 }
 
+/** What a ratio divides: throughput (higher is better) or a latency percentile (lower is better). */
+export type Metric = 'rps' | 'p50Us' | 'p99Us';
+
 export interface RatioSpec {
   name: string;
   top: string;
   bottom: string;
-  /** The ratio the goal asks for. */
+  /** rps unless said. */
+  metric?: Metric;
+  /** The ratio the goal asks for: at least this for rps, at most this for a latency. */
   target?: number;
   why?: string;
 }
+
+/** Whether a ratio meets its target: latencies must stay under it, throughput reach it. */
+export const meetsTarget = (spec: RatioSpec, value: number): boolean =>
+  spec.target === undefined || (lowerIsBetter(spec) ? value <= spec.target : value >= spec.target);
+
+export const lowerIsBetter = (spec: RatioSpec): boolean => (spec.metric ?? 'rps') !== 'rps';
 
 export interface Ratio extends RatioSpec {
   /** Median over rounds of top / bottom within the round. */
@@ -84,12 +117,14 @@ export function spread(values: number[]): number {
 
 /** top / bottom round by round (both measured within the same round), and their median. */
 export function computeRatio(spec: RatioSpec, rows: Map<string, Row>): Ratio {
+  const metric = spec.metric ?? 'rps';
   const top = rows.get(spec.top)?.samples ?? [];
   const bottom = rows.get(spec.bottom)?.samples ?? [];
   const perRound: number[] = [];
   for (const sample of top) {
     const other = bottom.find((s) => s.round === sample.round);
-    if (other && other.rps > 0) perRound.push(sample.rps / other.rps);
+    const [a, b] = [sample[metric], other?.[metric]];
+    if (a !== undefined && b !== undefined && b > 0) perRound.push(a / b);
   }
   return { ...spec, value: perRound.length ? median(perRound) : null, perRound };
 }

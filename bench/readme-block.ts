@@ -4,14 +4,24 @@
  * rewrites it after a full run, `npm run bench:render` from the committed results.
  */
 import fs from 'node:fs';
-import { computeRatio, median, type Row, rowId, type Tool } from './measurement.js';
-import { type BenchResults, formatInt, formatLatency, formatRatio } from './report.js';
+import {
+  computeRatio,
+  lowerIsBetter,
+  meetsTarget,
+  type Metric,
+  median,
+  type Row,
+  rowId,
+  type Tool,
+} from './measurement.js';
+import { type BenchResults, formatInt, formatLatency, formatRatio, settingCell } from './report.js';
+import { BARE_UWS, storeSubject } from './servers.js';
+import { OPEN_LOOP_RATES, openLoopSubject, OVERLOAD_RATE } from './sections/vegeta-section.js';
 
 export const BLOCK_BEGIN =
   '<!-- bench:begin: generated from bench/results.json by npm run bench:render; do not edit -->';
 export const BLOCK_END = '<!-- bench:end -->';
 
-const BARE_UWS = 'bare uWS counter';
 const REDIS = 'Redis INCR (redis-server, no persistence)';
 const HOT_ROW = 'web store statement (hot-row UPDATE ... RETURNING)';
 
@@ -27,7 +37,21 @@ interface Headline {
   versus?: Comparison[];
   /** Quote the row's p99 instead of a ratio. */
   p99?: boolean;
+  /** Quote the row's p50 and p99, each against the reference's: latency is the figure (open loop). */
+  latencyVersus?: Comparison;
 }
+
+const PG = 'PostgreSQL, coalescing';
+const HZ = 'Hazelcast CP IAtomicLong, coalescing';
+const testerAt = (label: string, workers: number, connections: number) =>
+  rowId(storeSubject(label, workers), 'tester', connections);
+
+const scaling = (what: string, label: string): Headline[] =>
+  [10, 100].map((connections) => ({
+    what: `${what}, WORKERS=4`,
+    row: testerAt(label, 4, connections),
+    versus: [{ bottom: testerAt(label, 1, connections), label: 'WORKERS=1' }],
+  }));
 
 const versus = (subject: string, tool: Tool, connections: number, label: string): Comparison => ({
   bottom: rowId(subject, tool, connections),
@@ -53,10 +77,13 @@ const HEADLINES: Headline[] = [
   },
   { what: 'ours, shared memory `flock`', row: rowId('ours: shm flock', 'wrk', 1000), p99: true },
   { what: 'Redis `INCR`', row: rowId(REDIS, 'redis-benchmark', 10) },
-  ...[1, 10].map((connections) => ({
+  ...[1, 10, 100].map((connections) => ({
     what: 'our tester on the bare uWS counter',
     row: rowId(BARE_UWS, 'tester', connections),
-    versus: [versus(BARE_UWS, 'wrk', connections, 'wrk'), versus(BARE_UWS, 'autocannon', connections, 'autocannon')],
+    versus: [
+      versus(BARE_UWS, 'wrk', connections, 'wrk'),
+      versus(BARE_UWS, 'autocannon', connections, 'autocannon'),
+    ],
   })),
   {
     what: 'wrk on the bare uWS counter',
@@ -65,7 +92,7 @@ const HEADLINES: Headline[] = [
   },
   {
     what: 'ours, PostgreSQL, coalescing, WORKERS=1',
-    row: rowId('ours: PostgreSQL, coalescing', 'tester', 10),
+    row: testerAt(PG, 1, 10),
     versus: [
       versus('ours: PostgreSQL, COALESCE=false', 'tester', 10, '`COALESCE=false`'),
       versus(HOT_ROW, 'pgbench', 10, 'pgbench hot row'),
@@ -73,8 +100,15 @@ const HEADLINES: Headline[] = [
   },
   {
     what: 'ours, Hazelcast, coalescing, WORKERS=1',
-    row: rowId('ours: Hazelcast CP IAtomicLong, coalescing', 'tester', 10),
+    row: testerAt(HZ, 1, 10),
     versus: [versus('atomic', 'tester', 10, 'tester `hazelcast --method atomic`')],
+  },
+  ...scaling('ours, PostgreSQL, coalescing', PG),
+  ...scaling('ours, Hazelcast, coalescing', HZ),
+  {
+    what: 'ours, PostgreSQL, coalescing, WORKERS=1',
+    row: testerAt(PG, 1, 100),
+    versus: [{ bottom: testerAt('shm flock', 1, 100), label: 'shm `flock`, WORKERS=1' }],
   },
   ...[10, 1].map((connections) => ({
     what: 'tester `postgresql`, `inplace_update`',
@@ -86,7 +120,19 @@ const HEADLINES: Headline[] = [
     row: rowId('atomic', 'tester', 10),
     versus: [versus('atomic', 'Java client', 10, 'the Java client')],
   },
+  ...[...OPEN_LOOP_RATES, OVERLOAD_RATE].map((rate) => ({
+    what: `tester \`web --rate ${rate}\`${rate === OVERLOAD_RATE ? ' (overload)' : ''}, bare uWS counter`,
+    row: rowId(openLoopSubject(rate), 'tester', 50),
+    latencyVersus: versus(openLoopSubject(rate), 'vegeta', 50, 'vegeta'),
+  })),
 ];
+
+/** Every row id the headlines quote: each must be one that a section of the bench declares. */
+export const headlineRowIds = (): string[] =>
+  HEADLINES.flatMap((h) => [
+    h.row,
+    ...[...(h.versus ?? []), ...(h.latencyVersus ? [h.latencyVersus] : [])].map((v) => v.bottom),
+  ]);
 
 /** "[0.82x–1.10x]": how far the rounds of one run spread. */
 function roundRange(perRound: number[]): string {
@@ -94,24 +140,48 @@ function roundRange(perRound: number[]): string {
 }
 
 /** "0.88x bare uWS [0.82–1.10x]": the median of per-round ratios and their range. */
-function comparison(row: Row, { bottom, label }: Comparison, rows: Map<string, Row>): string {
-  const ratio = computeRatio({ name: label, top: row.id, bottom }, rows);
+function comparison(row: Row, versus: Comparison, rows: Map<string, Row>, metric: Metric = 'rps'): string {
+  const { bottom } = versus;
+  // An anchor says which of its settings it ran with: "wrk -t1 (3 of 3)".
+  const setting = settingCell(rows.get(bottom)?.samples ?? []);
+  const label = setting ? `${versus.label} ${setting}` : versus.label;
+  const ratio = computeRatio({ name: label, top: row.id, bottom, metric }, rows);
   if (ratio.value === null) return `${label}: not measured`;
   return `${formatRatio(ratio.value)} ${label}${roundRange(ratio.perRound)}`;
 }
 
+const medianOf = (values: Array<number | undefined>): number | undefined => {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length ? median(known) : undefined;
+};
+
+/** "p50 1.0 ms (1.10x vegeta [..]), p99 ...": each percentile against the reference's, round by round. */
+function latencyNote(row: Row, versus: Comparison, rows: Map<string, Row>): string {
+  return (['p50Us', 'p99Us'] as const)
+    .map((metric) => {
+      const figure = formatLatency(medianOf(row.samples.map((s) => s[metric])));
+      return `${metric.slice(0, 3)} ${figure} (${comparison(row, versus, rows, metric)})`;
+    })
+    .join(', ');
+}
+
 function headlineRow(headline: Headline, rows: Map<string, Row>): string {
   const row = rows.get(headline.row);
-  if (!row) throw new Error(`the results have no row "${headline.row}": update HEADLINES in bench/readme-block.ts`);
-  const cells = [headline.what, row.tool, String(row.connections)];
+  // Results from before a row existed: the headline stays, and says so.
+  if (!row) {
+    const [, tool, connections] = headline.row.split(' | ');
+    return `| ${headline.what} | ${tool} | ${connections} | not measured (not in this run's results) | |`;
+  }
+  const setting = settingCell(row.samples);
+  const cells = [headline.what, setting ? `${row.tool} ${setting}` : row.tool, String(row.connections)];
   if (row.samples.length === 0) {
     return `| ${[...cells, `not measured (${row.notMeasured ?? 'unknown'})`, ''].join(' | ')} |`;
   }
   const rps = formatInt(median(row.samples.map((s) => s.rps)));
-  const p99s = row.samples.flatMap((s) => (s.p99Us === undefined ? [] : [s.p99Us]));
-  const note = headline.p99
-    ? `p99 ${formatLatency(p99s.length ? median(p99s) : undefined)}`
-    : (headline.versus ?? []).map((versus) => comparison(row, versus, rows)).join(', ');
+  let note: string;
+  if (headline.p99) note = `p99 ${formatLatency(medianOf(row.samples.map((s) => s.p99Us)))}`;
+  else if (headline.latencyVersus) note = latencyNote(row, headline.latencyVersus, rows);
+  else note = (headline.versus ?? []).map((versus) => comparison(row, versus, rows)).join(', ');
   return `| ${[...cells, rps, note].join(' | ')} |`;
 }
 
@@ -131,8 +201,11 @@ function memoryLine(results: BenchResults): string {
 /** The goal's ratios that the run's median misses, with their range over the rounds. */
 function missedTargets(results: BenchResults): string[] {
   return results.ratios
-    .filter((r) => r.target !== undefined && r.value !== null && r.value < r.target)
-    .map((r) => `- ${r.name}: ${formatRatio(r.value)}${roundRange(r.perRound)}, target ${formatRatio(r.target)}`);
+    .filter((r) => r.target !== undefined && r.value !== null && !meetsTarget(r, r.value))
+    .map((r) => {
+      const target = `${lowerIsBetter(r) ? 'at most' : 'at least'} ${formatRatio(r.target)}`;
+      return `- ${r.name}: ${formatRatio(r.value)}${roundRange(r.perRound)}, target ${target}`;
+    });
 }
 
 export function renderReadmeBlock(results: BenchResults): string {

@@ -4,20 +4,38 @@
  * targets, then memory.
  */
 import fs from 'node:fs';
-import { median, type MemoryFigure, type Ratio, type Row, type Sample, spread } from './measurement.js';
+import {
+  lowerIsBetter,
+  median,
+  meetsTarget,
+  type MemoryFigure,
+  type Ratio,
+  type Row,
+  type Sample,
+  spread,
+} from './measurement.js';
+import { latencyTable } from './latency-table.js';
 
 export interface BenchResults {
   date: string;
   mode: 'quick' | 'full';
   settings: { durationS: number; repeat: number; testerWarmupMs: number };
   environment: Record<string, string>;
-  sections: Array<{ title: string; refHeader: string; notes: string[] }>;
+  sections: SectionInfo[];
   rows: Row[];
   ratios: Ratio[];
   memory: MemoryFigure[];
   /** What each of our servers said it runs (GET /health). */
   storage: Record<string, string>;
   elapsedS: number;
+}
+
+export interface SectionInfo {
+  title: string;
+  refHeader: string;
+  notes: string[];
+  /** 'latency': an open-loop comparison, tabled by its percentiles (older results have no kind). */
+  kind?: 'latency';
 }
 
 export const formatInt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -33,10 +51,13 @@ export function formatLatency(us: number | undefined): string {
 }
 
 /** Says whether the target holds, and whether every round agrees: one lucky median is not a result. */
-function verdict(value: number, perRound: number[], target: number): string {
-  const reached = perRound.filter((r) => r >= target).length;
+function verdict(r: Ratio & { value: number; target: number }): string {
+  const { value, perRound, target } = r;
+  const reached = perRound.filter((v) => meetsTarget(r, v)).length;
   const rounds = `${reached} of ${perRound.length} rounds reach it`;
-  if (value < target) return ` — **below the ${target}x target**${perRound.length > 1 ? ` (${rounds})` : ''}`;
+  const side = lowerIsBetter(r) ? 'above' : 'below';
+  if (!meetsTarget(r, value))
+    return ` — **${side} the ${target}x target**${perRound.length > 1 ? ` (${rounds})` : ''}`;
   if (perRound.length > 1 && reached < perRound.length)
     return ` — median meets the ${target}x target, but only ${rounds}: not settled`;
   return ` — meets the ${target}x target${perRound.length > 1 ? ' in every round' : ''}`;
@@ -46,7 +67,7 @@ function describeRatio(r: Ratio): string {
   let text = `${r.name}: **${formatRatio(r.value)}**`;
   if (r.perRound.length > 1)
     text += ` (per round ${formatRatio(Math.min(...r.perRound))}–${formatRatio(Math.max(...r.perRound))})`;
-  if (r.target !== undefined && r.value !== null) text += verdict(r.value, r.perRound, r.target);
+  if (r.target !== undefined && r.value !== null) text += verdict({ ...r, value: r.value, target: r.target });
   if (r.value === null) text += ' (not measured)';
   if (r.why) text += ` — ${r.why}`;
   return `- ${text}`;
@@ -68,10 +89,19 @@ function passLabel(checked: Sample[]): string {
   return checked.every((s) => s.promisesExact === false) ? 'as designed (method promises nothing)' : 'pass';
 }
 
+/** Which setting an anchor ran with, round by round: "-t1 (3 of 3)", or "-t1 ×2, -t2 ×1". */
+export function settingCell(samples: Sample[]): string {
+  const counts = new Map<string, number>();
+  for (const s of samples) if (s.setting) counts.set(s.setting, (counts.get(s.setting) ?? 0) + 1);
+  if (counts.size === 0) return '';
+  if (counts.size === 1) return `${[...counts.keys()][0]} (${samples.length} of ${samples.length})`;
+  return [...counts].map(([setting, n]) => `${setting} ×${n}`).join(', ');
+}
+
 function rowCells(row: Row, rows: Map<string, Row>): string[] {
   const head = [row.subject, row.tool, String(row.connections)];
   if (row.samples.length === 0) {
-    return [...head, `not measured (${row.notMeasured ?? 'unknown'})`, '–', '–', '–', '–'];
+    return [...head, `not measured (${row.notMeasured ?? 'unknown'})`, '–', '–', '–', '', '–'];
   }
   const rps = row.samples.map((s) => s.rps);
   const errors = row.samples.reduce((sum, s) => sum + s.errorCount, 0);
@@ -92,17 +122,21 @@ function rowCells(row: Row, rows: Map<string, Row>): string[] {
     pct(spread(rps)),
     formatLatency(p99s.length ? median(p99s) : undefined),
     formatRatio(refRatio(row, rows)),
+    settingCell(row.samples),
     check,
   ];
 }
 
-function sectionTable(title: string, refHeader: string, results: BenchResults, rows: Map<string, Row>): string[] {
+function sectionTable(section: SectionInfo, results: BenchResults, rows: Map<string, Row>): string[] {
+  const { title, refHeader } = section;
+  const own = results.rows.filter((row) => row.section === title);
+  if (section.kind === 'latency') return [`## ${title}`, '', ...latencyTable(own, rows, refHeader), ''];
   return [
     `## ${title}`,
     '',
-    `| What | Load | Conns | RPS (median) | spread | p99 | ${refHeader} | check |`,
-    '|---|---|--:|--:|--:|--:|--:|---|',
-    ...results.rows.filter((row) => row.section === title).map((row) => `| ${rowCells(row, rows).join(' | ')} |`),
+    `| What | Load | Conns | RPS (median) | spread | p99 | ${refHeader} | setting | check |`,
+    '|---|---|--:|--:|--:|--:|--:|---|---|',
+    ...own.map((row) => `| ${rowCells(row, rows).join(' | ')} |`),
     '',
   ];
 }
@@ -141,13 +175,14 @@ export function renderMarkdown(results: BenchResults): string {
     'spread = (max − min) / median over the rounds. The ratio column divides each row by its reference row, ' +
       'round by round (both measured in the same round, minutes apart at most), and quotes the median. check = the ' +
       'tester\'s history check (exact count, distinct values, real-time order) in every round; "as designed" for a ' +
-      'method that promises nothing (lost_update, no_lock), whose losses are the point.',
+      'method that promises nothing (lost_update, no_lock), whose losses are the point. setting = the ' +
+      'configuration an external anchor ran with, the best of those tried in each round (rounds that chose it).',
     '',
     '## Targets',
     '',
     ...results.ratios.map(describeRatio),
     '',
-    ...results.sections.flatMap(({ title, refHeader }) => sectionTable(title, refHeader, results, rows)),
+    ...results.sections.flatMap((section) => sectionTable(section, results, rows)),
     ...memoryTable(results.memory),
     ...(Object.keys(results.storage).length
       ? [

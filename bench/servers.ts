@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../tester/harness/free-port.js';
 import { type LaunchedServer, launchServer } from '../tester/harness/server-launcher.js';
 import { type StoreName, STORES, storeEnv } from '../tester/harness/store-catalogue.js';
+import type { Tool } from './measurement.js';
 
 /** The tree this bench was compiled in: dist/ and build/ of the working copy. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,42 +27,70 @@ export interface ServerSpec {
   env: Record<string, string>;
   /** Connection counts it is loaded with. */
   connections: number[];
+  /** The loaders it is measured with. */
+  tools: Tool[];
   /** A backend it needs: not measured when that is unreachable. */
   needs?: 'postgresql' | 'hazelcast';
-  /** Also loaded with autocannon (the load-generator comparison runs on one server). */
-  autocannon?: boolean;
 }
 
-/** Every server of the comparison: the two bare baselines, then ours in each store. */
-export function serverSpecs(root: string, storageDir: string, workers: number): ServerSpec[] {
-  const DIST = path.join(root, 'dist');
-  const bare = (script: string, label: string, connections: number[], autocannon = false): ServerSpec => ({
+export const BARE_UWS = 'bare uWS counter';
+
+/** The stores of the WORKERS table, as the tables name them. */
+export const STORE_LABELS: ReadonlyArray<[label: string, store: StoreName]> = [
+  ['shm flock', 'shared_memory_flock'],
+  ['shm atomic', 'shared_memory_atomic'],
+  ['disk', 'disk'],
+  ['disk + fdatasync', 'disk_fdatasync'],
+  ['PostgreSQL, coalescing', 'postgresql'],
+  ['Hazelcast CP IAtomicLong, coalescing', 'hazelcast'],
+];
+
+/** How a row names our server in one store with WORKERS=N. */
+export const storeSubject = (label: string, workers: number) => `ours: ${label}, WORKERS=${workers}`;
+
+/** Our server in one store: a fresh counter file under storageDir for the disk stores. */
+export function storeSpec(
+  root: string,
+  storageDir: string,
+  store: StoreName,
+  shape: Pick<ServerSpec, 'label' | 'workers' | 'connections' | 'tools'>,
+): ServerSpec {
+  const { needs } = STORES[store];
+  const env = storeEnv(store, path.join(storageDir, 'counter.txt'));
+  if (needs === 'postgresql') env.DB_HOST = HOST;
+  return { ...shape, script: path.join(root, 'dist/server/main.js'), env, needs };
+}
+
+/**
+ * The servers of the Servers table: the two bare baselines, then ours in each store. Local
+ * stores run `localWorkers` (one per core); remote ones one worker, the default.
+ */
+export function serverSpecs(root: string, storageDir: string, localWorkers: number): ServerSpec[] {
+  const bare = (script: string, label: string, connections: number[], tools: Tool[]): ServerSpec => ({
     label,
     workers: 1,
-    script: path.join(DIST, `bench/${script}.js`),
+    script: path.join(root, `dist/bench/${script}.js`),
     env: {},
     connections,
-    autocannon,
+    tools,
   });
-  // Remote stores run one worker (the default), whose coalesced batches then hold every client's increment.
-  const ours = (label: string, store: StoreName, connections: number[]): ServerSpec => {
-    const { needs } = STORES[store];
-    const env = storeEnv(store, path.join(storageDir, 'counter.txt'));
-    if (needs === 'postgresql') env.DB_HOST = HOST;
-    const script = path.join(DIST, 'server/main.js');
-    return { label: `ours: ${label}`, workers: needs ? 1 : workers, script, env, connections, needs };
+  const ours = (label: string, store: StoreName, connections: number[], tools: Tool[]): ServerSpec => {
+    const workers = STORES[store].needs ? 1 : localWorkers;
+    return storeSpec(root, storageDir, store, { label: `ours: ${label}`, workers, connections, tools });
   };
+  const wrk: Tool[] = ['wrk'];
   return [
-    bare('bare-uws-counter', 'bare uWS counter', [1, 10], true),
-    bare('bare-node-http-counter', 'bare node:http counter', [1, 10]),
+    bare('bare-uws-counter', BARE_UWS, [1, 10, 100], ['wrk', 'tester', 'autocannon']),
+    bare('bare-node-http-counter', 'bare node:http counter', [1, 10], ['wrk', 'tester']),
     // The scaling series (up to 1000 connections) and the memory figures come from this one.
-    ours('shm flock', 'shared_memory_flock', [1, 10, 100, 1000]),
-    ours('shm atomic', 'shared_memory_atomic', [1, 10]),
-    ours('disk', 'disk', [1, 10]),
-    ours('disk + fdatasync', 'disk_fdatasync', [1, 10]),
-    ours('PostgreSQL, coalescing', 'postgresql', [1, 10]),
-    ours('PostgreSQL, COALESCE=false', 'postgresql_uncoalesced', [10]),
-    ours('Hazelcast CP IAtomicLong, coalescing', 'hazelcast', [10]),
+    ours('shm flock', 'shared_memory_flock', [1, 10, 100, 1000], ['wrk', 'tester']),
+    // The tester's figures for the other stores are the WORKERS table's.
+    ours('shm atomic', 'shared_memory_atomic', [10], wrk),
+    ours('disk', 'disk', [10], wrk),
+    ours('disk + fdatasync', 'disk_fdatasync', [10], wrk),
+    ours('PostgreSQL, coalescing', 'postgresql', [10], wrk),
+    ours('PostgreSQL, COALESCE=false', 'postgresql_uncoalesced', [10], ['wrk', 'tester']),
+    ours('Hazelcast CP IAtomicLong, coalescing', 'hazelcast', [10], wrk),
   ];
 }
 

@@ -5,9 +5,18 @@
  */
 import test from 'ava';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { currentReadmeBlock, renderReadmeBlock } from '../bench/readme-block.js';
+import { computeRatio, type Row } from '../bench/measurement.js';
+import { currentReadmeBlock, headlineRowIds, renderReadmeBlock } from '../bench/readme-block.js';
+import { Recorder } from '../bench/recorder.js';
 import { type BenchResults, renderMarkdown } from '../bench/report.js';
+import { hazelcastSection } from '../bench/sections/hazelcast-section.js';
+import { postgresqlSection } from '../bench/sections/postgresql-section.js';
+import type { BenchContext } from '../bench/sections/section.js';
+import { serversSection } from '../bench/sections/servers-section.js';
+import { vegetaSection } from '../bench/sections/vegeta-section.js';
+import { workersSection } from '../bench/sections/workers-section.js';
 import { ROOT } from './helpers/server-process.js';
 
 const results = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench/results.json'), 'utf8')) as BenchResults;
@@ -49,4 +58,50 @@ test('results without the machine\'s figures render "not recorded", never "undef
   const block = renderReadmeBlock({ ...results, environment: {} });
   t.notRegex(block, /undefined/);
   t.regex(block, /CPUs not recorded, Node not recorded, PostgreSQL not measured;/);
+});
+
+test('every headline quotes a row that a section of the bench declares', (t) => {
+  const recorder = new Recorder(() => {});
+  const missing = { missing: 'not needed to declare rows' };
+  const ctx: BenchContext = {
+    root: ROOT,
+    sourceRoot: ROOT,
+    durationS: 1,
+    recorder,
+    log: () => {},
+    tools: { wrk: missing, autocannon: missing, redis: missing, pgbench: missing, java: missing, vegeta: missing },
+    services: { postgresql: missing, hazelcast: missing },
+  };
+  const storageDir = os.tmpdir();
+  for (const section of [
+    serversSection(ctx, storageDir),
+    workersSection(ctx, storageDir),
+    postgresqlSection(ctx),
+    hazelcastSection(ctx),
+    vegetaSection(ctx),
+  ])
+    for (const ratio of section.ratios)
+      t.true(recorder.rows.has(ratio.top) && recorder.rows.has(ratio.bottom), ratio.name);
+  const undeclared = headlineRowIds().filter((id) => !recorder.rows.has(id));
+  t.deepEqual(undeclared, [], 'update HEADLINES in bench/readme-block.ts');
+});
+
+test('a results file without the newer rows renders them "not measured", and latency targets read "at most"', (t) => {
+  const block = renderReadmeBlock(results);
+  t.regex(block, /\| tester `web --rate 1000`, bare uWS counter \|/);
+  const lastRound = { round: 1, at: results.date, load1: 0, errorCount: 0 };
+  const latencyRows: Row[] = ['vegeta', 'tester'].map((tool, i) => ({
+    id: `x | ${tool} | 50`,
+    section: 'x',
+    subject: 'x',
+    tool: tool as Row['tool'],
+    connections: 50,
+    samples: [{ ...lastRound, rps: 1000, p50Us: 100 * (i + 1), p99Us: 200 * (i + 1) }],
+  }));
+  const rows = new Map(latencyRows.map((row) => [row.id, row]));
+  const [top, bottom] = ['x | tester | 50', 'x | vegeta | 50'];
+  const spec = { name: 'p99', top, bottom, metric: 'p99Us' as const, target: 1.25 };
+  const ratio = computeRatio(spec, rows);
+  const missed = renderReadmeBlock({ ...results, ratios: [ratio] });
+  t.regex(missed, /- p99: 2\.00x, target at most 1\.25x/);
 });

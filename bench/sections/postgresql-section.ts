@@ -14,7 +14,9 @@ import {
 } from '../../counters/postgresql/postgresql-counter.js';
 import { COUNTER_ROW, prepareWebTable, WEB_SQL } from '../../backends/postgresql/web-table.js';
 import { type RatioSpec, rowId } from '../measurement.js';
-import { pgbenchScriptFile, runPgbench } from '../tools/pgbench.js';
+import { storeSubject } from '../servers.js';
+import { bestOf } from '../tools/best-setting.js';
+import { pgbenchCandidates, pgbenchScriptFile, pgbenchSetting, runPgbench } from '../tools/pgbench.js';
 import { runTester } from '../tools/tester-cli.js';
 import { type BenchContext, missing, type Section } from './section.js';
 
@@ -65,7 +67,7 @@ export function postgresqlSection(ctx: BenchContext): Section {
       })),
       {
         name: 'PostgreSQL web store with coalescing (tester) / pgbench hot-row UPDATE, 10 clients',
-        top: rowId('ours: PostgreSQL, coalescing', 'tester', 10),
+        top: rowId(storeSubject('PostgreSQL, coalescing', 1), 'tester', 10),
         bottom: hotRow,
         target: 5,
       },
@@ -78,9 +80,11 @@ export function postgresqlSection(ctx: BenchContext): Section {
     ],
     notes: [
       `pgbench runs the SQL of counters/postgresql/methods.ts (pgbenchScript, written to bench/pgbench/ on every ` +
-        `run) with -M prepared, one connection per client, -j up to one thread per core, --max-tries 1000 ` +
+        `run) with -M prepared, one connection per client, --max-tries 1000 ` +
         `(serialization failures retried, as the tester's serializable_update with --do-retries True). The tester ` +
-        `is \`tester postgresql --method M --json\` in its own process, user ${DEFAULT_USER_ID}.`,
+        `is \`tester postgresql --method M --json\` in its own process, user ${DEFAULT_USER_ID}. pgbench's -j ` +
+        `(threads) is chosen in each round: -j 1 and -j 2 run the hot-row script at ${CLIENTS} clients first, ` +
+        `and the methods run with the faster (-j 1 at 1 client).`,
       "optimistic_concurrency_control is not like for like: pgbench counts a transaction whose version check " +
         "failed (it incremented nothing) as done and goes on, while the tester retries it after a jittered backoff " +
         "until it counts; the tester's RPS counts acknowledged increments only.",
@@ -99,7 +103,15 @@ export function postgresqlSection(ctx: BenchContext): Section {
       } catch (err) {
         return skipAll(`cannot prepare the tables: ${(err as Error).message.split('\n')[0]}`);
       }
+      // pgbench's -j is chosen on the hot row, first in the round; the methods run with the winner.
+      const script = `${WEB_SQL.increment.replace('$1', `'${COUNTER_ROW}'`)};\n`;
+      const hotRowFile = pgbenchScriptFile(scriptDir, 'hot-row', script);
+      const hot = await recorder.measure(hotRow, round, () =>
+        bestOf(pgbenchCandidates(pg, hotRowFile, CLIENTS, ctx.durationS), round),
+      );
+      const hotThreads = hot?.setting ? Number(hot.setting.slice(3)) : 1;
       for (const { method, clients } of plan) {
+        const threads = Math.min(hotThreads, clients);
         const tester = () =>
           recorder.measure(rowId(method, 'tester', clients), round, () =>
             runTester(
@@ -116,15 +128,12 @@ export function postgresqlSection(ctx: BenchContext): Section {
               pgbenchScriptFile(scriptDir, method, pgbenchScript(method, DEFAULT_USER_ID)),
               clients,
               ctx.durationS,
-            ),
+              threads,
+            ).then((measured) => ({ ...measured, setting: `${pgbenchSetting(threads)} (best on the hot row)` })),
           );
         // Alternate who goes first, so neither always meets a table the other just left hot.
         for (const step of round % 2 === 1 ? [tester, pgbench] : [pgbench, tester]) await step();
       }
-      const script = `${WEB_SQL.increment.replace('$1', `'${COUNTER_ROW}'`)};\n`;
-      await recorder.measure(hotRow, round, () =>
-        runPgbench(pg, pgbenchScriptFile(scriptDir, 'hot-row', script), CLIENTS, ctx.durationS),
-      );
     },
   };
 }

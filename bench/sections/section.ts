@@ -1,7 +1,7 @@
 import type { JavaClient } from '../hazelcast/java-client.js';
 import type { RatioSpec } from '../measurement.js';
 import type { Recorder } from '../recorder.js';
-import type { Availability } from '../tools/external-tool.js';
+import type { Availability, LocatedTool } from '../tools/external-tool.js';
 
 /** What every section gets: where the build is, how long to measure, which tools and services answered. */
 export interface BenchContext {
@@ -18,6 +18,7 @@ export interface BenchContext {
     redis: Availability;
     pgbench: Availability;
     java: JavaClient | { missing: string };
+    vegeta: LocatedTool;
   };
   services: { postgresql: Availability; hazelcast: Availability };
 }
@@ -27,6 +28,8 @@ export interface Section {
   title: string;
   /** What the table's ratio column divides by. */
   refHeader: string;
+  /** 'latency': tabled by latency percentiles (an open-loop comparison). */
+  kind?: 'latency';
   ratios: RatioSpec[];
   notes: string[];
   /** What each of our servers said it runs (GET /health), by label. */

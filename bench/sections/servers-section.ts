@@ -1,21 +1,31 @@
 /**
  * Servers: bare uWS and node:http counters, ours in every store, and Redis INCR, loaded by wrk,
- * our tester and (on the bare uWS counter) autocannon at 1 and 10 connections; the shm store
- * also at 100 and 1000 (scaling), with the workers' and the tester's peak memory.
+ * our tester and (on the bare uWS counter, at 1, 10 and 100 connections) autocannon; the shm
+ * store also at 100 and 1000 (scaling), with the workers' and the tester's peak memory. wrk and
+ * autocannon try their thread settings on the bare uWS counter; wrk then loads the other servers
+ * with the thread count that won there at that connection count, in the same round.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Measured, type RatioSpec, rowId, type Tool } from '../measurement.js';
 import type { LaunchedServer } from '../../tester/harness/server-launcher.js';
-import { describeServer, type ServerSpec, serverSpecs, startServer, workerPeakRssMb } from '../servers.js';
-import { runAutocannon } from '../tools/autocannon.js';
-import { runRedisBenchmark, startRedis } from '../tools/redis-benchmark.js';
+import {
+  BARE_UWS as BARE,
+  describeServer,
+  type ServerSpec,
+  serverSpecs,
+  startServer,
+  storeSubject,
+  workerPeakRssMb,
+} from '../servers.js';
+import { autocannonCandidates } from '../tools/autocannon.js';
+import { bestOf } from '../tools/best-setting.js';
+import { redisCandidates, startRedis } from '../tools/redis-benchmark.js';
 import { runTester } from '../tools/tester-cli.js';
-import { runWrk } from '../tools/wrk.js';
+import { runWrk, wrkCandidates, wrkSetting } from '../tools/wrk.js';
 import { type BenchContext, missing, type Section } from './section.js';
 
 const TITLE = 'Servers: POST /inc';
-const BARE = 'bare uWS counter';
 const REDIS = 'Redis INCR (redis-server, no persistence)';
 const WORKERS = 2;
 /** The goal's memory limits. */
@@ -26,7 +36,7 @@ const SERVER_WARMUP_S = 1;
 export function serversSection(ctx: BenchContext, storageDir: string): Section {
   const { recorder } = ctx;
   const specs = serverSpecs(ctx.root, storageDir, WORKERS);
-  const toolsOf = (spec: ServerSpec): Tool[] => (spec.autocannon ? ['wrk', 'tester', 'autocannon'] : ['wrk', 'tester']);
+  const toolsOf = (spec: ServerSpec): Tool[] => spec.tools;
   for (const spec of specs) {
     for (const tool of toolsOf(spec)) {
       for (const c of spec.connections) recorder.row(TITLE, spec.label, tool, c, { subject: BARE, tool });
@@ -35,10 +45,27 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section {
   for (const c of [1, 10]) recorder.row(TITLE, REDIS, 'redis-benchmark', c);
   const storage = new Map<string, string>();
 
-  const load = (tool: Tool, port: number, connections: number): Promise<Measured> => {
+  /** wrk's winning thread count on the bare uWS counter this round, by connection count. */
+  const wrkThreads = new Map<number, number>();
+  const calibratedThreads = (connections: number): number => {
+    const below = [...wrkThreads.keys()].filter((c) => c <= connections);
+    return below.length ? wrkThreads.get(Math.max(...below))! : 1;
+  };
+  const loadWrk = async (url: string, spec: ServerSpec, round: number, connections: number): Promise<Measured> => {
+    if (spec.label === BARE) {
+      const best = await bestOf(wrkCandidates(url, connections, ctx.durationS), round);
+      wrkThreads.set(connections, Number(best.setting!.slice(2)));
+      return best;
+    }
+    const threads = calibratedThreads(connections);
+    const measured = await runWrk(url, connections, ctx.durationS, threads);
+    return { ...measured, setting: `${wrkSetting(threads)} (best on ${BARE})` };
+  };
+
+  const load = (tool: Tool, spec: ServerSpec, port: number, round: number, connections: number): Promise<Measured> => {
     const url = `http://127.0.0.1:${port}/inc`;
-    if (tool === 'wrk') return runWrk(url, connections, ctx.durationS);
-    if (tool === 'autocannon') return runAutocannon(url, connections, ctx.durationS);
+    if (tool === 'wrk') return loadWrk(url, spec, round, connections);
+    if (tool === 'autocannon') return bestOf(autocannonCandidates(url, connections, ctx.durationS), round);
     return runTester(
       ctx.root,
       ['web', '--counter-host', '127.0.0.1', '--counter-port', String(port)],
@@ -60,7 +87,7 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section {
       for (const c of spec.connections) recorder.skip(recorder.row(TITLE, spec.label, tool, c), why(tool)!);
     const tools = toolsOf(spec).filter((tool) => !why(tool));
     try {
-      if (tools.includes('wrk')) await runWrk(`http://127.0.0.1:${server.port}/inc`, 10, SERVER_WARMUP_S);
+      if (tools.includes('wrk')) await runWrk(`http://127.0.0.1:${server.port}/inc`, 10, SERVER_WARMUP_S, 1);
       else
         await runTester(
           ctx.root,
@@ -76,7 +103,7 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section {
     for (const tool of tools) {
       for (const c of spec.connections) {
         const measured = await recorder.measure(recorder.row(TITLE, spec.label, tool, c), round, () =>
-          load(tool, server.port, c),
+          load(tool, spec, server.port, round, c),
         );
         if (tool === 'tester' && c === 1000 && measured?.peakRssMb)
           recorder.addMemory('tester, 1000 clients (web, shm store)', TESTER_RSS_LIMIT_MB, measured.peakRssMb);
@@ -105,7 +132,7 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section {
     }
     try {
       for (const [i, c] of [1, 10].entries())
-        await recorder.measure(ids[i], round, () => runRedisBenchmark(redis.port, c, ctx.durationS));
+        await recorder.measure(ids[i], round, () => bestOf(redisCandidates(redis.port, c, ctx.durationS), round));
     } finally {
       await redis.stop();
     }
@@ -118,13 +145,17 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section {
     ratios: serverRatios(),
     notes: [
       `Our servers run under node:cluster, WORKERS=${WORKERS} (one per core) for the local stores and WORKERS=1 ` +
-        `(the default) for the remote ones, PostgreSQL and Hazelcast, whose batches one worker fills best; the ` +
-        `bare counters are one process. Each server is a fresh process per round, warmed up for ${SERVER_WARMUP_S} ` +
-        `s.`,
-      'wrk uses one thread per connection up to one per core; the tester is `tester web --json` in its own ' +
-        'process (one keep-alive connection per client, every answer parsed and the whole history checked); ' +
-        'autocannon is its CLI; redis-benchmark sends INCR without pipelining to a private redis-server without ' +
-        'persistence.',
+        `(the default) for the remote ones, PostgreSQL and Hazelcast; the bare counters are one process. Each ` +
+        `server is a fresh process per round, warmed up for ${SERVER_WARMUP_S} s. The tester's figures for every ` +
+        `store at WORKERS=1, 2 and 4 are in the WORKERS table.`,
+      'Every loader runs one request in flight per connection (no pipelining), as the tester does. Anchors run in ' +
+        'their best configuration for this machine, chosen in each round (the setting column): wrk tries -t1 up ' +
+        `to one thread per core (never more threads than connections) on the ${BARE} and keeps the faster; on ` +
+        'the other servers it runs with the thread count that won there at the same (or the next lower) ' +
+        'connection count in that round. autocannon (its CLI) tries its main thread and -w 2 worker threads ' +
+        '(it splits the connections over them); redis-benchmark (INCR, a private redis-server without ' +
+        'persistence) tries --threads 1 and 2. The tester is `tester web --json` in its own process, closed ' +
+        'loop, one keep-alive connection per client, every answer parsed and the whole history checked.',
       'Every load generator shares the 2 cores with the server it loads: figures are "server + load generator on ' +
         'this host", not a server\'s capacity.',
     ],
@@ -156,54 +187,73 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section {
 
 function serverRatios(): RatioSpec[] {
   const id = rowId;
+  const testerRow = (label: string, workers: number, connections: number) =>
+    id(storeSubject(label, workers), 'tester', connections);
   const ratios: RatioSpec[] = [];
-  for (const store of ['ours: shm flock', 'ours: shm atomic']) {
-    for (const tool of ['wrk', 'tester'] as Tool[]) {
-      ratios.push({
-        name: `${store} / bare uWS, 10 connections, ${tool}`,
-        top: id(store, tool, 10),
-        bottom: id(BARE, tool, 10),
-        target: 0.9,
-      });
-    }
-    ratios.push({
-      name: `${store} (wrk) / Redis INCR (redis-benchmark), 10 connections`,
-      top: id(store, 'wrk', 10),
-      bottom: id(REDIS, 'redis-benchmark', 10),
-      target: 1.2,
-    });
-  }
-  for (const tool of ['wrk', 'tester'] as Tool[]) {
-    ratios.push({
-      name: `disk / shm flock, 10 connections, ${tool}`,
-      top: id('ours: disk', tool, 10),
-      bottom: id('ours: shm flock', tool, 10),
-      target: 0.6,
-    });
-  }
-  for (const c of [1, 10]) {
+  for (const [store, tester] of [
+    ['ours: shm flock', id('ours: shm flock', 'tester', 10)],
+    ['ours: shm atomic', testerRow('shm atomic', WORKERS, 10)],
+  ]) {
     ratios.push(
       {
-        name: `tester / wrk on the bare uWS counter, ${c} connection(s)`,
+        name: `${store} / bare uWS, 10 connections, wrk`,
+        top: id(store, 'wrk', 10),
+        bottom: id(BARE, 'wrk', 10),
+        target: 0.9,
+      },
+      { name: `${store} / bare uWS, 10 connections, tester`, top: tester, bottom: id(BARE, 'tester', 10), target: 0.9 },
+      {
+        name: `${store} (wrk) / Redis INCR (redis-benchmark), 10 connections`,
+        top: id(store, 'wrk', 10),
+        bottom: id(REDIS, 'redis-benchmark', 10),
+        target: 1.2,
+      },
+    );
+  }
+  ratios.push(
+    {
+      name: 'disk / shm flock, 10 connections, wrk',
+      top: id('ours: disk', 'wrk', 10),
+      bottom: id('ours: shm flock', 'wrk', 10),
+      target: 0.6,
+    },
+    {
+      name: 'disk / shm flock, 10 connections, tester',
+      top: testerRow('disk', WORKERS, 10),
+      bottom: testerRow('shm flock', WORKERS, 10),
+      target: 0.6,
+    },
+  );
+  for (const c of [1, 10, 100]) {
+    ratios.push(
+      {
+        name: `tester / wrk (best setting) on the bare uWS counter, ${c} connection(s)`,
         top: id(BARE, 'tester', c),
         bottom: id(BARE, 'wrk', c),
-        target: 0.95,
+        target: 1.0,
       },
       {
-        name: `tester / autocannon on the bare uWS counter, ${c} connection(s)`,
+        name: `tester / autocannon (best setting) on the bare uWS counter, ${c} connection(s)`,
         top: id(BARE, 'tester', c),
         bottom: id(BARE, 'autocannon', c),
         target: 1.5,
       },
     );
   }
-  for (const tool of ['tester', 'wrk'] as Tool[]) {
-    ratios.push({
-      name: `PostgreSQL store coalescing / COALESCE=false, 10 connections, ${tool}`,
-      top: id('ours: PostgreSQL, coalescing', tool, 10),
-      bottom: id('ours: PostgreSQL, COALESCE=false', tool, 10),
+  const uncoalesced = 'ours: PostgreSQL, COALESCE=false';
+  ratios.push(
+    {
+      name: 'PostgreSQL store coalescing / COALESCE=false, 10 connections, tester',
+      top: testerRow('PostgreSQL, coalescing', 1, 10),
+      bottom: id(uncoalesced, 'tester', 10),
       target: 10,
-    });
-  }
+    },
+    {
+      name: 'PostgreSQL store coalescing / COALESCE=false, 10 connections, wrk',
+      top: id('ours: PostgreSQL, coalescing', 'wrk', 10),
+      bottom: id(uncoalesced, 'wrk', 10),
+      target: 10,
+    },
+  );
   return ratios;
 }

@@ -1,6 +1,8 @@
 /** autocannon (a devDependency), run as its own process like wrk, against POST /inc. */
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import type { Measured } from '../measurement.js';
+import { type Candidate, threadCounts } from './best-setting.js';
 import { type Availability, runTool } from './external-tool.js';
 
 const require = createRequire(import.meta.url);
@@ -26,9 +28,27 @@ interface AutocannonJson {
   non2xx: number;
 }
 
-export async function runAutocannon(url: string, connections: number, durationS: number): Promise<Measured> {
+/**
+ * autocannon on its main thread, and with `-w N` worker threads (it splits the connections over
+ * them, so N is at most the connection count); the bench keeps the faster.
+ */
+export function autocannonCandidates(url: string, connections: number, durationS: number): Candidate[] {
+  const workerCounts = [0, ...threadCounts(connections, os.cpus().length).filter((n) => n > 1)];
+  return workerCounts.map((workers) => ({
+    setting: workers ? `-w ${workers}` : 'main thread',
+    run: () => runAutocannon(url, connections, durationS, workers),
+  }));
+}
+
+export async function runAutocannon(
+  url: string,
+  connections: number,
+  durationS: number,
+  workers: number,
+): Promise<Measured> {
   const args = [
     cliPath(),
+    ...(workers ? ['-w', String(workers)] : []),
     '-c',
     String(connections),
     '-d',

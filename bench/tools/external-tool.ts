@@ -1,13 +1,17 @@
 /**
- * External load generators and references (wrk, redis-benchmark, pgbench, javac): found on
- * PATH, installed with apt-get when we are root and they are missing, otherwise reported as
- * "not measured (...)" in the results, never silently dropped.
+ * External load generators and references (wrk, redis-benchmark, pgbench, javac, vegeta): found
+ * on PATH, installed when missing (with apt-get when we are root; Go tools with `go install` into
+ * a project-local directory), otherwise reported as "not measured (...)" in the results, never
+ * silently dropped.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 export type Availability = { version: string } | { missing: string };
+
+/** A tool that may live off PATH: the command to run it with. */
+export type LocatedTool = { version: string; command: string } | { missing: string };
 
 /** The first line `command versionArgs` prints (stdout or stderr, any exit code), or undefined if absent. */
 function versionOf(command: string, versionArgs: string[]): string | undefined {
@@ -80,4 +84,38 @@ export function runTool(
       },
     );
   });
+}
+
+/**
+ * A Go tool: on PATH, or in binDir, or built there with `go install module@version` (the Go
+ * module proxy serves it). Its version is the pinned one: `go install` embeds none.
+ */
+export function ensureGoTool(
+  command: string,
+  module: string,
+  version: string,
+  binDir: string,
+  log: (line: string) => void,
+): LocatedTool {
+  const pinned = `${command} ${version} (${module})`;
+  const local = path.join(binDir, command);
+  for (const candidate of [local, command])
+    if (versionOf(candidate, ['-version'])) return { version: pinned, command: candidate };
+  if (versionOf('go', ['version']) === undefined)
+    return { missing: `${command} not found and go is missing: install Go, or put ${command} on PATH` };
+  log(`${command} is missing: GOBIN=${binDir} go install ${module}@${version}`);
+  try {
+    fs.mkdirSync(binDir, { recursive: true });
+    execFileSync('go', ['install', `${module}@${version}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, GOBIN: binDir },
+      timeout: 600_000,
+    });
+  } catch (err) {
+    const said = ((err as { stderr?: Buffer }).stderr ?? '').toString().trim().split('\n').pop();
+    return { missing: `go install ${module}@${version} failed: ${said || (err as Error).message}` };
+  }
+  return versionOf(local, ['-version'])
+    ? { version: pinned, command: local }
+    : { missing: `${local} still not found after go install` };
 }

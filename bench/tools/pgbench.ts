@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PostgresConfig } from '../../backends/postgresql/connection.js';
 import type { Measured } from '../measurement.js';
+import { type Candidate, threadCounts } from './best-setting.js';
 import { runTool } from './external-tool.js';
 
 /**
@@ -20,11 +21,27 @@ export function pgbenchScriptFile(dir: string, name: string, text: string): stri
   return file;
 }
 
+/** pgbench with `-j` from 1 up to one thread per core (at most one per client). */
+export function pgbenchCandidates(
+  config: PostgresConfig,
+  scriptFile: string,
+  clients: number,
+  durationS: number,
+): Candidate[] {
+  return threadCounts(clients, os.cpus().length).map((threads) => ({
+    setting: pgbenchSetting(threads),
+    run: () => runPgbench(config, scriptFile, clients, durationS, threads),
+  }));
+}
+
+export const pgbenchSetting = (threads: number) => `-j ${threads}`;
+
 export async function runPgbench(
   config: PostgresConfig,
   scriptFile: string,
   clients: number,
   durationS: number,
+  threads: number,
 ): Promise<Measured> {
   const args = [
     '-h',
@@ -40,7 +57,7 @@ export async function runPgbench(
     '-c',
     String(clients),
     '-j',
-    String(Math.min(clients, os.cpus().length)),
+    String(threads),
     '-T',
     String(Math.max(1, Math.round(durationS))),
     // Serialization failures are retried, as the tester's serializable_update with retries does.

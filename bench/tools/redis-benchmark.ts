@@ -4,9 +4,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
+import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../tester/harness/free-port.js';
 import type { Measured } from '../measurement.js';
+import { type Candidate, threadCounts } from './best-setting.js';
 import { runTool } from './external-tool.js';
 
 const HOST = '127.0.0.1';
@@ -59,7 +61,20 @@ async function waitForPort(port: number, child: ChildProcess, spawnError: () => 
 /** Requests per connection per second we plan for: redis-benchmark counts requests, not seconds. */
 const PLANNED_RPS_PER_CONNECTION = 25_000;
 
-export async function runRedisBenchmark(port: number, connections: number, durationS: number): Promise<Measured> {
+/** redis-benchmark with 1 up to one thread per core (its --threads), unpipelined as our loaders are. */
+export function redisCandidates(port: number, connections: number, durationS: number): Candidate[] {
+  return threadCounts(connections, os.cpus().length).map((threads) => ({
+    setting: `--threads ${threads}`,
+    run: () => runRedisBenchmark(port, connections, durationS, threads),
+  }));
+}
+
+async function runRedisBenchmark(
+  port: number,
+  connections: number,
+  durationS: number,
+  threads: number,
+): Promise<Measured> {
   const requests = Math.round(PLANNED_RPS_PER_CONNECTION * Math.min(connections, 4) * durationS);
   const args = [
     '-h',
@@ -70,6 +85,8 @@ export async function runRedisBenchmark(port: number, connections: number, durat
     String(connections),
     '-n',
     String(requests),
+    '--threads',
+    String(threads),
     '-t',
     'incr',
     '--csv',

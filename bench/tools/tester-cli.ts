@@ -4,8 +4,28 @@
  */
 import path from 'node:path';
 import { parseJsonOutput, runTesterProcess } from '../../tester/harness/tester-process.js';
-import type { LoadResult } from '../../tester/load/run-load.js';
-import type { Measured } from '../measurement.js';
+import type { LatencySummary, LoadResult } from '../../tester/load/run-load.js';
+import type { LatencyPair, Measured, OpenLoopFigures } from '../measurement.js';
+
+/** What an open-loop run may add to --json (newer testers do); read only when present. */
+interface OpenLoopJson {
+  uncorrectedLatency?: LatencySummary;
+  pacerLag?: LatencySummary;
+  rateHeld?: boolean;
+}
+
+const pair = (summary: LatencySummary | undefined): LatencyPair | undefined =>
+  summary && { p50Us: summary.p50Us, p99Us: summary.p99Us };
+
+function openLoopFigures(result: OpenLoopJson): OpenLoopFigures {
+  const figures: OpenLoopFigures = {};
+  const uncorrected = pair(result.uncorrectedLatency);
+  const pacerLag = pair(result.pacerLag);
+  if (uncorrected) figures.uncorrected = uncorrected;
+  if (pacerLag) figures.pacerLag = pacerLag;
+  if (typeof result.rateHeld === 'boolean') figures.rateHeld = result.rateHeld;
+  return figures;
+}
 
 export const TESTER_WARMUP_MS = 300;
 
@@ -26,8 +46,10 @@ export async function runTester(root: string, args: string[], clients: number, d
     const said = run.stderr.trim().split('\n').pop() ?? '';
     throw new Error(`tester failed: exit ${run.code ?? run.signal} ${said}`.trim());
   }
-  const result = parseJsonOutput<LoadResult>(run);
+  const result = parseJsonOutput<LoadResult & OpenLoopJson>(run);
   const errorCount = Object.values(result.errors).reduce((sum, n) => sum + (n ?? 0), 0);
   const { rps, passed, verdict, peakRssMb, promisesExact } = result;
-  return { rps, p99Us: result.latency.p99Us, errorCount, passed, verdict, peakRssMb, promisesExact };
+  const { p50Us, p99Us } = result.latency;
+  const measured: Measured = { rps, p50Us, p99Us, errorCount, passed, verdict, peakRssMb, promisesExact };
+  return result.ratePerSecond ? { ...measured, openLoop: openLoopFigures(result) } : measured;
 }

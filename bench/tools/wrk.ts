@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Measured } from '../measurement.js';
+import { type Candidate, threadCounts } from './best-setting.js';
 import { runTool } from './external-tool.js';
 
 /**
@@ -34,11 +35,23 @@ function luaScript(): string {
   return scriptPath;
 }
 
-/** One wrk run. One thread per connection up to one per core: wrk's usual shape. wrk takes whole seconds. */
-export async function runWrk(url: string, connections: number, durationS: number): Promise<Measured> {
-  const threads = Math.min(connections, os.cpus().length);
+/** One wrk run with `threads` threads (at most `connections`). wrk takes whole seconds. */
+export async function runWrk(url: string, connections: number, durationS: number, threads: number): Promise<Measured> {
   const args = [`-t${threads}`, `-c${connections}`, `-d${Math.max(1, Math.round(durationS))}s`, '-s', luaScript(), url];
   return parseWrk(await runTool('wrk', args, { timeoutMs: (durationS + 30) * 1000 }));
+}
+
+export const wrkSetting = (threads: number) => `-t${threads}`;
+
+/**
+ * wrk with 1 up to one thread per core: on a host where the server shares the cores, fewer
+ * threads than cores often wins, so the bench tries each rather than assume.
+ */
+export function wrkCandidates(url: string, connections: number, durationS: number): Candidate[] {
+  return threadCounts(connections, os.cpus().length).map((threads) => ({
+    setting: wrkSetting(threads),
+    run: () => runWrk(url, connections, durationS, threads),
+  }));
 }
 
 export function parseWrk(stdout: string): Measured {
