@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * npm run bench [-- --quick] [-- --repeat N]
+ * npm run bench [-- --quick] [-- --repeat N] [-- --only SECTIONS]
  *
- * One run measures every section (servers, PostgreSQL methods, Hazelcast methods) in rounds,
+ * One run measures every section (servers, stores × WORKERS, PostgreSQL methods, Hazelcast
+ * methods, open-loop latency against vegeta) in rounds,
  * each against a well-known reference measured in the same round, and writes bench/RESULTS.md
  * and bench/results.json. The host is small (2 cores) and shared, so what we claim are ratios,
  * never absolute speeds on their own.
@@ -62,8 +63,8 @@ function parseOptions(): { quick: boolean; repeat: number; only: SectionName[] |
   }
   if (values.help) {
     console.log(
-      'usage: npm run bench [-- --quick] [-- --repeat N] [-- --only SECTION]\n' +
-        '  --quick         1 s per measurement, 1 round (under 3 minutes)\n' +
+      'usage: npm run bench [-- --quick] [-- --repeat N] [-- --only SECTIONS]\n' +
+        '  --quick         1 s per measurement, 1 round (about 5 minutes)\n' +
         '  --repeat N      rounds (default 3, or 1 with --quick); the median is quoted\n' +
         `  --only SECTIONS comma-separated, of ${SECTION_NAMES.join(', ')}: printed only, bench/RESULTS.md is ` +
         'left as it is',

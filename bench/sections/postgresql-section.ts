@@ -16,7 +16,13 @@ import { COUNTER_ROW, prepareWebTable, WEB_SQL } from '../../backends/postgresql
 import { type RatioSpec, rowId } from '../measurement.js';
 import { storeSubject } from '../servers.js';
 import { bestOf } from '../tools/best-setting.js';
-import { pgbenchCandidates, pgbenchScriptFile, pgbenchSetting, runPgbench } from '../tools/pgbench.js';
+import {
+  pgbenchCandidates,
+  pgbenchScriptFile,
+  pgbenchSetting,
+  pgbenchThreadsOf,
+  runPgbench,
+} from '../tools/pgbench.js';
 import { runTester } from '../tools/tester-cli.js';
 import { type BenchContext, missing, type Section } from './section.js';
 
@@ -109,7 +115,7 @@ export function postgresqlSection(ctx: BenchContext): Section {
       const hot = await recorder.measure(hotRow, round, () =>
         bestOf(pgbenchCandidates(pg, hotRowFile, CLIENTS, ctx.durationS), round),
       );
-      const hotThreads = hot?.setting ? Number(hot.setting.slice(3)) : 1;
+      const hotThreads = hot?.setting ? pgbenchThreadsOf(hot.setting) : 1;
       for (const { method, clients } of plan) {
         const threads = Math.min(hotThreads, clients);
         const tester = () =>

@@ -22,7 +22,7 @@ import { autocannonCandidates } from '../tools/autocannon.js';
 import { bestOf } from '../tools/best-setting.js';
 import { redisCandidates, startRedis } from '../tools/redis-benchmark.js';
 import { runTester } from '../tools/tester-cli.js';
-import { runWrk, wrkCandidates, wrkSetting } from '../tools/wrk.js';
+import { runWrk, wrkCandidates, wrkSetting, wrkThreadsOf } from '../tools/wrk.js';
 import { type BenchContext, missing, type Section } from './section.js';
 
 const TITLE = 'Servers: POST /inc';
@@ -36,9 +36,8 @@ const SERVER_WARMUP_S = 1;
 export function serversSection(ctx: BenchContext, storageDir: string): Section {
   const { recorder } = ctx;
   const specs = serverSpecs(ctx.root, storageDir, WORKERS);
-  const toolsOf = (spec: ServerSpec): Tool[] => spec.tools;
   for (const spec of specs) {
-    for (const tool of toolsOf(spec)) {
+    for (const tool of spec.tools) {
       for (const c of spec.connections) recorder.row(TITLE, spec.label, tool, c, { subject: BARE, tool });
     }
   }
@@ -54,7 +53,7 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section {
   const loadWrk = async (url: string, spec: ServerSpec, round: number, connections: number): Promise<Measured> => {
     if (spec.label === BARE) {
       const best = await bestOf(wrkCandidates(url, connections, ctx.durationS), round);
-      wrkThreads.set(connections, Number(best.setting!.slice(2)));
+      wrkThreads.set(connections, wrkThreadsOf(best.setting!));
       return best;
     }
     const threads = calibratedThreads(connections);
@@ -75,7 +74,7 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section {
   };
 
   const skipSpec = (spec: ServerSpec, why: string) => {
-    for (const tool of toolsOf(spec))
+    for (const tool of spec.tools)
       for (const c of spec.connections) recorder.skip(recorder.row(TITLE, spec.label, tool, c), why);
   };
 
@@ -83,9 +82,9 @@ export function serversSection(ctx: BenchContext, storageDir: string): Section {
     const described = await describeServer(server.port);
     if (described) storage.set(spec.label, described);
     const why = (tool: Tool) => (tool === 'wrk' || tool === 'autocannon' ? missing(ctx.tools[tool]) : undefined);
-    for (const tool of toolsOf(spec).filter(why))
+    for (const tool of spec.tools.filter(why))
       for (const c of spec.connections) recorder.skip(recorder.row(TITLE, spec.label, tool, c), why(tool)!);
-    const tools = toolsOf(spec).filter((tool) => !why(tool));
+    const tools = spec.tools.filter((tool) => !why(tool));
     try {
       if (tools.includes('wrk')) await runWrk(`http://127.0.0.1:${server.port}/inc`, 10, SERVER_WARMUP_S, 1);
       else

@@ -99,8 +99,9 @@ export function ensureGoTool(
 ): LocatedTool {
   const pinned = `${command} ${version} (${module})`;
   const local = path.join(binDir, command);
-  for (const candidate of [local, command])
-    if (versionOf(candidate, ['-version'])) return { version: pinned, command: candidate };
+  if (versionOf(local, ['-version'])) return { version: pinned, command: local };
+  const onPath = versionOf(command, ['-version']);
+  if (onPath) return { version: `${command} on PATH (${onPath})`, command };
   if (versionOf('go', ['version']) === undefined)
     return { missing: `${command} not found and go is missing: install Go, or put ${command} on PATH` };
   log(`${command} is missing: GOBIN=${binDir} go install ${module}@${version}`);

@@ -35,6 +35,7 @@ export function pgbenchCandidates(
 }
 
 export const pgbenchSetting = (threads: number) => `-j ${threads}`;
+export const pgbenchThreadsOf = (setting: string) => Number(/^-j (\d+)/.exec(setting)?.[1] ?? 1);
 
 export async function runPgbench(
   config: PostgresConfig,

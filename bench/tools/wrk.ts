@@ -42,6 +42,7 @@ export async function runWrk(url: string, connections: number, durationS: number
 }
 
 export const wrkSetting = (threads: number) => `-t${threads}`;
+export const wrkThreadsOf = (setting: string) => Number(/^-t(\d+)/.exec(setting)?.[1] ?? 1);
 
 /**
  * wrk with 1 up to one thread per core: on a host where the server shares the cores, fewer
