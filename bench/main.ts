@@ -64,7 +64,7 @@ function parseOptions(): { quick: boolean; repeat: number; only: SectionName[] |
   if (values.help) {
     console.log(
       'usage: npm run bench [-- --quick] [-- --repeat N] [-- --only SECTIONS]\n' +
-        '  --quick         1 s per measurement, 1 round (about 5 minutes)\n' +
+        '  --quick         1 s per measurement, 1 round (about 6 minutes)\n' +
         '  --repeat N      rounds (default 3, or 1 with --quick); the median is quoted\n' +
         `  --only SECTIONS comma-separated, of ${SECTION_NAMES.join(', ')}: printed only, bench/RESULTS.md is ` +
         'left as it is',
