@@ -8,10 +8,11 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type ScannedEvent, scanEvent, type HistorySyntax } from '../tester/history/event-scanner.js';
+import { type ScannedEvent, scanEvent } from '../tester/history/event-scanner.js';
+import { FileBytes } from '../tester/history/file-bytes.js';
 import { forEachLine } from '../tester/history/file-lines.js';
 import { HistoryError, readHistory } from '../tester/history/history-reader.js';
-import { writeHistory } from '../tester/history/history-writer.js';
+import { type HistoryFormat, writeHistory } from '../tester/history/history-writer.js';
 
 const META = { counter: 'hand-made', clientCount: 2, promisesExact: true, linearizable: true, unreadableCount: 0 };
 const RUN = `"run":${JSON.stringify(META)}`;
@@ -31,17 +32,17 @@ function withFile<T>(name: string, text: string, use: (file: string) => T): T {
 const historyFrom = (lines: string[], name = 'run.jsonl') =>
   withFile(name, lines.join('\n') + '\n', (file) => readHistory(file));
 
-function scanned(line: string, syntax: HistorySyntax): ScannedEvent | undefined {
+function scanned(line: string, format: HistoryFormat): ScannedEvent | undefined {
   const into: ScannedEvent = { time: -1, process: -1, type: '', f: '', value: -1 };
   const bytes = Buffer.from(`garbage before${line}\nand after`);
   const start = 'garbage before'.length;
-  return scanEvent(bytes, start, start + Buffer.byteLength(line), syntax, into) ? into : undefined;
+  return scanEvent(bytes, start, start + Buffer.byteLength(line), format, into) ? into : undefined;
 }
 
 const OK_42 = { time: 3000000, process: 12, type: 'ok', f: 'inc', value: -42 };
 
 test('our own lines and every other spelling of the same event scan alike, in place', (t) => {
-  const spellings: Array<[HistorySyntax, string]> = [
+  const spellings: Array<[HistoryFormat, string]> = [
     ['jsonl', '{"index":7,"time":3000000,"process":12,"type":"ok","f":"inc","value":-42}'],
     ['jsonl', '{ "type": "ok", "f": "inc", "value": -42, "process": 12, "time": 3000000, "index": 7 }\r'],
     ['jsonl', '{"time":3000000,"process":12,"type":"ok","f":"inc","value":-42,"error":"none","ms":15}'],
@@ -50,7 +51,7 @@ test('our own lines and every other spelling of the same event scan alike, in pl
     ['edn', '{:process 12 :type :ok :f :inc :value -42 :time 3000000}'],
     ['edn', ' {:process 12,, :type "ok", :f "inc", :value -42, :time 3000000, :error :timeout, :ok? true}\r'],
   ];
-  for (const [syntax, line] of spellings) t.deepEqual(scanned(line, syntax), OK_42, line);
+  for (const [format, line] of spellings) t.deepEqual(scanned(line, format), OK_42, line);
 });
 
 test('the scanner reads nil, keywords, strings for process, and leaves value out when Jepsen does', (t) => {
@@ -62,12 +63,12 @@ test('the scanner reads nil, keywords, strings for process, and leaves value out
     value: null,
   });
   const nemesis = { time: 9, process: 'nemesis', type: 'info', f: 'start-partition', value: 'cut node 2 off' };
-  const nemesisLines: Array<[HistorySyntax, string]> = [
+  const nemesisLines: Array<[HistoryFormat, string]> = [
     ['edn', '{:index 1, :time 9, :process :nemesis, :type :info, :f :start-partition, :value "cut node 2 off"}'],
     ['edn', '{:process "nemesis", :type :info, :f :start-partition, :value "cut node 2 off", :time 9}'],
     ['jsonl', '{"process":"nemesis","type":"info","f":"start-partition","value":"cut node 2 off","time":9}'],
   ];
-  for (const [syntax, line] of nemesisLines) t.deepEqual(scanned(line, syntax), nemesis, line);
+  for (const [format, line] of nemesisLines) t.deepEqual(scanned(line, format), nemesis, line);
   t.deepEqual(scanned('{"index":0,"time":0,"process":"tester","type":"invoke","f":"read","value":null}', 'jsonl'), {
     time: 0,
     process: 'tester',
@@ -85,7 +86,7 @@ test('the scanner reads nil, keywords, strings for process, and leaves value out
 });
 
 test('the scanner leaves to the parsers what it does not wholly understand', (t) => {
-  const left: Array<[HistorySyntax, string]> = [
+  const left: Array<[HistoryFormat, string]> = [
     ['jsonl', '{"time":3000000,"process":12,"type":"ok","f":"inc","value":1.5}'],
     ['jsonl', '{"time":30000000000000000,"process":12,"type":"ok","f":"inc","value":1}'],
     ['jsonl', '{"time":1,"process":12,"type":"ok","f":"inc","value":1,"error":{"why":"x"}}'],
@@ -106,7 +107,7 @@ test('the scanner leaves to the parsers what it does not wholly understand', (t)
     ['edn', '#jepsen.history.Op{:time 1, :process 12, :type :ok, :f :inc}'],
     ['edn', ''],
   ];
-  for (const [syntax, line] of left) t.is(scanned(line, syntax), undefined, line);
+  for (const [format, line] of left) t.is(scanned(line, format), undefined, line);
 });
 
 test('a history spelled by another tool (key order, spaces) reads as ours does', (t) => {
@@ -168,13 +169,13 @@ test("Jepsen's renderings of an EDN history read as the one we write", (t) => {
   t.deepEqual([...ours.ops.outcomes], [2, 0, 1]);
 });
 
-test('a history written by --history reads back as the run it saved, in both syntaxes', (t) => {
+test('a history written by --history reads back as the run it saved, in both formates', (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'history-reader-'));
   try {
     const source = readHistory(path.join('test/histories/order-violation.jsonl'));
-    for (const syntax of ['jsonl', 'edn'] as const) {
-      writeHistory(path.join(dir, `run.${syntax}`), source, syntax);
-      t.deepEqual(readHistory(path.join(dir, `run.${syntax}`)), source, syntax);
+    for (const format of ['jsonl', 'edn'] as const) {
+      writeHistory(path.join(dir, `run.${format}`), source, format);
+      t.deepEqual(readHistory(path.join(dir, `run.${format}`)), source, format);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -213,4 +214,20 @@ test('lines are found across read chunks and longer than a chunk', (t) => {
   );
   t.is(seen.length, lines.length);
   t.true(seen.every((line, i) => line === lines[i]));
+});
+
+test('numbers of every size are written as String() spells them', (t) => {
+  const numbers = [0, -0, 7, -7, 9, 10, 99_999_999, 1e8, 100_000_001, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 1234567890123];
+  const others = [Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53, 1.5, -0.25, 1e21, Infinity];
+  const all = [...numbers, ...others];
+  const text = withFile('numbers.txt', '', (file) => {
+    const out = new FileBytes(file);
+    for (const n of all) {
+      out.number(n);
+      out.text(' ');
+    }
+    out.close();
+    return fs.readFileSync(file, 'utf8');
+  });
+  t.is(text, all.map((n) => `${String(n)} `).join(''));
 });

@@ -1,6 +1,6 @@
 /**
  * Reads one event line of a saved history in place, in the file's bytes: a map of scalars in
- * either syntax, JSON (`{"time":5,"process":3,"type":"ok","f":"inc","value":42}`) or Jepsen's
+ * either format, JSON (`{"time":5,"process":3,"type":"ok","f":"inc","value":42}`) or Jepsen's
  * EDN (`{:type :ok, :f :inc, :value 42, :process 3, :time 5}`), keys in any order, any spacing
  * (EDN's commas too), null or nil, keywords or strings, whole numbers, keys we do not use.
  * A million-operation history has two million lines: scanning one makes no object and no
@@ -29,9 +29,8 @@ import {
   spaceEnd,
   ZERO,
 } from './line-bytes.js';
+import type { HistoryFormat } from './line-spelling.js';
 import { scanOwnLine } from './own-event-line.js';
-
-export type HistorySyntax = 'jsonl' | 'edn';
 
 /** One event's fields, overwritten line after line. */
 export interface ScannedEvent {
@@ -61,10 +60,10 @@ export function scanEvent(
   bytes: Uint8Array,
   start: number,
   end: number,
-  syntax: HistorySyntax,
+  format: HistoryFormat,
   into: ScannedEvent,
 ): boolean {
-  return scanOwnLine(bytes, start, end, syntax, into) || scanAnyOrder(bytes, start, end, syntax === 'edn', into);
+  return scanOwnLine(bytes, start, end, format, into) || scanAnyOrder(bytes, start, end, format === 'edn', into);
 }
 
 function scanAnyOrder(bytes: Uint8Array, start: number, end: number, edn: boolean, into: ScannedEvent): boolean {

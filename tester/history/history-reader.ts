@@ -5,8 +5,9 @@
  */
 import { History, Outcome } from '../check/history.js';
 import { parseEdn } from './edn.js';
-import { scanEvent, type HistorySyntax, type ScannedEvent } from './event-scanner.js';
+import { scanEvent, type ScannedEvent } from './event-scanner.js';
 import { forEachLine } from './file-lines.js';
+import type { HistoryFormat } from './line-spelling.js';
 import type { NemesisEvent } from './nemesis-event.js';
 import type { ControlOp, EventType, RunHistory, RunMeta } from './run-history.js';
 
@@ -27,31 +28,31 @@ const [OPEN, QUOTE] = [...'{"'].map((c) => c.charCodeAt(0));
 export function readHistory(path: string): RunHistory {
   const assembler = new HistoryAssembler(path);
   const scanned: Event = { time: 0, process: 0, type: '', f: '', value: null };
-  let syntax: HistorySyntax | undefined;
+  let format: HistoryFormat | undefined;
   forEachLine(path, (bytes, start, end, lineNumber) => {
     assembler.lineNumber = lineNumber;
-    syntax ??= syntaxOf(bytes.toString('utf8', start, end));
-    if (syntax === undefined) return;
-    const fast = scanEvent(bytes, start, end, syntax, scanned);
-    const event = fast ? scanned : parseLine(bytes.toString('utf8', start, end), syntax, assembler);
+    format ??= formatOf(bytes.toString('utf8', start, end));
+    if (format === undefined) return;
+    const fast = scanEvent(bytes, start, end, format, scanned);
+    const event = fast ? scanned : parseLine(bytes.toString('utf8', start, end), format, assembler);
     if (event !== undefined) assembler.add(event);
   });
   return assembler.history();
 }
 
 /** JSON when the first line opens an object with a quoted key; EDN otherwise; undefined for a blank line. */
-function syntaxOf(line: string): HistorySyntax | undefined {
+function formatOf(line: string): HistoryFormat | undefined {
   const text = line.trim();
   if (text === '') return undefined;
   return text.charCodeAt(0) === OPEN && text.slice(1).trimStart().charCodeAt(0) === QUOTE ? 'jsonl' : 'edn';
 }
 
 /** A line the scanner left, in either format; undefined for a blank one. */
-function parseLine(line: string, syntax: HistorySyntax, assembler: HistoryAssembler): Event | undefined {
+function parseLine(line: string, format: HistoryFormat, assembler: HistoryAssembler): Event | undefined {
   if (line.trim() === '') return undefined;
   let event: Event;
   try {
-    event = (syntax === 'edn' ? parseEdn(line) : JSON.parse(line)) as Event;
+    event = (format === 'edn' ? parseEdn(line) : JSON.parse(line)) as Event;
   } catch (err) {
     throw assembler.error(`not an event (${(err as Error).message})`);
   }

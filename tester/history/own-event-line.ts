@@ -4,9 +4,8 @@
  * matched literal by literal. They are all but a few lines of a saved history, and this reads
  * them about twice as fast as reading keys in any order (event-scanner.ts, which takes the rest).
  */
-import type { HistorySyntax, ScannedEvent } from './event-scanner.js';
+import type { ScannedEvent } from './event-scanner.js';
 import {
-  bytesOf,
   CLOSE,
   FAILED,
   integerEnd,
@@ -16,23 +15,8 @@ import {
   literalEnd,
   wordRead,
 } from './line-bytes.js';
+import { SPELLINGS, type HistoryFormat } from './line-spelling.js';
 
-interface Spelling {
-  /** What comes before each field's value. */
-  index: Uint8Array;
-  time: Uint8Array;
-  process: Uint8Array;
-  type: Uint8Array;
-  f: Uint8Array;
-  value: Uint8Array;
-  tester: Uint8Array;
-  nil: Uint8Array;
-}
-
-const SPELLINGS: Record<HistorySyntax, Spelling> = {
-  jsonl: spelling(['{"index":', ',"time":', ',"process":', ',"type":"', '","f":"', '","value":', '"tester"', 'null']),
-  edn: spelling(['{:index ', ', :time ', ', :process ', ', :type :', ', :f :', ', :value ', ':tester', 'nil']),
-};
 const TYPES = knownWords(['invoke', 'ok', 'fail', 'info']);
 const FUNCTIONS = knownWords(['inc', 'read', 'reset']);
 
@@ -41,10 +25,10 @@ export function scanOwnLine(
   bytes: Uint8Array,
   start: number,
   end: number,
-  syntax: HistorySyntax,
+  format: HistoryFormat,
   into: ScannedEvent,
 ): boolean {
-  const spelling = SPELLINGS[syntax];
+  const spelling = SPELLINGS[format];
   let at = integerEnd(bytes, literalEnd(bytes, start, end, spelling.index), end);
   at = integerEnd(bytes, literalEnd(bytes, at, end, spelling.time), end);
   into.time = integerRead;
@@ -61,9 +45,4 @@ export function scanOwnLine(
   at = nil === FAILED ? integerEnd(bytes, at, end) : nil;
   into.value = nil === FAILED ? integerRead : null;
   return at !== FAILED && at === end - 1 && bytes[at] === CLOSE;
-}
-
-function spelling(parts: string[]): Spelling {
-  const [index, time, process, type, f, value, tester, nil] = parts.map(bytesOf);
-  return { index, time, process, type, f, value, tester, nil };
 }
