@@ -32,14 +32,15 @@ export function checkRealTimeOrder(data: HistoryData): RealTimeOrderResult {
   const completed = completionLeaders(data, ops);
   let staleCount = 0;
   const stale: number[] = []; // the first maxExamples stale ops by (invoke time, row)
-  for (const later of ops) {
-    const leader = completed.leaders[completedBefore(completed.times, invokeUs[later])];
+  for (let j = 0; j < ops.length; j++) {
+    const later = ops[j];
+    const leader = completed.leaders[completedBefore(completed.times, invokeUs[later], j)];
     if (leader < 0 || values[later] > values[leader]) continue;
     staleCount++;
     keepFirst(stale, later, invokeUs);
   }
   const examples = stale.map((later) => {
-    const leader = completed.leaders[completedBefore(completed.times, invokeUs[later])];
+    const leader = completed.leaders[completedBefore(completed.times, invokeUs[later], 0)];
     return { earlier: opExample(data, leader), later: opExample(data, later) };
   });
   return { valid: staleCount === 0, comparedCount: ops.length, staleCount, examples };
@@ -69,10 +70,33 @@ function inOrder(ops: Uint32Array, times: Float64Array): boolean {
   return true;
 }
 
-/** How many of the sorted `times` are strictly before `timeUs`. */
-function completedBefore(times: Float64Array, timeUs: number): number {
-  let low = 0;
-  let high = times.length;
+/**
+ * How many of the sorted `times` are strictly before `timeUs`: a binary search between bounds
+ * found by galloping from `hint`. In a history in completion order, an op's own completion is
+ * at its hint and those before its invoke are a few (about the concurrency) behind: a handful
+ * of nearby reads rather than a search of the whole array at random.
+ */
+function completedBefore(times: Float64Array, timeUs: number, hint: number): number {
+  const n = times.length;
+  let low: number;
+  let high: number;
+  if (hint < n && times[hint] < timeUs) {
+    low = hint + 1;
+    high = low;
+    for (let step = 1; high < n && times[high] < timeUs; step *= 2) {
+      low = high + 1;
+      high = low + step;
+    }
+    high = Math.min(high, n);
+  } else {
+    high = Math.min(hint, n);
+    low = high - 1;
+    for (let step = 1; low >= 0 && times[low] >= timeUs; step *= 2) {
+      high = low;
+      low = high - step;
+    }
+    low = Math.max(low + 1, 0);
+  }
   while (low < high) {
     const middle = (low + high) >>> 1;
     if (times[middle] < timeUs) low = middle + 1;

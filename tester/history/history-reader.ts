@@ -3,6 +3,7 @@
  * shape the run had: the clients' increments as columns, the tester's calls, the nemesis's
  * events and the run's metadata. Times come back as microseconds since the run started.
  */
+import fs from 'node:fs';
 import { History, Outcome } from '../check/history.js';
 import { parseEdn } from './edn.js';
 import { scanEvent, type ScannedEvent } from './event-scanner.js';
@@ -23,6 +24,8 @@ const OUTCOMES: Partial<Record<string, Outcome>> = {
   fail: Outcome.failed,
   info: Outcome.indeterminate,
 };
+/** Fewer bytes than an operation's two lines take, as we write them (~165) or as Jepsen does (~150). */
+const BYTES_PER_OPERATION = 96;
 const [OPEN, QUOTE] = [...'{"'].map((c) => c.charCodeAt(0));
 
 export function readHistory(path: string): RunHistory {
@@ -70,7 +73,7 @@ function isEvent(event: Event): boolean {
 class HistoryAssembler {
   lineNumber = 0;
   #meta: RunMeta | undefined;
-  readonly #ops = new History(1 << 16);
+  readonly #ops: History;
   readonly #controlOps: ControlOp[] = [];
   readonly #nemesisEvents: NemesisEvent[] = [];
   /**
@@ -81,7 +84,10 @@ class HistoryAssembler {
   #invoker = new Float64Array(0);
   #testerInvokeNs: number | undefined;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string) {
+    // Room for every operation from the start: growing copies each column again and again.
+    this.#ops = new History(Math.ceil(fs.statSync(path).size / BYTES_PER_OPERATION));
+  }
 
   add(event: Event): void {
     this.#meta ??= event.run;
