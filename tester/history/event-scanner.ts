@@ -56,13 +56,7 @@ let kind: number = Kind.nil;
 let wordFrom = 0;
 let wordTo = 0;
 
-export function scanEvent(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  format: HistoryFormat,
-  into: ScannedEvent,
-): boolean {
+export function scanEvent(bytes: Uint8Array, start: number, end: number, format: HistoryFormat, into: ScannedEvent) {
   return scanOwnLine(bytes, start, end, format, into) || scanAnyOrder(bytes, start, end, format === 'edn', into);
 }
 

@@ -21,13 +21,7 @@ const TYPES = knownWords(['invoke', 'ok', 'fail', 'info']);
 const FUNCTIONS = knownWords(['inc', 'read', 'reset']);
 
 /** Reads a line as `--history` writes it into `into`: false for any other line. */
-export function scanOwnLine(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  format: HistoryFormat,
-  into: ScannedEvent,
-): boolean {
+export function scanOwnLine(bytes: Uint8Array, start: number, end: number, format: HistoryFormat, into: ScannedEvent) {
   const spelling = SPELLINGS[format];
   let at = integerEnd(bytes, literalEnd(bytes, start, end, spelling.index), end);
   at = integerEnd(bytes, literalEnd(bytes, at, end, spelling.time), end);
