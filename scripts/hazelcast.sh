@@ -36,6 +36,8 @@ JAVA_OPTS=${HZ_JAVA_OPTS:-$DEFAULT_JAVA_OPTS}
 
 # shellcheck source=apt-install.sh
 source "$ROOT/scripts/apt-install.sh"
+# shellcheck source=service.sh
+source "$ROOT/scripts/service.sh"
 
 die() { echo "hazelcast.sh: $*" >&2; exit 1; }
 say() { echo "hazelcast.sh: $*" >&2; }
@@ -55,7 +57,6 @@ member_pid() {
   return 1
 }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Asks the cluster through the Node client (when the project's node_modules are installed):
 # connects to the 3 members, then reads a CP AtomicLong, which needs the CP groups formed.
@@ -210,10 +211,4 @@ status() {
   fi
 }
 
-case "${1:-start}" in
-  start) start ;;
-  stop) stop ;;
-  restart) stop; start ;;
-  status) status ;;
-  *) die "usage: scripts/hazelcast.sh start|stop|status|restart" ;;
-esac
+service_action "${1:-start}" "scripts/hazelcast.sh start|stop|status|restart"

@@ -51,7 +51,8 @@ pg() { local tool=$1; shift; as_owner "$(bin_dir)/$tool" "$@"; }
 
 running() { [ -s "$DATA/PG_VERSION" ] && pg pg_ctl -D "$DATA" status >/dev/null 2>&1; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+# shellcheck source=service.sh
+source "$ROOT/scripts/service.sh"
 
 sql() { PGPASSWORD=$PASSWORD "$(bin_dir)/psql" -X -q -h 127.0.0.1 -p "$PORT" -U "$SUPERUSER" -d postgres -v ON_ERROR_STOP=1 "$@"; }
 
@@ -86,7 +87,7 @@ start() {
   prepare_home
   [ -s "$DATA/PG_VERSION" ] || init_cluster
   if ! running; then
-    port_open && die "port $PORT is in use by another server: stop it, or set PG_TEST_PORT to a free port"
+    port_open "$PORT" && die "port $PORT is in use by another server: stop it, or set PG_TEST_PORT to a free port"
     pg pg_ctl -D "$DATA" -l "$LOG" -o "-p $PORT" -w -t 60 start >/dev/null \
       || die "the test cluster did not start on $WHERE: see $LOG"
   fi
@@ -106,10 +107,4 @@ status() {
   if running; then echo "PostgreSQL test cluster up on $WHERE"; else echo "PostgreSQL test cluster down ($WHERE)"; return 1; fi
 }
 
-case "${1:-start}" in
-  start) start ;;
-  stop) stop ;;
-  restart) stop; start ;;
-  status) status ;;
-  *) die "usage: scripts/postgres.sh start|stop|restart|status" ;;
-esac
+service_action "${1:-start}" "scripts/postgres.sh start|stop|restart|status"

@@ -7,6 +7,7 @@ import { checkValueRange } from '../tester/check/range-checker.js';
 import { checkRealTimeOrder } from '../tester/check/real-time-order-checker.js';
 import { checkUniqueValues } from '../tester/check/unique-values-checker.js';
 import { verdictLine } from '../tester/check/verdict.js';
+import { seededRandom } from './helpers/fuzz.js';
 
 /** [clientId, invokeUs, completeUs, value, outcome] */
 type Op = [number, number, number, number | undefined, Outcome?];
@@ -343,4 +344,35 @@ test('history grows and merges parts sent from other threads', (t) => {
 
   const again = History.merge([merged, History.fromData(received[0])]);
   t.is(again.length, 4 * 5001);
+});
+
+test('real-time order: the stale count and witnesses are those of comparing every pair', (t) => {
+  const random = seededRandom(16);
+  for (let round = 0; round < 200; round++) {
+    const n = 1 + Math.floor(random() * 60);
+    const ops: Op[] = Array.from({ length: n }, (): Op => {
+      const invokeUs = Math.floor(random() * 100);
+      const outcome = random() < 0.1 ? Outcome.indeterminate : Outcome.ok;
+      return [0, invokeUs, invokeUs + Math.floor(random() * 30), Math.floor(random() * 40), outcome];
+    });
+    // Rows in completion order, as a saved history is read back, or in any order, as threads merge.
+    if (round % 2 === 0) ops.sort((a, b) => a[2] - b[2]);
+    const valued = ops.filter((op) => op[4] === Outcome.ok);
+    const isStale = (later: Op) => valued.some((earlier) => earlier[2] < later[1] && earlier[3]! >= later[3]!);
+    const result = checkRealTimeOrder(historyOf(ops).data());
+    t.is(result.staleCount, valued.filter(isStale).length, `round ${round}`);
+    const firstStale = valued
+      .map((op, order) => ({ op, order }))
+      .filter(({ op }) => isStale(op))
+      .sort((a, b) => a.op[1] - b.op[1] || a.order - b.order)
+      .slice(0, 10)
+      .map(({ op }) => op[1]);
+    t.deepEqual(
+      result.examples.map(({ later }) => later.invokeUs),
+      firstStale,
+    );
+    for (const { earlier, later } of result.examples) {
+      t.true(earlier.completeUs < later.invokeUs && earlier.value >= later.value);
+    }
+  }
 });

@@ -9,7 +9,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import type { ComparisonRow } from '../tester/compare/run-comparison.js';
+import { resultRow } from '../tester/compare/run-comparison.js';
 import type { LoadResult } from '../tester/load/run-load.js';
 import { compareReport } from '../tester/report/compare-report.js';
 import { reportHtml } from '../tester/report/report-html.js';
@@ -118,17 +118,9 @@ test('a run with indeterminate calls: their count shown, drawn in the histogram,
 
 test('a compare report of those runs: the chart, and each row with its verdict and anomaly counts', async (t) => {
   const results = { ok: (await runs.ok).result, lose: (await runs.lose).result, reset: (await runs.reset).result };
-  const rows: ComparisonRow[] = Object.entries(results).map(([mode, result]) => ({
-    suite: 'web',
-    scenario: `faulty-${mode}`,
-    clients: CLIENTS,
-    rps: result.rps,
-    p99Us: result.latency.p99Us,
-    passed: result.passed,
-    verdict: result.passed ? 'PASS' : 'FAIL',
-    error: null,
-    result,
-  }));
+  const rows = Object.entries(results).map(([mode, result]) =>
+    resultRow({ suite: 'web', scenario: `faulty-${mode}` }, CLIENTS, result),
+  );
   const file = path.join(OUT, 'compare.html');
   fs.writeFileSync(file, reportHtml({ kind: 'compare', report: compareReport(rows) }));
   const page = await render(file);

@@ -63,7 +63,12 @@ export function errorVerdict(error: ScenarioError): string {
   }
 }
 
-function resultRow(group: ScenarioGroup, clients: number, result: LoadResult): ComparisonRow {
+/** A scenario's row from the run it made. */
+export function resultRow(
+  group: Pick<ScenarioGroup, 'suite' | 'scenario'>,
+  clients: number,
+  result: LoadResult,
+): ComparisonRow {
   return {
     suite: group.suite,
     scenario: group.scenario,

@@ -3,92 +3,98 @@
  * metadata rides on the first event under `run`: an extra key every Jepsen tool ignores,
  * so the file stays a plain history of operations.
  *
- * Written after the run from the recorded columns: lines are built into a buffer flushed in
- * large writes, with no object per operation.
+ * Written after the run from the recorded columns, byte by byte into one buffer flushed in
+ * large writes: no object and no string per operation.
  */
-import fs from 'node:fs';
 import { Outcome } from '../check/history.js';
-import { historyLayout, Phase, Source } from './history-layout.js';
-import type { EventType, RunHistory } from './run-history.js';
+import { FileBytes } from './file-bytes.js';
+import { historyLayout, Phase, Source, type HistoryLayout } from './history-layout.js';
+import { bytesOf } from './line-bytes.js';
+import { SPELLINGS, type HistoryFormat, type Spelling } from './line-spelling.js';
+import type { RunHistory } from './run-history.js';
 
-export const HISTORY_FORMATS = ['jsonl', 'edn'] as const;
-export type HistoryFormat = (typeof HISTORY_FORMATS)[number];
+export { HISTORY_FORMATS, type HistoryFormat } from './line-spelling.js';
 
-const FLUSH_CHARS = 1 << 20;
-const COMPLETION_TYPES: Record<number, EventType> = {
+const COMPLETION_TYPES: Record<number, string> = {
   [Outcome.ok]: 'ok',
   [Outcome.failed]: 'fail',
   [Outcome.indeterminate]: 'info',
 };
+const END = bytesOf('}\n');
 
-/** How one event is spelled (without its closing brace); `value` comes rendered, strings as JSON (valid EDN too). */
-interface Syntax {
-  line(index: number, time: number, process: number | string, type: EventType, f: string, value: string): string;
-  /** The metadata, appended to the first line. */
-  run(history: RunHistory): string;
-  nil: string;
+/** One event's fields; `value` NaN for none, a string only for a nemesis event. */
+interface Fields {
+  process: number | Uint8Array;
+  type: string;
+  f: string;
+  value: number | string;
 }
 
-const jsonl: Syntax = {
-  line: (index, time, process, type, f, value) =>
-    `{"index":${index},"time":${time},"process":${typeof process === 'number' ? process : `"${process}"`},` +
-    `"type":"${type}","f":"${f}","value":${value}`,
-  run: (history) => `,"run":${JSON.stringify(history.meta)}`,
-  nil: 'null',
-};
-
-const edn: Syntax = {
-  line: (index, time, process, type, f, value) =>
-    `{:index ${index}, :time ${time}, :process ${typeof process === 'number' ? process : `:${process}`}, ` +
-    `:type :${type}, :f :${f}, :value ${value}`,
-  run: (history) => `, :run ${ednValue(history.meta)}`,
-  nil: 'nil',
-};
-
 export function writeHistory(path: string, history: RunHistory, format: HistoryFormat = 'jsonl'): void {
-  const syntax = format === 'edn' ? edn : jsonl;
-  const { ops, controlOps, nemesisEvents } = history;
+  const spelling = SPELLINGS[format];
   const layout = historyLayout(history);
-  const fd = fs.openSync(path, 'w');
+  const words = new Map<string, Uint8Array>();
+  const wordBytes = (word: string) => words.get(word) ?? words.set(word, bytesOf(word)).get(word)!;
+  const fields: Fields = { process: 0, type: '', f: '', value: NaN };
+  const out = new FileBytes(path);
   try {
-    let chunk = '';
     for (let k = 0; k < layout.length; k++) {
-      const item = layout.items[k];
-      const phase = layout.phases[k];
-      const time = layout.timesNs[k];
-      let line: string;
-      if (layout.sources[k] === Source.client) {
-        const process = layout.processes[item];
-        if (phase === Phase.invoke) line = syntax.line(k, time, process, 'invoke', 'inc', syntax.nil);
-        else {
-          const value = ops.values[item];
-          const type = COMPLETION_TYPES[ops.outcomes[item]];
-          const text = type === 'ok' && !Number.isNaN(value) ? String(value) : syntax.nil;
-          line = syntax.line(k, time, process, type, 'inc', text);
-        }
-      } else if (layout.sources[k] === Source.tester) {
-        const op = controlOps[item];
-        const type = phase === Phase.invoke ? 'invoke' : op.type;
-        const value = phase === Phase.invoke || op.value === null ? syntax.nil : String(op.value);
-        line = syntax.line(k, time, 'tester', type, op.f, value);
-      } else {
-        const event = nemesisEvents[item];
-        line = syntax.line(k, time, 'nemesis', 'info', event.f, JSON.stringify(event.value));
-      }
-      chunk += k === 0 ? `${line}${syntax.run(history)}}\n` : `${line}}\n`;
-      if (chunk.length >= FLUSH_CHARS) {
-        fs.writeSync(fd, chunk);
-        chunk = '';
-      }
+      eventFields(history, layout, k, spelling, fields);
+      out.bytes(spelling.index);
+      out.number(k);
+      out.bytes(spelling.time);
+      out.number(layout.timesNs[k]);
+      out.bytes(spelling.process);
+      if (typeof fields.process === 'number') out.number(fields.process);
+      else out.bytes(fields.process);
+      out.bytes(spelling.type);
+      out.bytes(wordBytes(fields.type));
+      out.bytes(spelling.f);
+      out.bytes(wordBytes(fields.f));
+      out.bytes(spelling.value);
+      if (typeof fields.value === 'string') out.text(JSON.stringify(fields.value));
+      else if (Number.isNaN(fields.value)) out.bytes(spelling.nil);
+      else out.number(fields.value);
+      if (k === 0) out.text(runField(history, format));
+      out.bytes(END);
     }
-    fs.writeSync(fd, chunk);
   } finally {
-    fs.closeSync(fd);
+    out.close();
+  }
+}
+
+/** The metadata, after the first event's fields. */
+function runField({ meta }: RunHistory, format: HistoryFormat): string {
+  return format === 'edn' ? `, :run ${ednValue(meta)}` : `,"run":${JSON.stringify(meta)}`;
+}
+
+/** The fields of the k-th event in saved order, into `fields`. */
+function eventFields(history: RunHistory, layout: HistoryLayout, k: number, spelling: Spelling, fields: Fields): void {
+  const item = layout.items[k];
+  const invoke = layout.phases[k] === Phase.invoke;
+  if (layout.sources[k] === Source.client) {
+    const { ops } = history;
+    fields.process = layout.processes[item];
+    fields.type = invoke ? 'invoke' : COMPLETION_TYPES[ops.outcomes[item]];
+    fields.f = 'inc';
+    fields.value = fields.type === 'ok' ? ops.values[item] : NaN;
+  } else if (layout.sources[k] === Source.tester) {
+    const op = history.controlOps[item];
+    fields.process = spelling.tester;
+    fields.type = invoke ? 'invoke' : op.type;
+    fields.f = op.f;
+    fields.value = invoke || op.value === null ? NaN : op.value;
+  } else {
+    const event = history.nemesisEvents[item];
+    fields.process = spelling.nemesis;
+    fields.type = 'info';
+    fields.f = event.f;
+    fields.value = event.value;
   }
 }
 
 /** Plain data as EDN: maps with keyword keys, vectors, strings, numbers, booleans, nil. */
-export function ednValue(value: unknown): string {
+function ednValue(value: unknown): string {
   if (value === null || value === undefined) return 'nil';
   if (Array.isArray(value)) return `[${value.map(ednValue).join(' ')}]`;
   if (typeof value === 'object') {
