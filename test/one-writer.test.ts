@@ -72,7 +72,8 @@ class Client {
 
   async increment(): Promise<Answer> {
     const { status, body } = await this.request('POST', '/inc');
-    return { status, count: status === 200 ? (JSON.parse(body) as { count: number }).count : undefined, atMs: Date.now() };
+    const count = status === 200 ? (JSON.parse(body) as { count: number }).count : undefined;
+    return { status, count, atMs: Date.now() };
   }
 
   close(): void {
@@ -140,7 +141,7 @@ test.serial('WORKERS=4: increments from every worker wait in one UPDATE and comm
   t.true(updates <= 2, `${updates} UPDATEs`);
 });
 
-test.serial('WORKERS=4: a worker killed while its increments wait at the writer leaves the others served', async (t) => {
+test.serial('WORKERS=4: a worker killed while its increments wait at the writer leaves others served', async (t) => {
   await withServer({}, async (server, port) => {
     t.is(await statusOf(port, 'POST', '/reset'), 200);
     const admin = await openAdmin();
@@ -208,7 +209,7 @@ test.serial('WORKERS=4: SIGTERM answers the increments waiting at the writer bef
   }
 });
 
-test.serial('WORKERS=4, PostgreSQL cut off: 503 at once, the writer keeps its fds, served again within 2 s', async (t) => {
+test.serial('WORKERS=4, PostgreSQL cut off: 503 at once, the writer keeps its fds, served within 2 s', async (t) => {
   t.timeout(60_000);
   const pg = readPostgresConfig(process.env);
   const relay = new TcpRelay(RELAY_PORT, { host: pg.host, port: pg.port });
