@@ -12,7 +12,7 @@ import { PgConnection } from '../backends/postgresql/connection.js';
 import { readPostgresConfig } from '../backends/postgresql/config.js';
 import { sendSequentially, statusOf } from './helpers/http-probes.js';
 import { updateCount } from './helpers/pg-update-count.js';
-import { childPids, openFdCount, rssMb } from './helpers/processes.js';
+import { childPids, isAlive, openFdCount, rssMb } from './helpers/processes.js';
 import { type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
 import { TcpRelay } from './helpers/tcp-relay.js';
 import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
@@ -207,6 +207,32 @@ test.serial('WORKERS=4: SIGTERM answers the increments waiting at the writer bef
     await admin.close();
     await server.stop();
   }
+});
+
+test.serial('WORKERS=4: kill -9 of the primary and its writer: owed answers fail at once, workers exit', async (t) => {
+  await withServer({}, async (server, port) => {
+    t.is(await statusOf(port, 'POST', '/reset'), 200);
+    const admin = await openAdmin();
+    const { clients } = await clientsOn(port, 8);
+    const workers = await childPids(server.child.pid!);
+    try {
+      const answers = await incrementBehindLock(t, admin, clients);
+      const killedAt = Date.now();
+      server.child.kill('SIGKILL');
+      const settled = await Promise.all(answers);
+      t.log(`answered ${JSON.stringify(settled.map((answer) => answer.status))} in ${Date.now() - killedAt} ms`);
+      t.true(
+        settled.every((answer) => answer.status === 503 || answer.status === 0),
+        'refused or cut, never acknowledged without the writer',
+      );
+      t.true(settled.every((answer) => answer.atMs - killedAt < 2000), 'without waiting for the row lock');
+      t.true(await waitFor(() => workers.every((pid) => !isAlive(pid)), 10_000), 'the workers exit');
+      await admin.query('COMMIT');
+    } finally {
+      clients.forEach((client) => client.close());
+      await admin.close();
+    }
+  });
 });
 
 test.serial('WORKERS=4, PostgreSQL cut off: 503 at once, the writer keeps its fds, served within 2 s', async (t) => {
