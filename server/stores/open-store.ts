@@ -23,16 +23,17 @@ interface RemoteStoreKind extends StoreKind {
   open(config: ServerConfig): RemoteStore | Promise<RemoteStore>;
 }
 
-/**
- * Each store loads only when chosen: libpq and the Hazelcast client cost every worker tens of
- * megabytes, which a shared-memory server has no use for.
- */
+/** The stores a writer may coalesce for. */
 const REMOTE_KINDS = {
   postgresql: async () => (await import('./postgresql-store.js')).PostgresqlStore,
   hazelcast: async () => (await import('./hazelcast-store.js')).HazelcastStore,
 } satisfies Partial<Record<StorageMethod, () => Promise<RemoteStoreKind>>>;
 type RemoteMethod = keyof typeof REMOTE_KINDS;
 
+/**
+ * Each store loads only when chosen: libpq and the Hazelcast client cost every worker tens of
+ * megabytes, which a shared-memory server has no use for.
+ */
 const STORE_KINDS: Record<StorageMethod, () => Promise<StoreKind>> = {
   shared_memory: async () => (await import('./shared-memory-store.js')).SharedMemoryStore,
   disk: async () => (await import('./disk-store.js')).DiskStore,
