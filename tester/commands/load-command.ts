@@ -70,6 +70,9 @@ export abstract class LoadCommand extends Command {
     validator: wholeNumber(1, 10_000_000),
     description: 'Open loop: total calls per second',
   });
+  engine = Option.String('--engine', 'native', {
+    description: 'web: native (an epoll loop on its own thread, the default) or js (Node sockets, one client each)',
+  });
   countField = Option.String('--count-field', {
     description:
       'JSON field of the answers that holds the count, e.g. total or data.count (web; default count, then value)',
@@ -224,6 +227,8 @@ export abstract class LoadCommand extends Command {
     if (doRetries === undefined) throw new UsageError(`--do-retries ${this.doRetries} is invalid: use True or False`);
     if (type !== 'web' && this.countField !== undefined)
       throw new UsageError(`--count-field applies to web, not ${type}`);
+    if (this.engine !== 'native' && this.engine !== 'js')
+      throw new UsageError(`--engine ${this.engine} is unknown: use native or js`);
     switch (type) {
       case 'web':
         if (this.method !== undefined) throw new UsageError('--method applies to postgresql and hazelcast, not web');
@@ -233,6 +238,7 @@ export abstract class LoadCommand extends Command {
           timeoutMs: this.timeoutMs,
           resetToken: this.resetToken || undefined,
           countField: this.countField || undefined,
+          engine: this.engine,
         };
       case 'postgresql': {
         const { POSTGRES_METHODS, DEFAULT_POSTGRES_METHOD } = await import('../../counters/postgresql/methods.js');
