@@ -68,6 +68,8 @@ export interface EngineCalls {
   values: Float64Array;
   /** The error of each call that failed, by its index. */
   errors: Map<number, CounterError>;
+  /** When the last call ended, on the same clock. */
+  endUs: number;
 }
 
 /** A group of clients run by the backend's own engine. */

@@ -312,6 +312,7 @@ struct Columns {
   std::vector<uint8_t> outcomes;
   std::vector<Side> sides;
   std::string error;  // a failure of the loop itself (epoll), not of a call
+  double endUs = 0;
 };
 
 class Loop {
@@ -391,6 +392,7 @@ Columns Loop::Run() {
   open_ = plan_.intervalUs > 0;
   if (!Setup()) {
     if (epfd_ >= 0) close(epfd_);
+    if (timerfd_ >= 0) close(timerfd_);
     return std::move(out_);
   }
   size_t n = conns_.size();
@@ -450,6 +452,7 @@ Columns Loop::Run() {
   }
   close(epfd_);
   if (timerfd_ >= 0) close(timerfd_);
+  out_.endUs = NowUs();
   return std::move(out_);
 }
 
@@ -846,6 +849,7 @@ void HttpLoader::Deliver(Napi::Env env, Napi::Function done) {
     sides.Set(static_cast<uint32_t>(k), side);
   }
   result.Set("sides", sides);
+  result.Set("endUs", columns.endUs);
   if (!columns.error.empty()) result.Set("error", columns.error);
   Unref();
   done.Call({result});

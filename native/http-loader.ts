@@ -27,6 +27,8 @@ export interface LoaderResult {
   values: Float64Array;
   outcomes: Uint8Array;
   sides: LoaderSide[];
+  /** When the loop ended (monotonic microseconds). */
+  endUs: number;
   /** The loop itself failed (epoll): the calls recorded so far are still here. */
   error?: string;
 }

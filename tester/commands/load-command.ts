@@ -11,7 +11,7 @@ import { nemesisEventLine } from '../output/nemesis-line.js';
 import { parseServerEnv } from './parse-server-env.js';
 import { applyThresholds, type Thresholds } from '../load/thresholds.js';
 import { progressBar } from '../output/progress-bar.js';
-import { extraBlock, referenceBlock } from '../output/result-text.js';
+import { extraBlock, rateWarning, referenceBlock } from '../output/result-text.js';
 import { reportHtml } from '../report/report-html.js';
 import { runReport } from '../report/run-report.js';
 import { parseDurationMs } from './parse-duration.js';
@@ -152,6 +152,8 @@ export abstract class LoadCommand extends Command {
       await prepared.cleanup();
     }
     const result = applyThresholds(recorded.result, thresholds);
+    const warning = rateWarning(result);
+    if (warning) this.context.stderr.write(warning);
     const history = { ...recorded.history, nemesisEvents: result.nemesisEvents };
     if (this.history) {
       writeHistory(

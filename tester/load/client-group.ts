@@ -1,7 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { Worker } from 'node:worker_threads';
 import type { Counter, CounterFactory, ErrorKind, IncrementEngine } from '../../counters/counter.js';
-import type { HistoryData } from '../check/history.js';
+import { type HistoryData, monotonicUs } from '../check/history.js';
 import { type CallPlan, LoadRecorder, runClients } from './client-loop.js';
 import { createFactory, type CounterSpec } from './counter-spec.js';
 
@@ -16,6 +16,8 @@ export interface GroupResult {
   errorCounts: Partial<Record<ErrorKind, number>>;
   errorExamples: Partial<Record<ErrorKind, string>>;
   retryCount: number;
+  /** When the group's last call ended (monotonic microseconds), before its bookkeeping. */
+  endUs: number;
 }
 
 /** Some of a run's clients, connected and waiting for the start signal. */
@@ -62,7 +64,8 @@ export async function openLocalGroup(
     async run(plan) {
       const recorder = new LoadRecorder(progress);
       await runClients(counters, firstClientId, plan, recorder);
-      return groupResult(recorder, counters.reduce((sum, counter) => sum + counter.retryCount, 0));
+      const retryCount = counters.reduce((sum, counter) => sum + counter.retryCount, 0);
+      return groupResult(recorder, retryCount, monotonicUs());
     },
     close,
   };
@@ -97,7 +100,7 @@ async function openEngineGroup(
         if (error) recorder.recordFailure(clientId, dueUs, calls.invokeUs[i], calls.completeUs[i], error);
         else recorder.recordOk(clientId, dueUs, calls.invokeUs[i], calls.completeUs[i], value);
       }
-      return groupResult(recorder, 0);
+      return groupResult(recorder, 0, calls.endUs);
     },
     async close() {
       await engine.close();
@@ -106,8 +109,9 @@ async function openEngineGroup(
   };
 }
 
-function groupResult(recorder: LoadRecorder, retryCount: number): GroupResult {
+function groupResult(recorder: LoadRecorder, retryCount: number, endUs: number): GroupResult {
   return {
+    endUs,
     history: recorder.history.data(),
     latencyBase64: hdr.encodeIntoCompressedBase64(recorder.latencyUs),
     uncorrectedBase64: hdr.encodeIntoCompressedBase64(recorder.uncorrectedUs),
