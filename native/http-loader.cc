@@ -463,7 +463,8 @@ bool Loop::Finished() const {
   }
   if (!open_) return true;
   double due = plan_.startUs + issued_ * groupIntervalUs_;
-  return issued_ >= callLimit_ || due > plan_.deadlineUs;
+  // Calls still due at the deadline are not made, as client-loop.ts stops at it.
+  return issued_ >= callLimit_ || due > plan_.deadlineUs || NowUs() > plan_.deadlineUs;
 }
 
 // Open loop: every call that is due goes out on a free connection; the next due time arms the timer.
@@ -471,7 +472,7 @@ void Loop::Dispatch(double now) {
   for (;;) {
     if (issued_ >= callLimit_) return;
     double due = plan_.startUs + issued_ * groupIntervalUs_;
-    if (due > plan_.deadlineUs) return;
+    if (due > plan_.deadlineUs || now > plan_.deadlineUs) return;
     if (free_.empty()) return;
     if (due > now) {
       if (armedUs_ != due) {
