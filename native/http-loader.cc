@@ -41,8 +41,8 @@ constexpr size_t kMaxHead = 16 * 1024;
 constexpr size_t kMaxBody = 64 * 1024;
 // A server that is down refuses at once: pause, as client-loop.ts does.
 constexpr double kRefusedPauseUs = 20000;
-// How often waiting connections are checked for timeouts and ended pauses.
-constexpr double kScanUs = 1000;
+// The longest the loop sleeps without checking whether it should stop.
+constexpr int kMaxWaitMs = 1000;
 
 // Outcome codes of history.ts, plus one for answers JS judges.
 constexpr uint8_t kOk = 0;
@@ -337,6 +337,7 @@ class Loop {
   void Drop(size_t i);
   void Next(size_t i);
   void Scan(double now);
+  void WakeBy(double us) { wakeUs_ = us < wakeUs_ ? us : wakeUs_; }
   void Dispatch(double now);
   bool Finished() const;
   bool Watch(size_t i, uint32_t events, int op);
@@ -358,6 +359,9 @@ class Loop {
   double issued_ = 0;
   std::vector<size_t> free_;
   double armedUs_ = -1;
+  // The earliest timeout or end of a pause: the loop sleeps until then, not on a short tick, which
+  // cost a third of the rate at one connection.
+  double wakeUs_ = INFINITY;
   char buf_[65536];
 };
 
@@ -416,12 +420,12 @@ Columns Loop::Run() {
     for (size_t i = 0; i < n; i++) Next(i);
   }
   epoll_event events[256];
-  double nextScan = NowUs() + kScanUs;
   while (!Finished()) {
     if (stop_.load(std::memory_order_relaxed)) break;
     double now = NowUs();
     if (open_) Dispatch(now);
-    int waitMs = static_cast<int>(kScanUs / 1000);
+    double untilWake = std::ceil((wakeUs_ - now) / 1000);
+    int waitMs = untilWake > kMaxWaitMs ? kMaxWaitMs : untilWake < 0 ? 0 : static_cast<int>(untilWake);
     int count = epoll_wait(epfd_, events, 256, waitMs);
     if (count < 0 && errno != EINTR) {
       out_.error = "epoll_wait: " + ErrnoName(errno);
@@ -440,10 +444,7 @@ Columns Loop::Run() {
       else Readable(i);
     }
     now = NowUs();
-    if (now >= nextScan) {
-      Scan(now);
-      nextScan = now + kScanUs;
-    }
+    if (now >= wakeUs_) Scan(now);
   }
   for (size_t i = 0; i < n; i++) {
     // An interrupted run leaves calls in flight: their connections cannot be reused.
@@ -536,6 +537,7 @@ void Loop::Connect(size_t i) {
     return;
   }
   c.state = ConnState::kConnecting;
+  WakeBy(c.invokeUs + timeoutMs_ * 1000);
   if (!Watch(i, EPOLLOUT, EPOLL_CTL_ADD)) {
     Fail(i, kFailed, "refused", "cannot connect to " + t.name + ": epoll_ctl " + ErrnoName(errno));
     return;
@@ -562,6 +564,7 @@ void Loop::Send(size_t i) {
   const std::string& request = targets_[c.target].request;
   c.state = ConnState::kAwaiting;
   c.sentUs = NowUs();
+  WakeBy(c.sentUs + timeoutMs_ * 1000);
   ssize_t sent = send(c.fd, request.data(), request.size(), MSG_NOSIGNAL);
   if (sent < 0) {
     Fail(i, kIndeterminate, "reset", "connection error: write " + ErrnoName(errno));
@@ -633,6 +636,7 @@ void Loop::Fail(size_t i, uint8_t outcome, const char* kind, const std::string& 
   if (outcome == kFailed) {
     c.state = ConnState::kPaused;
     c.pauseUntilUs = NowUs() + kRefusedPauseUs;
+    WakeBy(c.pauseUntilUs);
     return;
   }
   Next(i);
@@ -661,6 +665,7 @@ void Loop::Drop(size_t i) {
 
 void Loop::Scan(double now) {
   double timeoutUs = timeoutMs_ * 1000;
+  wakeUs_ = INFINITY;
   for (size_t i = 0; i < conns_.size(); i++) {
     Conn& c = conns_[i];
     if (c.state == ConnState::kAwaiting && now - c.sentUs > timeoutUs) {
@@ -671,6 +676,9 @@ void Loop::Scan(double now) {
     } else if (c.state == ConnState::kPaused && now >= c.pauseUntilUs) {
       Next(i);
     }
+    if (c.state == ConnState::kAwaiting) WakeBy(c.sentUs + timeoutUs);
+    if (c.state == ConnState::kConnecting) WakeBy(c.invokeUs + timeoutUs);
+    if (c.state == ConnState::kPaused) WakeBy(c.pauseUntilUs);
   }
 }
 
