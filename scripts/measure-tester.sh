@@ -34,9 +34,9 @@ open_round() {
   local rate=$1 v ours
   v=$(echo "POST $url/inc" | "$vegeta" attack -rate "$rate" -duration "${seconds}s" -workers 50 -max-workers 50 |
     "$vegeta" report -type json | jq -r '"\(.latencies["50th"]/1000|round) \(.latencies["99th"]/1000|round)"')
+  local fields='.latency.p50Us, .latency.p99Us, .uncorrectedLatency.p50Us, .uncorrectedLatency.p99Us'
   ours=$(tester --n-clients 50 --duration "${seconds}s" --rate "$rate" |
-    jq -r '"\(.latency.p50Us) \(.latency.p99Us) \(.uncorrectedLatency.p50Us) \(.uncorrectedLatency.p99Us)' \
-      '\(.pacerLag.p99Us) \(.rateHeld)"')
+    jq -r "[$fields, .pacerLag.p99Us, .rateHeld] | map(tostring) | join(\" \")")
   read -r vp50 vp99 <<<"$v"
   read -r p50 p99 up50 up99 lag99 held <<<"$ours"
   echo "rate=$rate vegeta_p50=$vp50 vegeta_p99=$vp99 tester_p50=$p50 tester_p99=$p99 (uncorrected $up50/$up99," \
