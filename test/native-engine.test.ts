@@ -176,3 +176,18 @@ test.serial('a rate the tester cannot hold gets a one-line warning naming the ra
     await server.close();
   }
 });
+
+test.serial('--client-threads 2 with --warmup: a native loop per thread, every call in the history', async (t) => {
+  const server = await startScriptedServer([lengthAnswer('200 OK', count)]);
+  try {
+    const args = ['--n-clients', '4', '--client-threads', '2', '--warmup', '300ms', '--n-calls-per-client', '200'];
+    const run = await runTester(shapeArgs(server.port, ...args));
+    t.is(run.code, 0, describeRun(run));
+    const result = parseJsonOutput(run);
+    t.like(result, { passed: true, totalCalls: 800, attemptedCount: 800, errors: {} });
+    t.true(result.initialCount > 0, 'the warmup made calls before the measured run');
+    t.is(result.finalCount, result.initialCount + 800);
+  } finally {
+    await server.close();
+  }
+});
