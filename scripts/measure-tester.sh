@@ -33,14 +33,15 @@ closed_round() {
 open_round() {
   local rate=$1 v ours
   v=$(echo "POST $url/inc" | "$vegeta" attack -rate "$rate" -duration "${seconds}s" -workers 50 -max-workers 50 |
-    "$vegeta" report -type json | jq -r '"\(.latencies["50th"]/1000|round) \(.latencies["99th"]/1000|round)"')
+    "$vegeta" report -type json | jq -r '"\(.latencies["50th"]/1000|round) \(.latencies["99th"]/1000|round) \(.rate|round)"')
   local fields='.latency.p50Us, .latency.p99Us, .uncorrectedLatency.p50Us, .uncorrectedLatency.p99Us'
   ours=$(tester --n-clients 50 --duration "${seconds}s" --rate "$rate" |
-    jq -r "[$fields, .pacerLag.p99Us, .rateHeld] | map(tostring) | join(\" \")")
-  read -r vp50 vp99 <<<"$v"
-  read -r p50 p99 up50 up99 lag99 held <<<"$ours"
-  echo "rate=$rate vegeta_p50=$vp50 vegeta_p99=$vp99 tester_p50=$p50 tester_p99=$p99 (uncorrected $up50/$up99," \
-    "lag p99 $lag99, held $held) p50x=$(jq -n "$p50/$vp50*100|round/100") p99x=$(jq -n "$p99/$vp99*100|round/100")"
+    jq -r "[$fields, .pacerLag.p50Us, .pacerLag.p99Us, .sentRate] | map(tostring) | join(\" \")")
+  read -r vp50 vp99 vrate <<<"$v"
+  read -r p50 p99 up50 up99 lag50 lag99 sent <<<"$ours"
+  echo "rate=$rate vegeta: p50=$vp50 p99=$vp99 sent=$vrate | tester: p50=$p50 p99=$p99 uncorrected=$up50/$up99" \
+    "lag=$lag50/$lag99 sent=$sent | p50x=$(jq -n "$p50/$vp50*100|round/100") p99x=$(jq -n "$p99/$vp99*100|round/100")" \
+    "uncorrected p50x=$(jq -n "$up50/$vp50*100|round/100") p99x=$(jq -n "$up99/$vp99*100|round/100")"
 }
 
 for round in $(seq "$rounds"); do
