@@ -56,7 +56,8 @@ class NativeEngine implements IncrementEngine {
       if (result.outcomes[i] === JUDGE_IN_JS || errors.has(i)) continue;
       if (result.outcomes[i] !== 0) throw new Error(`native engine: call ${i} failed without an error`);
     }
-    return { length: result.outcomes.length, ...result, errors };
+    const { clientIndex, dueUs, invokeUs, completeUs, values, endUs } = result;
+    return { length: result.outcomes.length, clientIndex, dueUs, invokeUs, completeUs, values, errors, endUs };
   }
 
   /** The value of a side answer, or throws the CounterError the JS client would have failed with. */
@@ -101,7 +102,8 @@ async function peerAddress(target: Target, timeoutMs: number): Promise<string> {
     };
     socket.once('connect', () => done(socket.remoteAddress ?? target.host));
     socket.once('error', () => {
-      net.isIP(target.host) ? done(target.host) : void lookupFirst(target.host).then(done);
+      if (net.isIP(target.host)) done(target.host);
+      else void lookupFirst(target.host).then(done);
     });
     socket.once('timeout', () => socket.destroy(new Error('timeout')));
   });
