@@ -288,15 +288,28 @@ struct Conn {
   double callCount = 0;
 };
 
-// An answer, error or unframeable stream JS turns into the call's outcome.
-struct Side {
-  uint32_t index;
-  uint32_t target;
-  enum Type { kAnswer, kError, kUnframed } type;
-  int status;
-  bool flag;  // kAnswer: keep-alive; kUnframed: the stream ended
-  std::string kind;
-  std::string bytes;  // body, message or raw stream
+// What JS turns into a call's outcome: an answer other than ours, a failure, or bytes that cannot be framed.
+enum SideType : uint8_t { kAnswer, kError, kUnframed };
+// The error kinds the loop itself decides (counter-error.ts); protocol for unframeable bytes.
+enum Kind : uint8_t { kNoKind, kRefused, kReset, kTimeout, kProtocol };
+
+// The calls the loop did not settle, as columns over one byte arena: a few N-API calls hand over
+// any number of them.
+struct Sides {
+  std::vector<uint32_t> index, target, end;  // end: where this call's bytes end in the arena
+  std::vector<uint16_t> status;
+  std::vector<uint8_t> type, flag, kind;  // flag: kAnswer keep-alive, kUnframed the stream ended
+  std::string bytes;                       // bodies, messages or raw streams
+  void Add(uint32_t i, size_t t, SideType s, uint16_t code, bool f, Kind k, const std::string& b) {
+    index.push_back(i);
+    target.push_back(static_cast<uint32_t>(t));
+    type.push_back(s);
+    status.push_back(code);
+    flag.push_back(f);
+    kind.push_back(k);
+    bytes.append(b);
+    end.push_back(static_cast<uint32_t>(bytes.size()));
+  }
 };
 
 struct Plan {
@@ -310,7 +323,7 @@ struct Columns {
   std::vector<uint32_t> clients;
   std::vector<double> dueUs, invokeUs, completeUs, values;
   std::vector<uint8_t> outcomes;
-  std::vector<Side> sides;
+  Sides sides;
   std::string error;  // a failure of the loop itself (epoll), not of a call
   double endUs = 0;
 };
@@ -332,7 +345,7 @@ class Loop {
   void Send(size_t i);
   void Readable(size_t i);
   void Answer(size_t i);
-  void Fail(size_t i, uint8_t outcome, const char* kind, const std::string& message);
+  void Fail(size_t i, uint8_t outcome, Kind kind, const std::string& message);
   void Record(size_t i, uint8_t outcome, double value);
   void Drop(size_t i);
   void Next(size_t i);
@@ -502,20 +515,20 @@ void Loop::Connect(size_t i) {
   c.ended = false;
   c.fd = socket(t.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c.fd < 0) {
-    Fail(i, kFailed, "refused", "cannot connect to " + t.name + ": socket " + ErrnoName(errno));
+    Fail(i, kFailed, kRefused, "cannot connect to " + t.name + ": socket " + ErrnoName(errno));
     return;
   }
   int one = 1;
   setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   int r = connect(c.fd, reinterpret_cast<const sockaddr*>(&t.addr), t.addrLen);
   if (r < 0 && errno != EINPROGRESS) {
-    Fail(i, kFailed, "refused", "cannot connect to " + t.name + ": connect " + ErrnoName(errno) + " " + t.address);
+    Fail(i, kFailed, kRefused, "cannot connect to " + t.name + ": connect " + ErrnoName(errno) + " " + t.address);
     return;
   }
   c.state = ConnState::kConnecting;
   WakeBy(c.invokeUs + timeoutMs_ * 1000);
   if (!Watch(i, EPOLLOUT, EPOLL_CTL_ADD)) {
-    Fail(i, kFailed, "refused", "cannot connect to " + t.name + ": epoll_ctl " + ErrnoName(errno));
+    Fail(i, kFailed, kRefused, "cannot connect to " + t.name + ": epoll_ctl " + ErrnoName(errno));
     return;
   }
   if (r == 0) Connected(i);
@@ -529,7 +542,7 @@ void Loop::Connected(size_t i) {
   if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
   if (err == 0 && !Watch(i, EPOLLIN, EPOLL_CTL_MOD)) err = errno;
   if (err != 0) {
-    Fail(i, kFailed, "refused", "cannot connect to " + t.name + ": connect " + ErrnoName(err) + " " + t.address);
+    Fail(i, kFailed, kRefused, "cannot connect to " + t.name + ": connect " + ErrnoName(err) + " " + t.address);
     return;
   }
   Send(i);
@@ -543,10 +556,10 @@ void Loop::Send(size_t i) {
   WakeBy(c.sentUs + timeoutMs_ * 1000);
   ssize_t sent = send(c.fd, request.data(), request.size(), MSG_NOSIGNAL);
   if (sent < 0) {
-    Fail(i, kIndeterminate, "reset", "connection error: write " + ErrnoName(errno));
+    Fail(i, kIndeterminate, kReset, "connection error: write " + ErrnoName(errno));
   } else if (static_cast<size_t>(sent) != request.size()) {
     // One small request on an idle connection fits its send buffer; anything else is broken.
-    Fail(i, kIndeterminate, "reset", "connection error: short write");
+    Fail(i, kIndeterminate, kReset, "connection error: short write");
   }
 }
 
@@ -561,7 +574,7 @@ void Loop::Readable(size_t i) {
     return;
   }
   if (r < 0) {
-    Fail(i, kIndeterminate, "reset", "connection error: read " + ErrnoName(errno));
+    Fail(i, kIndeterminate, kReset, "connection error: read " + ErrnoName(errno));
     return;
   }
   if (r == 0) c.ended = true;
@@ -573,12 +586,12 @@ void Loop::Answer(size_t i) {
   Conn& c = conns_[i];
   Frame f = FrameResponse(c.in.data(), c.in.size(), c.ended);
   if (f.state == FrameState::kNeedMore) {
-    if (c.ended) Fail(i, kIndeterminate, "reset", "connection closed by server");
+    if (c.ended) Fail(i, kIndeterminate, kReset, "connection closed by server");
     return;
   }
   uint32_t index = static_cast<uint32_t>(out_.outcomes.size());
   if (f.state == FrameState::kError) {
-    out_.sides.push_back({index, static_cast<uint32_t>(c.target), Side::kUnframed, 0, c.ended, "protocol", c.in});
+    out_.sides.Add(index, c.target, kUnframed, 0, c.ended, kProtocol, c.in);
     Record(i, kIndeterminate, NAN);
     Drop(i);
     Next(i);
@@ -588,8 +601,7 @@ void Loop::Answer(size_t i) {
   if (own >= 0) {
     Record(i, kOk, own);
   } else {
-    out_.sides.push_back(
-        {index, static_cast<uint32_t>(c.target), Side::kAnswer, f.status, f.keepAlive, "", std::move(f.body)});
+    out_.sides.Add(index, c.target, kAnswer, static_cast<uint16_t>(f.status), f.keepAlive, kNoKind, f.body);
     Record(i, kJudgeInJs, NAN);
   }
   c.in.erase(0, f.end);
@@ -603,10 +615,10 @@ void Loop::Answer(size_t i) {
   Next(i);
 }
 
-void Loop::Fail(size_t i, uint8_t outcome, const char* kind, const std::string& message) {
+void Loop::Fail(size_t i, uint8_t outcome, Kind kind, const std::string& message) {
   Conn& c = conns_[i];
   uint32_t index = static_cast<uint32_t>(out_.outcomes.size());
-  out_.sides.push_back({index, static_cast<uint32_t>(c.target), Side::kError, 0, false, kind, message});
+  out_.sides.Add(index, c.target, kError, 0, false, kind, message);
   Record(i, outcome, NAN);
   Drop(i);
   if (outcome == kFailed) {
@@ -646,9 +658,9 @@ void Loop::Scan(double now) {
     Conn& c = conns_[i];
     if (c.state == ConnState::kAwaiting && now - c.sentUs > timeoutUs) {
       std::string ms = std::to_string(static_cast<long long>(timeoutMs_));
-      Fail(i, kIndeterminate, "timeout", "no answer within " + ms + " ms");
+      Fail(i, kIndeterminate, kTimeout, "no answer within " + ms + " ms");
     } else if (c.state == ConnState::kConnecting && now - c.invokeUs > timeoutUs) {
-      Fail(i, kFailed, "refused", "cannot connect to " + targets_[c.target].name + ": connect timed out");
+      Fail(i, kFailed, kRefused, "cannot connect to " + targets_[c.target].name + ": connect timed out");
     } else if (c.state == ConnState::kPaused && now >= c.pauseUntilUs) {
       Next(i);
     }
@@ -819,20 +831,16 @@ void HttpLoader::Deliver(Napi::Env env, Napi::Function done) {
   result.Set("completeUs", Column<double, Napi::Float64Array>(env, columns.completeUs));
   result.Set("values", Column<double, Napi::Float64Array>(env, columns.values));
   result.Set("outcomes", Column<uint8_t, Napi::Uint8Array>(env, columns.outcomes));
-  Napi::Array sides = Napi::Array::New(env, columns.sides.size());
-  static const char* kTypes[] = {"answer", "error", "unframed"};
-  for (size_t k = 0; k < columns.sides.size(); k++) {
-    const Side& s = columns.sides[k];
-    Napi::Object side = Napi::Object::New(env);
-    side.Set("index", s.index);
-    side.Set("target", s.target);
-    side.Set("type", kTypes[s.type]);
-    side.Set("status", s.status);
-    side.Set("flag", s.flag);
-    side.Set("kind", s.kind);
-    side.Set("bytes", Napi::Buffer<char>::Copy(env, s.bytes.data(), s.bytes.size()));
-    sides.Set(static_cast<uint32_t>(k), side);
-  }
+  const Sides& s = columns.sides;
+  Napi::Object sides = Napi::Object::New(env);
+  sides.Set("index", Column<uint32_t, Napi::Uint32Array>(env, s.index));
+  sides.Set("target", Column<uint32_t, Napi::Uint32Array>(env, s.target));
+  sides.Set("end", Column<uint32_t, Napi::Uint32Array>(env, s.end));
+  sides.Set("status", Column<uint16_t, Napi::Uint16Array>(env, s.status));
+  sides.Set("type", Column<uint8_t, Napi::Uint8Array>(env, s.type));
+  sides.Set("flag", Column<uint8_t, Napi::Uint8Array>(env, s.flag));
+  sides.Set("kind", Column<uint8_t, Napi::Uint8Array>(env, s.kind));
+  sides.Set("bytes", Napi::Buffer<char>::Copy(env, s.bytes.data(), s.bytes.size()));
   result.Set("sides", sides);
   result.Set("endUs", columns.endUs);
   if (!columns.error.empty()) result.Set("error", columns.error);

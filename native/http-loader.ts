@@ -26,25 +26,32 @@ export interface LoaderResult {
   completeUs: Float64Array;
   values: Float64Array;
   outcomes: Uint8Array;
-  sides: LoaderSide[];
+  sides: LoaderSides;
   /** When the loop ended (monotonic microseconds). */
   endUs: number;
   /** The loop itself failed (epoll): the calls recorded so far are still here. */
   error?: string;
 }
 
+/** Side types, by their code in `LoaderSides.type`. */
+export const SIDE_TYPES = ['answer', 'error', 'unframed'] as const;
+/** Error kinds the loop decides, by their code in `LoaderSides.kind` (0: none). */
+export const SIDE_KINDS = [undefined, 'refused', 'reset', 'timeout', 'protocol'] as const;
+
 /**
- * A call the loop did not settle itself. `answer`: a framed answer other than {"count":N}
- * (`bytes` is its body, `flag` its keep-alive). `error`: a failed call (`kind`, `bytes` the
- * message). `unframed`: bytes the framing refused (`flag`: the server had closed).
+ * The calls the loop did not settle, as columns; call k's bytes are `bytes` from `end[k - 1]`
+ * (0 for the first) to `end[k]`. `answer`: a framed answer other than {"count":N} (its body;
+ * `flag`: keep-alive). `error`: a failed call (`kind`; the bytes are its message). `unframed`:
+ * bytes the framing refused (`flag`: the server had closed).
  */
-export interface LoaderSide {
-  index: number;
-  target: number;
-  type: 'answer' | 'error' | 'unframed';
-  status: number;
-  flag: boolean;
-  kind: string;
+export interface LoaderSides {
+  index: Uint32Array;
+  target: Uint32Array;
+  end: Uint32Array;
+  status: Uint16Array;
+  type: Uint8Array;
+  flag: Uint8Array;
+  kind: Uint8Array;
   bytes: Buffer;
 }
 

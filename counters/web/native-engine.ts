@@ -5,7 +5,9 @@ import {
   type HttpLoaderConstructor,
   loadHttpLoader,
   type LoaderResult,
-  type LoaderSide,
+  type LoaderSides,
+  SIDE_KINDS,
+  SIDE_TYPES,
 } from '../../native/http-loader.js';
 import { CounterError, type EngineCalls, type EnginePlan, type ErrorKind, type IncrementEngine } from '../counter.js';
 import { Endpoint } from './endpoint.js';
@@ -43,13 +45,13 @@ class NativeEngine implements IncrementEngine {
 
   private judge(result: LoaderResult): EngineCalls {
     const errors = new Map<number, CounterError>();
-    for (const side of result.sides) {
+    const { sides } = result;
+    for (let k = 0; k < sides.index.length; k++) {
       try {
-        const value = this.settle(side);
-        result.values[side.index] = value ?? NaN;
+        result.values[sides.index[k]] = this.settle(sides, k) ?? NaN;
       } catch (err) {
         if (!(err instanceof CounterError)) throw err;
-        errors.set(side.index, err);
+        errors.set(sides.index[k], err);
       }
     }
     for (let i = 0; i < result.outcomes.length; i++) {
@@ -61,17 +63,21 @@ class NativeEngine implements IncrementEngine {
   }
 
   /** The value of a side answer, or throws the CounterError the JS client would have failed with. */
-  private settle(side: LoaderSide): number | undefined {
-    const { host, port } = this.targets[side.target];
-    switch (side.type) {
+  private settle(sides: LoaderSides, k: number): number | undefined {
+    const target = sides.target[k];
+    const bytes = sides.bytes.subarray(k === 0 ? 0 : sides.end[k - 1], sides.end[k]);
+    const flag = sides.flag[k] === 1;
+    switch (SIDE_TYPES[sides.type[k]]) {
       case 'answer': {
-        const response = { status: side.status, body: side.bytes.toString('utf8'), keepAlive: side.flag };
-        return this.endpoints[side.target].count(response, this.countField);
+        const response = { status: sides.status[k], body: bytes.toString('utf8'), keepAlive: flag };
+        return this.endpoints[target].count(response, this.countField);
       }
       case 'error':
-        throw new CounterError(side.bytes.toString('utf8'), side.kind as ErrorKind);
-      case 'unframed':
-        throw new CounterError(`${host}:${port}: ${unframedReason(side.bytes, side.flag)}`, 'protocol');
+        throw new CounterError(bytes.toString('utf8'), SIDE_KINDS[sides.kind[k]] as ErrorKind);
+      case 'unframed': {
+        const { host, port } = this.targets[target];
+        throw new CounterError(`${host}:${port}: ${unframedReason(bytes, flag)}`, 'protocol');
+      }
     }
   }
 }
