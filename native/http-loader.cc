@@ -78,61 +78,74 @@ char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' +
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsHex(char c) { return IsDigit(c) || (Lower(c) >= 'a' && Lower(c) <= 'f'); }
 
-// Offset of the first case-insensitive `needle` in [from, to), or npos.
-size_t FindNoCase(const char* p, size_t from, size_t to, const char* needle) {
-  size_t n = strlen(needle);
-  for (size_t i = from; i + n <= to; i++) {
-    size_t k = 0;
-    while (k < n && Lower(p[i + k]) == needle[k]) k++;
-    if (k == n) return i;
-  }
-  return std::string::npos;
-}
-
 size_t Find(const char* p, size_t from, size_t to, const char* needle) {
   const void* at = memmem(p + from, to > from ? to - from : 0, needle, strlen(needle));
   return at == nullptr ? std::string::npos : static_cast<const char*>(at) - p;
 }
 
-// The value of the first `\r\n<name>:` header, up to its line's end; false when absent.
-bool HeaderValue(const char* p, size_t headEnd, const char* name, std::string* value) {
-  size_t at = FindNoCase(p, 0, headEnd, name);
-  if (at == std::string::npos) return false;
-  size_t from = at + strlen(name);
-  size_t to = from;
-  while (to < headEnd && p[to] != '\r') to++;
-  value->assign(p + from, to - from);
+// Whether [from, to) starts with `name` (lower case), case-insensitively.
+bool StartsNoCase(const char* p, size_t from, size_t to, const char* name) {
+  size_t n = strlen(name);
+  if (to - from < n) return false;
+  for (size_t k = 0; k < n; k++)
+    if (Lower(p[from + k]) != name[k]) return false;
   return true;
 }
 
-bool KeepsAlive(const char* p, size_t headEnd) {
-  std::string connection;
-  bool has = HeaderValue(p, headEnd, "\r\nconnection:", &connection);
-  for (char& c : connection) c = Lower(c);
-  if (has && connection.find("close") != std::string::npos) return false;
-  return strncmp(p, "HTTP/1.1", 8) == 0 || (has && connection.find("keep-alive") != std::string::npos);
+// What framing needs from the head, read in one pass over its lines as response-parser.ts's
+// regexes read it: the first Connection and Transfer-Encoding values (up to the first CR), and
+// the first Content-Length line holding only digits.
+struct Head {
+  bool hasConnection = false, hasEncoding = false;
+  std::string connection, encoding;
+  long long length = -1;  // -1: none; -2: over kMaxBody
+};
+
+// The Content-Length of [from, to) when the line is only digits and blanks, else -1 (or -2).
+long long CleanLength(const char* p, size_t from, size_t to) {
+  size_t i = from;
+  while (i < to && (p[i] == ' ' || p[i] == '\t')) i++;
+  size_t digits = i;
+  long long length = 0;
+  while (i < to && IsDigit(p[i])) {
+    if (length <= static_cast<long long>(kMaxBody)) length = length * 10 + (p[i] - '0');
+    i++;
+  }
+  bool some = i > digits;
+  while (i < to && (p[i] == ' ' || p[i] == '\t')) i++;
+  if (!some || i != to) return -1;
+  return length > static_cast<long long>(kMaxBody) ? -2 : length;
 }
 
-// The first Content-Length line holding only digits (-1 when none), or -2 when too large.
-long long ContentLength(const char* p, size_t headEnd) {
-  size_t from = 0;
-  for (;;) {
-    size_t at = FindNoCase(p, from, headEnd, "\r\ncontent-length:");
-    if (at == std::string::npos) return -1;
-    size_t i = at + 17;
-    while (i < headEnd && (p[i] == ' ' || p[i] == '\t')) i++;
-    size_t digits = i;
-    long long length = 0;
-    while (i < headEnd && IsDigit(p[i])) {
-      if (length <= static_cast<long long>(kMaxBody)) length = length * 10 + (p[i] - '0');
-      i++;
+Head ReadHead(const char* p, size_t headEnd) {
+  Head h;
+  for (size_t lineEnd = Find(p, 0, headEnd, "\r\n"); lineEnd != std::string::npos;) {
+    size_t from = lineEnd + 2;
+    lineEnd = Find(p, from, headEnd, "\r\n");
+    size_t to = lineEnd == std::string::npos ? headEnd : lineEnd;
+    auto value = [&](size_t skip) {
+      size_t start = from + skip, stop = start;
+      while (stop < headEnd && p[stop] != '\r') stop++;
+      return std::string(p + start, stop - start);
+    };
+    if (!h.hasConnection && StartsNoCase(p, from, to, "connection:")) {
+      h.hasConnection = true;
+      h.connection = value(11);
+    } else if (!h.hasEncoding && StartsNoCase(p, from, to, "transfer-encoding:")) {
+      h.hasEncoding = true;
+      h.encoding = value(18);
+    } else if (h.length == -1 && StartsNoCase(p, from, to, "content-length:")) {
+      h.length = CleanLength(p, from + 15, to);
     }
-    bool some = i > digits;
-    while (i < headEnd && (p[i] == ' ' || p[i] == '\t')) i++;
-    bool lineEnds = i == headEnd || (p[i] == '\r' && i + 1 < headEnd && p[i + 1] == '\n');
-    if (some && lineEnds) return length > static_cast<long long>(kMaxBody) ? -2 : length;
-    from = at + 2;
   }
+  return h;
+}
+
+bool KeepsAlive(const char* p, const Head& h) {
+  std::string connection = h.connection;
+  for (char& c : connection) c = Lower(c);
+  if (h.hasConnection && connection.find("close") != std::string::npos) return false;
+  return strncmp(p, "HTTP/1.1", 8) == 0 || (h.hasConnection && connection.find("keep-alive") != std::string::npos);
 }
 
 // JS String.prototype.trim on a latin1 string, for the whitespace a header can hold.
@@ -215,12 +228,12 @@ Frame FrameResponse(const char* p, size_t n, bool ended) {
   if (!statusLine) return f;
   f.status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
   if (f.status < 100 || f.status > 599) return f;
-  f.keepAlive = KeepsAlive(p, headEnd);
+  Head h = ReadHead(p, headEnd);
+  f.keepAlive = KeepsAlive(p, h);
   size_t bodyStart = headEnd + 4;
   f.state = FrameState::kNeedMore;
-  std::string encoding;
-  if (HeaderValue(p, headEnd, "\r\ntransfer-encoding:", &encoding)) {
-    std::string trimmed = Trim(encoding);
+  if (h.hasEncoding) {
+    std::string trimmed = Trim(h.encoding);
     for (char& c : trimmed) c = Lower(c);
     if (trimmed != "chunked") {
       f.state = FrameState::kError;
@@ -229,7 +242,7 @@ Frame FrameResponse(const char* p, size_t n, bool ended) {
     ChunkedBody(p, n, bodyStart, &f);
     return f;
   }
-  long long length = ContentLength(p, headEnd);
+  long long length = h.length;
   if (length == -2) {
     f.state = FrameState::kError;
     return f;
@@ -800,6 +813,10 @@ Napi::Value HttpLoader::RunMethod(const Napi::CallbackInfo& info) {
   progress_ = Napi::Persistent(progress.As<Napi::Float64Array>());
   double* counters = progress.As<Napi::Float64Array>().Data();
   tsfn_ = Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "http-loader", 0, 1);
+  if (env.IsExceptionPending()) {
+    progress_.Reset();
+    return env.Undefined();
+  }
   running_ = true;
   stop_ = false;
   Ref();

@@ -44,6 +44,16 @@ const SCRIPT: Array<{ name: string; answer: ScriptedAnswer }> = [
     name: 'HTTP/1.0, the close ends the body',
     answer: { writes: (n) => [`HTTP/1.0 200 OK\r\n\r\n${count(n)}`], then: 'close' },
   },
+  {
+    name: 'HTTP/1.0 kept alive, lower-case names',
+    answer: {
+      writes: (n) => [`HTTP/1.0 200 OK\r\nconnection: Keep-Alive\r\ncontent-length: ${count(n).length}\r\n\r\n` + count(n)],
+    },
+  },
+  {
+    name: 'a Content-Length that is not a number, then one that is',
+    answer: { writes: (n) => [`${head}Content-Length: 1x\r\nContent-Length:\t${count(n).length} \r\n\r\n${count(n)}`] },
+  },
   { name: '204 without a length', answer: { writes: () => ['HTTP/1.1 204 No Content\r\n\r\n'] } },
   { name: '503', answer: lengthAnswer('503 Service Unavailable', () => '{"error":"busy"}') },
   { name: '500 with our own body', answer: lengthAnswer('500 Internal Server Error', count) },
