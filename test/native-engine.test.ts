@@ -11,6 +11,7 @@ import { describeRun, parseJsonOutput, runTester } from './helpers/run-tester.js
 const ENGINES = ['native', 'js'] as const;
 const TIMEOUT_MS = 300;
 const head = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n';
+const keptAlive10 = 'HTTP/1.0 200 OK\r\nconnection: Keep-Alive\r\n';
 const count = (n: number) => `{"count":${n}}`;
 
 /** Every shape of answer a legal (or broken) server may send, one per increment. */
@@ -47,7 +48,7 @@ const SCRIPT: Array<{ name: string; answer: ScriptedAnswer }> = [
   {
     name: 'HTTP/1.0 kept alive, lower-case names',
     answer: {
-      writes: (n) => [`HTTP/1.0 200 OK\r\nconnection: Keep-Alive\r\ncontent-length: ${count(n).length}\r\n\r\n` + count(n)],
+      writes: (n) => [`${keptAlive10}content-length: ${count(n).length}\r\n\r\n${count(n)}`],
     },
   },
   {
