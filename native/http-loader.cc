@@ -457,7 +457,9 @@ Columns Loop::Run() {
     double spinEnd = std::min(now + kSpinUs, wakeAt);
     int count = Poll(events, 0);
     while (count == 0 && NowUs() < spinEnd) count = Poll(events, 0);
-    if (count == 0) count = Poll(events, std::min(wakeAt - NowUs(), kMaxWaitUs));
+    // A call due later is slept on until shortly before it, then polled for, for the same reason.
+    double sleepUntil = nextDueUs_ <= wakeUs_ ? nextDueUs_ - kSpinUs : wakeUs_;
+    if (count == 0) count = Poll(events, std::min(sleepUntil - NowUs(), kMaxWaitUs));
     if (count < 0 && errno != EINTR) {
       out_.error = "epoll_pwait2: " + ErrnoName(errno);
       break;
