@@ -81,9 +81,24 @@ char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' +
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsHex(char c) { return IsDigit(c) || (Lower(c) >= 'a' && Lower(c) <= 'f'); }
 
-size_t Find(const char* p, size_t from, size_t to, const char* needle) {
-  const void* at = memmem(p + from, to > from ? to - from : 0, needle, strlen(needle));
-  return at == nullptr ? std::string::npos : static_cast<const char*>(at) - p;
+// Offset of the first CRLF in [from, to), or npos. memchr: memmem is slow on needles this short.
+size_t FindCrlf(const char* p, size_t from, size_t to) {
+  for (size_t at = from; at + 1 < to;) {
+    const void* cr = memchr(p + at, '\r', to - at - 1);
+    if (cr == nullptr) return std::string::npos;
+    at = static_cast<const char*>(cr) - p;
+    if (p[at + 1] == '\n') return at;
+    at++;
+  }
+  return std::string::npos;
+}
+
+// Offset of the first CRLF CRLF in [0, n), or npos.
+size_t FindHeadEnd(const char* p, size_t n) {
+  for (size_t at = FindCrlf(p, 0, n); at != std::string::npos; at = FindCrlf(p, at + 2, n)) {
+    if (at + 3 < n && p[at + 2] == '\r' && p[at + 3] == '\n') return at;
+  }
+  return std::string::npos;
 }
 
 // Whether [from, to) starts with `name` (lower case), case-insensitively.
@@ -122,9 +137,9 @@ long long CleanLength(const char* p, size_t from, size_t to) {
 
 Head ReadHead(const char* p, size_t headEnd) {
   Head h;
-  for (size_t lineEnd = Find(p, 0, headEnd, "\r\n"); lineEnd != std::string::npos;) {
+  for (size_t lineEnd = FindCrlf(p, 0, headEnd); lineEnd != std::string::npos;) {
     size_t from = lineEnd + 2;
-    lineEnd = Find(p, from, headEnd, "\r\n");
+    lineEnd = FindCrlf(p, from, headEnd);
     size_t to = lineEnd == std::string::npos ? headEnd : lineEnd;
     auto value = [&](size_t skip) {
       size_t start = from + skip, stop = start;
@@ -177,7 +192,7 @@ void ChunkedBody(const char* p, size_t n, size_t bodyStart, Frame* f) {
   size_t offset = bodyStart;
   std::string body;
   for (;;) {
-    size_t lineEnd = Find(p, offset, n, "\r\n");
+    size_t lineEnd = FindCrlf(p, offset, n);
     if (lineEnd == std::string::npos) return;
     size_t size;
     if (!ChunkSizeLine(p, offset, lineEnd, &size)) {
@@ -187,7 +202,7 @@ void ChunkedBody(const char* p, size_t n, size_t bodyStart, Frame* f) {
     if (size == 0) {
       size_t start = lineEnd + 2;
       for (size_t line = start;;) {
-        size_t end = Find(p, line, n, "\r\n");
+        size_t end = FindCrlf(p, line, n);
         if (end == std::string::npos) {
           if (n - start > kMaxHead) f->state = FrameState::kError;
           return;
@@ -219,7 +234,7 @@ void ChunkedBody(const char* p, size_t n, size_t bodyStart, Frame* f) {
 // One response from the start of p[0, n); `ended`: the server closed after these bytes.
 Frame FrameResponse(const char* p, size_t n, bool ended) {
   Frame f;
-  size_t headEnd = Find(p, 0, n, "\r\n\r\n");
+  size_t headEnd = FindHeadEnd(p, n);
   if (headEnd == std::string::npos) {
     if (n > kMaxHead) f.state = FrameState::kError;
     return f;
