@@ -18,6 +18,23 @@
           "cflags_cc": ["-O2"]
         }
       }
+    },
+    {
+      "target_name": "http_loader",
+      "sources": ["native/http-loader.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
+      "cflags!": ["-fexceptions"],
+      "cflags_cc!": ["-fexceptions"],
+      "cflags_cc": ["-fno-exceptions"],
+      "configurations": {
+        "Release": {
+          "cflags!": ["-O3"],
+          "cflags_cc!": ["-O3"],
+          "cflags": ["-O2"],
+          "cflags_cc": ["-O2"]
+        }
+      }
     }
   ]
 }

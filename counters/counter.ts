@@ -1,3 +1,5 @@
+import type { CounterError } from '../backends/counter-error.js';
+
 export { CounterError, type ErrorKind } from '../backends/counter-error.js';
 
 /**
@@ -33,6 +35,46 @@ export interface CounterFactory {
   readonly linearizable: boolean;
   /** Opens one client. Connection failures reject with a one-line, user-facing message. */
   open(): Promise<Counter>;
+  /**
+   * Optional: an engine that makes the increments of `clientCount` clients itself, off the JS
+   * event loop (the web counter's native loop). The load runner uses it when offered; each of
+   * its clients still makes one call at a time, as a `Counter` would.
+   */
+  openEngine?(clientCount: number): Promise<IncrementEngine>;
   /** Releases anything shared between clients (pools, cached proxies). */
+  close(): Promise<void>;
+}
+
+/** When an engine's calls run: the tester's CallPlan. */
+export interface EnginePlan {
+  startUs: number;
+  /** Monotonic microseconds after which no new call starts. */
+  deadlineUs?: number;
+  callsPerClient?: number;
+  /** Open loop: each client's share of the calls is due every `intervalUs`. */
+  intervalUs?: number;
+}
+
+/** Every call of an engine's run, in the order they ended, as columns. */
+export interface EngineCalls {
+  length: number;
+  /** The client that made the call, 0 for the group's first. */
+  clientIndex: Uint32Array;
+  /** Times on monotonicUs()'s clock: when the call was due (open loop: its schedule), sent, ended. */
+  dueUs: Float64Array;
+  invokeUs: Float64Array;
+  completeUs: Float64Array;
+  /** The count the call returned; NaN when none or when it failed. */
+  values: Float64Array;
+  /** The error of each call that failed, by its index. */
+  errors: Map<number, CounterError>;
+  /** When the last call ended, on the same clock. */
+  endUs: number;
+}
+
+/** A group of clients run by the backend's own engine. */
+export interface IncrementEngine {
+  /** `progress` is [done, errors] so far, updated while the calls run. */
+  run(plan: EnginePlan, progress: Float64Array<ArrayBufferLike>): Promise<EngineCalls>;
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { nemesisEventLine } from '../output/nemesis-line.js';
 import { parseServerEnv } from './parse-server-env.js';
 import { applyThresholds, type Thresholds } from '../load/thresholds.js';
 import { progressBar } from '../output/progress-bar.js';
-import { extraBlock, referenceBlock } from '../output/result-text.js';
+import { extraBlock, rateWarning, referenceBlock } from '../output/result-text.js';
 import { reportHtml } from '../report/report-html.js';
 import { runReport } from '../report/run-report.js';
 import { parseDurationMs } from './parse-duration.js';
@@ -69,6 +69,9 @@ export abstract class LoadCommand extends Command {
   rate = Option.String('--rate', {
     validator: wholeNumber(1, 10_000_000),
     description: 'Open loop: total calls per second',
+  });
+  engine = Option.String('--engine', 'native', {
+    description: 'web: native (an epoll loop on its own thread, the default) or js (Node sockets, one client each)',
   });
   countField = Option.String('--count-field', {
     description:
@@ -149,6 +152,8 @@ export abstract class LoadCommand extends Command {
       await prepared.cleanup();
     }
     const result = applyThresholds(recorded.result, thresholds);
+    const warning = rateWarning(result);
+    if (warning) this.context.stderr.write(warning);
     const history = { ...recorded.history, nemesisEvents: result.nemesisEvents };
     if (this.history) {
       writeHistory(
@@ -224,6 +229,8 @@ export abstract class LoadCommand extends Command {
     if (doRetries === undefined) throw new UsageError(`--do-retries ${this.doRetries} is invalid: use True or False`);
     if (type !== 'web' && this.countField !== undefined)
       throw new UsageError(`--count-field applies to web, not ${type}`);
+    if (this.engine !== 'native' && this.engine !== 'js')
+      throw new UsageError(`--engine ${this.engine} is unknown: use native or js`);
     switch (type) {
       case 'web':
         if (this.method !== undefined) throw new UsageError('--method applies to postgresql and hazelcast, not web');
@@ -233,6 +240,7 @@ export abstract class LoadCommand extends Command {
           timeoutMs: this.timeoutMs,
           resetToken: this.resetToken || undefined,
           countField: this.countField || undefined,
+          engine: this.engine,
         };
       case 'postgresql': {
         const { POSTGRES_METHODS, DEFAULT_POSTGRES_METHOD } = await import('../../counters/postgresql/methods.js');

@@ -1,7 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { Worker } from 'node:worker_threads';
-import type { Counter, ErrorKind } from '../../counters/counter.js';
-import type { HistoryData } from '../check/history.js';
+import type { Counter, CounterFactory, ErrorKind, IncrementEngine } from '../../counters/counter.js';
+import { type HistoryData, monotonicUs } from '../check/history.js';
 import { type CallPlan, LoadRecorder, runClients } from './client-loop.js';
 import { createFactory, type CounterSpec } from './counter-spec.js';
 
@@ -10,9 +10,14 @@ export interface GroupResult {
   history: HistoryData;
   /** hdr-histogram, compressed: histograms from several threads are added up. */
   latencyBase64: string;
+  /** Open loop only (else empty): latency from the send, and how late each call was sent. */
+  uncorrectedBase64: string;
+  pacerLagBase64: string;
   errorCounts: Partial<Record<ErrorKind, number>>;
   errorExamples: Partial<Record<ErrorKind, string>>;
   retryCount: number;
+  /** When the group's last call ended (monotonic microseconds), before its bookkeeping. */
+  endUs: number;
 }
 
 /** Some of a run's clients, connected and waiting for the start signal. */
@@ -24,10 +29,9 @@ export interface ClientGroup {
 }
 
 async function openCounters(
-  spec: CounterSpec,
+  factory: CounterFactory,
   clientCount: number,
 ): Promise<{ counters: Counter[]; close(): Promise<void> }> {
-  const factory = await createFactory(spec);
   const counters: Counter[] = [];
   try {
     for (let i = 0; i < clientCount; i++) counters.push(await factory.open());
@@ -45,28 +49,76 @@ async function openCounters(
   };
 }
 
-/** Clients on this thread. */
+/** Clients on this thread: the factory's engine when it has one, else one Counter each. */
 export async function openLocalGroup(
   spec: CounterSpec,
   clientCount: number,
   firstClientId: number,
   progress: Float64Array<ArrayBufferLike> = new Float64Array(2),
 ): Promise<ClientGroup> {
-  const { counters, close } = await openCounters(spec, clientCount);
+  const factory = await createFactory(spec);
+  if (factory.openEngine) return openEngineGroup(factory, clientCount, firstClientId, progress);
+  const { counters, close } = await openCounters(factory, clientCount);
   return {
     progress,
     async run(plan) {
       const recorder = new LoadRecorder(progress);
       await runClients(counters, firstClientId, plan, recorder);
-      return {
-        history: recorder.history.data(),
-        latencyBase64: hdr.encodeIntoCompressedBase64(recorder.latencyUs),
-        errorCounts: recorder.errorCounts,
-        errorExamples: recorder.errorExamples,
-        retryCount: counters.reduce((sum, counter) => sum + counter.retryCount, 0),
-      };
+      const retryCount = counters.reduce((sum, counter) => sum + counter.retryCount, 0);
+      return groupResult(recorder, retryCount, monotonicUs());
     },
     close,
+  };
+}
+
+async function openEngineGroup(
+  factory: CounterFactory,
+  clientCount: number,
+  firstClientId: number,
+  progress: Float64Array<ArrayBufferLike>,
+): Promise<ClientGroup> {
+  let engine: IncrementEngine;
+  try {
+    engine = await factory.openEngine!(clientCount);
+  } catch (err) {
+    await factory.close();
+    throw err;
+  }
+  return {
+    progress,
+    async run(plan) {
+      const calls = await engine.run(plan, progress);
+      // The engine's own tally counted answers JS had yet to judge: the recorder counts again.
+      progress.fill(0);
+      const recorder = new LoadRecorder(progress);
+      const open = plan.intervalUs !== undefined;
+      for (let i = 0; i < calls.length; i++) {
+        const clientId = firstClientId + calls.clientIndex[i];
+        const dueUs = open ? calls.dueUs[i] : undefined;
+        const error = calls.errors.get(i);
+        const value = Number.isNaN(calls.values[i]) ? undefined : calls.values[i];
+        if (error) recorder.recordFailure(clientId, dueUs, calls.invokeUs[i], calls.completeUs[i], error);
+        else recorder.recordOk(clientId, dueUs, calls.invokeUs[i], calls.completeUs[i], value);
+      }
+      return groupResult(recorder, 0, calls.endUs);
+    },
+    async close() {
+      await engine.close();
+      await factory.close();
+    },
+  };
+}
+
+function groupResult(recorder: LoadRecorder, retryCount: number, endUs: number): GroupResult {
+  return {
+    endUs,
+    history: recorder.history.data(),
+    latencyBase64: hdr.encodeIntoCompressedBase64(recorder.latencyUs),
+    uncorrectedBase64: hdr.encodeIntoCompressedBase64(recorder.uncorrectedUs),
+    pacerLagBase64: hdr.encodeIntoCompressedBase64(recorder.pacerLagUs),
+    errorCounts: recorder.errorCounts,
+    errorExamples: recorder.errorExamples,
+    retryCount,
   };
 }
 

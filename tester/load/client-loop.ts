@@ -14,23 +14,48 @@ export interface CallPlan {
   startUs: number;
 }
 
+/** A latency histogram: 1 us to 60 s, 3 significant digits. */
+export function latencyHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+}
+
 /**
- * What the hot loop touches: plain counters, one histogram, one history. `progress` is a
+ * What the hot loop touches: plain counters, histograms, one history. `progress` is a
  * shared Float64Array slot pair [done, errors] the main thread reads for the progress bar.
  */
 export class LoadRecorder {
   readonly history = new History(1 << 16);
-  readonly latencyUs = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
+  /** Open loop: from when the call was due, so a stalled server is not hidden by the calls it delayed. */
+  readonly latencyUs = latencyHistogram();
+  /** Open loop only: from when the call was sent. */
+  readonly uncorrectedUs = latencyHistogram();
+  /** Open loop only: how late each call was sent after it was due. */
+  readonly pacerLagUs = latencyHistogram();
   readonly errorCounts: Partial<Record<ErrorKind, number>> = {};
   /** First message seen per error kind, for the report. */
   readonly errorExamples: Partial<Record<ErrorKind, string>> = {};
 
   constructor(readonly progress: Float64Array<ArrayBufferLike> = new Float64Array(2)) {}
 
+  /** A call that succeeded; `dueUs` is given in open loop only. */
+  recordOk(clientId: number, dueUs: number | undefined, invokeUs: number, completeUs: number, value?: number): void {
+    this.history.record(clientId, invokeUs, completeUs, value, Outcome.ok);
+    // Coordinated omission, as wrk2 corrects it.
+    this.latencyUs.recordValue(Math.max(1, Math.round(completeUs - Math.min(dueUs ?? invokeUs, invokeUs))));
+    if (dueUs !== undefined) {
+      this.uncorrectedUs.recordValue(Math.max(1, Math.round(completeUs - invokeUs)));
+      this.recordLag(dueUs, invokeUs);
+    }
+    this.progress[0]++;
+  }
+
+  /** A call that failed with `err`. */
+  recordFailure(clientId: number, dueUs: number | undefined, invokeUs: number, completeUs: number, err: unknown): void {
+    this.history.record(clientId, invokeUs, completeUs, undefined, this.recordError(err));
+    if (dueUs !== undefined) this.recordLag(dueUs, invokeUs);
+  }
+
+  /** Counts the error; returns what it means for the call: failed or indeterminate. */
   recordError(err: unknown): Outcome {
     const kind: ErrorKind = err instanceof CounterError ? err.kind : 'backend';
     this.errorCounts[kind] = (this.errorCounts[kind] ?? 0) + 1;
@@ -39,12 +64,15 @@ export class LoadRecorder {
     // Refused connections and backend rejections were certainly not applied; anything else may have been.
     return kind === 'refused' || kind === 'conflict' ? Outcome.failed : Outcome.indeterminate;
   }
+
+  private recordLag(dueUs: number, invokeUs: number): void {
+    this.pacerLagUs.recordValue(Math.max(0, Math.round(invokeUs - dueUs)));
+  }
 }
 
 const REFUSED_PAUSE_MS = 20;
 
 async function runClient(counter: Counter, clientId: number, plan: CallPlan, recorder: LoadRecorder): Promise<void> {
-  const { history, latencyUs, progress } = recorder;
   const limit = plan.callsPerClient ?? Infinity;
   const deadlineUs = plan.deadlineUs ?? Infinity;
   for (let call = 0; call < limit; call++) {
@@ -58,15 +86,9 @@ async function runClient(counter: Counter, clientId: number, plan: CallPlan, rec
     const invokeUs = monotonicUs();
     try {
       const value = await counter.increment();
-      const completeUs = monotonicUs();
-      history.record(clientId, invokeUs, completeUs, value, Outcome.ok);
-      // Open loop measures from when the call was due, so a stalled server is not hidden
-      // by the calls it delayed (coordinated omission, as wrk2 corrects it).
-      latencyUs.recordValue(Math.max(1, Math.round(completeUs - Math.min(dueUs ?? invokeUs, invokeUs))));
-      progress[0]++;
+      recorder.recordOk(clientId, dueUs, invokeUs, monotonicUs(), value);
     } catch (err) {
-      const outcome = recorder.recordError(err);
-      history.record(clientId, invokeUs, monotonicUs(), undefined, outcome);
+      recorder.recordFailure(clientId, dueUs, invokeUs, monotonicUs(), err);
       // A server that is down refuses at once: pause, or a timed run would spin through
       // millions of refusals.
       if (err instanceof CounterError && err.kind === 'refused') await sleep(REFUSED_PAUSE_MS);

@@ -8,7 +8,14 @@ import type { PostgresMethod } from '../../counters/postgresql/methods.js';
  * where each thread builds its own factory from it.
  */
 export type CounterSpec =
-  | { backend: 'web'; targets: Target[]; timeoutMs: number; resetToken?: string; countField?: string }
+  | {
+      backend: 'web';
+      targets: Target[];
+      timeoutMs: number;
+      resetToken?: string;
+      countField?: string;
+      engine?: 'native' | 'js';
+    }
   | { backend: 'postgresql'; method: PostgresMethod; doRetries: boolean }
   | { backend: 'hazelcast'; method: HazelcastMethod }
   /** A counter of the caller's own: the module at `url` default-exports a function making its factory. */

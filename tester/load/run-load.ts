@@ -1,7 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { type Counter, type CounterFactory, CounterError, type ErrorKind } from '../../counters/counter.js';
 import type { HistoryCheck } from '../check/check-history.js';
-import { History, monotonicUs } from '../check/history.js';
+import { History, type HistoryData, monotonicUs } from '../check/history.js';
 import type { Nemesis } from '../nemesis/nemesis.js';
 import { judgeRun } from '../history/judge-run.js';
 import type { NemesisEvent } from '../history/nemesis-event.js';
@@ -62,7 +62,16 @@ export interface LoadResult {
   initialCount: number;
   /** null when the counter could not be read after the run. */
   finalCount: number | null;
+  /** From when each call was due in open loop (--rate), corrected for coordinated omission; else from its send. */
   latency: LatencySummary;
+  /** --rate only: from each call's send, as a closed-loop tool would measure it. */
+  uncorrectedLatency?: LatencySummary;
+  /** --rate only: how late each call was sent after it was due (the pacer's lag plus any wait for a connection). */
+  pacerLag?: LatencySummary;
+  /** --rate only: the calls went out at 95% or more of the rate asked for. */
+  rateHeld?: boolean;
+  /** --rate only: the rate the calls actually went out at, per second. */
+  sentRate?: number;
   errors: Partial<Record<ErrorKind, number>>;
   errorExamples: Partial<Record<ErrorKind, string>>;
   retryCount: number;
@@ -232,7 +241,8 @@ export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
     const totalCount = options.durationMs === undefined ? options.clientCount * options.callsPerClient : undefined;
     options.nemesis?.start(originUs);
     const results = await runGroups(groups, plan, report('run', plan.startUs, totalCount));
-    const totalTimeS = (monotonicUs() - plan.startUs) / 1e6;
+    // Until the last call ended: recording a native group's calls after that is not load.
+    const totalTimeS = (Math.max(...results.map((result) => result.endUs)) - plan.startUs) / 1e6;
     const nemesisEvents = (await options.nemesis?.stop()) ?? [];
     // A counter that died during the run still gets a report: the count checks become 'unknown'.
     const finalCount = await timedCall(controlOps, 'read', () => readPatiently(counter));
@@ -298,6 +308,7 @@ function buildResult(
 ): LoadResult {
   const { check, verdict, witnesses, passed } = judgeRun(history);
   const errors = addCounts(results.map((result) => result.errorCounts));
+  const openLoop = options.ratePerSecond ? openLoopFields(options.ratePerSecond, results, history.ops) : {};
   return {
     counter: factory.name,
     clientCount: options.clientCount,
@@ -311,6 +322,7 @@ function buildResult(
     initialCount: counts.initialCount,
     finalCount: counts.finalCount ?? null,
     latency: summarize(results.map((result) => result.latencyBase64)),
+    ...openLoop,
     errors,
     errorExamples: Object.assign({}, ...results.map((result) => result.errorExamples)),
     retryCount: results.reduce((sum, result) => sum + result.retryCount, 0),
@@ -322,6 +334,31 @@ function buildResult(
     passed,
     // maxRSS is in kilobytes.
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+/** The share of the rate a run may miss and still count as held. */
+const RATE_HELD_SHARE = 0.95;
+
+/** Open loop's extra measures: latency from the send, the pacer's lag, and the rate really sent. */
+function openLoopFields(
+  ratePerSecond: number,
+  results: GroupResult[],
+  ops: HistoryData,
+): Pick<LoadResult, 'uncorrectedLatency' | 'pacerLag' | 'rateHeld' | 'sentRate'> {
+  let firstUs = Infinity;
+  let lastUs = -Infinity;
+  for (let i = 0; i < ops.length; i++) {
+    firstUs = Math.min(firstUs, ops.invokeUs[i]);
+    lastUs = Math.max(lastUs, ops.invokeUs[i]);
+  }
+  // n calls sent over the span of n - 1 intervals.
+  const sentRate = ops.length > 1 ? ((ops.length - 1) * 1e6) / (lastUs - firstUs) : ratePerSecond;
+  return {
+    uncorrectedLatency: summarize(results.map((result) => result.uncorrectedBase64)),
+    pacerLag: summarize(results.map((result) => result.pacerLagBase64)),
+    rateHeld: sentRate >= RATE_HELD_SHARE * ratePerSecond,
+    sentRate: Math.round(sentRate),
   };
 }
 

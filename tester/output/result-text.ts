@@ -35,6 +35,7 @@ export function extraBlock(result: LoadResult): string {
     row('Latency p99 (us):', latency.p99Us),
     row('Latency p99.9 (us):', latency.p999Us),
     row('Latency max (us):', latency.maxUs),
+    ...openLoopLines(result),
     row('Errors:', errors || 'none'),
     ...Object.entries(result.errorExamples).map(([kind, message]) => row(`  first ${kind}:`, message)),
     row('Retries:', result.retryCount),
@@ -43,6 +44,26 @@ export function extraBlock(result: LoadResult): string {
     RULER,
   ];
   return lines.join('\n');
+}
+
+/** --rate only: latency from the send and the pacer's lag, which the corrected latency includes. */
+function openLoopLines(result: LoadResult): string[] {
+  const { uncorrectedLatency: sent, pacerLag: lag } = result;
+  if (!sent || !lag) return [];
+  return [
+    row('Uncorrected p50/p99 (us):', `${sent.p50Us} / ${sent.p99Us} (from the send, not the due time)`),
+    row('Pacer lag p50/p99 (us):', `${lag.p50Us} / ${lag.p99Us} (max ${lag.maxUs})`),
+    row('Rate sent (req/s):', `${result.sentRate} of ${result.ratePerSecond}${result.rateHeld ? '' : ' (not held)'}`),
+  ];
+}
+
+/** Asked for a rate the run did not hold: one line saying what it sent instead. */
+export function rateWarning(result: LoadResult): string | undefined {
+  if (result.rateHeld !== false) return undefined;
+  return (
+    `tester: warning: --rate ${result.ratePerSecond} not held: the calls went out at ${result.sentRate} req/s ` +
+    `(pacer lag p99 ${result.pacerLag?.p99Us} us); the server's queue or this machine's CPU set the pace\n`
+  );
 }
 
 /** The verdict, then the operations that prove a failure, one per line. */

@@ -1,0 +1,95 @@
+/**
+ * Typed access to the web counter's native load engine (native/http-loader.cc), the only
+ * module that loads build/Release/http_loader.node. Loading is a function, not an import side
+ * effect: the web counter falls back to its JS client, with a note, when the build is missing.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface LoaderTarget {
+  /** "localhost:8080": how errors name the target. */
+  name: string;
+  /** The IP address to connect to, and its port. */
+  address: string;
+  port: number;
+  /** The increment request, sent as is on every call. */
+  request: Buffer;
+}
+
+/** Raw columns of a run; outcome 3 marks a call whose answer JS judges (see `sides`). */
+export interface LoaderResult {
+  clientIndex: Uint32Array;
+  dueUs: Float64Array;
+  invokeUs: Float64Array;
+  completeUs: Float64Array;
+  values: Float64Array;
+  outcomes: Uint8Array;
+  sides: LoaderSides;
+  /** When the loop ended (monotonic microseconds). */
+  endUs: number;
+  /** The loop itself failed (epoll): the calls recorded so far are still here. */
+  error?: string;
+}
+
+/** Side types, by their code in `LoaderSides.type`. */
+export const SIDE_TYPES = ['answer', 'error', 'unframed'] as const;
+/** Error kinds the loop decides, by their code in `LoaderSides.kind` (0: none). */
+export const SIDE_KINDS = [undefined, 'refused', 'reset', 'timeout', 'protocol'] as const;
+
+/**
+ * The calls the loop did not settle, as columns; call k's bytes are `bytes` from `end[k - 1]`
+ * (0 for the first) to `end[k]`. `answer`: a framed answer other than {"count":N} (its body;
+ * `flag`: keep-alive). `error`: a failed call (`kind`; the bytes are its message). `unframed`:
+ * bytes the framing refused (`flag`: the server had closed).
+ */
+export interface LoaderSides {
+  index: Uint32Array;
+  target: Uint32Array;
+  end: Uint32Array;
+  status: Uint16Array;
+  type: Uint8Array;
+  flag: Uint8Array;
+  kind: Uint8Array;
+  bytes: Buffer;
+}
+
+export interface LoaderPlan {
+  startUs: number;
+  deadlineUs?: number;
+  callsPerClient?: number;
+  intervalUs?: number;
+}
+
+export interface HttpLoader {
+  /** Runs the plan on its own thread; `done` is called on this thread when every call has ended. */
+  run(plan: LoaderPlan, progress: Float64Array<ArrayBufferLike>, done: (result: LoaderResult) => void): void;
+  /** Closes the connections; throws while a run is in progress. */
+  close(): void;
+}
+
+export interface HttpLoaderConstructor {
+  /** Clients are spread over the targets round-robin; `fastCount` false sends every answer to JS. */
+  new (config: { targets: LoaderTarget[]; clientCount: number; timeoutMs: number; fastCount: boolean }): HttpLoader;
+}
+
+/** The package root: the nearest directory above this module holding package.json. */
+function packageRoot(): string {
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return start;
+  }
+}
+
+/** The constructor, or why it could not be loaded (one line, naming the fix). */
+export function loadHttpLoader(): HttpLoaderConstructor | string {
+  const file = join(packageRoot(), 'build', 'Release', 'http_loader.node');
+  if (!existsSync(file)) return `native engine not built (missing ${file}): run npm run build:native`;
+  try {
+    return (createRequire(import.meta.url)(file) as { HttpLoader: HttpLoaderConstructor }).HttpLoader;
+  } catch (err) {
+    return `cannot load ${file}: ${err instanceof Error ? err.message : String(err)}; run npm run build:native`;
+  }
+}
