@@ -8,6 +8,7 @@
  * and bench/results.json. The host is small (2 cores) and shared, so what we claim are ratios,
  * never absolute speeds on their own.
  */
+import { useProjectPostgresUnlessSet } from '../tester/harness/project-postgres.js';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -149,6 +150,7 @@ function environment(
 
 async function main(): Promise<void> {
   const startedMs = Date.now();
+  useProjectPostgresUnlessSet();
   const { quick, repeat, only } = parseOptions();
   const { durationS } = MODES[quick ? 'quick' : 'full'];
   const loadBefore = os
