@@ -1,40 +1,25 @@
 {
-  "targets": [
-    {
-      "target_name": "counters_native",
-      "sources": ["native/counters.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      # No C++ exceptions anywhere: every error becomes a pending JS exception
-      # and the function returns, so nothing can unwind through N-API frames.
-      "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
-      "cflags!": ["-fexceptions"],
-      "cflags_cc!": ["-fexceptions"],
-      "cflags_cc": ["-fno-exceptions"],
-      "configurations": {
-        "Release": {
-          "cflags!": ["-O3"],
-          "cflags_cc!": ["-O3"],
-          "cflags": ["-O2"],
-          "cflags_cc": ["-O2"]
-        }
-      }
-    },
-    {
-      "target_name": "http_loader",
-      "sources": ["native/http-loader.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
-      "cflags!": ["-fexceptions"],
-      "cflags_cc!": ["-fexceptions"],
-      "cflags_cc": ["-fno-exceptions"],
-      "configurations": {
-        "Release": {
-          "cflags!": ["-O3"],
-          "cflags_cc!": ["-O3"],
-          "cflags": ["-O2"],
-          "cflags_cc": ["-O2"]
-        }
+  "target_defaults": {
+    "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+    # No C++ exceptions anywhere: every error becomes a pending JS exception
+    # and the function returns, so nothing can unwind through N-API frames.
+    "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
+    "cflags!": ["-fexceptions"],
+    "cflags_cc!": ["-fexceptions"],
+    "cflags_cc": ["-fno-exceptions"],
+    "configurations": {
+      "Release": {
+        "cflags!": ["-O3"],
+        "cflags_cc!": ["-O3"],
+        "cflags": ["-O2"],
+        "cflags_cc": ["-O2"]
       }
     }
+  },
+  "targets": [
+    # The server's counters (shared memory, file).
+    { "target_name": "counters_native", "sources": ["native/counters.cc"] },
+    # The tester's web load loop: loaded only by the tester, which falls back to JS without it.
+    { "target_name": "http_loader", "sources": ["native/http-loader.cc"] }
   ]
 }
