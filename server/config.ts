@@ -30,9 +30,9 @@ export interface ServerConfig {
   diskFsync: boolean;
   /** Read only for STORAGE_METHOD=postgresql, so other modes ignore bad DB_* values. */
   postgres: PostgresConfig | undefined;
-  /** Connections the server's one writer keeps to PostgreSQL (each worker's, with COALESCE=false). */
+  /** Connections each worker keeps to PostgreSQL. */
   pgPoolSize: number;
-  /** Remote stores: one writer per server batches the increments that arrive while a write is in flight. */
+  /** Remote stores: batch the increments that arrive while a write is in flight into one. */
   coalesce: boolean;
   coalesceMaxBatch: number;
   /** When set, POST /reset needs `Authorization: Bearer <token>`. */

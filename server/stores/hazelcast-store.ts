@@ -4,8 +4,9 @@ import { describeCluster } from '../../backends/hazelcast/connect.js';
 import { HazelcastSession } from '../../backends/hazelcast/session.js';
 import { toCount, toLong } from '../../backends/hazelcast/values.js';
 import type { ServerConfig } from '../config.js';
+import { IncrementCoalescer } from './increment-coalescer.js';
 import { Outage } from '../../backends/outage.js';
-import type { RemoteStore } from './store.js';
+import type { Store } from './store.js';
 
 /**
  * The count in the cluster's CP IAtomicLong (Raft-replicated, linearizable), so web counters
@@ -15,17 +16,23 @@ import type { RemoteStore } from './store.js';
  * the client gives up after HZ_CONNECT_TIMEOUT_MS; the store then connects a new client in the
  * background, one at a time, paced by Outage, while requests are answered 503 at once.
  */
-export class HazelcastStore implements RemoteStore {
+export class HazelcastStore implements Store {
   readonly description: string;
+  private readonly coalescer: IncrementCoalescer | undefined;
   private readonly where: string;
   private session: HazelcastSession | undefined;
   private connecting: Promise<HazelcastSession> | undefined;
   private outage: Outage | undefined;
   private closing = false;
 
-  private constructor(private readonly hazelcast: HazelcastConfig) {
+  private constructor(
+    private readonly hazelcast: HazelcastConfig,
+    config: ServerConfig,
+  ) {
     this.where = `CP IAtomicLong ${hazelcast.atomicLongName}`;
-    this.description = `hazelcast (${this.where} on ${hazelcast.members.join(',')})`;
+    const coalescing = config.coalesce ? ', coalescing' : '';
+    this.description = `hazelcast (${this.where} on ${hazelcast.members.join(',')}${coalescing})`;
+    if (config.coalesce) this.coalescer = new IncrementCoalescer((k) => this.add(k), config.coalesceMaxBatch);
   }
 
   /** Primary: fails at startup, in one line, on an unreachable cluster or one without CP. */
@@ -40,14 +47,14 @@ export class HazelcastStore implements RemoteStore {
   }
 
   static open(config: ServerConfig): HazelcastStore {
-    const store = new HazelcastStore(config.hazelcast!);
+    const store = new HazelcastStore(config.hazelcast!, config);
     // Requests before the first connection is up wait on it; a failure is answered 503 per request.
     store.connect().catch(() => {});
     return store;
   }
 
   increment(): Promise<number> {
-    return this.add(1);
+    return this.coalescer ? this.coalescer.increment() : this.add(1);
   }
 
   async read(): Promise<number> {
@@ -64,7 +71,7 @@ export class HazelcastStore implements RemoteStore {
     await this.session?.shutdown();
   }
 
-  async add(k: number): Promise<number> {
+  private async add(k: number): Promise<number> {
     return toCount(await this.onAtomicLong((atomic) => atomic.addAndGet(toLong(k))), this.where);
   }
 
