@@ -18,10 +18,10 @@ const CP_READY_TIMEOUT_MS = 30_000;
  * so they are fetched once per client and reused; every counter on this client shares them.
  */
 export class HazelcastSession {
-  private mapProxy: Promise<IMap<string, unknown>> | undefined;
-  private atomicLongProxy: Promise<IAtomicLong> | undefined;
-  private fencedLockProxy: Promise<FencedLock> | undefined;
-  private pnCounterProxy: Promise<PNCounter> | undefined;
+  private readonly mapProxy = new CachedFetch<IMap<string, unknown>>();
+  private readonly atomicLongProxy = new CachedFetch<IAtomicLong>();
+  private readonly fencedLockProxy = new CachedFetch<FencedLock>();
+  private readonly pnCounterProxy = new CachedFetch<PNCounter>();
   private shutdownPromise: Promise<void> | undefined;
 
   private constructor(
@@ -43,49 +43,25 @@ export class HazelcastSession {
   }
 
   map(): Promise<IMap<string, unknown>> {
-    return (this.mapProxy ??= retryable(
-      () => this.client.getMap<string, unknown>(this.config.mapName),
-      () => {
-        this.mapProxy = undefined;
-      },
-    ));
+    return this.mapProxy.get(() => this.client.getMap<string, unknown>(this.config.mapName));
   }
 
   atomicLong(): Promise<IAtomicLong> {
-    return (this.atomicLongProxy ??= retryable(
-      () =>
-        this.cpProxy(
-          this.client.getCPSubsystem().getAtomicLong(this.config.atomicLongName),
-          this.config.atomicLongName,
-          'IAtomicLong',
-        ),
-      () => {
-        this.atomicLongProxy = undefined;
-      },
-    ));
+    const { atomicLongName } = this.config;
+    return this.atomicLongProxy.get(() =>
+      this.cpProxy(this.client.getCPSubsystem().getAtomicLong(atomicLongName), atomicLongName, 'IAtomicLong'),
+    );
   }
 
   fencedLock(): Promise<FencedLock> {
-    return (this.fencedLockProxy ??= retryable(
-      () =>
-        this.cpProxy(
-          this.client.getCPSubsystem().getLock(this.config.fencedLockName),
-          this.config.fencedLockName,
-          'FencedLock',
-        ),
-      () => {
-        this.fencedLockProxy = undefined;
-      },
-    ));
+    const { fencedLockName } = this.config;
+    return this.fencedLockProxy.get(() =>
+      this.cpProxy(this.client.getCPSubsystem().getLock(fencedLockName), fencedLockName, 'FencedLock'),
+    );
   }
 
   pnCounter(): Promise<PNCounter> {
-    return (this.pnCounterProxy ??= retryable(
-      () => this.client.getPNCounter(this.config.pnCounterName),
-      () => {
-        this.pnCounterProxy = undefined;
-      },
-    ));
+    return this.pnCounterProxy.get(() => this.client.getPNCounter(this.config.pnCounterName));
   }
 
   /**
@@ -94,8 +70,8 @@ export class HazelcastSession {
    */
   forgetStaleProxies(err: unknown): void {
     if (!(err instanceof CPGroupDestroyedError)) return;
-    this.atomicLongProxy = undefined;
-    this.fencedLockProxy = undefined;
+    this.atomicLongProxy.forget();
+    this.fencedLockProxy.forget();
   }
 
   shutdown(): Promise<void> {
@@ -108,7 +84,7 @@ export class HazelcastSession {
       CP_READY_TIMEOUT_MS,
       () =>
         `${describeCluster(this.config)} did not create the CP ${what} within ${CP_READY_TIMEOUT_MS / 1000} s: ` +
-          `its CP Subsystem is not ready (fewer members than cp-member-count?); ${START_HINT}`,
+        `its CP Subsystem is not ready (fewer members than cp-member-count?); ${START_HINT}`,
     );
     checkCpProxy(this.config, proxy, name, what);
     return proxy;
@@ -116,9 +92,17 @@ export class HazelcastSession {
 }
 
 /** Caches a fetch, but forgets a failed one so the next call tries again. */
-function retryable<T>(fetch: () => Promise<T>, forget: () => void): Promise<T> {
-  return fetch().catch((err: unknown) => {
-    forget();
-    throw err;
-  });
+class CachedFetch<T> {
+  private promise: Promise<T> | undefined;
+
+  get(fetch: () => Promise<T>): Promise<T> {
+    return (this.promise ??= fetch().catch((err: unknown) => {
+      this.promise = undefined;
+      throw err;
+    }));
+  }
+
+  forget(): void {
+    this.promise = undefined;
+  }
 }
