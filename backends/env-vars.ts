@@ -73,8 +73,8 @@ export const SERVER_VARS = {
   WORKERS: integer('WORKERS', 1, 1, 256, 'worker processes'),
   SHM_INCREMENT: choice('SHM_INCREMENT', 'flock', SHM_INCREMENT_MODES, 'shared memory: flock or atomic'),
   DISK_FSYNC: flag('DISK_FSYNC', false, 'disk: fdatasync after every increment'),
-  PG_POOL_SIZE: integer('PG_POOL_SIZE', 4, 1, 100, 'PostgreSQL connections per worker'),
-  COALESCE: flag('COALESCE', true, 'remote stores: batch increments that arrive while a write is in flight'),
+  PG_POOL_SIZE: integer('PG_POOL_SIZE', 4, 1, 100, "PostgreSQL connections of the server's one writer"),
+  COALESCE: flag('COALESCE', true, 'remote stores: one writer batches increments arriving while a write is in flight'),
   COALESCE_MAX_BATCH: integer('COALESCE_MAX_BATCH', 256, 1, 100_000, 'most increments one coalesced write carries'),
   RESET_TOKEN: text('RESET_TOKEN', '', 'when set, POST /reset needs this bearer token'),
 } as const;

@@ -30,9 +30,9 @@ export interface ServerConfig {
   diskFsync: boolean;
   /** Read only for STORAGE_METHOD=postgresql, so other modes ignore bad DB_* values. */
   postgres: PostgresConfig | undefined;
-  /** Connections each worker keeps to PostgreSQL. */
+  /** Connections the server's one writer keeps to PostgreSQL (each worker's, with COALESCE=false). */
   pgPoolSize: number;
-  /** Remote stores: batch the increments that arrive while a write is in flight into one. */
+  /** Remote stores: one writer per server batches the increments that arrive while a write is in flight. */
   coalesce: boolean;
   coalesceMaxBatch: number;
   /** When set, POST /reset needs `Authorization: Bearer <token>`. */

@@ -1,10 +1,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ConfigError } from '../backends/env.js';
 import type { ServerConfig } from './config.js';
 import { openHttp10Front } from './http10-front.js';
 import type { WorkerMessage } from './messages.js';
 import { prepareStorage } from './stores/open-store.js';
+import { WRITER_FD } from './stores/writer-protocol.js';
 import { loadUws } from './uws.js';
 import { relayWorkerStderr } from './worker-stderr.js';
 
@@ -59,7 +61,9 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
   const storage = await prepareStorage(config);
   if (storage.note) log(storage.note);
 
-  cluster.setupPrimary({ execArgv: workerExecArgv(), stdio: ['inherit', 'inherit', 'pipe', 'ipc'] });
+  // A server with one writer forks each worker with a pipe to it, at WRITER_FD (4).
+  const writerPipe = storage.serveWorker ? ['pipe'] : [];
+  cluster.setupPrimary({ execArgv: workerExecArgv(), stdio: ['inherit', 'inherit', 'pipe', 'ipc', ...writerPipe] });
   const crashTimes: number[] = [];
   let listeningCount = 0;
   let stopping = false;
@@ -74,13 +78,14 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
     const timer = setTimeout(() => workers.forEach((worker) => worker.process.kill('SIGKILL')), STOP_TIMEOUT_MS);
     await Promise.all(exited);
     clearTimeout(timer);
-    storage.release();
+    await storage.release();
     process.exit(exitCode);
   };
 
   const fork = () => {
     const worker = cluster.fork();
     relayWorkerStderr(worker);
+    storage.serveWorker?.(worker.process.stdio![WRITER_FD] as Duplex);
     worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'fatal') {
         log(message.message);

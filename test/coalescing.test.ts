@@ -5,44 +5,21 @@
  * Ports 18780-18789.
  */
 import test from 'ava';
-import { ensureDatabase, PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import { runLoad } from '../tester/load/run-load.js';
+import { updateCount } from './helpers/pg-update-count.js';
 import { startServer } from './helpers/server-process.js';
-import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
 
 const PG_DB = 'counters_test_coalescing';
-const UPDATES_SQL = "SELECT n_tup_upd AS n FROM pg_stat_user_tables WHERE relname = 'web_counter'";
 const CLIENTS = 10;
 const CALLS = 300;
 const TOTAL = CLIENTS * CALLS;
 let nextPort = 18780;
 
-/** UPDATE statements run on web_counter so far, once every other backend on the database has exited. */
-async function updateCount(): Promise<number> {
-  const config = { ...readPostgresConfig({ ...process.env, DB_HOST: '127.0.0.1' }), database: PG_DB };
-  // On a new cluster the first count comes before any server has created the database.
-  await ensureDatabase(config);
-  const admin = await PgConnection.open(config);
-  try {
-    // A backend flushes its statistics before it leaves pg_stat_activity, so once the server's are gone
-    // every UPDATE they ran is counted; a quiet interval instead would undercount a backend slow to exit.
-    const othersSql = 'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()';
-    const othersLeft = async () => Number((await admin.query<{ n: string }>(othersSql, [PG_DB]))[0].n);
-    const othersGone = await waitFor(async () => (await othersLeft()) === 0, 20_000, 50);
-    if (!othersGone) throw new Error(`backends still connected to ${PG_DB} after 20 s`);
-    await admin.query('SELECT pg_stat_clear_snapshot()');
-    const rows = await admin.query<{ n: string }>(UPDATES_SQL);
-    return Number(rows[0]?.n ?? 0);
-  } finally {
-    await admin.close();
-  }
-}
-
 /** One server with one worker (so one coalescer), 10 clients x 300 increments; UPDATEs it took. */
 async function updatesFor(env: Record<string, string>): Promise<{ updates: number; verdict: string; exact: boolean }> {
   const port = nextPort++;
   const store = { STORAGE_METHOD: 'postgresql', POSTGRES_DB: PG_DB, DB_HOST: '127.0.0.1', WORKERS: '1' };
-  const before = await updateCount();
+  const before = await updateCount(PG_DB);
   const server = await startServer({ ...store, ...env, PORT: String(port) });
   let result;
   try {
@@ -54,7 +31,7 @@ async function updatesFor(env: Record<string, string>): Promise<{ updates: numbe
   }
   const exact = result.check.valid === true && result.totalCalls === TOTAL && result.finalCount === TOTAL;
   // The tester's reset before the run is one UPDATE more.
-  return { updates: (await updateCount()) - before - 1, verdict: result.verdict, exact };
+  return { updates: (await updateCount(PG_DB)) - before - 1, verdict: result.verdict, exact };
 }
 
 test.serial('COALESCE=false: one UPDATE per increment', async (t) => {

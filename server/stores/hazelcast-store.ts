@@ -4,9 +4,8 @@ import { describeCluster } from '../../backends/hazelcast/connect.js';
 import { HazelcastSession } from '../../backends/hazelcast/session.js';
 import { toCount, toLong } from '../../backends/hazelcast/values.js';
 import type { ServerConfig } from '../config.js';
-import { IncrementCoalescer } from './increment-coalescer.js';
 import { Outage } from '../../backends/outage.js';
-import type { Store } from './store.js';
+import type { RemoteStore } from './store.js';
 
 /**
  * The count in the cluster's CP IAtomicLong (Raft-replicated, linearizable), so web counters
@@ -16,23 +15,17 @@ import type { Store } from './store.js';
  * the client gives up after HZ_CONNECT_TIMEOUT_MS; the store then connects a new client in the
  * background, one at a time, paced by Outage, while requests are answered 503 at once.
  */
-export class HazelcastStore implements Store {
+export class HazelcastStore implements RemoteStore {
   readonly description: string;
-  private readonly coalescer: IncrementCoalescer | undefined;
   private readonly where: string;
   private session: HazelcastSession | undefined;
   private connecting: Promise<HazelcastSession> | undefined;
   private outage: Outage | undefined;
   private closing = false;
 
-  private constructor(
-    private readonly hazelcast: HazelcastConfig,
-    config: ServerConfig,
-  ) {
+  private constructor(private readonly hazelcast: HazelcastConfig) {
     this.where = `CP IAtomicLong ${hazelcast.atomicLongName}`;
-    const coalescing = config.coalesce ? ', coalescing' : '';
-    this.description = `hazelcast (${this.where} on ${hazelcast.members.join(',')}${coalescing})`;
-    if (config.coalesce) this.coalescer = new IncrementCoalescer((k) => this.add(k), config.coalesceMaxBatch);
+    this.description = `hazelcast (${this.where} on ${hazelcast.members.join(',')})`;
   }
 
   /** Primary: fails at startup, in one line, on an unreachable cluster or one without CP. */
@@ -47,14 +40,14 @@ export class HazelcastStore implements Store {
   }
 
   static open(config: ServerConfig): HazelcastStore {
-    const store = new HazelcastStore(config.hazelcast!, config);
+    const store = new HazelcastStore(config.hazelcast!);
     // Requests before the first connection is up wait on it; a failure is answered 503 per request.
     store.connect().catch(() => {});
     return store;
   }
 
   increment(): Promise<number> {
-    return this.coalescer ? this.coalescer.increment() : this.add(1);
+    return this.add(1);
   }
 
   async read(): Promise<number> {
@@ -71,7 +64,7 @@ export class HazelcastStore implements Store {
     await this.session?.shutdown();
   }
 
-  private async add(k: number): Promise<number> {
+  async add(k: number): Promise<number> {
     return toCount(await this.onAtomicLong((atomic) => atomic.addAndGet(toLong(k))), this.where);
   }
 

@@ -1,17 +1,34 @@
+import type { Duplex } from 'node:stream';
 import type { ServerConfig, StorageMethod } from '../config.js';
-import type { Store } from './store.js';
+import type { RemoteStore, Store } from './store.js';
+import { Writer } from './writer.js';
+import { serveWorker } from './writer-service.js';
 
 /** The storage a primary prepares once for all its workers, and releases at shutdown. */
 export interface PreparedStorage {
-  release(): void;
+  release(): void | Promise<void>;
   /** Something the operator should know, e.g. a reused segment. */
   note?: string;
+  /** The server's one writer serves each worker on the pipe it was forked with (see writer-link.ts). */
+  serveWorker?(pipe: Duplex): void;
 }
 
 interface StoreKind {
   prepare(config: ServerConfig): PreparedStorage | Promise<PreparedStorage>;
   open(config: ServerConfig): Store | Promise<Store>;
 }
+
+/** A store whose increments a writer may coalesce. */
+interface RemoteStoreKind extends StoreKind {
+  open(config: ServerConfig): RemoteStore | Promise<RemoteStore>;
+}
+
+/** The stores a writer may coalesce for. */
+const REMOTE_KINDS = {
+  postgresql: async () => (await import('./postgresql-store.js')).PostgresqlStore,
+  hazelcast: async () => (await import('./hazelcast-store.js')).HazelcastStore,
+} satisfies Partial<Record<StorageMethod, () => Promise<RemoteStoreKind>>>;
+type RemoteMethod = keyof typeof REMOTE_KINDS;
 
 /**
  * Each store loads only when chosen: libpq and the Hazelcast client cost every worker tens of
@@ -20,14 +37,43 @@ interface StoreKind {
 const STORE_KINDS: Record<StorageMethod, () => Promise<StoreKind>> = {
   shared_memory: async () => (await import('./shared-memory-store.js')).SharedMemoryStore,
   disk: async () => (await import('./disk-store.js')).DiskStore,
-  postgresql: async () => (await import('./postgresql-store.js')).PostgresqlStore,
-  hazelcast: async () => (await import('./hazelcast-store.js')).HazelcastStore,
+  ...REMOTE_KINDS,
 };
 
+const isRemote = (storage: StorageMethod): storage is RemoteMethod => storage in REMOTE_KINDS;
+
+/**
+ * Where a remote store's coalescing writer runs: in the one worker, or in the primary for all
+ * workers. COALESCE=false has none: each worker sends its own UPDATE per increment, as the
+ * reference does, which is what that setting exists to compare against.
+ */
+function writerPlace(config: ServerConfig): 'worker' | 'primary' | undefined {
+  if (!config.coalesce || !isRemote(config.storage)) return undefined;
+  return config.workerCount === 1 ? 'worker' : 'primary';
+}
+
+async function openWriter(config: ServerConfig, where: string): Promise<Writer> {
+  const store = await (await REMOTE_KINDS[config.storage as RemoteMethod]()).open(config);
+  return new Writer(store, config.coalesceMaxBatch, where);
+}
+
 export async function prepareStorage(config: ServerConfig): Promise<PreparedStorage> {
-  return (await STORE_KINDS[config.storage]()).prepare(config);
+  const prepared = await (await STORE_KINDS[config.storage]()).prepare(config);
+  if (writerPlace(config) !== 'primary') return prepared;
+  const writer = await openWriter(config, `in one writer for ${config.workerCount} workers`);
+  return {
+    ...prepared,
+    serveWorker: (pipe) => serveWorker(pipe, writer),
+    release: async () => {
+      await writer.close();
+      await prepared.release();
+    },
+  };
 }
 
 export async function openStore(config: ServerConfig): Promise<Store> {
+  const place = writerPlace(config);
+  if (place === 'primary') return (await import('./writer-link.js')).WriterLink.open(config.coalesceMaxBatch);
+  if (place === 'worker') return openWriter(config, 'in this worker');
   return (await STORE_KINDS[config.storage]()).open(config);
 }

@@ -11,3 +11,12 @@ export interface Store {
   /** Shown by GET /health, e.g. "shared_memory (flock)". */
   readonly description: string;
 }
+
+/** A store whose every write costs a round trip: k increments go out in one write. */
+export interface RemoteStore extends Store {
+  increment(): Promise<number>;
+  /** Adds k atomically and returns the value after them. */
+  add(k: number): Promise<number>;
+  read(): Promise<number>;
+  reset(): Promise<void>;
+}

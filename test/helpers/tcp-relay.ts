@@ -1,0 +1,47 @@
+/**
+ * A TCP relay in front of a service: cutting it is an outage of that service for whoever dials
+ * the relay, and only for them, so a test need not stop a cluster others share.
+ */
+import net from 'node:net';
+
+export class TcpRelay {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
+
+  /** Accepts and relays connections (again). */
+  up(): Promise<void> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.target);
+      for (const [from, to] of [
+        [client, upstream],
+        [upstream, client],
+      ]) {
+        this.sockets.add(from);
+        from.pipe(to);
+        from.on('error', () => to.destroy());
+        from.on('close', () => {
+          this.sockets.delete(from);
+          to.destroy();
+        });
+      }
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port: this.port }, () => resolve());
+    });
+  }
+
+  /** Refuses new connections and resets the relayed ones, as a host gone from the network. */
+  down(): Promise<void> {
+    for (const socket of this.sockets) socket.resetAndDestroy();
+    const server = this.server;
+    this.server = undefined;
+    return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * With several workers, a remote store has one writer (in the primary): every worker's increments
+ * join its batches, a worker that dies leaves the writer serving the others, SIGTERM drains
+ * through it, and a store outage is answered 503 at once without the writer piling up fds.
+ * The row lock, held from an admin connection, keeps a write in flight for as long as a case
+ * needs. Ports 18800-18819 (relay 18819).
+ */
+import test, { type ExecutionContext } from 'ava';
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PgConnection } from '../backends/postgresql/connection.js';
+import { readPostgresConfig } from '../backends/postgresql/config.js';
+import { sendSequentially, statusOf } from './helpers/http-probes.js';
+import { updateCount } from './helpers/pg-update-count.js';
+import { childPids, isAlive, openFdCount, rssMb } from './helpers/processes.js';
+import { type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
+import { TcpRelay } from './helpers/tcp-relay.js';
+import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
+
+const PG_DB = 'counters_test_one_writer';
+const PG_ENV: ServerEnv = { STORAGE_METHOD: 'postgresql', POSTGRES_DB: PG_DB, DB_HOST: '127.0.0.1', WORKERS: '4' };
+const RELAY_PORT = 18819;
+let nextPort = 18800;
+
+function openAdmin(): Promise<PgConnection> {
+  return PgConnection.open(readPostgresConfig({ ...process.env, ...PG_ENV }));
+}
+
+/** The server's statements that wait for a lock right now. */
+async function waitingStatements(admin: PgConnection): Promise<number> {
+  const rows = await admin.query<{ n: string }>(
+    "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'counters' AND " +
+      "wait_event_type = 'Lock'",
+    [PG_DB],
+  );
+  return Number(rows[0].n);
+}
+
+/** Holds the counter row's lock until COMMIT: the server's UPDATE, and all behind it, stay in flight. */
+async function lockRow(admin: PgConnection): Promise<void> {
+  await admin.query('BEGIN');
+  await admin.query("SELECT value FROM web_counter WHERE name = 'web' FOR UPDATE");
+}
+
+interface Answer {
+  status: number;
+  count: number | undefined;
+  atMs: number;
+}
+
+/** A client on one kept-alive connection, so the worker that told its pid is the one that serves its POST. */
+class Client {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+  constructor(private readonly port: number) {}
+
+  private request(method: string, path: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve) => {
+      const request = http.request({ host: '127.0.0.1', port: this.port, method, path, agent: this.agent }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      request.on('error', () => resolve({ status: 0, body: '' }));
+      request.end();
+    });
+  }
+
+  async workerPid(): Promise<number> {
+    return (JSON.parse((await this.request('GET', '/health')).body) as { pid: number }).pid;
+  }
+
+  async increment(): Promise<Answer> {
+    const { status, body } = await this.request('POST', '/inc');
+    const count = status === 200 ? (JSON.parse(body) as { count: number }).count : undefined;
+    return { status, count, atMs: Date.now() };
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** `count` clients, each on a connection of its own, and the worker serving each. */
+async function clientsOn(port: number, count: number): Promise<{ clients: Client[]; pids: number[] }> {
+  const clients = Array.from({ length: count }, () => new Client(port));
+  return { clients, pids: await Promise.all(clients.map((client) => client.workerPid())) };
+}
+
+/** Sends one increment per client while the row is locked; resolves once the server's write waits on it. */
+async function incrementBehindLock(
+  t: ExecutionContext,
+  admin: PgConnection,
+  clients: Client[],
+): Promise<Array<Promise<Answer>>> {
+  await lockRow(admin);
+  const answers = clients.map((client) => client.increment());
+  t.true(await waitFor(async () => (await waitingStatements(admin)) > 0, 10_000, 20), 'a write waits on the lock');
+  // Time for every worker to hand its increments over.
+  await sleep(500);
+  return answers;
+}
+
+async function withServer(env: ServerEnv, body: (server: ServerProcess, port: number) => Promise<void>): Promise<void> {
+  const port = nextPort++;
+  const server = await startServer({ ...PG_ENV, ...env, PORT: String(port) });
+  try {
+    await body(server, port);
+  } finally {
+    await server.stop();
+  }
+}
+
+test.serial('WORKERS=4: increments from every worker wait in one UPDATE and commit in at most two', async (t) => {
+  const before = await updateCount(PG_DB);
+  let clientCount = 0;
+  await withServer({}, async (_server, port) => {
+    t.is(await statusOf(port, 'POST', '/reset'), 200);
+    const admin = await openAdmin();
+    const { clients, pids } = await clientsOn(port, 16);
+    clientCount = clients.length;
+    try {
+      t.true(new Set(pids).size >= 2, `the clients reach several workers: ${pids.join(',')}`);
+      const answers = await incrementBehindLock(t, admin, clients);
+      t.is(await waitingStatements(admin), 1, 'one statement waits for the lock: the writer holds all increments');
+      await admin.query('COMMIT');
+      const settled = await Promise.all(answers);
+      t.deepEqual(
+        settled.map((answer) => answer.count).sort((a, b) => a! - b!),
+        Array.from({ length: 16 }, (_, i) => i + 1),
+        'every increment answered with its own value',
+      );
+    } finally {
+      clients.forEach((client) => client.close());
+      await admin.close();
+    }
+  });
+  // The reset, the write that met the lock, and one write for all that queued behind it.
+  const updates = (await updateCount(PG_DB)) - before - 1;
+  t.log(`${clientCount} increments over 4 workers: ${updates} UPDATEs`);
+  t.true(updates <= 2, `${updates} UPDATEs`);
+});
+
+test.serial('WORKERS=4: a worker killed while its increments wait at the writer leaves others served', async (t) => {
+  await withServer({}, async (server, port) => {
+    t.is(await statusOf(port, 'POST', '/reset'), 200);
+    const admin = await openAdmin();
+    const { clients, pids } = await clientsOn(port, 12);
+    try {
+      const victim = pids[0];
+      const answers = await incrementBehindLock(t, admin, clients);
+      process.kill(victim, 'SIGKILL');
+      await sleep(300);
+      await admin.query('COMMIT');
+      const settled = await Promise.all(answers);
+      const victims = settled.filter((_, i) => pids[i] === victim);
+      const others = settled.filter((_, i) => pids[i] !== victim);
+      t.true(
+        victims.every((answer) => answer.status === 0),
+        "the killed worker's clients lost their connection",
+      );
+      t.true(
+        others.every((answer) => answer.status === 200),
+        `the others are answered: ${JSON.stringify(others)}`,
+      );
+      t.is(new Set(others.map((answer) => answer.count)).size, others.length, 'with distinct values');
+      // The killed worker had handed its increments over: the writer committed them, unacknowledged.
+      const next = await new Client(port).increment();
+      t.is(next.count, clients.length + 1, 'nothing lost, nothing counted twice');
+      t.true(await waitFor(async () => (await childPids(server.child.pid!)).length === 4, 10_000), 'replaced');
+      t.regex(server.output(), new RegExp(`worker ${victim} died \\(SIGKILL\\): starting a new one`));
+    } finally {
+      clients.forEach((client) => client.close());
+      await admin.close();
+    }
+  });
+});
+
+test.serial('WORKERS=4: SIGTERM answers the increments waiting at the writer before it exits 0', async (t) => {
+  const port = nextPort++;
+  const server = await startServer({ ...PG_ENV, PORT: String(port) });
+  const admin = await openAdmin();
+  const { clients } = await clientsOn(port, 8);
+  try {
+    t.is(await statusOf(port, 'POST', '/reset'), 200);
+    const answers = await incrementBehindLock(t, admin, clients);
+    const exited = new Promise<{ code: number | null; atMs: number }>((resolve) =>
+      server.child.once('exit', (code) => resolve({ code, atMs: Date.now() })),
+    );
+    server.child.kill('SIGTERM');
+    await sleep(500);
+    t.is(server.child.exitCode, null, 'still draining while the row is locked');
+    await admin.query('COMMIT');
+    const settled = await Promise.all(answers);
+    const { code, atMs } = await exited;
+    t.is(code, 0);
+    t.deepEqual(
+      settled.map((answer) => answer.count).sort((a, b) => a! - b!),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    t.true(
+      settled.every((answer) => answer.atMs <= atMs),
+      'every answer arrived before the exit',
+    );
+  } finally {
+    clients.forEach((client) => client.close());
+    await admin.close();
+    await server.stop();
+  }
+});
+
+test.serial('WORKERS=4: kill -9 of the primary and its writer: owed answers fail at once, workers exit', async (t) => {
+  await withServer({}, async (server, port) => {
+    t.is(await statusOf(port, 'POST', '/reset'), 200);
+    const admin = await openAdmin();
+    const { clients } = await clientsOn(port, 8);
+    const workers = await childPids(server.child.pid!);
+    try {
+      const answers = await incrementBehindLock(t, admin, clients);
+      const killedAt = Date.now();
+      server.child.kill('SIGKILL');
+      const settled = await Promise.all(answers);
+      t.log(`answered ${JSON.stringify(settled.map((answer) => answer.status))} in ${Date.now() - killedAt} ms`);
+      t.true(
+        settled.every((answer) => answer.status === 503 || answer.status === 0),
+        'refused or cut, never acknowledged without the writer',
+      );
+      t.true(settled.every((answer) => answer.atMs - killedAt < 2000), 'without waiting for the row lock');
+      t.true(await waitFor(() => workers.every((pid) => !isAlive(pid)), 10_000), 'the workers exit');
+      await admin.query('COMMIT');
+    } finally {
+      clients.forEach((client) => client.close());
+      await admin.close();
+    }
+  });
+});
+
+test.serial('WORKERS=4, PostgreSQL cut off: 503 at once, the writer keeps its fds, served within 2 s', async (t) => {
+  t.timeout(60_000);
+  const pg = readPostgresConfig(process.env);
+  const relay = new TcpRelay(RELAY_PORT, { host: pg.host, port: pg.port });
+  await relay.up();
+  try {
+    await withServer({ DB_PORT: String(RELAY_PORT) }, async (server, port) => {
+      const primary = server.child.pid!;
+      const sample = () => ({ fds: openFdCount(primary)!, rssMb: rssMb(primary)! });
+      t.deepEqual((await sendSequentially(port, 'POST', '/inc', 200)).statuses, { 200: 200 }, 'served before');
+      const before = sample();
+      await relay.down();
+      const during = await sendSequentially(port, 'POST', '/inc', 2000);
+      const duringFigures = sample();
+      await relay.up();
+      const upAt = performance.now();
+      const recovered = await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 10_000, 20);
+      const recoveryMs = performance.now() - upAt;
+      await sleep(2000);
+      const after = sample();
+      t.log(
+        `2000 POST /inc during the outage: ${JSON.stringify(during.statuses)} in ${during.elapsedMs.toFixed(0)} ms ` +
+          `(slowest ${during.slowestMs.toFixed(0)} ms); first 200 after ${recoveryMs.toFixed(0)} ms; primary fds ` +
+          `${before.fds}/${duringFigures.fds}/${after.fds}, RSS ` +
+          `${[before, duringFigures, after].map((f) => f.rssMb.toFixed(0)).join('/')} MB`,
+      );
+      t.deepEqual(during.statuses, { 503: 2000 }, 'every increment during the outage is answered 503');
+      t.true(during.slowestMs < 1000, `at once (slowest ${during.slowestMs.toFixed(0)} ms)`);
+      t.true(duringFigures.fds <= before.fds + 10, `no fd growth: ${before.fds} -> ${duringFigures.fds}`);
+      t.true(after.fds <= before.fds + 10, `fds back to the baseline: ${before.fds} -> ${after.fds}`);
+      t.true(duringFigures.rssMb < before.rssMb + 50, 'memory stays bounded');
+      t.true(recovered && recoveryMs < 2000, `served again ${recoveryMs.toFixed(0)} ms after the store's return`);
+    });
+  } finally {
+    await relay.down();
+  }
+});
