@@ -1,14 +1,13 @@
 import cluster, { type Worker } from 'node:cluster';
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
 import { ConfigError } from '../backends/env.js';
 import type { ServerConfig } from './config.js';
 import { openHttp10Front } from './http10-front.js';
 import type { WorkerMessage } from './messages.js';
-import { prepareStorage } from './stores/open-store.js';
-import { WRITER_FD } from './stores/writer-protocol.js';
+import { prepareStorage, writerPlace } from './stores/open-store.js';
 import { loadUws } from './uws.js';
-import { relayWorkerStderr } from './worker-stderr.js';
+import { relayStderr } from './child-stderr.js';
+import { WriterProcess, WriterStartError } from './writer-process.js';
 
 /** More unexpected worker deaths than this within the window means restarting will not help. */
 const CRASH_LIMIT = 5;
@@ -61,9 +60,7 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
   const storage = await prepareStorage(config);
   if (storage.note) log(storage.note);
 
-  // A server with one writer forks each worker with a pipe to it, at WRITER_FD (4).
-  const writerPipe = storage.serveWorker ? ['pipe'] : [];
-  cluster.setupPrimary({ execArgv: workerExecArgv(), stdio: ['inherit', 'inherit', 'pipe', 'ipc', ...writerPipe] });
+  cluster.setupPrimary({ execArgv: workerExecArgv(), stdio: ['inherit', 'inherit', 'pipe', 'ipc'] });
   const crashTimes: number[] = [];
   let listeningCount = 0;
   let stopping = false;
@@ -77,15 +74,50 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
     for (const worker of workers) if (worker.isConnected()) worker.send({ type: 'shutdown' });
     const timer = setTimeout(() => workers.forEach((worker) => worker.process.kill('SIGKILL')), STOP_TIMEOUT_MS);
     await Promise.all(exited);
+    // The writer goes last: the workers' drained answers waited on it.
+    await writer?.stop();
     clearTimeout(timer);
-    await storage.release();
+    storage.release();
     process.exit(exitCode);
   };
 
+  /** Counts an unexpected death; false once restarting will not help (and the server stops). */
+  const survives = (what: string, how: string): boolean => {
+    const now = Date.now();
+    crashTimes.push(now);
+    while (crashTimes[0] < now - CRASH_WINDOW_MS) crashTimes.shift();
+    if (crashTimes.length > CRASH_LIMIT) {
+      log(`${what}s keep dying (${crashTimes.length} in ${CRASH_WINDOW_MS / 1000} s, last: ${how}): giving up`);
+      void stop(1);
+      return false;
+    }
+    return true;
+  };
+
+  const startWriter = async (): Promise<boolean> => {
+    try {
+      await writer!.start();
+      return true;
+    } catch (err) {
+      if (!(err instanceof WriterStartError)) throw err;
+      log(err.message);
+      void stop(1);
+      return false;
+    }
+  };
+  // With several workers, a remote store's increments all go through one writer process.
+  const writer =
+    writerPlace(config) === 'process'
+      ? new WriterProcess(workerExecArgv(), (pid, how) => {
+          if (stopping || !survives('writer', how)) return;
+          log(`writer ${pid} died (${how}): starting a new one`);
+          void startWriter();
+        })
+      : undefined;
+
   const fork = () => {
-    const worker = cluster.fork();
-    relayWorkerStderr(worker);
-    storage.serveWorker?.(worker.process.stdio![WRITER_FD] as Duplex);
+    const worker = cluster.fork(writer?.workerEnv);
+    relayStderr(worker.process, 'worker');
     worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'fatal') {
         log(message.message);
@@ -100,21 +132,14 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
   };
 
   cluster.on('exit', (worker, code, signal) => {
-    if (stopping) return;
-    const now = Date.now();
-    crashTimes.push(now);
-    while (crashTimes[0] < now - CRASH_WINDOW_MS) crashTimes.shift();
-    if (crashTimes.length > CRASH_LIMIT) {
-      const last = signal ?? `exit ${code}`;
-      log(`workers keep dying (${crashTimes.length} in ${CRASH_WINDOW_MS / 1000} s, last: ${last}): giving up`);
-      void stop(1);
-      return;
-    }
-    log(`worker ${worker.process.pid} died (${signal ?? `exit ${code}`}): starting a new one`);
+    const how = signal ?? `exit ${code}`;
+    if (stopping || !survives('worker', how)) return;
+    log(`worker ${worker.process.pid} died (${how}): starting a new one`);
     fork();
   });
 
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+  if (writer && !(await startWriter())) return;
   for (let i = 0; i < config.workerCount; i++) fork();
 }

@@ -20,7 +20,7 @@ export async function runWorker(config: ServerConfig): Promise<void> {
   let stopping = false;
 
   const tell = (message: WorkerMessage) => process.send?.(message);
-  // stderr is a pipe to the primary (see worker-stderr.ts): once a kill -9 took the primary, a
+  // stderr is a pipe to the primary (see child-stderr.ts): once a kill -9 took the primary, a
   // log line must not crash this worker while it drains.
   process.stderr.on('error', () => {});
 

@@ -23,7 +23,7 @@ import { monotonicUs } from '../tester/check/history.js';
 import { type LoadResult, runLoad } from '../tester/load/run-load.js';
 import { driveFactory, type DrivenRun } from './helpers/drive-factory.js';
 import { countOf, healthPid, sendSequentially, statusOf } from './helpers/http-probes.js';
-import { childPids, isAlive, killHard, openFdCount, rssMb } from './helpers/processes.js';
+import { childPids, isAlive, killHard, openFdCount, rssMb, workerPids } from './helpers/processes.js';
 import {
   hazelcastMemberPid,
   hazelcastScript,
@@ -164,7 +164,7 @@ for (const store of STORES) {
       const server = await startServer({ ...store.env(), WORKERS: '2', PORT: String(port) });
       const primary = server.child.pid!;
       try {
-        const before = await childPids(primary);
+        const before = await workerPids(primary);
         t.is(before.length, 2, 'two workers before the fault');
         const { result, faultResult: victim } = await loadWithFault(
           port,
@@ -187,8 +187,8 @@ for (const store of STORES) {
         t.true(result.totalCalls > 0);
         const unexpected = errorKinds(result.errors).filter((kind) => kind !== 'reset' && kind !== 'refused');
         t.deepEqual(unexpected, [], `only reset/refused errors: ${JSON.stringify(result.errors)}`);
-        t.true(await waitFor(async () => (await childPids(primary)).length === 2, 5000), 'back to two workers');
-        const after = await childPids(primary);
+        t.true(await waitFor(async () => (await workerPids(primary)).length === 2, 5000), 'back to two workers');
+        const after = await workerPids(primary);
         t.false(after.includes(victim!), `the dead worker is gone: ${after.join(',')}`);
         t.regex(server.output(), new RegExp(`worker ${victim} died \\(SIGKILL\\): starting a new one`));
         t.is(await statusOf(port, 'GET', '/health'), 200);

@@ -208,11 +208,13 @@ test('file: 4 processes x 20000 increments are exact and the file holds the deci
   t.is(fs.statSync(file).mode & 0o777, 0o600);
 });
 
-test('file with fsync: 2 processes x 100 increments are exact', async (t) => {
+// 400 each: at about 0.6 ms per synced increment, a run of 100 (60 ms) could end before a process
+// the busy scheduler started 80 ms late had begun.
+test('file with fsync: 2 processes x 400 increments are exact', async (t) => {
   const file = path.join(tempDir(t), 'counter');
-  const reports = await runWorkers(['file', file, 'fsync', '100'], 2);
-  assertExactIncrements(t, reports, 200);
-  t.is(fs.readFileSync(file, 'utf8'), '200\n');
+  const reports = await runWorkers(['file', file, 'fsync', '400'], 2);
+  assertExactIncrements(t, reports, 800);
+  t.is(fs.readFileSync(file, 'utf8'), '800\n');
 });
 
 // --- file counter content -----------------------------------------------------------------

@@ -82,6 +82,13 @@ test.serial('kill-worker: the primary replaces the worker and shared memory lose
   t.regex(result.nemesisEvents[1].value, /replaced; workers now \d+, \d+/);
 });
 
+test.serial('kill-worker on a PostgreSQL server kills its workers, never its writer process', async (t) => {
+  const result = await runUnderFault(t, ['web', '--nemesis', 'kill-worker', '--server', PG_SERVER]);
+  const stops = result.nemesisEvents.filter((event: NemesisEvent) => event.f === 'stop-kill-worker');
+  t.true(stops.length > 0);
+  for (const stop of stops) t.regex(stop.value, /^worker pid \d+ replaced; workers now \d+, \d+$/);
+});
+
 test.serial('the history file holds the fault events, and tester check judges it to the same verdict', async (t) => {
   const file = path.join(tmp, 'kill-worker.jsonl');
   const args = ['web', '--nemesis', 'kill-worker', '--server', 'WORKERS=2', '--history', file];

@@ -1,16 +1,13 @@
-import type { Duplex } from 'node:stream';
 import type { ServerConfig, StorageMethod } from '../config.js';
 import type { RemoteStore, Store } from './store.js';
 import { Writer } from './writer.js';
-import { serveWorker } from './writer-service.js';
+import { WRITER_SOCKET_ENV } from './writer-protocol.js';
 
 /** The storage a primary prepares once for all its workers, and releases at shutdown. */
 export interface PreparedStorage {
-  release(): void | Promise<void>;
+  release(): void;
   /** Something the operator should know, e.g. a reused segment. */
   note?: string;
-  /** The server's one writer serves each worker on the pipe it was forked with (see writer-link.ts). */
-  serveWorker?(pipe: Duplex): void;
 }
 
 interface StoreKind {
@@ -43,37 +40,31 @@ const STORE_KINDS: Record<StorageMethod, () => Promise<StoreKind>> = {
 const isRemote = (storage: StorageMethod): storage is RemoteMethod => storage in REMOTE_KINDS;
 
 /**
- * Where a remote store's coalescing writer runs: in the one worker, or in the primary for all
- * workers. COALESCE=false has none: each worker sends its own UPDATE per increment, as the
- * reference does, which is what that setting exists to compare against.
+ * Where a remote store's coalescing writer runs: in the one worker, or in a writer process of
+ * its own for all workers (see server/writer-main.ts). COALESCE=false has none: each worker sends
+ * its own UPDATE per increment, as the reference does, which is what that setting exists to
+ * compare against.
  */
-function writerPlace(config: ServerConfig): 'worker' | 'primary' | undefined {
+export function writerPlace(config: ServerConfig): 'worker' | 'process' | undefined {
   if (!config.coalesce || !isRemote(config.storage)) return undefined;
-  return config.workerCount === 1 ? 'worker' : 'primary';
+  return config.workerCount === 1 ? 'worker' : 'process';
 }
 
-async function openWriter(config: ServerConfig, where: string): Promise<Writer> {
+export async function openWriter(config: ServerConfig, where: string): Promise<Writer> {
   const store = await (await REMOTE_KINDS[config.storage as RemoteMethod]()).open(config);
   return new Writer(store, config.coalesceMaxBatch, where);
 }
 
 export async function prepareStorage(config: ServerConfig): Promise<PreparedStorage> {
-  const prepared = await (await STORE_KINDS[config.storage]()).prepare(config);
-  if (writerPlace(config) !== 'primary') return prepared;
-  const writer = await openWriter(config, `in one writer for ${config.workerCount} workers`);
-  return {
-    ...prepared,
-    serveWorker: (pipe) => serveWorker(pipe, writer),
-    release: async () => {
-      await writer.close();
-      await prepared.release();
-    },
-  };
+  return (await STORE_KINDS[config.storage]()).prepare(config);
 }
 
 export async function openStore(config: ServerConfig): Promise<Store> {
   const place = writerPlace(config);
-  if (place === 'primary') return (await import('./writer-link.js')).WriterLink.open(config.coalesceMaxBatch);
+  if (place === 'process') {
+    const { WriterLink } = await import('./writer-link.js');
+    return WriterLink.open(process.env[WRITER_SOCKET_ENV] ?? '', config.coalesceMaxBatch);
+  }
   if (place === 'worker') return openWriter(config, 'in this worker');
   return (await STORE_KINDS[config.storage]()).open(config);
 }

@@ -1,50 +1,76 @@
 import net from 'node:net';
 import { IncrementCoalescer } from './increment-coalescer.js';
 import type { Store } from './store.js';
-import { type Answer, answerReader, encodeRequest, Op, Status, WRITER_FD } from './writer-protocol.js';
+import { type Answer, answerReader, encodeRequest, Op, Status } from './writer-protocol.js';
 
 interface Pending {
   resolve(value: number): void;
   reject(err: unknown): void;
 }
 
+/** Between attempts to reach a writer the primary is restarting. */
+const RECONNECT_MS = 100;
+
 /**
- * A worker's store when the server has one writer (writer.ts, in the primary): every call is a
- * request on the worker's pipe, answered once the writer's store answered. The increments of one
- * event-loop turn leave as one request, and the next turn's leave without waiting for the answer,
- * so the writer's batches gather the increments of all workers.
+ * Connects to the writer's socket; resolves once the writer said hello (with its store's
+ * description). Every later answer goes to `onAnswer`; `onClose` says the writer is gone.
+ */
+function connect(
+  socketPath: string,
+  onAnswer: (answer: Answer) => void,
+  onClose: () => void,
+): Promise<{ socket: net.Socket; description: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath);
+    let hello = false;
+    const reader = answerReader((answer) => {
+      if (hello) onAnswer(answer);
+      else if (answer.status === Status.Hello) {
+        hello = true;
+        resolve({ socket, description: answer.text });
+      }
+    });
+    socket.on('data', (chunk: Buffer) => reader.push(chunk));
+    socket.on('close', () =>
+      hello ? onClose() : reject(new Error(`the server's writer at ${socketPath} is not there`)),
+    );
+    socket.on('error', () => {});
+  });
+}
+
+/**
+ * A worker's store when the server has a writer process (server/writer-main.ts): every call is a
+ * request on the worker's connection to it, answered once the writer's store answered. The
+ * increments of one event-loop turn leave as one request, and the next turn's leave without
+ * waiting for the answer, so the writer's batches gather the increments of all workers. While the
+ * writer is gone (the primary restarts it), calls fail at once and the link reconnects.
  */
 export class WriterLink implements Store {
   private readonly pending = new Map<number, Pending>();
   private readonly coalescer: IncrementCoalescer;
+  private socket: net.Socket | undefined;
   private lastId = 0;
-  private gone: Error | undefined;
+  private closed = false;
 
   private constructor(
-    private readonly pipe: net.Socket,
+    private readonly socketPath: string,
     readonly description: string,
     maxBatch: number,
   ) {
     this.coalescer = new IncrementCoalescer((k) => this.request(Op.Add, k), maxBatch, Infinity);
   }
 
-  /** The worker's end of its pipe, once the writer has said hello. */
-  static open(maxBatch: number): Promise<WriterLink> {
-    const pipe = new net.Socket({ fd: WRITER_FD, readable: true, writable: true });
-    return new Promise((resolve, reject) => {
-      let link: WriterLink | undefined;
-      const reader = answerReader((answer) => {
-        if (link) link.settle(answer);
-        else if (answer.status === Status.Hello) resolve((link = new WriterLink(pipe, answer.text, maxBatch)));
-      });
-      pipe.on('data', (chunk: Buffer) => reader.push(chunk));
-      // The primary, and the writer with it, is gone: nothing in flight will be answered.
-      pipe.on('close', () => {
-        if (link) link.fail(new Error('the writer is gone: the primary process exited'));
-        else reject(new Error('the primary closed the pipe to its writer before the writer started'));
-      });
-      pipe.on('error', () => {});
-    });
+  /** The worker's link, once the writer has said hello. */
+  static async open(socketPath: string, maxBatch: number): Promise<WriterLink> {
+    let link: WriterLink | undefined;
+    const { socket, description } = await connect(
+      socketPath,
+      (answer) => link?.settle(answer),
+      () => link?.lost(),
+    );
+    link = new WriterLink(socketPath, description, maxBatch);
+    link.socket = socket;
+    return link;
   }
 
   increment(): Promise<number> {
@@ -60,13 +86,14 @@ export class WriterLink implements Store {
   }
 
   close(): void {
-    this.pipe.end();
+    this.closed = true;
+    this.socket?.end();
   }
 
   private request(op: Op, count: number): Promise<number> {
-    if (this.gone) return Promise.reject(this.gone);
+    if (!this.socket) return Promise.reject(new Error("the server's writer is restarting"));
     const id = (this.lastId = (this.lastId + 1) >>> 0);
-    this.pipe.write(encodeRequest(op, id, count));
+    this.socket.write(encodeRequest(op, id, count));
     return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
   }
 
@@ -78,9 +105,26 @@ export class WriterLink implements Store {
     else pending.reject(new Error(answer.text));
   }
 
-  private fail(err: Error): void {
-    this.gone = err;
+  /** The writer died: what it owed is failed (never acknowledged), and the link tries again. */
+  private lost(): void {
+    this.socket = undefined;
+    const err = new Error("the server's writer is gone: the primary restarts it");
     for (const pending of this.pending.values()) pending.reject(err);
     this.pending.clear();
+    this.reconnectSoon();
+  }
+
+  private reconnectSoon(): void {
+    if (this.closed) return;
+    setTimeout(() => {
+      connect(
+        this.socketPath,
+        (answer) => this.settle(answer),
+        () => this.lost(),
+      ).then(
+        ({ socket }) => (this.closed ? socket.end() : (this.socket = socket)),
+        () => this.reconnectSoon(),
+      );
+    }, RECONNECT_MS);
   }
 }

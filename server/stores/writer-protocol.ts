@@ -1,20 +1,20 @@
 /**
- * The frames workers and the primary's writer exchange over the pipe each worker is forked with
- * (file descriptor WRITER_FD in the worker). Fixed little-endian binary frames: a request costs
- * 9 bytes to write and a few reads to parse, where node's IPC channel would serialize JSON.
+ * The frames workers and the server's writer process exchange over a unix socket. Fixed
+ * little-endian binary frames: a request costs 9 bytes to write and a few reads to parse, where
+ * node's IPC channel would serialize JSON.
  *
  * request (worker -> writer):  op u8 | id u32 | count u32
  * answer  (writer -> worker):  status u8 | id u32 | value f64            (status OK)
  *                              status u8 | id u32 | length u16 | utf-8   (FAILED: the error; HELLO: the description)
  */
 
-/** The worker's end of its pipe to the writer: the fd after stdin, stdout, stderr and node's IPC channel. */
-export const WRITER_FD = 4;
+/** Where the primary tells its writer and workers the writer's socket is (internal: set only by the primary). */
+export const WRITER_SOCKET_ENV = 'COUNTERS_WRITER_SOCKET';
 
 export const Op = { Add: 0, Read: 1, Reset: 2 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
-/** Hello: the writer's first frame on a pipe (id 0), the store's description for GET /health. */
+/** Hello: the writer's first frame on a connection (id 0), the store's description for GET /health. */
 export const Status = { Ok: 0, Failed: 1, Hello: 2 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 

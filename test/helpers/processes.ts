@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { ROOT } from './server-process.js';
 import { waitUntil as waitFor } from '../../tester/harness/wait-until.js';
+import { isServerWriter } from '../../tester/nemesis/processes.js';
 
 /** Runs a command to its end (bounded), resolving with its exit code and output; never rejects. */
 export function run(
@@ -23,7 +24,7 @@ export function run(
   });
 }
 
-/** Direct children of `pid` (the server's workers, for a primary). */
+/** Direct children of `pid` (for a primary: its workers, and its writer with a remote store and WORKERS > 1). */
 export async function childPids(pid: number): Promise<number[]> {
   const { stdout } = await run('pgrep', ['-P', String(pid)], 5000);
   return stdout
@@ -31,6 +32,18 @@ export async function childPids(pid: number): Promise<number[]> {
     .map((line) => Number(line.trim()))
     .filter((n) => Number.isInteger(n) && n > 0)
     .sort((a, b) => a - b);
+}
+
+/** A primary's workers: its children but the writer. */
+export async function workerPids(primary: number): Promise<number[]> {
+  return (await childPids(primary)).filter((pid) => !isServerWriter(pid));
+}
+
+/** A primary's writer process. */
+export async function writerPid(primary: number): Promise<number> {
+  const writers = (await childPids(primary)).filter(isServerWriter);
+  if (writers.length !== 1) throw new Error(`expected one writer process under ${primary}, found ${writers.length}`);
+  return writers[0];
 }
 
 export function isAlive(pid: number): boolean {

@@ -41,6 +41,18 @@ export function childPids(pid: number): number[] {
   return children.sort((a, b) => a - b);
 }
 
+/**
+ * Whether `pid` is a server's writer process (server/writer-main.ts), the one child of a primary
+ * that is not a worker: it serves no HTTP, so killing it is not killing a worker.
+ */
+export function isServerWriter(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('writer-main.js');
+  } catch {
+    return false;
+  }
+}
+
 /** Whether `pid` runs; a zombie (killed, not yet reaped by its parent) does not. */
 export function isAlive(pid: number): boolean {
   try {

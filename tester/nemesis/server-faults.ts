@@ -2,13 +2,13 @@
 import { type Fault, FaultError } from './fault.js';
 import type { ManagedServer } from './managed-server.js';
 import { waitUntil } from '../harness/wait-until.js';
-import { childPids, isAlive, listenerPids, signalAll } from './processes.js';
+import { childPids, isAlive, isServerWriter, listenerPids, signalAll } from './processes.js';
 
 const REPLACE_TIMEOUT_MS = 15_000;
 
-/** Workers are the processes listening on the port (SO_REUSEPORT), or the launched primary's children. */
+/** Workers are the processes listening on the port (SO_REUSEPORT), or the launched primary's children but its writer. */
 async function workerPids(port: number, server: ManagedServer | undefined): Promise<number[]> {
-  return server ? childPids(server.pid) : listenerPids(port);
+  return server ? childPids(server.pid).filter((pid) => !isServerWriter(pid)) : listenerPids(port);
 }
 
 export function killWorker(port: number, server: ManagedServer | undefined): Fault {

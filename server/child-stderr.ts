@@ -1,4 +1,4 @@
-import type { Worker } from 'node:cluster';
+import type { ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { ErrorLog } from './error-log.js';
 
@@ -6,14 +6,14 @@ import { ErrorLog } from './error-log.js';
 const LIBPQ_NOTICE = /^(FATAL|PANIC|ERROR|WARNING|NOTICE|INFO|LOG|DEBUG):  /;
 
 /**
- * A worker's stderr comes through the primary. libpq prints some server messages straight to
+ * A worker's or the writer's stderr comes through the primary. libpq prints some server messages straight to
  * stderr (a FATAL arriving right after a statement's result, as every session gets during
  * pg_ctl -m fast stop, goes to its default notice processor, which pg-native cannot replace):
- * those lines go through the worker's rate-limited log; every other line passes unchanged.
+ * those lines go through the process's rate-limited log; every other line passes unchanged.
  */
-export function relayWorkerStderr(worker: Worker): void {
-  const errors = new ErrorLog(`web-counter worker ${worker.process.pid}`);
-  readline.createInterface({ input: worker.process.stderr!, crlfDelay: Infinity }).on('line', (line) => {
+export function relayStderr(child: ChildProcess, role: 'worker' | 'writer'): void {
+  const errors = new ErrorLog(`web-counter ${role} ${child.pid}`);
+  readline.createInterface({ input: child.stderr!, crlfDelay: Infinity }).on('line', (line) => {
     if (LIBPQ_NOTICE.test(line)) errors.report(`libpq: ${line}`);
     else console.error(line);
   });
