@@ -253,6 +253,28 @@ test.serial(
   },
 );
 
+// Hazelcast: its writer connects to the cluster as it starts, so the new worker is up well before it listens.
+test.serial(
+  'WORKERS=4: a worker and the writer killed at once are both replaced, and the server serves on',
+  async (t) => {
+    await withServer({ STORAGE_METHOD: 'hazelcast' }, async (server, port) => {
+      const primary = server.child.pid!;
+      const [worker] = await workerPids(primary);
+      process.kill(await writerPid(primary), 'SIGKILL');
+      process.kill(worker, 'SIGKILL');
+      // The new worker may start before the new writer listens: it waits for it rather than giving up.
+      const replaced = async () => {
+        const workers = await workerPids(primary);
+        return workers.length === 4 && !workers.includes(worker);
+      };
+      t.true(await waitFor(replaced, 10_000), 'four workers again');
+      t.true(await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 5000), 'served again');
+      t.true(isAlive(primary), server.output());
+      t.notRegex(server.output(), /giving up|no writer answered/);
+    });
+  },
+);
+
 test.serial(
   'WORKERS=4: kill -9 of the primary: owed answers fail at once, the workers and the writer exit',
   async (t) => {

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { IncrementCoalescer } from './increment-coalescer.js';
 import type { Store } from './store.js';
 import { type Answer, answerReader, encodeRequest, Op, Status } from './writer-protocol.js';
@@ -10,6 +11,8 @@ interface Pending {
 
 /** Between attempts to reach a writer the primary is restarting. */
 const RECONNECT_MS = 100;
+/** A worker started while its writer restarts waits this long for it (a writer starts in well under 1 s). */
+const OPEN_TIMEOUT_MS = 10_000;
 
 /**
  * Connects to the writer's socket; resolves once the writer said hello (with its store's
@@ -60,17 +63,27 @@ export class WriterLink implements Store {
     this.coalescer = new IncrementCoalescer((k) => this.request(Op.Add, k), maxBatch, Infinity);
   }
 
-  /** The worker's link, once the writer has said hello. */
+  /** The worker's link, once the writer has said hello (waiting for a writer being restarted). */
   static async open(socketPath: string, maxBatch: number): Promise<WriterLink> {
     let link: WriterLink | undefined;
-    const { socket, description } = await connect(
-      socketPath,
-      (answer) => link?.settle(answer),
-      () => link?.lost(),
-    );
-    link = new WriterLink(socketPath, description, maxBatch);
-    link.socket = socket;
-    return link;
+    const deadline = Date.now() + OPEN_TIMEOUT_MS;
+    for (;;) {
+      try {
+        const { socket, description } = await connect(
+          socketPath,
+          (answer) => link?.settle(answer),
+          () => link?.lost(),
+        );
+        link = new WriterLink(socketPath, description, maxBatch);
+        link.socket = socket;
+        return link;
+      } catch {
+        if (Date.now() >= deadline) {
+          throw new Error(`no writer answered at ${socketPath} within ${OPEN_TIMEOUT_MS / 1000} s`);
+        }
+        await sleep(RECONNECT_MS);
+      }
+    }
   }
 
   increment(): Promise<number> {
