@@ -180,45 +180,65 @@ test.serial('WORKERS=4: a worker killed while its increments wait at the writer 
   });
 });
 
-test.serial('WORKERS=4: SIGTERM answers the increments waiting at the writer before it exits 0', async (t) => {
-  const port = nextPort++;
-  const server = await startServer({ ...PG_ENV, PORT: String(port) });
-  const admin = await openAdmin();
-  const { clients } = await clientsOn(port, 8);
-  try {
-    t.is(await statusOf(port, 'POST', '/reset'), 200);
-    const answers = await incrementBehindLock(t, admin, clients);
-    const exited = new Promise<{ code: number | null; atMs: number }>((resolve) =>
-      server.child.once('exit', (code) => resolve({ code, atMs: Date.now() })),
-    );
-    server.child.kill('SIGTERM');
-    await sleep(500);
-    t.is(server.child.exitCode, null, 'still draining while the row is locked');
-    await admin.query('COMMIT');
-    const settled = await Promise.all(answers);
-    const { code, atMs } = await exited;
-    t.is(code, 0);
-    t.deepEqual(
-      settled.map((answer) => answer.count).sort((a, b) => a! - b!),
-      [1, 2, 3, 4, 5, 6, 7, 8],
-    );
-    t.true(
-      settled.every((answer) => answer.atMs <= atMs),
-      'every answer arrived before the exit',
-    );
-  } finally {
-    clients.forEach((client) => client.close());
-    await admin.close();
-    await server.stop();
-  }
-});
-
 /** The directory the writer's socket lives in, from the environment the primary gave it. */
 function writerSocketDir(pid: number): string {
   const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
   const entry = env.find((line) => line.startsWith(`${WRITER_SOCKET_ENV}=`));
   if (!entry) throw new Error(`the writer ${pid} has no ${WRITER_SOCKET_ENV}`);
   return path.dirname(entry.slice(WRITER_SOCKET_ENV.length + 1));
+}
+
+/** How the server is told to stop: SIGTERM to the primary, or a terminal's Ctrl-C, SIGINT to every process of it. */
+const STOPS: Array<{ title: string; signal(server: ServerProcess): Promise<void> }> = [
+  { title: 'SIGTERM', signal: async (server) => void server.child.kill('SIGTERM') },
+  {
+    title: 'Ctrl-C',
+    signal: async (server) => {
+      for (const pid of [server.child.pid!, ...(await childPids(server.child.pid!))]) process.kill(pid, 'SIGINT');
+    },
+  },
+];
+
+for (const stop of STOPS) {
+  test.serial(`WORKERS=4: ${stop.title} answers the increments waiting at the writer before it exits 0`, async (t) => {
+    const port = nextPort++;
+    const server = await startServer({ ...PG_ENV, PORT: String(port) });
+    const admin = await openAdmin();
+    const { clients } = await clientsOn(port, 8);
+    try {
+      t.is(await statusOf(port, 'POST', '/reset'), 200);
+      const children = await childPids(server.child.pid!);
+      const socketDir = writerSocketDir(await writerPid(server.child.pid!));
+      const answers = await incrementBehindLock(t, admin, clients);
+      const exited = new Promise<{ code: number | null; atMs: number }>((resolve) =>
+        server.child.once('exit', (code) => resolve({ code, atMs: Date.now() })),
+      );
+      await stop.signal(server);
+      await sleep(500);
+      t.is(server.child.exitCode, null, 'still draining while the row is locked');
+      await admin.query('COMMIT');
+      const settled = await Promise.all(answers);
+      const { code, atMs } = await exited;
+      t.is(code, 0);
+      t.deepEqual(
+        settled.map((answer) => answer.count).sort((a, b) => a! - b!),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      );
+      t.true(
+        settled.every((answer) => answer.atMs <= atMs),
+        'every answer arrived before the exit',
+      );
+      t.true(
+        children.every((pid) => !isAlive(pid)),
+        'the workers and the writer exited',
+      );
+      t.false(existsSync(socketDir), "the writer's socket directory is gone");
+    } finally {
+      clients.forEach((client) => client.close());
+      await admin.close();
+      await server.stop();
+    }
+  });
 }
 
 test.serial(
