@@ -75,7 +75,7 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
     const timer = setTimeout(() => workers.forEach((worker) => worker.process.kill('SIGKILL')), STOP_TIMEOUT_MS);
     await Promise.all(exited);
     // The writer goes last: the workers' drained answers waited on it.
-    await writer?.stop();
+    await writer?.stop(STOP_TIMEOUT_MS);
     clearTimeout(timer);
     storage.release();
     process.exit(exitCode);

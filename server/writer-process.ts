@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { relayStderr } from './child-stderr.js';
@@ -7,6 +7,36 @@ import type { WorkerMessage } from './messages.js';
 import { WRITER_SOCKET_ENV } from './stores/writer-protocol.js';
 
 const WRITER_MAIN = new URL('./writer-main.js', import.meta.url);
+
+/** A socket directory's name: the primary's pid, then mkdtemp's random part. */
+const DIRECTORY_PREFIX = `counters-writer-${process.pid}-`;
+const DIRECTORY_NAME = /^counters-writer-(\d+)-/;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, another user's.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A server killed whole (kill -9 of the primary and the writer together) leaves its socket
+ * directory behind, with nobody to remove it: the next server does, for every primary that is gone.
+ */
+function removeDirectoriesOfDeadPrimaries(tmp: string): void {
+  for (const name of readdirSync(tmp)) {
+    const primary = DIRECTORY_NAME.exec(name)?.[1];
+    if (primary === undefined || isAlive(Number(primary))) continue;
+    try {
+      rmSync(path.join(tmp, name), { recursive: true, force: true });
+    } catch {
+      // Another user's, in a sticky /tmp: theirs to remove.
+    }
+  }
+}
 
 /** The writer could not start (its store did not open): the message says why. */
 export class WriterStartError extends Error {}
@@ -25,7 +55,8 @@ export class WriterProcess {
     private readonly execArgv: string[],
     private readonly onDeath: (pid: number, how: string) => void,
   ) {
-    this.socketPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'counters-writer-')), 'writer.sock');
+    removeDirectoriesOfDeadPrimaries(os.tmpdir());
+    this.socketPath = path.join(mkdtempSync(path.join(os.tmpdir(), DIRECTORY_PREFIX)), 'writer.sock');
   }
 
   /** What each worker needs in its environment to find the writer. */
@@ -58,15 +89,18 @@ export class WriterProcess {
     });
   }
 
-  /** Once the workers are gone: the writer closes its store, then its directory goes. */
-  async stop(): Promise<void> {
+  /** Once the workers are gone: the writer closes its store (or is killed after `timeoutMs`), then its directory goes. */
+  async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const closed = new Promise((resolve) => child.once('close', resolve));
       if (child.connected) child.send({ type: 'shutdown' });
       else child.kill('SIGTERM');
+      // It drains for at most 7 s on its own; one that cannot (stopped, wedged) must not hold the primary.
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       await closed;
+      clearTimeout(timer);
     }
     rmSync(path.dirname(this.socketPath), { recursive: true, force: true });
   }

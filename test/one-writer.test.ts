@@ -180,6 +180,25 @@ test.serial('WORKERS=4: a worker killed while its increments wait at the writer 
   });
 });
 
+test.serial(
+  'WORKERS=4: SIGTERM ends the server even when its writer cannot stop (SIGSTOP): it is killed',
+  async (t) => {
+    t.timeout(60_000);
+    const port = nextPort++;
+    const server = await startServer({ ...PG_ENV, PORT: String(port) });
+    try {
+      const writer = await writerPid(server.child.pid!);
+      process.kill(writer, 'SIGSTOP');
+      const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+      server.child.kill('SIGTERM');
+      t.is(await Promise.race([exited, sleep(20_000).then(() => 'still running after 20 s')]), 0);
+      t.false(isAlive(writer), 'the writer was killed');
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
 /** The directory the writer's socket lives in, from the environment the primary gave it. */
 function writerSocketDir(pid: number): string {
   const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
@@ -187,6 +206,26 @@ function writerSocketDir(pid: number): string {
   if (!entry) throw new Error(`the writer ${pid} has no ${WRITER_SOCKET_ENV}`);
   return path.dirname(entry.slice(WRITER_SOCKET_ENV.length + 1));
 }
+
+test.serial(
+  "WORKERS=4: a server killed whole leaves its writer's socket directory, and the next server removes it",
+  async (t) => {
+    const first = await startServer({ ...PG_ENV, PORT: String(nextPort++) });
+    try {
+      const primary = first.child.pid!;
+      const socketDir = writerSocketDir(await writerPid(primary));
+      const pids = [primary, ...(await childPids(primary))];
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      t.true(await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000), 'all killed');
+      t.true(existsSync(socketDir), 'nobody was left to remove it');
+      await withServer({}, async () => {
+        t.false(existsSync(socketDir), 'the next server removed it');
+      });
+    } finally {
+      await first.stop();
+    }
+  },
+);
 
 /** How the server is told to stop: SIGTERM to the primary, or a terminal's Ctrl-C, SIGINT to every process of it. */
 const STOPS: Array<{ title: string; signal(server: ServerProcess): Promise<void> }> = [
