@@ -11,6 +11,6 @@ export function describeError(err: unknown): string {
 
 /** Worker side: tells the primary why this worker cannot run, then exits once the message is out. */
 export function exitWorker(message: string): void {
-  if (!process.send) process.exit(1);
+  if (!process.send || !process.connected) process.exit(1);
   process.send({ type: 'fatal', message } satisfies WorkerMessage, undefined, {}, () => process.exit(1));
 }

@@ -94,14 +94,25 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
     return true;
   };
 
-  const startWriter = async (): Promise<boolean> => {
+  /**
+   * Starts the writer. At start-up, one that cannot start stops the server (its store does not
+   * open: the message says why); a replacement that fails counts as a death and is tried again.
+   */
+  const startWriter = async (restart: boolean): Promise<boolean> => {
     try {
       await writer!.start();
       return true;
     } catch (err) {
       if (!(err instanceof WriterStartError)) throw err;
-      log(err.message);
-      void stop(1);
+      // A writer that a shutdown met before it listened is no failure.
+      if (stopping) return false;
+      if (!restart) {
+        log(err.message);
+        void stop(1);
+      } else if (survives('writer', err.message)) {
+        log(`${err.message}: starting a new one`);
+        return startWriter(true);
+      }
       return false;
     }
   };
@@ -111,11 +122,12 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
       ? new WriterProcess(workerExecArgv(), (pid, how) => {
           if (stopping || !survives('writer', how)) return;
           log(`writer ${pid} died (${how}): starting a new one`);
-          void startWriter();
+          void startWriter(true);
         })
       : undefined;
 
   const fork = () => {
+    if (stopping) return;
     const worker = cluster.fork(writer?.workerEnv);
     relayStderr(worker.process, 'worker');
     worker.on('message', (message: WorkerMessage) => {
@@ -140,6 +152,6 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
 
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
-  if (writer && !(await startWriter())) return;
+  if (writer && !(await startWriter(false))) return;
   for (let i = 0; i < config.workerCount; i++) fork();
 }

@@ -52,10 +52,13 @@ async function runWriter(): Promise<void> {
   process.on('message', (message: { type?: string }) => message?.type === 'shutdown' && stop());
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  process.on('disconnect', () => {
+  const orphan = () => {
     orphaned = true;
     stop();
-  });
+  };
+  process.on('disconnect', orphan);
+  // A primary that died while this process was starting disconnected before the listener was there.
+  if (!process.connected) orphan();
 
   writer = await openWriter(config, `in one writer for ${config.workerCount} workers`);
   if (stopping) return;
@@ -64,7 +67,9 @@ async function runWriter(): Promise<void> {
   // A writer killed before us left its socket file; the directory is the primary's own.
   rmSync(socketPath, { force: true });
   server.on('error', (err) => exitWorker(`the writer cannot listen on ${socketPath}: ${err.message}`));
-  server.listen(socketPath, () => process.send?.({ type: 'listening' } satisfies WorkerMessage));
+  server.listen(socketPath, () => {
+    if (process.connected && !stopping) process.send?.({ type: 'listening' } satisfies WorkerMessage);
+  });
 }
 
 try {

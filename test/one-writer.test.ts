@@ -227,6 +227,88 @@ test.serial(
   },
 );
 
+/** Waits for the primary's writer to be another process than `old`, and returns it. */
+async function nextWriter(primary: number, old: number): Promise<number> {
+  let pid = old;
+  const found = await waitFor(
+    async () => {
+      pid = await writerPid(primary).catch(() => old);
+      return pid !== old;
+    },
+    5000,
+    2,
+  );
+  if (!found) throw new Error(`no new writer under ${primary}`);
+  return pid;
+}
+
+test.serial(
+  'WORKERS=4: a writer stopped (SIGSTOP) is answered 503 within seconds, and served again once it runs',
+  async (t) => {
+    await withServer({}, async (server, port) => {
+      const writer = await writerPid(server.child.pid!);
+      process.kill(writer, 'SIGSTOP');
+      try {
+        const startedAt = Date.now();
+        const status = await statusOf(port, 'POST', '/inc');
+        t.is(status, 503, 'refused, not left hanging');
+        t.true(Date.now() - startedAt < 6000, `within ${Date.now() - startedAt} ms`);
+      } finally {
+        process.kill(writer, 'SIGCONT');
+      }
+      t.true(await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 5000, 50), 'served again');
+      t.regex(server.output(), /has not answered for 3 s/);
+    });
+  },
+);
+
+test.serial(
+  'WORKERS=4: a writer killed again while it restarts is restarted again; the server serves on',
+  async (t) => {
+    await withServer({}, async (server, port) => {
+      const primary = server.child.pid!;
+      const first = await writerPid(primary);
+      process.kill(first, 'SIGKILL');
+      process.kill(await nextWriter(primary, first), 'SIGKILL');
+      t.true(await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 10_000, 50), server.output());
+      t.true(isAlive(primary), server.output());
+    });
+  },
+);
+
+test.serial('WORKERS=4: SIGTERM while the writer restarts: exit 0 and no false failure', async (t) => {
+  const server = await startServer({ ...PG_ENV, PORT: String(nextPort++) });
+  try {
+    const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+    process.kill(await writerPid(server.child.pid!), 'SIGKILL');
+    await sleep(10);
+    server.child.kill('SIGTERM');
+    t.is(await exited, 0);
+    t.notRegex(server.output(), /before it listened/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test.serial(
+  'WORKERS=4: the primary killed while its new writer starts: the writer exits and removes the directory',
+  async (t) => {
+    const server = await startServer({ ...PG_ENV, PORT: String(nextPort++) });
+    try {
+      const primary = server.child.pid!;
+      const first = await writerPid(primary);
+      const socketDir = writerSocketDir(first);
+      process.kill(first, 'SIGKILL');
+      const starting = await nextWriter(primary, first);
+      server.child.kill('SIGKILL');
+      t.true(await waitFor(() => !isAlive(starting), 10_000), 'the new writer exits');
+      t.false(existsSync(socketDir), "the writer's socket directory is gone");
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
 /** How the server is told to stop: SIGTERM to the primary, or a terminal's Ctrl-C, SIGINT to every process of it. */
 const STOPS: Array<{ title: string; signal(server: ServerProcess): Promise<void> }> = [
   { title: 'SIGTERM', signal: async (server) => void server.child.kill('SIGTERM') },

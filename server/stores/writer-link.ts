@@ -13,6 +13,14 @@ interface Pending {
 const RECONNECT_MS = 100;
 /** A worker started while its writer restarts waits this long for it (a writer starts in well under 1 s). */
 const OPEN_TIMEOUT_MS = 10_000;
+/**
+ * A writer that is stopped or wedged still has its connections accepted by the kernel: silence is
+ * the only sign. Its hello must come within this, and while requests wait, some answer (a ping's,
+ * if the store is slow) must come within it too.
+ */
+const SILENCE_LIMIT_MS = 3000;
+const PING_EVERY_MS = 1000;
+const WRITER_GONE = "the server's writer is gone: the primary restarts it";
 
 /**
  * Connects to the writer's socket; resolves once the writer said hello (with its store's
@@ -21,22 +29,26 @@ const OPEN_TIMEOUT_MS = 10_000;
 function connect(
   socketPath: string,
   onAnswer: (answer: Answer) => void,
-  onClose: () => void,
+  onClose: (socket: net.Socket) => void,
 ): Promise<{ socket: net.Socket; description: string }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(socketPath);
     let hello = false;
+    const silent = setTimeout(() => socket.destroy(), SILENCE_LIMIT_MS);
     const reader = answerReader((answer) => {
       if (hello) onAnswer(answer);
       else if (answer.status === Status.Hello) {
         hello = true;
+        clearTimeout(silent);
         resolve({ socket, description: answer.text });
       }
     });
     socket.on('data', (chunk: Buffer) => reader.push(chunk));
-    socket.on('close', () =>
-      hello ? onClose() : reject(new Error(`the server's writer at ${socketPath} is not there`)),
-    );
+    socket.on('close', () => {
+      clearTimeout(silent);
+      if (hello) onClose(socket);
+      else reject(new Error(`no writer answers at ${socketPath}`));
+    });
     socket.on('error', () => {});
   });
 }
@@ -54,6 +66,8 @@ export class WriterLink implements Store {
   private socket: net.Socket | undefined;
   private lastId = 0;
   private closed = false;
+  private lastHeardMs = Date.now();
+  private readonly watchdog = setInterval(() => this.checkWriter(), PING_EVERY_MS).unref();
 
   private constructor(
     private readonly socketPath: string,
@@ -72,7 +86,7 @@ export class WriterLink implements Store {
         const { socket, description } = await connect(
           socketPath,
           (answer) => link?.settle(answer),
-          () => link?.lost(),
+          (socket) => link?.lost(WRITER_GONE, socket),
         );
         link = new WriterLink(socketPath, description, maxBatch);
         link.socket = socket;
@@ -100,17 +114,36 @@ export class WriterLink implements Store {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.watchdog);
     this.socket?.end();
   }
 
   private request(op: Op, count: number): Promise<number> {
     if (!this.socket) return Promise.reject(new Error("the server's writer is restarting"));
-    const id = (this.lastId = (this.lastId + 1) >>> 0);
+    // Ids run 1 .. 2^32-1: 0 is the hello's and the pings'.
+    const id = (this.lastId = (this.lastId % 0xffffffff) + 1);
     this.socket.write(encodeRequest(op, id, count));
     return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
   }
 
+  /** Pings a writer that owes answers; one silent for SILENCE_LIMIT_MS is given up on and reconnected to. */
+  private checkWriter(): void {
+    const now = Date.now();
+    if (this.pending.size === 0 || !this.socket) {
+      this.lastHeardMs = now;
+      return;
+    }
+    if (now - this.lastHeardMs < SILENCE_LIMIT_MS) {
+      this.socket.write(encodeRequest(Op.Ping, 0, 0));
+      return;
+    }
+    const socket = this.socket;
+    this.lost(`the server's writer has not answered for ${SILENCE_LIMIT_MS / 1000} s`, socket);
+    socket.destroy();
+  }
+
   private settle(answer: Answer): void {
+    this.lastHeardMs = Date.now();
     const pending = this.pending.get(answer.id);
     if (!pending) return;
     this.pending.delete(answer.id);
@@ -118,10 +151,12 @@ export class WriterLink implements Store {
     else pending.reject(new Error(answer.text));
   }
 
-  /** The writer died: what it owed is failed (never acknowledged), and the link tries again. */
-  private lost(): void {
+  /** The writer died or went silent: what it owed is failed (never acknowledged), and the link tries again. */
+  private lost(reason: string, socket: net.Socket): void {
+    // A connection given up on earlier may close late: it owes nothing any more.
+    if (socket !== this.socket) return;
     this.socket = undefined;
-    const err = new Error("the server's writer is gone: the primary restarts it");
+    const err = new Error(reason);
     for (const pending of this.pending.values()) pending.reject(err);
     this.pending.clear();
     this.reconnectSoon();
@@ -133,9 +168,15 @@ export class WriterLink implements Store {
       connect(
         this.socketPath,
         (answer) => this.settle(answer),
-        () => this.lost(),
+        (socket) => this.lost(WRITER_GONE, socket),
       ).then(
-        ({ socket }) => (this.closed ? socket.end() : (this.socket = socket)),
+        ({ socket }) => {
+          if (this.closed) socket.end();
+          else {
+            this.socket = socket;
+            this.lastHeardMs = Date.now();
+          }
+        },
         () => this.reconnectSoon(),
       );
     }, RECONNECT_MS);

@@ -11,7 +11,8 @@
 /** Where the primary tells its writer and workers the writer's socket is (internal: set only by the primary). */
 export const WRITER_SOCKET_ENV = 'COUNTERS_WRITER_SOCKET';
 
-export const Op = { Add: 0, Read: 1, Reset: 2 } as const;
+/** Ping (id 0): answered at once by a writer whose event loop runs, however slow its store. */
+export const Op = { Add: 0, Read: 1, Reset: 2, Ping: 3 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
 /** Hello: the writer's first frame on a connection (id 0), the store's description for GET /health. */

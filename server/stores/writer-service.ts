@@ -20,6 +20,7 @@ export function serveWorker(pipe: Duplex, writer: Writer): void {
   };
   const run = (request: Request): Promise<number> => {
     if (request.op === Op.Add) return writer.add(request.count);
+    if (request.op === Op.Ping) return Promise.resolve(0);
     if (request.op === Op.Read) return writer.read();
     if (request.op === Op.Reset) return writer.reset().then(() => 0);
     return Promise.reject(new Error(`unknown request ${request.op} on the writer's pipe`));
