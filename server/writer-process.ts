@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { relayStderr } from './child-stderr.js';
@@ -8,9 +8,14 @@ import { WRITER_SOCKET_ENV } from './stores/writer-protocol.js';
 
 const WRITER_MAIN = new URL('./writer-main.js', import.meta.url);
 
-/** A socket directory's name: the primary's pid, then mkdtemp's random part. */
-const DIRECTORY_PREFIX = `counters-writer-${process.pid}-`;
-const DIRECTORY_NAME = /^counters-writer-(\d+)-/;
+/**
+ * A socket directory's name: the primary's pid namespace and pid, then mkdtemp's random part. A pid
+ * means something only in its own namespace: containers sharing one /tmp must not judge each
+ * other's directories by it.
+ */
+const PID_NAMESPACE = readlinkSync('/proc/self/ns/pid').replace(/\D/g, '');
+const DIRECTORY_PREFIX = `counters-writer-${PID_NAMESPACE}-${process.pid}-`;
+const DIRECTORY_NAME = /^counters-writer-(\d+)-(\d+)-/;
 
 function isAlive(pid: number): boolean {
   try {
@@ -24,12 +29,13 @@ function isAlive(pid: number): boolean {
 
 /**
  * A server killed whole (kill -9 of the primary and the writer together) leaves its socket
- * directory behind, with nobody to remove it: the next server does, for every primary that is gone.
+ * directory behind, with nobody to remove it: the next server does, for every primary of its pid
+ * namespace that is gone.
  */
 function removeDirectoriesOfDeadPrimaries(tmp: string): void {
   for (const name of readdirSync(tmp)) {
-    const primary = DIRECTORY_NAME.exec(name)?.[1];
-    if (primary === undefined || isAlive(Number(primary))) continue;
+    const [, namespace, primary] = DIRECTORY_NAME.exec(name) ?? [];
+    if (namespace !== PID_NAMESPACE || isAlive(Number(primary))) continue;
     try {
       rmSync(path.join(tmp, name), { recursive: true, force: true });
     } catch {

@@ -7,8 +7,9 @@
  * needs. Ports 18800-18819 (relay 18819).
  */
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgConnection } from '../backends/postgresql/connection.js';
@@ -218,8 +219,13 @@ test.serial(
       for (const pid of pids) process.kill(pid, 'SIGKILL');
       t.true(await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000), 'all killed');
       t.true(existsSync(socketDir), 'nobody was left to remove it');
+      // The same dead pid, but in another pid namespace (a container sharing /tmp): not ours to judge.
+      const foreign = path.join(os.tmpdir(), `counters-writer-${primary}-${primary}-foreign`);
+      mkdirSync(foreign);
+      t.teardown(() => rmSync(foreign, { recursive: true, force: true }));
       await withServer({}, async () => {
         t.false(existsSync(socketDir), 'the next server removed it');
+        t.true(existsSync(foreign), "another namespace's directory is left alone");
       });
     } finally {
       await first.stop();
