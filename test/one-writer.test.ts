@@ -315,6 +315,33 @@ test.serial(
   },
 );
 
+test.serial(
+  'WORKERS=4: a worker started while its writer is stopped for 13 s waits for it; the server serves on',
+  async (t) => {
+    t.timeout(60_000);
+    await withServer({}, async (server, port) => {
+      const primary = server.child.pid!;
+      const writer = await writerPid(primary);
+      const [worker] = await workerPids(primary);
+      process.kill(writer, 'SIGSTOP');
+      try {
+        process.kill(worker, 'SIGKILL');
+        await sleep(13_000);
+      } finally {
+        process.kill(writer, 'SIGCONT');
+      }
+      const replaced = async () => {
+        const workers = await workerPids(primary);
+        return workers.length === 4 && !workers.includes(worker);
+      };
+      t.true(await waitFor(replaced, 5000), 'four workers again');
+      t.true(await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 5000, 50), 'served again');
+      t.true(isAlive(primary), server.output());
+      t.regex(server.output(), /no writer has answered at .* for 10 s; still waiting/);
+    });
+  },
+);
+
 /** How the server is told to stop: SIGTERM to the primary, or a terminal's Ctrl-C, SIGINT to every process of it. */
 const STOPS: Array<{ title: string; signal(server: ServerProcess): Promise<void> }> = [
   { title: 'SIGTERM', signal: async (server) => void server.child.kill('SIGTERM') },

@@ -11,8 +11,8 @@ interface Pending {
 
 /** Between attempts to reach a writer the primary is restarting. */
 const RECONNECT_MS = 100;
-/** A worker started while its writer restarts waits this long for it (a writer starts in well under 1 s). */
-const OPEN_TIMEOUT_MS = 10_000;
+/** A writer starts in well under a second: a worker that waited this long for one says so. */
+const LONG_WAIT_MS = 10_000;
 /**
  * A writer that is stopped or wedged still has its connections accepted by the kernel: silence is
  * the only sign. Its hello must come within this, and while requests wait, some answer (a ping's,
@@ -77,10 +77,15 @@ export class WriterLink implements Store {
     this.coalescer = new IncrementCoalescer((k) => this.request(Op.Add, k), maxBatch, Infinity);
   }
 
-  /** The worker's link, once the writer has said hello (waiting for a writer being restarted). */
+  /**
+   * The worker's link, once the writer has said hello. A writer being restarted (or stopped) is
+   * waited for as long as it takes: the primary decides when restarting is hopeless, and a
+   * worker that gave up would stop the whole server. A long wait is said once.
+   */
   static async open(socketPath: string, maxBatch: number): Promise<WriterLink> {
     let link: WriterLink | undefined;
-    const deadline = Date.now() + OPEN_TIMEOUT_MS;
+    const startedMs = Date.now();
+    let told = false;
     for (;;) {
       try {
         const { socket, description } = await connect(
@@ -92,8 +97,12 @@ export class WriterLink implements Store {
         link.socket = socket;
         return link;
       } catch {
-        if (Date.now() >= deadline) {
-          throw new Error(`no writer answered at ${socketPath} within ${OPEN_TIMEOUT_MS / 1000} s`);
+        if (!told && Date.now() - startedMs >= LONG_WAIT_MS) {
+          told = true;
+          console.error(
+            `web-counter worker ${process.pid}: no writer has answered at ${socketPath} for ` +
+              `${LONG_WAIT_MS / 1000} s; still waiting`,
+          );
         }
         await sleep(RECONNECT_MS);
       }
