@@ -69,9 +69,11 @@ export class WriterLink implements Store {
   private lastHeardMs = Date.now();
   private readonly watchdog = setInterval(() => this.checkWriter(), PING_EVERY_MS).unref();
 
+  /** The writer's store, as its first hello described it. */
+  description = '';
+
   private constructor(
     private readonly socketPath: string,
-    readonly description: string,
     maxBatch: number,
   ) {
     this.coalescer = new IncrementCoalescer((k) => this.request(Op.Add, k), maxBatch, Infinity);
@@ -80,33 +82,12 @@ export class WriterLink implements Store {
   /**
    * The worker's link, once the writer has said hello. A writer being restarted (or stopped) is
    * waited for as long as it takes: the primary decides when restarting is hopeless, and a
-   * worker that gave up would stop the whole server. A long wait is said once.
+   * worker that gave up would stop the whole server.
    */
   static async open(socketPath: string, maxBatch: number): Promise<WriterLink> {
-    let link: WriterLink | undefined;
-    const startedMs = Date.now();
-    let told = false;
-    for (;;) {
-      try {
-        const { socket, description } = await connect(
-          socketPath,
-          (answer) => link?.settle(answer),
-          (socket) => link?.lost(WRITER_GONE, socket),
-        );
-        link = new WriterLink(socketPath, description, maxBatch);
-        link.socket = socket;
-        return link;
-      } catch {
-        if (!told && Date.now() - startedMs >= LONG_WAIT_MS) {
-          told = true;
-          console.error(
-            `web-counter worker ${process.pid}: no writer has answered at ${socketPath} for ` +
-              `${LONG_WAIT_MS / 1000} s; still waiting`,
-          );
-        }
-        await sleep(RECONNECT_MS);
-      }
-    }
+    const link = new WriterLink(socketPath, maxBatch);
+    link.description = await link.reach(true);
+    return link;
   }
 
   increment(): Promise<number> {
@@ -168,26 +149,40 @@ export class WriterLink implements Store {
     const err = new Error(reason);
     for (const pending of this.pending.values()) pending.reject(err);
     this.pending.clear();
-    this.reconnectSoon();
+    if (!this.closed) void sleep(RECONNECT_MS).then(() => this.reach(false));
   }
 
-  private reconnectSoon(): void {
-    if (this.closed) return;
-    setTimeout(() => {
-      connect(
-        this.socketPath,
-        (answer) => this.settle(answer),
-        (socket) => this.lost(WRITER_GONE, socket),
-      ).then(
-        ({ socket }) => {
-          if (this.closed) socket.end();
-          else {
-            this.socket = socket;
-            this.lastHeardMs = Date.now();
-          }
-        },
-        () => this.reconnectSoon(),
-      );
-    }, RECONNECT_MS);
+  /**
+   * Connects, every RECONNECT_MS, until a writer says hello; resolves with its description. A
+   * worker still starting says once when that takes long.
+   */
+  private async reach(starting: boolean): Promise<string> {
+    const startedMs = Date.now();
+    let told = false;
+    for (;;) {
+      try {
+        const { socket, description } = await connect(
+          this.socketPath,
+          (answer) => this.settle(answer),
+          (closed) => this.lost(WRITER_GONE, closed),
+        );
+        if (this.closed) socket.end();
+        else {
+          this.socket = socket;
+          this.lastHeardMs = Date.now();
+        }
+        return description;
+      } catch {
+        if (this.closed) return this.description;
+        if (starting && !told && Date.now() - startedMs >= LONG_WAIT_MS) {
+          told = true;
+          console.error(
+            `web-counter worker ${process.pid}: no writer has answered at ${this.socketPath} for ` +
+              `${LONG_WAIT_MS / 1000} s; still waiting`,
+          );
+        }
+        await sleep(RECONNECT_MS);
+      }
+    }
   }
 }
