@@ -4,6 +4,7 @@ export default {
   files: [
     'dist/test/answer-count.test.js',
     'dist/test/bench-numbers.test.js',
+    'dist/test/check-hostile.test.js',
     'dist/test/checker.test.js',
     'dist/test/docker.test.js',
     'dist/test/env-vars.test.js',
@@ -12,6 +13,7 @@ export default {
     'dist/test/histories.test.js',
     'dist/test/history-reader.test.js',
     'dist/test/increment-coalescer.test.js',
+    'dist/test/linearizability.test.js',
     'dist/test/pool-*.test.js',
     'dist/test/response-parser.test.js',
     'dist/test/result-text.test.js',

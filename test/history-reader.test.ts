@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type ScannedEvent, scanEvent } from '../tester/history/event-scanner.js';
 import { FileBytes } from '../tester/history/file-bytes.js';
-import { forEachLine } from '../tester/history/file-lines.js';
+import { forEachLine, MAX_LINE_BYTES } from '../tester/history/file-lines.js';
 import { HistoryError, readHistory } from '../tester/history/history-reader.js';
 import { type HistoryFormat, writeHistory } from '../tester/history/history-writer.js';
 
@@ -202,9 +202,10 @@ test('a garbled line is named by file and line, in one line', (t) => {
   }
 });
 
-test('lines are found across read chunks and longer than a chunk', (t) => {
-  const long = 'x'.repeat(9 << 20);
-  const lines = ['first', long, ...Array.from({ length: 100_000 }, (_, i) => `line ${i}`), 'last, with no newline'];
+test('lines are found across read chunks, up to the longest line allowed', (t) => {
+  const long = 'x'.repeat(MAX_LINE_BYTES);
+  const short = Array.from({ length: 100_000 }, (_, i) => `line ${i}`);
+  const lines = ['first', long, ...short, long, long, long, long, ...short, 'last, with no newline'];
   const seen: string[] = [];
   withFile('lines.txt', lines.join('\n'), (file) =>
     forEachLine(file, (bytes, start, end, lineNumber) => {
@@ -214,6 +215,12 @@ test('lines are found across read chunks and longer than a chunk', (t) => {
   );
   t.is(seen.length, lines.length);
   t.true(seen.every((line, i) => line === lines[i]));
+});
+
+test('a line longer than allowed is refused with its number, without reading the rest', (t) => {
+  const lines = ['first', 'x'.repeat(MAX_LINE_BYTES + 1), 'third'];
+  const error = withFile('long.txt', lines.join('\n'), (file) => t.throws(() => forEachLine(file, () => {})));
+  t.like(error, { lineNumber: 2, message: 'longer than 1 MiB: not a history' });
 });
 
 test('numbers of every size are written as String() spells them', (t) => {

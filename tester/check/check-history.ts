@@ -12,6 +12,7 @@ import {
 } from './check-result.js';
 import { checkCount, type CountInput, type CountResult } from './count-checker.js';
 import { History, countOutcomes, type HistoryData } from './history.js';
+import { checkLinearizable, type LinearizabilityResult, type ReadWindow } from './linearizability-checker.js';
 import { checkValueRange, type RangeResult } from './range-checker.js';
 import { checkRealTimeOrder, type RealTimeOrderResult } from './real-time-order-checker.js';
 import { checkUniqueValues, type UniqueResult } from './unique-values-checker.js';
@@ -24,6 +25,11 @@ export interface CheckInput extends CountInput {
    * run that acknowledged nothing while values were expected stays undecided.
    */
   valuesExpected?: boolean;
+  /**
+   * Every successful read of the count with its call's times, the initial one included. Without
+   * them the final count counts as read after every call.
+   */
+  reads?: readonly ReadWindow[];
 }
 
 export interface HistoryCheck {
@@ -37,6 +43,7 @@ export interface HistoryCheck {
     unique: UniqueResult | CrashedCheck;
     realTimeOrder: RealTimeOrderResult | CrashedCheck;
     range: RangeResult | CrashedCheck;
+    linearizable: LinearizabilityResult | CrashedCheck;
   };
 }
 
@@ -47,9 +54,10 @@ export function checkHistory(history: History | HistoryData, input: CheckInput):
     unique: runCheck(() => checkUniqueValues(data)),
     realTimeOrder: runCheck(() => checkRealTimeOrder(data)),
     range: runCheck(() => checkValueRange(data, input)),
+    linearizable: runCheck(() => checkLinearizable(data, input.initial, readsOf(input))),
   };
   const outcomes = countOutcomes(data);
-  const judged: CheckResult[] = [checks.count];
+  const judged: CheckResult[] = [checks.count, checks.linearizable];
   // A crashed value checker stays judged: its 'unknown' must show.
   const noValues = !isCrashed(checks.unique) && checks.unique.valuedCount === 0;
   if (!noValues || (input.valuesExpected !== false && outcomes.okCount === 0)) {
@@ -57,4 +65,9 @@ export function checkHistory(history: History | HistoryData, input: CheckInput):
   }
   const valid = worstValidity(judged.map((check) => check.valid));
   return { valid, opCount: data.length, ...outcomes, checks };
+}
+
+function readsOf({ reads, final }: CheckInput): readonly ReadWindow[] {
+  if (reads) return reads;
+  return final === undefined ? [] : [{ value: final, invokeUs: Infinity, completeUs: Infinity }];
 }

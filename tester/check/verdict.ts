@@ -9,6 +9,7 @@
 import { isCrashed, type CrashedCheck } from './check-result.js';
 import type { HistoryCheck } from './check-history.js';
 import type { CountResult } from './count-checker.js';
+import type { LinearizabilityResult } from './linearizability-checker.js';
 import type { RangeResult } from './range-checker.js';
 import type { RealTimeOrderResult } from './real-time-order-checker.js';
 import type { UniqueResult } from './unique-values-checker.js';
@@ -21,8 +22,9 @@ interface Part {
 }
 
 export function verdictLine(result: HistoryCheck, expectedUnsafe = false): string {
-  const { count, unique, realTimeOrder, range } = result.checks;
-  const parts = [countPart(count), ...valueParts(unique, realTimeOrder, result.okCount), ...rangeParts(range)];
+  const { count, unique, realTimeOrder, range, linearizable } = result.checks;
+  const named = [countPart(count), ...valueParts(unique, realTimeOrder, result.okCount), ...rangeParts(range)];
+  const parts = [...named, ...linearizableParts(linearizable, named)];
   const allFine = parts.every((part) => part.kind === 'fine');
   let expectedSeen = false;
   const texts = parts.map((part) => {
@@ -91,6 +93,23 @@ function rangeParts(range: RangeResult | CrashedCheck): Part[] {
   const values = plural(range.outOfRangeCount, 'value');
   const text = `${values} out of range (${range.belowCount} too low, ${range.aboveCount} too high)`;
   return [{ text, kind: 'violation', expectable: true }];
+}
+
+/**
+ * What only the exact check found: shown when the other parts name no violation, since each of
+ * theirs also makes the history non-linearizable and says why more plainly.
+ */
+function linearizableParts(check: LinearizabilityResult | CrashedCheck, named: Part[]): Part[] {
+  if (isCrashed(check)) return [{ text: `linearizability not checked (${check.error})`, kind: 'unknown' }];
+  if (check.valid !== false || named.some((part) => part.kind === 'violation')) return [];
+  const counts: [number, string, string][] = [
+    [check.skippedCount, 'value', 'never produced by any call'],
+    [check.unplacedCount, 'increment', 'acknowledged with no value left for it'],
+    [check.conflictCount, 'value', 'with no time left to take effect'],
+  ];
+  return counts
+    .filter(([n]) => n > 0)
+    .map(([n, noun, rest]) => ({ text: `${plural(n, noun)} ${rest}`, kind: 'violation', expectable: true }));
 }
 
 /** "LOST 5 of ..." -> "lost 5 of ...": shouting is for surprises. */

@@ -15,12 +15,14 @@ export class CheckCommand extends Command {
     description: 'Judge a history saved by --history again, offline',
     details: `
       Reads a history written by \`tester ... --history FILE\` (JSON Lines or EDN, told apart by
-      its first line) and prints the verdict the run printed, with the operations that prove a
-      failure; the exit code is the run's: 0 passed, 1 failed.
+      its first line; \`-\` reads standard input) and prints the verdict the run printed, with
+      the operations that prove a failure; the exit code is the run's: 0 passed, 1 failed, and 2
+      for a file that is not such a history (one line says where and why).
     `,
     examples: [
       ['Re-judge a saved run', '$0 check run.jsonl'],
       ['A history in Jepsen\'s EDN', '$0 check run.edn'],
+      ['From a pipe', 'zcat run.jsonl.gz | $0 check -'],
       ['Its HTML report: charts, verdict, witnesses', '$0 check run.jsonl --report run.html'],
     ],
   });
@@ -30,19 +32,30 @@ export class CheckCommand extends Command {
 
   async execute(): Promise<number> {
     const history = this.load();
+    if (history === undefined) return EXIT.usage;
     const judged = withThresholds(judgeRun(history), history.meta.thresholds);
     if (this.report) fs.writeFileSync(this.report, reportHtml({ kind: 'run', report: runReport(judged, history) }));
     this.context.stdout.write(`${verdictLines(judged).join('\n')}\n`);
     return judged.passed ? EXIT.passed : EXIT.failed;
   }
 
-  private load(): RunHistory {
-    if (!fs.existsSync(this.file)) throw new UsageError(`${this.file} does not exist: give a file saved by --history`);
+  /** The history, or undefined once what is wrong with it is said in one line. */
+  private load(): RunHistory | undefined {
+    if (this.file !== '-' && !fs.existsSync(this.file)) {
+      throw new UsageError(`${this.file} does not exist: give a file saved by --history, or - for standard input`);
+    }
     try {
       return readHistory(this.file);
     } catch (err) {
-      if (err instanceof HistoryError) throw new UsageError(err.message);
-      throw err;
+      if (!(err instanceof HistoryError)) throw err;
+      this.context.stderr.write(`tester: ${oneLine(err.message)}\n`);
+      return undefined;
     }
   }
+}
+
+/** A message quoting a hostile file stays one short line. */
+function oneLine(message: string, maxLength = 300): string {
+  const line = message.replace(/\s+/g, ' ');
+  return line.length > maxLength ? `${line.slice(0, maxLength)}…` : line;
 }

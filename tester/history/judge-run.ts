@@ -20,7 +20,10 @@ export interface JudgedRun {
 
 export function judgeRun(history: RunHistory): JudgedRun {
   const { meta } = history;
-  const check = checkHistory(history.ops, { ...countsRead(history), valuesExpected: meta.linearizable });
+  const reads = history.controlOps
+    .filter((op) => op.f === 'read' && op.type === 'ok' && op.value !== null)
+    .map(({ value, invokeUs, completeUs }) => ({ value: value as number, invokeUs, completeUs }));
+  const check = checkHistory(history.ops, { ...countsRead(history), valuesExpected: meta.linearizable, reads });
   const expectedUnsafe = !meta.promisesExact || !meta.linearizable;
   return {
     check,

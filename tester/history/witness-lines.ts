@@ -6,6 +6,7 @@
  */
 import type { HistoryCheck } from '../check/check-history.js';
 import { isCrashed } from '../check/check-result.js';
+import type { Anchor, LinearizabilityExample, ReadWindow } from '../check/linearizability-checker.js';
 import type { BoundsExample, OpExample } from '../check/witness.js';
 import { historyLayout, Phase, Source, type HistoryLayout } from './history-layout.js';
 import { sinceStartNs, type RunHistory } from './run-history.js';
@@ -15,7 +16,7 @@ export const maxWitnessLines = 3;
 export function witnessLines(check: HistoryCheck, history: RunHistory): string[] {
   const layout = historyLayout(history);
   const name = (op: OpExample) => opName(op, layout, history.originUs);
-  const { count, unique, realTimeOrder, range } = check.checks;
+  const { count, unique, realTimeOrder, range, linearizable } = check.checks;
   const lines: string[][] = [];
   if (!isCrashed(count) && count.valid === false) {
     lines.push(count.examples.map((example) => `final read ${bounds(example)}: ${finalReadName(history, layout)}`));
@@ -33,7 +34,43 @@ export function witnessLines(check: HistoryCheck, history: RunHistory): string[]
   if (!isCrashed(range) && range.valid === false) {
     lines.push(range.examples.map((example) => `value ${bounds(example)}: ${example.op ? name(example.op) : ''}`));
   }
+  // Only when nothing plainer explains the failure (as in the verdict line).
+  if (!isCrashed(linearizable) && linearizable.valid === false && lines.length === 0) {
+    const read = (window: ReadWindow) => readName(window, history, layout);
+    lines.push(linearizable.examples.map((example) => linearizableLine(example, name, read)));
+  }
   return lines.flatMap((kind) => kind.slice(0, maxWitnessLines));
+}
+
+/**
+ * "value 2 never produced: due after client 0 op 4 [...] (returned 1) began and before client 0
+ * op 6 [...] (returned 3) ended; client 1 op 8 [...] began too late"
+ */
+function linearizableLine(
+  example: LinearizabilityExample,
+  name: (op: OpExample) => string,
+  read: (window: ReadWindow) => string,
+): string {
+  const anchor = (a: Anchor) => ('op' in a ? `${name(a.op)} (returned ${a.op.value})` : read(a.read));
+  const window = (after?: Anchor, before?: Anchor) =>
+    [after && `after ${anchor(after)} began`, before && `before ${anchor(before)} ended`].filter(Boolean).join(' and ');
+  if (example.kind === 'unplaced') {
+    return `acknowledged increment ${name(example.op)} returned no value, and no value is left for it`;
+  }
+  if (example.kind === 'conflict') {
+    return `value ${example.value} has no time to take effect: due ${window(example.after, example.before)}`;
+  }
+  const why = { taken: 'was needed for value', late: 'began too late', early: 'ended too early' };
+  const candidates = example.candidates.map(({ op, usedFor, why: reason }) =>
+    `${name(op)} ${why[reason]}${usedFor === undefined ? '' : ` ${usedFor}`}`);
+  const none = candidates.length === 0 ? 'no increment returned no value' : listed(candidates);
+  return `value ${example.value} never produced: due ${window(example.after, example.before) || 'any time'}; ${none}`;
+}
+
+/** A read of the count named as saved: "tester read 30 op 64 [...]". */
+function readName(window: ReadWindow, history: RunHistory, layout: HistoryLayout): string {
+  const item = history.controlOps.findIndex((op) => op.f === 'read' && op.invokeUs === window.invokeUs);
+  return `tester read ${window.value} ${controlName(item, history, layout)}`;
 }
 
 /** "97 outside [100, 100]", Jepsen's [lower, value, upper] said in words. */
@@ -48,7 +85,11 @@ function opName(op: OpExample, layout: HistoryLayout, originUs: number): string 
 
 /** The tester's last read of the count, as saved: its invoke's index and its time span. */
 function finalReadName(history: RunHistory, layout: HistoryLayout): string {
-  const item = history.controlOps.map((op) => op.f).lastIndexOf('read');
+  return controlName(history.controlOps.map((op) => op.f).lastIndexOf('read'), history, layout);
+}
+
+/** The tester's call `item`, as saved: its invoke's index and its time span. */
+function controlName(item: number, history: RunHistory, layout: HistoryLayout): string {
   let index = -1;
   for (let k = 0; k < layout.length && index < 0; k++) {
     if (layout.sources[k] === Source.tester && layout.items[k] === item && layout.phases[k] === Phase.invoke) index = k;
