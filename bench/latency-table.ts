@@ -4,7 +4,7 @@
  * its own pacing. A figure the tester does not report reads "not reported", never a blank.
  */
 import { type LatencyPair, median, type OpenLoopFigures, type Row, type Sample } from './measurement.js';
-import { formatInt, formatLatency, formatRatio } from './report.js';
+import { formatInt, formatLatency, formatRatio } from './number-format.js';
 
 const NOT_REPORTED = 'not reported';
 

@@ -14,7 +14,8 @@ import {
   rowId,
   type Tool,
 } from './measurement.js';
-import { type BenchResults, formatInt, formatLatency, formatRatio, settingCell } from './report.js';
+import { type BenchResults, settingCell } from './report.js';
+import { formatInt, formatLatency, formatRatio } from './number-format.js';
 import { BARE_UWS, storeSubject } from './servers.js';
 import { OPEN_LOOP_RATES, openLoopSubject, OVERLOAD_RATE } from './sections/vegeta-section.js';
 

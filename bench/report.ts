@@ -15,6 +15,7 @@ import {
   spread,
 } from './measurement.js';
 import { latencyTable } from './latency-table.js';
+import { formatInt, formatLatency, formatRatio } from './number-format.js';
 
 export interface BenchResults {
   date: string;
@@ -38,17 +39,7 @@ export interface SectionInfo {
   kind?: 'latency';
 }
 
-export const formatInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (n: number) => `${Math.round(n * 100)}%`;
-export const formatRatio = (n: number | null | undefined) =>
-  n === null || n === undefined ? '–' : `${n.toFixed(2)}x`;
-
-export function formatLatency(us: number | undefined): string {
-  if (us === undefined || Number.isNaN(us)) return '–';
-  if (us >= 10_000) return `${(us / 1000).toFixed(0)} ms`;
-  if (us >= 1000) return `${(us / 1000).toFixed(1)} ms`;
-  return `${Math.round(us)} µs`;
-}
 
 /** Says whether the target holds, and whether every round agrees: one lucky median is not a result. */
 function verdict(r: Ratio & { value: number; target: number }): string {

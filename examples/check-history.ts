@@ -8,9 +8,9 @@
  */
 import { checkHistory } from '../tester/check/check-history.js';
 import { History, Outcome } from '../tester/check/history.js';
-import { verdictLine } from '../tester/check/verdict.js';
+import { verdictLine } from '../tester/judge/verdict.js';
 import { readHistory } from '../tester/history/history-reader.js';
-import { judgeRun } from '../tester/history/judge-run.js';
+import { judgeRun } from '../tester/judge/judge-run.js';
 
 const saved = process.argv[2];
 if (saved) {

@@ -6,7 +6,7 @@ import { History, Outcome, type HistoryData } from '../tester/check/history.js';
 import { checkValueRange } from '../tester/check/range-checker.js';
 import { checkRealTimeOrder } from '../tester/check/real-time-order-checker.js';
 import { checkUniqueValues } from '../tester/check/unique-values-checker.js';
-import { verdictLine } from '../tester/check/verdict.js';
+import { verdictLine } from '../tester/judge/verdict.js';
 import { seededRandom } from './helpers/fuzz.js';
 
 /** [clientId, invokeUs, completeUs, value, outcome] */

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readHistory } from '../tester/history/history-reader.js';
 import { writeHistory } from '../tester/history/history-writer.js';
-import { judgeRun } from '../tester/history/judge-run.js';
+import { judgeRun } from '../tester/judge/judge-run.js';
 import { ROOT } from './helpers/server-process.js';
 
 const DIR = path.join(ROOT, 'test/histories');

@@ -2,7 +2,7 @@ import test from 'ava';
 import { checkHistory } from '../tester/check/check-history.js';
 import { History, Outcome } from '../tester/check/history.js';
 import type { NemesisEvent } from '../tester/history/nemesis-event.js';
-import { nemesisVerdictPart } from '../tester/nemesis/nemesis-verdict.js';
+import { nemesisVerdictPart } from '../tester/judge/nemesis-verdict.js';
 
 /** Three increments: two acknowledged (values 1 and 2), one indeterminate. */
 function history(): History {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { resultRow } from '../tester/compare/run-comparison.js';
-import type { LoadResult } from '../tester/load/run-load.js';
+import type { LoadResult } from '../tester/load/load-result.js';
 import { compareReport } from '../tester/report/compare-report.js';
 import { reportHtml } from '../tester/report/report-html.js';
 import { runReport } from '../tester/report/run-report.js';

@@ -3,7 +3,7 @@ import test from 'ava';
 import { checkHistory } from '../tester/check/check-history.js';
 import { History, Outcome } from '../tester/check/history.js';
 import { parseDurationMs } from '../tester/commands/parse-duration.js';
-import type { LoadResult } from '../tester/load/run-load.js';
+import type { LoadResult } from '../tester/load/load-result.js';
 import { extraBlock, referenceBlock } from '../tester/output/result-text.js';
 import { matchReferenceBlock } from './helpers/run-tester.js';
 

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { checkHistory } from '../tester/check/check-history.js';
 import { History, Outcome } from '../tester/check/history.js';
-import { runPassed } from '../tester/history/judge-run.js';
+import { runPassed } from '../tester/judge/judge-run.js';
 
 const LINEARIZABLE = { promisesExact: true, linearizable: true }; // e.g. hazelcast/atomic
 const EXACT_COUNT_ONLY = { promisesExact: true, linearizable: false }; // hazelcast/pn_counter, postgresql/sharded

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { parseJsonOutput, runTesterProcess } from '../../tester/harness/tester-process.js';
-import type { LatencySummary, LoadResult } from '../../tester/load/run-load.js';
+import type { LatencySummary, LoadResult } from '../../tester/load/load-result.js';
 import type { LatencyPair, Measured, OpenLoopFigures } from '../measurement.js';
 
 /** What an open-loop run may add to --json (newer testers do); read only when present. */

@@ -13,7 +13,7 @@ import { CounterError, type EngineCalls, type EnginePlan, type ErrorKind, type I
 import { Endpoint } from './endpoint.js';
 import type { Target } from './http-connection.js';
 import { ProtocolError, ResponseParser } from './response-parser.js';
-import type { WebCounterOptions } from './web-counter.js';
+import type { WebCounterOptions } from './web-counter-options.js';
 
 const JUDGE_IN_JS = 3;
 

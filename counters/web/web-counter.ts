@@ -2,17 +2,7 @@ import type { Counter, CounterFactory } from '../counter.js';
 import { Endpoint } from './endpoint.js';
 import { HttpConnection, type Target } from './http-connection.js';
 import { nativeLoader, openNativeEngine } from './native-engine.js';
-
-export interface WebCounterOptions {
-  targets: Target[];
-  timeoutMs: number;
-  /** Sent with POST /reset when the server was started with RESET_TOKEN. */
-  resetToken?: string;
-  /** The JSON field that holds the count; by default `count`, then `value`, or a bare number. */
-  countField?: string;
-  /** Who makes the load's increments: the addon's epoll loop (default) or one JS client per user. */
-  engine?: 'native' | 'js';
-}
+import type { WebCounterOptions } from './web-counter-options.js';
 
 /** One simulated user of a web counter: a keep-alive connection and prebuilt requests. */
 class WebCounter implements Counter {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CounterFactory } from '../../counters/counter.js';
 import { checkHistory, type HistoryCheck } from '../../tester/check/check-history.js';
 import { monotonicUs, Outcome } from '../../tester/check/history.js';
-import { verdictLine } from '../../tester/check/verdict.js';
+import { verdictLine } from '../../tester/judge/verdict.js';
 import { LoadRecorder, runClients } from '../../tester/load/client-loop.js';
 
 export interface DriveOptions {

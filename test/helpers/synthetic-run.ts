@@ -4,10 +4,10 @@
  */
 import { checkHistory } from '../../tester/check/check-history.js';
 import { History, Outcome } from '../../tester/check/history.js';
-import { verdictLine } from '../../tester/check/verdict.js';
+import { verdictLine } from '../../tester/judge/verdict.js';
 import type { NemesisEvent } from '../../tester/history/nemesis-event.js';
 import type { RunHistory } from '../../tester/history/run-history.js';
-import type { LoadResult } from '../../tester/load/run-load.js';
+import type { LoadResult } from '../../tester/load/load-result.js';
 
 /** [clientId, invokeUs, completeUs, value (undefined: none), outcome] with times since the run's start. */
 export type SyntheticOp = [number, number, number, number | undefined, Outcome?];

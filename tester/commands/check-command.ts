@@ -1,9 +1,9 @@
 import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
 import { HistoryError, readHistory } from '../history/history-reader.js';
-import { judgeRun } from '../history/judge-run.js';
+import { judgeRun } from '../judge/judge-run.js';
 import type { RunHistory } from '../history/run-history.js';
-import { withThresholds } from '../load/thresholds.js';
+import { withThresholds } from '../judge/thresholds.js';
 import { verdictLines } from '../output/result-text.js';
 import { reportHtml } from '../report/report-html.js';
 import { runReport } from '../report/run-report.js';

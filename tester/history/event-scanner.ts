@@ -31,15 +31,7 @@ import {
 } from './line-bytes.js';
 import type { HistoryFormat } from './line-spelling.js';
 import { scanOwnLine } from './own-event-line.js';
-
-/** One event's fields, overwritten line after line. */
-export interface ScannedEvent {
-  time: number;
-  process: number | string;
-  type: string;
-  f: string;
-  value: number | string | null;
-}
+import type { ScannedEvent } from './scanned-event.js';
 
 const TYPES = ['invoke', 'ok', 'fail', 'info'];
 const WORDS = knownWords([...TYPES, 'inc', 'read', 'reset', 'tester', 'nemesis']);

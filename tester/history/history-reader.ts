@@ -5,12 +5,12 @@
  */
 import { History, Outcome } from '../check/history.js';
 import { parseEdn } from './edn.js';
-import { scanEvent, type ScannedEvent } from './event-scanner.js';
+import { scanEvent } from './event-scanner.js';
+import type { ScannedEvent } from './scanned-event.js';
 import { forEachLine, LineTooLongError } from './file-lines.js';
 import type { HistoryFormat } from './line-spelling.js';
 import type { NemesisEvent } from './nemesis-event.js';
-import type { ThresholdResult } from '../load/thresholds.js';
-import type { ControlOp, EventType, RunHistory, RunMeta } from './run-history.js';
+import type { ControlOp, EventType, RunHistory, RunMeta, ThresholdResult } from './run-history.js';
 
 /** A history that cannot be read, named by file and line. */
 export class HistoryError extends Error {}

@@ -4,7 +4,7 @@
  * matched literal by literal. They are all but a few lines of a saved history, and this reads
  * them about twice as fast as reading keys in any order (event-scanner.ts, which takes the rest).
  */
-import type { ScannedEvent } from './event-scanner.js';
+import type { ScannedEvent } from './scanned-event.js';
 import {
   CLOSE,
   FAILED,

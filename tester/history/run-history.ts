@@ -4,8 +4,17 @@
  * nemesis's faults, and what the checker needs to judge it again the same way.
  */
 import type { HistoryData } from '../check/history.js';
-import type { ThresholdResult } from '../load/thresholds.js';
 import type { NemesisEvent } from './nemesis-event.js';
+
+/** One threshold's outcome, as `--json` shows it. */
+export interface ThresholdResult {
+  flag: '--max-p99' | '--min-rps' | '--max-errors';
+  /** The limit and the measured value, in `unit`. */
+  limit: number;
+  actual: number;
+  unit: 'ms' | 'requests/s' | 'errors';
+  passed: boolean;
+}
 
 /** One line of a saved history, in Jepsen's vocabulary. */
 export interface HistoryEvent {

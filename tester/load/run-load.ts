@@ -1,14 +1,12 @@
 import * as hdr from 'hdr-histogram-js';
-import { type Counter, type CounterFactory, CounterError, type ErrorKind } from '../../counters/counter.js';
-import type { HistoryCheck } from '../check/check-history.js';
+import { type Counter, type CounterFactory, CounterError } from '../../counters/counter.js';
 import { History, type HistoryData, monotonicUs } from '../check/history.js';
 import type { Nemesis } from '../nemesis/nemesis.js';
-import { judgeRun } from '../history/judge-run.js';
-import type { NemesisEvent } from '../history/nemesis-event.js';
+import { judgeRun } from '../judge/judge-run.js';
 import type { ControlOp, RunHistory, RunMeta } from '../history/run-history.js';
 import { type ClientGroup, type GroupResult, openLocalGroup, openWorkerGroup } from './client-group.js';
 import type { CallPlan } from './client-loop.js';
-import type { ThresholdResult } from './thresholds.js';
+import type { LatencySummary, LoadResult } from './load-result.js';
 import { type CounterSpec, createFactory } from './counter-spec.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -36,59 +34,6 @@ export interface LoadProgress {
   elapsedMs: number;
   /** Calls the run will make, when known. */
   totalCount?: number;
-}
-
-export interface LatencySummary {
-  p50Us: number;
-  p90Us: number;
-  p99Us: number;
-  p999Us: number;
-  maxUs: number;
-  meanUs: number;
-}
-
-/** A run's whole outcome as plain data: the text report and --json both render this. */
-export interface LoadResult {
-  counter: string;
-  clientCount: number;
-  callsPerClient: number | null;
-  durationMs: number | null;
-  ratePerSecond: number | null;
-  /** Successful increments (the reference's "Total calls made"). */
-  totalCalls: number;
-  attemptedCount: number;
-  totalTimeS: number;
-  rps: number;
-  initialCount: number;
-  /** null when the counter could not be read after the run. */
-  finalCount: number | null;
-  /** From when each call was due in open loop (--rate), corrected for coordinated omission; else from its send. */
-  latency: LatencySummary;
-  /** --rate only: from each call's send, as a closed-loop tool would measure it. */
-  uncorrectedLatency?: LatencySummary;
-  /** --rate only: how late each call was sent after it was due (the pacer's lag plus any wait for a connection). */
-  pacerLag?: LatencySummary;
-  /** --rate only: the calls went out at 95% or more of the rate asked for. */
-  rateHeld?: boolean;
-  /** --rate only: the rate the calls actually went out at, per second. */
-  sentRate?: number;
-  errors: Partial<Record<ErrorKind, number>>;
-  errorExamples: Partial<Record<ErrorKind, string>>;
-  retryCount: number;
-  /** Whether the method promises no lost updates (false for lost_update, no_lock). */
-  promisesExact: boolean;
-  check: HistoryCheck;
-  verdict: string;
-  /** For a failure, up to three lines per anomaly naming the operations that prove it. */
-  witnesses: string[];
-  /** Faults injected and healed during the run (--nemesis), times counted from its start; saved in the history. */
-  nemesisEvents: NemesisEvent[];
-  /** The run kept every promise its method makes. */
-  passed: boolean;
-  /** Peak resident memory (MB) of the process so far, worker threads included (over every run of a `compare`). */
-  peakRssMb: number;
-  /** The --max-p99, --min-rps and --max-errors limits asked for, each judged (absent when none). */
-  thresholds?: ThresholdResult[];
 }
 
 /** The counter could not be reached at all: the tester exits 3. */

@@ -1,4 +1,4 @@
-import type { LoadResult } from '../load/run-load.js';
+import type { LoadResult } from '../load/load-result.js';
 
 const RULER = '='.repeat(60);
 

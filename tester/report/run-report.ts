@@ -4,7 +4,7 @@
  */
 import { isCrashed } from '../check/check-result.js';
 import type { HistoryData } from '../check/history.js';
-import { countsRead, type JudgedRun } from '../history/judge-run.js';
+import { countsRead, type JudgedRun } from '../judge/judge-run.js';
 import type { RunHistory } from '../history/run-history.js';
 import { anomalySections } from './anomaly-sections.js';
 import { faultWindows } from './fault-windows.js';

@@ -8,8 +8,8 @@ import type { HistoryCheck } from '../check/check-history.js';
 import { isCrashed } from '../check/check-result.js';
 import type { Anchor, LinearizabilityExample, ReadWindow } from '../check/linearizability-checker.js';
 import type { BoundsExample, OpExample } from '../check/witness.js';
-import { historyLayout, Phase, Source, type HistoryLayout } from './history-layout.js';
-import { sinceStartNs, type RunHistory } from './run-history.js';
+import { historyLayout, Phase, Source, type HistoryLayout } from '../history/history-layout.js';
+import { sinceStartNs, type RunHistory } from '../history/run-history.js';
 
 export const maxWitnessLines = 3;
 

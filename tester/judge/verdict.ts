@@ -6,13 +6,13 @@
  * stale reads and impossible values are marked as expected. Extra increments never are:
  * counting more than was attempted is a bug whatever the method.
  */
-import { isCrashed, type CrashedCheck } from './check-result.js';
-import type { HistoryCheck } from './check-history.js';
-import type { CountResult } from './count-checker.js';
-import type { LinearizabilityResult } from './linearizability-checker.js';
-import type { RangeResult } from './range-checker.js';
-import type { RealTimeOrderResult } from './real-time-order-checker.js';
-import type { UniqueResult } from './unique-values-checker.js';
+import { isCrashed, type CrashedCheck } from '../check/check-result.js';
+import type { HistoryCheck } from '../check/check-history.js';
+import type { CountResult } from '../check/count-checker.js';
+import type { LinearizabilityResult } from '../check/linearizability-checker.js';
+import type { RangeResult } from '../check/range-checker.js';
+import type { RealTimeOrderResult } from '../check/real-time-order-checker.js';
+import type { UniqueResult } from '../check/unique-values-checker.js';
 
 interface Part {
   text: string;

@@ -3,10 +3,10 @@
  * for the saved history, so both judge it the same way.
  */
 import { checkHistory, type HistoryCheck } from '../check/check-history.js';
-import { unreadableAnswersPart, verdictLine } from '../check/verdict.js';
-import { nemesisVerdictPart } from '../nemesis/nemesis-verdict.js';
+import { unreadableAnswersPart, verdictLine } from './verdict.js';
+import { nemesisVerdictPart } from './nemesis-verdict.js';
 import { witnessLines } from './witness-lines.js';
-import type { RunHistory, RunMeta } from './run-history.js';
+import type { RunHistory, RunMeta } from '../history/run-history.js';
 
 export interface JudgedRun {
   check: HistoryCheck;
