@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { scanEvent } from '../tester/history/event-scanner.js';
 import type { ScannedEvent } from '../tester/history/scanned-event.js';
-import { FileBytes } from '../tester/history/file-bytes.js';
-import { forEachLine, MAX_LINE_BYTES } from '../tester/history/file-lines.js';
+import { ByteWriter } from '../tester/history/byte-writer.js';
+import { forEachLine, MAX_LINE_BYTES } from '../tester/history/line-reader.js';
 import { HistoryError, readHistory } from '../tester/history/history-reader.js';
 import { type HistoryFormat, writeHistory } from '../tester/history/history-writer.js';
 
@@ -229,7 +229,7 @@ test('numbers of every size are written as String() spells them', (t) => {
   const others = [Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53, 1.5, -0.25, 1e21, Infinity];
   const all = [...numbers, ...others];
   const text = withFile('numbers.txt', '', (file) => {
-    const out = new FileBytes(file);
+    const out = new ByteWriter(file);
     for (const n of all) {
       out.number(n);
       out.text(' ');

@@ -7,7 +7,7 @@ import { CompareCommand } from './commands/compare-command.js';
 import { EXIT } from './commands/load-command.js';
 import { HazelcastCommand } from './commands/hazelcast-command.js';
 import { PostgresqlCommand } from './commands/postgresql-command.js';
-import { ReferenceCommand } from './commands/reference-command.js';
+import { CounterTypeCommand } from './commands/counter-type-command.js';
 import { WebCommand } from './commands/web-command.js';
 import { normalizeArgs, unknownCommand } from './command-line.js';
 import { firstLine } from '../backends/first-line.js';
@@ -23,7 +23,7 @@ const cli = new Cli({
   binaryVersion: '0.1.0',
   enableColors: colored,
 });
-for (const command of [...COMMANDS, ReferenceCommand]) cli.register(command);
+for (const command of [...COMMANDS, CounterTypeCommand]) cli.register(command);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 

@@ -28,7 +28,7 @@ import {
   QUOTE,
   spaceEnd,
   ZERO,
-} from './line-bytes.js';
+} from './line-scanning.js';
 import type { HistoryFormat } from './line-spelling.js';
 import { scanOwnLine } from './own-event-line.js';
 import type { ScannedEvent } from './scanned-event.js';

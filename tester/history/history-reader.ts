@@ -7,7 +7,7 @@ import { History, Outcome } from '../check/history.js';
 import { parseEdn } from './edn.js';
 import { scanEvent } from './event-scanner.js';
 import type { ScannedEvent } from './scanned-event.js';
-import { forEachLine, LineTooLongError } from './file-lines.js';
+import { forEachLine, LineTooLongError } from './line-reader.js';
 import type { HistoryFormat } from './line-spelling.js';
 import type { NemesisEvent } from './nemesis-event.js';
 import type { ControlOp, EventType, RunHistory, RunMeta, ThresholdResult } from './run-history.js';

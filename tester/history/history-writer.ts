@@ -7,9 +7,9 @@
  * large writes: no object and no string per operation.
  */
 import { Outcome } from '../check/history.js';
-import { FileBytes } from './file-bytes.js';
+import { ByteWriter } from './byte-writer.js';
 import { historyLayout, Phase, Source, type HistoryLayout } from './history-layout.js';
-import { bytesOf } from './line-bytes.js';
+import { bytesOf } from './line-scanning.js';
 import { SPELLINGS, type HistoryFormat, type Spelling } from './line-spelling.js';
 import type { RunHistory } from './run-history.js';
 
@@ -36,7 +36,7 @@ export function writeHistory(path: string, history: RunHistory, format: HistoryF
   const words = new Map<string, Uint8Array>();
   const wordBytes = (word: string) => words.get(word) ?? words.set(word, bytesOf(word)).get(word)!;
   const fields: Fields = { process: 0, type: '', f: '', value: NaN };
-  const out = new FileBytes(path);
+  const out = new ByteWriter(path);
   try {
     for (let k = 0; k < layout.length; k++) {
       eventFields(history, layout, k, spelling, fields);

@@ -3,7 +3,7 @@
  * in the order written. One home for the writer, which writes every line so, and the reader,
  * which matches such lines literal by literal before reading any other spelling.
  */
-import { bytesOf } from './line-bytes.js';
+import { bytesOf } from './line-scanning.js';
 
 export const HISTORY_FORMATS = ['jsonl', 'edn'] as const;
 export type HistoryFormat = (typeof HISTORY_FORMATS)[number];

@@ -14,7 +14,7 @@ import {
   knownWords,
   literalEnd,
   wordRead,
-} from './line-bytes.js';
+} from './line-scanning.js';
 import { SPELLINGS, type HistoryFormat } from './line-spelling.js';
 
 const TYPES = knownWords(['invoke', 'ok', 'fail', 'info']);

@@ -2,7 +2,7 @@ import { Command } from 'clipanion';
 import { LoadCommand } from './load-command.js';
 
 /** The reference's spelling: `tester --counter-type web --n-clients 10 ...`. */
-export class ReferenceCommand extends LoadCommand {
+export class CounterTypeCommand extends LoadCommand {
   static paths = [Command.Default];
   static usage = Command.Usage({
     description: "The reference's form: name the counter with --counter-type",

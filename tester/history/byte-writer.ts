@@ -12,7 +12,7 @@ const [MINUS, ZERO] = [...'-0'].map((c) => c.charCodeAt(0));
 const LOW_PART = 1e8;
 const LOW_DIGITS = 8;
 
-export class FileBytes {
+export class ByteWriter {
   readonly #fd: number;
   readonly #buffer = Buffer.allocUnsafe(BUFFER_BYTES);
   #at = 0;
