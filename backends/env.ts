@@ -38,12 +38,16 @@ function parseInteger(name: string, raw: string, min: number, max: number): numb
 
 export function readChoice<T extends string>(env: Env, variable: ChoiceVar<T>, fallback = variable.fallback): T {
   const value = env[variable.name] || fallback;
-  const known = variable.choices.find((name) => name === value);
-  if (known === undefined) {
-    throw new ConfigError(
-      `${variable.name}=${JSON.stringify(value)} is invalid: use one of ${variable.choices.join(', ')}`,
-    );
-  }
+  return parseChoice(value, variable.choices, `${variable.name}=${JSON.stringify(value)}`);
+}
+
+/**
+ * The one check of a name against its list (a variable's values, a counter's methods, a flag's
+ * choices); `subject` names what was given in the one-line error.
+ */
+export function parseChoice<T extends string>(value: string, choices: readonly T[], subject: string): T {
+  const known = choices.find((name) => name === value);
+  if (known === undefined) throw new ConfigError(`${subject} is invalid: use one of ${choices.join(', ')}`);
   return known;
 }
 

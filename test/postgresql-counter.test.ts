@@ -109,7 +109,7 @@ test('exports the seven methods, inplace_update by default', (t) => {
   t.like(postgresqlCounterFactory({ method: 'serializable_update' }), { promisesExact: true, linearizable: true });
   t.throws(() => postgresqlCounterFactory({ method: 'nope' as PostgresMethod }), {
     instanceOf: ConfigError,
-    message: /"nope" is not a PostgreSQL method: use one of lost_update, inplace_update/,
+    message: /PostgreSQL method "nope" is invalid: use one of lost_update, inplace_update/,
   });
 });
 

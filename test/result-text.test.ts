@@ -2,7 +2,7 @@
 import test from 'ava';
 import { checkHistory } from '../tester/check/check-history.js';
 import { History, Outcome } from '../tester/check/history.js';
-import { parseDurationMs } from '../tester/commands/parse-duration.js';
+import { parseDurationMs } from '../tester/options/parse-duration.js';
 import type { LoadResult } from '../tester/load/load-result.js';
 import { extraBlock, referenceBlock } from '../tester/output/result-text.js';
 import { matchReferenceBlock } from './helpers/run-tester.js';

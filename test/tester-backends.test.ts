@@ -7,7 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HAZELCAST_METHODS } from '../backends/hazelcast/config.js';
+import { HAZELCAST_METHODS } from '../counters/hazelcast/method.js';
 import { POSTGRES_METHODS } from '../counters/postgresql/methods.js';
 import { WEB_STORES } from '../tester/compare/scenarios.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines, type TesterRun } from './helpers/run-tester.js';

@@ -157,9 +157,10 @@ const USAGE_ERRORS: Array<{ title: string; args: string[]; message: RegExp }> = 
     message: /--client-threads/,
   },
   {
-    title: '--workers with --client-threads',
-    args: ['web', '--n-clients', '2', '--workers', '2', '--client-threads', '2', ...DEAD],
-    message: /--workers is the old name of --client-threads: give only --client-threads/,
+    // One meaning per alias: --workers is compare's old name of --server-workers, never client threads.
+    title: '--workers on a load command',
+    args: ['web', '--n-clients', '2', '--workers', '2', ...DEAD],
+    message: /Unsupported option name \("--workers"\)/,
   },
   {
     title: 'compare --workers with --server-workers',
@@ -191,7 +192,6 @@ const NUMBER_ERRORS: Array<{ args: string[]; message: string }> = [
     args: ['web', '--n-clients', '2', '--client-threads', '-1'],
     message: '--client-threads must be a whole number ≥ 0 (got -1)',
   },
-  { args: ['web', '--n-clients', '2', '--workers', '-1'], message: '--workers must be a whole number ≥ 0 (got -1)' },
   { args: ['compare', '--server-workers', '0'], message: '--server-workers must be a whole number ≥ 1 (got 0)' },
   {
     args: ['web', '--n-clients', '2', '--timeout-ms', 'x'],
@@ -255,14 +255,6 @@ test('an unreachable server in the reference form, with worker threads -> exit 3
     ...DEAD,
   ]);
   assertOneLineFailure(t, run, 3, /127\.0\.0\.1:1\b/);
-});
-
-test('--workers, the old name of --client-threads, still works and says so in one line', async (t) => {
-  const run = await runTester(['web', '--n-clients', '4', '--workers', '2', ...DEAD]);
-  t.is(run.code, 3, describeRun(run));
-  const [notice, error] = stderrLines(run);
-  t.is(notice, 'tester: --workers is deprecated and will be removed in the next release: use --client-threads');
-  t.regex(error, /127\.0\.0\.1:1\b/);
 });
 
 // ---------------------------------------------------------------------------------------

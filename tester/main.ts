@@ -4,7 +4,7 @@ import { ConfigError } from '../backends/env.js';
 import { ConnectError } from './load/run-load.js';
 import { CheckCommand } from './commands/check-command.js';
 import { CompareCommand } from './commands/compare-command.js';
-import { EXIT } from './commands/load-command.js';
+import { EXIT } from './options/exit-codes.js';
 import { HazelcastCommand } from './commands/hazelcast-command.js';
 import { PostgresqlCommand } from './commands/postgresql-command.js';
 import { CounterTypeCommand } from './commands/counter-type-command.js';

@@ -2,40 +2,6 @@ import { ConfigError, type Env, readInteger, readString } from '../env.js';
 import { HAZELCAST_VARS as V } from '../env-vars.js';
 import { readRetryPolicy } from '../retry-backoff.js';
 
-/**
- * How the Hazelcast counter increments:
- * - `no_lock`: map get, +1, set. Clients overwrite each other: loses updates.
- * - `pessimistic`: IMap.lock(key) around get/set. The lock belongs to the client instance.
- * - `optimistic`: get, then replaceIfSame(old, old+1); retried with jittered backoff.
- * - `atomic`: CP Subsystem IAtomicLong.incrementAndGet (Raft, linearizable).
- * - `fenced_lock`: CP Subsystem FencedLock around get/set on the map entry.
- * - `pn_counter`: CRDT PNCounter.incrementAndGet: fast and never loses an increment, but
- *   eventually consistent: replicas answer with their own view, so values repeat across clients.
- */
-export const HAZELCAST_METHODS = [
-  'no_lock',
-  'pessimistic',
-  'optimistic',
-  'atomic',
-  'fenced_lock',
-  'pn_counter',
-] as const;
-export type HazelcastMethod = (typeof HAZELCAST_METHODS)[number];
-export const DEFAULT_HAZELCAST_METHOD: HazelcastMethod = 'pessimistic';
-
-export function isHazelcastMethod(value: string): value is HazelcastMethod {
-  return (HAZELCAST_METHODS as readonly string[]).includes(value);
-}
-
-export function parseHazelcastMethod(value: string): HazelcastMethod {
-  if (!isHazelcastMethod(value)) {
-    throw new ConfigError(
-      `Hazelcast method ${JSON.stringify(value)} is invalid: use one of ${HAZELCAST_METHODS.join(', ')}`,
-    );
-  }
-  return value;
-}
-
 /** Where the counter lives and how clients behave; every field comes from an HZ_* variable. */
 export interface HazelcastConfig {
   /** HZ_CLUSTER_MEMBERS: comma-separated host:port list. */

@@ -2,7 +2,8 @@
  * Hazelcast methods: the tester's RPS per method against the official Java client doing the same
  * operation with the same number of users; and the web store's coalescing against `atomic`.
  */
-import { HAZELCAST_METHODS, readHazelcastConfig } from '../../backends/hazelcast/config.js';
+import { readHazelcastConfig } from '../../backends/hazelcast/config.js';
+import { HAZELCAST_METHODS } from '../../counters/hazelcast/method.js';
 import { JAVA_CLIENT_SETTINGS, runJavaClient } from '../hazelcast/java-client.js';
 import { type Measured, rowId } from '../measurement.js';
 import { storeSubject } from '../servers.js';

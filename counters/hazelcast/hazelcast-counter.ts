@@ -1,29 +1,31 @@
 import { type Counter, CounterError, type CounterFactory } from '../counter.js';
 import { ConfigError, type Env } from '../../backends/env.js';
-import {
-  DEFAULT_HAZELCAST_METHOD,
-  type HazelcastConfig,
-  type HazelcastMethod,
-  parseHazelcastMethod,
-  readHazelcastConfig,
-} from '../../backends/hazelcast/config.js';
+import { type HazelcastConfig, readHazelcastConfig } from '../../backends/hazelcast/config.js';
 import { describeCluster } from '../../backends/hazelcast/connect.js';
 import { atomicOps, fencedLockOps } from './cp-methods.js';
 import { noLockOps, optimisticOps, pessimisticOps } from './map-methods.js';
-import type { MethodContext, MethodOps } from './method.js';
+import {
+  DEFAULT_HAZELCAST_METHOD,
+  type HazelcastMethod,
+  type MethodContext,
+  type MethodOps,
+  parseHazelcastMethod,
+} from './method.js';
 import { pnCounterOps } from './pn-counter-method.js';
 import { HazelcastSession } from '../../backends/hazelcast/session.js';
 
 export {
-  DEFAULT_HAZELCAST_METHOD,
   HAZELCAST_ENV_DEFAULTS,
-  HAZELCAST_METHODS,
   type HazelcastConfig,
+  readHazelcastConfig,
+} from '../../backends/hazelcast/config.js';
+export {
+  DEFAULT_HAZELCAST_METHOD,
+  HAZELCAST_METHODS,
   type HazelcastMethod,
   isHazelcastMethod,
   parseHazelcastMethod,
-  readHazelcastConfig,
-} from '../../backends/hazelcast/config.js';
+} from './method.js';
 export { connectHazelcast, type HazelcastClient } from '../../backends/hazelcast/connect.js';
 
 const OPS: Record<HazelcastMethod, (ctx: MethodContext) => MethodOps> = {

@@ -1,5 +1,5 @@
 import { CounterError } from '../counter.js';
-import { ConfigError } from '../../backends/env.js';
+import { parseChoice } from '../../backends/env.js';
 import type { PostgresConfig } from '../../backends/postgresql/connection.js';
 import { isRetryable, toCounterError } from '../../backends/postgresql/errors.js';
 import type { Sql } from '../../backends/postgresql/connection.js';
@@ -26,12 +26,8 @@ export function isPostgresMethod(value: string): value is PostgresMethod {
   return (POSTGRES_METHODS as readonly string[]).includes(value);
 }
 
-/** Validates a method name from a flag or env var; `source` names it in the one-line error. */
-export function parsePostgresMethod(value: string, source = 'method'): PostgresMethod {
-  if (isPostgresMethod(value)) return value;
-  throw new ConfigError(
-    `${source} ${JSON.stringify(value)} is not a PostgreSQL method: use one of ${POSTGRES_METHODS.join(', ')}`,
-  );
+export function parsePostgresMethod(value: string): PostgresMethod {
+  return parseChoice(value, POSTGRES_METHODS, `PostgreSQL method ${JSON.stringify(value)}`);
 }
 
 /**

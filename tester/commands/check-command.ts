@@ -7,7 +7,7 @@ import { withThresholds } from '../judge/thresholds.js';
 import { verdictLines } from '../output/result-text.js';
 import { reportHtml } from '../report/report-html.js';
 import { runReport } from '../report/run-report.js';
-import { EXIT } from './load-command.js';
+import { EXIT } from '../options/exit-codes.js';
 
 export class CheckCommand extends Command {
   static paths = [['check']];

@@ -12,9 +12,10 @@ import {
   scenarioCount,
   SUITE_CHOICES,
 } from '../compare/scenarios.js';
-import { EXIT } from './load-command.js';
-import { renamedFlag } from './renamed-flag.js';
-import { wholeNumber } from './whole-number.js';
+import { EXIT } from '../options/exit-codes.js';
+import { clientThreadsFlag, timeoutMsFlag } from '../options/flags.js';
+import { renamedFlag } from '../options/renamed-flag.js';
+import { wholeNumber } from '../options/whole-number.js';
 
 /** Output file names inside --out. */
 export const COMPARE_FILES = {
@@ -83,14 +84,8 @@ export class CompareCommand extends Command {
   });
   /** The old name of --server-workers. */
   workers = Option.String('--workers', { validator: wholeNumber(1, 256), hidden: true });
-  clientThreads = Option.String('--client-threads', '0', {
-    validator: wholeNumber(0, 64),
-    description: 'Tester worker threads to spread clients over (default 0: all on the main thread)',
-  });
-  timeoutMs = Option.String('--timeout-ms', '10000', {
-    validator: wholeNumber(1, 3_600_000),
-    description: 'Per-call timeout (web)',
-  });
+  clientThreads = clientThreadsFlag();
+  timeoutMs = timeoutMsFlag();
 
   async execute(): Promise<number> {
     const serverWorkers = renamedFlag(

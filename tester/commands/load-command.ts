@@ -1,28 +1,23 @@
 import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
-import { parseBoolean } from '../../backends/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
 import { ServerStartError } from '../harness/server-launcher.js';
-import { HISTORY_FORMATS, type HistoryFormat, writeHistory } from '../history/history-writer.js';
+import { writeHistory } from '../history/history-writer.js';
 import { ConnectError, type RecordedLoad, recordLoad } from '../load/run-load.js';
 import { FaultChoiceError, parseFaultList } from '../nemesis/catalogue.js';
 import { prepareRun, type PreparedRun } from '../nemesis/nemesis-setup.js';
 import { nemesisEventLine } from '../output/nemesis-line.js';
-import { parseServerEnv } from './parse-server-env.js';
-import { applyThresholds, type Thresholds } from '../load/thresholds.js';
+import { parseServerEnv } from '../options/parse-server-env.js';
+import { applyThresholds } from '../load/thresholds.js';
 import { progressBar } from '../output/progress-bar.js';
 import { extraBlock, rateWarning, referenceBlock } from '../output/result-text.js';
 import { reportHtml } from '../report/report-html.js';
 import { runReport } from '../report/run-report.js';
-import { parseDurationMs } from './parse-duration.js';
-import { renamedFlag } from './renamed-flag.js';
-import { wholeNumber } from './whole-number.js';
-
-export const COUNTER_TYPES = ['web', 'postgresql', 'hazelcast'] as const;
-export type CounterType = (typeof COUNTER_TYPES)[number];
-
-/** Exit codes, as the README documents them. */
-export const EXIT = { passed: 0, failed: 1, usage: 2, connect: 3 } as const;
+import { EXIT } from '../options/exit-codes.js';
+import { clientThreadsFlag, timeoutMsFlag } from '../options/flags.js';
+import * as validate from '../options/validate.js';
+import type { CounterType } from '../options/validate.js';
+import { wholeNumber } from '../options/whole-number.js';
 
 /**
  * Options and flow shared by every load command: `tester web|postgresql|hazelcast` and the
@@ -51,19 +46,11 @@ export abstract class LoadCommand extends Command {
   doRetries = Option.String('--do-retries', 'False', {
     description: 'Retry serialization failures (postgresql): True/False/true/false/1/0',
   });
-  clientThreads = Option.String('--client-threads', {
-    validator: wholeNumber(0, 64),
-    description: 'Worker threads to spread clients over (default 0: all on the main thread)',
-  });
-  /** The old name of --client-threads. */
-  workers = Option.String('--workers', { validator: wholeNumber(0, 64), hidden: true });
+  clientThreads = clientThreadsFlag();
   resetToken = Option.String('--reset-token', process.env.RESET_TOKEN || '', {
     description: "The server's RESET_TOKEN, sent with POST /reset (default RESET_TOKEN)",
   });
-  timeoutMs = Option.String('--timeout-ms', '10000', {
-    validator: wholeNumber(1, 3_600_000),
-    description: 'Per-call timeout (web)',
-  });
+  timeoutMs = timeoutMsFlag();
   duration = Option.String('--duration', { description: 'Run for a time (e.g. 30s, 2m) instead of a call count' });
   warmup = Option.String('--warmup', { description: 'Unrecorded calls for this long first (e.g. 5s)' });
   rate = Option.String('--rate', {
@@ -118,12 +105,22 @@ export abstract class LoadCommand extends Command {
     const clientCount = this.clientCount;
     if (clientCount === undefined)
       throw new UsageError('--n-clients is required: say how many clients run at once, e.g. --n-clients 10');
-    const spec = await this.counterSpec();
-    const thresholds = this.thresholds();
-    const historyFormat = this.checkHistoryFormat();
-    checkWritable('--output', this.output);
-    checkWritable('--history', this.history);
-    checkWritable('--report', this.report);
+    const spec = await validate.counterSpec({
+      type: this.counterType(),
+      method: this.method,
+      doRetries: this.doRetries,
+      hosts: this.hosts,
+      ports: this.ports,
+      timeoutMs: this.timeoutMs,
+      resetToken: this.resetToken,
+      countField: this.countField,
+      engine: this.engine,
+    });
+    const thresholds = validate.thresholds(this.maxP99, this.minRps, this.maxErrors);
+    const historyFormat = validate.historyFormat(this.historyFormat);
+    validate.writableFile('--output', this.output);
+    validate.writableFile('--history', this.history);
+    validate.writableFile('--report', this.report);
     const prepared = await this.prepareRun(spec);
     if (prepared.serverTarget && spec.backend === 'web') spec.targets = [prepared.serverTarget];
     const bar = this.json
@@ -136,15 +133,10 @@ export abstract class LoadCommand extends Command {
         nemesis: prepared.nemesis,
         clientCount,
         callsPerClient: this.callsPerClient,
-        durationMs: this.durationOption('--duration', this.duration),
-        warmupMs: this.durationOption('--warmup', this.warmup),
+        durationMs: validate.durationMs('--duration', this.duration),
+        warmupMs: validate.durationMs('--warmup', this.warmup),
         ratePerSecond: this.rate,
-        workerCount: renamedFlag(
-          this.context.stderr,
-          { old: '--workers', current: '--client-threads' },
-          { old: this.workers, current: this.clientThreads },
-          0,
-        ),
+        workerCount: this.clientThreads,
         onProgress: bar.update,
       });
     } finally {
@@ -171,7 +163,7 @@ export abstract class LoadCommand extends Command {
 
   /** The server (--server) and the faults (--nemesis), ready before the first call. */
   private async prepareRun(spec: CounterSpec): Promise<PreparedRun> {
-    const intervalMs = this.durationOption('--nemesis-interval', this.nemesisInterval)!;
+    const intervalMs = validate.durationMs('--nemesis-interval', this.nemesisInterval)!;
     const stderr = this.context.stderr as NodeJS.WriteStream;
     if (intervalMs <= 0) throw new UsageError(`--nemesis-interval ${this.nemesisInterval} must be above zero, e.g. 5s`);
     try {
@@ -192,104 +184,7 @@ export abstract class LoadCommand extends Command {
     }
   }
 
-  private checkHistoryFormat(): HistoryFormat {
-    const format = this.historyFormat;
-    if ((HISTORY_FORMATS as readonly string[]).includes(format)) return format as HistoryFormat;
-    throw new UsageError(`--history-format ${format} is unknown: use ${HISTORY_FORMATS.join(' or ')}`);
-  }
-
   private counterType(): CounterType {
-    const given = this.counterTypeOption;
-    if (given !== undefined && !(COUNTER_TYPES as readonly string[]).includes(given)) {
-      throw new UsageError(`--counter-type ${given} is unknown: use one of ${COUNTER_TYPES.join(', ')}`);
-    }
-    if (this.fixedType && given && given !== this.fixedType) {
-      throw new UsageError(`--counter-type ${given} contradicts the subcommand ${this.fixedType}`);
-    }
-    const type = (this.fixedType ?? given) as CounterType | undefined;
-    if (!type)
-      throw new UsageError('say which counter to test: npx tester web|postgresql|hazelcast, or --counter-type');
-    return type;
+    return validate.counterType(this.counterTypeOption, this.fixedType);
   }
-
-  private thresholds(): Thresholds {
-    return { maxP99Ms: this.durationOption('--max-p99', this.maxP99), minRps: this.minRps, maxErrors: this.maxErrors };
-  }
-
-  private durationOption(flag: string, text: string | undefined): number | undefined {
-    if (text === undefined) return undefined;
-    const ms = parseDurationMs(text);
-    if (ms === undefined) throw new UsageError(`${flag} ${text} is not a duration: use e.g. 30s, 2m or 500ms`);
-    return ms;
-  }
-
-  private async counterSpec(): Promise<CounterSpec> {
-    const type = this.counterType();
-    const doRetries = parseBoolean(this.doRetries);
-    if (doRetries === undefined) throw new UsageError(`--do-retries ${this.doRetries} is invalid: use True or False`);
-    if (type !== 'web' && this.countField !== undefined)
-      throw new UsageError(`--count-field applies to web, not ${type}`);
-    if (this.engine !== 'native' && this.engine !== 'js')
-      throw new UsageError(`--engine ${this.engine} is unknown: use native or js`);
-    switch (type) {
-      case 'web':
-        if (this.method !== undefined) throw new UsageError('--method applies to postgresql and hazelcast, not web');
-        return {
-          backend: 'web',
-          targets: this.targets(),
-          timeoutMs: this.timeoutMs,
-          resetToken: this.resetToken || undefined,
-          countField: this.countField || undefined,
-          engine: this.engine,
-        };
-      case 'postgresql': {
-        const { POSTGRES_METHODS, DEFAULT_POSTGRES_METHOD } = await import('../../counters/postgresql/methods.js');
-        return {
-          backend: 'postgresql',
-          method: checkMethod(this.method ?? DEFAULT_POSTGRES_METHOD, POSTGRES_METHODS),
-          doRetries,
-        };
-      }
-      case 'hazelcast': {
-        const { HAZELCAST_METHODS, DEFAULT_HAZELCAST_METHOD } = await import('../../backends/hazelcast/config.js');
-        return {
-          backend: 'hazelcast',
-          method: checkMethod(this.method ?? DEFAULT_HAZELCAST_METHOD, HAZELCAST_METHODS),
-        };
-      }
-    }
-  }
-
-  /** Every host with every port: several servers (or hosts) share one run. */
-  private targets(): Array<{ host: string; port: number }> {
-    const hosts = this.hosts
-      .split(',')
-      .map((host) => host.trim())
-      .filter(Boolean);
-    const ports = this.ports.split(',').map((port) => {
-      const value = Number(port.trim());
-      if (!Number.isInteger(value) || value < 1 || value > 65535) {
-        throw new UsageError(`--counter-port ${port} is invalid: use a port from 1 to 65535`);
-      }
-      return value;
-    });
-    if (hosts.length === 0) throw new UsageError('--counter-host is empty');
-    return hosts.flatMap((host) => ports.map((port) => ({ host, port })));
-  }
-}
-
-/** Fails before the run, not after it, when a result file could not be saved. */
-function checkWritable(flag: string, file: string | undefined): void {
-  if (!file) return;
-  try {
-    fs.closeSync(fs.openSync(file, 'a'));
-  } catch (err) {
-    throw new UsageError(`${flag} ${file} cannot be written: ${(err as Error).message}`);
-  }
-}
-
-function checkMethod<M extends string>(method: string, methods: readonly M[]): M {
-  const known = methods.find((name) => name === method);
-  if (known === undefined) throw new UsageError(`--method ${method} is unknown: use one of ${methods.join(', ')}`);
-  return known;
 }

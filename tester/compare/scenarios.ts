@@ -63,7 +63,7 @@ export async function buildGrid(suites: readonly Suite[], clients: readonly numb
         break;
       }
       case 'hazelcast': {
-        const { HAZELCAST_METHODS } = await import('../../backends/hazelcast/config.js');
+        const { HAZELCAST_METHODS } = await import('../../counters/hazelcast/method.js');
         for (const method of HAZELCAST_METHODS) {
           groups.push({ suite, scenario: method, spec: { backend: 'hazelcast', method }, clients: [...clients] });
         }

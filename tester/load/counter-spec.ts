@@ -1,6 +1,6 @@
 import type { CounterFactory } from '../../counters/counter.js';
 import type { Target } from '../../counters/web/http-connection.js';
-import type { HazelcastMethod } from '../../backends/hazelcast/config.js';
+import type { HazelcastMethod } from '../../counters/hazelcast/method.js';
 import type { PostgresMethod } from '../../counters/postgresql/methods.js';
 
 /**

@@ -1,0 +1,118 @@
+/**
+ * Turns flag text into checked values, as autocannon's validate.js: every rule once, each
+ * mistake one UsageError that says what is wrong and how to fix it. Commands only declare
+ * their flags and call these.
+ */
+import { UsageError } from 'clipanion';
+import fs from 'node:fs';
+import { ConfigError, parseBoolean, parseChoice } from '../../backends/env.js';
+import { HISTORY_FORMATS, type HistoryFormat } from '../history/line-spelling.js';
+import type { CounterSpec } from '../load/counter-spec.js';
+import type { Thresholds } from '../load/thresholds.js';
+import { parseDurationMs } from './parse-duration.js';
+
+export const COUNTER_TYPES = ['web', 'postgresql', 'hazelcast'] as const;
+export type CounterType = (typeof COUNTER_TYPES)[number];
+
+/** A name from its list, or a UsageError naming the flag and the choices. */
+export function choice<T extends string>(flag: string, value: string, choices: readonly T[]): T {
+  try {
+    return parseChoice(value, choices, `${flag} ${value}`);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+export function durationMs(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw new UsageError(`${flag} ${text} is not a duration: use e.g. 30s, 2m or 500ms`);
+  return ms;
+}
+
+/** The counter a load command drives: its subcommand's, or --counter-type's (the reference form). */
+export function counterType(given: string | undefined, fixed: CounterType | undefined): CounterType {
+  const type = given === undefined ? undefined : choice('--counter-type', given, COUNTER_TYPES);
+  if (fixed && type && type !== fixed) throw new UsageError(`--counter-type ${type} contradicts the subcommand ${fixed}`);
+  const chosen = fixed ?? type;
+  if (!chosen) throw new UsageError('say which counter to test: npx tester web|postgresql|hazelcast, or --counter-type');
+  return chosen;
+}
+
+export function historyFormat(text: string): HistoryFormat {
+  return choice('--history-format', text, HISTORY_FORMATS);
+}
+
+export function thresholds(maxP99: string | undefined, minRps?: number, maxErrors?: number): Thresholds {
+  return { maxP99Ms: durationMs('--max-p99', maxP99), minRps, maxErrors };
+}
+
+/** Fails before the run, not after it, when a result file could not be saved. */
+export function writableFile(flag: string, file: string | undefined): void {
+  if (!file) return;
+  try {
+    fs.closeSync(fs.openSync(file, 'a'));
+  } catch (err) {
+    throw new UsageError(`${flag} ${file} cannot be written: ${(err as Error).message}`);
+  }
+}
+
+/** What the counter flags say, for the load. */
+export interface CounterFlags {
+  type: CounterType;
+  method: string | undefined;
+  doRetries: string;
+  hosts: string;
+  ports: string;
+  timeoutMs: number;
+  resetToken: string;
+  countField: string | undefined;
+  engine: string;
+}
+
+export async function counterSpec(flags: CounterFlags): Promise<CounterSpec> {
+  const { type, method } = flags;
+  const doRetries = parseBoolean(flags.doRetries);
+  if (doRetries === undefined) throw new UsageError(`--do-retries ${flags.doRetries} is invalid: use True or False`);
+  if (type !== 'web' && flags.countField !== undefined) throw new UsageError(`--count-field applies to web, not ${type}`);
+  const engine = choice('--engine', flags.engine, ['native', 'js'] as const);
+  switch (type) {
+    case 'web':
+      if (method !== undefined) throw new UsageError('--method applies to postgresql and hazelcast, not web');
+      return {
+        backend: 'web',
+        targets: targets(flags.hosts, flags.ports),
+        timeoutMs: flags.timeoutMs,
+        resetToken: flags.resetToken || undefined,
+        countField: flags.countField || undefined,
+        engine,
+      };
+    case 'postgresql': {
+      // Loaded on demand: a web run never pays for the other backends' modules.
+      const { POSTGRES_METHODS, DEFAULT_POSTGRES_METHOD } = await import('../../counters/postgresql/methods.js');
+      return { backend: 'postgresql', method: choice('--method', method ?? DEFAULT_POSTGRES_METHOD, POSTGRES_METHODS), doRetries };
+    }
+    case 'hazelcast': {
+      const { HAZELCAST_METHODS, DEFAULT_HAZELCAST_METHOD } = await import('../../counters/hazelcast/method.js');
+      return { backend: 'hazelcast', method: choice('--method', method ?? DEFAULT_HAZELCAST_METHOD, HAZELCAST_METHODS) };
+    }
+  }
+}
+
+/** Every host with every port: several servers (or hosts) share one run. */
+function targets(hostList: string, portList: string): Array<{ host: string; port: number }> {
+  const hosts = hostList
+    .split(',')
+    .map((host) => host.trim())
+    .filter(Boolean);
+  const ports = portList.split(',').map((port) => {
+    const value = Number(port.trim());
+    if (!Number.isInteger(value) || value < 1 || value > 65535) {
+      throw new UsageError(`--counter-port ${port} is invalid: use a port from 1 to 65535`);
+    }
+    return value;
+  });
+  if (hosts.length === 0) throw new UsageError('--counter-host is empty');
+  return hosts.flatMap((host) => ports.map((port) => ({ host, port })));
+}
