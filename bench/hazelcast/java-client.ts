@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { HazelcastConfig } from '../../backends/hazelcast/config.js';
 import type { Measured } from '../measurement.js';
-import { runTool } from '../tools/external-tool.js';
+import { commandOutput } from '../../tester/harness/run-command.js';
 
 export interface JavaClient {
   classPath: string;
@@ -21,7 +21,7 @@ export async function compileJavaClient(root: string): Promise<JavaClient | { mi
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-bench-java-'));
   process.on('exit', () => fs.rmSync(out, { recursive: true, force: true }));
   try {
-    await runTool('javac', ['-d', out, '-cp', jar, path.join(root, 'bench/hazelcast/HazelcastMethodBench.java')], {
+    await commandOutput('javac', ['-d', out, '-cp', jar, path.join(root, 'bench/hazelcast/HazelcastMethodBench.java')], {
       timeoutMs: 120_000,
     });
   } catch (err) {
@@ -68,7 +68,7 @@ export async function runJavaClient(
     methods.join(','),
   ];
   const timeoutMs = (methods.length * (durationS + warmupS) + 60) * 1000;
-  const stdout = await runTool('java', args, { timeoutMs });
+  const stdout = await commandOutput('java', args, { timeoutMs });
   const results = new Map<string, Measured>();
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('RESULT ')) continue;

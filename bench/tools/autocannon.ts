@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import type { Measured } from '../measurement.js';
 import { type Candidate, threadCounts } from './best-setting.js';
-import { type Availability, runTool } from './external-tool.js';
+import { commandOutput } from '../../tester/harness/run-command.js';
+import type { Availability } from './external-tool.js';
 
 const require = createRequire(import.meta.url);
 
@@ -58,7 +59,7 @@ export async function runAutocannon(
     '-j',
     url,
   ];
-  const stdout = await runTool(process.execPath, args, { timeoutMs: (durationS + 30) * 1000 });
+  const stdout = await commandOutput(process.execPath, args, { timeoutMs: (durationS + 30) * 1000 });
   const result = JSON.parse(stdout.trim().split('\n').pop()!) as AutocannonJson;
   // autocannon records latency in whole milliseconds: a p99 under 1 ms reads 0, which says nothing.
   const p99Us = result.latency.p99 > 0 ? Math.round(result.latency.p99 * 1000) : undefined;

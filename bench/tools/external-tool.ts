@@ -4,7 +4,7 @@
  * a project-local directory), otherwise reported as "not measured (...)" in the results, never
  * silently dropped.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -59,31 +59,6 @@ export function ensureTool(
   if (!aptInstall(aptPackage)) return { missing: `apt-get install ${aptPackage} failed` };
   const installed = versionOf(command, versionArgs);
   return installed ? { version: installed } : { missing: `${command} still not found after installing ${aptPackage}` };
-}
-
-/** Runs a tool to completion; rejects with its command line and stderr (and `stdout` attached) when it fails. */
-export function runTool(
-  command: string,
-  args: string[],
-  options: { timeoutMs: number; env?: NodeJS.ProcessEnv },
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      command,
-      args,
-      { timeout: options.timeoutMs, env: options.env ?? process.env, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => {
-        const said = stderr.trim().split('\n').pop() ?? '';
-        if (err)
-          reject(
-            Object.assign(new Error(`${path.basename(command)} failed: ${err.message.split('\n')[0]} ${said}`.trim()), {
-              stdout,
-            }),
-          );
-        else resolve(stdout);
-      },
-    );
-  });
 }
 
 /**

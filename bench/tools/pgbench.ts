@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { PostgresConfig } from '../../backends/postgresql/connection.js';
 import type { Measured } from '../measurement.js';
 import { type Candidate, threadCounts } from './best-setting.js';
-import { runTool } from './external-tool.js';
+import { commandOutput } from '../../tester/harness/run-command.js';
 
 /**
  * Writes a custom script into `dir` (bench/pgbench/, committed with the results): generated from
@@ -68,7 +68,7 @@ export async function runPgbench(
     scriptFile,
     config.database,
   ];
-  const stdout = await runTool('pgbench', args, {
+  const stdout = await commandOutput('pgbench', args, {
     timeoutMs: (durationS + 60) * 1000,
     env: { ...process.env, PGPASSWORD: config.password },
   });

@@ -5,11 +5,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../tester/harness/free-port.js';
 import type { Measured } from '../measurement.js';
 import { type Candidate, threadCounts } from './best-setting.js';
-import { runTool } from './external-tool.js';
+import { commandOutput } from '../../tester/harness/run-command.js';
+import { waitUntil } from '../../tester/harness/wait-until.js';
 
 const HOST = '127.0.0.1';
 
@@ -43,19 +43,19 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
+/** Until redis-server accepts connections (10 s at most), or it failed to start. */
 async function waitForPort(port: number, child: ChildProcess, spawnError: () => Error | undefined): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const failed = spawnError();
-    if (failed) throw failed;
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
+  const failure = () =>
+    spawnError() ?? (child.exitCode !== null ? new Error(`redis-server exited with ${child.exitCode}`) : undefined);
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
       const socket = net.connect(port, HOST, () => resolve(true)).once('error', () => resolve(false));
       socket.once('connect', () => socket.destroy());
     });
-    if (open) return;
-    await sleep(100);
-  }
-  throw new Error('redis-server did not listen within 10 s');
+  const settled = await waitUntil(async () => failure() !== undefined || (await accepts()), 10_000, 100);
+  const failed = failure();
+  if (failed) throw failed;
+  if (!settled) throw new Error('redis-server did not listen within 10 s');
 }
 
 /** Requests per connection per second we plan for: redis-benchmark counts requests, not seconds. */
@@ -91,7 +91,7 @@ async function runRedisBenchmark(
     'incr',
     '--csv',
   ];
-  const stdout = await runTool('redis-benchmark', args, { timeoutMs: (durationS * 10 + 30) * 1000 });
+  const stdout = await commandOutput('redis-benchmark', args, { timeoutMs: (durationS * 10 + 30) * 1000 });
   // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
   const line = stdout.split('\n').find((l) => l.startsWith('"INCR"'));
   if (!line) throw new Error(`redis-benchmark printed no INCR line: ${stdout.trim().split('\n').pop()}`);

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Measured } from '../measurement.js';
-import { ensureGoTool, type LocatedTool, runTool } from './external-tool.js';
+import { commandOutput } from '../../tester/harness/run-command.js';
+import { ensureGoTool, type LocatedTool } from './external-tool.js';
 
 const MODULE = 'github.com/tsenart/vegeta/v12';
 const VERSION = 'v12.13.0';
@@ -48,8 +49,8 @@ export async function runVegeta(
       '-keepalive=true',
       `-output=${results}`,
     ];
-    await runTool(command, attack, { timeoutMs: (durationS + 60) * 1000 });
-    const report = JSON.parse(await runTool(command, ['report', '-type=json', results], { timeoutMs: 60_000 }));
+    await commandOutput(command, attack, { timeoutMs: (durationS + 60) * 1000 });
+    const report = JSON.parse(await commandOutput(command, ['report', '-type=json', results], { timeoutMs: 60_000 }));
     return fromReport(report as VegetaReport, ratePerSecond);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

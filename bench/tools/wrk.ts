@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Measured } from '../measurement.js';
 import { type Candidate, threadCounts } from './best-setting.js';
-import { runTool } from './external-tool.js';
+import { commandOutput } from '../../tester/harness/run-command.js';
 
 /**
  * POST /inc with "Content-Length: 0": wrk.format adds that header from the body, so an empty
@@ -38,7 +38,7 @@ function luaScript(): string {
 /** One wrk run with `threads` threads (at most `connections`). wrk takes whole seconds. */
 export async function runWrk(url: string, connections: number, durationS: number, threads: number): Promise<Measured> {
   const args = [`-t${threads}`, `-c${connections}`, `-d${Math.max(1, Math.round(durationS))}s`, '-s', luaScript(), url];
-  return parseWrk(await runTool('wrk', args, { timeoutMs: (durationS + 30) * 1000 }));
+  return parseWrk(await commandOutput('wrk', args, { timeoutMs: (durationS + 30) * 1000 }));
 }
 
 export const wrkSetting = (threads: number) => `-t${threads}`;

@@ -1,27 +1,13 @@
 /** Processes the tests start or inspect: run a command, the server's workers, RSS, open fds, hard kills. */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { ROOT } from './server-process.js';
+import { runCommand } from '../../tester/harness/run-command.js';
 import { waitUntil as waitFor } from '../../tester/harness/wait-until.js';
 import { isServerWriter } from '../../tester/nemesis/processes.js';
 
-/** Runs a command to its end (bounded), resolving with its exit code and output; never rejects. */
-export function run(
-  command: string,
-  args: string[],
-  timeoutMs = 60_000,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd: ROOT, timeout: timeoutMs, killSignal: 'SIGKILL', env }, (err, stdout, stderr) => {
-      const code = err
-        ? typeof (err as { code?: unknown }).code === 'number'
-          ? (err as { code: number }).code
-          : null
-        : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
+/** Runs a command to its end from the repository's root (bounded); never rejects. */
+export function run(command: string, args: string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = process.env) {
+  return runCommand(command, args, { timeoutMs, env, cwd: ROOT });
 }
 
 /** Direct children of `pid` (for a primary: its workers, and its writer with a remote store and WORKERS > 1). */
