@@ -1,5 +1,5 @@
 /**
- * Typed access to the web counter's native load engine (native/http-loader.cc), the only
+ * Typed access to the web counter's native load engine (native/http-loader/), the only
  * module that loads build/Release/http_loader.node. Loading is a function, not an import side
  * effect: the web counter falls back to its JS client, with a note, when the build is missing.
  */
