@@ -69,9 +69,29 @@ export interface HttpLoader {
   close(): void;
 }
 
+/**
+ * What the loop shares with the JS client. Each value is passed in, none is written into the C++,
+ * so each has one home on the TS side and the two clients cannot drift apart.
+ */
+export interface LoaderRules {
+  /** A call unanswered this long fails. */
+  timeoutMs: number;
+  /** After a refused connect, a client waits this long before its next call. */
+  refusedPauseMs: number;
+  /** A longer response head (or chunked trailer) is refused, not buffered. */
+  maxHeadBytes: number;
+  /** A longer response body is refused. */
+  maxBodyBytes: number;
+  /**
+   * The one answer the loop reads itself: `prefix`, 1 to `maxDigits` (at most 15) digits,
+   * `suffix`, with a 2xx status. Null: every answer goes to JS.
+   */
+  ownAnswer: { prefix: string; maxDigits: number; suffix: string } | null;
+}
+
 export interface HttpLoaderConstructor {
-  /** Clients are spread over the targets round-robin; `fastCount` false sends every answer to JS. */
-  new (config: { targets: LoaderTarget[]; clientCount: number; timeoutMs: number; fastCount: boolean }): HttpLoader;
+  /** Clients are spread over the targets round-robin. */
+  new (config: { targets: LoaderTarget[]; clientCount: number } & LoaderRules): HttpLoader;
 }
 
 /** The package root: the nearest directory above this module holding package.json. */

@@ -9,10 +9,18 @@ import {
   SIDE_KINDS,
   SIDE_TYPES,
 } from '../../native/http-loader.js';
-import { CounterError, type EngineCalls, type EnginePlan, type ErrorKind, type IncrementEngine } from '../counter.js';
+import {
+  CounterError,
+  type EngineCalls,
+  type EnginePlan,
+  type ErrorKind,
+  type IncrementEngine,
+  REFUSED_PAUSE_MS,
+} from '../counter.js';
+import { OWN_ANSWER } from './answer-count.js';
 import { Endpoint } from './endpoint.js';
 import type { Target } from './http-connection.js';
-import { ProtocolError, ResponseParser } from './response-parser.js';
+import { MAX_BODY_BYTES, MAX_HEAD_BYTES, ProtocolError, ResponseParser } from './response-parser.js';
 import type { WebCounterOptions } from './web-counter.js';
 
 const JUDGE_IN_JS = 3;
@@ -153,8 +161,13 @@ export async function openNativeEngine(
       request: endpoints[i].request,
     })),
     clientCount,
+    // The loop's rules, each from its one home, the same the JS client runs by.
     timeoutMs,
-    fastCount: countField === undefined,
+    refusedPauseMs: REFUSED_PAUSE_MS,
+    maxHeadBytes: MAX_HEAD_BYTES,
+    maxBodyBytes: MAX_BODY_BYTES,
+    // A count field of the user's: no answer is ours to read in the loop.
+    ownAnswer: countField === undefined ? OWN_ANSWER : null,
   });
   return new NativeEngine(loader, targets, endpoints, countField);
 }

@@ -44,8 +44,7 @@ class HttpLoader : public Napi::ObjectWrap<HttpLoader> {
 
   std::vector<Target> targets_;
   std::vector<Conn> conns_;
-  double timeoutMs_ = 0;
-  bool fastCount_ = true;
+  Rules rules_;
   std::thread thread_;
   bool running_ = false;
   std::atomic<bool> stop_{false};
@@ -58,22 +57,68 @@ void ThrowTypeError(Napi::Env env, const std::string& message) {
   Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
 }
 
-// config: { targets: [{ name, address, family, port, request: Buffer }], clientCount, timeoutMs, fastCount }
+// A whole number in [min, max], else NAN.
+double WholeIn(Napi::Value v, double min, double max) {
+  if (!v.IsNumber()) return NAN;
+  double d = v.As<Napi::Number>().DoubleValue();
+  return d >= min && d <= max && std::floor(d) == d ? d : NAN;
+}
+
+// The rules the loop shares with the JS client (load-loop.h). All are required: a default here
+// would be a second home for a value that lives on the TS side. False with a pending TypeError.
+bool ReadRules(Napi::Env env, Napi::Object config, Rules* rules) {
+  Napi::Value timeoutMs = config.Get("timeoutMs"), pauseMs = config.Get("refusedPauseMs");
+  // A limit past 2^30 cannot be meant, and keeps the framing's arithmetic far from overflow.
+  double maxHead = WholeIn(config.Get("maxHeadBytes"), 1, 1 << 30);
+  double maxBody = WholeIn(config.Get("maxBodyBytes"), 1, 1 << 30);
+  bool numbers = timeoutMs.IsNumber() && pauseMs.IsNumber() && pauseMs.As<Napi::Number>().DoubleValue() >= 0;
+  if (!numbers || std::isnan(maxHead) || std::isnan(maxBody)) {
+    ThrowTypeError(env, "timeoutMs, refusedPauseMs (>= 0), maxHeadBytes and maxBodyBytes (whole, 1 to 2^30) are required");
+    return false;
+  }
+  rules->timeoutMs = timeoutMs.As<Napi::Number>().DoubleValue();
+  rules->refusedPauseMs = pauseMs.As<Napi::Number>().DoubleValue();
+  rules->limits.maxHead = static_cast<size_t>(maxHead);
+  rules->limits.maxBody = static_cast<size_t>(maxBody);
+  Napi::Value own = config.Get("ownAnswer");
+  rules->readOwnAnswer = !own.IsNull();
+  if (own.IsNull()) return true;
+  const char* shape = "ownAnswer must be null or { prefix, maxDigits (1 to 15), suffix }";
+  if (!own.IsObject()) {
+    ThrowTypeError(env, shape);
+    return false;
+  }
+  Napi::Object o = own.As<Napi::Object>();
+  Napi::Value prefix = o.Get("prefix"), suffix = o.Get("suffix");
+  // More than 15 digits would not be exact in a double.
+  double maxDigits = WholeIn(o.Get("maxDigits"), 1, 15);
+  if (!prefix.IsString() || !suffix.IsString() || std::isnan(maxDigits)) {
+    ThrowTypeError(env, shape);
+    return false;
+  }
+  rules->ownAnswer.prefix = prefix.As<Napi::String>().Utf8Value();
+  rules->ownAnswer.suffix = suffix.As<Napi::String>().Utf8Value();
+  rules->ownAnswer.maxDigits = static_cast<size_t>(maxDigits);
+  return true;
+}
+
+// config: { targets: [{ name, address, port, request: Buffer }], clientCount, and the Rules:
+// timeoutMs, refusedPauseMs, maxHeadBytes, maxBodyBytes, ownAnswer }
 HttpLoader::HttpLoader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HttpLoader>(info) {
   Napi::Env env = info.Env();
-  const char* usage = "new HttpLoader({ targets, clientCount, timeoutMs, fastCount })";
+  const char* usage = "new HttpLoader({ targets, clientCount, timeoutMs, refusedPauseMs, maxHeadBytes, maxBodyBytes, ownAnswer })";
   if (info.Length() != 1 || !info[0].IsObject()) {
-      ThrowTypeError(env, usage);
-      return;
-    }
+    ThrowTypeError(env, usage);
+    return;
+  }
   Napi::Object config = info[0].As<Napi::Object>();
   Napi::Value targets = config.Get("targets");
   Napi::Value clientCount = config.Get("clientCount");
-  Napi::Value timeoutMs = config.Get("timeoutMs");
-  if (!targets.IsArray() || !clientCount.IsNumber() || !timeoutMs.IsNumber()) {
-      ThrowTypeError(env, usage);
-      return;
-    }
+  if (!targets.IsArray() || !clientCount.IsNumber()) {
+    ThrowTypeError(env, usage);
+    return;
+  }
+  if (!ReadRules(env, config, &rules_)) return;
   Napi::Array list = targets.As<Napi::Array>();
   for (uint32_t k = 0; k < list.Length(); k++) {
     Napi::Value item = list.Get(k);
@@ -83,8 +128,7 @@ HttpLoader::HttpLoader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HttpLo
     }
     Napi::Object t = item.As<Napi::Object>();
     Napi::Value name = t.Get("name"), address = t.Get("address"), port = t.Get("port"), request = t.Get("request");
-    if (!name.IsString() || !address.IsString() || !port.IsNumber() || !request.IsBuffer())
-      {
+    if (!name.IsString() || !address.IsString() || !port.IsNumber() || !request.IsBuffer()) {
       ThrowTypeError(env, "each target needs name, address, port and request (a Buffer)");
       return;
     }
@@ -102,10 +146,8 @@ HttpLoader::HttpLoader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HttpLo
       v6->sin6_port = htons(portNumber);
       target.addrLen = sizeof(sockaddr_in6);
     } else {
-      {
       ThrowTypeError(env, "target address " + ip + " is not an IP address");
       return;
-    }
     }
     target.name = name.As<Napi::String>().Utf8Value();
     target.address = ip + ":" + std::to_string(portNumber);
@@ -115,14 +157,11 @@ HttpLoader::HttpLoader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HttpLo
   }
   uint32_t count = clientCount.As<Napi::Number>().Uint32Value();
   if (targets_.empty() || count == 0) {
-      ThrowTypeError(env, "need at least one target and one client");
-      return;
-    }
+    ThrowTypeError(env, "need at least one target and one client");
+    return;
+  }
   conns_.resize(count);
   for (uint32_t i = 0; i < count; i++) conns_[i].target = i % targets_.size();
-  timeoutMs_ = timeoutMs.As<Napi::Number>().DoubleValue();
-  Napi::Value fast = config.Get("fastCount");
-  fastCount_ = !fast.IsBoolean() || fast.As<Napi::Boolean>().Value();
 }
 
 Napi::Value NumberOr(Napi::Object plan, const char* key, double fallback) {
@@ -163,7 +202,7 @@ Napi::Value HttpLoader::RunMethod(const Napi::CallbackInfo& info) {
   stop_ = false;
   Ref();
   thread_ = std::thread([this, plan, counters]() {
-    result_ = RunLoop(targets_, &conns_, timeoutMs_, fastCount_, plan, counters, stop_);
+    result_ = RunLoop(targets_, &conns_, rules_, plan, counters, stop_);
     tsfn_.BlockingCall([this](Napi::Env env, Napi::Function done) { Deliver(env, done); });
     tsfn_.Release();
   });

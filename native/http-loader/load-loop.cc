@@ -20,8 +20,6 @@
 namespace http_loader {
 namespace {
 
-// A server that is down refuses at once: pause, as client-loop.ts does.
-constexpr double kRefusedPauseUs = 20000;
 constexpr int kMaxEvents = 256;
 // How long the loop polls for an answer before it sleeps.
 constexpr double kSpinUs = 50;
@@ -41,9 +39,9 @@ std::string ErrnoName(int err) {
 
 class Loop {
  public:
-  Loop(const std::vector<Target>& targets, std::vector<Conn>* conns, double timeoutMs, bool fastCount,
-       const Plan& plan, double* progress, const std::atomic<bool>& stop)
-      : targets_(targets), conns_(*conns), timeoutMs_(timeoutMs), fastCount_(fastCount), plan_(plan),
+  Loop(const std::vector<Target>& targets, std::vector<Conn>* conns, const Rules& rules, const Plan& plan,
+       double* progress, const std::atomic<bool>& stop)
+      : targets_(targets), conns_(*conns), rules_(rules), timeoutMs_(rules.timeoutMs), plan_(plan),
         progress_(progress), stop_(stop) {}
 
   Columns Run();
@@ -69,8 +67,8 @@ class Loop {
 
   const std::vector<Target>& targets_;
   std::vector<Conn>& conns_;
+  const Rules& rules_;
   double timeoutMs_;
-  bool fastCount_;
   Plan plan_;
   double* progress_;
   const std::atomic<bool>& stop_;
@@ -308,7 +306,7 @@ void Loop::Readable(size_t i) {
 
 void Loop::Answer(size_t i) {
   Conn& c = conns_[i];
-  Frame f = FrameResponse(c.in.data(), c.in.size(), c.ended);
+  Frame f = FrameResponse(c.in.data(), c.in.size(), c.ended, rules_.limits);
   if (f.state == FrameState::kNeedMore) {
     if (c.ended) Fail(i, kIndeterminate, kReset, "connection closed by server");
     return;
@@ -321,7 +319,8 @@ void Loop::Answer(size_t i) {
     Next(i);
     return;
   }
-  double own = fastCount_ && f.status >= 200 && f.status < 300 ? OwnCount(f.body) : -1;
+  bool own2xx = rules_.readOwnAnswer && f.status >= 200 && f.status < 300;
+  double own = own2xx ? OwnCount(f.body, rules_.ownAnswer) : -1;
   if (own >= 0) {
     Record(i, kOk, own);
   } else {
@@ -333,7 +332,7 @@ void Loop::Answer(size_t i) {
   // Bytes after the answer: a whole unrequested response, or bytes the stream cannot frame, end the
   // connection; a partial one waits, as in the JS parser.
   if (reusable && !c.in.empty()) {
-    reusable = FrameResponse(c.in.data(), c.in.size(), false).state == FrameState::kNeedMore;
+    reusable = FrameResponse(c.in.data(), c.in.size(), false, rules_.limits).state == FrameState::kNeedMore;
   }
   if (!reusable) Drop(i);
   Next(i);
@@ -347,7 +346,8 @@ void Loop::Fail(size_t i, uint8_t outcome, Kind kind, const std::string& message
   Drop(i);
   if (outcome == kFailed) {
     c.state = ConnState::kPaused;
-    c.pauseUntilUs = NowUs() + kRefusedPauseUs;
+    // A server that is down refuses at once: without the pause a timed run would spin.
+    c.pauseUntilUs = NowUs() + rules_.refusedPauseMs * 1000;
     WakeBy(c.pauseUntilUs);
     return;
   }
@@ -396,9 +396,9 @@ void Loop::Scan(double now) {
 
 }  // namespace
 
-Columns RunLoop(const std::vector<Target>& targets, std::vector<Conn>* conns, double timeoutMs, bool fastCount,
-                const Plan& plan, double* progress, const std::atomic<bool>& stop) {
-  Loop loop(targets, conns, timeoutMs, fastCount, plan, progress, stop);
+Columns RunLoop(const std::vector<Target>& targets, std::vector<Conn>* conns, const Rules& rules, const Plan& plan,
+                double* progress, const std::atomic<bool>& stop) {
+  Loop loop(targets, conns, rules, plan, progress, stop);
   return loop.Run();
 }
 

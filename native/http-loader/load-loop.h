@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "response-frame.h"
+
 namespace http_loader {
 
 // The same clock as monotonicUs(): libuv's hrtime reads CLOCK_MONOTONIC.
@@ -68,6 +70,19 @@ struct Sides {
   }
 };
 
+// What the loop shares with the JS client. The binding takes every value from the TS caller
+// (counters/web/native-engine.ts), which takes each from its one home on the TS side: nothing
+// here has a default that could drift from it.
+struct Rules {
+  double timeoutMs = 0;
+  // After a refused connect, a client waits this long before its next call (REFUSED_PAUSE_MS).
+  double refusedPauseMs = 0;
+  FrameLimits limits;
+  // False: every answer goes to JS (the user names another count field).
+  bool readOwnAnswer = false;
+  OwnAnswer ownAnswer;
+};
+
 struct Plan {
   double startUs = 0;
   double deadlineUs = INFINITY;
@@ -87,7 +102,7 @@ struct Columns {
 // Runs `plan` over `conns` (kept open between runs) until every call has ended or `stop` is set;
 // `progress` is [done, errors], updated as calls end. Never throws: a failure of the loop itself
 // is Columns::error.
-Columns RunLoop(const std::vector<Target>& targets, std::vector<Conn>* conns, double timeoutMs, bool fastCount,
-                const Plan& plan, double* progress, const std::atomic<bool>& stop);
+Columns RunLoop(const std::vector<Target>& targets, std::vector<Conn>* conns, const Rules& rules, const Plan& plan,
+                double* progress, const std::atomic<bool>& stop);
 
 }  // namespace http_loader

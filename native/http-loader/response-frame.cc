@@ -9,10 +9,6 @@
 namespace http_loader {
 namespace {
 
-// Limits of response-parser.ts: a longer head or body is refused, not buffered.
-constexpr size_t kMaxHead = 16 * 1024;
-constexpr size_t kMaxBody = 64 * 1024;
-
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsHex(char c) { return IsDigit(c) || (Lower(c) >= 'a' && Lower(c) <= 'f'); }
@@ -52,26 +48,26 @@ bool StartsNoCase(const char* p, size_t from, size_t to, const char* name) {
 struct Head {
   bool hasConnection = false, hasEncoding = false;
   std::string connection, encoding;
-  long long length = -1;  // -1: none; -2: over kMaxBody
+  long long length = -1;  // -1: none; -2: over maxBody
 };
 
 // The Content-Length of [from, to) when the line is only digits and blanks, else -1 (or -2).
-long long CleanLength(const char* p, size_t from, size_t to) {
+long long CleanLength(const char* p, size_t from, size_t to, size_t maxBody) {
   size_t i = from;
   while (i < to && (p[i] == ' ' || p[i] == '\t')) i++;
   size_t digits = i;
   long long length = 0;
   while (i < to && IsDigit(p[i])) {
-    if (length <= static_cast<long long>(kMaxBody)) length = length * 10 + (p[i] - '0');
+    if (length <= static_cast<long long>(maxBody)) length = length * 10 + (p[i] - '0');
     i++;
   }
   bool some = i > digits;
   while (i < to && (p[i] == ' ' || p[i] == '\t')) i++;
   if (!some || i != to) return -1;
-  return length > static_cast<long long>(kMaxBody) ? -2 : length;
+  return length > static_cast<long long>(maxBody) ? -2 : length;
 }
 
-Head ReadHead(const char* p, size_t headEnd) {
+Head ReadHead(const char* p, size_t headEnd, size_t maxBody) {
   Head h;
   for (size_t lineEnd = FindCrlf(p, 0, headEnd); lineEnd != std::string::npos;) {
     size_t from = lineEnd + 2;
@@ -89,7 +85,7 @@ Head ReadHead(const char* p, size_t headEnd) {
       h.hasEncoding = true;
       h.encoding = value(18);
     } else if (h.length == -1 && StartsNoCase(p, from, to, "content-length:")) {
-      h.length = CleanLength(p, from + 15, to);
+      h.length = CleanLength(p, from + 15, to, maxBody);
     }
   }
   return h;
@@ -124,7 +120,7 @@ bool ChunkSizeLine(const char* p, size_t from, size_t to, size_t* size) {
   return true;
 }
 
-void ChunkedBody(const char* p, size_t n, size_t bodyStart, Frame* f) {
+void ChunkedBody(const char* p, size_t n, size_t bodyStart, const FrameLimits& limits, Frame* f) {
   size_t offset = bodyStart;
   std::string body;
   for (;;) {
@@ -140,7 +136,7 @@ void ChunkedBody(const char* p, size_t n, size_t bodyStart, Frame* f) {
       for (size_t line = start;;) {
         size_t end = FindCrlf(p, line, n);
         if (end == std::string::npos) {
-          if (n - start > kMaxHead) f->state = FrameState::kError;
+          if (n - start > limits.maxHead) f->state = FrameState::kError;
           return;
         }
         if (end == line) {
@@ -152,7 +148,7 @@ void ChunkedBody(const char* p, size_t n, size_t bodyStart, Frame* f) {
         line = end + 2;
       }
     }
-    if (body.size() + size > kMaxBody) {
+    if (body.size() + size > limits.maxBody) {
       f->state = FrameState::kError;
       return;
     }
@@ -169,11 +165,11 @@ void ChunkedBody(const char* p, size_t n, size_t bodyStart, Frame* f) {
 
 }  // namespace
 
-Frame FrameResponse(const char* p, size_t n, bool ended) {
+Frame FrameResponse(const char* p, size_t n, bool ended, const FrameLimits& limits) {
   Frame f;
   size_t headEnd = FindHeadEnd(p, n);
   if (headEnd == std::string::npos) {
-    if (n > kMaxHead) f.state = FrameState::kError;
+    if (n > limits.maxHead) f.state = FrameState::kError;
     return f;
   }
   f.state = FrameState::kError;
@@ -183,7 +179,7 @@ Frame FrameResponse(const char* p, size_t n, bool ended) {
   if (!statusLine) return f;
   f.status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
   if (f.status < 100 || f.status > 599) return f;
-  Head h = ReadHead(p, headEnd);
+  Head h = ReadHead(p, headEnd, limits.maxBody);
   f.keepAlive = KeepsAlive(p, h);
   size_t bodyStart = headEnd + 4;
   f.state = FrameState::kNeedMore;
@@ -194,7 +190,7 @@ Frame FrameResponse(const char* p, size_t n, bool ended) {
       f.state = FrameState::kError;
       return f;
     }
-    ChunkedBody(p, n, bodyStart, &f);
+    ChunkedBody(p, n, bodyStart, limits, &f);
     return f;
   }
   long long length = h.length;
@@ -211,7 +207,7 @@ Frame FrameResponse(const char* p, size_t n, bool ended) {
     return f;
   }
   // No length: the close ends the body, which only a closing connection may do.
-  if (f.keepAlive || n - bodyStart > kMaxBody) {
+  if (f.keepAlive || n - bodyStart > limits.maxBody) {
     f.state = FrameState::kError;
   } else if (ended) {
     f.body.assign(p + bodyStart, n - bodyStart);
@@ -221,12 +217,12 @@ Frame FrameResponse(const char* p, size_t n, bool ended) {
   return f;
 }
 
-double OwnCount(const std::string& body) {
-  const char prefix[] = "{\"count\":";
-  size_t n = body.size();
-  if (n < 11 || n > 25 || body.compare(0, 9, prefix) != 0 || body[n - 1] != '}') return -1;
+double OwnCount(const std::string& body, const OwnAnswer& own) {
+  size_t n = body.size(), head = own.prefix.size(), tail = own.suffix.size();
+  if (n < head + 1 + tail || n > head + own.maxDigits + tail) return -1;
+  if (body.compare(0, head, own.prefix) != 0 || body.compare(n - tail, tail, own.suffix) != 0) return -1;
   double value = 0;
-  for (size_t i = 9; i < n - 1; i++) {
+  for (size_t i = head; i < n - tail; i++) {
     if (!IsDigit(body[i])) return -1;
     value = value * 10 + (body[i] - '0');
   }

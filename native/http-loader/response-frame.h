@@ -19,10 +19,24 @@ struct Frame {
   size_t end = 0;
 };
 
-// One response from the start of p[0, n); `ended`: the server closed after these bytes.
-Frame FrameResponse(const char* p, size_t n, bool ended);
+// A longer head (or chunked trailer) or body is refused, not buffered. The values are
+// response-parser.ts's MAX_HEAD_BYTES and MAX_BODY_BYTES, handed in from there: no copy here.
+struct FrameLimits {
+  size_t maxHead = 0;
+  size_t maxBody = 0;
+};
 
-// N of exactly {"count":N}, N of 1 to 15 digits (answer-count.ts's OWN_ANSWER); -1 otherwise.
-double OwnCount(const std::string& body);
+// One response from the start of p[0, n); `ended`: the server closed after these bytes.
+Frame FrameResponse(const char* p, size_t n, bool ended, const FrameLimits& limits);
+
+// Our own server's answer, read without JS: prefix, 1 to maxDigits digits, suffix. The shape is
+// answer-count.ts's OWN_ANSWER, handed in from there.
+struct OwnAnswer {
+  std::string prefix, suffix;
+  size_t maxDigits = 0;  // at most 15, so N is exact in a double
+};
+
+// N of exactly that answer; -1 otherwise.
+double OwnCount(const std::string& body, const OwnAnswer& own);
 
 }  // namespace http_loader
