@@ -73,7 +73,8 @@ bool ReadRules(Napi::Env env, Napi::Object config, Rules* rules) {
   double maxBody = WholeIn(config.Get("maxBodyBytes"), 1, 1 << 30);
   bool numbers = timeoutMs.IsNumber() && pauseMs.IsNumber() && pauseMs.As<Napi::Number>().DoubleValue() >= 0;
   if (!numbers || std::isnan(maxHead) || std::isnan(maxBody)) {
-    ThrowTypeError(env, "timeoutMs, refusedPauseMs (>= 0), maxHeadBytes and maxBodyBytes (whole, 1 to 2^30) are required");
+    ThrowTypeError(env,
+                   "timeoutMs, refusedPauseMs (>= 0), maxHeadBytes and maxBodyBytes (whole, 1 to 2^30) are required");
     return false;
   }
   rules->timeoutMs = timeoutMs.As<Napi::Number>().DoubleValue();
@@ -106,7 +107,8 @@ bool ReadRules(Napi::Env env, Napi::Object config, Rules* rules) {
 // timeoutMs, refusedPauseMs, maxHeadBytes, maxBodyBytes, ownAnswer }
 HttpLoader::HttpLoader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HttpLoader>(info) {
   Napi::Env env = info.Env();
-  const char* usage = "new HttpLoader({ targets, clientCount, timeoutMs, refusedPauseMs, maxHeadBytes, maxBodyBytes, ownAnswer })";
+  const char* usage =
+      "new HttpLoader({ targets, clientCount, timeoutMs, refusedPauseMs, maxHeadBytes, maxBodyBytes, ownAnswer })";
   if (info.Length() != 1 || !info[0].IsObject()) {
     ThrowTypeError(env, usage);
     return;
@@ -227,7 +229,6 @@ void HttpLoader::Deliver(Napi::Env env, Napi::Function done) {
   result.Set("invokeUs", Column<double, Napi::Float64Array>(env, columns.invokeUs));
   result.Set("completeUs", Column<double, Napi::Float64Array>(env, columns.completeUs));
   result.Set("values", Column<double, Napi::Float64Array>(env, columns.values));
-  result.Set("outcomes", Column<uint8_t, Napi::Uint8Array>(env, columns.outcomes));
   const Sides& s = columns.sides;
   Napi::Object sides = Napi::Object::New(env);
   sides.Set("index", Column<uint32_t, Napi::Uint32Array>(env, s.index));
@@ -264,8 +265,22 @@ void HttpLoader::Release() {
   conns_.clear();
 }
 
+// A code's name at its index (undefined for a null name), as JS reads LoaderSides codes.
+template <size_t N>
+Napi::Array Names(Napi::Env env, const char* const (&names)[N]) {
+  Napi::Array array = Napi::Array::New(env, N);
+  for (size_t k = 0; k < N; k++) {
+    Napi::Value name = names[k] != nullptr ? Napi::Value(Napi::String::New(env, names[k])) : env.Undefined();
+    array.Set(static_cast<uint32_t>(k), name);
+  }
+  return array;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("HttpLoader", HttpLoader::Define(env));
+  // The side codes' names, from their one home (load-loop.h): JS never writes a code's number.
+  exports.Set("sideTypes", Names(env, kSideTypeNames));
+  exports.Set("errorKinds", Names(env, kKindNames));
   return exports;
 }
 

@@ -26,12 +26,6 @@ constexpr double kSpinUs = 50;
 // The longest the loop sleeps without checking whether it should stop.
 constexpr double kMaxWaitUs = 1e6;
 
-// Outcome codes of history.ts, plus one for answers JS judges.
-constexpr uint8_t kOk = 0;
-constexpr uint8_t kFailed = 1;
-constexpr uint8_t kIndeterminate = 2;
-constexpr uint8_t kJudgeInJs = 3;
-
 std::string ErrnoName(int err) {
   const char* name = strerrorname_np(err);
   return name != nullptr ? std::string(name) : "ERRNO" + std::to_string(err);
@@ -54,8 +48,8 @@ class Loop {
   void Send(size_t i);
   void Readable(size_t i);
   void Answer(size_t i);
-  void Fail(size_t i, uint8_t outcome, Kind kind, const std::string& message);
-  void Record(size_t i, uint8_t outcome, double value);
+  void Fail(size_t i, Kind kind, const std::string& message);
+  void Record(size_t i, double value, bool error);
   void Drop(size_t i);
   void Next(size_t i);
   void Scan(double now);
@@ -237,20 +231,20 @@ void Loop::Connect(size_t i) {
   c.ended = false;
   c.fd = socket(t.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c.fd < 0) {
-    Fail(i, kFailed, kRefused, "cannot connect to " + t.name + ": socket " + ErrnoName(errno));
+    Fail(i, kRefused, "cannot connect to " + t.name + ": socket " + ErrnoName(errno));
     return;
   }
   int one = 1;
   setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   int r = connect(c.fd, reinterpret_cast<const sockaddr*>(&t.addr), t.addrLen);
   if (r < 0 && errno != EINPROGRESS) {
-    Fail(i, kFailed, kRefused, "cannot connect to " + t.name + ": connect " + ErrnoName(errno) + " " + t.address);
+    Fail(i, kRefused, "cannot connect to " + t.name + ": connect " + ErrnoName(errno) + " " + t.address);
     return;
   }
   c.state = ConnState::kConnecting;
   WakeBy(c.invokeUs + timeoutMs_ * 1000);
   if (!Watch(i, EPOLLOUT, EPOLL_CTL_ADD)) {
-    Fail(i, kFailed, kRefused, "cannot connect to " + t.name + ": epoll_ctl " + ErrnoName(errno));
+    Fail(i, kRefused, "cannot connect to " + t.name + ": epoll_ctl " + ErrnoName(errno));
     return;
   }
   if (r == 0) Connected(i);
@@ -264,7 +258,7 @@ void Loop::Connected(size_t i) {
   if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
   if (err == 0 && !Watch(i, EPOLLIN, EPOLL_CTL_MOD)) err = errno;
   if (err != 0) {
-    Fail(i, kFailed, kRefused, "cannot connect to " + t.name + ": connect " + ErrnoName(err) + " " + t.address);
+    Fail(i, kRefused, "cannot connect to " + t.name + ": connect " + ErrnoName(err) + " " + t.address);
     return;
   }
   Send(i);
@@ -278,10 +272,10 @@ void Loop::Send(size_t i) {
   WakeBy(c.sentUs + timeoutMs_ * 1000);
   ssize_t sent = send(c.fd, request.data(), request.size(), MSG_NOSIGNAL);
   if (sent < 0) {
-    Fail(i, kIndeterminate, kReset, "connection error: write " + ErrnoName(errno));
+    Fail(i, kReset, "connection error: write " + ErrnoName(errno));
   } else if (static_cast<size_t>(sent) != request.size()) {
     // One small request on an idle connection fits its send buffer; anything else is broken.
-    Fail(i, kIndeterminate, kReset, "connection error: short write");
+    Fail(i, kReset, "connection error: short write");
   }
 }
 
@@ -296,7 +290,7 @@ void Loop::Readable(size_t i) {
     return;
   }
   if (r < 0) {
-    Fail(i, kIndeterminate, kReset, "connection error: read " + ErrnoName(errno));
+    Fail(i, kReset, "connection error: read " + ErrnoName(errno));
     return;
   }
   if (r == 0) c.ended = true;
@@ -308,13 +302,13 @@ void Loop::Answer(size_t i) {
   Conn& c = conns_[i];
   Frame f = FrameResponse(c.in.data(), c.in.size(), c.ended, rules_.limits);
   if (f.state == FrameState::kNeedMore) {
-    if (c.ended) Fail(i, kIndeterminate, kReset, "connection closed by server");
+    if (c.ended) Fail(i, kReset, "connection closed by server");
     return;
   }
-  uint32_t index = static_cast<uint32_t>(out_.outcomes.size());
+  uint32_t index = static_cast<uint32_t>(out_.clients.size());
   if (f.state == FrameState::kError) {
     out_.sides.Add(index, c.target, kUnframed, 0, c.ended, kProtocol, c.in);
-    Record(i, kIndeterminate, NAN);
+    Record(i, NAN, true);
     Drop(i);
     Next(i);
     return;
@@ -322,10 +316,10 @@ void Loop::Answer(size_t i) {
   bool own2xx = rules_.readOwnAnswer && f.status >= 200 && f.status < 300;
   double own = own2xx ? OwnCount(f.body, rules_.ownAnswer) : -1;
   if (own >= 0) {
-    Record(i, kOk, own);
+    Record(i, own, false);
   } else {
     out_.sides.Add(index, c.target, kAnswer, static_cast<uint16_t>(f.status), f.keepAlive, kNoKind, f.body);
-    Record(i, kJudgeInJs, NAN);
+    Record(i, NAN, false);
   }
   c.in.erase(0, f.end);
   bool reusable = f.keepAlive && !c.ended;
@@ -338,13 +332,13 @@ void Loop::Answer(size_t i) {
   Next(i);
 }
 
-void Loop::Fail(size_t i, uint8_t outcome, Kind kind, const std::string& message) {
+void Loop::Fail(size_t i, Kind kind, const std::string& message) {
   Conn& c = conns_[i];
-  uint32_t index = static_cast<uint32_t>(out_.outcomes.size());
+  uint32_t index = static_cast<uint32_t>(out_.clients.size());
   out_.sides.Add(index, c.target, kError, 0, false, kind, message);
-  Record(i, outcome, NAN);
+  Record(i, NAN, true);
   Drop(i);
-  if (outcome == kFailed) {
+  if (kind == kRefused) {
     c.state = ConnState::kPaused;
     // A server that is down refuses at once: without the pause a timed run would spin.
     c.pauseUntilUs = NowUs() + rules_.refusedPauseMs * 1000;
@@ -354,16 +348,16 @@ void Loop::Fail(size_t i, uint8_t outcome, Kind kind, const std::string& message
   Next(i);
 }
 
-void Loop::Record(size_t i, uint8_t outcome, double value) {
+// `error`: the call failed here (an answer JS judges counts as done, as the JS client counts it
+// before it reads the body); which outcome a failure has, JS decides from its kind.
+void Loop::Record(size_t i, double value, bool error) {
   Conn& c = conns_[i];
   out_.clients.push_back(static_cast<uint32_t>(i));
   out_.dueUs.push_back(c.dueUs);
   out_.invokeUs.push_back(c.invokeUs);
   out_.completeUs.push_back(NowUs());
   out_.values.push_back(value);
-  out_.outcomes.push_back(outcome);
-  if (outcome == kOk || outcome == kJudgeInJs) progress_[0]++;
-  else progress_[1]++;
+  progress_[error ? 1 : 0]++;
   c.state = ConnState::kIdle;
 }
 
@@ -382,9 +376,9 @@ void Loop::Scan(double now) {
     Conn& c = conns_[i];
     if (c.state == ConnState::kAwaiting && now - c.sentUs > timeoutUs) {
       std::string ms = std::to_string(static_cast<long long>(timeoutMs_));
-      Fail(i, kIndeterminate, kTimeout, "no answer within " + ms + " ms");
+      Fail(i, kTimeout, "no answer within " + ms + " ms");
     } else if (c.state == ConnState::kConnecting && now - c.invokeUs > timeoutUs) {
-      Fail(i, kFailed, kRefused, "cannot connect to " + targets_[c.target].name + ": connect timed out");
+      Fail(i, kRefused, "cannot connect to " + targets_[c.target].name + ": connect timed out");
     } else if (c.state == ConnState::kPaused && now >= c.pauseUntilUs) {
       Next(i);
     }

@@ -1,8 +1,8 @@
 // The load loop: one epoll loop, on the thread the binding starts, drives a group of keep-alive
 // HTTP/1.1 connections, one request in flight on each, and records every call (client, due,
-// invoke, complete, value, outcome) in plain columns that become the typed-array history the
-// checkers read. It knows no N-API: the binding (binding.cc) fills these structs from JS and
-// hands the columns back.
+// invoke, complete, value) in plain columns that become the typed-array history the checkers
+// read; the calls it could not settle itself go to JS as sides. It knows no N-API: the binding
+// (binding.cc) fills these structs from JS and hands the columns back.
 
 #pragma once
 
@@ -46,10 +46,18 @@ struct Conn {
   double callCount = 0;
 };
 
-// What JS turns into a call's outcome: an answer other than ours, a failure, or bytes that cannot be framed.
+// A call the loop did not settle goes to JS as a side, which JS turns into the call's value or
+// error: an answer other than ours, a failure, or bytes that cannot be framed. JS reads the codes
+// of SideType and Kind only through the name tables below, which the binding exports: these
+// lines are the codes' one home, and no number is written on the TS side.
 enum SideType : uint8_t { kAnswer, kError, kUnframed };
-// The error kinds the loop itself decides (counter-error.ts); protocol for unframeable bytes.
+constexpr const char* kSideTypeNames[] = {"answer", "error", "unframed"};
+static_assert(sizeof kSideTypeNames / sizeof *kSideTypeNames == kUnframed + 1, "a name for each SideType");
+// The error kinds the loop itself decides (counter-error.ts's ErrorKind); protocol for unframeable
+// bytes. kNoKind (an answer) has no name.
 enum Kind : uint8_t { kNoKind, kRefused, kReset, kTimeout, kProtocol };
+constexpr const char* kKindNames[] = {nullptr, "refused", "reset", "timeout", "protocol"};
+static_assert(sizeof kKindNames / sizeof *kKindNames == kProtocol + 1, "a name for each Kind");
 
 // The calls the loop did not settle, as columns over one byte arena: a few N-API calls hand over
 // any number of them.
@@ -93,7 +101,6 @@ struct Plan {
 struct Columns {
   std::vector<uint32_t> clients;
   std::vector<double> dueUs, invokeUs, completeUs, values;
-  std::vector<uint8_t> outcomes;
   Sides sides;
   std::string error;  // a failure of the loop itself (epoll), not of a call
   double endUs = 0;
