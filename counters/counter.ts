@@ -45,6 +45,14 @@ export interface CounterFactory {
   close(): Promise<void>;
 }
 
+/**
+ * How long a client waits after a refused call before its next one: a server that is down refuses
+ * at once, and without a pause a timed run would spin through millions of refusals. The JS client
+ * loop (tester/load/client-loop.ts) and the native engine's loop (handed it by
+ * counters/web/native-engine.ts) both pause this long.
+ */
+export const REFUSED_PAUSE_MS = 20;
+
 /** When an engine's calls run: the tester's CallPlan. */
 export interface EnginePlan {
   startUs: number;

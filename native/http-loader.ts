@@ -1,5 +1,5 @@
 /**
- * Typed access to the web counter's native load engine (native/http-loader.cc), the only
+ * Typed access to the web counter's native load engine (native/http-loader/), the only
  * module that loads build/Release/http_loader.node. Loading is a function, not an import side
  * effect: the web counter falls back to its JS client, with a note, when the build is missing.
  */
@@ -18,14 +18,16 @@ export interface LoaderTarget {
   request: Buffer;
 }
 
-/** Raw columns of a run; outcome 3 marks a call whose answer JS judges (see `sides`). */
+/**
+ * Raw columns of a run, one entry per call in the order they ended. A call not in `sides` was our
+ * own answer, read by the loop (its value is in `values`); JS settles every other call from its side.
+ */
 export interface LoaderResult {
   clientIndex: Uint32Array;
   dueUs: Float64Array;
   invokeUs: Float64Array;
   completeUs: Float64Array;
   values: Float64Array;
-  outcomes: Uint8Array;
   sides: LoaderSides;
   /** When the loop ended (monotonic microseconds). */
   endUs: number;
@@ -33,16 +35,12 @@ export interface LoaderResult {
   error?: string;
 }
 
-/** Side types, by their code in `LoaderSides.type`. */
-export const SIDE_TYPES = ['answer', 'error', 'unframed'] as const;
-/** Error kinds the loop decides, by their code in `LoaderSides.kind` (0: none). */
-export const SIDE_KINDS = [undefined, 'refused', 'reset', 'timeout', 'protocol'] as const;
-
 /**
- * The calls the loop did not settle, as columns; call k's bytes are `bytes` from `end[k - 1]`
- * (0 for the first) to `end[k]`. `answer`: a framed answer other than {"count":N} (its body;
- * `flag`: keep-alive). `error`: a failed call (`kind`; the bytes are its message). `unframed`:
- * bytes the framing refused (`flag`: the server had closed).
+ * The calls the loop did not settle, as columns; side k's call is `index[k]`, its bytes are
+ * `bytes` from `end[k - 1]` (0 for the first) to `end[k]`. `type` and `kind` are codes, named by
+ * the module's `sideTypes` and `errorKinds`. `answer`: a framed answer other than our own (its
+ * body; `flag`: keep-alive). `error`: a failed call (`kind`; the bytes are its message).
+ * `unframed`: bytes the framing refused (`flag`: the server had closed).
  */
 export interface LoaderSides {
   index: Uint32Array;
@@ -69,9 +67,43 @@ export interface HttpLoader {
   close(): void;
 }
 
+/**
+ * What the loop shares with the JS client. Each value is passed in, none is written into the C++,
+ * so each has one home on the TS side and the two clients cannot drift apart.
+ */
+export interface LoaderRules {
+  /** A call unanswered this long fails. */
+  timeoutMs: number;
+  /** After a refused connect, a client waits this long before its next call. */
+  refusedPauseMs: number;
+  /** A longer response head (or chunked trailer) is refused, not buffered. */
+  maxHeadBytes: number;
+  /** A longer response body is refused. */
+  maxBodyBytes: number;
+  /**
+   * The one answer the loop reads itself: `prefix`, 1 to `maxDigits` (at most 15) digits,
+   * `suffix`, with a 2xx status. Null: every answer goes to JS.
+   */
+  ownAnswer: { prefix: string; maxDigits: number; suffix: string } | null;
+}
+
 export interface HttpLoaderConstructor {
-  /** Clients are spread over the targets round-robin; `fastCount` false sends every answer to JS. */
-  new (config: { targets: LoaderTarget[]; clientCount: number; timeoutMs: number; fastCount: boolean }): HttpLoader;
+  /** Clients are spread over the targets round-robin. */
+  new (config: { targets: LoaderTarget[]; clientCount: number } & LoaderRules): HttpLoader;
+}
+
+export type SideType = 'answer' | 'error' | 'unframed';
+
+/**
+ * The addon. The side codes' names come from the addon itself (load-loop.h holds the enums and
+ * their names together), so no code's number is written in TS.
+ */
+export interface HttpLoaderModule {
+  HttpLoader: HttpLoaderConstructor;
+  /** The name of each `LoaderSides.type` code, at its index. */
+  sideTypes: readonly SideType[];
+  /** The name of each `LoaderSides.kind` code (an ErrorKind), at its index; undefined for none. */
+  errorKinds: readonly (string | undefined)[];
 }
 
 /** The package root: the nearest directory above this module holding package.json. */
@@ -83,12 +115,12 @@ function packageRoot(): string {
   }
 }
 
-/** The constructor, or why it could not be loaded (one line, naming the fix). */
-export function loadHttpLoader(): HttpLoaderConstructor | string {
+/** The addon, or why it could not be loaded (one line, naming the fix). */
+export function loadHttpLoader(): HttpLoaderModule | string {
   const file = join(packageRoot(), 'build', 'Release', 'http_loader.node');
   if (!existsSync(file)) return `native engine not built (missing ${file}): run npm run build:native`;
   try {
-    return (createRequire(import.meta.url)(file) as { HttpLoader: HttpLoaderConstructor }).HttpLoader;
+    return createRequire(import.meta.url)(file) as HttpLoaderModule;
   } catch (err) {
     return `cannot load ${file}: ${err instanceof Error ? err.message : String(err)}; run npm run build:native`;
   }

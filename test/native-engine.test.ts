@@ -4,6 +4,7 @@
  * call, in order), the same error counts and the same first message per kind.
  */
 import test from 'ava';
+import { loadHttpLoader } from '../native/http-loader.js';
 import { recordLoad } from '../tester/load/run-load.js';
 import { lengthAnswer, type ScriptedAnswer, startScriptedServer } from './helpers/scripted-server.js';
 import { describeRun, parseJsonOutput, runTester } from './helpers/run-tester.js';
@@ -201,4 +202,18 @@ test.serial('--client-threads 2 with --warmup: a native loop per thread, every c
   } finally {
     await server.close();
   }
+});
+
+test('the loader has no limits of its own: it refuses a config without them, and names its codes', (t) => {
+  const native = loadHttpLoader();
+  if (typeof native === 'string') return t.fail(native);
+  const target = { name: 'localhost:1', address: '127.0.0.1', port: 1, request: Buffer.from('POST /inc') };
+  const rules = { timeoutMs: 100, refusedPauseMs: 20, maxHeadBytes: 16384, maxBodyBytes: 65536, ownAnswer: null };
+  for (const missing of ['refusedPauseMs', 'maxHeadBytes', 'maxBodyBytes', 'ownAnswer'] as const) {
+    const config = { targets: [target], clientCount: 1, ...rules, [missing]: undefined };
+    t.throws(() => new native.HttpLoader(config as never), { instanceOf: TypeError }, missing);
+  }
+  new native.HttpLoader({ targets: [target], clientCount: 1, ...rules }).close();
+  t.deepEqual([...native.sideTypes].sort(), ['answer', 'error', 'unframed']);
+  t.deepEqual(native.errorKinds.filter(Boolean).sort(), ['protocol', 'refused', 'reset', 'timeout']);
 });

@@ -3,8 +3,19 @@ import { ProtocolError } from './response-parser.js';
 /** Where a count may sit in an answer: the default looks in `count`, then `value`. */
 const DEFAULT_COUNT_FIELDS = ['count', 'value'] as const;
 
-/** Our own server's answer, `{"count":N}` with N of at most 15 digits: read without JSON.parse. */
-const OWN_ANSWER = /^\{"count":(\d{1,15})\}$/;
+/**
+ * Our own server's answer, `{"count":N}` with N of 1 to 15 digits (so always a safe integer): read
+ * without JSON.parse, here and by the native loop, which native-engine.ts hands this shape.
+ */
+export const OWN_ANSWER = { prefix: '{"count":', maxDigits: 15, suffix: '}' } as const;
+
+const OWN_ANSWER_PATTERN = new RegExp(
+  `^${escapeRegExp(OWN_ANSWER.prefix)}(\\d{1,${OWN_ANSWER.maxDigits}})${escapeRegExp(OWN_ANSWER.suffix)}$`,
+);
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
 
 /**
  * The count an answer body carries, or undefined when it carries none (an empty body, `null`,
@@ -15,7 +26,7 @@ const OWN_ANSWER = /^\{"count":(\d{1,15})\}$/;
  */
 export function readCount(body: string, countField?: string): number | undefined {
   if (countField === undefined) {
-    const own = OWN_ANSWER.exec(body);
+    const own = OWN_ANSWER_PATTERN.exec(body);
     if (own) return Number(own[1]);
   }
   if (body.trim() === '') return undefined;

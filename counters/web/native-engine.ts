@@ -2,20 +2,24 @@ import net from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import {
   type HttpLoader,
-  type HttpLoaderConstructor,
+  type HttpLoaderModule,
   loadHttpLoader,
   type LoaderResult,
   type LoaderSides,
-  SIDE_KINDS,
-  SIDE_TYPES,
 } from '../../native/http-loader.js';
-import { CounterError, type EngineCalls, type EnginePlan, type ErrorKind, type IncrementEngine } from '../counter.js';
+import {
+  CounterError,
+  type EngineCalls,
+  type EnginePlan,
+  type ErrorKind,
+  type IncrementEngine,
+  REFUSED_PAUSE_MS,
+} from '../counter.js';
+import { OWN_ANSWER } from './answer-count.js';
 import { Endpoint } from './endpoint.js';
 import type { Target } from './http-connection.js';
-import { ProtocolError, ResponseParser } from './response-parser.js';
+import { MAX_BODY_BYTES, MAX_HEAD_BYTES, ProtocolError, ResponseParser } from './response-parser.js';
 import type { WebCounterOptions } from './web-counter-options.js';
-
-const JUDGE_IN_JS = 3;
 
 /**
  * The web counter's engine: the addon's epoll loop makes the calls; this side turns what it
@@ -25,6 +29,8 @@ const JUDGE_IN_JS = 3;
 class NativeEngine implements IncrementEngine {
   constructor(
     private readonly loader: HttpLoader,
+    /** Names the side codes: the addon's own tables. */
+    private readonly codes: Pick<HttpLoaderModule, 'sideTypes' | 'errorKinds'>,
     private readonly targets: Target[],
     private readonly endpoints: Endpoint[],
     private readonly countField: string | undefined,
@@ -54,12 +60,9 @@ class NativeEngine implements IncrementEngine {
         errors.set(sides.index[k], err);
       }
     }
-    for (let i = 0; i < result.outcomes.length; i++) {
-      if (result.outcomes[i] === JUDGE_IN_JS || errors.has(i)) continue;
-      if (result.outcomes[i] !== 0) throw new Error(`native engine: call ${i} failed without an error`);
-    }
+    // Every other call was our own answer, its value read by the loop.
     const { clientIndex, dueUs, invokeUs, completeUs, values, endUs } = result;
-    return { length: result.outcomes.length, clientIndex, dueUs, invokeUs, completeUs, values, errors, endUs };
+    return { length: clientIndex.length, clientIndex, dueUs, invokeUs, completeUs, values, errors, endUs };
   }
 
   /** The value of a side answer, or throws the CounterError the JS client would have failed with. */
@@ -67,17 +70,21 @@ class NativeEngine implements IncrementEngine {
     const target = sides.target[k];
     const bytes = sides.bytes.subarray(k === 0 ? 0 : sides.end[k - 1], sides.end[k]);
     const flag = sides.flag[k] === 1;
-    switch (SIDE_TYPES[sides.type[k]]) {
+    const type = this.codes.sideTypes[sides.type[k]];
+    switch (type) {
       case 'answer': {
         const response = { status: sides.status[k], body: bytes.toString('utf8'), keepAlive: flag };
         return this.endpoints[target].count(response, this.countField);
       }
       case 'error':
-        throw new CounterError(bytes.toString('utf8'), SIDE_KINDS[sides.kind[k]] as ErrorKind);
+        throw new CounterError(bytes.toString('utf8'), this.codes.errorKinds[sides.kind[k]] as ErrorKind);
       case 'unframed': {
         const { host, port } = this.targets[target];
         throw new CounterError(`${host}:${port}: ${unframedReason(bytes, flag)}`, 'protocol');
       }
+      default:
+        // A code without a name: an addon from another build. Fail loudly rather than count the call.
+        throw new Error(`native engine: side type ${sides.type[k]} has no name`);
     }
   }
 }
@@ -123,10 +130,10 @@ async function lookupFirst(host: string): Promise<string> {
   );
 }
 
-let loaded: HttpLoaderConstructor | string | undefined;
+let loaded: HttpLoaderModule | string | undefined;
 
 /** The addon's loop, or undefined (with a one-line note on stderr, once) when it cannot load. */
-export function nativeLoader(): HttpLoaderConstructor | undefined {
+export function nativeLoader(): HttpLoaderModule | undefined {
   if (loaded === undefined) {
     loaded = loadHttpLoader();
     if (typeof loaded === 'string' && isMainThread) {
@@ -138,14 +145,14 @@ export function nativeLoader(): HttpLoaderConstructor | undefined {
 
 /** Opens `clientCount` clients on the native loop, spread over the targets as `open()` spreads them. */
 export async function openNativeEngine(
-  Loader: HttpLoaderConstructor,
+  native: HttpLoaderModule,
   options: WebCounterOptions,
   clientCount: number,
 ): Promise<IncrementEngine> {
   const { targets, timeoutMs, countField } = options;
   const endpoints = targets.map((target) => new Endpoint('POST', '/inc', target));
   const addresses = await Promise.all(targets.map((target) => peerAddress(target, timeoutMs)));
-  const loader = new Loader({
+  const loader = new native.HttpLoader({
     targets: targets.map((target, i) => ({
       name: `${target.host}:${target.port}`,
       address: addresses[i],
@@ -153,8 +160,13 @@ export async function openNativeEngine(
       request: endpoints[i].request,
     })),
     clientCount,
+    // The loop's rules, each from its one home, the same the JS client runs by.
     timeoutMs,
-    fastCount: countField === undefined,
+    refusedPauseMs: REFUSED_PAUSE_MS,
+    maxHeadBytes: MAX_HEAD_BYTES,
+    maxBodyBytes: MAX_BODY_BYTES,
+    // A count field of the user's: no answer is ours to read in the loop.
+    ownAnswer: countField === undefined ? OWN_ANSWER : null,
   });
-  return new NativeEngine(loader, targets, endpoints, countField);
+  return new NativeEngine(loader, native, targets, endpoints, countField);
 }

@@ -8,9 +8,12 @@ export interface ParsedResponse {
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
-/** Longer header sections are not something a counter sends: refuse rather than buffer forever. */
-const MAX_HEAD_BYTES = 16 * 1024;
-const MAX_BODY_BYTES = 64 * 1024;
+/**
+ * Longer header sections are not something a counter sends: refuse rather than buffer forever.
+ * The native loop frames by the same limits: native-engine.ts hands it these.
+ */
+export const MAX_HEAD_BYTES = 16 * 1024;
+export const MAX_BODY_BYTES = 64 * 1024;
 /** "HTTP/1.1 200 OK": exactly three status digits, then a space, the line's end or nothing. */
 const STATUS_LINE = /^HTTP\/1\.\d (\d{3})(?:[ \r]|$)/;
 /** A chunk-size line: hex digits, maybe extensions after ';' (ignored). */

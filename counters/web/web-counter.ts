@@ -49,7 +49,7 @@ class WebCounter implements Counter {
  */
 export function webCounterFactory(options: WebCounterOptions): CounterFactory {
   let openedCount = 0;
-  const Loader = options.engine === 'js' ? undefined : nativeLoader();
+  const native = options.engine === 'js' ? undefined : nativeLoader();
   return {
     name: 'web',
     promisesExact: true,
@@ -57,7 +57,7 @@ export function webCounterFactory(options: WebCounterOptions): CounterFactory {
     async open() {
       return new WebCounter(options.targets[openedCount++ % options.targets.length], options);
     },
-    openEngine: Loader && ((clientCount) => openNativeEngine(Loader, options, clientCount)),
+    openEngine: native && ((clientCount) => openNativeEngine(native, options, clientCount)),
     async close() {},
   };
 }

@@ -1,6 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import type { Counter, ErrorKind } from '../../counters/counter.js';
-import { CounterError } from '../../counters/counter.js';
+import { CounterError, REFUSED_PAUSE_MS } from '../../counters/counter.js';
 import { History, monotonicUs, Outcome } from '../check/history.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -70,8 +70,6 @@ export class LoadRecorder {
   }
 }
 
-const REFUSED_PAUSE_MS = 20;
-
 async function runClient(counter: Counter, clientId: number, plan: CallPlan, recorder: LoadRecorder): Promise<void> {
   const limit = plan.callsPerClient ?? Infinity;
   const deadlineUs = plan.deadlineUs ?? Infinity;
@@ -89,8 +87,7 @@ async function runClient(counter: Counter, clientId: number, plan: CallPlan, rec
       recorder.recordOk(clientId, dueUs, invokeUs, monotonicUs(), value);
     } catch (err) {
       recorder.recordFailure(clientId, dueUs, invokeUs, monotonicUs(), err);
-      // A server that is down refuses at once: pause, or a timed run would spin through
-      // millions of refusals.
+      // A server that is down refuses at once: pause (see REFUSED_PAUSE_MS).
       if (err instanceof CounterError && err.kind === 'refused') await sleep(REFUSED_PAUSE_MS);
     }
   }
