@@ -3,7 +3,8 @@
  * (lower is better) next to the reference's in the same round, with what the tester says about
  * its own pacing. A figure the tester does not report reads "not reported", never a blank.
  */
-import { type LatencyPair, median, type OpenLoopFigures, type Row, type Sample } from './measurement.js';
+import { median } from '../tester/stats/statistics.js';
+import { type LatencyPair, type OpenLoopFigures, type Row, type Sample } from './measurement.js';
 import { formatInt, formatLatency, formatRatio } from './number-format.js';
 
 const NOT_REPORTED = 'not reported';

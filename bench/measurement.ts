@@ -2,8 +2,11 @@
  * What every measurement yields, whatever made it (wrk, our tester, autocannon, redis-benchmark,
  * pgbench, the Java client), and how rows of samples become medians, spreads and ratios. The host
  * is small and shared: absolute figures drift by 20% between minutes, so every claim is a ratio
- * of two rows measured in the same round.
+ * of two rows measured in the same round. Medians come from tester/stats, the statistics `tester
+ * compare` uses too.
  */
+import { median } from '../tester/stats/statistics.js';
+
 export type Tool = 'wrk' | 'tester' | 'autocannon' | 'redis-benchmark' | 'pgbench' | 'Java client' | 'vegeta';
 
 /** Latencies in microseconds, as the tester's --json has them (LatencySummary's p50Us and p99Us). */
@@ -102,12 +105,6 @@ export interface MemoryFigure {
 }
 
 export const rowId = (subject: string, tool: Tool, connections: number) => `${subject} | ${tool} | ${connections}`;
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** (max − min) / median: how much the rounds disagree. */
 export function spread(values: number[]): number {

@@ -4,12 +4,12 @@
  * rewrites it after a full run, `npm run bench:render` from the committed results.
  */
 import fs from 'node:fs';
+import { median } from '../tester/stats/statistics.js';
 import {
   computeRatio,
   lowerIsBetter,
   meetsTarget,
   type Metric,
-  median,
   type Row,
   rowId,
   type Tool,

@@ -4,9 +4,9 @@
  * targets, then memory.
  */
 import fs from 'node:fs';
+import { median } from '../tester/stats/statistics.js';
 import {
   lowerIsBetter,
-  median,
   meetsTarget,
   type MemoryFigure,
   type Ratio,

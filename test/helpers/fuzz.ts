@@ -1,14 +1,5 @@
-/** mulberry32: a small seeded generator, so a fuzz run is the same every time. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 from tester/stats, the generator of round orders: a fuzz run is the same every time. */
+export { seededRandom } from '../../tester/stats/statistics.js';
 
 const TOKENS = [
   '\r\n',
