@@ -377,7 +377,8 @@ class Loop {
   void Readable(size_t i);
   void Answer(size_t i);
   void Fail(size_t i, uint8_t outcome, Kind kind, const std::string& message);
-  void Record(size_t i, uint8_t outcome, double value);
+  // `failing`: a call JS has yet to judge that will fail whatever it holds (a status outside 2xx).
+  void Record(size_t i, uint8_t outcome, double value, bool failing = false);
   void Drop(size_t i);
   void Next(size_t i);
   void Scan(double now);
@@ -646,7 +647,9 @@ void Loop::Answer(size_t i) {
     Record(i, kOk, own);
   } else {
     out_.sides.Add(index, c.target, kAnswer, static_cast<uint16_t>(f.status), f.keepAlive, kNoKind, f.body);
-    Record(i, kJudgeInJs, NAN);
+    // A status outside 2xx fails in JS whatever the body: the progress bar shows it as an error now,
+    // not only once the run is over.
+    Record(i, kJudgeInJs, NAN, f.status < 200 || f.status >= 300);
   }
   c.in.erase(0, f.end);
   bool reusable = f.keepAlive && !c.ended;
@@ -674,7 +677,7 @@ void Loop::Fail(size_t i, uint8_t outcome, Kind kind, const std::string& message
   Next(i);
 }
 
-void Loop::Record(size_t i, uint8_t outcome, double value) {
+void Loop::Record(size_t i, uint8_t outcome, double value, bool failing) {
   Conn& c = conns_[i];
   out_.clients.push_back(static_cast<uint32_t>(i));
   out_.dueUs.push_back(c.dueUs);
@@ -682,7 +685,7 @@ void Loop::Record(size_t i, uint8_t outcome, double value) {
   out_.completeUs.push_back(NowUs());
   out_.values.push_back(value);
   out_.outcomes.push_back(outcome);
-  if (outcome == kOk || outcome == kJudgeInJs) progress_[0]++;
+  if (!failing && (outcome == kOk || outcome == kJudgeInJs)) progress_[0]++;
   else progress_[1]++;
   c.state = ConnState::kIdle;
 }
