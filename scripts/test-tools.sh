@@ -2,7 +2,9 @@
 # Installs the HTTP clients that test/http-clients.test.ts drives the server with, so a fresh
 # CI machine has them: curl, ab (apache2-utils) and wrk from Debian when root with apt-get, with
 # chromium, the browser test/report-browser.test.ts opens the HTML reports in (playwright-core
-# drives it; its own browser download cannot reach the network here); hey
+# drives it; its own browser download cannot reach the network here), strace (the fsync tests
+# trace the server's system calls) and script (bsdutils: test/progress-bar.test.ts runs the
+# tester on a pseudo-terminal); hey
 # built with Go into .services/bin; Python requests (and the FastAPI peer's packages) in the
 # venv .services/venv from test/requirements.txt. Idempotent: what is there is left alone.
 # Without root, it names what is missing in one line each and exits 1.
@@ -23,7 +25,7 @@ install_packages() { say "installing $* with apt-get..."; apt_install "$@"; }
 # Debian packages for the commands that are missing; "command:package" pairs.
 ensure_debian_tools() {
   local pair missing=()
-  for pair in curl:curl ab:apache2-utils wrk:wrk chromium:chromium; do
+  for pair in curl:curl ab:apache2-utils wrk:wrk chromium:chromium strace:strace script:bsdutils; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   [ ${#missing[@]} = 0 ] && return 0

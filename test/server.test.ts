@@ -15,11 +15,16 @@ test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const PG_ENV = { ...storeEnv('postgresql'), POSTGRES_DB: 'counters_test_server', DB_HOST: '127.0.0.1' };
 
 const COUNTER_FILE = path.join(tmp, 'counter.txt');
+const HZ_COUNTER = 'counters-test-server';
 const STORES: Array<{ title: string; env: ServerEnv; persistent: boolean }> = [
   { title: 'shared memory (flock)', env: storeEnv('shared_memory_flock'), persistent: false },
   { title: 'shared memory (atomic)', env: storeEnv('shared_memory_atomic'), persistent: false },
   { title: 'disk', env: storeEnv('disk', COUNTER_FILE), persistent: true },
   { title: 'postgresql', env: PG_ENV, persistent: true },
+  // The shared cluster (run under flock /tmp/counters-services.lock), on an atomic long of its own.
+  ...(process.env.COUNTERS_SKIP_HAZELCAST === '1'
+    ? []
+    : [{ title: 'hazelcast', env: { ...storeEnv('hazelcast'), HZ_ATOMIC_LONG_NAME: HZ_COUNTER }, persistent: true }]),
 ];
 
 let nextPort = 18180;

@@ -319,7 +319,9 @@ void Loop::Answer(size_t i) {
     Record(i, own, false);
   } else {
     out_.sides.Add(index, c.target, kAnswer, static_cast<uint16_t>(f.status), f.keepAlive, kNoKind, f.body);
-    Record(i, NAN, false);
+    // A status outside 2xx fails in JS whatever the body: the progress bar shows it as an error now,
+    // not only once the run is over.
+    Record(i, NAN, f.status < 200 || f.status >= 300);
   }
   c.in.erase(0, f.end);
   bool reusable = f.keepAlive && !c.ended;
