@@ -54,31 +54,29 @@ function history(calls: Call[]): History {
   return h;
 }
 
-test('a skipped value needs an increment that could have produced it, not any indeterminate one', (t) => {
-  // Client 0 gets 1, then 3; client 1's increment begins only after 3 was returned.
+/** Client 0 gets 1, then 3; client 1's indeterminate increment begins at `otherInvoke`. */
+function skippedTwo(otherInvoke: number) {
   const h = history([
     [0, 2000, 3000, 1],
     [0, 4000, 5000, 3],
-    [1, 6000, 7000, undefined, Outcome.indeterminate],
+    [1, otherInvoke, 7000, undefined, Outcome.indeterminate],
   ]);
   const reads = [{ value: 0, invokeUs: 0, completeUs: 1000 }, { value: 3, invokeUs: 8000, completeUs: 9000 }];
-  t.false(oracleLinearizable(h.data(), 0, reads));
-  const check = checkHistory(h, { initial: 0, final: 3, reads });
+  return { data: h.data(), reads, check: checkHistory(h, { initial: 0, final: 3, reads }) };
+}
+
+test('a skipped value needs an increment that could have produced it, not any indeterminate one', (t) => {
+  const { data, reads, check } = skippedTwo(6000); // begins after 3 was returned
+  t.false(oracleLinearizable(data, 0, reads));
   t.is(check.valid, false);
   t.like(check.checks.linearizable, { valid: false, skippedCount: 1 });
-  const lin = checkLinearizable(h.data(), 0, reads);
-  t.like(lin.examples[0], { kind: 'skipped', value: 2, candidates: [{ why: 'late' }] });
+  t.like(checkLinearizable(data, 0, reads).examples[0], { kind: 'skipped', value: 2, candidates: [{ why: 'late' }] });
 });
 
 test('the same skipped value is explained by an increment in flight at the time', (t) => {
-  const h = history([
-    [0, 2000, 3000, 1],
-    [0, 4000, 5000, 3],
-    [1, 4500, 7000, undefined, Outcome.indeterminate],
-  ]);
-  const reads = [{ value: 0, invokeUs: 0, completeUs: 1000 }, { value: 3, invokeUs: 8000, completeUs: 9000 }];
-  t.true(oracleLinearizable(h.data(), 0, reads));
-  t.is(checkHistory(h, { initial: 0, final: 3, reads }).valid, true);
+  const { data, reads, check } = skippedTwo(4500);
+  t.true(oracleLinearizable(data, 0, reads));
+  t.is(check.valid, true);
 });
 
 test('an acknowledged increment with no value needs a value of its own', (t) => {
