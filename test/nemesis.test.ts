@@ -1,9 +1,9 @@
 /**
  * The nemesis (`--nemesis`): every fault kind runs against a real store while clients call,
  * and the verdict stays within what the store promises under it: nothing acknowledged lost,
- * nothing counted beyond what was attempted, indeterminate calls counted. PostgreSQL comes from
- * DB_HOST/DB_PORT: the project's test cluster (scripts/postgres.sh), never the machine's own, as
- * its postmaster is paused and restarted. Hazelcast faults strike a private 3-member cluster on
+ * nothing counted beyond what was attempted, indeterminate calls counted. PostgreSQL is always
+ * the project's test cluster (scripts/postgres.sh), whatever DB_HOST/DB_PORT say, never the
+ * user's own: its postmaster is paused and restarted. Hazelcast faults strike a private 3-member cluster on
  * ports 19291-19293, not the shared one. The network faults need root and iproute2, as the
  * nemesis does.
  */
@@ -14,21 +14,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NemesisEvent } from '../tester/history/nemesis-event.js';
 import { waitUntil } from '../tester/harness/wait-until.js';
-import { listenerPids, signalAll } from '../tester/nemesis/processes.js';
+import { childPids, isServerWriter, listenerPids, signalAll } from '../tester/nemesis/processes.js';
 import { PrivateHazelcastCluster } from './helpers/service-scripts.js';
 import { parseJsonOutput, runTester, type TesterRun, TESTER_MAIN } from './helpers/run-tester.js';
 import { ROOT } from './helpers/server-process.js';
+import { OWN_POSTGRES_ENV } from './helpers/test-postgres.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-nemesis-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** test/helpers/test-postgres.ts points DB_HOST/DB_PORT at the project's test cluster unless they were set. */
-const PG_ENV = {
-  DB_HOST: process.env.DB_HOST!,
-  DB_PORT: process.env.DB_PORT!,
-  POSTGRES_PASSWORD: process.env.POSTGRES_PASSWORD || 'postgres',
-  POSTGRES_DB: process.env.POSTGRES_DB || 'counter_db',
-};
+const PG_ENV = { ...OWN_POSTGRES_ENV, POSTGRES_DB: 'counter_db' };
 const PG_SETTINGS = Object.entries(PG_ENV).map(([name, value]) => `${name}=${value}`);
 const PG_SERVER = `STORAGE_METHOD=postgresql ${PG_SETTINGS.join(' ')} WORKERS=2`;
 
@@ -73,6 +68,15 @@ function assertFaultWindows(t: ExecutionContext, events: NemesisEvent[], fault: 
   });
 }
 
+/** README's promise for PostgreSQL under pause-postgresql, partition and latency: calls wait, none fails, the count is exact. */
+function assertExact(t: ExecutionContext, result: Record<string, any>): void {
+  t.is(result.check.failedCount, 0, result.verdict);
+  t.is(result.check.indeterminateCount, 0, result.verdict);
+  t.is(result.check.okCount, result.attemptedCount, result.verdict);
+  t.is(result.finalCount - result.initialCount, result.attemptedCount, result.verdict);
+  t.regex(result.verdict, /^exact: (\d+) of \1 increments counted/);
+}
+
 function describe(run: TesterRun): string {
   return `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
 }
@@ -87,6 +91,18 @@ test.serial('kill-worker on a PostgreSQL server kills its workers, never its wri
   const stops = result.nemesisEvents.filter((event: NemesisEvent) => event.f === 'stop-kill-worker');
   t.true(stops.length > 0);
   for (const stop of stops) t.regex(stop.value, /^worker pid \d+ replaced; workers now \d+, \d+$/);
+  // Its writer's pid before the first kill and after two: a run long enough to look, ended by Ctrl-C.
+  const longRun = [...FAULT_RUN, '--duration', '60s', '--nemesis-interval', '2s'];
+  const run = spawnTester(['web', '--nemesis', 'kill-worker', '--server', PG_SERVER, ...longRun]);
+  const writers = () => childPids(run.child.pid!).flatMap((primary) => childPids(primary).filter(isServerWriter));
+  t.true(await waitUntil(() => writers().length === 1, 60_000), run.stderr());
+  const before = writers();
+  t.false(run.stderr().includes('start-kill-worker'), 'the writer was looked for only after the first kill');
+  const twoKills = () => run.stderr().split('stop-kill-worker: worker pid').length > 2;
+  t.true(await waitUntil(twoKills, 60_000), run.stderr());
+  t.deepEqual(writers(), before, run.stderr());
+  run.child.kill('SIGINT');
+  t.is(await run.exited, 130, run.stderr());
 });
 
 test.serial('the history file holds the fault events, and tester check judges it to the same verdict', async (t) => {
@@ -125,8 +141,9 @@ test.serial('kill-server: shared memory outlives the server; the new one counts 
   t.is(result.check.checks.unique.duplicateCount, 0, result.verdict);
 });
 
-test.serial('pause-postgresql: SIGSTOP of the postmaster and backends stalls calls, loses nothing', async (t) => {
+test.serial('pause-postgresql: SIGSTOP of the postmaster and backends: calls wait, none fails, the count is exact', async (t) => {
   const result = await runUnderFault(t, ['postgresql', '--nemesis', 'pause-postgresql'], PG_ENV);
+  assertExact(t, result);
   const stopped = `^SIGSTOP postmaster pid \\d+ \\(port ${PG_ENV.DB_PORT}\\) and its \\d+ children$`;
   t.regex(result.nemesisEvents[0].value, new RegExp(stopped));
   t.true(result.latency.maxUs >= 900_000, `the slowest call took ${result.latency.maxUs} us, less than the pause`);
@@ -149,16 +166,18 @@ test.serial('restart-postgresql by a user who could not start it again kills not
   t.deepEqual(await listenerPids(Number(PG_ENV.DB_PORT)), [postmaster]);
 });
 
-test.serial('partition: the server cut off from PostgreSQL stalls, recovers, loses nothing', async (t) => {
+test.serial('partition: the server cut off from PostgreSQL: calls wait, none fails, the count is exact', async (t) => {
   const result = await runUnderFault(t, ['web', '--nemesis', 'partition', '--server', PG_SERVER]);
+  assertExact(t, result);
   t.true(result.latency.maxUs >= 900_000, `the slowest call took ${result.latency.maxUs} us, less than the partition`);
   t.true(result.totalCalls > 0);
   t.deepEqual(leftoverNamespaces(), []);
 });
 
-test.serial('latency: 50 ms more towards PostgreSQL slows calls down; nothing acknowledged lost', async (t) => {
+test.serial('latency: 50 ms more towards PostgreSQL slows the calls inside the fault; none fails, the count is exact', async (t) => {
   const file = path.join(tmp, 'latency.jsonl');
   const result = await runUnderFault(t, ['web', '--nemesis', 'latency', '--server', PG_SERVER, '--history', file]);
+  assertExact(t, result);
   // Only the calls inside the fault windows are slowed (about a tenth of a run's): the run's p99 can miss them.
   const inWindows = callsInFaultWindows(file, result.nemesisEvents);
   t.true(inWindows.length > 0, 'no call began and ended inside a fault window');
@@ -205,16 +224,21 @@ function leftoverNamespaces(): string[] {
 
 /** A minute-long tester run with `fault`, once that fault is in force: its process and the pids in its namespace. */
 async function testerInFault(t: ExecutionContext, fault: string) {
-  const args = ['web', '--nemesis', fault, '--server', PG_SERVER, ...FAULT_RUN, '--duration', '60s'];
+  const run = spawnTester(['web', '--nemesis', fault, '--server', PG_SERVER, ...FAULT_RUN, '--duration', '60s']);
+  t.true(await waitUntil(() => run.stderr().includes(`start-${fault}`), 60_000), run.stderr());
+  const namespace = `counters-nemesis-${run.child.pid}`;
+  const serverPids = execFileSync('ip', ['netns', 'pids', namespace]).toString().split('\n').filter(Boolean);
+  t.true(serverPids.length >= 3, `server pids in the namespace: ${serverPids.join(', ')}`);
+  return { ...run, namespace, serverPids };
+}
+
+/** A tester run in the background: its process, its exit code to come, and its stderr so far. */
+function spawnTester(args: string[]) {
   const child = spawn(process.execPath, [TESTER_MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.true(await waitUntil(() => stderr.includes(`start-${fault}`), 60_000), stderr);
-  const namespace = `counters-nemesis-${child.pid}`;
-  const serverPids = execFileSync('ip', ['netns', 'pids', namespace]).toString().split('\n').filter(Boolean);
-  t.true(serverPids.length >= 3, `server pids in the namespace: ${serverPids.join(', ')}`);
-  return { child, namespace, serverPids, exited, stderr: () => stderr };
+  return { child, exited, stderr: () => stderr };
 }
 
 const allGone = (pids: string[]) => pids.every((pid) => !fs.existsSync(`/proc/${pid}`));
