@@ -3,6 +3,7 @@
 export default {
   files: [
     'dist/test/answer-count.test.js',
+    'dist/test/bench-best-setting.test.js',
     'dist/test/bench-numbers.test.js',
     'dist/test/checker.test.js',
     'dist/test/docker.test.js',
@@ -12,11 +13,14 @@ export default {
     'dist/test/histories.test.js',
     'dist/test/history-reader.test.js',
     'dist/test/increment-coalescer.test.js',
+    'dist/test/nemesis-verdict.test.js',
     'dist/test/pool-*.test.js',
+    'dist/test/report-data.test.js',
     'dist/test/response-parser.test.js',
     'dist/test/result-text.test.js',
     'dist/test/run-passed.test.js',
     'dist/test/server-config.test.js',
+    'dist/test/writer-hand-off.test.js',
   ],
   timeout: '1m',
   verbose: true,
