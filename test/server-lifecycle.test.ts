@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { PgConnection } from '../backends/postgresql/connection.js';
 import { readPostgresConfig } from '../backends/postgresql/config.js';
 import { healthPid, refusesConnections } from './helpers/http-probes.js';
-import { workerPids } from './helpers/processes.js';
+import { run, workerPids } from './helpers/processes.js';
 import { httpRequest, type ServerProcess, startServer } from './helpers/server-process.js';
 import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
 
@@ -26,6 +26,11 @@ function exitOf(server: ServerProcess): Promise<{ code: number | null; atMs: num
     if (server.child.exitCode !== null) resolve({ code: server.child.exitCode, atMs: Date.now() });
     else server.child.once('exit', (code) => resolve({ code, atMs: Date.now() }));
   });
+}
+
+/** Whether `pid` listens on TCP `port`. */
+async function listensOn(port: number, pid: number): Promise<boolean> {
+  return (await run('ss', ['-Hltnp', `sport = :${port}`])).stdout.includes(`pid=${pid},`);
 }
 
 const lines = (text: string, pattern: RegExp) => text.split('\n').filter((line) => pattern.test(line));
@@ -97,6 +102,43 @@ test.serial('the primary replaces a worker that dies, and the new one serves', a
   } finally {
     t.is(await server.stop(), 0);
   }
+});
+
+test.serial('SIGTERM while a replacement worker starts: it is ended at once, not killed after 10 s', async (t) => {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const port = nextPort++;
+    const server = await startServer({ PORT: String(port), WORKERS: '2' });
+    try {
+      const primary = server.child.pid!;
+      const before = await workerPids(primary);
+      process.kill(before[0], 'SIGKILL');
+      let starting: number | undefined;
+      const forked = async () => {
+        starting = (await workerPids(primary)).find((pid) => !before.includes(pid));
+        return starting !== undefined;
+      };
+      t.true(await waitFor(forked, 15_000, 2), server.output());
+      // Held before it listens, so the shutdown surely meets a worker still starting.
+      process.kill(starting!, 'SIGSTOP');
+      if (await listensOn(port, starting!)) {
+        process.kill(starting!, 'SIGCONT');
+        t.log(`attempt ${attempt}: the new worker listened before it was caught`);
+        continue;
+      }
+      const exited = exitOf(server);
+      const signalledMs = Date.now();
+      server.child.kill('SIGTERM');
+      t.true(await waitFor(() => refusesConnections(port), 10_000), 'the other worker stopped listening');
+      process.kill(starting!, 'SIGCONT');
+      const { code, atMs } = await exited;
+      t.is(code, 0);
+      t.true(atMs - signalledMs < 5000, `exited ${atMs - signalledMs} ms after SIGTERM`);
+      return;
+    } finally {
+      await server.stop();
+    }
+  }
+  t.fail('the new worker listened every time before it was caught');
 });
 
 test.serial('the primary replaces 5 dead workers within 30 s, and gives up at the 6th with exit 1', async (t) => {
