@@ -63,6 +63,7 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
   cluster.setupPrimary({ execArgv: workerExecArgv(), stdio: ['inherit', 'inherit', 'pipe', 'ipc'] });
   const crashTimes: number[] = [];
   let listeningCount = 0;
+  const listened = new WeakSet<Worker>();
   let stopping = false;
 
   const stop = async (exitCode: number) => {
@@ -71,7 +72,12 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     // 'close', not 'exit': a worker's last lines are still in its stderr pipe when it exits.
     const exited = workers.map((worker) => new Promise((resolve) => worker.process.once('close', resolve)));
-    for (const worker of workers) if (worker.isConnected()) worker.send({ type: 'shutdown' });
+    for (const worker of workers) {
+      // A worker still starting may not listen for messages yet, and would miss the word; it owes
+      // nothing, and SIGTERM ends it with or without its handler.
+      if (listened.has(worker) && worker.isConnected()) worker.send({ type: 'shutdown' });
+      else worker.process.kill('SIGTERM');
+    }
     const timer = setTimeout(() => workers.forEach((worker) => worker.process.kill('SIGKILL')), STOP_TIMEOUT_MS);
     await Promise.all(exited);
     // The writer goes last: the workers' drained answers waited on it.
@@ -134,7 +140,9 @@ export async function runPrimary(config: ServerConfig): Promise<void> {
       if (message.type === 'fatal') {
         log(message.message);
         void stop(1);
-      } else if (message.type === 'listening' && ++listeningCount === config.workerCount) {
+      } else if (message.type === 'listening') {
+        listened.add(worker);
+        if (++listeningCount !== config.workerCount) return;
         log(
           `listening on http://${config.host}:${config.port} (${config.storage}, ${config.workerCount} ` +
             `worker${config.workerCount === 1 ? '' : 's'}, pid ${process.pid})`,

@@ -54,6 +54,8 @@ export class WriterStartError extends Error {}
  */
 export class WriterProcess {
   private child: ChildProcess | undefined;
+  /** The last child that said it listens: one still starting may not take messages yet. */
+  private listened: ChildProcess | undefined;
   private stopping = false;
   private readonly socketPath: string;
 
@@ -84,6 +86,7 @@ export class WriterProcess {
       child.on('message', (message: WorkerMessage) => {
         if (message.type === 'listening') {
           listening = true;
+          this.listened = child;
           resolve();
         } else if (message.type === 'fatal') reject(new WriterStartError(message.message));
       });
@@ -101,7 +104,8 @@ export class WriterProcess {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const closed = new Promise((resolve) => child.once('close', resolve));
-      if (child.connected) child.send({ type: 'shutdown' });
+      // A writer still starting would miss the word; SIGTERM ends it with or without its handler.
+      if (this.listened === child && child.connected) child.send({ type: 'shutdown' });
       else child.kill('SIGTERM');
       // It drains for at most 7 s on its own; one that cannot (stopped, wedged) must not hold the primary.
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

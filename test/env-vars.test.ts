@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -14,6 +14,13 @@ function declared(name: string): EnvVar | undefined {
   return BY_NAME.get(name);
 }
 
+/** README's word on a variable that backends/env-vars.ts does not declare is a stale or misspelt name. */
+function mustBeDeclared(t: ExecutionContext, name: string, where: string): EnvVar | undefined {
+  const variable = declared(name);
+  if (!variable) t.fail(`README's ${where} names ${name}, which backends/env-vars.ts does not declare`);
+  return variable;
+}
+
 test('README names every declared variable', (t) => {
   for (const variable of ENV_VARS) t.true(README.includes(`\`${variable.name}\``), `README lacks ${variable.name}`);
 });
@@ -21,7 +28,7 @@ test('README names every declared variable', (t) => {
 test("README's environment table gives each variable its declared default", (t) => {
   let rows = 0;
   for (const [, name, cell] of README.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]+) \|/gm)) {
-    const variable = declared(name);
+    const variable = mustBeDeclared(t, name, 'environment table');
     if (!variable) continue;
     rows++;
     const expected = defaultText(variable) === '' ? '(empty)' : `\`${defaultText(variable)}\``;
@@ -32,10 +39,11 @@ test("README's environment table gives each variable its declared default", (t) 
 
 test("README's prose defaults, `NAME` (`value`) and `NAME` (default value), match the declarations", (t) => {
   let checked = 0;
-  const spellings = [/`([A-Z0-9_]+)`\s+\(`([^`]*)`[):,]/g, /`([A-Z0-9_]+)`\s+\(default ([^)\s,;]+)\)/g];
+  // A name starts with a letter: `405` (`CONNECT`) is a status code.
+  const spellings = [/`([A-Z][A-Z0-9_]*)`\s+\(`([^`]*)`[):,]/g, /`([A-Z][A-Z0-9_]*)`\s+\(default ([^)\s,;]+)\)/g];
   for (const spelling of spellings) {
     for (const [, name, value] of README.matchAll(spelling)) {
-      const variable = declared(name);
+      const variable = mustBeDeclared(t, name, 'prose');
       if (!variable) continue;
       checked++;
       t.is(value, defaultText(variable), `README's default for ${name}`);

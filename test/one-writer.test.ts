@@ -17,7 +17,8 @@ import { WRITER_SOCKET_ENV } from '../server/stores/writer-protocol.js';
 import { readPostgresConfig } from '../backends/postgresql/config.js';
 import { sendSequentially, statusOf } from './helpers/http-probes.js';
 import { updateCount } from './helpers/pg-update-count.js';
-import { childPids, isAlive, openFdCount, rssMb, workerPids, writerPid } from './helpers/processes.js';
+import { refusesConnections } from './helpers/http-probes.js';
+import { childPids, isAlive, openFdCount, rssMb, run, workerPids, writerPid } from './helpers/processes.js';
 import { type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
 import { TcpRelay } from './helpers/tcp-relay.js';
 import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
@@ -92,17 +93,46 @@ async function clientsOn(port: number, count: number): Promise<{ clients: Client
   return { clients, pids: await Promise.all(clients.map((client) => client.workerPid())) };
 }
 
-/** Sends one increment per client while the row is locked; resolves once the server's write waits on it. */
+/**
+ * Bytes the kernel still holds on the way to the server's writer: requests on the clients'
+ * connections to `port` not yet read by a worker, and hand-offs not yet read by the writer.
+ */
+async function bytesOnTheWay(port: number, writer: number): Promise<number> {
+  const tcp = await run('ss', ['-Htn', 'state', 'established', `( sport = :${port} or dport = :${port} )`]);
+  const unix = await run('ss', ['-Hxp', 'state', 'established']);
+  // Columns: tcp "Recv-Q Send-Q ...", unix "u_str Recv-Q Send-Q ... users:((...pid=N,...))".
+  const queues = [
+    ...lines(tcp.stdout).map((line) => line.split(/\s+/).slice(0, 2)),
+    ...lines(unix.stdout)
+      .filter((line) => line.includes(`pid=${writer},`))
+      .map((line) => line.split(/\s+/).slice(1, 3)),
+  ];
+  return queues.flat().reduce((sum, bytes) => sum + Number(bytes), 0);
+}
+
+const lines = (text: string) => text.split('\n').map((line) => line.trim()).filter(Boolean);
+
+/**
+ * Sends one increment per client while the row is locked; resolves once the server's write waits
+ * on it and every worker has handed its increments over: nothing left queued towards the writer,
+ * three samples in a row (a worker hands over in the event-loop turn after it read a request).
+ */
 async function incrementBehindLock(
   t: ExecutionContext,
   admin: PgConnection,
   clients: Client[],
+  server: ServerProcess,
 ): Promise<Array<Promise<Answer>>> {
+  const writer = await writerPid(server.child.pid!);
   await lockRow(admin);
   const answers = clients.map((client) => client.increment());
   t.true(await waitFor(async () => (await waitingStatements(admin)) > 0, 10_000, 20), 'a write waits on the lock');
-  // Time for every worker to hand its increments over.
-  await sleep(500);
+  let quietCount = 0;
+  const handedOver = async () => {
+    quietCount = (await bytesOnTheWay(server.port, writer)) === 0 ? quietCount + 1 : 0;
+    return quietCount >= 3;
+  };
+  t.true(await waitFor(handedOver, 10_000, 20), 'every increment reached the writer');
   return answers;
 }
 
@@ -119,14 +149,14 @@ async function withServer(env: ServerEnv, body: (server: ServerProcess, port: nu
 test.serial('WORKERS=4: increments from every worker wait in one UPDATE and commit in at most two', async (t) => {
   const before = await updateCount(PG_DB);
   let clientCount = 0;
-  await withServer({}, async (_server, port) => {
+  await withServer({}, async (server, port) => {
     t.is(await statusOf(port, 'POST', '/reset'), 200);
     const admin = await openAdmin();
     const { clients, pids } = await clientsOn(port, 16);
     clientCount = clients.length;
     try {
       t.true(new Set(pids).size >= 2, `the clients reach several workers: ${pids.join(',')}`);
-      const answers = await incrementBehindLock(t, admin, clients);
+      const answers = await incrementBehindLock(t, admin, clients, server);
       t.is(await waitingStatements(admin), 1, 'one statement waits for the lock: the writer holds all increments');
       await admin.query('COMMIT');
       const settled = await Promise.all(answers);
@@ -153,9 +183,10 @@ test.serial('WORKERS=4: a worker killed while its increments wait at the writer 
     const { clients, pids } = await clientsOn(port, 12);
     try {
       const victim = pids[0];
-      const answers = await incrementBehindLock(t, admin, clients);
+      const answers = await incrementBehindLock(t, admin, clients, server);
       process.kill(victim, 'SIGKILL');
-      await sleep(300);
+      // Committed only once the victim is gone: its clients' connections were cut.
+      await Promise.all(answers.filter((_, i) => pids[i] === victim));
       await admin.query('COMMIT');
       const settled = await Promise.all(answers);
       const victims = settled.filter((_, i) => pids[i] === victim);
@@ -248,22 +279,55 @@ async function nextWriter(primary: number, old: number): Promise<number> {
   return pid;
 }
 
+/**
+ * The writer the primary starts after `old` died, caught before it listens and held there
+ * (SIGSTOP), so a case can strike while the writer restarts for sure; undefined when it was
+ * already listening (the race was lost, and that case proves nothing).
+ */
+async function writerCaughtStarting(primary: number, old: number): Promise<number | undefined> {
+  const pid = await nextWriter(primary, old);
+  process.kill(pid, 'SIGSTOP');
+  const { stdout } = await run('ss', ['-Hxlp']);
+  if (!stdout.includes(`pid=${pid},`)) return pid;
+  process.kill(pid, 'SIGCONT');
+  return undefined;
+}
+
+/** Runs `trial` on a fresh server until it caught a writer starting (it returns true), at most 5 times. */
+async function untilCaughtStarting(
+  t: ExecutionContext,
+  trial: (server: ServerProcess, port: number) => Promise<boolean>,
+): Promise<void> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    let caught = false;
+    await withServer({}, async (server, port) => {
+      caught = await trial(server, port);
+    });
+    if (caught) return;
+    t.log(`attempt ${attempt}: the new writer listened before it was caught`);
+  }
+  t.fail('the new writer listened every time before it was caught');
+}
+
 test.serial(
   'WORKERS=4: a writer stopped (SIGSTOP) is answered 503 within seconds, and served again once it runs',
   async (t) => {
     await withServer({}, async (server, port) => {
       const writer = await writerPid(server.child.pid!);
       process.kill(writer, 'SIGSTOP');
+      const startedAt = Date.now();
+      const client = new Client(port);
       try {
-        const startedAt = Date.now();
-        const status = await statusOf(port, 'POST', '/inc');
+        // A client that waits as long as it takes: the server, not the client, gives up on the writer (after 3 s).
+        const { status, atMs } = await client.increment();
         t.is(status, 503, 'refused, not left hanging');
-        t.true(Date.now() - startedAt < 6000, `within ${Date.now() - startedAt} ms`);
+        t.true(await waitFor(() => /has not answered for 3 s/.test(server.output()), 10_000), server.output());
+        t.true(atMs - startedAt < 15_000, `within ${atMs - startedAt} ms`);
       } finally {
         process.kill(writer, 'SIGCONT');
+        client.close();
       }
-      t.true(await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 5000, 50), 'served again');
-      t.regex(server.output(), /has not answered for 3 s/);
+      t.true(await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 15_000, 50), 'served again');
     });
   },
 );
@@ -271,52 +335,58 @@ test.serial(
 test.serial(
   'WORKERS=4: a writer killed again while it restarts is restarted again; the server serves on',
   async (t) => {
-    await withServer({}, async (server, port) => {
+    await untilCaughtStarting(t, async (server, port) => {
       const primary = server.child.pid!;
       const first = await writerPid(primary);
       process.kill(first, 'SIGKILL');
-      process.kill(await nextWriter(primary, first), 'SIGKILL');
-      t.true(await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 10_000, 50), server.output());
+      const starting = await writerCaughtStarting(primary, first);
+      if (starting === undefined) return false;
+      process.kill(starting, 'SIGKILL');
+      t.true(await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 15_000, 50), server.output());
       t.true(isAlive(primary), server.output());
+      return true;
     });
   },
 );
 
 test.serial('WORKERS=4: SIGTERM while the writer restarts: exit 0 and no false failure', async (t) => {
-  const server = await startServer({ ...PG_ENV, PORT: String(nextPort++) });
-  try {
+  await untilCaughtStarting(t, async (server, port) => {
     const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
-    process.kill(await writerPid(server.child.pid!), 'SIGKILL');
-    await sleep(10);
+    const first = await writerPid(server.child.pid!);
+    process.kill(first, 'SIGKILL');
+    const starting = await writerCaughtStarting(server.child.pid!, first);
+    if (starting === undefined) return false;
     server.child.kill('SIGTERM');
-    t.is(await exited, 0);
+    // The shutdown is under way (the workers stopped listening) before the new writer may go on starting.
+    t.true(await waitFor(() => refusesConnections(port), 10_000), 'the workers closed their listen sockets');
+    process.kill(starting, 'SIGCONT');
+    t.is(await exited, 0, server.output());
     t.notRegex(server.output(), /before it listened/);
-  } finally {
-    await server.stop();
-  }
+    return true;
+  });
 });
 
 test.serial(
   'WORKERS=4: the primary killed while its new writer starts: the writer exits and removes the directory',
   async (t) => {
-    const server = await startServer({ ...PG_ENV, PORT: String(nextPort++) });
-    try {
+    await untilCaughtStarting(t, async (server) => {
       const primary = server.child.pid!;
       const first = await writerPid(primary);
       const socketDir = writerSocketDir(first);
       process.kill(first, 'SIGKILL');
-      const starting = await nextWriter(primary, first);
+      const starting = await writerCaughtStarting(primary, first);
+      if (starting === undefined) return false;
       server.child.kill('SIGKILL');
+      process.kill(starting, 'SIGCONT');
       t.true(await waitFor(() => !isAlive(starting), 10_000), 'the new writer exits');
       t.false(existsSync(socketDir), "the writer's socket directory is gone");
-    } finally {
-      await server.stop();
-    }
+      return true;
+    });
   },
 );
 
 test.serial(
-  'WORKERS=4: a worker started while its writer is stopped for 13 s waits for it; the server serves on',
+  'WORKERS=4: a worker started while its writer is stopped for over 10 s waits for it; the server serves on',
   async (t) => {
     t.timeout(60_000);
     await withServer({}, async (server, port) => {
@@ -324,9 +394,10 @@ test.serial(
       const writer = await writerPid(primary);
       const [worker] = await workerPids(primary);
       process.kill(writer, 'SIGSTOP');
+      const waitedLong = /no writer has answered at .* for 10 s; still waiting/;
       try {
         process.kill(worker, 'SIGKILL');
-        await sleep(13_000);
+        t.true(await waitFor(() => waitedLong.test(server.output()), 40_000), server.output());
       } finally {
         process.kill(writer, 'SIGCONT');
       }
@@ -334,10 +405,9 @@ test.serial(
         const workers = await workerPids(primary);
         return workers.length === 4 && !workers.includes(worker);
       };
-      t.true(await waitFor(replaced, 5000), 'four workers again');
-      t.true(await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 5000, 50), 'served again');
+      t.true(await waitFor(replaced, 15_000), 'four workers again');
+      t.true(await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 15_000, 50), 'served again');
       t.true(isAlive(primary), server.output());
-      t.regex(server.output(), /no writer has answered at .* for 10 s; still waiting/);
     });
   },
 );
@@ -363,12 +433,12 @@ for (const stop of STOPS) {
       t.is(await statusOf(port, 'POST', '/reset'), 200);
       const children = await childPids(server.child.pid!);
       const socketDir = writerSocketDir(await writerPid(server.child.pid!));
-      const answers = await incrementBehindLock(t, admin, clients);
+      const answers = await incrementBehindLock(t, admin, clients, server);
       const exited = new Promise<{ code: number | null; atMs: number }>((resolve) =>
         server.child.once('exit', (code) => resolve({ code, atMs: Date.now() })),
       );
       await stop.signal(server);
-      await sleep(500);
+      t.true(await waitFor(() => refusesConnections(port), 10_000), 'the workers closed their listen sockets');
       t.is(server.child.exitCode, null, 'still draining while the row is locked');
       await admin.query('COMMIT');
       const settled = await Promise.all(answers);
@@ -396,7 +466,7 @@ for (const stop of STOPS) {
 }
 
 test.serial(
-  'WORKERS=4: kill -9 of the writer: owed answers fail at once, a new writer serves within 2 s',
+  'WORKERS=4: kill -9 of the writer: owed answers fail at once, a new writer serves',
   async (t) => {
     await withServer({}, async (server, port) => {
       t.is(await statusOf(port, 'POST', '/reset'), 200);
@@ -404,16 +474,17 @@ test.serial(
       const { clients } = await clientsOn(port, 8);
       try {
         const writer = await writerPid(server.child.pid!);
-        const answers = await incrementBehindLock(t, admin, clients);
-        const killedAt = Date.now();
+        const answers = await incrementBehindLock(t, admin, clients, server);
         process.kill(writer, 'SIGKILL');
         const settled = await Promise.all(answers);
         t.true(
-          settled.every((answer) => answer.status === 503 && answer.atMs - killedAt < 2000),
-          `refused at once, never acknowledged without the writer: ${JSON.stringify(settled)}`,
+          settled.every((answer) => answer.status === 503),
+          `refused, never acknowledged without the writer: ${JSON.stringify(settled)}`,
         );
+        // At once: on the writer's death, before the row lock is let go and without the 3 s silence limit.
+        t.notRegex(server.output(), /has not answered/);
         await admin.query('COMMIT');
-        t.true(await waitFor(async () => (await statusOf(port, 'GET', '/count')) === 200, 2000, 20), 'served again');
+        t.true(await waitFor(async () => (await statusOf(port, 'GET', '/count')) === 200, 15_000, 20), 'served again');
         t.not(await writerPid(server.child.pid!), writer, 'a new writer');
         t.regex(server.output(), new RegExp(`writer ${writer} died \\(SIGKILL\\): starting a new one`));
         // The dead writer's UPDATE in flight (some of the 8, unacknowledged) may still commit once the lock is gone.
@@ -459,7 +530,7 @@ test.serial(
       const children = await childPids(server.child.pid!);
       const socketDir = writerSocketDir(await writerPid(server.child.pid!));
       try {
-        const answers = await incrementBehindLock(t, admin, clients);
+        const answers = await incrementBehindLock(t, admin, clients, server);
         const killedAt = Date.now();
         server.child.kill('SIGKILL');
         const settled = await Promise.all(answers);
@@ -469,9 +540,10 @@ test.serial(
           settled.every((answer) => answer.status === 503 || answer.status === 0),
           'refused or cut, never acknowledged without the primary',
         );
+        // The row lock is let go only after these answers: none waited for it. Nor for a worker's 5 s drain.
         t.true(
-          settled.every((answer) => answer.atMs - killedAt < 2000),
-          'without waiting for the row lock',
+          settled.every((answer) => answer.atMs - killedAt < 4500),
+          'without waiting for the drain timeout',
         );
         t.true(await waitFor(() => children.every((pid) => !isAlive(pid)), 10_000), 'the workers and the writer exit');
         t.false(existsSync(socketDir), "the writer's socket directory is gone");
@@ -484,7 +556,8 @@ test.serial(
   },
 );
 
-test.serial('WORKERS=4, PostgreSQL cut off: 503 at once, the writer keeps its fds, served within 2 s', async (t) => {
+// "At once" and "served again" are judged against what would be slow: a connect or statement timeout (5 s).
+test.serial('WORKERS=4, PostgreSQL cut off: 503 at once, the writer keeps its fds, served again soon', async (t) => {
   t.timeout(60_000);
   const pg = readPostgresConfig(process.env);
   const relay = new TcpRelay(RELAY_PORT, { host: pg.host, port: pg.port });
@@ -502,7 +575,7 @@ test.serial('WORKERS=4, PostgreSQL cut off: 503 at once, the writer keeps its fd
       const upAt = performance.now();
       const recovered = await waitFor(async () => (await statusOf(port, 'POST', '/inc')) === 200, 10_000, 20);
       const recoveryMs = performance.now() - upAt;
-      await sleep(2000);
+      t.true(await waitFor(() => openFdCount(writer)! <= before.fds + 10, 10_000), 'fds back to the baseline');
       const after = sample();
       t.log(
         `2000 POST /inc during the outage: ${JSON.stringify(during.statuses)} in ${during.elapsedMs.toFixed(0)} ms ` +
@@ -511,11 +584,11 @@ test.serial('WORKERS=4, PostgreSQL cut off: 503 at once, the writer keeps its fd
           `${[before, duringFigures, after].map((f) => f.rssMb.toFixed(0)).join('/')} MB`,
       );
       t.deepEqual(during.statuses, { 503: 2000 }, 'every increment during the outage is answered 503');
-      t.true(during.slowestMs < 1000, `at once (slowest ${during.slowestMs.toFixed(0)} ms)`);
+      t.true(during.slowestMs < 3000, `at once (slowest ${during.slowestMs.toFixed(0)} ms)`);
       t.true(duringFigures.fds <= before.fds + 10, `no fd growth: ${before.fds} -> ${duringFigures.fds}`);
-      t.true(after.fds <= before.fds + 10, `fds back to the baseline: ${before.fds} -> ${after.fds}`);
       t.true(duringFigures.rssMb < before.rssMb + 50, 'memory stays bounded');
-      t.true(recovered && recoveryMs < 2000, `served again ${recoveryMs.toFixed(0)} ms after the store's return`);
+      // Reconnects are paced at most 1 s apart (backends/outage.ts).
+      t.true(recovered && recoveryMs < 4000, `served again ${recoveryMs.toFixed(0)} ms after the store's return`);
     });
   } finally {
     await relay.down();

@@ -6,9 +6,8 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../tester/harness/free-port.js';
 import { describeRun, runTester } from './helpers/run-tester.js';
-import { ROOT, startServer } from './helpers/server-process.js';
+import { onFreePort, ROOT, startServer } from './helpers/server-process.js';
 
 const README_PATH = path.join(ROOT, 'README.md');
 const SAMPLE = /<!-- output of `npx tester ([^`]+)` -->\n```\n([\s\S]*?)\n```/g;
@@ -27,11 +26,11 @@ test('README has sample output blocks to check', (t) => {
 
 for (const { args, block } of samples) {
   test.serial(`README's output of \`npx tester ${args}\` has the real output's lines`, async (t) => {
-    const port = await freePort();
-    const server = await startServer({ PORT: String(port), WORKERS: '1' });
+    const server = await onFreePort((port) => startServer({ PORT: String(port), WORKERS: '1' }));
     let stdout: string;
     try {
-      const run = await runTester([...args.split(' '), '--counter-host', '127.0.0.1', '--counter-port', String(port)]);
+      const target = ['--counter-host', '127.0.0.1', '--counter-port', String(server.port)];
+      const run = await runTester([...args.split(' '), ...target]);
       t.is(run.code, 0, describeRun(run));
       stdout = run.stdout.trimEnd();
     } finally {

@@ -14,10 +14,9 @@ import type { LoadResult } from '../tester/load/load-result.js';
 import { compareReport } from '../tester/report/compare-report.js';
 import { reportHtml } from '../tester/report/report-html.js';
 import { runReport } from '../tester/report/run-report.js';
-import { freePort } from '../tester/harness/free-port.js';
 import { launchChromium, renderReport, type RenderedReport } from './helpers/report-browser.js';
 import { describeRun, type FaultyMode, runTester, startFaultyServer } from './helpers/run-tester.js';
-import { ROOT } from './helpers/server-process.js';
+import { onFreePort, ROOT } from './helpers/server-process.js';
 import { syntheticRun, type SyntheticOp } from './helpers/synthetic-run.js';
 
 const OUT = path.join(ROOT, 'results', 'report-browser');
@@ -35,7 +34,7 @@ test.after.always(async () => browser?.close());
 
 /** The tester against a faulty server in `mode`, writing its report and JSON result. */
 async function reportOfRun(mode: FaultyMode, expectedExit: number): Promise<{ file: string; result: LoadResult }> {
-  const server = await startFaultyServer(mode, await freePort(), EVERY);
+  const server = await onFreePort((port) => startFaultyServer(mode, port, EVERY));
   try {
     const file = path.join(OUT, `${mode}.html`);
     const output = path.join(OUT, `${mode}.json`);

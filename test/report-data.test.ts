@@ -1,6 +1,6 @@
 /**
  * What an HTML report holds, computed without a browser: the time series, fault windows,
- * witnesses around each anomaly, and a 1M-call run's report staying under 5 MB.
+ * witnesses around each anomaly, and a 1M-call run's report staying near README's 1.2 MB.
  */
 import test from 'ava';
 import { History, Outcome } from '../tester/check/history.js';
@@ -126,7 +126,10 @@ test('stale reads: the pair that broke real-time order is the witness', (t) => {
   );
 });
 
-test('1M calls, 16 clients, 1000 duplicates: the report is under 5 MB and built in seconds', (t) => {
+/** "Built in seconds": measured 0.8 s on 2 cores, so a machine ten times slower still passes. */
+const MAX_BUILD_MS = 10_000;
+
+test('1M calls, 16 clients, 1000 duplicates: the report is near 1.2 MB and built in seconds', (t) => {
   const history = new History(1_000_000);
   for (let i = 0; i < 1_000_000; i++) {
     const client = i % 16;
@@ -140,7 +143,9 @@ test('1M calls, 16 clients, 1000 duplicates: the report is under 5 MB and built 
   const elapsedMs = performance.now() - started;
   const sizeMb = Buffer.byteLength(html) / 1e6;
   t.log(`report of 1M calls: ${sizeMb.toFixed(2)} MB in ${Math.round(elapsedMs)} ms (checking included)`);
-  t.true(sizeMb < 5, `${sizeMb} MB`);
+  // README: capped windows keep a 1M-call report near 1.2 MB (measured 1.19).
+  t.true(sizeMb >= 0.9 && sizeMb <= 1.5, `${sizeMb} MB, README says near 1.2 MB`);
+  t.true(elapsedMs < MAX_BUILD_MS, `${Math.round(elapsedMs)} ms`);
   const report = runReport(result, run);
   t.is(report.series.startMs.length, 601);
   for (const section of report.anomalies) {

@@ -7,7 +7,8 @@ import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { countOf, statusOf } from './helpers/http-probes.js';
+import { waitUntil } from '../tester/harness/wait-until.js';
 import { storeEnv } from '../tester/harness/store-catalogue.js';
 import {
   describeRun,
@@ -426,13 +427,15 @@ test.serial('the server dies mid-run: the tester finishes, counts errors per kin
   const server = await startServer({ ...SHM_ATOMIC, PORT: String(port) });
   let stopped = false;
   try {
+    // A shared memory segment outlives servers: from 0, a count above it is this run's calls.
+    t.is(await statusOf(port, 'POST', '/reset'), 200);
     const running = runTester(
       ['web', '--n-clients', '4', '--duration', '3s', '--timeout-ms', '1000', '--json', ...target(port)],
       {
         timeoutMs: 30_000,
       },
     );
-    await sleep(1500);
+    t.true(await waitUntil(async () => ((await countOf(port)) ?? 0) > 0, 20_000, 20), 'calls succeeded first');
     await server.stop();
     stopped = true;
     const run = await running;
@@ -470,11 +473,13 @@ test.serial('the server dies mid-run: the text report still prints the reference
   const server = await startServer({ ...SHM_ATOMIC, PORT: String(port) });
   let stopped = false;
   try {
+    // A shared memory segment outlives servers: from 0, a count above it is this run's calls.
+    t.is(await statusOf(port, 'POST', '/reset'), 200);
     const running = runTester(
       ['web', '--n-clients', '2', '--duration', '2s', '--timeout-ms', '1000', ...target(port)],
       { timeoutMs: 30_000 },
     );
-    await sleep(1000);
+    t.true(await waitUntil(async () => ((await countOf(port)) ?? 0) > 0, 20_000, 20), 'calls succeeded first');
     await server.stop();
     stopped = true;
     const run = await running;

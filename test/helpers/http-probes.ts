@@ -1,5 +1,6 @@
 /** Single requests to a server under test, each on a fresh connection, that never throw. */
 import http from 'node:http';
+import net from 'node:net';
 
 /**
  * GET /health over a fresh connection (not fetch, whose pool keeps reaching one worker): the
@@ -35,6 +36,18 @@ export async function statusOf(
   } catch {
     return 0;
   }
+}
+
+/** Whether nothing listens on the port any more: a stopping server's workers closed their listen sockets. */
+export function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
 }
 
 export async function countOf(port: number): Promise<number | undefined> {

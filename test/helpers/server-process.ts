@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../tester/harness/free-port.js';
 import { type LaunchedServer, launchServer, ServerStartError } from '../../tester/harness/server-launcher.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -17,6 +18,22 @@ export async function startServer(env: ServerEnv): Promise<ServerProcess> {
   } catch (err) {
     if (!(err instanceof ServerStartError)) throw err;
     throw new Error(`server did not start: ${err.message}\n${err.output}`);
+  }
+}
+
+/**
+ * Starts a server on a port the kernel just found free. Another process may take the port before
+ * the server binds it (a connection's local port, another test's server): the server then refuses
+ * to start, as it binds exclusively, and another port is tried.
+ */
+export async function onFreePort<T>(start: (port: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (err) {
+      const said = `${(err as Error).message}\n${(err as { output?: string }).output ?? ''}`;
+      if (attempt === 5 || !/already in use|EADDRINUSE/.test(said)) throw err;
+    }
   }
 }
 
