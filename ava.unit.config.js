@@ -12,6 +12,7 @@ export default {
     'dist/test/histories.test.js',
     'dist/test/history-reader.test.js',
     'dist/test/increment-coalescer.test.js',
+    'dist/test/parse-duration.test.js',
     'dist/test/pool-*.test.js',
     'dist/test/response-parser.test.js',
     'dist/test/result-text.test.js',

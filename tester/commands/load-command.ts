@@ -78,7 +78,7 @@ export abstract class LoadCommand extends Command {
       'JSON field of the answers that holds the count, e.g. total or data.count (web; default count, then value)',
   });
   maxP99 = Option.String('--max-p99', {
-    description: 'Threshold: fail (exit 1) when the p99 latency is above this (e.g. 5ms)',
+    description: 'Threshold: fail (exit 1) when the p99 latency is above this (e.g. 5ms, 500us)',
   });
   minRps = Option.String('--min-rps', {
     validator: wholeNumber(1, 1_000_000_000),
@@ -219,7 +219,7 @@ export abstract class LoadCommand extends Command {
   private durationOption(flag: string, text: string | undefined): number | undefined {
     if (text === undefined) return undefined;
     const ms = parseDurationMs(text);
-    if (ms === undefined) throw new UsageError(`${flag} ${text} is not a duration: use e.g. 30s, 2m or 500ms`);
+    if (ms === undefined) throw new UsageError(`${flag} ${text} is not a duration: use e.g. 30s, 2m, 500ms or 500us`);
     return ms;
   }
 
