@@ -6,6 +6,8 @@ import { ServerStartError } from '../harness/server-launcher.js';
 import { HISTORY_FORMATS, type HistoryFormat, writeHistory } from '../history/history-writer.js';
 import { ConnectError, type RecordedLoad, recordLoad } from '../load/run-load.js';
 import { FaultChoiceError, parseFaultList } from '../nemesis/catalogue.js';
+import { healDeadTesters, healedLine } from '../nemesis/heal.js';
+import { StateDirError } from '../nemesis/leftovers.js';
 import { prepareRun, type PreparedRun } from '../nemesis/nemesis-setup.js';
 import { nemesisEventLine } from '../output/nemesis-line.js';
 import { parseServerEnv } from './parse-server-env.js';
@@ -124,6 +126,7 @@ export abstract class LoadCommand extends Command {
     checkWritable('--output', this.output);
     checkWritable('--history', this.history);
     checkWritable('--report', this.report);
+    await this.healDeadTesters();
     const prepared = await this.prepareRun(spec);
     if (prepared.serverTarget && spec.backend === 'web') spec.targets = [prepared.serverTarget];
     const bar = this.json
@@ -167,6 +170,16 @@ export abstract class LoadCommand extends Command {
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
     else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n`);
     return result.passed ? EXIT.passed : EXIT.failed;
+  }
+
+  /** Undoes what testers killed during a fault left (a paused or stopped store), saying so. */
+  private async healDeadTesters(): Promise<void> {
+    try {
+      for (const healed of await healDeadTesters()) this.context.stderr.write(`tester: ${healedLine(healed)}\n`);
+    } catch (err) {
+      if (err instanceof StateDirError) throw new UsageError(err.message);
+      throw err;
+    }
   }
 
   /** The server (--server) and the faults (--nemesis), ready before the first call. */
