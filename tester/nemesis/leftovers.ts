@@ -35,8 +35,11 @@ export interface StateFile {
 /** The state directory is not a private directory of this user's: nothing is recorded or healed. */
 export class StateDirError extends Error {}
 
+const uid = process.getuid!();
+const STATE_DIR = path.join(os.tmpdir(), `counters-tester-${uid}`);
 const self = processId(process.pid)!;
 const OWN_NAME = `${self.pid}-${self.startTicks}`;
+/** `<pid>-<start ticks>.json`, or `<pid>-<start ticks>-<n>.json` for a claimed one: the pid is its owner's. */
 const FILE_NAME = /^(\d+)-(\d+)(?:-\d+)?\.json$/;
 
 /** What this tester has in force, by the order it was recorded in. */
@@ -44,19 +47,15 @@ const inForce = new Map<number, Leftover>();
 let recorded = 0;
 let claimed = 0;
 
-const uid = process.getuid!();
-const STATE_DIR = path.join(os.tmpdir(), `counters-tester-${uid}`);
-
 /** This user's state directory (created when missing); throws a StateDirError when it is not private. */
 function stateDir(): string {
-  const dir = STATE_DIR;
-  fs.mkdirSync(dir, { mode: 0o700, recursive: true });
+  fs.mkdirSync(STATE_DIR, { mode: 0o700, recursive: true });
   // Another user could have made it first, in a shared /tmp, to have root start what it wrote.
-  const stat = fs.lstatSync(dir);
+  const stat = fs.lstatSync(STATE_DIR);
   if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o077) !== 0) {
-    throw new StateDirError(`${dir} is not a directory of this user's alone (mode 0700): remove it`);
+    throw new StateDirError(`${STATE_DIR} is not a directory of this user's alone (mode 0700): remove it`);
   }
-  return dir;
+  return STATE_DIR;
 }
 
 /** Replaces `file` with `state` all at once (a temp file renamed over it), or removes it when nothing is left. */
