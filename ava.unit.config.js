@@ -16,6 +16,7 @@ export default {
     'dist/test/increment-coalescer.test.js',
     'dist/test/linearizability.test.js',
     'dist/test/nemesis-verdict.test.js',
+    'dist/test/parse-duration.test.js',
     'dist/test/pool-*.test.js',
     'dist/test/progress-bar.test.js',
     'dist/test/readme-reproduce.test.js',

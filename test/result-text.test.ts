@@ -1,8 +1,7 @@
-/** The reference's result block and our extra lines, rendered from a hand-made result; duration flags' parsing. */
+/** The reference's result block and our extra lines, rendered from a hand-made result. */
 import test from 'ava';
 import { checkHistory } from '../tester/check/check-history.js';
 import { History, Outcome } from '../tester/check/history.js';
-import { parseDurationMs } from '../tester/options/parse-duration.js';
 import type { LoadResult } from '../tester/load/load-result.js';
 import { extraBlock, referenceBlock } from '../tester/output/result-text.js';
 import { matchReferenceBlock } from './helpers/run-tester.js';
@@ -101,14 +100,4 @@ test('extraBlock ends with the verdict, PASS or FAIL, and lists errors per kind'
   t.is(failed.at(-2), 'Verdict:                     FAIL: LOST 3 of 10 acknowledged increments');
   t.true(failed.includes('Errors:                      reset 2, refused 5'));
   t.true(failed.includes('  first reset:               connection closed by server'));
-});
-
-test('parseDurationMs reads s, m, h, ms and bare seconds, and refuses the rest', (t) => {
-  t.is(parseDurationMs('30s'), 30_000);
-  t.is(parseDurationMs('2m'), 120_000);
-  t.is(parseDurationMs('1h'), 3_600_000);
-  t.is(parseDurationMs('500ms'), 500);
-  t.is(parseDurationMs('1.5s'), 1500);
-  t.is(parseDurationMs('10'), 10_000);
-  for (const bad of ['3x', '', 's', '0s', '0', '-1s', '1 m', '1e3']) t.is(parseDurationMs(bad), undefined, bad);
 });

@@ -5,6 +5,8 @@ import { ServerStartError } from '../harness/server-launcher.js';
 import { writeHistory } from '../history/history-writer.js';
 import { ConnectError, type RecordedLoad, recordLoad } from '../load/run-load.js';
 import { FaultChoiceError, parseFaultList } from '../nemesis/catalogue.js';
+import { healDeadTesters, healedLine } from '../nemesis/heal.js';
+import { StateDirError } from '../nemesis/leftovers.js';
 import { prepareRun, type PreparedRun } from '../nemesis/nemesis-setup.js';
 import { nemesisEventLine } from '../output/nemesis-line.js';
 import { parseServerEnv } from '../options/parse-server-env.js';
@@ -65,7 +67,7 @@ export abstract class LoadCommand extends Command {
       'JSON field of the answers that holds the count, e.g. total or data.count (web; default count, then value)',
   });
   maxP99 = Option.String('--max-p99', {
-    description: 'Threshold: fail (exit 1) when the p99 latency is above this (e.g. 5ms)',
+    description: 'Threshold: fail (exit 1) when the p99 latency is above this (e.g. 5ms, 500us)',
   });
   minRps = Option.String('--min-rps', {
     validator: wholeNumber(1, 1_000_000_000),
@@ -121,6 +123,7 @@ export abstract class LoadCommand extends Command {
     validate.writableFile('--output', this.output);
     validate.writableFile('--history', this.history);
     validate.writableFile('--report', this.report);
+    await this.healDeadTesters();
     const prepared = await this.prepareRun(spec);
     if (prepared.serverTarget && spec.backend === 'web') spec.targets = [prepared.serverTarget];
     const bar = this.json
@@ -159,6 +162,16 @@ export abstract class LoadCommand extends Command {
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
     else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n`);
     return result.passed ? EXIT.passed : EXIT.failed;
+  }
+
+  /** Undoes what testers killed during a fault left (a paused or stopped store), saying so. */
+  private async healDeadTesters(): Promise<void> {
+    try {
+      for (const healed of await healDeadTesters()) this.context.stderr.write(`tester: ${healedLine(healed)}\n`);
+    } catch (err) {
+      if (err instanceof StateDirError) throw new UsageError(err.message);
+      throw err;
+    }
   }
 
   /** The server (--server) and the faults (--nemesis), ready before the first call. */

@@ -21,6 +21,8 @@ export interface LaunchOptions {
   prefix?: string[];
   /** Arguments for the script (a test fixture's mode). */
   args?: string[];
+  /** Called with the server's pid as soon as it runs, before it listens (the nemesis records it). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface LaunchedServer {
@@ -87,6 +89,7 @@ export function launchServer(options: LaunchOptions): Promise<LaunchedServer> {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   track(child);
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-OUTPUT_LIMIT);

@@ -30,13 +30,9 @@ export function childPids(pid: number): number[] {
   const children: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The command name (field 2) may hold spaces: the parent pid follows its closing parenthesis.
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
+    // Undefined when gone meanwhile.
+    const fields = statFields(Number(entry));
+    if (fields && Number(fields[1]) === pid) children.push(Number(entry));
   }
   return children.sort((a, b) => a - b);
 }
@@ -53,14 +49,40 @@ export function isServerWriter(pid: number): boolean {
   }
 }
 
-/** Whether `pid` runs; a zombie (killed, not yet reaped by its parent) does not. */
-export function isAlive(pid: number): boolean {
+/**
+ * The fields of /proc/PID/stat after the command name (field 2, which may hold spaces and
+ * parentheses): [0] is the state (field 3), [1] the parent pid, [19] the start time (field 22).
+ */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Whether `pid` runs; a zombie (killed, not yet reaped by its parent) does not. */
+export function isAlive(pid: number): boolean {
+  const fields = statFields(pid);
+  return fields !== undefined && fields[0] !== 'Z';
+}
+
+/** One process, told apart from a later one given the same pid by its start time (clock ticks since boot). */
+export interface ProcessId {
+  pid: number;
+  startTicks: number;
+}
+
+/** `pid` with its start time; undefined when it does not run. */
+export function processId(pid: number): ProcessId | undefined {
+  const fields = statFields(pid);
+  return fields && fields[0] !== 'Z' ? { pid, startTicks: Number(fields[19]) } : undefined;
+}
+
+/** Whether the process `id` names still runs (not another one that got its pid since). */
+export function isRunning(id: ProcessId): boolean {
+  return processId(id.pid)?.startTicks === id.startTicks;
 }
 
 /** Sends `signal` to every pid, ignoring those already gone. */

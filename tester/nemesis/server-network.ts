@@ -2,10 +2,12 @@
  * A network namespace for the web server, so faults can strike the path between it and its
  * store alone: one veth pair carries the clients' calls, another the server's store traffic,
  * which reaches the store (on this machine's loopback) through a relay in the tester.
- * Names carry the tester's pid, so leftovers of a tester that died are found and removed.
+ * Names carry the tester's pid, so testers side by side differ; each namespace is recorded
+ * (leftovers.ts) before it is made, so the one of a tester that died is removed by the next.
  */
 import { execFileSync } from 'node:child_process';
-import { isAlive, runCommand, signalAll } from './processes.js';
+import { type Leftover, recordLeftover } from './leftovers.js';
+import { runCommand, signalAll } from './processes.js';
 import { type Delay, startStoreRelay, type StoreRelay } from './store-relay.js';
 
 const NAME_PREFIX = 'counters-nemesis-';
@@ -20,6 +22,7 @@ interface VethPair {
 
 export class ServerNetwork {
   private relay: StoreRelay | undefined;
+  private readonly strikeOut: () => void;
 
   private constructor(
     readonly name: string,
@@ -27,11 +30,12 @@ export class ServerNetwork {
     readonly clients: VethPair,
     /** Carries the store traffic: `partition` is a rule on `store.insideName`. */
     readonly store: VethPair,
-  ) {}
+  ) {
+    this.strikeOut = recordLeftover(this.leftover);
+  }
 
-  /** Creates the namespace (after removing those of dead testers) with both veth pairs up. */
+  /** Creates the namespace with both veth pairs up. */
   static async create(): Promise<ServerNetwork> {
-    await removeLeftovers();
     const pid = process.pid;
     // A /30 per pair in 10.213.0.0/16 and 10.214.0.0/16, chosen by pid: testers side by side differ.
     const [high, low] = [(pid >> 6) & 0xff, (pid & 0x3f) << 2];
@@ -84,11 +88,12 @@ export class ServerNetwork {
   destroySync(): void {
     this.relay?.close();
     this.relay = undefined;
-    removeNamespaceSync(this.name);
-    // A pair whose inside end never reached the namespace is still whole outside it.
-    for (const veth of [this.clients, this.store]) {
-      ignoreFailure(() => execFileSync('ip', ['link', 'del', veth.outsideName], { stdio: 'ignore' }));
-    }
+    removeNetworkSync(this.leftover);
+    this.strikeOut();
+  }
+
+  private get leftover(): NamespaceLeftover {
+    return { kind: 'namespace', name: this.name, links: [this.clients.outsideName, this.store.outsideName] };
   }
 
   private async connect(veth: VethPair): Promise<void> {
@@ -105,13 +110,21 @@ function ip(...args: string[]): Promise<string> {
   return runCommand('ip', args);
 }
 
-/** Kills what still runs in the namespace, then deletes it; nothing happens when it is gone. */
-function removeNamespaceSync(name: string): void {
+type NamespaceLeftover = Extract<Leftover, { kind: 'namespace' }>;
+
+/**
+ * Kills what still runs in the namespace, deletes it (its rules go with it) and the outside ends
+ * of its veth pairs; what is gone already is skipped. Says what was done.
+ */
+export function removeNetworkSync({ name, links }: NamespaceLeftover): string {
   ignoreFailure(() => {
     const pids = execFileSync('ip', ['netns', 'pids', name], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
     signalAll(pids.split('\n').map(Number).filter((n) => n > 0), 'SIGKILL');
     execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
   });
+  // A pair whose inside end never reached the namespace is still whole outside it.
+  for (const link of links) ignoreFailure(() => execFileSync('ip', ['link', 'del', link], { stdio: 'ignore' }));
+  return `network namespace ${name} removed`;
 }
 
 /** Cleanup steps find their object gone when a previous cleanup got there first. */
@@ -120,13 +133,5 @@ function ignoreFailure(step: () => void): void {
     step();
   } catch {
     // already removed
-  }
-}
-
-/** Namespaces left by testers that died without cleaning up (their pid no longer runs). */
-async function removeLeftovers(): Promise<void> {
-  const list = await runCommand('ip', ['netns', 'list']);
-  for (const match of list.matchAll(new RegExp(`^${NAME_PREFIX}(\\d+)`, 'gm'))) {
-    if (!isAlive(Number(match[1]))) removeNamespaceSync(match[0]);
   }
 }

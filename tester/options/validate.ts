@@ -27,7 +27,7 @@ export function choice<T extends string>(flag: string, value: string, choices: r
 export function durationMs(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const ms = parseDurationMs(text);
-  if (ms === undefined) throw new UsageError(`${flag} ${text} is not a duration: use e.g. 30s, 2m or 500ms`);
+  if (ms === undefined) throw new UsageError(`${flag} ${text} is not a duration: use e.g. 30s, 2m, 500ms or 500us`);
   return ms;
 }
 
