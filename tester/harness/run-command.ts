@@ -17,6 +17,8 @@ export interface CommandResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** Why it could not run or was stopped (spawn ENOENT, the deadline), when so. */
+  failure?: string;
 }
 
 /** Runs a command to its end; never rejects: the result says how it ended. */
@@ -25,7 +27,10 @@ export function runCommand(command: string, args: readonly string[], options: Co
     const { timeoutMs, env = process.env, cwd } = options;
     execFile(command, args, { timeout: timeoutMs, killSignal: 'SIGKILL', env, cwd, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      const result = { code, stdout: String(stdout), stderr: String(stderr) };
+      if (!err || code !== null) return resolve(result);
+      const failure = err.killed ? `killed at its ${timeoutMs} ms deadline` : err.message.split('\n')[0];
+      resolve({ ...result, failure });
     });
   });
 }
@@ -44,7 +49,6 @@ export class CommandError extends Error {
 export async function commandOutput(command: string, args: readonly string[], options: CommandOptions): Promise<string> {
   const result = await runCommand(command, args, options);
   if (result.code === 0) return result.stdout;
-  const how = result.code === null ? `killed (within ${options.timeoutMs} ms?)` : `exit ${result.code}`;
-  const said = result.stderr.trim().split('\n')[0] || how;
+  const said = result.stderr.trim().split('\n')[0] || result.failure || `exit ${result.code}`;
   throw new CommandError(`${command} ${args.join(' ')}: ${said}`, result);
 }

@@ -17,7 +17,8 @@ import {
 } from './catalogue.js';
 import { ManagedServer } from './managed-server.js';
 import { Nemesis } from './nemesis.js';
-import { runCommand } from './processes.js';
+import { commandOutput } from '../harness/run-command.js';
+import { TOOL_TIMEOUT } from './processes.js';
 import { ServerNetwork } from './server-network.js';
 
 export interface NemesisSetupOptions {
@@ -129,8 +130,8 @@ async function checkNetworkTools(): Promise<void> {
     'partition and latency need root and iproute2 (ip, tc): run the tester as root with iproute2, or leave them out';
   if (process.getuid?.() !== 0) throw new FaultChoiceError(missing);
   try {
-    await runCommand('ip', ['-V']);
-    await runCommand('tc', ['-V']);
+    await commandOutput('ip', ['-V'], TOOL_TIMEOUT);
+    await commandOutput('tc', ['-V'], TOOL_TIMEOUT);
   } catch {
     throw new FaultChoiceError(missing);
   }

@@ -2,23 +2,16 @@
  * The processes a fault strikes, found on this machine by the port they listen on, and the
  * means to stop, pause and bring them back as they were.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { commandOutput } from '../harness/run-command.js';
 
-/** Runs a command to its end; rejects with its stderr's first line when it fails. */
-export function runCommand(command: string, args: string[], timeoutMs = 15_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      if (!err) return resolve(String(stdout));
-      const said = String(stderr).trim().split('\n')[0] || err.message;
-      reject(new Error(`${command} ${args.join(' ')}: ${said}`, { cause: err }));
-    });
-  });
-}
+/** How long a system tool (ss, ip, tc) may take: far more than any needs. */
+export const TOOL_TIMEOUT = { timeoutMs: 15_000 };
 
 /** Pids of the processes listening on TCP `port` (any address), from `ss`; none when nothing listens. */
 export async function listenerPids(port: number): Promise<number[]> {
-  const out = await runCommand('ss', ['-ltnpH', `sport = :${port}`]);
+  const out = await commandOutput('ss', ['-ltnpH', `sport = :${port}`], TOOL_TIMEOUT);
   if (out.trim() && !out.includes('pid=')) {
     throw new Error(`port ${port} is listened on by another user's process: run the tester as root`);
   }

@@ -7,7 +7,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { type Leftover, recordLeftover } from './leftovers.js';
-import { runCommand, signalAll } from './processes.js';
+import { commandOutput } from '../harness/run-command.js';
+import { signalAll, TOOL_TIMEOUT } from './processes.js';
 import { type Delay, startStoreRelay, type StoreRelay } from './store-relay.js';
 
 const NAME_PREFIX = 'counters-nemesis-';
@@ -75,8 +76,8 @@ export class ServerNetwork {
   /** Replaces the store link's queueing rule (`tc qdisc` arguments), or removes it (undefined). */
   async setStoreQdisc(qdisc: string[] | undefined): Promise<void> {
     const device = ['dev', this.store.insideName, 'root'];
-    await runCommand('ip', ['netns', 'exec', this.name, 'tc', 'qdisc', 'del', ...device]).catch(() => {});
-    if (qdisc) await runCommand('ip', ['netns', 'exec', this.name, 'tc', 'qdisc', 'add', ...device, ...qdisc]);
+    await commandOutput('ip', ['netns', 'exec', this.name, 'tc', 'qdisc', 'del', ...device], TOOL_TIMEOUT).catch(() => {});
+    if (qdisc) await commandOutput('ip', ['netns', 'exec', this.name, 'tc', 'qdisc', 'add', ...device, ...qdisc], TOOL_TIMEOUT);
   }
 
   /** Delays what the server sends to its store (in the relay), or stops delaying (undefined). */
@@ -107,7 +108,7 @@ export class ServerNetwork {
 }
 
 function ip(...args: string[]): Promise<string> {
-  return runCommand('ip', args);
+  return commandOutput('ip', args, TOOL_TIMEOUT);
 }
 
 type NamespaceLeftover = Extract<Leftover, { kind: 'namespace' }>;
