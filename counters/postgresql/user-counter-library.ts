@@ -1,10 +1,10 @@
 import { CounterError } from '../../backends/counter-error.js';
 import { ConfigError } from '../../backends/env.js';
-import { ensureDatabase, PgConnection, type Sql } from '../../backends/postgresql/connection.js';
+import { PgConnection, type Sql } from '../../backends/postgresql/connection.js';
 import { isConnectionLost, toCounterError } from '../../backends/postgresql/errors.js';
-import { checkUserId, ensureTables, readUserValue, resetUserRows } from '../../backends/postgresql/schema.js';
+import { checkUserId, COUNTER_SCHEMA, readUserValue, resetUserRows } from '../../backends/postgresql/schema.js';
 import { Pool } from '../../backends/postgresql/pool.js';
-import { withStartupRetry } from '../../backends/postgresql/startup-retry.js';
+import { prepareDatabase } from '../../backends/postgresql/prepare-database.js';
 import { inTransaction } from '../../backends/postgresql/transaction.js';
 import {
   DEFAULT_POSTGRES_METHOD,
@@ -56,14 +56,15 @@ let libraryPool: Promise<Library> | undefined;
 function pool(): Promise<Library> {
   libraryPool ??= (async () => {
     const settings = readSettings(process.env);
-    await withStartupRetry(() => ensureDatabase(settings.config));
-    const p = new Pool(() => PgConnection.open(settings.config), {
-      size: LIBRARY_POOL_SIZE,
-      endedError: () => new ConfigError('PostgreSQL connections were closed (closeUserCounterConnections)'),
-      reusableAfter,
-    });
-    await p.run((conn) => ensureTables(conn, settings.config));
-    return { settings, pool: p };
+    await prepareDatabase(settings.config, COUNTER_SCHEMA);
+    return {
+      settings,
+      pool: new Pool(() => PgConnection.open(settings.config), {
+        size: LIBRARY_POOL_SIZE,
+        endedError: () => new ConfigError('PostgreSQL connections were closed (closeUserCounterConnections)'),
+        reusableAfter,
+      }),
+    };
   })().catch((err) => {
     libraryPool = undefined;
     throw err;
