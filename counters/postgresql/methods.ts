@@ -4,7 +4,7 @@ import type { PostgresConfig } from '../../backends/postgresql/connection.js';
 import { isRetryable, toCounterError } from '../../backends/postgresql/errors.js';
 import type { Sql } from '../../backends/postgresql/connection.js';
 import { backoffDelayMs, type RetryPolicy, sleep } from '../../backends/retry-backoff.js';
-import { COUNTER_LOCK_CLASS, COUNTER_TABLE, SHARD_TABLE, toCount } from '../../backends/postgresql/schema.js';
+import { COUNTER_LOCK_CLASS, COUNTER_TABLE, SHARD_TABLE, toCount } from './schema.js';
 import { inTransaction } from '../../backends/postgresql/transaction.js';
 
 /** The increment methods: the reference's five, then two of ours. */

@@ -16,7 +16,7 @@ import {
   ensureUserRows,
   readUserValue,
   resetUserRows,
-} from '../../backends/postgresql/schema.js';
+} from './schema.js';
 import { DEFAULT_USER_ID, readSettings, type Settings } from './settings.js';
 
 export {
@@ -29,7 +29,7 @@ export {
   SQL,
 } from './methods.js';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../backends/postgresql/retry.js';
-export { COUNTER_TABLE, DEFAULT_SHARDS, SHARD_TABLE } from '../../backends/postgresql/schema.js';
+export { COUNTER_TABLE, DEFAULT_SHARDS, SHARD_TABLE } from './schema.js';
 export { DEFAULT_USER_ID } from './settings.js';
 export {
   closeUserCounterConnections,

@@ -1,7 +1,7 @@
 import type { Env } from '../../backends/env.js';
 import { type PostgresConfig, readPostgresConfig } from '../../backends/postgresql/config.js';
 import { readRetryPolicy, type RetryPolicy } from '../../backends/postgresql/retry.js';
-import { readShards } from '../../backends/postgresql/schema.js';
+import { readShards } from './schema.js';
 
 /** The reference's user id ("1"). */
 export const DEFAULT_USER_ID = 1;

@@ -2,7 +2,7 @@ import { CounterError } from '../../backends/counter-error.js';
 import { ConfigError } from '../../backends/env.js';
 import { PgConnection, type Sql } from '../../backends/postgresql/connection.js';
 import { isConnectionLost, toCounterError } from '../../backends/postgresql/errors.js';
-import { checkUserId, COUNTER_SCHEMA, readUserValue, resetUserRows } from '../../backends/postgresql/schema.js';
+import { checkUserId, COUNTER_SCHEMA, readUserValue, resetUserRows } from './schema.js';
 import { Pool } from '../../backends/postgresql/pool.js';
 import { prepareDatabase } from '../../backends/postgresql/prepare-database.js';
 import { inTransaction } from '../../backends/postgresql/transaction.js';

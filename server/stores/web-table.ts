@@ -1,9 +1,10 @@
-import type { PostgresConfig } from './connection.js';
-import { prepareDatabase, type Schema } from './prepare-database.js';
+import type { PostgresConfig } from '../../backends/postgresql/connection.js';
+import { prepareDatabase, type Schema } from '../../backends/postgresql/prepare-database.js';
 
 /**
  * The web server's counter: one row of `web_counter`, apart from the tester's per-user tables
- * (schema.ts), so a tester run and a server share a database without touching each other's rows.
+ * (counters/postgresql/schema.ts), so a tester run and a server share a database without
+ * touching each other's rows.
  */
 export const WEB_TABLE = 'web_counter';
 export const COUNTER_ROW = 'web';

@@ -1,8 +1,8 @@
-import { type Env, readInteger } from '../env.js';
-import { POSTGRES_VARS } from '../env-vars.js';
-import type { PostgresConfig, Sql, SqlError } from './connection.js';
-import { tablePrivilegeError } from './errors.js';
-import type { Schema } from './prepare-database.js';
+import { type Env, readInteger } from '../../backends/env.js';
+import { POSTGRES_VARS } from '../../backends/env-vars.js';
+import type { PostgresConfig, Sql, SqlError } from '../../backends/postgresql/connection.js';
+import { tablePrivilegeError } from '../../backends/postgresql/errors.js';
+import type { Schema } from '../../backends/postgresql/prepare-database.js';
 
 /**
  * Schema. `user_counter` is the reference's table: one row per user with its counter and the
