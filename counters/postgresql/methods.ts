@@ -1,7 +1,8 @@
 import { CounterError } from '../counter.js';
 import { ConfigError } from '../../backends/env.js';
 import type { PostgresConfig } from '../../backends/postgresql/connection.js';
-import { isRetryable, toCounterError } from '../../backends/postgresql/errors.js';
+import { isRetryable } from '../../backends/postgresql/errors.js';
+import { toCounterError } from './errors.js';
 import type { Sql } from '../../backends/postgresql/connection.js';
 import { backoffDelayMs, type RetryPolicy, sleep } from '../../backends/retry-backoff.js';
 import { COUNTER_LOCK_CLASS, COUNTER_TABLE, SHARD_TABLE, toCount } from './schema.js';

@@ -1,7 +1,8 @@
 import { type Counter, CounterError, type CounterFactory } from '../counter.js';
 import type { Env } from '../../backends/env.js';
 import { PgConnection } from '../../backends/postgresql/connection.js';
-import { isConnectionLost, toCounterError } from '../../backends/postgresql/errors.js';
+import { isConnectionLost } from '../../backends/postgresql/errors.js';
+import { toCounterError } from './errors.js';
 import { prepareDatabase } from '../../backends/postgresql/prepare-database.js';
 import {
   DEFAULT_POSTGRES_METHOD,

@@ -1,7 +1,7 @@
-import { type Env, readInteger } from '../../backends/env.js';
+import { type ConfigError, type Env, readInteger } from '../../backends/env.js';
 import { POSTGRES_VARS } from '../../backends/env-vars.js';
 import type { PostgresConfig, Sql, SqlError } from '../../backends/postgresql/connection.js';
-import { tablePrivilegeError } from '../../backends/postgresql/errors.js';
+import { privilegeError } from '../../backends/postgresql/errors.js';
 import type { Schema } from '../../backends/postgresql/prepare-database.js';
 
 /**
@@ -98,6 +98,16 @@ export async function readUserValue(conn: Sql, config: PostgresConfig, userId: n
     ),
   );
   return rows.length === 0 ? undefined : toCount(rows[0].counter);
+}
+
+/** Missing SELECT/INSERT/UPDATE/DELETE on the counter tables. */
+export function tablePrivilegeError(config: PostgresConfig, err: unknown): ConfigError {
+  return privilegeError(
+    config,
+    err,
+    'use the counter tables',
+    `grant SELECT, INSERT, UPDATE, DELETE on ${COUNTER_TABLE} and ${SHARD_TABLE} to "${config.user}"`,
+  );
 }
 
 async function usingTables<T>(config: PostgresConfig, run: () => Promise<T>): Promise<T> {

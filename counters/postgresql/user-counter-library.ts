@@ -1,7 +1,7 @@
-import { CounterError } from '../../backends/counter-error.js';
 import { ConfigError } from '../../backends/env.js';
 import { PgConnection, type Sql } from '../../backends/postgresql/connection.js';
-import { isConnectionLost, toCounterError } from '../../backends/postgresql/errors.js';
+import { isConnectionLost } from '../../backends/postgresql/errors.js';
+import { toCounterError } from './errors.js';
 import { checkUserId, COUNTER_SCHEMA, readUserValue, resetUserRows } from './schema.js';
 import { Pool } from '../../backends/postgresql/pool.js';
 import { prepareDatabase } from '../../backends/postgresql/prepare-database.js';
@@ -77,11 +77,6 @@ function inIsolation<T>(conn: Sql, level: string | undefined, op: () => Promise<
   return level ? inTransaction(conn, `BEGIN ISOLATION LEVEL ${level}`, op) : op();
 }
 
-function libraryError(settings: Settings, err: unknown, mayHaveCommitted: boolean): Error {
-  if (err instanceof ConfigError || err instanceof CounterError) return err;
-  return toCounterError(settings.config, err, mayHaveCommitted);
-}
-
 /**
  * Creates the tables if missing and resets the user's counter and version to 0 (and its shard
  * slots). Unlike the reference it does not drop the table, so other users' rows survive.
@@ -93,7 +88,7 @@ export async function initUserCounterTable(userId: number, isolationLevel?: Isol
   await p.pool
     .run((conn) => inIsolation(conn, level, () => resetUserRows(conn, p.settings.config, userId, p.settings.shards)))
     .catch((err) => {
-      throw libraryError(p.settings, err, true);
+      throw toCounterError(p.settings.config, err, true);
     });
 }
 
@@ -105,7 +100,7 @@ export async function getUserCounter(userId: number, isolationLevel?: IsolationL
   const value = await p.pool
     .run((conn) => inIsolation(conn, level, () => readUserValue(conn, p.settings.config, userId)))
     .catch((err) => {
-      throw libraryError(p.settings, err, false);
+      throw toCounterError(p.settings.config, err, false);
     });
   return value ?? 0;
 }
