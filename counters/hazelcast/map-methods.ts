@@ -1,4 +1,4 @@
-import { backoffDelayMs, type RetryPolicy, sleep } from '../../backends/retry-backoff.js';
+import { backoffDelayMs, sleep } from '../../backends/retry-backoff.js';
 import type { IMap } from 'hazelcast-client';
 import { CounterError } from '../counter.js';
 import type { HazelcastConfig } from '../../backends/hazelcast/config.js';
@@ -101,7 +101,7 @@ export function pessimisticOps(ctx: MethodContext): MethodOps {
  */
 export function optimisticOps(ctx: MethodContext): MethodOps {
   const config = ctx.session.config;
-  const policy: RetryPolicy = { maxRetries: config.maxRetries, baseMs: config.retryBaseMs, capMs: config.retryCapMs };
+  const policy = config.retry;
   return {
     ...mapEntryOps(ctx),
     async increment() {

@@ -29,7 +29,6 @@ export {
   type PostgresMethod,
   SQL,
 } from './methods.js';
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../backends/postgresql/retry.js';
 export { COUNTER_TABLE, DEFAULT_SHARDS, SHARD_TABLE } from './schema.js';
 export { DEFAULT_USER_ID } from './settings.js';
 export {
