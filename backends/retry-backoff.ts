@@ -1,3 +1,4 @@
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { type Env, readInteger } from './env.js';
 import type { IntegerVar } from './env-vars.js';
 
@@ -22,11 +23,6 @@ export interface RetryPolicy {
  */
 function backoffDelayMs(policy: RetryPolicy, retry: number): number {
   return Math.random() * Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(retry, 30));
-}
-
-export function sleep(ms: number): Promise<void> {
-  if (ms < 1) return new Promise((resolve) => setImmediate(resolve));
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** What an attempt that lost a race returns: nothing was applied, so it may run again. */
@@ -60,7 +56,9 @@ export async function retryLostRaces<T>(retries: RaceRetries, attempt: () => Pro
     if (!(outcome instanceof LostRace)) return outcome;
     if (retry >= retries.policy.maxRetries) throw retries.giveUp(outcome);
     retries.onRetry();
-    await sleep(backoffDelayMs(retries.policy, retry));
+    const delayMs = backoffDelayMs(retries.policy, retry);
+    // A timer waits at least 1 ms: a window under that (base 0, or the first retry's) yields one turn.
+    await (delayMs < 1 ? setImmediate() : sleep(delayMs));
   }
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../env.js';
 import { PgConnection, type PostgresConfig, type Sql, type SqlError } from './connection.js';
 import { privilegeError } from './errors.js';
@@ -53,7 +54,7 @@ async function withStartupRetry<T>(attempt: () => Promise<T>): Promise<T> {
     } catch (err) {
       const transient = /Connection refused|timeout expired|starting up|shutting down/i.test((err as Error).message);
       if (!transient || i >= CONNECT_ATTEMPTS) throw err;
-      await new Promise((resolve) => setTimeout(resolve, ATTEMPT_PAUSE_MS));
+      await sleep(ATTEMPT_PAUSE_MS);
     }
   }
 }
