@@ -1,3 +1,4 @@
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { type Env, readInteger } from './env.js';
 import type { IntegerVar } from './env-vars.js';
 
@@ -20,13 +21,45 @@ export interface RetryPolicy {
  * Spreading the retries out keeps the losers of one race from colliding again in the next.
  * `retry` counts from 0 for the first retry.
  */
-export function backoffDelayMs(policy: RetryPolicy, retry: number): number {
+function backoffDelayMs(policy: RetryPolicy, retry: number): number {
   return Math.random() * Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(retry, 30));
 }
 
-export function sleep(ms: number): Promise<void> {
-  if (ms < 1) return new Promise((resolve) => setImmediate(resolve));
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** What an attempt that lost a race returns: nothing was applied, so it may run again. */
+export class LostRace {
+  constructor(
+    /** The loss in a few words, for the message once retries run out. */
+    readonly why: string,
+    /** The error that told of the loss, if one did (a serialization failure). */
+    readonly cause?: unknown,
+  ) {}
+}
+
+/** How one client retries its lost races. */
+export interface RaceRetries {
+  policy: RetryPolicy;
+  /** Called before each retry (the client counts them). */
+  onRetry(): void;
+  /** The error to fail with once `policy.maxRetries` retries were lost too. */
+  giveUp(lost: LostRace): Error;
+}
+
+/**
+ * The one retry loop of the backends' increments: runs `attempt` until it returns something
+ * other than a LostRace, waiting a full-jitter backoff before each retry, at most
+ * policy.maxRetries times; then throws retries.giveUp(the last loss). What `attempt` throws
+ * passes through: only a lost race is retried.
+ */
+export async function retryLostRaces<T>(retries: RaceRetries, attempt: () => Promise<T | LostRace>): Promise<T> {
+  for (let retry = 0; ; retry++) {
+    const outcome = await attempt();
+    if (!(outcome instanceof LostRace)) return outcome;
+    if (retry >= retries.policy.maxRetries) throw retries.giveUp(outcome);
+    retries.onRetry();
+    const delayMs = backoffDelayMs(retries.policy, retry);
+    // A timer waits at least 1 ms: a window under that (base 0, or the first retry's) yields one turn.
+    await (delayMs < 1 ? setImmediate() : sleep(delayMs));
+  }
 }
 
 /** The three variables of one backend's policy, e.g. PG_MAX_RETRIES, PG_RETRY_BASE_MS, PG_RETRY_CAP_MS. */

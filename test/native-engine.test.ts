@@ -4,6 +4,7 @@
  * call, in order), the same error counts and the same first message per kind.
  */
 import test from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadHttpLoader } from '../native/http-loader.js';
 import { recordLoad } from '../tester/load/run-load.js';
 import { lengthAnswer, type ScriptedAnswer, startScriptedServer } from './helpers/scripted-server.js';
@@ -127,7 +128,7 @@ test.serial('a server that refuses for a while: each engine fails the calls (not
   for (const engine of ENGINES) {
     const server = await startScriptedServer([lengthAnswer('200 OK', count)]);
     try {
-      const refusing = new Promise((resolve) => setTimeout(resolve, 400)).then(() => server.refuseFor(300));
+      const refusing = sleep(400).then(() => server.refuseFor(300));
       const { result } = await recordLoad({
         spec: { backend: 'web', targets: [{ host: '127.0.0.1', port: server.port }], timeoutMs: 2_000, engine },
         clientCount: 2,

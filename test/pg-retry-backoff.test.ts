@@ -10,7 +10,8 @@ import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureDatabase, PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
+import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
+import { ensureDatabase } from '../backends/postgresql/prepare-database.js';
 import { describeRun, parseJsonOutput, runTester } from './helpers/run-tester.js';
 import { postgresTest } from './helpers/service-probes.js';
 

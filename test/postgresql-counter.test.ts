@@ -13,7 +13,7 @@ import {
   type PostgresMethod,
   postgresqlCounterFactory,
 } from '../counters/postgresql/postgresql-counter.js';
-import { COUNTER_LOCK_CLASS } from '../backends/postgresql/schema.js';
+import { COUNTER_LOCK_CLASS } from '../counters/postgresql/schema.js';
 import { freePort } from '../tester/harness/free-port.js';
 import { serviceTest } from './helpers/required-service.js';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,6 +1,6 @@
 import { ConfigError, type Env, readInteger, readString } from '../env.js';
 import { HAZELCAST_VARS as V } from '../env-vars.js';
-import { readRetryPolicy } from '../retry-backoff.js';
+import { readRetryPolicy, type RetryPolicy } from '../retry-backoff.js';
 
 /** Where the counter lives and how clients behave; every field comes from an HZ_* variable. */
 export interface HazelcastConfig {
@@ -20,12 +20,11 @@ export interface HazelcastConfig {
   fencedLockName: string;
   /** HZ_CONNECT_TIMEOUT_MS: how long a client tries to reach the cluster before giving up. */
   connectTimeoutMs: number;
-  /** HZ_MAX_RETRIES: optimistic retries per increment before it fails with kind 'conflict'. */
-  maxRetries: number;
-  /** HZ_RETRY_BASE_MS: first backoff window of optimistic retries; doubles per retry. */
-  retryBaseMs: number;
-  /** HZ_RETRY_CAP_MS: largest backoff window of optimistic retries. */
-  retryCapMs: number;
+  /**
+   * HZ_MAX_RETRIES, HZ_RETRY_BASE_MS, HZ_RETRY_CAP_MS: how optimistic retries a lost race before
+   * the increment fails with kind 'conflict'.
+   */
+  retry: RetryPolicy;
   /**
    * HZ_PN_SETTLE_MS: pn_counter reads wait until the value holds still this long, so a read
    * after a run sees the replicas converged (0: a plain get). Above the members' CRDT
@@ -59,11 +58,6 @@ function readMembers(env: Env): string[] {
 }
 
 export function readHazelcastConfig(env: Env = process.env): HazelcastConfig {
-  const retry = readRetryPolicy(env, {
-    maxRetries: V.HZ_MAX_RETRIES,
-    baseMs: V.HZ_RETRY_BASE_MS,
-    capMs: V.HZ_RETRY_CAP_MS,
-  });
   return {
     members: readMembers(env),
     clusterName: readString(env, V.HZ_CLUSTER_NAME),
@@ -73,9 +67,7 @@ export function readHazelcastConfig(env: Env = process.env): HazelcastConfig {
     pnCounterName: readString(env, V.HZ_PN_COUNTER_NAME),
     fencedLockName: readString(env, V.HZ_FENCED_LOCK_NAME),
     connectTimeoutMs: readInteger(env, V.HZ_CONNECT_TIMEOUT_MS),
-    maxRetries: retry.maxRetries,
-    retryBaseMs: retry.baseMs,
-    retryCapMs: retry.capMs,
+    retry: readRetryPolicy(env, { maxRetries: V.HZ_MAX_RETRIES, baseMs: V.HZ_RETRY_BASE_MS, capMs: V.HZ_RETRY_CAP_MS }),
     pnSettleMs: readInteger(env, V.HZ_PN_SETTLE_MS),
   };
 }

@@ -225,30 +225,3 @@ function guessSqlState(message: string): string | undefined {
   if (/deadlock detected/i.test(message)) return '40P01';
   return undefined;
 }
-
-/** Creates the configured database when it is missing (the reference does this on first use). */
-export async function ensureDatabase(config: PostgresConfig): Promise<void> {
-  let probe: PgConnection;
-  try {
-    probe = await PgConnection.open(config);
-    await probe.close();
-    return;
-  } catch (err) {
-    if (!(err instanceof ConfigError && /does not exist/.test(err.message) && /database/.test(err.message))) throw err;
-  }
-  const admin = await PgConnection.open(config, 'postgres');
-  try {
-    await admin.query(`CREATE DATABASE "${config.database.replace(/"/g, '""')}"`);
-  } catch (err) {
-    // Another process may have created it between our probe and this statement.
-    if ((err as SqlError).sqlState !== '42P04' && !/already exists/.test((err as Error).message)) {
-      throw new ConfigError(
-        `cannot create database "${config.database}" on ${config.host}:${config.port}: ` +
-          `${(err as Error).message.trim()}; create it or set POSTGRES_DB`,
-        { cause: err },
-      );
-    }
-  } finally {
-    await admin.close();
-  }
-}

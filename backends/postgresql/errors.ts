@@ -1,4 +1,3 @@
-import { CounterError, type ErrorKind } from '../counter-error.js';
 import { ConfigError } from '../env.js';
 import type { PostgresConfig, SqlError } from './connection.js';
 import { firstLine } from '../first-line.js';
@@ -31,7 +30,7 @@ export function isConnectionLost(err: unknown): boolean {
 }
 
 /** libpq's first line without its severity prefix. */
-function reasonOf(err: unknown): string {
+export function reasonOf(err: unknown): string {
   return firstLine(err).replace(/^(ERROR|FATAL):\s*/, '');
 }
 
@@ -45,33 +44,4 @@ export function privilegeError(config: PostgresConfig, err: unknown, what: strin
       `"${config.user}": ${reasonOf(err)}; ${grant}, or set POSTGRES_USER to a user that has it`,
     { cause: err },
   );
-}
-
-/** Missing SELECT/INSERT/UPDATE/DELETE on the counter tables. */
-export function tablePrivilegeError(config: PostgresConfig, err: unknown): ConfigError {
-  return privilegeError(
-    config,
-    err,
-    'use the counter tables',
-    `grant SELECT, INSERT, UPDATE, DELETE on user_counter and user_counter_shard to "${config.user}"`,
-  );
-}
-
-/**
- * Turns a failed operation into what the tester understands.
- * `mayHaveCommitted` is true when the failing statement could have committed the increment (an
- * autocommit write or COMMIT): a lost connection then leaves its fate unknown ('reset'); before
- * that point the transaction certainly died with the connection ('refused': not applied).
- */
-export function toCounterError(config: PostgresConfig, err: unknown, mayHaveCommitted: boolean): Error {
-  if (err instanceof CounterError || err instanceof ConfigError) return err;
-  const state = (err as SqlError | undefined)?.sqlState;
-  if (state === '42501') return tablePrivilegeError(config, err);
-  const where = `PostgreSQL at ${config.host}:${config.port}`;
-  let kind: ErrorKind = 'backend';
-  if (isRetryable(err)) kind = 'conflict';
-  else if (state === '57014') kind = 'timeout';
-  else if (isConnectionLost(err)) kind = mayHaveCommitted ? 'reset' : 'refused';
-  const detail = state ? ` (SQLSTATE ${state})` : '';
-  return new CounterError(`${where}: ${reasonOf(err)}${detail}`, kind, { cause: err });
 }

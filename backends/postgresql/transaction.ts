@@ -26,7 +26,7 @@ export async function inTransaction<T>(
   return value;
 }
 
-export async function rollbackQuietly(conn: Sql): Promise<void> {
+async function rollbackQuietly(conn: Sql): Promise<void> {
   try {
     await conn.query('ROLLBACK');
   } catch {

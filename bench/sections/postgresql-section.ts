@@ -12,7 +12,7 @@ import {
   POSTGRES_METHODS,
   type PostgresMethod,
 } from '../../counters/postgresql/postgresql-counter.js';
-import { COUNTER_ROW, prepareWebTable, WEB_SQL } from '../../backends/postgresql/web-table.js';
+import { COUNTER_ROW, prepareWebTable, WEB_SQL } from '../../server/stores/web-table.js';
 import { type RatioSpec, rowId } from '../measurement.js';
 import { storeSubject } from '../servers.js';
 import { bestOf } from '../tools/best-setting.js';

@@ -1,10 +1,13 @@
-import { backoffDelayMs, type RetryPolicy, sleep } from '../../backends/retry-backoff.js';
+import { LostRace, type RaceRetries, retryLostRaces } from '../../backends/retry-backoff.js';
 import type { IMap } from 'hazelcast-client';
 import { CounterError } from '../counter.js';
 import type { HazelcastConfig } from '../../backends/hazelcast/config.js';
 import { toCounterError } from '../../backends/hazelcast/connect.js';
 import type { MethodContext, MethodOps } from './method.js';
 import { toCount, toLong } from '../../backends/hazelcast/values.js';
+
+/** A replaceIfSame (or putIfAbsent) that found another client's value: nothing was written. */
+const LOST_SWAP = new LostRace('replaceIfSame lost the race');
 
 /** `counter-map[count]`, for messages. */
 export function entryName(config: HazelcastConfig): string {
@@ -101,14 +104,23 @@ export function pessimisticOps(ctx: MethodContext): MethodOps {
  */
 export function optimisticOps(ctx: MethodContext): MethodOps {
   const config = ctx.session.config;
-  const policy: RetryPolicy = { maxRetries: config.maxRetries, baseMs: config.retryBaseMs, capMs: config.retryCapMs };
+  const retries: RaceRetries = {
+    policy: config.retry,
+    onRetry: ctx.onRetry,
+    giveUp: () =>
+      new CounterError(
+        `Hazelcast ${entryName(config)}: replaceIfSame lost the race ${config.retry.maxRetries + 1} times; gave up ` +
+          `after HZ_MAX_RETRIES=${config.retry.maxRetries} retries`,
+        'conflict',
+      ),
+  };
   return {
     ...mapEntryOps(ctx),
     async increment() {
       let writing = false;
       try {
         const map = await ctx.session.map();
-        for (let retry = 0; ; retry++) {
+        return await retryLostRaces(retries, async () => {
           writing = false;
           const current = await map.get(config.counterKey);
           const next = toCount(current, entryName(config)) + 1;
@@ -117,17 +129,8 @@ export function optimisticOps(ctx: MethodContext): MethodOps {
             current === null || current === undefined
               ? (await map.putIfAbsent(config.counterKey, toLong(next))) === null
               : await map.replaceIfSame(config.counterKey, current, toLong(next));
-          if (swapped) return next;
-          if (retry >= policy.maxRetries) {
-            throw new CounterError(
-              `Hazelcast ${entryName(config)}: replaceIfSame lost the race ${retry + 1} times; gave up after ` +
-                `HZ_MAX_RETRIES=${policy.maxRetries} retries`,
-              'conflict',
-            );
-          }
-          ctx.onRetry();
-          await sleep(backoffDelayMs(policy, retry));
-        }
+          return swapped ? next : LOST_SWAP;
+        });
       } catch (err) {
         throw toCounterError(config, err, writing);
       }

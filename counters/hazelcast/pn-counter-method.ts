@@ -1,7 +1,7 @@
 import type { PNCounter } from 'hazelcast-client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { HazelcastConfig } from '../../backends/hazelcast/config.js';
 import { toCounterError } from '../../backends/hazelcast/connect.js';
-import { sleep } from '../../backends/retry-backoff.js';
 import type { MethodContext, MethodOps } from './method.js';
 import { toCount } from '../../backends/hazelcast/values.js';
 

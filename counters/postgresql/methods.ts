@@ -1,10 +1,12 @@
 import { CounterError } from '../counter.js';
 import { parseChoice } from '../../backends/env.js';
 import type { PostgresConfig } from '../../backends/postgresql/connection.js';
-import { isRetryable, toCounterError } from '../../backends/postgresql/errors.js';
+import { isRetryable } from '../../backends/postgresql/errors.js';
+import { toCounterError } from './errors.js';
 import type { Sql } from '../../backends/postgresql/connection.js';
-import { backoffDelayMs, type RetryPolicy, sleep } from '../../backends/retry-backoff.js';
-import { COUNTER_LOCK_CLASS, COUNTER_TABLE, SHARD_TABLE, toCount } from '../../backends/postgresql/schema.js';
+import { firstLine } from '../../backends/first-line.js';
+import { LostRace, type RaceRetries, retryLostRaces, type RetryPolicy } from '../../backends/retry-backoff.js';
+import { COUNTER_LOCK_CLASS, COUNTER_TABLE, SHARD_TABLE, toCount } from './schema.js';
 import { inTransaction } from '../../backends/postgresql/transaction.js';
 
 /** The increment methods: the reference's five, then two of ours. */
@@ -72,9 +74,9 @@ interface Step {
 }
 
 /** An OCC attempt whose version check failed: nothing was written. */
-const VERSION_CONFLICT = Symbol('version conflict');
+const VERSION_CONFLICT = new LostRace('version changed under us');
 
-type Attempt = (step: Step) => Promise<number | undefined | typeof VERSION_CONFLICT>;
+type Attempt = (step: Step) => Promise<number | undefined | LostRace>;
 
 /**
  * Adds one to the user's counter with `method`. Resolves to the new value when the method knows
@@ -101,34 +103,30 @@ export function incrementWith(method: PostgresMethod, ctx: IncrementContext): Pr
 }
 
 /**
- * Runs attempts until one succeeds. A lost race (OCC version mismatch always; 40001/40P01 when
- * doRetries) waits a full-jitter backoff and tries again, at most retry.maxRetries times.
+ * Runs attempts until one does not lose a race: an OCC version mismatch is always retried, a
+ * serialization failure or deadlock (40001/40P01) when doRetries or `alwaysRetry`. Any other
+ * failure becomes the tester's error at once.
  */
-async function run(ctx: IncrementContext, alwaysRetry: boolean, attempt: Attempt): Promise<number | undefined> {
-  for (let retry = 0; ; retry++) {
+function run(ctx: IncrementContext, alwaysRetry: boolean, attempt: Attempt): Promise<number | undefined> {
+  const retries: RaceRetries = { policy: ctx.retry, onRetry: ctx.onRetry, giveUp: (lost) => gaveUp(ctx, lost) };
+  return retryLostRaces(retries, async () => {
     const step: Step = { committing: false };
-    let lostRace: unknown;
     try {
-      const outcome = await attempt(step);
-      if (outcome !== VERSION_CONFLICT) return outcome;
-      lostRace = VERSION_CONFLICT;
+      return await attempt(step);
     } catch (err) {
-      if (!(isRetryable(err) && (alwaysRetry || ctx.doRetries))) throw toCounterError(ctx.config, err, step.committing);
-      lostRace = err;
+      if (isRetryable(err) && (alwaysRetry || ctx.doRetries)) return new LostRace(firstLine(err), err);
+      throw toCounterError(ctx.config, err, step.committing);
     }
-    if (retry >= ctx.retry.maxRetries) {
-      const why =
-        lostRace === VERSION_CONFLICT ? 'version changed under us' : (lostRace as Error).message.trim().split('\n')[0];
-      throw new CounterError(
-        `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: increment gave up after ${ctx.retry.maxRetries} ` +
-          `retries (${why}); raise PG_MAX_RETRIES`,
-        'conflict',
-        lostRace === VERSION_CONFLICT ? undefined : { cause: lostRace },
-      );
-    }
-    ctx.onRetry();
-    await sleep(backoffDelayMs(ctx.retry, retry));
-  }
+  });
+}
+
+function gaveUp(ctx: IncrementContext, lost: LostRace): CounterError {
+  return new CounterError(
+    `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: increment gave up after ${ctx.retry.maxRetries} ` +
+      `retries (${lost.why}); raise PG_MAX_RETRIES`,
+    'conflict',
+    lost.cause === undefined ? undefined : { cause: lost.cause },
+  );
 }
 
 function missingRow(ctx: IncrementContext): CounterError {
@@ -182,7 +180,7 @@ function rowLevelLocking(ctx: IncrementContext, step: Step): Promise<number> {
  * updated means another client got there first: retried with backoff, always (the reference
  * retries version mismatches regardless of do_retries).
  */
-async function optimistic(ctx: IncrementContext, step: Step): Promise<number | typeof VERSION_CONFLICT> {
+async function optimistic(ctx: IncrementContext, step: Step): Promise<number | LostRace> {
   const rows = await ctx.conn.execute<{ counter: unknown; version: unknown }>('cnt_read_versioned', SQL.readVersioned, [
     ctx.userId,
   ]);

@@ -1,8 +1,9 @@
 import { type Counter, CounterError, type CounterFactory } from '../counter.js';
 import type { Env } from '../../backends/env.js';
-import { ensureDatabase, PgConnection } from '../../backends/postgresql/connection.js';
-import { isConnectionLost, toCounterError } from '../../backends/postgresql/errors.js';
-import { withStartupRetry } from '../../backends/postgresql/startup-retry.js';
+import { PgConnection } from '../../backends/postgresql/connection.js';
+import { isConnectionLost } from '../../backends/postgresql/errors.js';
+import { toCounterError } from './errors.js';
+import { prepareDatabase } from '../../backends/postgresql/prepare-database.js';
 import {
   DEFAULT_POSTGRES_METHOD,
   incrementWith,
@@ -12,11 +13,11 @@ import {
 } from './methods.js';
 import {
   checkUserId,
-  ensureTables,
+  COUNTER_SCHEMA,
   ensureUserRows,
   readUserValue,
   resetUserRows,
-} from '../../backends/postgresql/schema.js';
+} from './schema.js';
 import { DEFAULT_USER_ID, readSettings, type Settings } from './settings.js';
 
 export {
@@ -28,8 +29,7 @@ export {
   type PostgresMethod,
   SQL,
 } from './methods.js';
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../backends/postgresql/retry.js';
-export { COUNTER_TABLE, DEFAULT_SHARDS, SHARD_TABLE } from '../../backends/postgresql/schema.js';
+export { COUNTER_TABLE, DEFAULT_SHARDS, SHARD_TABLE } from './schema.js';
 export { DEFAULT_USER_ID } from './settings.js';
 export {
   closeUserCounterConnections,
@@ -38,18 +38,6 @@ export {
   initUserCounterTable,
   type IsolationLevel,
 } from './user-counter-library.js';
-
-/** Database (waiting for one still starting, as the server does), tables; then the user's rows. */
-async function prepareStorage(settings: Settings, userId: number): Promise<void> {
-  await withStartupRetry(() => ensureDatabase(settings.config));
-  const conn = await PgConnection.open(settings.config);
-  try {
-    await ensureTables(conn, settings.config);
-    await ensureUserRows(conn, settings.config, userId, settings.shards);
-  } finally {
-    await conn.close();
-  }
-}
 
 /**
  * One simulated client: its own connection (so concurrency between clients is real), reopened
@@ -194,7 +182,9 @@ export function postgresqlCounterFactory(options: PostgresqlCounterOptions = {})
 
   const setUp = async (): Promise<Settings> => {
     const settings = readSettings(env);
-    await prepareStorage(settings, userId);
+    await prepareDatabase(settings.config, COUNTER_SCHEMA, (conn) =>
+      ensureUserRows(conn, settings.config, userId, settings.shards),
+    );
     return settings;
   };
 

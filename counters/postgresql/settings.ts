@@ -1,7 +1,8 @@
 import type { Env } from '../../backends/env.js';
 import { type PostgresConfig, readPostgresConfig } from '../../backends/postgresql/config.js';
-import { readRetryPolicy, type RetryPolicy } from '../../backends/postgresql/retry.js';
-import { readShards } from '../../backends/postgresql/schema.js';
+import { POSTGRES_VARS as V } from '../../backends/env-vars.js';
+import { readRetryPolicy, type RetryPolicy } from '../../backends/retry-backoff.js';
+import { readShards } from './schema.js';
 
 /** The reference's user id ("1"). */
 export const DEFAULT_USER_ID = 1;
@@ -14,5 +15,9 @@ export interface Settings {
 }
 
 export function readSettings(env: Env): Settings {
-  return { config: readPostgresConfig(env), retry: readRetryPolicy(env), shards: readShards(env) };
+  return {
+    config: readPostgresConfig(env),
+    retry: readRetryPolicy(env, { maxRetries: V.PG_MAX_RETRIES, baseMs: V.PG_RETRY_BASE_MS, capMs: V.PG_RETRY_CAP_MS }),
+    shards: readShards(env),
+  };
 }

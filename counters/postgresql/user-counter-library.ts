@@ -1,10 +1,10 @@
-import { CounterError } from '../../backends/counter-error.js';
 import { ConfigError } from '../../backends/env.js';
-import { ensureDatabase, PgConnection, type Sql } from '../../backends/postgresql/connection.js';
-import { isConnectionLost, toCounterError } from '../../backends/postgresql/errors.js';
-import { checkUserId, ensureTables, readUserValue, resetUserRows } from '../../backends/postgresql/schema.js';
+import { PgConnection, type Sql } from '../../backends/postgresql/connection.js';
+import { isConnectionLost } from '../../backends/postgresql/errors.js';
+import { toCounterError } from './errors.js';
+import { checkUserId, COUNTER_SCHEMA, readUserValue, resetUserRows } from './schema.js';
 import { Pool } from '../../backends/postgresql/pool.js';
-import { withStartupRetry } from '../../backends/postgresql/startup-retry.js';
+import { prepareDatabase } from '../../backends/postgresql/prepare-database.js';
 import { inTransaction } from '../../backends/postgresql/transaction.js';
 import {
   DEFAULT_POSTGRES_METHOD,
@@ -56,14 +56,15 @@ let libraryPool: Promise<Library> | undefined;
 function pool(): Promise<Library> {
   libraryPool ??= (async () => {
     const settings = readSettings(process.env);
-    await withStartupRetry(() => ensureDatabase(settings.config));
-    const p = new Pool(() => PgConnection.open(settings.config), {
-      size: LIBRARY_POOL_SIZE,
-      endedError: () => new ConfigError('PostgreSQL connections were closed (closeUserCounterConnections)'),
-      reusableAfter,
-    });
-    await p.run((conn) => ensureTables(conn, settings.config));
-    return { settings, pool: p };
+    await prepareDatabase(settings.config, COUNTER_SCHEMA);
+    return {
+      settings,
+      pool: new Pool(() => PgConnection.open(settings.config), {
+        size: LIBRARY_POOL_SIZE,
+        endedError: () => new ConfigError('PostgreSQL connections were closed (closeUserCounterConnections)'),
+        reusableAfter,
+      }),
+    };
   })().catch((err) => {
     libraryPool = undefined;
     throw err;
@@ -74,11 +75,6 @@ function pool(): Promise<Library> {
 /** Runs `op` in a transaction at `level` when one is given, else as is. */
 function inIsolation<T>(conn: Sql, level: string | undefined, op: () => Promise<T>): Promise<T> {
   return level ? inTransaction(conn, `BEGIN ISOLATION LEVEL ${level}`, op) : op();
-}
-
-function libraryError(settings: Settings, err: unknown, mayHaveCommitted: boolean): Error {
-  if (err instanceof ConfigError || err instanceof CounterError) return err;
-  return toCounterError(settings.config, err, mayHaveCommitted);
 }
 
 /**
@@ -92,7 +88,7 @@ export async function initUserCounterTable(userId: number, isolationLevel?: Isol
   await p.pool
     .run((conn) => inIsolation(conn, level, () => resetUserRows(conn, p.settings.config, userId, p.settings.shards)))
     .catch((err) => {
-      throw libraryError(p.settings, err, true);
+      throw toCounterError(p.settings.config, err, true);
     });
 }
 
@@ -104,7 +100,7 @@ export async function getUserCounter(userId: number, isolationLevel?: IsolationL
   const value = await p.pool
     .run((conn) => inIsolation(conn, level, () => readUserValue(conn, p.settings.config, userId)))
     .catch((err) => {
-      throw libraryError(p.settings, err, false);
+      throw toCounterError(p.settings.config, err, false);
     });
   return value ?? 0;
 }

@@ -1,6 +1,6 @@
 import { PgConnection } from '../../backends/postgresql/connection.js';
 import { Pool } from '../../backends/postgresql/pool.js';
-import { COUNTER_ROW, prepareWebTable, WEB_SQL } from '../../backends/postgresql/web-table.js';
+import { COUNTER_ROW, prepareWebTable, WEB_SQL } from './web-table.js';
 import type { ServerConfig } from '../config.js';
 import type { RemoteStore } from './store.js';
 

@@ -3,8 +3,9 @@
  * counter row that holds its UPDATEs until released. Each test file uses a database of its own, so
  * every other backend on it is the server's.
  */
-import { ensureDatabase, PgConnection, readPostgresConfig } from '../../backends/postgresql/connection.js';
-import { COUNTER_ROW, prepareWebTable, WEB_TABLE } from '../../backends/postgresql/web-table.js';
+import { PgConnection, readPostgresConfig } from '../../backends/postgresql/connection.js';
+import { ensureDatabase } from '../../backends/postgresql/prepare-database.js';
+import { COUNTER_ROW, prepareWebTable, WEB_TABLE } from '../../server/stores/web-table.js';
 
 export interface Backend {
   pid: number;

@@ -1,5 +1,6 @@
 /** PostgreSQL's own count of the UPDATEs run on web_counter, for tests that count a server's writes. */
-import { ensureDatabase, PgConnection, readPostgresConfig } from '../../backends/postgresql/connection.js';
+import { PgConnection, readPostgresConfig } from '../../backends/postgresql/connection.js';
+import { ensureDatabase } from '../../backends/postgresql/prepare-database.js';
 import { waitUntil as waitFor } from '../../tester/harness/wait-until.js';
 
 const UPDATES_SQL = "SELECT n_tup_upd AS n FROM pg_stat_user_tables WHERE relname = 'web_counter'";

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * How the server answers one increment, given the count after it: the bytes to write (split
@@ -86,7 +87,7 @@ export async function startScriptedServer(script: ScriptedAnswer[]): Promise<Scr
     },
     async refuseFor(ms) {
       await stop();
-      await new Promise((resolve) => setTimeout(resolve, ms));
+      await sleep(ms);
       await listen(port);
     },
     close: stop,

@@ -1,9 +1,8 @@
-import { type Env, readInteger } from '../env.js';
-import { POSTGRES_VARS } from '../env-vars.js';
-import type { PostgresConfig, SqlError } from './connection.js';
-import type { Sql } from './connection.js';
-import { privilegeError, tablePrivilegeError } from './errors.js';
-import { rollbackQuietly } from './transaction.js';
+import { type ConfigError, type Env, readInteger } from '../../backends/env.js';
+import { POSTGRES_VARS } from '../../backends/env-vars.js';
+import type { PostgresConfig, Sql, SqlError } from '../../backends/postgresql/connection.js';
+import { privilegeError } from '../../backends/postgresql/errors.js';
+import type { Schema } from '../../backends/postgresql/prepare-database.js';
 
 /**
  * Schema. `user_counter` is the reference's table: one row per user with its counter and the
@@ -23,9 +22,11 @@ import { rollbackQuietly } from './transaction.js';
 export const COUNTER_TABLE = 'user_counter';
 export const SHARD_TABLE = 'user_counter_shard';
 
-/** Advisory lock class ids (first key of the two-int4 form), so we don't collide with other users of advisory locks. */
-export const SCHEMA_LOCK_CLASS = 0x434e5453; // 'CNTS'
-export const COUNTER_LOCK_CLASS = 0x434e5452; // 'CNTR'
+/**
+ * Advisory lock class ('CNTR', first key of the two-int4 form) of the `advisory_lock` method, so
+ * it collides with no other user of advisory locks (table creation takes 'CNTS').
+ */
+export const COUNTER_LOCK_CLASS = 0x434e5452;
 
 export const DEFAULT_SHARDS = POSTGRES_VARS.PG_SHARDS.fallback;
 
@@ -47,37 +48,8 @@ CREATE TABLE IF NOT EXISTS ${SHARD_TABLE} (
   PRIMARY KEY (user_id, slot)
 )`;
 
-/** Creates both tables when missing. Needs CREATE on the schema only when a table is missing. */
-export async function ensureTables(conn: Sql, config: PostgresConfig): Promise<void> {
-  const [found] = await conn.query<{ main: boolean | string; shard: boolean | string }>(
-    `SELECT to_regclass('${COUNTER_TABLE}') IS NOT NULL AS main, to_regclass('${SHARD_TABLE}') IS NOT NULL AS shard`,
-  );
-  if (isTrue(found?.main) && isTrue(found?.shard)) return;
-  try {
-    // The lock makes concurrent first runs (parallel tests, several testers) wait for one
-    // another instead of failing on the catalog's unique index.
-    // SET LOCAL keeps "already exists, skipping" notices off stderr (libpq prints notices there).
-    await conn.query(
-      `BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_CLASS}, 0); ` +
-        `${CREATE_TABLES}; COMMIT`,
-    );
-  } catch (err) {
-    await rollbackQuietly(conn);
-    if ((err as SqlError).sqlState === '42501' || /permission denied/i.test((err as Error).message)) {
-      throw privilegeError(
-        config,
-        err,
-        `create tables ${COUNTER_TABLE} and ${SHARD_TABLE}`,
-        `grant CREATE on the schema to "${config.user}" or create them as another user`,
-      );
-    }
-    throw err;
-  }
-}
-
-function isTrue(value: unknown): boolean {
-  return value === true || value === 't' || value === 'true';
-}
+/** Both tables, created on first use (see prepareDatabase). */
+export const COUNTER_SCHEMA: Schema = { tables: [COUNTER_TABLE, SHARD_TABLE], create: CREATE_TABLES };
 
 /** Creates the user's row and K slot rows when missing; leaves existing values alone. */
 export async function ensureUserRows(conn: Sql, config: PostgresConfig, userId: number, shards: number): Promise<void> {
@@ -126,6 +98,16 @@ export async function readUserValue(conn: Sql, config: PostgresConfig, userId: n
     ),
   );
   return rows.length === 0 ? undefined : toCount(rows[0].counter);
+}
+
+/** Missing SELECT/INSERT/UPDATE/DELETE on the counter tables. */
+export function tablePrivilegeError(config: PostgresConfig, err: unknown): ConfigError {
+  return privilegeError(
+    config,
+    err,
+    'use the counter tables',
+    `grant SELECT, INSERT, UPDATE, DELETE on ${COUNTER_TABLE} and ${SHARD_TABLE} to "${config.user}"`,
+  );
 }
 
 async function usingTables<T>(config: PostgresConfig, run: () => Promise<T>): Promise<T> {
