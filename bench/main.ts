@@ -227,8 +227,8 @@ async function main(): Promise<void> {
     return log(`--only ${only.join(',')}: done in ${took} s; bench/RESULTS.md left as it was`);
   }
   writeResults(results, path.join(ROOT, 'bench/RESULTS.md'), path.join(ROOT, 'bench/results.json'));
-  updateReadme(path.join(ROOT, 'README.md'), results);
-  log(`wrote bench/RESULTS.md, bench/results.json and README.md's figures in ${Math.round(results.elapsedS)} s`);
+  updateReadme(path.join(ROOT, 'docs/benchmarks.md'), results);
+  log(`wrote bench/RESULTS.md, bench/results.json and docs/benchmarks.md's figures in ${Math.round(results.elapsedS)} s`);
 }
 
 await main();

@@ -1,5 +1,5 @@
 /**
- * The README's benchmark figures, rendered from a run's results, so that every figure the README
+ * The benchmark figures of docs/benchmarks.md, rendered from a run's results, so that every figure it
  * quotes is one that bench/results.json holds. The block sits between two markers; `npm run bench`
  * rewrites it after a full run, `npm run bench:render` from the committed results.
  */
@@ -238,15 +238,15 @@ export function renderReadmeBlock(results: BenchResults): string {
   ].join('\n');
 }
 
-/** README text with its block replaced; throws when the markers are missing. */
+/** docs/benchmarks.md's text with its block replaced; throws when the markers are missing. */
 export function replaceReadmeBlock(readme: string, block: string): string {
   const begin = readme.indexOf(BLOCK_BEGIN);
   const end = readme.indexOf(BLOCK_END);
-  if (begin < 0 || end < begin) throw new Error(`README.md has no block between "${BLOCK_BEGIN}" and "${BLOCK_END}"`);
+  if (begin < 0 || end < begin) throw new Error(`docs/benchmarks.md has no block between "${BLOCK_BEGIN}" and "${BLOCK_END}"`);
   return readme.slice(0, begin) + block + readme.slice(end + BLOCK_END.length);
 }
 
-/** The block as README.md holds it now, markers included. */
+/** The block as docs/benchmarks.md holds it now, markers included. */
 export function currentReadmeBlock(readme: string): string | undefined {
   const begin = readme.indexOf(BLOCK_BEGIN);
   const end = readme.indexOf(BLOCK_END);

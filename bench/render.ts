@@ -17,8 +17,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 try {
   const results = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench/results.json'), 'utf8')) as BenchResults;
   fs.writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), renderMarkdown(results));
-  updateReadme(path.join(ROOT, 'README.md'), results);
-  console.error('bench: rendered bench/RESULTS.md and README.md from bench/results.json');
+  updateReadme(path.join(ROOT, 'docs/benchmarks.md'), results);
+  console.error('bench: rendered bench/RESULTS.md and docs/benchmarks.md from bench/results.json');
 } catch (err) {
   console.error(`bench: cannot render: ${(err as Error).message}`);
   process.exit(1);

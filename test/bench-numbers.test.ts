@@ -1,5 +1,5 @@
 /**
- * README's benchmark figures and bench/RESULTS.md are renderings of the committed
+ * docs/benchmarks.md's figures and bench/RESULTS.md are renderings of the committed
  * bench/results.json: a hand-edited figure, or results committed without rendering, fail here.
  * Fix with `npm run build && npm run bench:render`.
  */
@@ -20,9 +20,9 @@ import { workersSection } from '../bench/sections/workers-section.js';
 import { ROOT } from './helpers/server-process.js';
 
 const results = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench/results.json'), 'utf8')) as BenchResults;
-const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const readme = fs.readFileSync(path.join(ROOT, 'docs/benchmarks.md'), 'utf8');
 
-test("README's benchmark block is the committed results, rendered", (t) => {
+test("docs/benchmarks.md's block is the committed results, rendered", (t) => {
   t.is(currentReadmeBlock(readme), renderReadmeBlock(results), 'run npm run bench:render');
 });
 
@@ -34,8 +34,8 @@ test('bench/RESULTS.md is the committed results, rendered', (t) => {
   );
 });
 
-test("README's Benchmarks section quotes no figure outside the generated block", (t) => {
-  const section = readme.slice(readme.indexOf('## Benchmarks'), readme.indexOf('## Reliability'));
+test("docs/benchmarks.md quotes no figure outside the generated block", (t) => {
+  const section = readme;
   const block = currentReadmeBlock(section) ?? '';
   const prose = section.replace(block, '');
   // Speeds, latencies and ratios; a target ("1.5x autocannon" as a goal) is allowed when it says so.

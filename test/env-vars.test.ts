@@ -3,11 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { defaultText, ENV_VARS, type EnvVar } from '../backends/env-vars.js';
+import { allDocs } from './helpers/docs.js';
 import { ROOT } from './helpers/server-process.js';
 
 // backends/env-vars.ts declares each variable once; everything that restates a default must agree with it.
 
-const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+// README and the docs it links to (docs/server.md holds the environment table).
+const README = allDocs();
 const BY_NAME = new Map<string, EnvVar>(ENV_VARS.map((variable) => [variable.name, variable]));
 
 function declared(name: string): EnvVar | undefined {
@@ -27,7 +29,7 @@ test('README names every declared variable', (t) => {
 
 test("README's environment table gives each variable its declared default", (t) => {
   let rows = 0;
-  for (const [, name, cell] of README.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]+) \|/gm)) {
+  for (const [, name, cell] of README.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \| ([^|]+) \|/gm)) {
     const variable = mustBeDeclared(t, name, 'environment table');
     if (!variable) continue;
     rows++;

@@ -1,5 +1,5 @@
 /**
- * README (Reliability) gives one command to reproduce the fault and bad-input figures. It names
+ * The documents (docs/reliability.md) give one command to reproduce the fault and bad-input figures. It names
  * faults.test.js, which stops and starts the project's PostgreSQL, beside files that use that
  * PostgreSQL: ava runs files concurrently by default, so the command must run them one at a time
  * (--concurrency 1, as `npm test` runs the fault files), and every file it names must exist.
@@ -7,9 +7,10 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
+import { allDocs } from './helpers/docs.js';
 import { ROOT } from './helpers/server-process.js';
 
-const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const README = allDocs();
 
 /** The words of the `npx ava ...` part of README's "Reproduce:" command. */
 function reproduceAvaArgs(): string[] {

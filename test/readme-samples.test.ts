@@ -1,31 +1,30 @@
 /**
- * README's sample output cannot drift: each block marked <!-- output of `npx tester ARGS` -->
+ * The documents' sample output cannot drift: each block (README.md, docs/*.md) marked <!-- output of `npx tester ARGS` -->
  * is compared, line by line with numbers blanked, to what that command prints against our
- * server. UPDATE_README=1 writes the real output into README.md instead of failing.
+ * server. UPDATE_README=1 writes the real output into the document instead of failing.
  */
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeRun, runTester } from './helpers/run-tester.js';
+import { DOC_FILES, readDoc } from './helpers/docs.js';
 import { onFreePort, ROOT, startServer } from './helpers/server-process.js';
 
-const README_PATH = path.join(ROOT, 'README.md');
 const SAMPLE = /<!-- output of `npx tester ([^`]+)` -->\n```\n([\s\S]*?)\n```/g;
 
 /** A line's shape: what stays when every number is blanked. */
 const shapeOf = (text: string): string[] => text.split('\n').map((line) => line.replace(/\d+(?:\.\d+)?/g, '#'));
 
-const samples = [...fs.readFileSync(README_PATH, 'utf8').matchAll(SAMPLE)].map((match) => ({
-  args: match[1],
-  block: match[2],
-}));
+const samples = DOC_FILES.flatMap((file) =>
+  [...readDoc(file).matchAll(SAMPLE)].map((match) => ({ file, args: match[1], block: match[2] })),
+);
 
-test('README has sample output blocks to check', (t) => {
+test('the documents have sample output blocks to check', (t) => {
   t.true(samples.length > 0);
 });
 
-for (const { args, block } of samples) {
-  test.serial(`README's output of \`npx tester ${args}\` has the real output's lines`, async (t) => {
+for (const { file, args, block } of samples) {
+  test.serial(`${file}'s output of \`npx tester ${args}\` has the real output's lines`, async (t) => {
     const server = await onFreePort((port) => startServer({ PORT: String(port), WORKERS: '1' }));
     let stdout: string;
     try {
@@ -37,10 +36,10 @@ for (const { args, block } of samples) {
       await server.stop();
     }
     if (process.env.UPDATE_README) {
-      const readme = fs.readFileSync(README_PATH, 'utf8');
+      const at = path.join(ROOT, file);
       fs.writeFileSync(
-        README_PATH,
-        readme.replace(
+        at,
+        readDoc(file).replace(
           `\`npx tester ${args}\` -->\n\`\`\`\n${block}\n`,
           `\`npx tester ${args}\` -->\n\`\`\`\n${stdout}\n`,
         ),
@@ -49,7 +48,7 @@ for (const { args, block } of samples) {
     t.deepEqual(
       shapeOf(block),
       shapeOf(stdout),
-      'README block (left) vs real output (right): run with UPDATE_README=1 to refresh',
+      `${file} block (left) vs real output (right): run with UPDATE_README=1 to refresh`,
     );
   });
 }
