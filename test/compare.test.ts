@@ -5,6 +5,10 @@ import path from 'node:path';
 import { WEB_STORES } from '../tester/compare/scenarios.js';
 import { freePort } from '../tester/harness/free-port.js';
 import { runTester } from './helpers/run-tester.js';
+import { requireServices } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+const services = await requireServices(['postgresql', 'hazelcast']);
 
 interface Row {
   suite: string;
@@ -18,7 +22,8 @@ interface Row {
 }
 
 const WEB_TITLE = 'compare --suite web runs every store at every client count and writes JSON, Markdown, SVG and HTML';
-test(WEB_TITLE, async (t) => {
+// WEB_STORES run a PostgreSQL and a Hazelcast server too.
+services.need('postgresql', 'hazelcast').test(WEB_TITLE, async (t) => {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'compare-test-'));
   t.teardown(() => fs.rmSync(outDir, { recursive: true, force: true }));
 

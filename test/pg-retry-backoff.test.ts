@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureDatabase, PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import { describeRun, parseJsonOutput, runTester } from './helpers/run-tester.js';
-import { postgresTest } from './helpers/service-probes.js';
+import { postgresTest } from './helpers/required-service.js';
 
 const { serial } = await postgresTest();
 const DB = 'counters_test_retry_backoff';

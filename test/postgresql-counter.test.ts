@@ -15,7 +15,7 @@ import {
 } from '../counters/postgresql/postgresql-counter.js';
 import { COUNTER_LOCK_CLASS } from '../backends/postgresql/schema.js';
 import { freePort } from '../tester/harness/free-port.js';
-import { serviceTest } from './helpers/required-service.js';
+import { postgresTest } from './helpers/required-service.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 // Real PostgreSQL (scripts/postgres.sh start). Without a server the tests fail, unless
@@ -24,19 +24,7 @@ const ENV: Env = { ...process.env, DB_HOST: process.env.DB_HOST || '127.0.0.1' }
 const CONFIG = readPostgresConfig(ENV);
 const where = `${CONFIG.host}:${CONFIG.port}`;
 
-async function probe(): Promise<string | undefined> {
-  try {
-    await (await PgConnection.open(CONFIG, 'postgres')).close();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-const { test: pgTest, serial: pgSerial } = serviceTest({
-  what: `PostgreSQL at ${where}`,
-  unavailable: await probe(),
-  optOut: 'COUNTERS_SKIP_POSTGRESQL',
-});
+const { test: pgTest, serial: pgSerial } = await postgresTest({ postgresEnv: ENV });
 
 /** The superuser connection tests use to look behind the counter's back. */
 async function admin(): Promise<PgConnection> {
