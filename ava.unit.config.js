@@ -20,6 +20,7 @@ export default {
     'dist/test/pool-*.test.js',
     'dist/test/progress-bar.test.js',
     'dist/test/readme-reproduce.test.js',
+    'dist/test/required-service.test.js',
     'dist/test/report-data.test.js',
     'dist/test/response-parser.test.js',
     'dist/test/result-text.test.js',

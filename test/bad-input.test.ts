@@ -25,6 +25,10 @@ import {
   type ServerEnv,
   startServer,
 } from './helpers/server-process.js';
+import { requireServices, type Service } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+const services = await requireServices(['postgresql', 'hazelcast']);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-bad-input-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -396,7 +400,8 @@ function statusTally(results: Exchange[]): Record<string, number> {
 // ------------------------------------------------------------------------------------------
 // Invalid settings
 
-const BAD_CONFIGS: Array<{ env: ServerEnv; message: RegExp; privateNetwork?: boolean }> = [
+/** `needs`: the case reaches a running service (the others are refused before connecting, or by a closed port). */
+const BAD_CONFIGS: Array<{ env: ServerEnv; message: RegExp; privateNetwork?: boolean; needs?: Service }> = [
   {
     env: { STORAGE_METHOD: 'postgresql', DB_PORT: 'abc' },
     message: /DB_PORT="abc" is invalid: set it to a whole number from 1 to 65535/,
@@ -447,8 +452,11 @@ const BAD_CONFIGS: Array<{ env: ServerEnv; message: RegExp; privateNetwork?: boo
   },
   { env: { STORAGE_METHOD: 'hazelcast', HZ_PN_SETTLE_MS: 'abc' }, message: /HZ_PN_SETTLE_MS="abc" is invalid/ },
   {
+    // The running cluster is "dev": a member answers and names the mismatch (never "no member answered").
     env: { STORAGE_METHOD: 'hazelcast', HZ_CLUSTER_NAME: 'not-dev', HZ_CONNECT_TIMEOUT_MS: '1500' },
-    message: /cannot connect to Hazelcast cluster "not-dev" at .* within 1\.5 s.*HZ_(CLUSTER_NAME|CLUSTER_MEMBERS)/,
+    message:
+      /cannot connect to Hazelcast cluster "not-dev" at .* within 1\.5 s \(.*the member's cluster is not named "not-dev"\); set HZ_CLUSTER_NAME to the cluster's name/,
+    needs: 'hazelcast',
   },
   {
     env: { STORAGE_METHOD: 'postgresql', DB_HOST: '256.1.1.1' },
@@ -464,6 +472,7 @@ const BAD_CONFIGS: Array<{ env: ServerEnv; message: RegExp; privateNetwork?: boo
       POSTGRES_USER: 'nobody_here',
     },
     message: /cannot connect to PostgreSQL at 127\.0\.0\.1:\d+ .*"nobody_here".*; check POSTGRES_(USER|PASSWORD)/,
+    needs: 'postgresql',
   },
   {
     env: { STORAGE_METHOD: 'hazelcast', HZ_CLUSTER_MEMBERS: '127.0.0.1:5799', HZ_CONNECT_TIMEOUT_MS: '1000' },
@@ -471,8 +480,8 @@ const BAD_CONFIGS: Array<{ env: ServerEnv; message: RegExp; privateNetwork?: boo
   },
 ];
 
-for (const { env, message, privateNetwork } of BAD_CONFIGS) {
-  test(`bad setting ${JSON.stringify(env)}: one line, non-zero exit, no stack`, async (t) => {
+for (const { env, message, privateNetwork, needs } of BAD_CONFIGS) {
+  services.need(...(needs ? [needs] : [])).test(`bad setting ${JSON.stringify(env)}: one line, non-zero exit, no stack`, async (t) => {
     const port = String(nextPort++);
     countTried('invalid settings');
     let started = 0;
@@ -492,7 +501,7 @@ for (const { env, message, privateNetwork } of BAD_CONFIGS) {
   });
 }
 
-test('tester --output to a path that cannot be written: one line, no stack, and the run is not lost', async (t) => {
+test('tester --output to a path that cannot be written: refused before the run, exit 2, one line, nothing counted', async (t) => {
   const port = nextPort++;
   const server = await startServer({ PORT: String(port) });
   try {
@@ -513,13 +522,14 @@ test('tester --output to a path that cannot be written: one line, no stack, and 
       String(port),
     ]);
     t.log(`exit ${run.code}; stderr: ${run.stderr.trim()}`);
-    t.notRegex(run.stderr, /\n\s+at /, 'no stack trace');
-    t.not(run.code, 0);
+    // Checked before any call: a usage error (exit 2), so no run is made and then thrown away.
+    t.is(run.code, 2, describeRun(run));
     t.is(stderrLines(run).length, 1, describeRun(run));
+    t.regex(run.stderr, /^tester: --output \S+ cannot be written: ENOENT/);
     t.true(run.stderr.includes(file), 'names the file');
-    // Either refused before the run (nothing counted) or the result still printed: never a run thrown away.
-    const ran = (await countOf(port)) !== 0;
-    if (ran) t.regex(run.stdout, /"finalCount":200/, 'the result of the run is still printed');
+    t.notRegex(run.stderr, /\n\s+at /, 'no stack trace');
+    t.is(run.stdout, '', 'no result printed: there was no run');
+    t.is(await countOf(port), 0, 'nothing counted: the tester refused before its first call');
   } finally {
     await server.stop();
   }

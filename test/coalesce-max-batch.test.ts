@@ -11,7 +11,7 @@ import { lockCounterRow, observer, serverBackends } from './helpers/pg-backends.
 import { type Answer, postInc, serverReadAll } from './helpers/held-requests.js';
 import { updateCount } from './helpers/pg-update-count.js';
 import { startServer } from './helpers/server-process.js';
-import { postgresTest } from './helpers/service-probes.js';
+import { postgresTest } from './helpers/required-service.js';
 
 const { serial } = await postgresTest();
 const DB = 'counters_test_max_batch';

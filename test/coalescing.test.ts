@@ -4,10 +4,14 @@
  * (pg_stat_user_tables.n_tup_upd of web_counter: one per statement, each updates the one row).
  * Ports 18780-18789.
  */
-import test from 'ava';
 import { runLoad } from '../tester/load/run-load.js';
 import { updateCount } from './helpers/pg-update-count.js';
 import { startServer } from './helpers/server-process.js';
+import { requireServices } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+const services = await requireServices(['postgresql']);
+const pg = services.need('postgresql');
 
 const PG_DB = 'counters_test_coalescing';
 const CLIENTS = 10;
@@ -34,21 +38,21 @@ async function updatesFor(env: Record<string, string>): Promise<{ updates: numbe
   return { updates: (await updateCount(PG_DB)) - before - 1, verdict: result.verdict, exact };
 }
 
-test.serial('COALESCE=false: one UPDATE per increment', async (t) => {
+pg.serial('COALESCE=false: one UPDATE per increment', async (t) => {
   const { updates, verdict, exact } = await updatesFor({ COALESCE: 'false' });
   t.log(`${TOTAL} increments, ${updates} UPDATEs`);
   t.true(exact, verdict);
   t.is(updates, TOTAL);
 });
 
-test.serial('COALESCE on: concurrent increments share UPDATEs, and the count stays exact', async (t) => {
+pg.serial('COALESCE on: concurrent increments share UPDATEs, and the count stays exact', async (t) => {
   const { updates, verdict, exact } = await updatesFor({});
   t.log(`${TOTAL} increments, ${updates} UPDATEs: ${(TOTAL / updates).toFixed(1)} per UPDATE`);
   t.true(exact, verdict);
   t.true(updates >= 1 && updates <= TOTAL / 2, `batches average 2 or more (${updates} UPDATEs)`);
 });
 
-test.serial('COALESCE_MAX_BATCH=2: no UPDATE carries more than 2 increments, yet they are batched', async (t) => {
+pg.serial('COALESCE_MAX_BATCH=2: no UPDATE carries more than 2 increments, yet they are batched', async (t) => {
   const { updates, verdict, exact } = await updatesFor({ COALESCE_MAX_BATCH: '2' });
   t.log(`${TOTAL} increments, ${updates} UPDATEs`);
   t.true(exact, verdict);

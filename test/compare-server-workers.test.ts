@@ -16,6 +16,10 @@ import { waitUntil } from '../tester/harness/wait-until.js';
 import { WEB_STORES } from '../tester/compare/scenarios.js';
 import { childPids, run, workerPids } from './helpers/processes.js';
 import { TESTER_MAIN } from './helpers/run-tester.js';
+import { requireServices } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+const services = await requireServices(['postgresql', 'hazelcast']);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-compare-workers-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -61,7 +65,8 @@ async function countWorkers(primary: number): Promise<ServerSeen> {
   return seen;
 }
 
-test(`compare --server-workers ${WORKERS} runs every web store's server with ${WORKERS} workers`, async (t) => {
+// WEB_STORES run a PostgreSQL and a Hazelcast server too.
+services.need('postgresql', 'hazelcast').test(`compare --server-workers ${WORKERS} runs every web store's server with ${WORKERS} workers`, async (t) => {
   const args = ['compare', '--suite', 'web', '--clients', '1', '--calls', '200', '--server-workers', String(WORKERS)];
   // A paused tester's calls would otherwise time out against a server that is fine.
   const child = spawn(process.execPath, [TESTER_MAIN, ...args, '--timeout-ms', '120000', '--out', tmp], {

@@ -5,6 +5,10 @@ import path from 'node:path';
 import { WEB_STORES } from '../tester/compare/scenarios.js';
 import { freePort } from '../tester/harness/free-port.js';
 import { runTester } from './helpers/run-tester.js';
+import { requireServices } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+const services = await requireServices(['postgresql', 'hazelcast']);
 
 interface Row {
   suite: string;
@@ -18,14 +22,21 @@ interface Row {
 }
 
 const WEB_TITLE = 'compare --suite web runs every store at every client count and writes JSON, Markdown, SVG and HTML';
-test(WEB_TITLE, async (t) => {
+// WEB_STORES run a PostgreSQL and a Hazelcast server too.
+services.need('postgresql', 'hazelcast').test(WEB_TITLE, async (t) => {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'compare-test-'));
   t.teardown(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
-  // A port of its own: a fixed one collided with client-errors.test.ts's 18700-18719.
-  const port = String(await freePort());
-  const args = ['compare', '--suite', 'web', '--clients', '1,2', '--calls', '300', '--port', port, '--out', outDir];
-  const run = await runTester(args, { timeoutMs: 150_000 });
+  // A port of its own: a fixed one collided with client-errors.test.ts's 18700-18719. It cannot be
+  // held for the tester, whose servers bind it exclusively later: one taken meanwhile makes a server
+  // refuse to start ("already in use"), and the run is made again on another port.
+  let run: Awaited<ReturnType<typeof runTester>>;
+  for (let attempt = 1; ; attempt++) {
+    const port = String(await freePort());
+    const args = ['compare', '--suite', 'web', '--clients', '1,2', '--calls', '300', '--port', port, '--out', outDir];
+    run = await runTester(args, { timeoutMs: 150_000 });
+    if (attempt === 5 || !/already in use|EADDRINUSE/.test(run.stdout + run.stderr)) break;
+  }
   t.is(run.code, 0, `stderr:\n${run.stderr}\nstdout:\n${run.stdout}`);
 
   const rows = JSON.parse(fs.readFileSync(path.join(outDir, 'comparison.json'), 'utf8')) as Row[];

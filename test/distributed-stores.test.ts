@@ -1,9 +1,12 @@
-import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import { runLoad } from '../tester/load/run-load.js';
 import { type StoreName, storeEnv } from '../tester/harness/store-catalogue.js';
 import { type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
+import { requireServices } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+const services = await requireServices(['postgresql', 'hazelcast']);
 
 const PG_DB = 'counters_test_distributed';
 const HZ_NAME = `web-distributed-${process.pid}`;
@@ -63,7 +66,7 @@ const envOf = (store: StoreName): ServerEnv => ({
 });
 
 for (const { title, store, hosts } of SCENARIOS) {
-  test.serial(`${title}: 10 clients x 2000 over two servers, exact and linearizable`, async (t) => {
+  services.forStore(envOf(store)).serial(`${title}: 10 clients x 2000 over two servers, exact and linearizable`, async (t) => {
     const servers = await startServers(envOf(store), hosts);
     try {
       const result = await loadServers(hosts);
@@ -77,7 +80,7 @@ for (const { title, store, hosts } of SCENARIOS) {
   });
 }
 
-test.serial('PostgreSQL store: statements killed mid-run answer 503 and the count stays within bounds', async (t) => {
+services.need('postgresql').serial('PostgreSQL store: statements killed mid-run answer 503 and the count stays within bounds', async (t) => {
   const hosts = [{ host: '127.0.0.1', port: 18907 }];
   const servers = await startServers(envOf('postgresql'), hosts);
   const admin = await PgConnection.open({ ...readPostgresConfig(), database: PG_DB });

@@ -37,12 +37,22 @@ import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
 import { ROOT, type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
 import { OWN_POSTGRES_ENV } from './helpers/test-postgres.js';
+import { requireServices } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+// PostgreSQL is always the project's cluster here (the faults stop and start it): that is the one probed.
+const services = await requireServices(['postgresql', 'hazelcast'], {
+  postgresEnv: { ...process.env, ...OWN_POSTGRES_ENV },
+});
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-faults-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** The cases that stop shared services: see the header. */
-const disruptive = test.serial;
+const disruptive = {
+  postgresql: services.need('postgresql').serial,
+  hazelcast: services.need('hazelcast').serial,
+};
 
 /** Always the project's own cluster, whatever DB_* say: the cases below stop and start it. */
 const PG_ENV: ServerEnv = { ...OWN_POSTGRES_ENV, STORAGE_METHOD: 'postgresql', POSTGRES_DB: 'counters_test_faults' };
@@ -157,7 +167,7 @@ const STORES: Array<{ title: string; env: () => ServerEnv }> = [
 ];
 
 for (const store of STORES) {
-  test.serial(
+  services.forStore(store.env()).serial(
     `${store.title}: kill -9 of one worker mid-run: the primary replaces it, the count stays within bounds`,
     async (t) => {
       t.timeout(60_000);
@@ -213,7 +223,7 @@ const DURABLE: Array<{ title: string; env: () => ServerEnv }> = [
 ];
 
 for (const store of DURABLE) {
-  test.serial(
+  services.forStore(store.env()).serial(
     `${store.title}: kill -9 of the whole server mid-run, restarted on the same port: nothing acknowledged is lost`,
     async (t) => {
       t.timeout(60_000);
@@ -261,7 +271,7 @@ for (const store of DURABLE) {
 // ------------------------------------------------------------------------------------------
 // 3. restart PostgreSQL under load
 
-disruptive(
+disruptive.postgresql(
   'postgresql: a database restart under load is answered 503, then the service recovers by itself, ' +
     'nothing acknowledged lost',
   async (t) => {
@@ -421,7 +431,7 @@ async function outageWithNewRequests(
   }
 }
 
-disruptive(
+disruptive.postgresql(
   'postgresql: an outage met by 2000 new requests: 503 at once, no fd growth, served again within 2 s',
   async (t) => {
     t.timeout(120_000);
@@ -441,7 +451,7 @@ disruptive(
   },
 );
 
-disruptive(
+disruptive.hazelcast(
   'hazelcast: all members down, 2000 new requests: 503 at once, no fd growth, served again once the cluster is back',
   async (t) => {
     t.timeout(240_000);
@@ -596,7 +606,7 @@ function memberRemovalDelay(victim: number, killedAt: number): string {
   return `after ${delays.join(', ')} (log stamps have 1 s resolution)`;
 }
 
-disruptive(
+disruptive.hazelcast(
   'hazelcast: kill -9 of 1 of 3 members during atomic, pessimistic and optimistic runs and the web store',
   async (t) => {
     t.timeout(240_000);

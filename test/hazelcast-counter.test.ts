@@ -19,7 +19,7 @@ import {
 } from '../counters/hazelcast/hazelcast-counter.js';
 import { Long, toCount } from '../backends/hazelcast/values.js';
 import { freePort } from '../tester/harness/free-port.js';
-import { serviceTest } from './helpers/required-service.js';
+import { requireServices } from './helpers/required-service.js';
 
 // Real cluster (scripts/hazelcast.sh start: 3 members on 127.0.0.1:5701-5703 with CP). Without
 // it the cluster tests fail, unless COUNTERS_SKIP_HAZELCAST=1 skips them. Every test works on its own
@@ -55,24 +55,11 @@ function isolatedEnv(tag: string, extra: Env = {}): Env {
   };
 }
 
-async function probe(): Promise<string | undefined> {
-  try {
-    const client = await connectHazelcast(readHazelcastConfig({ ...BASE_ENV, HZ_CONNECT_TIMEOUT_MS: '3000' }));
-    await client.shutdown();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-const unavailable = await probe();
-const { serial: clusterTest } = serviceTest({
-  what: `the Hazelcast cluster at ${readHazelcastConfig(BASE_ENV).members.join(',')}`,
-  unavailable,
-  optOut: 'COUNTERS_SKIP_HAZELCAST',
-});
+const services = await requireServices(['hazelcast'], { hazelcastEnv: BASE_ENV });
+const { serial: clusterTest } = services.need('hazelcast');
 
 test.after.always('destroy the objects the tests created', async () => {
-  if (unavailable !== undefined) return;
+  if (!services.answers('hazelcast')) return;
   const client = await connectHazelcast(readHazelcastConfig(BASE_ENV));
   try {
     const cp = client.getCPSubsystem();

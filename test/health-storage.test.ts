@@ -13,14 +13,12 @@ import { readPostgresConfig } from '../backends/postgresql/connection.js';
 import { readHazelcastConfig } from '../backends/hazelcast/config.js';
 import { httpRequest, startServer } from './helpers/server-process.js';
 import { workerPids } from './helpers/processes.js';
-import { probeHazelcast, probePostgres } from './helpers/service-probes.js';
-import { serviceTest } from './helpers/required-service.js';
+import { requireServices } from './helpers/required-service.js';
 
-// Both probes before any test is declared: ava takes no declaration after a wait once one was made.
-const [postgresql, hazelcast] = await Promise.all([probePostgres(), probeHazelcast()]);
+const services = await requireServices(['postgresql', 'hazelcast']);
 const serial = {
-  postgresql: serviceTest(postgresql).serial,
-  hazelcast: serviceTest(hazelcast).serial,
+  postgresql: services.need('postgresql').serial,
+  hazelcast: services.need('hazelcast').serial,
   none: test.serial,
 };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-health-storage-'));

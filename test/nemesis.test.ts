@@ -19,6 +19,16 @@ import { PrivateHazelcastCluster } from './helpers/service-scripts.js';
 import { parseJsonOutput, runTester, type TesterRun, TESTER_MAIN } from './helpers/run-tester.js';
 import { ROOT } from './helpers/server-process.js';
 import { OWN_POSTGRES_ENV } from './helpers/test-postgres.js';
+import { requireServices } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+// PostgreSQL is always the project's cluster here (the faults stop and start it): that is the one probed.
+const services = await requireServices(['postgresql', 'hazelcast'], {
+  postgresEnv: { ...process.env, ...OWN_POSTGRES_ENV },
+});
+const pg = services.need('postgresql');
+// The Hazelcast faults run on a private cluster of this file's (Java and the jar of scripts/hazelcast.sh).
+const hz = services.need('hazelcast');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-nemesis-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -86,7 +96,7 @@ test.serial('kill-worker: the primary replaces the worker and shared memory lose
   t.regex(result.nemesisEvents[1].value, /replaced; workers now \d+, \d+/);
 });
 
-test.serial('kill-worker on a PostgreSQL server kills its workers, never its writer process', async (t) => {
+pg.serial('kill-worker on a PostgreSQL server kills its workers, never its writer process', async (t) => {
   const result = await runUnderFault(t, ['web', '--nemesis', 'kill-worker', '--server', PG_SERVER]);
   const stops = result.nemesisEvents.filter((event: NemesisEvent) => event.f === 'stop-kill-worker');
   t.true(stops.length > 0);
@@ -141,7 +151,7 @@ test.serial('kill-server: shared memory outlives the server; the new one counts 
   t.is(result.check.checks.unique.duplicateCount, 0, result.verdict);
 });
 
-test.serial('pause-postgresql: SIGSTOP of the postmaster and backends: calls wait, none fails, exact', async (t) => {
+pg.serial('pause-postgresql: SIGSTOP of the postmaster and backends: calls wait, none fails, exact', async (t) => {
   const result = await runUnderFault(t, ['postgresql', '--nemesis', 'pause-postgresql'], PG_ENV);
   assertExact(t, result);
   const stopped = `^SIGSTOP postmaster pid \\d+ \\(port ${PG_ENV.DB_PORT}\\) and its \\d+ children$`;
@@ -149,13 +159,13 @@ test.serial('pause-postgresql: SIGSTOP of the postmaster and backends: calls wai
   t.true(result.latency.maxUs >= 900_000, `the slowest call took ${result.latency.maxUs} us, less than the pause`);
 });
 
-test.serial('restart-postgresql: immediate shutdown, restart; synchronous commit loses nothing', async (t) => {
+pg.serial('restart-postgresql: immediate shutdown, restart; synchronous commit loses nothing', async (t) => {
   const result = await runUnderFault(t, ['postgresql', '--nemesis', 'restart-postgresql'], PG_ENV);
   t.regex(result.nemesisEvents[1].value, /^postmaster pid \d+ restarted as pid \d+/);
   t.true(result.check.failedCount + result.check.indeterminateCount > 0, result.verdict);
 });
 
-test.serial('restart-postgresql by a user who could not start it again kills nothing', async (t) => {
+pg.serial('restart-postgresql by a user who could not start it again kills nothing', async (t) => {
   const [postmaster] = await listenerPids(Number(PG_ENV.DB_PORT));
   const args = ['postgresql', '--nemesis', 'restart-postgresql', ...FAULT_RUN, '--duration', '2s'];
   const run = await runAs(65534, [TESTER_MAIN, ...args], PG_ENV);
@@ -166,7 +176,7 @@ test.serial('restart-postgresql by a user who could not start it again kills not
   t.deepEqual(await listenerPids(Number(PG_ENV.DB_PORT)), [postmaster]);
 });
 
-test.serial('partition: the server cut off from PostgreSQL: calls wait, none fails, exact', async (t) => {
+pg.serial('partition: the server cut off from PostgreSQL: calls wait, none fails, exact', async (t) => {
   const result = await runUnderFault(t, ['web', '--nemesis', 'partition', '--server', PG_SERVER]);
   assertExact(t, result);
   t.true(result.latency.maxUs >= 900_000, `the slowest call took ${result.latency.maxUs} us, less than the partition`);
@@ -174,7 +184,7 @@ test.serial('partition: the server cut off from PostgreSQL: calls wait, none fai
   t.deepEqual(leftoverNamespaces(), []);
 });
 
-test.serial('latency: 50 ms more towards PostgreSQL slows the calls inside the fault; none fails, exact', async (t) => {
+pg.serial('latency: 50 ms more towards PostgreSQL slows the calls inside the fault; none fails, exact', async (t) => {
   const file = path.join(tmp, 'latency.jsonl');
   const result = await runUnderFault(t, ['web', '--nemesis', 'latency', '--server', PG_SERVER, '--history', file]);
   assertExact(t, result);
@@ -244,7 +254,7 @@ function spawnTester(args: string[], env: Record<string, string> = {}) {
 
 const allGone = (pids: string[]) => pids.every((pid) => !fs.existsSync(`/proc/${pid}`));
 
-test.serial('Ctrl-C during a partition heals it: no namespace, no server, the tester exits 130', async (t) => {
+pg.serial('Ctrl-C during a partition heals it: no namespace, no server, the tester exits 130', async (t) => {
   const run = await testerInFault(t, 'partition');
   run.child.kill('SIGINT');
   t.is(await run.exited, 130, run.stderr());
@@ -253,7 +263,7 @@ test.serial('Ctrl-C during a partition heals it: no namespace, no server, the te
   t.true(allGone(run.serverPids), 'a server process survived');
 });
 
-test.serial("a dead tester's namespace is removed by the next run, and removing twice is harmless", async (t) => {
+pg.serial("a dead tester's namespace is removed by the next run, and removing twice is harmless", async (t) => {
   const dead = await testerInFault(t, 'latency');
   dead.child.kill('SIGKILL');
   await dead.exited;
@@ -301,7 +311,7 @@ const startValues = (events: NemesisEvent[]) =>
   events.filter((event) => event.f.startsWith('start-')).map((event) => event.value);
 
 // Paused first: a CP member restarted by kill-member comes back as a new member outside the CP group.
-test.serial('pause-member, atomic and pessimistic: members paused in turn, nothing lost', async (t) => {
+hz.serial('pause-member, atomic and pessimistic: members paused in turn, nothing lost', async (t) => {
   t.timeout(600_000);
   const env = await hazelcastEnv();
   for (const method of ['atomic', 'pessimistic']) {
@@ -313,7 +323,7 @@ test.serial('pause-member, atomic and pessimistic: members paused in turn, nothi
 
 // One kill in a run: members killed in turn faster than the map re-replicates its backups lose entries
 // (seen: 3 kills 1 s apart lost 709 of 712 increments), which is Hazelcast's promise, not ours.
-test.serial('kill-member, atomic and pessimistic: one member of three killed and back, nothing lost', async (t) => {
+hz.serial('kill-member, atomic and pessimistic: one member of three killed and back, nothing lost', async (t) => {
   t.timeout(600_000);
   const env = await hazelcastEnv();
   const oneKill = FAULT_RUN.map((arg) => (arg === '1s' ? '3s' : arg));
@@ -329,7 +339,7 @@ test.serial('kill-member, atomic and pessimistic: one member of three killed and
 });
 
 // Last: two CP members restarted leave the CP group without its majority.
-test.serial('kill-member kills the members in turn and starts each again', async (t) => {
+hz.serial('kill-member kills the members in turn and starts each again', async (t) => {
   t.timeout(600_000);
   const env = await hazelcastEnv();
   const args = ['hazelcast', '--method', 'pessimistic', '--nemesis', 'kill-member', ...FAULT_RUN, '--duration', '600s'];

@@ -6,7 +6,7 @@
  * The row lock, held from an admin connection, keeps a write in flight for as long as a case
  * needs. Ports 18800-18819 (relay 18819).
  */
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -22,6 +22,12 @@ import { childPids, isAlive, openFdCount, rssMb, run, workerPids, writerPid } fr
 import { type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
 import { TcpRelay } from './helpers/tcp-relay.js';
 import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
+import { requireServices } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+const services = await requireServices(['postgresql', 'hazelcast']);
+const pg = services.need('postgresql');
+const hz = services.need('hazelcast');
 
 const PG_DB = 'counters_test_one_writer';
 const PG_ENV: ServerEnv = { STORAGE_METHOD: 'postgresql', POSTGRES_DB: PG_DB, DB_HOST: '127.0.0.1', WORKERS: '4' };
@@ -146,7 +152,7 @@ async function withServer(env: ServerEnv, body: (server: ServerProcess, port: nu
   }
 }
 
-test.serial('WORKERS=4: increments from every worker wait in one UPDATE and commit in at most two', async (t) => {
+pg.serial('WORKERS=4: increments from every worker wait in one UPDATE and commit in at most two', async (t) => {
   const before = await updateCount(PG_DB);
   let clientCount = 0;
   await withServer({}, async (server, port) => {
@@ -176,7 +182,7 @@ test.serial('WORKERS=4: increments from every worker wait in one UPDATE and comm
   t.true(updates <= 2, `${updates} UPDATEs`);
 });
 
-test.serial('WORKERS=4: a worker killed while its increments wait at the writer leaves others served', async (t) => {
+pg.serial('WORKERS=4: a worker killed while its increments wait at the writer leaves others served', async (t) => {
   await withServer({}, async (server, port) => {
     t.is(await statusOf(port, 'POST', '/reset'), 200);
     const admin = await openAdmin();
@@ -212,7 +218,7 @@ test.serial('WORKERS=4: a worker killed while its increments wait at the writer 
   });
 });
 
-test.serial(
+pg.serial(
   'WORKERS=4: SIGTERM ends the server even when its writer cannot stop (SIGSTOP): it is killed',
   async (t) => {
     t.timeout(60_000);
@@ -239,7 +245,7 @@ function writerSocketDir(pid: number): string {
   return path.dirname(entry.slice(WRITER_SOCKET_ENV.length + 1));
 }
 
-test.serial(
+pg.serial(
   "WORKERS=4: a server killed whole leaves its writer's socket directory, and the next server removes it",
   async (t) => {
     const first = await startServer({ ...PG_ENV, PORT: String(nextPort++) });
@@ -309,7 +315,7 @@ async function untilCaughtStarting(
   t.fail('the new writer listened every time before it was caught');
 }
 
-test.serial(
+pg.serial(
   'WORKERS=4: a writer stopped (SIGSTOP) is answered 503 within seconds, and served again once it runs',
   async (t) => {
     await withServer({}, async (server, port) => {
@@ -332,7 +338,7 @@ test.serial(
   },
 );
 
-test.serial(
+pg.serial(
   'WORKERS=4: a writer killed again while it restarts is restarted again; the server serves on',
   async (t) => {
     await untilCaughtStarting(t, async (server, port) => {
@@ -349,7 +355,7 @@ test.serial(
   },
 );
 
-test.serial('WORKERS=4: SIGTERM while the writer restarts: exit 0 and no false failure', async (t) => {
+pg.serial('WORKERS=4: SIGTERM while the writer restarts: exit 0 and no false failure', async (t) => {
   await untilCaughtStarting(t, async (server, port) => {
     const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
     const first = await writerPid(server.child.pid!);
@@ -366,7 +372,7 @@ test.serial('WORKERS=4: SIGTERM while the writer restarts: exit 0 and no false f
   });
 });
 
-test.serial(
+pg.serial(
   'WORKERS=4: the primary killed while its new writer starts: the writer exits and removes the directory',
   async (t) => {
     await untilCaughtStarting(t, async (server) => {
@@ -385,7 +391,7 @@ test.serial(
   },
 );
 
-test.serial(
+pg.serial(
   'WORKERS=4: a worker started while its writer is stopped for over 10 s waits for it; the server serves on',
   async (t) => {
     t.timeout(60_000);
@@ -424,7 +430,7 @@ const STOPS: Array<{ title: string; signal(server: ServerProcess): Promise<void>
 ];
 
 for (const stop of STOPS) {
-  test.serial(`WORKERS=4: ${stop.title} answers the increments waiting at the writer before it exits 0`, async (t) => {
+  pg.serial(`WORKERS=4: ${stop.title} answers the increments waiting at the writer before it exits 0`, async (t) => {
     const port = nextPort++;
     const server = await startServer({ ...PG_ENV, PORT: String(port) });
     const admin = await openAdmin();
@@ -465,7 +471,7 @@ for (const stop of STOPS) {
   });
 }
 
-test.serial(
+pg.serial(
   'WORKERS=4: kill -9 of the writer: owed answers fail at once, a new writer serves',
   async (t) => {
     await withServer({}, async (server, port) => {
@@ -499,7 +505,7 @@ test.serial(
 );
 
 // Hazelcast: its writer connects to the cluster as it starts, so the new worker is up well before it listens.
-test.serial(
+hz.serial(
   'WORKERS=4: a worker and the writer killed at once are both replaced, and the server serves on',
   async (t) => {
     await withServer({ STORAGE_METHOD: 'hazelcast' }, async (server, port) => {
@@ -520,7 +526,7 @@ test.serial(
   },
 );
 
-test.serial(
+pg.serial(
   'WORKERS=4: kill -9 of the primary: owed answers fail at once, the workers and the writer exit',
   async (t) => {
     await withServer({}, async (server, port) => {
@@ -557,7 +563,7 @@ test.serial(
 );
 
 // "At once" and "served again" are judged against what would be slow: a connect or statement timeout (5 s).
-test.serial('WORKERS=4, PostgreSQL cut off: 503 at once, the writer keeps its fds, served again soon', async (t) => {
+pg.serial('WORKERS=4, PostgreSQL cut off: 503 at once, the writer keeps its fds, served again soon', async (t) => {
   t.timeout(60_000);
   const pg = readPostgresConfig(process.env);
   const relay = new TcpRelay(RELAY_PORT, { host: pg.host, port: pg.port });

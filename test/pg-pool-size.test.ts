@@ -9,7 +9,7 @@ import { waitUntil } from '../tester/harness/wait-until.js';
 import { type Backend, lockCounterRow, observer, serverBackends } from './helpers/pg-backends.js';
 import { postInc, serverReadAll } from './helpers/held-requests.js';
 import { startServer } from './helpers/server-process.js';
-import { postgresTest } from './helpers/service-probes.js';
+import { postgresTest } from './helpers/required-service.js';
 
 const { serial } = await postgresTest();
 const DB = 'counters_test_pool_size';

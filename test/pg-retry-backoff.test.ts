@@ -13,7 +13,7 @@ import path from 'node:path';
 import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import { ensureDatabase } from '../backends/postgresql/prepare-database.js';
 import { describeRun, parseJsonOutput, runTester } from './helpers/run-tester.js';
-import { postgresTest } from './helpers/service-probes.js';
+import { postgresTest } from './helpers/required-service.js';
 
 const { serial } = await postgresTest();
 const DB = 'counters_test_retry_backoff';

@@ -9,7 +9,7 @@ import { waitUntil } from '../tester/harness/wait-until.js';
 import { lockCounterRow, observer, serverBackends } from './helpers/pg-backends.js';
 import { postInc } from './helpers/held-requests.js';
 import { startServer } from './helpers/server-process.js';
-import { postgresTest } from './helpers/service-probes.js';
+import { postgresTest } from './helpers/required-service.js';
 
 const { serial } = await postgresTest();
 const PORT = 19640;

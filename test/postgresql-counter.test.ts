@@ -15,7 +15,7 @@ import {
 } from '../counters/postgresql/postgresql-counter.js';
 import { COUNTER_LOCK_CLASS } from '../counters/postgresql/schema.js';
 import { freePort } from '../tester/harness/free-port.js';
-import { serviceTest } from './helpers/required-service.js';
+import { postgresTest } from './helpers/required-service.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 // Real PostgreSQL (scripts/postgres.sh start). Without a server the tests fail, unless
@@ -24,19 +24,7 @@ const ENV: Env = { ...process.env, DB_HOST: process.env.DB_HOST || '127.0.0.1' }
 const CONFIG = readPostgresConfig(ENV);
 const where = `${CONFIG.host}:${CONFIG.port}`;
 
-async function probe(): Promise<string | undefined> {
-  try {
-    await (await PgConnection.open(CONFIG, 'postgres')).close();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-const { test: pgTest, serial: pgSerial } = serviceTest({
-  what: `PostgreSQL at ${where}`,
-  unavailable: await probe(),
-  optOut: 'COUNTERS_SKIP_POSTGRESQL',
-});
+const { test: pgTest, serial: pgSerial } = await postgresTest({ postgresEnv: ENV });
 
 /** The superuser connection tests use to look behind the counter's back. */
 async function admin(): Promise<PgConnection> {
@@ -421,8 +409,13 @@ pgTest('a statement that outlives PG_STATEMENT_TIMEOUT_MS fails its connection i
 // The server and the tester share one connect-with-startup-retry: a database that is not yet
 // listening (a compose stack still starting) is waited for, about 10 s, instead of failing at once.
 
-/** After `delayMs`, relays `port` to the real PostgreSQL: a database that comes up late. */
-function lateDatabase(port: number, delayMs: number): { close(): void } {
+/**
+ * After `delayMs`, relays `port` to the real PostgreSQL: a database that comes up late. The port
+ * cannot be held meanwhile (the point is that it refuses connections until then, and Node binds
+ * no TCP socket without listening), so another process may take it: `listening` then rejects with
+ * EADDRINUSE and the caller tries another port.
+ */
+function lateDatabase(port: number, delayMs: number): { listening: Promise<void>; close(): void } {
   const target = CONFIG;
   const relay = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
@@ -430,8 +423,14 @@ function lateDatabase(port: number, delayMs: number): { close(): void } {
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
   });
+  const listening = new Promise<void>((resolve, reject) => {
+    relay.once('error', reject);
+    relay.once('listening', () => resolve());
+  });
+  listening.catch(() => {});
   const timer = setTimeout(() => relay.listen(port, '127.0.0.1'), delayMs);
   return {
+    listening,
     close: () => {
       clearTimeout(timer);
       relay.close();
@@ -440,17 +439,32 @@ function lateDatabase(port: number, delayMs: number): { close(): void } {
 }
 
 pgTest('the tester waits for a database that starts listening later', async (t) => {
-  const port = await freePort();
-  const database = lateDatabase(port, 1500);
-  const factory = postgresqlCounterFactory({ userId: 77, env: { ...ENV, DB_PORT: String(port) } });
-  const started = Date.now();
-  try {
-    const counter = await factory.open();
-    t.true(Date.now() - started >= 1000, 'it waited for the database to listen');
-    await counter.reset();
-    t.is(await counter.read(), 0);
-  } finally {
-    await factory.close();
-    database.close();
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const database = lateDatabase(port, 1500);
+    const factory = postgresqlCounterFactory({ userId: 77, env: { ...ENV, DB_PORT: String(port) } });
+    const started = Date.now();
+    try {
+      const opened = factory.open();
+      opened.catch(() => {});
+      const taken = await database.listening.then(
+        () => false,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EADDRINUSE') throw err;
+          return true;
+        },
+      );
+      // Another process took the port before the late database could listen: try another one.
+      if (taken && attempt < 5) continue;
+      t.false(taken, `port ${port} was taken ${attempt} times before the late database listened`);
+      const counter = await opened;
+      t.true(Date.now() - started >= 1000, 'it waited for the database to listen');
+      await counter.reset();
+      t.is(await counter.read(), 0);
+      return;
+    } finally {
+      await factory.close();
+      database.close();
+    }
   }
 });

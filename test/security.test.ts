@@ -17,6 +17,10 @@ import { holdFlock } from './helpers/hold-flock.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
 import { httpRequest, runServerToExit, startServer } from './helpers/server-process.js';
 import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
+import { requireServices } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+const services = await requireServices(['postgresql']);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-security-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -400,7 +404,7 @@ test.serial(
 // ------------------------------------------------------------------------------------------
 // Secrets in error messages
 
-test('a wrong POSTGRES_PASSWORD is reported in one line that does not contain the password', async (t) => {
+services.need('postgresql').test('a wrong POSTGRES_PASSWORD is reported in one line that does not contain the password', async (t) => {
   const secret = 'S3cret-pw-that-must-not-leak';
   const { code, stderr } = await runServerToExit({
     STORAGE_METHOD: 'postgresql',

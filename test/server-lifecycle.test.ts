@@ -11,6 +11,11 @@ import { healthPid, refusesConnections } from './helpers/http-probes.js';
 import { run, workerPids } from './helpers/processes.js';
 import { httpRequest, type ServerProcess, startServer } from './helpers/server-process.js';
 import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
+import { requireServices } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+const services = await requireServices(['postgresql']);
+const pg = services.need('postgresql');
 
 const PG_ENV = { STORAGE_METHOD: 'postgresql', POSTGRES_DB: 'counters_test_lifecycle', DB_HOST: '127.0.0.1' };
 
@@ -35,7 +40,7 @@ async function listensOn(port: number, pid: number): Promise<boolean> {
 
 const lines = (text: string, pattern: RegExp) => text.split('\n').filter((line) => pattern.test(line));
 
-test.serial('SIGTERM: requests in flight are answered, then the server exits 0', async (t) => {
+pg.serial('SIGTERM: requests in flight are answered, then the server exits 0', async (t) => {
   const port = nextPort++;
   const server = await startServer({ ...PG_ENV, PORT: String(port) });
   const admin = await openAdmin();
@@ -172,7 +177,7 @@ test.serial('the primary replaces 5 dead workers within 30 s, and gives up at th
   }
 });
 
-test.serial('a failing store is logged once, then summed up 10 s later, not once per request', async (t) => {
+pg.serial('a failing store is logged once, then summed up 10 s later, not once per request', async (t) => {
   const port = nextPort++;
   // One UPDATE per request, so every request fails on its own.
   const server = await startServer({ ...PG_ENV, PORT: String(port), COALESCE: 'false' });

@@ -8,6 +8,10 @@ import { storeEnv } from '../tester/harness/store-catalogue.js';
 import { runLoad } from '../tester/load/run-load.js';
 import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
 import { httpRequest, runServerToExit, type ServerEnv, startServer } from './helpers/server-process.js';
+import { requireServices } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+const services = await requireServices(['postgresql', 'hazelcast']);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-server-test-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -22,15 +26,13 @@ const STORES: Array<{ title: string; env: ServerEnv; persistent: boolean }> = [
   { title: 'disk', env: storeEnv('disk', COUNTER_FILE), persistent: true },
   { title: 'postgresql', env: PG_ENV, persistent: true },
   // The shared cluster (run under flock /tmp/counters-services.lock), on an atomic long of its own.
-  ...(process.env.COUNTERS_SKIP_HAZELCAST === '1'
-    ? []
-    : [{ title: 'hazelcast', env: { ...storeEnv('hazelcast'), HZ_ATOMIC_LONG_NAME: HZ_COUNTER }, persistent: true }]),
+  { title: 'hazelcast', env: { ...storeEnv('hazelcast'), HZ_ATOMIC_LONG_NAME: HZ_COUNTER }, persistent: true },
 ];
 
 let nextPort = 18180;
 
 for (const store of STORES) {
-  test.serial(
+  services.forStore(store.env).serial(
     `${store.title}: 10 keep-alive clients x 2000 with 2 workers count exactly, values distinct`,
     async (t) => {
       const port = nextPort++;
@@ -63,7 +65,7 @@ for (const store of STORES) {
   );
 
   if (store.persistent) {
-    test.serial(`${store.title}: the count survives a restart`, async (t) => {
+    services.forStore(store.env).serial(`${store.title}: the count survives a restart`, async (t) => {
       const port = nextPort++;
       const env = { ...store.env, PORT: String(port) };
       let server = await startServer(env);
@@ -81,7 +83,7 @@ for (const store of STORES) {
   }
 }
 
-test.serial('postgresql: connections lost while idle are replaced, not handed a request that would fail', async (t) => {
+services.need('postgresql').serial('postgresql: connections lost while idle are replaced, not handed a request that would fail', async (t) => {
   const port = nextPort++;
   const admin = await PgConnection.open(readPostgresConfig({ ...process.env, ...PG_ENV, POSTGRES_DB: 'postgres' }));
   const server = await startServer({ ...PG_ENV, PORT: String(port), PG_POOL_SIZE: '4' }).catch(async (err) => {
@@ -129,7 +131,7 @@ test.serial('answers 404, 405 with Allow, and 413 as JSON errors', async (t) => 
   }
 });
 
-test.serial('a client that disconnects mid-request does not crash a PostgreSQL worker', async (t) => {
+services.need('postgresql').serial('a client that disconnects mid-request does not crash a PostgreSQL worker', async (t) => {
   const port = nextPort++;
   const server = await startServer({ ...PG_ENV, PORT: String(port) });
   try {

@@ -11,6 +11,12 @@ import { HAZELCAST_METHODS } from '../counters/hazelcast/method.js';
 import { POSTGRES_METHODS } from '../counters/postgresql/methods.js';
 import { WEB_STORES } from '../tester/compare/scenarios.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines, type TesterRun } from './helpers/run-tester.js';
+import { requireServices } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+const services = await requireServices(['postgresql', 'hazelcast']);
+const pg = services.need('postgresql');
+const hz = services.need('hazelcast');
 
 const COMPARE_PORT = 18760;
 const PG_ENV = { POSTGRES_DB: 'counters_test_tester_backends', DB_HOST: '127.0.0.1' };
@@ -62,7 +68,7 @@ function assertUnsafe(t: ExecutionContext, json: Json): void {
 // tester postgresql
 
 for (const method of POSTGRES_METHODS) {
-  test.serial(`tester postgresql --method ${method}: exit 0 and the method's verdict`, async (t) => {
+  pg.serial(`tester postgresql --method ${method}: exit 0 and the method's verdict`, async (t) => {
     const json = await runJson(t, ['postgresql', '--method', method]);
     t.is(json.counter, `postgresql/${method}`);
     if (method === 'lost_update') return assertUnsafe(t, json);
@@ -86,13 +92,13 @@ for (const method of POSTGRES_METHODS) {
   });
 }
 
-test.serial('tester postgresql --do-retries True reaches the counter: conflicts are retried, none fails', async (t) => {
+pg.serial('tester postgresql --do-retries True reaches the counter: conflicts are retried, none fails', async (t) => {
   const json = await runJson(t, ['postgresql', '--method', 'serializable_update', '--do-retries', 'True']);
   assertExact(t, json);
   t.true(json.retryCount > 0, 'the conflicts were retried');
 });
 
-test.serial('tester postgresql, text report: the PASS verdict line and exit 0', async (t) => {
+pg.serial('tester postgresql, text report: the PASS verdict line and exit 0', async (t) => {
   const run = await runTester(['postgresql', '--method', 'row_level_locking', ...SMALL_RUN], { env: ENV });
   t.is(run.code, 0, describeRun(run));
   t.regex(run.stdout, /^Counter: {21}postgresql\/row_level_locking$/m);
@@ -112,7 +118,7 @@ test('tester postgresql against no server: exit 3 in one line', async (t) => {
 // tester hazelcast
 
 for (const method of HAZELCAST_METHODS) {
-  test.serial(`tester hazelcast --method ${method}: exit 0 and the method's verdict`, async (t) => {
+  hz.serial(`tester hazelcast --method ${method}: exit 0 and the method's verdict`, async (t) => {
     const json = await runJson(t, ['hazelcast', '--method', method]);
     t.is(json.counter, `hazelcast/${method}`);
     if (method === 'no_lock') return assertUnsafe(t, json);
@@ -171,15 +177,15 @@ async function compare(t: ExecutionContext, suite: string): Promise<Row[]> {
 
 const scenarios = (rows: Row[]) => rows.map((row) => `${row.suite} ${row.scenario}`);
 
-test.serial('compare --suite postgresql runs every PostgreSQL method', async (t) => {
+pg.serial('compare --suite postgresql runs every PostgreSQL method', async (t) => {
   t.deepEqual(scenarios(await compare(t, 'postgresql')), POSTGRES_METHODS.map((method) => `postgresql ${method}`));
 });
 
-test.serial('compare --suite hazelcast runs every Hazelcast method', async (t) => {
+hz.serial('compare --suite hazelcast runs every Hazelcast method', async (t) => {
   t.deepEqual(scenarios(await compare(t, 'hazelcast')), HAZELCAST_METHODS.map((method) => `hazelcast ${method}`));
 });
 
-test.serial('compare --suite all runs the web stores, then PostgreSQL, then Hazelcast', async (t) => {
+services.need('postgresql', 'hazelcast').serial('compare --suite all runs the web stores, then PostgreSQL, then Hazelcast', async (t) => {
   const rows = await compare(t, 'all');
   t.deepEqual(scenarios(rows), [
     ...WEB_STORES.map((store) => `web ${store}`),

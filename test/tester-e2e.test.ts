@@ -20,6 +20,10 @@ import {
   type TesterRun,
 } from './helpers/run-tester.js';
 import { type ServerEnv, type ServerProcess, startServer } from './helpers/server-process.js';
+import { requireServices } from './helpers/required-service.js';
+
+// The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
+const services = await requireServices(['postgresql']);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'counters-tester-e2e-'));
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -257,7 +261,7 @@ const STORES: Array<{ title: string; env: ServerEnv }> = [
 ];
 
 for (const store of STORES) {
-  test.serial(`real server, ${store.title}: 10 clients x 500 pass exactly`, async (t) => {
+  services.forStore(store.env).serial(`real server, ${store.title}: 10 clients x 500 pass exactly`, async (t) => {
     await withServer(store.env, async (server) => {
       const run = await runTester([
         'web',

@@ -9,7 +9,7 @@ import { waitUntil } from '../tester/harness/wait-until.js';
 import { statusOf } from './helpers/http-probes.js';
 import { isAlive, killHard, workerPids, writerPid } from './helpers/processes.js';
 import { startServer } from './helpers/server-process.js';
-import { postgresTest } from './helpers/service-probes.js';
+import { postgresTest } from './helpers/required-service.js';
 
 const { serial } = await postgresTest();
 const PORT = 19630;
