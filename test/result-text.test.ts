@@ -6,6 +6,7 @@ import { parseDurationMs } from '../tester/options/parse-duration.js';
 import type { LoadResult } from '../tester/load/load-result.js';
 import { extraBlock, referenceBlock } from '../tester/output/result-text.js';
 import { matchReferenceBlock } from './helpers/run-tester.js';
+import { QUIET_RESOURCES } from './helpers/synthetic-run.js';
 
 function handMadeResult(overrides: Partial<LoadResult> = {}): LoadResult {
   const history = new History();
@@ -34,6 +35,7 @@ function handMadeResult(overrides: Partial<LoadResult> = {}): LoadResult {
     witnesses: [],
     nemesisEvents: [],
     passed: true,
+    resources: QUIET_RESOURCES,
     ...overrides,
   };
 }
