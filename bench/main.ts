@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compileJavaClient } from './hazelcast/java-client.js';
 import { computeRatio } from './measurement.js';
+import { defaultRounds } from '../tester/stats/statistics.js';
 import { updateReadme } from './readme-block.js';
 import { Recorder } from './recorder.js';
 import { type BenchResults, renderMarkdown, writeResults } from './report.js';
@@ -35,7 +36,8 @@ import { ensureVegeta } from './tools/vegeta.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MODES = {
   quick: { durationS: 1, repeat: 1 },
-  full: { durationS: 2, repeat: 3 },
+  // As many rounds as `tester compare`: the fewest that give every median a 95% interval.
+  full: { durationS: 2, repeat: defaultRounds() },
 };
 
 const log = (line: string) => console.error(`bench: ${line}`);
@@ -66,7 +68,7 @@ function parseOptions(): { quick: boolean; repeat: number; only: SectionName[] |
     console.log(
       'usage: npm run bench [-- --quick] [-- --repeat N] [-- --only SECTIONS]\n' +
         '  --quick         1 s per measurement, 1 round (about 6 minutes)\n' +
-        '  --repeat N      rounds (default 3, or 1 with --quick); the median is quoted\n' +
+        `  --repeat N      rounds (default ${MODES.full.repeat}, or 1 with --quick); the median is quoted\n` +
         `  --only SECTIONS comma-separated, of ${SECTION_NAMES.join(', ')}: printed only, bench/RESULTS.md is ` +
         'left as it is',
     );

@@ -5,7 +5,8 @@
  * of two rows measured in the same round. Medians come from tester/stats, the statistics `tester
  * compare` uses too.
  */
-import { median } from '../tester/stats/statistics.js';
+import { median, medianInterval, samplesForMedianInterval } from '../tester/stats/statistics.js';
+import { formatRatio } from './number-format.js';
 
 export type Tool = 'wrk' | 'tester' | 'autocannon' | 'redis-benchmark' | 'pgbench' | 'Java client' | 'vegeta';
 
@@ -124,4 +125,22 @@ export function computeRatio(spec: RatioSpec, rows: Map<string, Row>): Ratio {
     if (a !== undefined && b !== undefined && b > 0) perRound.push(a / b);
   }
   return { ...spec, value: perRound.length ? median(perRound) : null, perRound };
+}
+
+/**
+ * "[0.82x–1.10x]" beside a median of per-round ratios: the median's 95% confidence interval (the
+ * order statistics `tester compare` uses) when the run had rounds enough for one, else their
+ * range; bracketsMeaning says which.
+ */
+export function roundBrackets(perRound: number[]): string {
+  if (perRound.length < 2) return '';
+  const interval = medianInterval(perRound) ?? { low: Math.min(...perRound), high: Math.max(...perRound) };
+  return ` [${formatRatio(interval.low)}–${formatRatio(interval.high)}]`;
+}
+
+/** What roundBrackets' brackets are, for a run of this many rounds. */
+export function bracketsMeaning(rounds: number): string {
+  const needed = samplesForMedianInterval();
+  if (rounds >= needed) return 'in brackets the 95% confidence interval of that median';
+  return `in brackets their range over the rounds (${rounds} rounds give no 95% interval: ${needed} do)`;
 }

@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import { median } from '../tester/stats/statistics.js';
 import {
+  bracketsMeaning,
   computeRatio,
+  roundBrackets,
   lowerIsBetter,
   meetsTarget,
   type Metric,
@@ -135,12 +137,7 @@ export const headlineRowIds = (): string[] =>
     ...[...(h.versus ?? []), ...(h.latencyVersus ? [h.latencyVersus] : [])].map((v) => v.bottom),
   ]);
 
-/** "[0.82x–1.10x]": how far the rounds of one run spread. */
-function roundRange(perRound: number[]): string {
-  return perRound.length > 1 ? ` [${formatRatio(Math.min(...perRound))}–${formatRatio(Math.max(...perRound))}]` : '';
-}
-
-/** "0.88x bare uWS [0.82–1.10x]": the median of per-round ratios and their range. */
+/** "0.88x bare uWS [0.82–1.10x]": the median of per-round ratios and its interval, or their range. */
 function comparison(row: Row, versus: Comparison, rows: Map<string, Row>, metric: Metric = 'rps'): string {
   const { bottom } = versus;
   // An anchor says which of its settings it ran with: "wrk -t1 (3 of 3)".
@@ -148,7 +145,7 @@ function comparison(row: Row, versus: Comparison, rows: Map<string, Row>, metric
   const label = setting ? `${versus.label} ${setting}` : versus.label;
   const ratio = computeRatio({ name: label, top: row.id, bottom, metric }, rows);
   if (ratio.value === null) return `${label}: not measured`;
-  return `${formatRatio(ratio.value)} ${label}${roundRange(ratio.perRound)}`;
+  return `${formatRatio(ratio.value)} ${label}${roundBrackets(ratio.perRound)}`;
 }
 
 const medianOf = (values: Array<number | undefined>): number | undefined => {
@@ -199,13 +196,13 @@ function memoryLine(results: BenchResults): string {
   return `Peak memory (median over rounds for the tester): ${parts.join(', ')}.`;
 }
 
-/** The goal's ratios that the run's median misses, with their range over the rounds. */
+/** The goal's ratios that the run's median misses, with their interval or range. */
 function missedTargets(results: BenchResults): string[] {
   return results.ratios
     .filter((r) => r.target !== undefined && r.value !== null && !meetsTarget(r, r.value))
     .map((r) => {
       const target = `${lowerIsBetter(r) ? 'at most' : 'at least'} ${formatRatio(r.target)}`;
-      return `- ${r.name}: ${formatRatio(r.value)}${roundRange(r.perRound)}, target ${target}`;
+      return `- ${r.name}: ${formatRatio(r.value)}${roundBrackets(r.perRound)}, target ${target}`;
     });
 }
 
@@ -217,7 +214,7 @@ export function renderReadmeBlock(results: BenchResults): string {
   const rounds =
     settings.repeat > 1
       ? `medians of ${settings.repeat} rounds of ${settings.durationS} s; ` +
-        'ratios are medians of per-round ratios, in brackets their range over the rounds'
+        `ratios are medians of per-round ratios, ${bracketsMeaning(settings.repeat)}`
       : `one round of ${settings.durationS} s`;
   const node = env.Node?.replace(/^v/, '') ?? 'not recorded';
   const machine = `${env.CPUs ?? 'CPUs not recorded'}, Node ${node}, PostgreSQL ${postgresql}`;

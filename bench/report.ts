@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import { median } from '../tester/stats/statistics.js';
 import {
+  bracketsMeaning,
   lowerIsBetter,
+  roundBrackets,
   meetsTarget,
   type MemoryFigure,
   type Ratio,
@@ -56,8 +58,7 @@ function verdict(r: Ratio & { value: number; target: number }): string {
 
 function describeRatio(r: Ratio): string {
   let text = `${r.name}: **${formatRatio(r.value)}**`;
-  if (r.perRound.length > 1)
-    text += ` (per round ${formatRatio(Math.min(...r.perRound))}–${formatRatio(Math.max(...r.perRound))})`;
+  text += roundBrackets(r.perRound);
   if (r.target !== undefined && r.value !== null) text += verdict({ ...r, value: r.value, target: r.target });
   if (r.value === null) text += ' (not measured)';
   if (r.why) text += ` — ${r.why}`;
@@ -164,7 +165,8 @@ export function renderMarkdown(results: BenchResults): string {
       `${testerWarmupMs} ms |`,
     '',
     'spread = (max − min) / median over the rounds. The ratio column divides each row by its reference row, ' +
-      'round by round (both measured in the same round, minutes apart at most), and quotes the median. check = the ' +
+      'round by round (both measured in the same round, minutes apart at most), and quotes the median; in the ' +
+      `targets, ${bracketsMeaning(repeat)}. check = the ` +
       'tester\'s history check (exact count, distinct values, real-time order) in every round; "as designed" for a ' +
       'method that promises nothing (lost_update, no_lock), whose losses are the point. setting = the ' +
       'configuration an external anchor ran with, the best of those tried in each round (rounds that chose it).',

@@ -78,6 +78,8 @@ export interface EngineCalls {
   errors: Map<number, CounterError>;
   /** When the last call ended, on the same clock. */
   endUs: number;
+  /** The engine's own thread over the run, on a CPU and waiting for one (ns), when it has one. */
+  loopTime?: { cpuNs: number; waitNs: number };
 }
 
 /** A group of clients run by the backend's own engine. */

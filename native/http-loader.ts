@@ -31,6 +31,8 @@ export interface LoaderResult {
   sides: LoaderSides;
   /** When the loop ended (monotonic microseconds). */
   endUs: number;
+  /** The loop thread's own time, on a CPU and waiting for one (ns; NaN where the kernel keeps no schedstat). */
+  loopTime: { cpuNs: number; waitNs: number };
   /** The loop itself failed (epoll): the calls recorded so far are still here. */
   error?: string;
 }

@@ -7,7 +7,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { computeRatio, type Row } from '../bench/measurement.js';
+import { bracketsMeaning, computeRatio, roundBrackets, type Row } from '../bench/measurement.js';
 import { currentReadmeBlock, headlineRowIds, renderReadmeBlock } from '../bench/readme-block.js';
 import { Recorder } from '../bench/recorder.js';
 import { type BenchResults, renderMarkdown } from '../bench/report.js';
@@ -104,4 +104,13 @@ test('a results file without the newer rows renders them "not measured", and lat
   const ratio = computeRatio(spec, rows);
   const missed = renderReadmeBlock({ ...results, ratios: [ratio] });
   t.regex(missed, /- p99: 2\.00x, target at most 1\.25x/);
+});
+
+test("bench brackets a median ratio with tester/stats' 95% interval from 6 rounds on, with the range before", (t) => {
+  // Ten rounds: the interval is [x(2), x(9)], narrower than the range.
+  t.is(roundBrackets([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0].reverse()), ' [0.20x–0.90x]');
+  t.is(roundBrackets([1.2, 0.9, 1.0]), ' [0.90x–1.20x]');
+  t.is(roundBrackets([1.2]), '');
+  t.regex(bracketsMeaning(10), /95% confidence interval/);
+  t.regex(bracketsMeaning(3), /range over the rounds \(3 rounds give no 95% interval: 6 do\)/);
 });

@@ -9,7 +9,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { resultRow } from '../tester/compare/run-comparison.js';
+import { type Comparison, comparisonRows } from '../tester/compare/comparison-rows.js';
 import type { LoadResult } from '../tester/load/load-result.js';
 import { compareReport } from '../tester/report/compare-report.js';
 import { reportHtml } from '../tester/report/report-html.js';
@@ -117,20 +117,29 @@ test('a run with indeterminate calls: their count shown, drawn in the histogram,
 
 test('a compare report of those runs: the chart, and each row with its verdict and anomaly counts', async (t) => {
   const results = { ok: (await runs.ok).result, lose: (await runs.lose).result, reset: (await runs.reset).result };
-  const rows = Object.entries(results).map(([mode, result]) =>
-    resultRow({ suite: 'web', scenario: `faulty-${mode}` }, CLIENTS, result),
-  );
+  const cells = Object.entries(results).map(([mode, result]) => ({
+    suite: 'web' as const,
+    scenario: `faulty-${mode}`,
+    clients: CLIENTS,
+    results: [result],
+    error: null,
+  }));
+  const baseline = 'web faulty-ok';
+  const rows = comparisonRows(cells, baseline, 0.05);
+  const comparison: Comparison = { seed: 1, rounds: 1, warmupMs: 0, callsPerClient: CALLS, alpha: 0.05, baseline, rows };
   const file = path.join(OUT, 'compare.html');
-  fs.writeFileSync(file, reportHtml({ kind: 'compare', report: compareReport(rows) }));
+  fs.writeFileSync(file, reportHtml({ kind: 'compare', report: compareReport(comparison) }));
   const page = await render(file);
   assertDrawn(t, page, [/^comparison$/]);
   t.regex(page.text, /3 scenarios: 2 passed, 1 did not/);
   const lostCount = CLIENTS * CALLS - (results.lose.finalCount ?? 0);
+  // One round each: no interval, said so; no difference can be significant, so one rank for all.
+  const median = String.raw`\d+ \(no 95% CI: 1 round, need 6\)\s+[\d.]+`;
   t.regex(
     page.text,
-    new RegExp(`web faulty-lose\\s+4\\s+[\\d,]+\\s+[\\d.]+\\s+${lostCount}\\s+[\\d,]+\\s+\\d+\\s+FAIL`),
+    new RegExp(String.raw`web faulty-lose\s+4\s+${median}\s+~ \(p=1\.00\)\s+1\s+.*?${lostCount}\s+[\d,]+\s+\d+\s+FAIL`),
   );
-  t.regex(page.text, /web faulty-ok\s+4\s+[\d,]+\s+[\d.]+\s+0\s+0\s+0\s+PASS/);
+  t.regex(page.text, new RegExp(String.raw`web faulty-ok\s+4\s+${median}\s+baseline\s+1\s+.*?0\s+0\s+0\s+PASS`));
 });
 
 test('tester check --report: a saved lost-update history drawn with its final read and duplicates', async (t) => {

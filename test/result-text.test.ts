@@ -3,8 +3,10 @@ import test from 'ava';
 import { checkHistory } from '../tester/check/check-history.js';
 import { History, Outcome } from '../tester/check/history.js';
 import type { LoadResult } from '../tester/load/load-result.js';
-import { extraBlock, referenceBlock } from '../tester/output/result-text.js';
+import { extraBlock, referenceBlock, roundsBlock } from '../tester/output/result-text.js';
+import { roundFigures } from '../tester/compare/round-figures.js';
 import { matchReferenceBlock } from './helpers/run-tester.js';
+import { QUIET_RESOURCES } from './helpers/synthetic-run.js';
 
 function handMadeResult(overrides: Partial<LoadResult> = {}): LoadResult {
   const history = new History();
@@ -33,6 +35,7 @@ function handMadeResult(overrides: Partial<LoadResult> = {}): LoadResult {
     witnesses: [],
     nemesisEvents: [],
     passed: true,
+    resources: QUIET_RESOURCES,
     ...overrides,
   };
 }
@@ -100,4 +103,26 @@ test('extraBlock ends with the verdict, PASS or FAIL, and lists errors per kind'
   t.is(failed.at(-2), 'Verdict:                     FAIL: LOST 3 of 10 acknowledged increments');
   t.true(failed.includes('Errors:                      reset 2, refused 5'));
   t.true(failed.includes('  first reset:               connection closed by server'));
+});
+
+
+test('a run the loader may have limited says so in a line of its own after the unchanged reference block', (t) => {
+  const threads = [{ name: 'loop thread', cpuS: 0.9, waitS: 0.05, busyShare: 0.95 }];
+  const limited = handMadeResult({ resources: { ...QUIET_RESOURCES, threads, limitedBy: ['loader'] } });
+  t.is(referenceBlock(limited), referenceBlock(handMadeResult()));
+  const lines = extraBlock(limited).split('\n');
+  t.is(lines.at(-4), 'Host CPU:                    2 CPUs 60% busy, steal 0%; load 1.5 1.2 1');
+  t.is(lines.at(-3), 'Caution:                     the loader (loop thread busy 95% of the run), not the server, may have set the speed');
+  t.true(extraBlock(handMadeResult()).includes('Tester CPU:                  JS thread busy 5% (0.05 s on a CPU, 0.01 s waiting for one)'));
+  t.false(extraBlock(handMadeResult()).includes('Caution'));
+});
+
+test('roundsBlock gives medians with their interval, or says how many rounds one needs; nothing for one run', (t) => {
+  const rounds = (rps: number[]) => rps.map((value, i) => handMadeResult({ rps: value, latency: { ...handMadeResult().latency, p99Us: 300 + i } }));
+  const six = roundsBlock({ ...handMadeResult(), rounds: roundFigures(rounds([100, 104, 101, 105, 103, 102])) }).split('\n');
+  t.is(six[1], 'RPS median [95% CI]:         103 [100-105], min-max 100-105');
+  t.is(six[2], 'p99 (us) median [95% CI]:    303 [300-305], min-max 300-305');
+  const three = roundsBlock({ ...handMadeResult(), rounds: roundFigures(rounds([100, 104, 101])) }).split('\n');
+  t.is(three[1], 'RPS median [95% CI]:         101 (no 95% CI: 3 rounds, need 6), min-max 100-104');
+  t.is(roundsBlock(handMadeResult()), '');
 });

@@ -61,8 +61,8 @@ class NativeEngine implements IncrementEngine {
       }
     }
     // Every other call was our own answer, its value read by the loop.
-    const { clientIndex, dueUs, invokeUs, completeUs, values, endUs } = result;
-    return { length: clientIndex.length, clientIndex, dueUs, invokeUs, completeUs, values, errors, endUs };
+    const { clientIndex, dueUs, invokeUs, completeUs, values, endUs, loopTime } = result;
+    return { length: clientIndex.length, clientIndex, dueUs, invokeUs, completeUs, values, errors, endUs, loopTime };
   }
 
   /** The value of a side answer, or throws the CounterError the JS client would have failed with. */

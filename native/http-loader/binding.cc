@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -26,6 +27,11 @@
 
 namespace http_loader {
 namespace {
+
+// A thread's time on a CPU and waiting for one (nanoseconds), from the kernel's schedstat.
+struct ThreadTime {
+  double cpuNs = NAN, waitNs = NAN;
+};
 
 class HttpLoader : public Napi::ObjectWrap<HttpLoader> {
  public:
@@ -49,9 +55,26 @@ class HttpLoader : public Napi::ObjectWrap<HttpLoader> {
   bool running_ = false;
   std::atomic<bool> stop_{false};
   Columns result_;
+  ThreadTime loopTime_;
   Napi::ThreadSafeFunction tsfn_;
   Napi::Reference<Napi::Float64Array> progress_;
 };
+
+// The calling thread's scheduler statistics from /proc/thread-self/schedstat: nanoseconds on a CPU and
+// waiting on a run queue. Read by the loop thread itself just before it ends, since its entry in
+// /proc/self/task goes with it; NAN where the kernel keeps no schedstat.
+ThreadTime ReadThreadTime() {
+  ThreadTime time;
+  if (FILE* file = std::fopen("/proc/thread-self/schedstat", "r")) {
+    unsigned long long cpuNs = 0, waitNs = 0;
+    if (std::fscanf(file, "%llu %llu", &cpuNs, &waitNs) == 2) {
+      time.cpuNs = static_cast<double>(cpuNs);
+      time.waitNs = static_cast<double>(waitNs);
+    }
+    std::fclose(file);
+  }
+  return time;
+}
 
 void ThrowTypeError(Napi::Env env, const std::string& message) {
   Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
@@ -205,6 +228,7 @@ Napi::Value HttpLoader::RunMethod(const Napi::CallbackInfo& info) {
   Ref();
   thread_ = std::thread([this, plan, counters]() {
     result_ = RunLoop(targets_, &conns_, rules_, plan, counters, stop_);
+    loopTime_ = ReadThreadTime();
     tsfn_.BlockingCall([this](Napi::Env env, Napi::Function done) { Deliver(env, done); });
     tsfn_.Release();
   });
@@ -241,6 +265,11 @@ void HttpLoader::Deliver(Napi::Env env, Napi::Function done) {
   sides.Set("bytes", Napi::Buffer<char>::Copy(env, s.bytes.data(), s.bytes.size()));
   result.Set("sides", sides);
   result.Set("endUs", columns.endUs);
+  // The thread was started for this run: its statistics are this run's alone.
+  Napi::Object loopTime = Napi::Object::New(env);
+  loopTime.Set("cpuNs", loopTime_.cpuNs);
+  loopTime.Set("waitNs", loopTime_.waitNs);
+  result.Set("loopTime", loopTime);
   if (!columns.error.empty()) result.Set("error", columns.error);
   Unref();
   done.Call({result});

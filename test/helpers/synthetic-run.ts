@@ -8,6 +8,7 @@ import { verdictLine } from '../../tester/judge/verdict.js';
 import type { NemesisEvent } from '../../tester/history/nemesis-event.js';
 import type { RunHistory } from '../../tester/history/run-history.js';
 import type { LoadResult } from '../../tester/load/load-result.js';
+import type { RunResources } from '../../tester/load/run-resources.js';
 
 /** [clientId, invokeUs, completeUs, value (undefined: none), outcome] with times since the run's start. */
 export type SyntheticOp = [number, number, number, number | undefined, Outcome?];
@@ -18,6 +19,17 @@ export interface SyntheticRun {
 }
 
 const originUs = 1_000_000;
+
+/** A run whose loader and host had time to spare: no caution. */
+export const QUIET_RESOURCES: RunResources = {
+  threads: [
+    { name: 'JS thread', cpuS: 0.05, waitS: 0.01, busyShare: 0.05 },
+    { name: 'loop thread', cpuS: 0.4, waitS: 0.1, busyShare: 0.4 },
+  ],
+  host: { cpus: 2, busyShare: 0.6, idleShare: 0.4, stealShare: 0 },
+  loadAverage: [1.5, 1.2, 1],
+  limitedBy: [],
+};
 
 export function syntheticRun(
   ops: History | SyntheticOp[],
@@ -58,6 +70,7 @@ export function syntheticRun(
     witnesses: [],
     nemesisEvents,
     passed: check.valid === true,
+    resources: QUIET_RESOURCES,
     peakRssMb: 1,
   };
   const history: RunHistory = {

@@ -12,11 +12,23 @@ import { nemesisEventLine } from '../output/nemesis-line.js';
 import { parseServerEnv } from '../options/parse-server-env.js';
 import { applyThresholds } from '../load/thresholds.js';
 import { progressBar } from '../output/progress-bar.js';
-import { extraBlock, rateWarning, referenceBlock } from '../output/result-text.js';
+import { extraBlock, rateWarning, referenceBlock, roundsBlock } from '../output/result-text.js';
+import { timeLeftText } from '../output/time-left.js';
+import { judgeChange, SINGLE_RUN_KEY } from '../compare/against.js';
+import { representativeRound, roundFigures } from '../compare/round-figures.js';
+import type { LoadResult } from '../load/load-result.js';
 import { reportHtml } from '../report/report-html.js';
 import { runReport } from '../report/run-report.js';
 import { EXIT } from '../options/exit-codes.js';
-import { clientThreadsFlag, timeoutMsFlag } from '../options/flags.js';
+import {
+  againstFlag,
+  alphaFlag,
+  clientThreadsFlag,
+  maxRegressionFlag,
+  roundsFlag,
+  timeoutMsFlag,
+  warmupFlag,
+} from '../options/flags.js';
 import * as validate from '../options/validate.js';
 import type { CounterType } from '../options/validate.js';
 import { wholeNumber } from '../options/whole-number.js';
@@ -54,7 +66,11 @@ export abstract class LoadCommand extends Command {
   });
   timeoutMs = timeoutMsFlag();
   duration = Option.String('--duration', { description: 'Run for a time (e.g. 30s, 2m) instead of a call count' });
-  warmup = Option.String('--warmup', { description: 'Unrecorded calls for this long first (e.g. 5s)' });
+  warmup = warmupFlag();
+  rounds = roundsFlag(1, 'the scenario');
+  alpha = alphaFlag();
+  against = againstFlag("a run's --output JSON");
+  maxRegression = maxRegressionFlag();
   rate = Option.String('--rate', {
     validator: wholeNumber(1, 10_000_000),
     description: 'Open loop: total calls per second',
@@ -123,30 +139,32 @@ export abstract class LoadCommand extends Command {
     validate.writableFile('--output', this.output);
     validate.writableFile('--history', this.history);
     validate.writableFile('--report', this.report);
+    const alpha = validate.alpha(this.alpha);
+    const maxRegression = validate.maxRegression(this.maxRegression);
+    const saved = this.savedRounds();
+    if (this.rounds > 1 && (this.nemesisList !== undefined || this.history || this.report))
+      throw new UsageError('--rounds repeats a plain run: leave out --nemesis, --history and --report');
     await this.healDeadTesters();
     const prepared = await this.prepareRun(spec);
     if (prepared.serverTarget && spec.backend === 'web') spec.targets = [prepared.serverTarget];
-    const bar = this.json
-      ? { update: () => {}, stop: () => {} }
-      : progressBar(this.context.stderr as NodeJS.WriteStream);
-    let recorded: RecordedLoad;
+    const recordings: RecordedLoad[] = [];
     try {
-      recorded = await recordLoad({
-        spec,
-        nemesis: prepared.nemesis,
-        clientCount,
-        callsPerClient: this.callsPerClient,
-        durationMs: validate.durationMs('--duration', this.duration),
-        warmupMs: validate.durationMs('--warmup', this.warmup),
-        ratePerSecond: this.rate,
-        workerCount: this.clientThreads,
-        onProgress: bar.update,
-      });
+      const startedMs = performance.now();
+      for (let round = 1; round <= this.rounds; round++) {
+        recordings.push(await this.recordRound(spec, prepared, clientCount));
+        if (this.rounds > 1) this.context.stderr.write(roundLine(round, this.rounds, recordings.at(-1)!.result, startedMs));
+      }
     } finally {
-      bar.stop();
       await prepared.cleanup();
     }
-    const result = applyThresholds(recorded.result, thresholds);
+    const results = recordings.map((recorded) => applyThresholds(recorded.result, thresholds));
+    const shown = representativeRound(results);
+    const recorded = recordings[shown];
+    const result: LoadResult = this.rounds > 1 ? { ...results[shown], rounds: roundFigures(results) } : results[0];
+    if (saved) {
+      const change = judgeChange(result.rounds?.samples.rps ?? [result.rps], saved, { alpha, maxRegression });
+      result.against = { file: this.against!, maxRegression, ...change };
+    }
     const warning = rateWarning(result);
     if (warning) this.context.stderr.write(warning);
     const history = { ...recorded.history, nemesisEvents: result.nemesisEvents };
@@ -160,8 +178,38 @@ export abstract class LoadCommand extends Command {
     if (this.output) fs.writeFileSync(this.output, JSON.stringify(result, null, 2) + '\n');
     if (this.report) fs.writeFileSync(this.report, reportHtml({ kind: 'run', report: runReport(result, history) }));
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
-    else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n`);
-    return result.passed ? EXIT.passed : EXIT.failed;
+    else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n${roundsBlock(result)}`);
+    return result.passed && !result.against?.regression ? EXIT.passed : EXIT.failed;
+  }
+
+  /** One measured run (after its warm-up), with the progress bar on a terminal. */
+  private async recordRound(spec: CounterSpec, prepared: PreparedRun, clientCount: number): Promise<RecordedLoad> {
+    const bar = this.json
+      ? { update: () => {}, stop: () => {} }
+      : progressBar(this.context.stderr as NodeJS.WriteStream);
+    try {
+      return await recordLoad({
+        spec,
+        nemesis: prepared.nemesis,
+        clientCount,
+        callsPerClient: this.callsPerClient,
+        durationMs: validate.durationMs('--duration', this.duration),
+        warmupMs: validate.durationMs('--warmup', this.warmup),
+        ratePerSecond: this.rate,
+        workerCount: this.clientThreads,
+        onProgress: bar.update,
+      });
+    } finally {
+      bar.stop();
+    }
+  }
+
+  /** --against's rounds, read before the run so that a wrong file costs no run. */
+  private savedRounds(): number[] | undefined {
+    if (this.against === undefined) return undefined;
+    const samples = validate.againstFile(this.against).get(SINGLE_RUN_KEY);
+    if (!samples) throw new UsageError(`--against ${this.against} is a comparison: use it with tester compare --against`);
+    return samples;
   }
 
   /** Undoes what testers killed during a fault left (a paused or stopped store), saying so. */
@@ -200,4 +248,10 @@ export abstract class LoadCommand extends Command {
   private counterType(): CounterType {
     return validate.counterType(this.counterTypeOption, this.fixedType);
   }
+}
+
+/** "round 2/6: 41148 req/s PASS (about 12 s left)", on stderr after each round. */
+function roundLine(round: number, rounds: number, result: LoadResult, startedMs: number): string {
+  const timeLeft = timeLeftText(performance.now() - startedMs, round, rounds);
+  return `round ${round}/${rounds}: ${Math.round(result.rps)} req/s ${result.passed ? 'PASS' : 'FAIL'} (${timeLeft})\n`;
 }

@@ -1,8 +1,7 @@
 import * as echarts from 'echarts';
 import { isCrashed } from '../check/check-result.js';
-import type { ComparisonRow } from './run-comparison.js';
-
-export const scenarioLabel = (row: Pick<ComparisonRow, 'suite' | 'scenario'>): string => `${row.suite} ${row.scenario}`;
+import type { MedianSummary } from '../stats/statistics.js';
+import { type ComparisonRow, scenarioLabel, shownResult } from './comparison-rows.js';
 
 const clientsName = (n: number) => `${n} client${n === 1 ? '' : 's'}`;
 
@@ -14,7 +13,7 @@ export interface RowAnomalies {
 }
 
 export function rowAnomalies(row: ComparisonRow): RowAnomalies {
-  const checks = row.result?.check.checks;
+  const checks = shownResult(row)?.check.checks;
   if (!checks) return { lostCount: null, duplicateCount: null, outOfOrderCount: null };
   const { count, unique, realTimeOrder } = checks;
   return {
@@ -24,6 +23,21 @@ export function rowAnomalies(row: ComparisonRow): RowAnomalies {
   };
 }
 
+/**
+ * A cell's rounds as a box plot's five values, plain data the HTML page can embed: the whiskers
+ * are the min-max spread, the box the median's 95% interval (a line at the median alone when
+ * there are too few rounds for one), the line inside the median.
+ */
+function errorBar(summary: MedianSummary | undefined, scale = 1): number[] | null {
+  if (!summary) return null;
+  const { range, median, interval } = summary;
+  const box = interval ?? { low: median, high: median };
+  return [range.low, box.low, median, box.high, range.high].map((value) => Number((value / scale).toPrecision(4)));
+}
+
+/** One legend entry for both panels' bars. */
+const ERROR_BAR_NAME = 'median: 95% CI (box), min-max (whiskers)';
+
 const colors = {
   passed: '#3b7dd8',
   failed: '#d6336c',
@@ -31,13 +45,14 @@ const colors = {
   lost: '#c92a2a',
   duplicate: '#e8a33d',
   stale: '#7048e8',
+  interval: '#1f2933',
 };
 const rowHeight = 30;
 const top = 100;
 /** Left edges and widths in % of the chart's width: the HTML report's chart is as wide as the page. */
 const panels = [
-  { title: 'Throughput (req/s, higher is better)', left: 22, width: 25 },
-  { title: 'p99 latency (ms)', left: 53, width: 14 },
+  { title: 'Throughput (req/s, median of the rounds)', left: 22, width: 25 },
+  { title: 'p99 latency (ms, median)', left: 53, width: 14 },
   { title: 'Anomalies found (count, log scale)', left: 72, width: 18 },
 ];
 const percent = (n: number) => `${n}%`;
@@ -90,6 +105,16 @@ export function comparisonChartOption(rows: readonly ComparisonRow[], title = 'C
     label: { show: true, position: 'right' as const, fontSize: 10, color: '#52606d' },
     data: rows.map((row) => (row.passed === passed && row.rps !== null ? Math.round(row.rps) : null)),
   });
+  const errorBars = (name: string, xAxisIndex: number, pick: (row: ComparisonRow) => number[] | null) => ({
+    type: 'boxplot' as const,
+    name,
+    xAxisIndex,
+    yAxisIndex: xAxisIndex,
+    color: colors.interval,
+    boxWidth: [3, 8],
+    itemStyle: { color: 'rgba(0,0,0,0)', borderColor: colors.interval, borderWidth: 1.2 },
+    data: rows.map((row) => pick(row) ?? []),
+  });
   const verdictAxis = {
     ...categoryAxis(2),
     position: 'right' as const,
@@ -135,6 +160,8 @@ export function comparisonChartOption(rows: readonly ComparisonRow[], title = 'C
         barMaxWidth: 14,
         data: rows.map((row) => positive(row.p99Us === null ? null : row.p99Us / 1000)),
       },
+      errorBars(ERROR_BAR_NAME, 0, (row) => errorBar(row.figures?.rps)),
+      errorBars(ERROR_BAR_NAME, 1, (row) => errorBar(row.figures?.p99Us, 1000)),
       anomalyBar('lost', colors.lost, (a) => a.lostCount),
       anomalyBar('duplicate', colors.duplicate, (a) => a.duplicateCount),
       anomalyBar('out of order', colors.stale, (a) => a.outOfOrderCount),

@@ -6,11 +6,13 @@ import { ConfigError } from '../../backends/env.js';
 import type { CounterSpec } from '../load/counter-spec.js';
 import { ConnectError, runLoad } from '../load/run-load.js';
 import type { LoadResult } from '../load/load-result.js';
-import { type ScenarioGroup, type Suite, scenarioCount } from './scenarios.js';
+import type { ScenarioGroup, Suite } from './scenarios.js';
 import { freePort } from '../harness/free-port.js';
 import { type LaunchedServer, launchServer, ServerStartError } from '../harness/server-launcher.js';
 import { storeEnv } from '../harness/store-catalogue.js';
 import { firstLine } from '../../backends/first-line.js';
+import { timeLeftText } from '../output/time-left.js';
+import { shuffledRounds } from '../stats/statistics.js';
 
 /** Why a scenario has no result: the backend was out of reach, or the run broke off. */
 export interface ScenarioError {
@@ -19,26 +21,29 @@ export interface ScenarioError {
   message: string;
 }
 
-/** One cell of the grid, as the JSON file holds it. */
-export interface ComparisonRow {
+/** One cell of the grid (a scenario at a client count) and what its rounds gave. */
+export interface CellRun {
   suite: Suite;
   scenario: string;
   clients: number;
-  rps: number | null;
-  p99Us: number | null;
-  passed: boolean;
-  /** PASS, FAIL, or why the scenario could not run. */
-  verdict: string;
+  /** One result per round that ran, in the order the rounds ran. */
+  results: LoadResult[];
+  /** Set when the cell stopped: its later rounds did not run. */
   error: ScenarioError | null;
-  result: LoadResult | null;
 }
 
 export interface ComparisonOptions {
   groups: ScenarioGroup[];
   callsPerClient: number;
+  /** Times each cell runs, in an order shuffled per round. */
+  rounds: number;
+  /** Seeds the rounds' orders: the same seed runs the cells in the same order. */
+  seed: number;
+  /** Unrecorded calls before each measured run. */
+  warmupMs: number;
   /** WORKERS for our own web server. */
   serverWorkers: number;
-  /** Web server port; a free one per store when undefined. */
+  /** The first web store's port, the next store's one above, and so on; free ones when undefined. */
   port?: number;
   /** Tester worker threads per run (runLoad's workerCount). */
   clientThreads: number;
@@ -49,9 +54,6 @@ export interface ComparisonOptions {
 }
 
 const HOST = '127.0.0.1';
-
-export const rowIsUnreachable = (row: ComparisonRow): boolean =>
-  row.error?.kind === 'connect' || row.error?.kind === 'server';
 
 export function errorVerdict(error: ScenarioError): string {
   switch (error.kind) {
@@ -64,42 +66,9 @@ export function errorVerdict(error: ScenarioError): string {
   }
 }
 
-/** A scenario's row from the run it made. */
-export function resultRow(
-  group: Pick<ScenarioGroup, 'suite' | 'scenario'>,
-  clients: number,
-  result: LoadResult,
-): ComparisonRow {
-  return {
-    suite: group.suite,
-    scenario: group.scenario,
-    clients,
-    rps: result.rps,
-    p99Us: result.latency.p99Us,
-    passed: result.passed,
-    verdict: result.passed ? 'PASS' : 'FAIL',
-    error: null,
-    result,
-  };
-}
-
-function errorRow(group: ScenarioGroup, clients: number, error: ScenarioError): ComparisonRow {
-  return {
-    suite: group.suite,
-    scenario: group.scenario,
-    clients,
-    rps: null,
-    p99Us: null,
-    passed: false,
-    verdict: errorVerdict(error),
-    error,
-    result: null,
-  };
-}
-
 /**
  * What a failed runLoad means for the grid. Unreachable backends and configuration problems
- * (ConnectError, ConfigError) and counter errors before the first call become error rows;
+ * (ConnectError, ConfigError) and counter errors before the first call become cell errors;
  * anything else is a bug and propagates.
  */
 function classify(err: unknown): ScenarioError {
@@ -108,89 +77,126 @@ function classify(err: unknown): ScenarioError {
   throw err;
 }
 
-/**
- * Runs the grid one scenario at a time (they would skew each other's numbers otherwise).
- * Web stores each get a fresh server, started before their first client count and stopped
- * (SIGTERM, wait for exit) after their last. A store whose server does not start, or a
- * backend that cannot be reached, yields error rows and the comparison goes on; once a
- * PostgreSQL or Hazelcast connection fails, the rest of that suite is marked without retrying
- * (it would only wait out the same timeout again).
- */
-export async function runComparison(options: ComparisonOptions): Promise<ComparisonRow[]> {
-  const total = scenarioCount(options.groups);
-  const rows: ComparisonRow[] = [];
-  const unreachableSuite = new Map<Suite, ScenarioError>();
-  let tempDir: string | undefined;
-  const label = (group: ScenarioGroup, clients: number) =>
-    `[${rows.length + 1}/${total}] ${group.suite} ${group.scenario} ${clients} client${clients === 1 ? '' : 's'} ... `;
-  const skip = (group: ScenarioGroup, clients: number[], error: ScenarioError, note: string) => {
-    for (const n of clients) {
-      options.log(`${label(group, n)}${note}\n`);
-      rows.push(errorRow(group, n, error));
-    }
-  };
+/** The counters of a comparison, ready: our server started for each web store, stopped by `stop`. */
+interface Setup {
+  specs: Map<ScenarioGroup, CounterSpec | ScenarioError>;
+  stop(): Promise<void>;
+}
 
+/**
+ * Starts our server for every web store before the first round, all at once, so that rounds can
+ * visit the stores in any order; each keeps its store (and counter file) for the whole comparison.
+ * A store whose server does not start becomes an error for its cells.
+ */
+async function setUp(options: ComparisonOptions): Promise<Setup> {
+  const specs = new Map<ScenarioGroup, CounterSpec | ScenarioError>();
+  const servers: LaunchedServer[] = [];
+  let tempDir: string | undefined;
+  const stop = async () => {
+    await Promise.allSettled(servers.map((server) => server.stop()));
+    if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+  };
+  let webStores = 0;
   try {
     for (const group of options.groups) {
-      const known = unreachableSuite.get(group.suite);
-      if (known) {
-        skip(group, group.clients, known, 'skipped: could not connect before');
+      if (!('store' in group)) {
+        specs.set(group, group.spec);
         continue;
       }
-      let server: LaunchedServer | undefined;
-      let spec: CounterSpec;
-      if (group.suite === 'web') {
-        tempDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'counters-compare-'));
-        const env = storeEnv(group.store, path.join(tempDir, `${group.scenario}-counter.txt`));
-        try {
-          const port = options.port ?? (await freePort(HOST));
-          server = await launchServer({ host: HOST, port, workers: options.serverWorkers, env });
-        } catch (err) {
-          if (!(err instanceof ServerStartError)) throw err;
-          const error: ScenarioError = { kind: 'server', message: firstLine(err) };
-          options.log(`web ${group.scenario}: server did not start: ${error.message}\n`);
-          skip(group, group.clients, error, 'skipped: no server');
-          continue;
-        }
-        spec = { backend: 'web', targets: [{ host: server.host, port: server.port }], timeoutMs: options.webTimeoutMs };
-      } else {
-        spec = group.spec;
-      }
-
+      tempDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'counters-compare-'));
+      const env = storeEnv(group.store, path.join(tempDir, `${group.scenario}-counter.txt`));
       try {
-        for (const [index, clients] of group.clients.entries()) {
-          options.log(label(group, clients));
-          let row: ComparisonRow;
-          try {
-            const result = await runLoad({
-              spec,
-              clientCount: clients,
-              callsPerClient: options.callsPerClient,
-              workerCount: options.clientThreads,
-            });
-            row = resultRow(group, clients, result);
-            options.log(`${Math.round(result.rps)} req/s ${row.verdict}\n`);
-          } catch (err) {
-            const error = classify(err);
-            row = errorRow(group, clients, error);
-            options.log(`${row.verdict}\n`);
-            if (error.kind === 'connect') {
-              rows.push(row);
-              // A database or cluster that is down is down for every method (a ConfigError may
-              // concern one method only); our own server is per store.
-              if (err instanceof ConnectError && group.suite !== 'web') unreachableSuite.set(group.suite, error);
-              skip(group, group.clients.slice(index + 1), error, 'skipped: could not connect before');
-              break;
-            }
+        const port = options.port === undefined ? await freePort(HOST) : options.port + webStores++;
+        const server = await launchServer({ host: HOST, port, workers: options.serverWorkers, env });
+        servers.push(server);
+        specs.set(group, { backend: 'web', targets: [{ host: server.host, port: server.port }], timeoutMs: options.webTimeoutMs });
+      } catch (err) {
+        if (!(err instanceof ServerStartError)) throw err;
+        const error: ScenarioError = { kind: 'server', message: firstLine(err) };
+        options.log(`web ${group.scenario}: server did not start: ${error.message}\n`);
+        specs.set(group, error);
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { specs, stop };
+}
+
+interface Cell extends CellRun {
+  group: ScenarioGroup;
+}
+
+/**
+ * Runs every cell once per round, in an order shuffled per round from the seed (Kalibera and
+ * Jones: randomise at the level that varies), so that a slow minute of a shared host falls on
+ * every scenario alike. Each run warms up first, unrecorded. A cell whose backend cannot be
+ * reached, or whose run broke off, stops there; once a PostgreSQL or Hazelcast connection fails,
+ * the rest of that suite stops too without retrying (it would only wait out the same timeout again).
+ */
+export async function runComparison(options: ComparisonOptions): Promise<CellRun[]> {
+  const cells: Cell[] = options.groups.flatMap((group) =>
+    group.clients.map((clients) => ({ group, suite: group.suite, scenario: group.scenario, clients, results: [], error: null })),
+  );
+  const setup = await setUp(options);
+  const unreachableSuite = new Map<Suite, ScenarioError>();
+  const totalRuns = cells.length * options.rounds;
+  const startedMs = performance.now();
+  let done = 0;
+  const stopCell = (cell: Cell, error: ScenarioError, note: string) => {
+    cell.error = error;
+    options.log(`${cell.suite} ${cell.scenario} ${clientsText(cell.clients)}: ${note}\n`);
+  };
+  try {
+    for (const [index, order] of shuffledRounds(cells, options.rounds, options.seed).entries()) {
+      for (const cell of order) {
+        const spec = setup.specs.get(cell.group)!;
+        const known = unreachableSuite.get(cell.suite);
+        if (cell.error) continue;
+        if ('kind' in spec) stopCell(cell, spec, 'skipped: no server');
+        else if (known) stopCell(cell, known, 'skipped: could not connect before');
+        else {
+          options.log(`round ${index + 1}/${options.rounds} [${++done}/${totalRuns}] ${cell.suite} ${cell.scenario} ${clientsText(cell.clients)} ... `);
+          const outcome = await runCell(cell, spec, options);
+          if ('kind' in outcome) {
+            options.log(`${errorVerdict(outcome)}\n`);
+            cell.error = outcome;
+            // A database or cluster that is down is down for every method; our own server is per store.
+            if (outcome.kind === 'connect' && !('store' in cell.group)) unreachableSuite.set(cell.suite, outcome);
+            continue;
           }
-          rows.push(row);
+          cell.results.push(outcome);
+          const timeLeft = timeLeftText(performance.now() - startedMs, done, runsLeft(cells, options.rounds, index) + done);
+          options.log(`${Math.round(outcome.rps)} req/s ${outcome.passed ? 'PASS' : 'FAIL'} (${timeLeft})\n`);
         }
-      } finally {
-        await server?.stop();
       }
     }
   } finally {
-    if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+    await setup.stop();
   }
-  return rows;
+  return cells.map(({ group: _, ...cell }) => cell);
 }
+
+async function runCell(cell: Cell, spec: CounterSpec, options: ComparisonOptions): Promise<LoadResult | ScenarioError> {
+  try {
+    return await runLoad({
+      spec,
+      clientCount: cell.clients,
+      callsPerClient: options.callsPerClient,
+      warmupMs: options.warmupMs || undefined,
+      workerCount: options.clientThreads,
+    });
+  } catch (err) {
+    return classify(err);
+  }
+}
+
+/** Runs still to come after the current one: the cells still running, for every round after this. */
+function runsLeft(cells: readonly Cell[], rounds: number, roundIndex: number): number {
+  const running = cells.filter((cell) => !cell.error).length;
+  const leftThisRound = cells.filter((cell) => !cell.error && cell.results.length <= roundIndex).length;
+  return leftThisRound + running * (rounds - roundIndex - 1);
+}
+
+const clientsText = (n: number) => `${n} client${n === 1 ? '' : 's'}`;

@@ -20,12 +20,13 @@ export const WEB_STORES: readonly StoreName[] = [
 ];
 
 /**
- * Scenarios that share a setup: one web store (one server start for all its client counts)
- * or one PostgreSQL/Hazelcast method (a CounterSpec runLoad drives directly).
+ * Scenarios that share a setup: one web store (our server, started once for the whole
+ * comparison) or a counter runLoad drives directly: a PostgreSQL or Hazelcast method, or any
+ * CounterSpec (the tests' own servers).
  */
 export type ScenarioGroup =
   | { suite: 'web'; scenario: string; store: StoreName; clients: number[] }
-  | { suite: 'postgresql' | 'hazelcast'; scenario: string; spec: CounterSpec; clients: number[] };
+  | { suite: Suite; scenario: string; spec: CounterSpec; clients: number[] };
 
 /** Parses "1,2,5,10"; undefined when any entry is not a whole number from 1 to `max`. */
 export function parseClientList(text: string, max = 100_000): number[] | undefined {

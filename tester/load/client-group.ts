@@ -1,9 +1,10 @@
 import * as hdr from 'hdr-histogram-js';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 import type { Counter, CounterFactory, ErrorKind, IncrementEngine } from '../../counters/counter.js';
 import { type HistoryData, monotonicUs } from '../check/history.js';
 import { type CallPlan, LoadRecorder, runClients } from './client-loop.js';
 import { createFactory, type CounterSpec } from './counter-spec.js';
+import { type NamedThreadTime, ownThreadTime, type ThreadTime, threadTimeSince } from './cpu-use.js';
 
 /** What a group of clients hands back after its calls. */
 export interface GroupResult {
@@ -18,6 +19,8 @@ export interface GroupResult {
   retryCount: number;
   /** When the group's last call ended (monotonic microseconds), before its bookkeeping. */
   endUs: number;
+  /** The group's own threads over the run: its engine's loop, and its JS thread when that is a worker's. */
+  threads: NamedThreadTime[];
 }
 
 /** Some of a run's clients, connected and waiting for the start signal. */
@@ -62,10 +65,11 @@ export async function openLocalGroup(
   return {
     progress,
     async run(plan) {
+      const jsStart = ownThreadTime();
       const recorder = new LoadRecorder(progress);
       await runClients(counters, firstClientId, plan, recorder);
       const retryCount = counters.reduce((sum, counter) => sum + counter.retryCount, 0);
-      return groupResult(recorder, retryCount, monotonicUs());
+      return groupResult(recorder, retryCount, monotonicUs(), ownThreads(jsStart));
     },
     close,
   };
@@ -87,7 +91,9 @@ async function openEngineGroup(
   return {
     progress,
     async run(plan) {
+      const jsStart = ownThreadTime();
       const calls = await engine.run(plan, progress);
+      const threads = ownThreads(jsStart, calls.loopTime);
       // The engine's own tally counted answers JS had yet to judge: the recorder counts again.
       progress.fill(0);
       const recorder = new LoadRecorder(progress);
@@ -100,7 +106,7 @@ async function openEngineGroup(
         if (error) recorder.recordFailure(clientId, dueUs, calls.invokeUs[i], calls.completeUs[i], error);
         else recorder.recordOk(clientId, dueUs, calls.invokeUs[i], calls.completeUs[i], value);
       }
-      return groupResult(recorder, 0, calls.endUs);
+      return groupResult(recorder, 0, calls.endUs, threads);
     },
     async close() {
       await engine.close();
@@ -109,9 +115,26 @@ async function openEngineGroup(
   };
 }
 
-function groupResult(recorder: LoadRecorder, retryCount: number, endUs: number): GroupResult {
+/**
+ * The threads this group alone ran on: the engine's loop thread, and the JS thread when it is a
+ * worker's (the main thread is run-load's to measure, whichever group runs on it).
+ */
+function ownThreads(jsStart: ThreadTime, loopTime?: ThreadTime): NamedThreadTime[] {
+  const threads: NamedThreadTime[] = [];
+  if (!isMainThread) threads.push({ name: 'JS thread', ...threadTimeSince(jsStart) });
+  if (loopTime) threads.push({ name: 'loop thread', ...loopTime });
+  return threads;
+}
+
+function groupResult(
+  recorder: LoadRecorder,
+  retryCount: number,
+  endUs: number,
+  threads: NamedThreadTime[],
+): GroupResult {
   return {
     endUs,
+    threads,
     history: recorder.history.data(),
     latencyBase64: hdr.encodeIntoCompressedBase64(recorder.latencyUs),
     uncorrectedBase64: hdr.encodeIntoCompressedBase64(recorder.uncorrectedUs),
@@ -123,7 +146,12 @@ function groupResult(recorder: LoadRecorder, retryCount: number, endUs: number):
 }
 
 /** Clients on a worker thread of their own, for hosts with more cores than one thread can load. */
-export function openWorkerGroup(spec: CounterSpec, clientCount: number, firstClientId: number): Promise<ClientGroup> {
+export function openWorkerGroup(
+  spec: CounterSpec,
+  clientCount: number,
+  firstClientId: number,
+  label: string,
+): Promise<ClientGroup> {
   const progress = new Float64Array(new SharedArrayBuffer(2 * Float64Array.BYTES_PER_ELEMENT));
   const worker = new Worker(new URL('./load-worker.js', import.meta.url), {
     workerData: { spec, clientCount, firstClientId, progress },
@@ -140,9 +168,10 @@ export function openWorkerGroup(spec: CounterSpec, clientCount: number, firstCli
     });
   return next<{ ready: true }>().then(() => ({
     progress,
-    run(plan: CallPlan) {
+    async run(plan: CallPlan) {
       worker.postMessage({ plan });
-      return next<GroupResult>();
+      const result = await next<GroupResult>();
+      return { ...result, threads: result.threads.map((thread) => ({ ...thread, name: `${label} ${thread.name}` })) };
     },
     async close() {
       worker.postMessage({ close: true });

@@ -6,6 +6,8 @@ import type { ErrorKind } from '../../counters/counter.js';
 import type { HistoryCheck } from '../check/check-history.js';
 import type { NemesisEvent } from '../history/nemesis-event.js';
 import type { ThresholdResult } from '../history/run-history.js';
+import type { RunResources } from './run-resources.js';
+import type { MedianSummary, Verdict } from '../stats/statistics.js';
 
 export interface LatencySummary {
   p50Us: number;
@@ -56,6 +58,37 @@ export interface LoadResult {
   passed: boolean;
   /** Peak resident memory (MB) of the process so far, worker threads included (over every run of a `compare`). */
   peakRssMb: number;
+  /** The tester's threads and the host over the run, and whether either may have set the speed. */
+  resources: RunResources;
   /** The --max-p99, --min-rps and --max-errors limits asked for, each judged (absent when none). */
   thresholds?: ThresholdResult[];
+  /**
+   * --rounds above 1: every round's RPS and p99 with medians and intervals; the fields above are
+   * then one round's, the first that failed or else the one nearest the median RPS.
+   */
+  rounds?: RoundFigures;
+  /** --against: these rounds' RPS against the saved run's. */
+  against?: SavedRunChange;
+}
+
+/** A cell's rounds (tester/compare/round-figures.ts makes them). */
+export interface RoundFigures {
+  /** Rounds measured. */
+  count: number;
+  /** Each round's figure, in the order the rounds ran: what `--against` compares. */
+  samples: { rps: number[]; p99Us: number[] };
+  rps: MedianSummary;
+  p99Us: MedianSummary;
+  /** Rounds in which the loader, or the host, may have set the speed rather than the server. */
+  limitedBy: { loader: number; host: number };
+}
+
+/** A run's RPS against a saved run's (--against). */
+export interface SavedRunChange {
+  file: string;
+  /** --max-regression, a fraction. */
+  maxRegression: number;
+  verdict: Verdict;
+  /** Significantly slower by more than maxRegression: the run fails. */
+  regression: boolean;
 }

@@ -8,6 +8,8 @@ import { type ClientGroup, type GroupResult, openLocalGroup, openWorkerGroup } f
 import type { CallPlan } from './client-loop.js';
 import type { LatencySummary, LoadResult } from './load-result.js';
 import { type CounterSpec, createFactory } from './counter-spec.js';
+import { hostTimes, hostUseBetween, ownThreadTime, threadTimeSince } from './cpu-use.js';
+import { type RunResources, runResources } from './run-resources.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LoadOptions {
@@ -54,7 +56,7 @@ async function openGroups(options: LoadOptions): Promise<ClientGroup[]> {
   const opening = [];
   for (let t = 0, first = 0; t < threadCount; t++) {
     const size = Math.floor(options.clientCount / threadCount) + (t < options.clientCount % threadCount ? 1 : 0);
-    opening.push(openWorkerGroup(options.spec, size, first));
+    opening.push(openWorkerGroup(options.spec, size, first, `client thread ${t + 1}`));
     first += size;
   }
   const settled = await Promise.allSettled(opening);
@@ -185,16 +187,19 @@ export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
     const plan = buildPlan(options);
     const totalCount = options.durationMs === undefined ? options.clientCount * options.callsPerClient : undefined;
     options.nemesis?.start(originUs);
+    const [mainStart, hostStart] = [ownThreadTime(), hostTimes()];
     const results = await runGroups(groups, plan, report('run', plan.startUs, totalCount));
     // Until the last call ended: recording a native group's calls after that is not load.
     const totalTimeS = (Math.max(...results.map((result) => result.endUs)) - plan.startUs) / 1e6;
+    const threads = [{ name: 'JS thread', ...threadTimeSince(mainStart) }, ...results.flatMap((r) => r.threads)];
+    const resources = runResources(threads, totalTimeS, hostUseBetween(hostStart, hostTimes()));
     const nemesisEvents = (await options.nemesis?.stop()) ?? [];
     // A counter that died during the run still gets a report: the count checks become 'unknown'.
     const finalCount = await timedCall(controlOps, 'read', () => readPatiently(counter));
     const ops = History.merge(results.map((result) => result.history)).data();
     const meta = runMeta(options, factory, results);
     const history: RunHistory = { meta, originUs, controlOps, ops, nemesisEvents };
-    const result = buildResult(options, factory, results, history, { initialCount, finalCount, totalTimeS });
+    const result = buildResult(options, factory, results, history, { initialCount, finalCount, totalTimeS }, resources);
     return { result, history };
   } finally {
     await options.nemesis?.stop();
@@ -250,6 +255,7 @@ function buildResult(
   results: GroupResult[],
   history: RunHistory,
   counts: { initialCount: number; finalCount: number | undefined; totalTimeS: number },
+  resources: RunResources,
 ): LoadResult {
   const { check, verdict, witnesses, passed } = judgeRun(history);
   const errors = addCounts(results.map((result) => result.errorCounts));
@@ -279,6 +285,7 @@ function buildResult(
     passed,
     // maxRSS is in kilobytes.
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    resources,
   };
 }
 

@@ -9,6 +9,7 @@ import { ConfigError, parseBoolean, parseChoice } from '../../backends/env.js';
 import { HISTORY_FORMATS, type HistoryFormat } from '../history/line-spelling.js';
 import type { CounterSpec } from '../load/counter-spec.js';
 import type { Thresholds } from '../load/thresholds.js';
+import { savedSamples } from '../compare/against.js';
 import { parseDurationMs } from './parse-duration.js';
 
 export const COUNTER_TYPES = ['web', 'postgresql', 'hazelcast'] as const;
@@ -115,4 +116,33 @@ function targets(hostList: string, portList: string): Array<{ host: string; port
   });
   if (hosts.length === 0) throw new UsageError('--counter-host is empty');
   return hosts.flatMap((host) => ports.map((port) => ({ host, port })));
+}
+
+/** --alpha: a probability strictly between 0 and 1. */
+export function alpha(text: string): number {
+  const value = Number(text);
+  if (!/^\s*(0?\.\d+|[01](\.\d*)?)\s*$/.test(text) || !(value > 0 && value < 1))
+    throw new UsageError(`--alpha ${text} is invalid: use a probability between 0 and 1, e.g. 0.05`);
+  return value;
+}
+
+/** --max-regression: "5%" or "5" (percent), as a fraction. */
+export function maxRegression(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
+  const value = match ? Number(match[1]) / 100 : NaN;
+  if (!(value >= 0 && value < 1)) throw new UsageError(`--max-regression ${text} is invalid: use a percentage, e.g. 5%`);
+  return value;
+}
+
+/** --against FILE: the RPS rounds of each cell it saved. */
+export function againstFile(file: string): Map<string, number[]> {
+  let saved: unknown;
+  try {
+    saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--against ${file} cannot be read: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const cells = savedSamples(saved);
+  if (typeof cells === 'string') throw new UsageError(`--against ${file} ${cells}`);
+  return cells;
 }

@@ -1,9 +1,16 @@
 import type { LoadResult } from '../load/load-result.js';
+import { hostText, speedCaution, threadsText } from '../load/run-resources.js';
+import { changeText } from '../compare/against.js';
+import { limitText, rangeText, summaryText } from '../compare/round-figures.js';
 
 const RULER = '='.repeat(60);
 
+/** Starts the line that says the loader or the host, not the server, may have set the speed. */
+export const CAUTION_LABEL = 'Caution:';
+
+/** A label padded to column 29, as the reference pads its own; a longer one (a file name) keeps a space. */
 function row(label: string, value: string | number): string {
-  return `${label.padEnd(29)}${value}`;
+  return `${label.length < 29 ? label.padEnd(29) : `${label} `}${value}`;
 }
 
 /** The reference's result block, byte for byte. */
@@ -40,6 +47,9 @@ export function extraBlock(result: LoadResult): string {
     ...Object.entries(result.errorExamples).map(([kind, message]) => row(`  first ${kind}:`, message)),
     row('Retries:', result.retryCount),
     row('Peak memory (MB):', result.peakRssMb),
+    row('Tester CPU:', threadsText(result.resources)),
+    row('Host CPU:', hostText(result.resources)),
+    ...cautionLines(result),
     ...verdictLines(result),
     RULER,
   ];
@@ -66,8 +76,34 @@ export function rateWarning(result: LoadResult): string | undefined {
   );
 }
 
+/** Said only when the loader or the host may have set the speed (run-resources.ts). */
+function cautionLines(result: LoadResult): string[] {
+  const caution = speedCaution(result.resources);
+  return caution ? [row(CAUTION_LABEL, caution)] : [];
+}
+
 /** The verdict, then the operations that prove a failure, one per line. */
 export function verdictLines(result: Pick<LoadResult, 'passed' | 'verdict' | 'witnesses'>): string[] {
   const { passed, verdict, witnesses } = result;
   return [row('Verdict:', `${passed ? 'PASS' : 'FAIL'}: ${verdict}`), ...witnesses.map((line) => row('', `  ${line}`))];
+}
+
+/**
+ * --rounds and --against: the rounds' medians with their intervals and spread, and the change
+ * from the saved run; '' for a single run compared with nothing.
+ */
+export function roundsBlock(result: LoadResult): string {
+  const { rounds, against } = result;
+  const lines: string[] = [];
+  if (rounds) {
+    const limited = limitText(rounds);
+    lines.push(
+      row('Rounds:', `${rounds.count} (the blocks above show the first that failed, else the nearest the median RPS)`),
+      row('RPS median [95% CI]:', `${summaryText(rounds.rps)}, min-max ${rangeText(rounds.rps)}`),
+      row('p99 (us) median [95% CI]:', `${summaryText(rounds.p99Us)}, min-max ${rangeText(rounds.p99Us)}`),
+      ...(limited ? [row('Loader or host limited:', `${limited} rounds`)] : []),
+    );
+  }
+  if (against) lines.push(row(`Against ${against.file}:`, changeText(against, against.maxRegression)));
+  return lines.length ? [...lines, RULER].join('\n') + '\n' : '';
 }

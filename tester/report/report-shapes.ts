@@ -104,8 +104,16 @@ export interface RunReport {
 export interface CompareRowView {
   scenario: string;
   clients: number;
+  /** Medians over the rounds. */
   rps: number | null;
   p99Ms: number | null;
+  /** "41148 [39002-42310]": the median RPS with its 95% interval, or why there is none; '-' when no round ran. */
+  rpsText: string;
+  /** Against the baseline: "1.31x [1.22-1.40] faster", "~ (p=0.42)", "baseline" or '-'. */
+  vsBaseline: string;
+  rank: number | null;
+  /** "loader 6/6, host 2/6": rounds whose speed the loader or the host may have set; '' for none. */
+  limited: string;
   /** Null when the scenario did not run, or its checker could not tell. */
   lostCount: number | null;
   duplicateCount: number | null;

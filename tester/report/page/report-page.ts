@@ -327,12 +327,27 @@ function timelineOption(timeline: Timeline): Option {
 
 function renderCompare(report: CompareReport): Node[] {
   const passedCount = report.rows.filter((row) => row.passed).length;
-  const header = ['Scenario', 'Clients', 'req/s', 'p99 (ms)', 'Lost', 'Duplicate', 'Out of order', 'Verdict'];
+  const header = [
+    'Scenario',
+    'Clients',
+    'req/s median [95% CI]',
+    'p99 (ms)',
+    'vs baseline',
+    'Rank',
+    'Loader/host limited',
+    'Lost',
+    'Duplicate',
+    'Out of order',
+    'Verdict',
+  ];
   const cells = (row: CompareReport['rows'][number]) => [
     row.scenario,
     String(row.clients),
-    number(row.rps),
+    row.rpsText,
     number(row.p99Ms, 2),
+    row.vsBaseline,
+    number(row.rank),
+    row.limited,
     number(row.lostCount),
     number(row.duplicateCount),
     number(row.outOfOrderCount),
