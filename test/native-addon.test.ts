@@ -45,6 +45,23 @@ function tempDir(t: ExecutionContext): string {
 }
 
 /**
+ * Runs `construct` (JavaScript making a FileCounter or SharedCounter from the addon) in a node
+ * process of uid 65534 (setpriv, which needs root). Resolves with what it threw, or 'opened'.
+ */
+function constructAsNobody(construct: string): { code?: string; message: string; stderr: string } {
+  const addon = new URL('../native/addon.js', import.meta.url).href;
+  const script = `const { FileCounter, SharedCounter } = await import(${JSON.stringify(addon)});
+    try { (${construct}).close(); console.log(JSON.stringify({ message: 'opened' })); }
+    catch (err) { console.log(JSON.stringify({ code: err.code, message: err.message })); }`;
+  const ids = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+  const run = spawnSync('setpriv', [...ids, process.execPath, '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
+  const line = run.stdout.trim();
+  return { ...(line === '' ? { message: '' } : JSON.parse(line)), stderr: run.stderr };
+}
+
+/**
  * Runs `processes` increment workers on the same counter, started together, and returns
  * their reports. Rejects when any worker fails.
  */
@@ -389,6 +406,25 @@ test('file: a file open to group or others, or owned by another user, is refused
   t.is(fs.readFileSync(file, 'utf8'), '5\n');
 });
 
+test("file: a process of another user refuses a file owned by root, even one it can open", (t) => {
+  if (process.getuid?.() !== 0) {
+    t.log('not root: setpriv cannot run a process as uid 65534 to test the owner check from that side');
+    return;
+  }
+  const dir = tempDir(t);
+  fs.chmodSync(dir, 0o755);
+  const file = path.join(dir, 'counter');
+  fs.writeFileSync(file, '5\n');
+  // 0666: uid 65534 can open it, so the refusal is the owner check's, not the kernel's EACCES.
+  fs.chmodSync(file, 0o666);
+  const foreign = constructAsNobody(`new FileCounter(${JSON.stringify(file)}, false)`);
+  t.is(foreign.stderr, '');
+  t.is(foreign.code, 'EPERM');
+  t.is(foreign.message, `FileCounter ${file}: owned by uid 0, not the current uid 65534; refusing to use it`);
+  t.deepEqual([fs.statSync(file).uid, fs.statSync(file).mode & 0o777], [0, 0o666], 'owner and mode left as they were');
+  t.is(fs.readFileSync(file, 'utf8'), '5\n');
+});
+
 // Serial: the concurrent multi-process tests of this file would delay its timed calls.
 test.serial('file: a lock another process holds makes calls throw EAGAIN within milliseconds, not block', async (t) => {
   const file = path.join(tempDir(t), 'counter');
@@ -506,6 +542,25 @@ test('shm: a segment too small or owned by another user is refused', (t) => {
   const foreign = errorOf(() => new SharedCounter(name, false, 'atomic'));
   t.is(foreign.code, 'EPERM');
   t.true(foreign.message.includes(name) && foreign.message.includes('owned by uid 65534'), foreign.message);
+});
+
+test('shm: a process of another user refuses a segment owned by root, even one it can open', (t) => {
+  if (process.getuid?.() !== 0) {
+    t.log('not root: setpriv cannot run a process as uid 65534 to test the owner check from that side');
+    return;
+  }
+  const name = shmName(t, 'root-owned');
+  const owned = new SharedCounter(name, true, 'atomic');
+  t.is(owned.increment(), 1);
+  owned.close();
+  // 0666: uid 65534 can open it, so the refusal is the owner check's, not the kernel's EACCES.
+  fs.chmodSync(shmPath(name), 0o666);
+  const foreign = constructAsNobody(`new SharedCounter(${JSON.stringify(name)}, false, 'atomic')`);
+  t.is(foreign.stderr, '');
+  t.is(foreign.code, 'EPERM');
+  t.is(foreign.message, `shm segment ${name}: owned by uid 0, not the current uid 65534; refusing to attach`);
+  t.is(fs.statSync(shmPath(name)).uid, 0, 'owner left as it was');
+  t.is(segmentValue(name), 1n, 'the value is untouched');
 });
 
 test('shm: attaching to a missing segment or through a symlink fails with the syscall error', (t) => {

@@ -15,7 +15,7 @@ import { childPids } from './helpers/processes.js';
 import { exchange } from './helpers/raw-sockets.js';
 import { holdFlock } from './helpers/hold-flock.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
-import { httpRequest, runServerToExit, startServer } from './helpers/server-process.js';
+import { httpRequest, runServerToExit, runServerToExitAs, startServer } from './helpers/server-process.js';
 import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
 import { requireServices } from './helpers/required-service.js';
 
@@ -144,6 +144,33 @@ test('a STORAGE_PATH open to group or others, or owned by another user, is refus
     t.deepEqual([after.mode, after.uid], [before.mode, before.uid], 'mode and owner left as they were');
     t.is(fs.readFileSync(file, 'utf8'), '7\n');
   }
+});
+
+test("a STORAGE_PATH owned by root is refused in one line by a server running as another user", async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.log('not root: setpriv cannot run the server as uid 65534 to test the owner check from that side');
+    return;
+  }
+  // A directory uid 65534 can enter, holding a file of root's that uid 65534 can open (0666):
+  // the owner is checked first, so this is the message, not the mode's.
+  const dir = fs.mkdtempSync(path.join(tmp, 'root-owned-'));
+  fs.chmodSync(tmp, 0o755);
+  fs.chmodSync(dir, 0o755);
+  const file = path.join(dir, 'counter.txt');
+  fs.writeFileSync(file, '7\n');
+  fs.chmodSync(file, 0o666);
+  const before = fs.statSync(file);
+  t.is(before.uid, 0);
+  const env = { STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(nextPort++) };
+  const { code, stderr } = await runServerToExitAs(65534, env);
+  t.log(stderr.trim());
+  t.not(code, 0);
+  t.regex(stderr, /owned by uid 0, not the current uid 65534/);
+  t.true(stderr.includes(file), 'names the file');
+  t.is(stderr.trim().split('\n').length, 1, stderr);
+  const after = fs.statSync(file);
+  t.deepEqual([after.mode, after.uid], [before.mode, before.uid], 'mode and owner left as they were');
+  t.is(fs.readFileSync(file, 'utf8'), '7\n');
 });
 
 test('another process holding a shared flock on the file: /inc is 503 within the bound, /health at once', async (t) => {
