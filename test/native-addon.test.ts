@@ -475,7 +475,8 @@ test.serial('file: a lock another process holds makes calls throw EAGAIN within 
   for (const [name, ms] of Object.entries(fastest)) {
     t.true(
       ms * 2 < openingMs,
-      `${name} gave up after ${ms.toFixed(1)} ms, at least 2x sooner than opening, which waits for the lock (${openingMs.toFixed(0)} ms)`,
+      `${name} gave up after ${ms.toFixed(1)} ms, at least 2x sooner than opening, ` +
+        `which waits for the lock (${openingMs.toFixed(0)} ms)`,
     );
   }
   t.is(counter.increment(), 1, 'counts on once the lock is free');
