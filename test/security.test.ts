@@ -219,35 +219,34 @@ test('another process holding a shared flock on the file: /inc is 503 within the
   }
 });
 
-test('300 requests waiting for a lock another process holds leave /health answering at once', async (t) => {
+// Enough waiters that one round of their tries, had each its own timer (up to 1 ms in the addon
+// each), would block the event loop for the whole 1 s lock bound.
+const WAITERS = 1000;
+
+test(`${WAITERS} requests waiting for a lock another process holds leave /health answering at once`, async (t) => {
   const port = nextPort++;
   const file = path.join(tmp, 'locked-with-many-waiting.txt');
   const server = await startServer({ STORAGE_METHOD: 'disk', STORAGE_PATH: file, PORT: String(port) });
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 300 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: WAITERS });
   try {
     t.deepEqual((await httpRequest(port, 'POST', '/inc')).json, { count: 1 });
     const holder = await holdFlock(file, 'shared', 10_000);
     try {
       let answered = 0;
       const post = () => statusVia(agent, port, 'POST', '/inc').finally(() => answered++);
-      const incs = Array.from({ length: 300 }, post);
+      const incs = Array.from({ length: WAITERS }, post);
       await sleep(300);
       t.is(answered, 0, '/health is asked while every /inc waits for the lock');
       const healthStarted = performance.now();
       const health = await statusVia(false, port, 'GET', '/health');
       const healthMs = performance.now() - healthStarted;
-      const answeredBeforeHealth = answered;
       const statuses = await Promise.all(incs);
-      t.log(`/health ${health} in ${healthMs.toFixed(0)} ms while 300 /inc waited`);
+      t.log(`/health ${health} in ${healthMs.toFixed(0)} ms while ${WAITERS} /inc waited`);
       t.is(health, 200);
-      // Each waiting request trying on its own timer spun the event loop: /health took 1-2.4 s, past
-      // the 1 s bound of the requests asked before it. The yardstick is theirs, not a wall-clock figure.
-      t.is(
-        answeredBeforeHealth,
-        0,
-        `/health does not wait behind the waiting requests: answered in ${healthMs.toFixed(0)} ms, ` +
-          `before any of the 300 /inc asked earlier gave up on the 1 s bound`,
-      );
+      // Each waiting request trying on its own timer (up to 1 ms each in the addon) blocked the event
+      // loop: with 1000 waiters /health took 2.6 s (0.5-0.9 s with 300, too close to a loaded host's
+      // figures to tell apart). Answered in 10-25 ms here, with a busy core too.
+      t.true(healthMs < 1500, `/health does not wait behind the waiting requests (${healthMs.toFixed(0)} ms)`);
       t.deepEqual([...new Set(statuses)], [503]);
     } finally {
       await holder.release();
