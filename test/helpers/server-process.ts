@@ -68,6 +68,15 @@ export function runServerInPrivateNetwork(env: ServerEnv, timeoutMs = 20_000): P
   return runToClose('unshare', ['-n', 'sh', '-c', script], env, timeoutMs);
 }
 
+/**
+ * Runs the server as user `uid` (setpriv, which needs root) expecting it to refuse to start;
+ * resolves with its exit code and stderr.
+ */
+export function runServerToExitAs(uid: number, env: ServerEnv, timeoutMs = 30_000): Promise<Exit> {
+  const ids = [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
+  return runToClose('setpriv', [...ids, process.execPath, SERVER_MAIN], env, timeoutMs);
+}
+
 export async function httpRequest(
   port: number,
   method: string,
