@@ -673,8 +673,9 @@ disruptive.hazelcast(
         factories.map((factory, i) =>
           driveFactory(factory, {
             clientCount: 4,
-            // Long enough after the kill to outlast the client's 5 s wait for a dead backup's ack.
-            durationMs: 9000,
+            // Long enough after the kill (18.5 s) to outlast the client's 5 s wait for a dead backup's
+            // ack, and the bound on the first success after it below, on a loaded host.
+            durationMs: 20_000,
             ...(i === 0
               ? {
                   faultAtMs: 1500,
@@ -719,10 +720,11 @@ disruptive.hazelcast(
         );
         t.not(run.finalCount, undefined, `${run.name}: the count is readable after the fault`);
         t.true(after > 0, `${run.name}: increments were acknowledged after the kill`);
-        // A mutating map call whose backup replica died waits hazelcast.client.operation.backup.timeout.millis (5 s).
+        // A mutating map call whose backup replica died waits hazelcast.client.operation.backup.timeout.millis
+        // (5 s). Resuming is the point: 3x that leaves room for three JVMs on a loaded 2-core host.
         t.true(
-          firstMs !== undefined && firstMs < 7000,
-          `${run.name}: service resumed within 7 s of the kill (${firstMs} ms)`,
+          firstMs !== undefined && firstMs < 15_000,
+          `${run.name}: service resumed within 15 s of the kill (${firstMs} ms)`,
         );
         t.is(count.lostCount, 0, `${run.name}: no acknowledged increment lost: ${run.verdict}`);
         // With fail-on-indeterminate-operation-state a call whose CP leader died fails as indeterminate
