@@ -15,7 +15,7 @@ import path from 'node:path';
 import { waitUntil } from '../tester/harness/wait-until.js';
 import { WEB_STORES } from '../tester/compare/scenarios.js';
 import { childPids, run, workerPids } from './helpers/processes.js';
-import { TESTER_MAIN } from './helpers/run-tester.js';
+import { ownCounters, TESTER_MAIN } from './helpers/run-tester.js';
 import { requireServices } from './helpers/required-service.js';
 
 // The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
@@ -71,6 +71,7 @@ services.need('postgresql', 'hazelcast').test(`compare --server-workers ${WORKER
   // A paused tester's calls would otherwise time out against a server that is fine.
   const child = spawn(process.execPath, [TESTER_MAIN, ...args, '--timeout-ms', '120000', '--out', tmp], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...ownCounters('compare_workers') },
   });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

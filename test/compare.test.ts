@@ -8,7 +8,7 @@ import { type CellRun, runComparison } from '../tester/compare/run-comparison.js
 import { type ScenarioGroup, WEB_STORES } from '../tester/compare/scenarios.js';
 import { shuffledRounds } from '../tester/stats/statistics.js';
 import { startDelayServer } from './helpers/delay-server.js';
-import { runTester } from './helpers/run-tester.js';
+import { ownCounters, runTester } from './helpers/run-tester.js';
 import { requireServices } from './helpers/required-service.js';
 
 // The tests needing a service: one that does not answer fails, COUNTERS_SKIP_*=1 skips (required-service.ts).
@@ -25,7 +25,10 @@ services.need('postgresql', 'hazelcast').test(WEB_TITLE, async (t) => {
   const args = ['compare', '--suite', 'web', '--clients', '1,2', '--calls', '300', '--rounds', '2', '--seed', '7'];
   let run: Awaited<ReturnType<typeof runTester>>;
   for (let attempt = 1; ; attempt++) {
-    run = await runTester([...args, '--warmup', '100ms', '--out', outDir], { timeoutMs: 150_000 });
+    run = await runTester([...args, '--warmup', '100ms', '--out', outDir], {
+      timeoutMs: 150_000,
+      env: ownCounters('compare'),
+    });
     if (attempt === 5 || !/already in use|EADDRINUSE/.test(run.stdout + run.stderr)) break;
   }
   t.is(run.code, 0, `stderr:\n${run.stderr}\nstdout:\n${run.stdout}`);

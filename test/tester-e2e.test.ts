@@ -62,6 +62,8 @@ const SCHEMA: Record<string, (value: unknown) => boolean> = {
   peakRssMb: (v) => Number.isInteger(v) && (v as number) > 0,
   // Empty without --nemesis.
   nemesisEvents: (v) => Array.isArray(v) && v.length === 0,
+  // The tester's threads and the host's CPU over the run (docs/tester.md, JSON result).
+  resources: (v) => isObject(v) && Array.isArray(v.threads) && Array.isArray(v.limitedBy),
 };
 /** Only in --rate runs. */
 const RATE_SCHEMA: Record<string, (value: unknown) => boolean> = {
@@ -308,7 +310,7 @@ test.serial('real server: the text report starts with the reference block and pa
 });
 
 test.serial(
-  'real server: --workers 2 (worker threads) gives the same exact result, with or without --warmup',
+  'real server: --client-threads 2 gives the same exact result, with or without --warmup',
   async (t) => {
     await withServer(SHM_ATOMIC, async (server) => {
       const run = await runTester([

@@ -28,6 +28,22 @@ export function runTester(args: string[], options: Omit<TesterRunOptions, 'main'
   return slot(() => runTesterProcess(args, { ...options, cwd: ROOT }));
 }
 
+/**
+ * Store settings that give the servers a tester starts (compare's, --server) a PostgreSQL database and
+ * Hazelcast structures of their own: other test files increment the default ones at the same time, and
+ * a shared counter would count their increments too.
+ */
+export function ownCounters(name: string): Record<string, string> {
+  const hazelcastName = `counters-test-${name.replace(/_/g, '-')}`;
+  return {
+    POSTGRES_DB: `counters_test_${name}`,
+    HZ_MAP_NAME: hazelcastName,
+    HZ_ATOMIC_LONG_NAME: hazelcastName,
+    HZ_PN_COUNTER_NAME: hazelcastName,
+    HZ_FENCED_LOCK_NAME: `${hazelcastName}-lock`,
+  };
+}
+
 /** Non-empty stderr lines. */
 export function stderrLines(run: TesterRun): string[] {
   return run.stderr.split('\n').filter((line) => line.trim());
