@@ -119,7 +119,7 @@ export class HistoryChecker implements CallSink {
     const range = runCheck(() => checkValueRange(window, this.#spool, valuedCount, input));
     if ([count, unique, realTimeOrder, range].some((check) => check.valid === false)) this.#linearizable.imply();
     const linearizable = runCheck(() =>
-      this.#linearizable.result(window.open.values(), window.odd.values(), readsOf(input), okCount + indeterminateCount),
+      this.#linearizable.result(window.open(), window.odd.values(), readsOf(input), okCount + indeterminateCount),
     );
     const checks = { count, unique, realTimeOrder, range, linearizable };
     const judged: CheckResult[] = [count, linearizable];

@@ -83,10 +83,10 @@ export interface LinearizabilityResult extends CheckResult {
   examples: LinearizabilityExample[];
 }
 
-/** A slot's time bound and the anchor that set it. */
+/** A slot's time bound and what set it: a pinned increment or a read (none: no bound). */
 interface Bound {
   time: number;
-  from?: Anchor;
+  by?: OpExample | ReadWindow;
 }
 
 /** Consecutive gaps (unpinned slots) with the same bounds. */
@@ -112,16 +112,56 @@ interface FreeCall {
   usedAtGap: number;
 }
 
-/** Where a slot's bounds change: anchors pinned at it, and reads around it. */
-interface Breakpoint {
-  slot: number;
-  pinned: boolean;
-  raise: Bound;
-  cap: Bound;
+/**
+ * The slots where bounds change, in order (columns: a run closes thousands of pins at once): what
+ * each raises and caps, what is pinned there, and the upper bound carried down to it.
+ */
+class Breakpoints {
+  readonly slots: number[] = [];
+  readonly pinned: boolean[] = [];
+  readonly raiseTime: number[] = [];
+  readonly raiseBy: (OpExample | ReadWindow | undefined)[] = [];
+  readonly capTime: number[] = [];
+  readonly capBy: (OpExample | ReadWindow | undefined)[] = [];
+  readonly upperTime: number[] = [];
+  readonly upperBy: (OpExample | ReadWindow | undefined)[] = [];
+
+  get length(): number {
+    return this.slots.length;
+  }
+
+  /** Appends a slot, or tightens the last one when it is the same slot (strictly: the first anchor names a tie). */
+  add(slot: number, pinned: boolean, raise: number, raiseBy: Bound['by'], cap: number, capBy: Bound['by']): void {
+    const last = this.slots.length - 1;
+    if (last >= 0 && this.slots[last] === slot) {
+      if (raise > this.raiseTime[last]) [this.raiseTime[last], this.raiseBy[last]] = [raise, raiseBy];
+      if (cap < this.capTime[last]) [this.capTime[last], this.capBy[last]] = [cap, capBy];
+      this.pinned[last] ||= pinned;
+      return;
+    }
+    this.slots.push(slot);
+    this.pinned.push(pinned);
+    this.raiseTime.push(raise);
+    this.raiseBy.push(raiseBy);
+    this.capTime.push(cap);
+    this.capBy.push(capBy);
+  }
+
+  /** Upper bounds carried down from the last slot; a slot's own anchor names a tie. */
+  carryUppers(): void {
+    let [time, by]: [number, Bound['by']] = [Infinity, undefined];
+    for (let i = this.slots.length - 1; i >= 0; i--) {
+      if (this.capBy[i] !== undefined && this.capTime[i] <= time) [time, by] = [this.capTime[i], this.capBy[i]];
+      this.upperTime[i] = time;
+      this.upperBy[i] = by;
+    }
+  }
+
+  upper(i: number): Bound {
+    return { time: this.upperTime[i], by: this.upperBy[i] };
+  }
 }
 
-const lowerNone: Bound = { time: -Infinity };
-const upperNone: Bound = { time: Infinity };
 const byInvoke = (a: FreeCall, b: FreeCall) => a.op.invokeUs < b.op.invokeUs || (a.op.invokeUs === b.op.invokeUs && a.k < b.k);
 const byEnd = (a: FreeCall, b: FreeCall) => a.endUs < b.endUs || (a.endUs === b.endUs && a.k < b.k);
 
@@ -130,7 +170,7 @@ export class LinearizabilityChecker {
   #implied = false;
   /** Slots 1..closedSlot are decided; `#lower` is the bound carried past them. */
   #closedSlot = 0;
-  #lower: Bound = lowerNone;
+  #lower: Bound = { time: -Infinity };
   #gapCount = 0;
   #runs: GapRun[] = [];
   /** Closed values not yet decided, in value order. */
@@ -237,50 +277,63 @@ export class LinearizabilityChecker {
    */
   #closeSlots(pins: readonly ValueEntry[], lastSlot: number, reads: readonly ReadWindow[]): Bound {
     const points = this.#breakpoints(pins, lastSlot, reads);
-    // Upper bounds propagate down from the last anchor: upperFrom[i] holds from points[i] down to points[i - 1] + 1.
-    const uppers: Bound[] = new Array(points.length);
-    for (let i = points.length - 1, upper = upperNone; i >= 0; i--) uppers[i] = upper = ownFirst(upper, points[i].cap, -1);
+    points.carryUppers();
     let next = this.#closedSlot + 1;
-    points.forEach((point, i) => {
-      if (point.slot > lastSlot + 1) return;
-      const upper = uppers[i];
-      if (point.slot > next) this.#slots(next, Math.min(point.slot, lastSlot + 1) - 1, false, upper);
-      if (point.slot > lastSlot) return;
-      this.#lower = ownFirst(this.#lower, point.raise, 1);
-      this.#slots(point.slot, point.slot, point.pinned, upper);
-      next = point.slot + 1;
-    });
-    if (lastSlot >= next) this.#slots(next, lastSlot, false, upperNone);
-    const last = points.at(-1);
-    const trailing = last !== undefined && last.slot === lastSlot + 1 ? ownFirst(this.#lower, last.raise, 1) : this.#lower;
+    let trailing: Bound | undefined;
+    for (let i = 0; i < points.length; i++) {
+      const slot = points.slots[i];
+      if (slot > next) this.#slots(next, Math.min(slot, lastSlot + 1) - 1, false, points.upper(i));
+      const raised = points.raiseBy[i] !== undefined && points.raiseTime[i] >= this.#lower.time;
+      const lower = raised ? { time: points.raiseTime[i], by: points.raiseBy[i] } : this.#lower;
+      if (slot > lastSlot) {
+        [next, trailing] = [lastSlot + 1, lower];
+        break;
+      }
+      this.#lower = lower;
+      if (!points.pinned[i] || this.#lower.time > points.upperTime[i]) this.#slots(slot, slot, points.pinned[i], points.upper(i));
+      next = slot + 1;
+    }
+    if (lastSlot >= next) this.#slots(next, lastSlot, false, { time: Infinity });
     this.#closedSlot = Math.max(this.#closedSlot, lastSlot);
-    return trailing;
+    return trailing ?? this.#lower;
   }
 
-  /** The slots where bounds change, in order, each with what it raises and caps. */
-  #breakpoints(pins: readonly ValueEntry[], lastSlot: number, reads: readonly ReadWindow[]): Breakpoint[] {
-    const points = new Map<number, Breakpoint>();
-    const at = (slot: number) => {
-      let point = points.get(slot);
-      if (point === undefined) points.set(slot, (point = { slot, pinned: false, raise: lowerNone, cap: upperNone }));
-      return point;
+  /** The slots where bounds change up to lastSlot + 1, in order: pins, then reads, at each. */
+  #breakpoints(pins: readonly ValueEntry[], lastSlot: number, reads: readonly ReadWindow[]): Breakpoints {
+    const points = new Breakpoints();
+    const readPoints = this.#readPoints(lastSlot, reads);
+    let r = 0;
+    const addReadsUpTo = (slot: number) => {
+      for (; r < readPoints.length && readPoints[r].slot <= slot; r++) {
+        const { slot: at, raise, cap } = readPoints[r];
+        points.add(at, false, raise.time, raise.by, cap.time, cap.by);
+      }
     };
     for (const pin of pins) {
       const slot = pin.value - this.initial;
       if (slot <= this.#closedSlot || slot > lastSlot) continue;
+      addReadsUpTo(slot - 1);
       const op = pin.ops[0];
-      const point = at(slot);
-      point.pinned = true;
-      point.raise = raised(point.raise, op.invokeUs, { op });
-      point.cap = capped(point.cap, { time: op.completeUs, from: { op } });
+      points.add(slot, true, op.invokeUs, op, op.completeUs, op);
+      addReadsUpTo(slot);
     }
+    addReadsUpTo(Infinity);
+    return points;
+  }
+
+  /** Where the reads bound slots within closedSlot+1..lastSlot+1: a cap at their value, a raise after it. */
+  #readPoints(lastSlot: number, reads: readonly ReadWindow[]): { slot: number; raise: Bound; cap: Bound }[] {
+    const points: { slot: number; raise: Bound; cap: Bound }[] = [];
     for (const read of reads) {
       const r = read.value - this.initial;
-      if (r >= 1 && r > this.#closedSlot) at(r).cap = capped(at(r).cap, { time: read.completeUs, from: { read } });
-      if (r + 1 > this.#closedSlot) at(r + 1).raise = raised(at(r + 1).raise, read.invokeUs, { read });
-      else this.#lower = raised(this.#lower, read.invokeUs, { read });
+      if (r >= 1 && r > this.#closedSlot && r <= lastSlot + 1) {
+        points.push({ slot: r, raise: { time: -Infinity }, cap: { time: read.completeUs, by: read } });
+      }
+      if (r + 1 > this.#closedSlot && r + 1 <= lastSlot + 1) {
+        points.push({ slot: r + 1, raise: { time: read.invokeUs, by: read }, cap: { time: Infinity } });
+      } else if (r + 1 <= this.#closedSlot && read.invokeUs > this.#lower.time) this.#lower = { time: read.invokeUs, by: read };
     }
-    return [...points.values()].sort((a, b) => a.slot - b.slot);
+    return points.sort((a, b) => a.slot - b.slot);
   }
 
   /** Slots from..to, all pinned or all gaps, with the carried lower bound and `upper`. */
@@ -291,7 +344,7 @@ export class LinearizabilityChecker {
     if (lower.time > upper.time) {
       this.#conflictCount += count;
       for (let s = from; s <= to && this.#conflicts.length < maxExamples; s++) {
-        this.#conflicts.push({ kind: 'conflict', value: this.initial + s, after: lower.from!, before: upper.from! });
+        this.#conflicts.push({ kind: 'conflict', value: this.initial + s, after: anchorOf(lower)!, before: anchorOf(upper)! });
       }
     }
     if (!pinned) this.#sweep({ slot: from, count, firstGap: this.#gapCount, lower, upper });
@@ -356,8 +409,8 @@ export class LinearizabilityChecker {
     return {
       kind: 'skipped',
       value: this.initial + slot,
-      after: run.lower.from,
-      before: run.upper.from,
+      after: anchorOf(run.lower),
+      before: anchorOf(run.upper),
       candidates: this.#candidates(gap),
     };
   }
@@ -409,22 +462,9 @@ function firstRun(runs: readonly GapRun[], reached: (run: GapRun) => boolean): n
   return low;
 }
 
-function raised(bound: Bound, time: number, from: Anchor | undefined): Bound {
-  return time > bound.time ? { time, from } : bound;
-}
-
-function capped(bound: Bound, cap: Bound): Bound {
-  return cap.time < bound.time ? cap : bound;
-}
-
-/**
- * The bound a slot gets from what is carried along the slots and what its own anchors set
- * (`direction` 1: the larger lower bound; -1: the smaller upper bound): on a tie the slot's own
- * anchor names it, being the nearer cause.
- */
-function ownFirst(carried: Bound, own: Bound, direction: 1 | -1): Bound {
-  if (!Number.isFinite(own.time)) return carried;
-  return direction * (own.time - carried.time) >= 0 || !Number.isFinite(carried.time) ? own : carried;
+function anchorOf({ by }: Bound): Anchor | undefined {
+  if (by === undefined) return undefined;
+  return 'clientId' in by ? { op: by } : { read: by };
 }
 
 function impliedResult(): LinearizabilityResult {

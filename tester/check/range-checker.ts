@@ -56,8 +56,8 @@ interface Outside {
 
 function fromWindow(window: ValueWindow, outside: (value: number) => boolean, initial: number): Outside {
   const found: Outside = { belowCount: 0, aboveCount: 0, ops: [] };
-  for (const entries of [window.odd, window.open]) {
-    for (const entry of entries.values()) {
+  for (const entries of [window.odd.values(), window.open()]) {
+    for (const entry of entries) {
       if (!outside(entry.value)) continue;
       if (entry.value <= initial) found.belowCount += entry.times;
       else found.aboveCount += entry.times;

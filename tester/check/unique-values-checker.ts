@@ -47,7 +47,7 @@ export class UniqueValuesChecker {
 
   /** The last tallies: the values still open or odd, and those that came back late. */
   result(window: ValueWindow, spool: CallSpool): UniqueResult {
-    this.closed(window.open.values());
+    this.closed(window.open());
     this.closed(window.odd.values());
     this.#lateTallies(window, spool);
     const n = this.#valued;

@@ -16,11 +16,17 @@ export interface ValueEntry {
   ops: OpExample[];
 }
 
+/** The ring holds open values at most this far above the closed ones (a correct counter's are within the calls in flight). */
+const maxRing = 1 << 20;
+
 /** What the range check needs of a value: its first ten calls (the first ten out of range are among them). */
 export const keptOpsPerValue = 10;
 
 export class ValueWindow {
-  readonly open = new Map<number, ValueEntry>();
+  /** Open values near the closed ones, by value - closedUpTo - 1 around a ring; the rest in `far`. */
+  #ring: (ValueEntry | undefined)[] = new Array(1024);
+  #ringStart = 0;
+  readonly #far = new Map<number, ValueEntry>();
   readonly odd = new Map<number, ValueEntry>();
   /** Returned after closing: `wasHole` when no call had returned it before it closed. */
   readonly late = new Map<number, ValueEntry & { wasHole: boolean }>();
@@ -42,13 +48,19 @@ export class ValueWindow {
       return false;
     }
     if (value > this.closedUpTo) {
-      record(this.open, value, op);
+      this.#recordOpen(value, op);
       return false;
     }
     const entry = this.late.get(value) ?? { value, times: 0, ops: [], wasHole: this.#fillHole(value) };
     this.late.set(value, entry);
     note(entry, op);
     return true;
+  }
+
+  /** The values still open, in no particular order. */
+  *open(): Generator<ValueEntry> {
+    for (const entry of this.#ring) if (entry !== undefined) yield entry;
+    yield* this.#far.values();
   }
 
   /**
@@ -58,17 +70,67 @@ export class ValueWindow {
   close(upTo: number): ValueEntry[] {
     if (upTo <= this.closedUpTo) return [];
     const closing: ValueEntry[] = [];
-    for (const entry of this.open.values()) if (entry.value <= upTo) closing.push(entry);
-    closing.sort((a, b) => a.value - b.value);
+    const size = this.#ring.length;
+    const span = Math.min(upTo - this.closedUpTo, size);
+    for (let k = 0; k < span; k++) {
+      const at = (this.#ringStart + k) & (size - 1);
+      const entry = this.#ring[at];
+      if (entry === undefined) continue;
+      closing.push(entry);
+      this.#ring[at] = undefined;
+    }
+    this.#ringStart = (this.#ringStart + span) & (size - 1);
+    if (this.#far.size > 0) this.#closeFar(upTo, closing);
     let next = this.closedUpTo + 1;
     for (const entry of closing) {
-      this.open.delete(entry.value);
       if (entry.value > next) this.#addHole(next, entry.value - 1);
       next = entry.value + 1;
     }
     if (upTo >= next && Number.isFinite(upTo)) this.#addHole(next, upTo);
     this.closedUpTo = upTo;
+    this.#refill();
     return closing;
+  }
+
+  #recordOpen(value: number, op: OpExample): void {
+    const offset = value - this.closedUpTo - 1;
+    if (offset >= this.#ring.length && offset < maxRing) this.#grow(offset);
+    if (offset >= this.#ring.length) return record(this.#far, value, op);
+    const at = (this.#ringStart + offset) & (this.#ring.length - 1);
+    let entry = this.#ring[at];
+    if (entry === undefined) this.#ring[at] = entry = { value, times: 0, ops: [] };
+    note(entry, op);
+  }
+
+  /** The ring doubled until `offset` fits, keeping each entry at its offset from the closed values. */
+  #grow(offset: number): void {
+    let size = this.#ring.length;
+    while (size <= offset) size *= 2;
+    const ring: (ValueEntry | undefined)[] = new Array(size);
+    for (let k = 0; k < this.#ring.length; k++) ring[k] = this.#ring[(this.#ringStart + k) & (this.#ring.length - 1)];
+    [this.#ring, this.#ringStart] = [ring, 0];
+  }
+
+  /** Far values that closed join the closing ones, in value order. */
+  #closeFar(upTo: number, closing: ValueEntry[]): void {
+    let moved = false;
+    for (const [value, entry] of this.#far) {
+      if (value > upTo) continue;
+      closing.push(entry);
+      this.#far.delete(value);
+      moved = true;
+    }
+    if (moved) closing.sort((a, b) => a.value - b.value);
+  }
+
+  /** Far values the ring now reaches move into it. */
+  #refill(): void {
+    for (const [value, entry] of this.#far) {
+      const offset = value - this.closedUpTo - 1;
+      if (offset >= this.#ring.length) continue;
+      this.#ring[(this.#ringStart + offset) & (this.#ring.length - 1)] = entry;
+      this.#far.delete(value);
+    }
   }
 
   #addHole(from: number, to: number): void {
