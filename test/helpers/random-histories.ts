@@ -31,10 +31,19 @@ interface Call {
   value: number;
 }
 
-export function randomHistory(random: () => number, fault: ServerFault, maxCalls = 12): RandomHistory {
+/** How big: up to `clients` clients making up to `callsPerClient` calls each, `maxCalls` in all. */
+export interface HistorySize {
+  maxCalls: number;
+  clients: number;
+  callsPerClient: number;
+}
+
+const small: HistorySize = { maxCalls: 12, clients: 4, callsPerClient: 4 };
+
+export function randomHistory(random: () => number, fault: ServerFault, size: HistorySize = small): RandomHistory {
   const int = (n: number) => Math.floor(random() * n);
   const initial = int(4);
-  const calls = clientCalls(random, 1 + int(4), maxCalls);
+  const calls = clientCalls(random, 1 + int(size.clients), size);
   const ended = calls.filter((call) => call.outcome !== Outcome.indeterminate);
   // Strictly after: the tester reads the count once every client has its answer.
   const readAt = Math.max(2, ...ended.map((call) => call.complete)) + 1 + int(2);
@@ -56,12 +65,12 @@ export function randomHistory(random: () => number, fault: ServerFault, maxCalls
 }
 
 /** Each client's calls one after another, on a coarse clock so that calls often touch in time. */
-function clientCalls(random: () => number, clientCount: number, maxCalls: number): Call[] {
+function clientCalls(random: () => number, clientCount: number, { maxCalls, callsPerClient }: HistorySize): Call[] {
   const int = (n: number) => Math.floor(random() * n);
   const calls: Call[] = [];
   for (let client = 0; client < clientCount; client++) {
     let time = 2 + int(3);
-    for (let k = 1 + int(4); k > 0 && calls.length < maxCalls; k--) {
+    for (let k = 1 + int(callsPerClient); k > 0 && calls.length < maxCalls; k--) {
       const complete = time + 1 + int(6);
       const fate = random();
       const outcome = fate < 0.06 ? Outcome.failed : fate < 0.16 ? Outcome.indeterminate : Outcome.ok;

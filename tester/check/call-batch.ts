@@ -13,6 +13,12 @@ export interface CallBatch extends HistoryData {
   invokeIndex: Float64Array;
   /** Each call's Jepsen process number (a client's number changes after each `info`). */
   processes: Float64Array;
+  /**
+   * Every call after this batch was invoked at or after this time (the oldest invoke among the
+   * calls still in flight). It lets the checkers forget what no later call can touch; without
+   * it (-Infinity) they keep everything until the end.
+   */
+  pendingSinceUs: number;
 }
 
 /** Takes batches in row order; a batch's columns may be reused once `add` returns. */

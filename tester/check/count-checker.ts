@@ -10,8 +10,14 @@
  * indeterminate operations the bounds meet and the check is exact.
  */
 import type { CheckResult } from './check-result.js';
-import { countOutcomes, type HistoryData } from './history.js';
 import type { BoundsExample } from './witness.js';
+
+/** How many calls ended each way. */
+export interface OutcomeCounts {
+  okCount: number;
+  failedCount: number;
+  indeterminateCount: number;
+}
 
 export interface CountInput {
   /** The counter's value before the load started. */
@@ -40,8 +46,10 @@ export interface CountResult extends CheckResult {
   examples: BoundsExample[];
 }
 
-export function checkCount(data: HistoryData, { initial, final }: CountInput): CountResult {
-  const { okCount, failedCount, indeterminateCount } = countOutcomes(data);
+export function checkCount(
+  { okCount, failedCount, indeterminateCount }: OutcomeCounts,
+  { initial, final }: CountInput,
+): CountResult {
   const attemptedCount = okCount + indeterminateCount;
   const base = {
     mode: indeterminateCount === 0 ? ('exact' as const) : ('bounds' as const),

@@ -17,12 +17,17 @@
  * interval matchings that earliest-deadline-first sweeps decide, and a matching covering all
  * gaps and one covering every acknowledged increment together give one covering both
  * (Mendelsohn-Dulmage). Checked against a brute-force Wing-Gong search in test/linearizability.
+ *
+ * Streaming: a history with a duplicate, a stale call, a value out of range or a wrong count is
+ * not linearizable, and those checks say why; this one decides the histories they all pass.
+ * There, slots close in order as values do (value-window.ts): a closed slot's bounds are final
+ * (a later call pinned at or below it would be stale) and so is every increment that could fill
+ * it (each began before the bound). So the sweeps run as slots close, and memory holds the gaps
+ * and the increments without a value (both come from faults), never the run.
  */
-import type { CheckResult } from './check-result.js';
-import { maxExamples } from './check-result.js';
-import { DeadlineHeap } from './deadline-heap.js';
-import { Outcome, type HistoryData } from './history.js';
-import { opExample } from './real-time-order-checker.js';
+import { maxExamples, type CheckResult } from './check-result.js';
+import { MinHeap } from './min-heap.js';
+import type { ValueEntry } from './value-window.js';
 import type { OpExample } from './witness.js';
 
 /** A read of the count after the load: its value and its call's times (same clock as the ops). */
@@ -73,309 +78,396 @@ export interface LinearizabilityResult extends CheckResult {
   unplacedCount: number;
   /** Values whose anchors cannot be ordered in time. */
   conflictCount: number;
-  /** Values repeated or outside what the increments allow (the other checkers name them). */
+  /** Values repeated or outside what the increments allow. */
   impossibleCount: number;
   examples: LinearizabilityExample[];
 }
 
-const NONE = -0x80000000;
-
-export function checkLinearizable(data: HistoryData, initial: number, reads: readonly ReadWindow[]): LinearizabilityResult {
-  const slots = new SlotBounds(data, initial, reads);
-  const result: LinearizabilityResult = {
-    valid: true,
-    skippedCount: 0,
-    unplacedCount: 0,
-    conflictCount: 0,
-    impossibleCount: slots.impossibleCount,
-    examples: [],
-  };
-  for (let s = 1; s <= slots.lastSlot; s++) {
-    if (slots.lower[s] <= slots.upper[s]) continue;
-    result.conflictCount++;
-    if (result.examples.length < maxExamples) {
-      const [after, before] = [slots.anchor(slots.lowerFrom[s]), slots.anchor(slots.upperFrom[s])];
-      result.examples.push({ kind: 'conflict', value: initial + s, after: after!, before: before! });
-    }
-  }
-  const gaps = new GapMatching(data, slots);
-  gaps.fillEveryGap(result);
-  gaps.placeEveryAcknowledged(result);
-  const wrong = result.skippedCount + result.unplacedCount + result.conflictCount + result.impossibleCount;
-  result.valid = wrong === 0;
-  return result;
+/** A slot's time bound and what set it: a pinned increment or a read (none: no bound). */
+interface Bound {
+  time: number;
+  by?: OpExample | ReadWindow;
 }
 
-/** Each value's slot with the time bounds its anchors give, propagated along the slots. */
-class SlotBounds {
-  /** The highest slot any anchor names; slots after it are free (after the last read). */
-  readonly lastSlot: number;
-  /** The increment pinned to each slot, or NONE. */
-  readonly pinned: Int32Array;
-  readonly lower: Float64Array;
-  readonly upper: Float64Array;
-  /** The anchor that set each bound: an op row, -(read index + 1), or NONE. */
-  readonly lowerFrom: Int32Array;
-  readonly upperFrom: Int32Array;
-  impossibleCount = 0;
+/** Consecutive gaps (unpinned slots) with the same bounds. */
+interface GapRun {
+  slot: number;
+  count: number;
+  /** The index of its first gap among all gaps. */
+  firstGap: number;
+  lower: Bound;
+  upper: Bound;
+}
+
+/** An increment that returned no value and may have taken effect. */
+interface FreeCall {
+  /** Its place among the free calls (row order): ties go to the earlier. */
+  k: number;
+  op: OpExample;
+  acknowledged: boolean;
+  /** Its completion; Infinity when its fate is unknown. */
+  endUs: number;
+  /** The value the gap-filling sweep gave it, and at which gap. */
+  usedFor: number;
+  usedAtGap: number;
+}
+
+/**
+ * The slots where bounds change, in order (columns: a run closes thousands of pins at once): what
+ * each raises and caps, what is pinned there, and the upper bound carried down to it.
+ */
+class Breakpoints {
+  readonly slots: number[] = [];
+  readonly pinned: boolean[] = [];
+  readonly raiseTime: number[] = [];
+  readonly raiseBy: (OpExample | ReadWindow | undefined)[] = [];
+  readonly capTime: number[] = [];
+  readonly capBy: (OpExample | ReadWindow | undefined)[] = [];
+  readonly upperTime: number[] = [];
+  readonly upperBy: (OpExample | ReadWindow | undefined)[] = [];
+
+  get length(): number {
+    return this.slots.length;
+  }
+
+  /** Appends a slot, or tightens the last one when it is the same slot (strictly: the first anchor names a tie). */
+  add(slot: number, pinned: boolean, raise: number, raiseBy: Bound['by'], cap: number, capBy: Bound['by']): void {
+    const last = this.slots.length - 1;
+    if (last >= 0 && this.slots[last] === slot) {
+      if (raise > this.raiseTime[last]) [this.raiseTime[last], this.raiseBy[last]] = [raise, raiseBy];
+      if (cap < this.capTime[last]) [this.capTime[last], this.capBy[last]] = [cap, capBy];
+      this.pinned[last] ||= pinned;
+      return;
+    }
+    this.slots.push(slot);
+    this.pinned.push(pinned);
+    this.raiseTime.push(raise);
+    this.raiseBy.push(raiseBy);
+    this.capTime.push(cap);
+    this.capBy.push(capBy);
+  }
+
+  /** Upper bounds carried down from the last slot; a slot's own anchor names a tie. */
+  carryUppers(): void {
+    let [time, by]: [number, Bound['by']] = [Infinity, undefined];
+    for (let i = this.slots.length - 1; i >= 0; i--) {
+      if (this.capBy[i] !== undefined && this.capTime[i] <= time) [time, by] = [this.capTime[i], this.capBy[i]];
+      this.upperTime[i] = time;
+      this.upperBy[i] = by;
+    }
+  }
+
+  upper(i: number): Bound {
+    return { time: this.upperTime[i], by: this.upperBy[i] };
+  }
+}
+
+const byInvoke = (a: FreeCall, b: FreeCall) => a.op.invokeUs < b.op.invokeUs || (a.op.invokeUs === b.op.invokeUs && a.k < b.k);
+const byEnd = (a: FreeCall, b: FreeCall) => a.endUs < b.endUs || (a.endUs === b.endUs && a.k < b.k);
+
+export class LinearizabilityChecker {
+  /** Set once another check shows the history is not linearizable: nothing more to keep. */
+  #implied = false;
+  /** Slots 1..closedSlot are decided; `#lower` is the bound carried past them. */
+  #closedSlot = 0;
+  #lower: Bound = { time: -Infinity };
+  #gapCount = 0;
+  #runs: GapRun[] = [];
+  /** Closed values not yet decided, in value order. */
+  #waitingPins: ValueEntry[] = [];
+  #free: FreeCall[] = [];
+  /** Free calls not yet offered to a gap, by invoke; then the two sweeps' heaps, by deadline. */
+  #waiting = new MinHeap(byInvoke);
+  #fillHeap = new MinHeap(byEnd);
+  #placeHeap = new MinHeap(byEnd);
+  #conflictCount = 0;
+  #skippedCount = 0;
+  #unplacedCount = 0;
+  #conflicts: ConflictExample[] = [];
+  #skipped: { gap: number; run: GapRun; slot: number }[] = [];
+  #unplaced: OpExample[] = [];
+
+  /** Reads of the count known before the calls (all of them, for a history already whole). */
+  readonly #reads: ReadWindow[];
 
   constructor(
-    private readonly data: HistoryData,
     readonly initial: number,
-    private readonly reads: readonly ReadWindow[],
+    reads: readonly ReadWindow[] = [],
   ) {
-    const { outcomes, values } = data;
-    let possible = 0; // increments that may have taken effect: slots beyond them are impossible
-    for (let i = 0; i < data.length; i++) if (outcomes[i] !== Outcome.failed) possible++;
-    let last = 0;
-    const slotOf = (value: number) => {
-      const s = value - initial;
-      return Number.isInteger(s) && s >= 0 && s <= possible ? s : -1;
-    };
-    for (let i = 0; i < data.length; i++) {
-      if (outcomes[i] === Outcome.ok && !Number.isNaN(values[i])) last = Math.max(last, slotOf(values[i]));
-    }
-    for (const read of reads) last = Math.max(last, slotOf(read.value));
-    this.lastSlot = last;
-    this.pinned = new Int32Array(last + 2).fill(NONE);
-    this.lower = new Float64Array(last + 2).fill(-Infinity);
-    this.upper = new Float64Array(last + 2).fill(Infinity);
-    this.lowerFrom = new Int32Array(last + 2).fill(NONE);
-    this.upperFrom = new Int32Array(last + 2).fill(NONE);
-    this.#pinIncrements(slotOf);
-    this.#pinReads(slotOf);
-    this.#propagate();
+    this.#reads = [...reads];
   }
 
-  /** The bound every slot after the last one starts from. */
-  get trailingLower(): number {
-    return this.lower[this.lastSlot + 1];
+  /** Another check found a violation: this one has nothing to add. */
+  imply(): void {
+    if (this.#implied) return;
+    this.#implied = true;
+    [this.#free, this.#runs, this.#waitingPins] = [[], [], []];
+    this.#waiting = this.#fillHeap = this.#placeHeap = new MinHeap(byEnd);
   }
 
-  anchor(from: number): Anchor | undefined {
-    if (from === NONE) return undefined;
-    return from >= 0 ? { op: opExample(this.data, from) } : { read: this.reads[-from - 1] };
-  }
-
-  #pinIncrements(slotOf: (value: number) => number): void {
-    const { outcomes, values, invokeUs, completeUs } = this.data;
-    for (let i = 0; i < this.data.length; i++) {
-      if (outcomes[i] !== Outcome.ok || Number.isNaN(values[i])) continue;
-      const s = slotOf(values[i]);
-      if (s < 1 || this.pinned[s] !== NONE) {
-        this.impossibleCount++;
-        continue;
-      }
-      this.pinned[s] = i;
-      this.#raise(s, invokeUs[i], i);
-      this.#cap(s, completeUs[i], i);
-    }
-  }
-
-  #pinReads(slotOf: (value: number) => number): void {
-    this.reads.forEach((read, k) => {
-      const r = slotOf(read.value);
-      if (r < 0) {
-        this.impossibleCount++;
-        return;
-      }
-      if (r >= 1) this.#cap(r, read.completeUs, -(k + 1));
-      this.#raise(r + 1, read.invokeUs, -(k + 1));
-    });
-  }
-
-  /** Times never decrease along the slots: lower bounds carry forward, upper bounds backward. */
-  #propagate(): void {
-    for (let s = 1; s < this.lower.length; s++) {
-      if (this.lower[s - 1] > this.lower[s]) this.#raise(s, this.lower[s - 1], this.lowerFrom[s - 1]);
-    }
-    for (let s = this.upper.length - 2; s >= 1; s--) {
-      if (this.upper[s + 1] < this.upper[s]) this.#cap(s, this.upper[s + 1], this.upperFrom[s + 1]);
-    }
-  }
-
-  #raise(s: number, time: number, from: number): void {
-    if (time <= this.lower[s]) return;
-    this.lower[s] = time;
-    this.lowerFrom[s] = from;
-  }
-
-  #cap(s: number, time: number, from: number): void {
-    if (time >= this.upper[s]) return;
-    this.upper[s] = time;
-    this.upperFrom[s] = from;
-  }
-}
-
-/** The unpinned slots and the increments without a value, each fitting a range of gaps. */
-class GapMatching {
-  /** Gap g is slot gapSlots[g]. */
-  readonly #gapSlots: Int32Array;
-  /** Increments that returned no value and may have taken effect (rows). */
-  readonly #free: Int32Array;
-  /** For free increment k: the first and last gap it fits (first > last: none). */
-  readonly #first: Int32Array;
-  readonly #last: Float64Array;
-  /** Whether it must take effect (acknowledged) before the slots after the last read begin. */
-  readonly #mustFit: Uint8Array;
-  readonly #usedFor: Float64Array;
-
-  constructor(
-    private readonly data: HistoryData,
-    private readonly slots: SlotBounds,
-  ) {
-    this.#gapSlots = gapSlotsOf(slots);
-    this.#free = freeIncrements(data);
-    const n = this.#free.length;
-    this.#first = new Int32Array(n);
-    this.#last = new Float64Array(n);
-    this.#mustFit = new Uint8Array(n);
-    this.#usedFor = new Float64Array(n).fill(NaN);
-    const gapCount = this.#gapSlots.length;
-    const [gapLower, gapUpper] = [new Float64Array(gapCount), new Float64Array(gapCount)];
-    for (let g = 0; g < gapCount; g++) {
-      gapLower[g] = slots.lower[this.#gapSlots[g]];
-      gapUpper[g] = slots.upper[this.#gapSlots[g]];
-    }
-    const { outcomes, invokeUs, completeUs } = data;
-    const trailingLower = slots.trailingLower;
-    for (let k = 0; k < n; k++) {
-      const row = this.#free[k];
-      const acknowledged = outcomes[row] === Outcome.ok;
-      const ends = acknowledged ? completeUs[row] : Infinity;
-      this.#first[k] = firstAtLeast(gapUpper, invokeUs[row]);
-      this.#last[k] = firstAbove(gapLower, ends) - 1;
-      this.#mustFit[k] = acknowledged && ends < trailingLower ? 1 : 0;
-    }
-  }
-
-  /** Every gap gets an increment, earliest last-gap first (Glover's rule): fails only where no matching can. */
-  fillEveryGap(result: LinearizabilityResult): void {
-    this.#sweep(() => true, (g) => {
-      result.skippedCount++;
-      if (result.examples.length < maxExamples) result.examples.push(this.#skipped(g));
-    });
-  }
-
-  /** Every acknowledged increment that must fit gets a gap of its own, earliest deadline first. */
-  placeEveryAcknowledged(result: LinearizabilityResult): void {
-    const unplaced = (k: number) => {
-      result.unplacedCount++;
-      if (result.examples.length < maxExamples) {
-        result.examples.push({ kind: 'unplaced', op: opExample(this.data, this.#free[k]) });
-      }
-    };
-    const left = this.#sweep((k) => this.#mustFit[k] === 1, () => {}, unplaced);
-    for (const k of left) unplaced(k);
+  /** An increment that returned no value: acknowledged, or of unknown fate. */
+  addFree(op: OpExample, acknowledged: boolean): void {
+    if (this.#implied) return;
+    const call = { k: this.#free.length, op, acknowledged, endUs: acknowledged ? op.completeUs : Infinity, usedFor: NaN, usedAtGap: Infinity };
+    this.#free.push(call);
+    this.#waiting.push(call);
   }
 
   /**
-   * Walks the gaps in order with the eligible increments that fit so far in a heap by last
-   * gap: each gap takes the one that stops fitting soonest. Returns the eligible increments
-   * never taken (those whose range starts after the last gap included).
+   * Values closed: `pins` are their entries, in value order. `leader`, when given, is a value among
+   * them returned by a call that ended before every call to come began, so every other call above
+   * it ended later: the slots up to it are decided, since no call to come, and no pin above,
+   * could change their bounds. Without it the pins wait for a later close.
    */
-  #sweep(eligible: (k: number) => boolean, empty: (g: number) => void, expired: (k: number) => void = () => {}) {
-    const order = this.#byFirstGap(eligible);
-    const heap = new DeadlineHeap(this.#last, order.length);
-    let next = 0;
-    const gapCount = this.#gapSlots.length;
-    for (let g = 0; g < gapCount; g++) {
-      while (next < order.length && this.#first[order[next]] <= g) heap.push(order[next++]);
-      while (heap.size > 0 && this.#last[heap.peek()!] < g) expired(heap.pop()!);
-      const k = heap.pop();
-      if (k === undefined) empty(g);
-      else this.#usedFor[k] = this.slots.initial + this.#gapSlots[g];
-    }
-    const left: number[] = [];
-    for (let k = heap.pop(); k !== undefined; k = heap.pop()) left.push(k);
-    for (; next < order.length; next++) left.push(order[next]);
-    return left;
+  closed(pins: readonly ValueEntry[], leader?: number): void {
+    if (this.#implied) return;
+    if (pins.some((pin) => pin.times > 1)) return this.imply();
+    this.#waitingPins.push(...pins);
+    if (leader === undefined || this.#waitingPins.length === 0) return;
+    const deciding = this.#waitingPins;
+    this.#waitingPins = [];
+    this.#closeSlots(deciding, leader - this.initial, this.#reads);
   }
 
-  /** The eligible free increments sorted by first gap (a counting sort: gaps are small integers). */
-  #byFirstGap(eligible: (k: number) => boolean): Int32Array {
-    const counts = new Int32Array(this.#gapSlots.length + 2);
-    let n = 0;
-    for (let k = 0; k < this.#free.length; k++) {
-      if (!eligible(k)) continue;
-      counts[this.#first[k] + 1]++;
-      n++;
+  /**
+   * The verdict, once every call is in: `open` are the values still open, `reads` every read of
+   * the count, `possible` the increments that may have taken effect.
+   */
+  result(open: Iterable<ValueEntry>, odd: Iterable<ValueEntry>, reads: readonly ReadWindow[], possible: number): LinearizabilityResult {
+    if (this.#implied) return impliedResult();
+    const known = (read: ReadWindow) =>
+      this.#reads.some((r) => r.value === read.value && r.invokeUs === read.invokeUs && r.completeUs === read.completeUs);
+    this.#reads.push(...reads.filter((read) => !known(read)));
+    let impossible = 0;
+    for (const entry of odd) impossible += entry.times;
+    const slotOf = (value: number) => {
+      const s = value - this.initial;
+      return Number.isInteger(s) && s >= 0 && s <= possible ? s : -1;
+    };
+    const pins: ValueEntry[] = [];
+    for (const entry of [...this.#waitingPins, ...open]) {
+      if (slotOf(entry.value) < 1) impossible += entry.times;
+      else {
+        impossible += entry.times - 1;
+        pins.push(entry);
+      }
     }
-    for (let g = 1; g < counts.length; g++) counts[g] += counts[g - 1];
-    const order = new Int32Array(n);
-    for (let k = 0; k < this.#free.length; k++) if (eligible(k)) order[counts[this.#first[k]]++] = k;
-    return order;
-  }
-
-  #skipped(g: number): SkippedValueExample {
-    const s = this.#gapSlots[g];
-    const { slots } = this;
+    pins.sort((a, b) => a.value - b.value);
+    const possibleReads = this.#reads.filter((read) => slotOf(read.value) >= 0);
+    impossible += this.#reads.length - possibleReads.length;
+    const lastPin = pins.length > 0 ? pins[pins.length - 1].value - this.initial : 0;
+    const lastSlot = Math.max(this.#closedSlot, lastPin, ...possibleReads.map((read) => slotOf(read.value)));
+    const trailing = this.#closeSlots(pins, lastSlot, possibleReads);
+    this.#placeLeftovers(trailing.time);
+    const examples = [...this.#conflicts, ...this.#skipped.map((skip) => this.#skippedExample(skip)), ...this.#unplaced.map((op) => ({ kind: 'unplaced' as const, op }))];
+    const wrong = this.#skippedCount + this.#unplacedCount + this.#conflictCount + impossible;
     return {
-      kind: 'skipped',
-      value: slots.initial + s,
-      after: slots.anchor(slots.lowerFrom[s]),
-      before: slots.anchor(slots.upperFrom[s]),
-      candidates: this.#candidates(g),
+      valid: wrong === 0,
+      skippedCount: this.#skippedCount,
+      unplacedCount: this.#unplacedCount,
+      conflictCount: this.#conflictCount,
+      impossibleCount: impossible,
+      examples: examples.slice(0, maxExamples),
     };
   }
 
-  /** Up to three increments without a value: those that fit gap g (all taken), else the nearest that do not. */
-  #candidates(g: number): SkippedValueExample['candidates'] {
-    const fitting: number[] = [];
-    let nearest = -1;
-    const distance = (k: number) => (this.#first[k] > g ? this.#first[k] - g : g - this.#last[k]);
-    for (let k = 0; k < this.#free.length && fitting.length < 3; k++) {
-      if (this.#first[k] <= g && g <= this.#last[k]) fitting.push(k);
-      else if (nearest < 0 || distance(k) < distance(nearest)) nearest = k;
+  /**
+   * Decides slots closedSlot+1..lastSlot from the anchors among them: bounds, conflicts, and the
+   * gaps offered to the sweeps. Returns the lower bound carried past lastSlot.
+   */
+  #closeSlots(pins: readonly ValueEntry[], lastSlot: number, reads: readonly ReadWindow[]): Bound {
+    const points = this.#breakpoints(pins, lastSlot, reads);
+    points.carryUppers();
+    let next = this.#closedSlot + 1;
+    let trailing: Bound | undefined;
+    for (let i = 0; i < points.length; i++) {
+      const slot = points.slots[i];
+      if (slot > next) this.#slots(next, Math.min(slot, lastSlot + 1) - 1, false, points.upper(i));
+      const raised = points.raiseBy[i] !== undefined && points.raiseTime[i] >= this.#lower.time;
+      const lower = raised ? { time: points.raiseTime[i], by: points.raiseBy[i] } : this.#lower;
+      if (slot > lastSlot) {
+        [next, trailing] = [lastSlot + 1, lower];
+        break;
+      }
+      this.#lower = lower;
+      if (!points.pinned[i] || this.#lower.time > points.upperTime[i]) this.#slots(slot, slot, points.pinned[i], points.upper(i));
+      next = slot + 1;
     }
-    const chosen = fitting.length > 0 ? fitting : nearest >= 0 ? [nearest] : [];
-    return chosen.map((k) => {
-      const usedFor = this.#usedFor[k];
-      const op = opExample(this.data, this.#free[k]);
-      if (!Number.isNaN(usedFor)) return { op, usedFor, why: 'taken' as const };
-      return { op, why: this.#first[k] > g ? ('late' as const) : ('early' as const) };
+    if (lastSlot >= next) this.#slots(next, lastSlot, false, { time: Infinity });
+    this.#closedSlot = Math.max(this.#closedSlot, lastSlot);
+    return trailing ?? this.#lower;
+  }
+
+  /** The slots where bounds change up to lastSlot + 1, in order: pins, then reads, at each. */
+  #breakpoints(pins: readonly ValueEntry[], lastSlot: number, reads: readonly ReadWindow[]): Breakpoints {
+    const points = new Breakpoints();
+    const readPoints = this.#readPoints(lastSlot, reads);
+    let r = 0;
+    const addReadsUpTo = (slot: number) => {
+      for (; r < readPoints.length && readPoints[r].slot <= slot; r++) {
+        const { slot: at, raise, cap } = readPoints[r];
+        points.add(at, false, raise.time, raise.by, cap.time, cap.by);
+      }
+    };
+    for (const pin of pins) {
+      const slot = pin.value - this.initial;
+      if (slot <= this.#closedSlot || slot > lastSlot) continue;
+      addReadsUpTo(slot - 1);
+      const op = pin.ops[0];
+      points.add(slot, true, op.invokeUs, op, op.completeUs, op);
+      addReadsUpTo(slot);
+    }
+    addReadsUpTo(Infinity);
+    return points;
+  }
+
+  /** Where the reads bound slots within closedSlot+1..lastSlot+1: a cap at their value, a raise after it. */
+  #readPoints(lastSlot: number, reads: readonly ReadWindow[]): { slot: number; raise: Bound; cap: Bound }[] {
+    const points: { slot: number; raise: Bound; cap: Bound }[] = [];
+    for (const read of reads) {
+      const r = read.value - this.initial;
+      if (r >= 1 && r > this.#closedSlot && r <= lastSlot + 1) {
+        points.push({ slot: r, raise: { time: -Infinity }, cap: { time: read.completeUs, by: read } });
+      }
+      if (r + 1 > this.#closedSlot && r + 1 <= lastSlot + 1) {
+        points.push({ slot: r + 1, raise: { time: read.invokeUs, by: read }, cap: { time: Infinity } });
+      } else if (r + 1 <= this.#closedSlot && read.invokeUs > this.#lower.time) this.#lower = { time: read.invokeUs, by: read };
+    }
+    return points.sort((a, b) => a.slot - b.slot);
+  }
+
+  /** Slots from..to, all pinned or all gaps, with the carried lower bound and `upper`. */
+  #slots(from: number, to: number, pinned: boolean, upper: Bound): void {
+    const count = to - from + 1;
+    if (count <= 0) return;
+    const lower = this.#lower;
+    if (lower.time > upper.time) {
+      this.#conflictCount += count;
+      for (let s = from; s <= to && this.#conflicts.length < maxExamples; s++) {
+        this.#conflicts.push({ kind: 'conflict', value: this.initial + s, after: anchorOf(lower)!, before: anchorOf(upper)! });
+      }
+    }
+    if (!pinned) this.#sweep({ slot: from, count, firstGap: this.#gapCount, lower, upper });
+  }
+
+  /**
+   * Offers a run of gaps to both sweeps: every gap takes the fitting free call that stops fitting
+   * soonest (Glover's rule), and so does every acknowledged one, separately.
+   */
+  #sweep(run: GapRun): void {
+    this.#runs.push(run);
+    this.#gapCount += run.count;
+    while (this.#waiting.size > 0 && this.#waiting.peek()!.op.invokeUs <= run.upper.time) {
+      const call = this.#waiting.pop()!;
+      this.#fillHeap.push(call);
+      if (call.acknowledged) this.#placeHeap.push(call);
+    }
+    const expired = (call: FreeCall | undefined) => call !== undefined && call.endUs < run.lower.time;
+    for (let j = 0; j < run.count; j++) {
+      while (expired(this.#fillHeap.peek())) this.#fillHeap.pop();
+      while (expired(this.#placeHeap.peek())) this.#unplace(this.#placeHeap.pop()!.op);
+      this.#placeHeap.pop();
+      const filler = this.#fillHeap.pop();
+      if (filler !== undefined) {
+        filler.usedFor = this.initial + run.slot + j;
+        filler.usedAtGap = run.firstGap + j;
+      } else if (this.#placeHeap.size === 0) {
+        // Both heaps are empty and nothing joins them within the run: every gap left is skipped.
+        return this.#skip(run, j, run.count - j);
+      } else this.#skip(run, j, 1);
+    }
+  }
+
+  #skip(run: GapRun, from: number, count: number): void {
+    this.#skippedCount += count;
+    for (let j = from; j < from + count && this.#skipped.length < maxExamples; j++) {
+      this.#skipped.push({ gap: run.firstGap + j, run, slot: run.slot + j });
+    }
+  }
+
+  #unplace(op: OpExample): void {
+    this.#unplacedCount++;
+    if (this.#unplaced.length < maxExamples) this.#unplaced.push(op);
+  }
+
+  /**
+   * Acknowledged calls no gap took, those still in the sweep by deadline then those no gap was
+   * offered to: each had to take effect before the last read's slot began (`trailingUs`).
+   */
+  #placeLeftovers(trailingUs: number): void {
+    const left: FreeCall[] = [];
+    for (let call = this.#placeHeap.pop(); call !== undefined; call = this.#placeHeap.pop()) left.push(call);
+    const neverOffered: FreeCall[] = [];
+    for (let call = this.#waiting.pop(); call !== undefined; call = this.#waiting.pop()) {
+      if (call.acknowledged) neverOffered.push(call);
+    }
+    neverOffered.sort((a, b) => a.k - b.k);
+    for (const call of [...left, ...neverOffered]) if (call.endUs < trailingUs) this.#unplace(call.op);
+  }
+
+  #skippedExample({ gap, run, slot }: { gap: number; run: GapRun; slot: number }): SkippedValueExample {
+    return {
+      kind: 'skipped',
+      value: this.initial + slot,
+      after: anchorOf(run.lower),
+      before: anchorOf(run.upper),
+      candidates: this.#candidates(gap),
+    };
+  }
+
+  /** Up to three free calls: those that fit gap `gap` (all taken), else the nearest that does not. */
+  #candidates(gap: number): SkippedValueExample['candidates'] {
+    const fitting: FreeCall[] = [];
+    let nearest: FreeCall | undefined;
+    let nearestDistance = Infinity;
+    for (const call of this.#free) {
+      if (fitting.length === 3) break;
+      const [first, last] = [this.#firstGap(call), this.#lastGap(call)];
+      if (first <= gap && gap <= last) fitting.push(call);
+      else {
+        const distance = first > gap ? first - gap : gap - last;
+        if (distance < nearestDistance) [nearest, nearestDistance] = [call, distance];
+      }
+    }
+    const chosen = fitting.length > 0 ? fitting : nearest !== undefined ? [nearest] : [];
+    return chosen.map((call) => {
+      if (call.usedAtGap < gap) return { op: call.op, usedFor: call.usedFor, why: 'taken' as const };
+      return { op: call.op, why: this.#firstGap(call) > gap ? ('late' as const) : ('early' as const) };
     });
   }
+
+  /** The first gap whose upper bound is at or after the call's invoke. */
+  #firstGap(call: FreeCall): number {
+    return this.#gapFrom(firstRun(this.#runs, (run) => run.upper.time >= call.op.invokeUs));
+  }
+
+  /** The last gap whose lower bound is at or before the call's end. */
+  #lastGap(call: FreeCall): number {
+    return this.#gapFrom(firstRun(this.#runs, (run) => run.lower.time > call.endUs)) - 1;
+  }
+
+  #gapFrom(run: number): number {
+    return run < this.#runs.length ? this.#runs[run].firstGap : this.#gapCount;
+  }
 }
 
-/** The slots no increment is pinned to, in order. */
-function gapSlotsOf(slots: SlotBounds): Int32Array {
-  let count = 0;
-  for (let s = 1; s <= slots.lastSlot; s++) if (slots.pinned[s] === NONE) count++;
-  const gaps = new Int32Array(count);
-  for (let s = 1, g = 0; s <= slots.lastSlot; s++) if (slots.pinned[s] === NONE) gaps[g++] = s;
-  return gaps;
-}
-
-/** Rows of the increments that returned no value and may have taken effect. */
-function freeIncrements({ length, outcomes, values }: HistoryData): Int32Array {
-  const isFree = (i: number) =>
-    outcomes[i] === Outcome.indeterminate || (outcomes[i] === Outcome.ok && Number.isNaN(values[i]));
-  let count = 0;
-  for (let i = 0; i < length; i++) if (isFree(i)) count++;
-  const rows = new Int32Array(count);
-  for (let i = 0, k = 0; i < length; i++) if (isFree(i)) rows[k++] = i;
-  return rows;
-}
-
-/** The first index whose (non-decreasing) value is >= `x`. */
-function firstAtLeast(sorted: Float64Array, x: number): number {
-  let [low, high] = [0, sorted.length];
+/** The first run for which `reached` holds; it holds for every later one (bounds never decrease along the slots). */
+function firstRun(runs: readonly GapRun[], reached: (run: GapRun) => boolean): number {
+  let [low, high] = [0, runs.length];
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if (sorted[middle] < x) low = middle + 1;
-    else high = middle;
+    if (reached(runs[middle])) high = middle;
+    else low = middle + 1;
   }
   return low;
 }
 
-/** The first index whose (non-decreasing) value is > `x`. */
-function firstAbove(sorted: Float64Array, x: number): number {
-  let [low, high] = [0, sorted.length];
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (sorted[middle] <= x) low = middle + 1;
-    else high = middle;
-  }
-  return low;
+function anchorOf({ by }: Bound): Anchor | undefined {
+  if (by === undefined) return undefined;
+  return 'clientId' in by ? { op: by } : { read: by };
+}
+
+function impliedResult(): LinearizabilityResult {
+  const reason = 'not linearizable: the checks above show why';
+  return { valid: false, reason, skippedCount: 0, unplacedCount: 0, conflictCount: 0, impossibleCount: 0, examples: [] };
 }

@@ -4,14 +4,12 @@
  * <= A's saw a stale counter. Operations that overlap in time may take effect in either
  * order, so they are never compared.
  *
- * O(n log n), with no sort for a history recorded in completion order (as a saved one is
- * read back): lay the acknowledged, valued increments out by completion time, with, at each
- * position, the one with the largest value among those before it. An operation is stale when
- * its value does not exceed that of the leader among all that completed strictly before it
- * was invoked (found by binary search). The examples are the first stale ones by invoke time.
+ * Streaming, in completion order: each acknowledged, valued call asks which call led (had
+ * returned the largest value) among those completed strictly before it began. The examples are
+ * the first stale calls by invoke time (then row).
  */
 import { maxExamples, type CheckResult } from './check-result.js';
-import { Outcome, type HistoryData } from './history.js';
+import { CompletionLeaders } from './completion-leaders.js';
 import type { OpExample, StaleExample } from './witness.js';
 
 export interface RealTimeOrderResult extends CheckResult {
@@ -22,114 +20,39 @@ export interface RealTimeOrderResult extends CheckResult {
   examples: StaleExample[];
 }
 
-export function checkRealTimeOrder(data: HistoryData): RealTimeOrderResult {
-  const ops = valuedOkOps(data);
-  if (ops.length === 0) {
-    const reason = 'no increment returned a value';
-    return { valid: 'unknown', reason, comparedCount: 0, staleCount: 0, examples: [] };
-  }
-  const { invokeUs, values } = data;
-  const completed = completionLeaders(data, ops);
-  let staleCount = 0;
-  const stale: number[] = []; // the first maxExamples stale ops by (invoke time, row)
-  for (let j = 0; j < ops.length; j++) {
-    const later = ops[j];
-    const leader = completed.leaders[completedBefore(completed.times, invokeUs[later], j)];
-    if (leader < 0 || values[later] > values[leader]) continue;
-    staleCount++;
-    keepFirst(stale, later, invokeUs);
-  }
-  const examples = stale.map((later) => {
-    const leader = completed.leaders[completedBefore(completed.times, invokeUs[later], 0)];
-    return { earlier: opExample(data, leader), later: opExample(data, later) };
-  });
-  return { valid: staleCount === 0, comparedCount: ops.length, staleCount, examples };
-}
+export class RealTimeOrderChecker {
+  readonly leaders = new CompletionLeaders();
+  #compared = 0;
+  #stale = 0;
+  readonly #first: StaleExample[] = [];
 
-/**
- * `ops` by completion time: `times[k]` is the k-th completion and `leaders[k]` the op with the
- * largest value among the k before it (the first to reach it), -1 for none.
- */
-function completionLeaders(data: HistoryData, ops: Uint32Array): { times: Float64Array; leaders: Int32Array } {
-  const { completeUs, values } = data;
-  const byComplete = inOrder(ops, completeUs) ? ops : ops.slice().sort((a, b) => completeUs[a] - completeUs[b]);
-  const times = new Float64Array(byComplete.length);
-  const leaders = new Int32Array(byComplete.length + 1);
-  leaders[0] = -1;
-  for (let k = 0; k < byComplete.length; k++) {
-    const op = byComplete[k];
-    const leader = leaders[k];
-    times[k] = completeUs[op];
-    leaders[k + 1] = leader < 0 || values[op] > values[leader] ? op : leader;
+  /** Judges one acknowledged, valued call; true when it is stale. */
+  add(op: OpExample): boolean {
+    this.#compared++;
+    const leader = this.leaders.before(op.invokeUs);
+    this.leaders.add(op);
+    if (leader === undefined || op.value > leader.value) return false;
+    this.#stale++;
+    keepFirst(this.#first, { earlier: leader, later: op });
+    return true;
   }
-  return { times, leaders };
-}
 
-function inOrder(ops: Uint32Array, times: Float64Array): boolean {
-  for (let i = 1; i < ops.length; i++) if (times[ops[i]] < times[ops[i - 1]]) return false;
-  return true;
-}
-
-/**
- * How many of the sorted `times` are strictly before `timeUs`: a binary search between bounds
- * found by galloping from `hint`. In a history in completion order, an op's own completion is
- * at its hint and those before its invoke are a few (about the concurrency) behind: a handful
- * of nearby reads rather than a search of the whole array at random.
- */
-function completedBefore(times: Float64Array, timeUs: number, hint: number): number {
-  const n = times.length;
-  let low: number;
-  let high: number;
-  if (hint < n && times[hint] < timeUs) {
-    low = hint + 1;
-    high = low;
-    for (let step = 1; high < n && times[high] < timeUs; step *= 2) {
-      low = high + 1;
-      high = low + step;
+  result(): RealTimeOrderResult {
+    const [comparedCount, staleCount] = [this.#compared, this.#stale];
+    if (comparedCount === 0) {
+      const reason = 'no increment returned a value';
+      return { valid: 'unknown', reason, comparedCount, staleCount, examples: [] };
     }
-    high = Math.min(high, n);
-  } else {
-    high = Math.min(hint, n);
-    low = high - 1;
-    for (let step = 1; low >= 0 && times[low] >= timeUs; step *= 2) {
-      high = low;
-      low = high - step;
-    }
-    low = Math.max(low + 1, 0);
+    return { valid: staleCount === 0, comparedCount, staleCount, examples: this.#first };
   }
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (times[middle] < timeUs) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }
 
-/** Keeps `first` the maxExamples earliest ops by invoke time, then row (ops come in row order). */
-function keepFirst(first: number[], op: number, invokeUs: Float64Array): void {
-  if (first.length === maxExamples && invokeUs[op] >= invokeUs[first[maxExamples - 1]]) return;
+/** Keeps `first` the maxExamples earliest by invoke time, then row (examples come in row order). */
+function keepFirst(first: StaleExample[], example: StaleExample): void {
+  const invokeUs = example.later.invokeUs;
+  if (first.length === maxExamples && invokeUs >= first[maxExamples - 1].later.invokeUs) return;
   let i = first.length;
-  while (i > 0 && invokeUs[first[i - 1]] > invokeUs[op]) i--;
-  first.splice(i, 0, op);
+  while (i > 0 && first[i - 1].later.invokeUs > invokeUs) i--;
+  first.splice(i, 0, example);
   if (first.length > maxExamples) first.pop();
-}
-
-/** Indices of acknowledged operations that returned a value. */
-function valuedOkOps(data: HistoryData): Uint32Array {
-  const ops = new Uint32Array(data.length);
-  let n = 0;
-  for (let i = 0; i < data.length; i++) {
-    if (data.outcomes[i] === Outcome.ok && !Number.isNaN(data.values[i])) ops[n++] = i;
-  }
-  return ops.slice(0, n);
-}
-
-export function opExample(data: HistoryData, i: number): OpExample {
-  return {
-    row: i,
-    clientId: data.clientIds[i],
-    invokeUs: data.invokeUs[i],
-    completeUs: data.completeUs[i],
-    value: data.values[i],
-  };
 }

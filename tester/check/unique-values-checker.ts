@@ -2,11 +2,16 @@
  * Did two increments return the same value? Each increment of a correct counter yields a
  * value nobody else saw; a duplicate means two clients incremented from the same state
  * (the signature of a lost update). Only acknowledged increments that returned a value count.
+ *
+ * Streaming: a value's tally is final when it closes (see value-window.ts), except for the calls
+ * that return it after that, which are stale: for those few values the spooled calls give the
+ * whole tally and the first calls back at the end.
  */
+import type { CallSpool } from './call-spool.js';
 import { maxExamples, type CheckResult } from './check-result.js';
-import { okValues, Outcome, type HistoryData } from './history.js';
-import { opExample } from './real-time-order-checker.js';
-import { maxDuplicateOps, type DuplicateExample } from './witness.js';
+import { Outcome } from './history.js';
+import type { ValueEntry, ValueWindow } from './value-window.js';
+import { maxDuplicateOps, type DuplicateExample, type OpExample } from './witness.js';
 
 export interface UniqueResult extends CheckResult {
   /** Acknowledged increments that returned a value. */
@@ -17,65 +22,107 @@ export interface UniqueResult extends CheckResult {
   duplicatedValueCount: number;
   minValue: number | undefined;
   maxValue: number | undefined;
-  /** The most frequent duplicates, most frequent first. */
+  /** The most frequent duplicates, most frequent first (then the smaller value). */
   examples: DuplicateExample[];
 }
 
-export function checkUniqueValues(data: HistoryData): UniqueResult {
-  const sorted = okValues(data).sort(); // typed arrays sort numerically
-  const n = sorted.length;
-  if (n === 0) {
-    return {
-      valid: 'unknown',
-      reason: 'no increment returned a value',
-      valuedCount: 0,
-      duplicateCount: 0,
-      duplicatedValueCount: 0,
-      minValue: undefined,
-      maxValue: undefined,
-      examples: [],
+export class UniqueValuesChecker {
+  #valued = 0;
+  #duplicates = 0;
+  #duplicatedValues = 0;
+  #min = Infinity;
+  #max = -Infinity;
+  #top: DuplicateExample[] = [];
+
+  add(value: number): void {
+    this.#valued++;
+    if (value < this.#min) this.#min = value;
+    if (value > this.#max) this.#max = value;
+  }
+
+  /** Values whose tally is final. */
+  closed(entries: Iterable<ValueEntry>): void {
+    for (const entry of entries) this.#tally(entry.value, entry.times, entry.ops);
+  }
+
+  /** The last tallies: the values still open or odd, and those that came back late. */
+  result(window: ValueWindow, spool: CallSpool): UniqueResult {
+    this.closed(window.open());
+    this.closed(window.odd.values());
+    this.#lateTallies(window, spool);
+    const n = this.#valued;
+    const base = {
+      valuedCount: n,
+      duplicateCount: this.#duplicates,
+      duplicatedValueCount: this.#duplicatedValues,
+      minValue: n === 0 ? undefined : this.#min,
+      maxValue: n === 0 ? undefined : this.#max,
     };
+    if (n === 0) return { ...base, valid: 'unknown', reason: 'no increment returned a value', examples: [] };
+    return { ...base, valid: this.#duplicates === 0, examples: this.#top };
   }
-  let duplicateCount = 0;
-  let duplicatedValueCount = 0;
-  const examples: DuplicateExample[] = [];
-  // Equal values are adjacent once sorted: walk the runs.
-  for (let start = 0, end = 1; start < n; start = end, end = start + 1) {
-    while (end < n && sorted[end] === sorted[start]) end++;
-    const times = end - start;
-    if (times === 1) continue;
-    duplicateCount += times - 1;
-    duplicatedValueCount++;
-    keepTop(examples, { value: sorted[start], times, ops: [] });
+
+  #tally(value: number, times: number, ops: readonly OpExample[]): void {
+    if (times < 2) return;
+    this.#duplicates += times - 1;
+    this.#duplicatedValues++;
+    keepTop(this.#top, { value, times, ops: ops.slice(0, maxDuplicateOps) });
   }
-  addWitnessOps(data, examples);
+
+  /**
+   * A value that came back after closing into a hole has all its calls in its late entry. One
+   * returned before too has its earlier calls on disk: count them there, and take its first calls,
+   * then correct what was tallied at closing.
+   */
+  #lateTallies(window: ValueWindow, spool: CallSpool): void {
+    const seen = new Map<number, { times: number; ops: OpExample[] }>();
+    for (const entry of window.late.values()) {
+      if (entry.wasHole) this.#tally(entry.value, entry.times, entry.ops);
+      else seen.set(entry.value, { times: 0, ops: [] });
+    }
+    if (seen.size === 0) return;
+    spool.forEach((calls) => {
+      for (let i = 0; i < calls.length; i++) {
+        const tally = calls.outcomes[i] === Outcome.ok ? seen.get(calls.values[i]) : undefined;
+        if (tally === undefined) continue;
+        tally.times++;
+        if (tally.ops.length < maxDuplicateOps) tally.ops.push(spooledOp(calls, i));
+      }
+    });
+    for (const [value, { times, ops }] of seen) {
+      const closedTimes = times - window.late.get(value)!.times;
+      // Undo what closing tallied, then tally the whole.
+      if (closedTimes >= 2) {
+        this.#duplicates -= closedTimes - 1;
+        this.#duplicatedValues--;
+        this.#top = this.#top.filter((example) => example.value !== value);
+      }
+      this.#tally(value, times, ops);
+    }
+  }
+}
+
+/** An op named from spooled columns. */
+export function spooledOp(
+  calls: { firstRow: number; clientIds: Uint32Array; invokeUs: Float64Array; completeUs: Float64Array; values: Float64Array; invokeIndex: Float64Array },
+  i: number,
+): OpExample {
   return {
-    valid: duplicateCount === 0,
-    valuedCount: n,
-    duplicateCount,
-    duplicatedValueCount,
-    minValue: sorted[0],
-    maxValue: sorted[n - 1],
-    examples,
+    row: calls.firstRow + i,
+    invokeIndex: calls.invokeIndex[i],
+    clientId: calls.clientIds[i],
+    invokeUs: calls.invokeUs[i],
+    completeUs: calls.completeUs[i],
+    value: calls.values[i],
   };
 }
 
-/** Inserts into a list kept sorted by times (descending) and capped at maxExamples. */
+/** Inserts into a list kept sorted by times (descending, then value ascending) and capped at maxExamples. */
 function keepTop(top: DuplicateExample[], candidate: DuplicateExample): void {
-  if (top.length === maxExamples && candidate.times <= top[top.length - 1].times) return;
+  const before = (a: DuplicateExample, b: DuplicateExample) => a.times > b.times || (a.times === b.times && a.value < b.value);
+  if (top.length === maxExamples && !before(candidate, top[top.length - 1])) return;
   let i = top.length;
-  while (i > 0 && top[i - 1].times < candidate.times) i--;
+  while (i > 0 && before(candidate, top[i - 1])) i--;
   top.splice(i, 0, candidate);
   if (top.length > maxExamples) top.pop();
-}
-
-/** Fills each example's `ops` with the first increments that returned its value. */
-function addWitnessOps(data: HistoryData, examples: DuplicateExample[]): void {
-  const byValue = new Map(examples.map((example) => [example.value, example.ops]));
-  for (let i = 0; i < data.length && byValue.size > 0; i++) {
-    const ops = data.outcomes[i] === Outcome.ok ? byValue.get(data.values[i]) : undefined;
-    if (ops === undefined) continue;
-    ops.push(opExample(data, i));
-    if (ops.length === maxDuplicateOps) byValue.delete(data.values[i]);
-  }
 }

@@ -8,8 +8,10 @@
 
 /** One increment named as evidence. */
 export interface OpExample {
-  /** Its row in the checked `HistoryData`. */
+  /** Its row: its place among the checked calls in completion order. */
   row: number;
+  /** The index of its invoke event in the saved history (NaN when checked without one). */
+  invokeIndex: number;
   clientId: number;
   /** Same clock as the history's columns. */
   invokeUs: number;

@@ -1,0 +1,110 @@
+/**
+ * The streaming judge decides exactly what the whole-history checkers decide (kept in
+ * test/helpers/whole-history-checker as the oracle): the same validity, counts and witnesses
+ * for every check, however the calls are cut into batches and however late the watermarks come.
+ * Where another check already shows the history is not linearizable, the linearizability check
+ * only says so.
+ */
+import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CallBatch } from '../tester/check/call-batch.js';
+import { HistoryChecker, type CheckInput, type HistoryCheck } from '../tester/check/check-history.js';
+import type { HistoryData } from '../tester/check/history.js';
+import { readHistory } from '../tester/history/history-reader.js';
+import { countsRead } from '../tester/judge/judge-run.js';
+import { seededRandom } from './helpers/fuzz.js';
+import { randomHistory, SERVER_FAULTS, type HistorySize } from './helpers/random-histories.js';
+import { checkHistory as wholeHistory } from './helpers/whole-history-checker/check-history.js';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The calls in completion order (ties in row order): the order the checkers stream them in. */
+function inCompletionOrder(data: HistoryData): HistoryData {
+  const order = Array.from({ length: data.length }, (_, i) => i).sort(
+    (a, b) => data.completeUs[a] - data.completeUs[b] || a - b,
+  );
+  return {
+    length: data.length,
+    clientIds: Uint32Array.from(order, (i) => data.clientIds[i]),
+    invokeUs: Float64Array.from(order, (i) => data.invokeUs[i]),
+    completeUs: Float64Array.from(order, (i) => data.completeUs[i]),
+    values: Float64Array.from(order, (i) => data.values[i]),
+    outcomes: Uint8Array.from(order, (i) => data.outcomes[i]),
+  };
+}
+
+/** Streams `data` (in completion order) in random cuts, each batch with a watermark at or before the true one. */
+function streamed(data: HistoryData, input: CheckInput, random: () => number): HistoryCheck {
+  const checker = new HistoryChecker(input.initial, input.reads?.slice(0, 1));
+  const pendingSince = new Float64Array(data.length + 1).fill(Infinity);
+  for (let j = data.length - 1; j >= 0; j--) pendingSince[j] = Math.min(pendingSince[j + 1], data.invokeUs[j]);
+  for (let from = 0; from < data.length; ) {
+    const to = Math.min(data.length, from + 1 + Math.floor(random() * 6));
+    const lag = random() < 0.2 ? random() * 10 : 0;
+    const batch: CallBatch = {
+      length: to - from,
+      firstRow: from,
+      clientIds: data.clientIds.slice(from, to),
+      invokeUs: data.invokeUs.slice(from, to),
+      completeUs: data.completeUs.slice(from, to),
+      values: data.values.slice(from, to),
+      outcomes: data.outcomes.slice(from, to),
+      invokeIndex: new Float64Array(to - from).fill(NaN),
+      processes: new Float64Array(to - from).fill(NaN),
+      pendingSinceUs: random() < 0.05 ? -Infinity : pendingSince[to] - lag,
+    };
+    checker.add(batch);
+    from = to;
+  }
+  return checker.finish(input);
+}
+
+/** Without the saved-history index the oracle does not know. */
+function withoutIndex<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (key, v) => (key === 'invokeIndex' ? undefined : v)));
+}
+
+function agree(t: import('ava').ExecutionContext, data: HistoryData, input: CheckInput, random: () => number, label: string) {
+  const sorted = inCompletionOrder(data);
+  const expected = wholeHistory(sorted, input);
+  const actual = withoutIndex(streamed(sorted, input, random));
+  const { count, unique, realTimeOrder, range } = expected.checks;
+  const plainer = [count, unique, realTimeOrder, range].some((check) => check.valid === false);
+  const { linearizable: expectedLinearizable, ...expectedChecks } = expected.checks;
+  const { linearizable: actualLinearizable, ...actualChecks } = actual.checks;
+  t.deepEqual(actualChecks, withoutIndex(expectedChecks), label);
+  t.is(actual.valid, expected.valid, label);
+  if (plainer) t.is(actualLinearizable.valid, false, label);
+  else t.deepEqual(actualLinearizable, withoutIndex(expectedLinearizable), label);
+}
+
+const sizes: Record<string, HistorySize> = {
+  small: { maxCalls: 12, clients: 4, callsPerClient: 4 },
+  long: { maxCalls: 400, clients: 12, callsPerClient: 60 },
+};
+
+for (const [name, size] of Object.entries(sizes)) {
+  test(`agrees with the whole-history checkers on 1000 random ${name} histories, cut at random`, (t) => {
+    const random = seededRandom(name === 'small' ? 26 : 2626);
+    for (let n = 0; n < 1000; n++) {
+      const fault = SERVER_FAULTS[n % SERVER_FAULTS.length];
+      const history = randomHistory(random, fault, size);
+      const input = { initial: history.initial, final: history.final, reads: history.reads, valuesExpected: true };
+      agree(t, history.data, input, random, `${name} history ${n} (${fault})`);
+    }
+  });
+}
+
+test('agrees with the whole-history checkers on every saved golden history', (t) => {
+  const dir = path.join(here, '../../test/histories');
+  const random = seededRandom(7);
+  for (const file of fs.readdirSync(dir)) {
+    const history = readHistory(path.join(dir, file));
+    const reads = history.controlOps
+      .filter((op) => op.f === 'read' && op.type === 'ok' && op.value !== null)
+      .map(({ value, invokeUs, completeUs }) => ({ value: value as number, invokeUs, completeUs }));
+    agree(t, history.ops, { ...countsRead(history), reads, valuesExpected: true }, random, file);
+  }
+});
