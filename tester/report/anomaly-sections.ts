@@ -95,10 +95,10 @@ export function anomalySections(
   return sections;
 }
 
-/** The title with the count, and how many of them the section draws. */
+/** The title with the count, and how many of them the section draws and leaves out. */
 function titled(title: string, count: number): string {
   return count > maxWitnessesPerKind
-    ? `${title}: ${count} (the first ${maxWitnessesPerKind} shown)`
+    ? `${title}: ${count} (the first ${maxWitnessesPerKind} shown, ${count - maxWitnessesPerKind} more)`
     : `${title}: ${count}`;
 }
 

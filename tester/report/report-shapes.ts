@@ -75,7 +75,7 @@ export interface WitnessView {
 
 export interface AnomalySection {
   kind: string;
-  /** e.g. "Duplicate values: 199 (the first 5 shown)". */
+  /** e.g. "Duplicate values: 199 (the first 5 shown, 194 more)". */
   title: string;
   /** What the anomaly means, for a person who has not read the checker. */
   explanation: string;
