@@ -7,6 +7,7 @@ import test from 'ava';
 import { History, Outcome } from '../tester/check/history.js';
 import { ReportRecorder } from '../tester/report/report-recorder.js';
 import { runReport } from '../tester/report/run-report.js';
+import { maxMarks } from '../tester/report/witness-calls.js';
 import { maxBuckets } from '../tester/report/time-series.js';
 import { streamedRecorder } from './helpers/streamed-report.js';
 import { syntheticRun } from './helpers/synthetic-run.js';
@@ -58,4 +59,34 @@ test('a run longer than the bucket budget: buckets double, every call still coun
   t.is(Math.round(counted(series.okPerSecond)), callCount - callCount / 100);
   t.is(Math.round(counted(series.failedPerSecond)), callCount / 100);
   t.deepEqual(new Set(series.maxMs), new Set([0.7]));
+});
+
+test('a witness named after the ring forgot its calls is still drawn, as the checker saw it', (t) => {
+  const history = new History();
+  // Rows 10 and 11 return the same value; 100,000 calls later the ring holds none of that time.
+  for (let i = 0; i < 100_000; i++) {
+    const startUs = 1_000_000 + i * 100;
+    history.record(i % 4, startUs, startUs + 80, i === 11 ? 11 : i + 1, Outcome.ok);
+  }
+  const { result, history: run } = syntheticRun(history, 99_999);
+  const recorder = new ReportRecorder(run.originUs);
+  recorder.add({ ...run.ops, firstRow: 0 });
+  const [duplicate] = recorder.report(result, run).anomalies.filter((section) => section.kind === 'duplicate');
+  const { timeline } = duplicate.witnesses[0];
+  t.deepEqual(
+    timeline.ops.map((op) => [timeline.lanes[op.lane], op.value, op.witness]),
+    [
+      ['client 2', 11, true],
+      ['client 3', 11, true],
+    ],
+  );
+});
+
+test('marks are bounded: past maxMarks windows, mark says no and keeps nothing more', (t) => {
+  const recorder = new ReportRecorder(0);
+  const marked = Array.from({ length: maxMarks + 5 }, (_, i) =>
+    recorder.mark([{ invokeUs: i * 1000, completeUs: i * 1000 + 10 }]),
+  );
+  t.deepEqual(marked, [...Array<boolean>(maxMarks).fill(true), ...Array<boolean>(5).fill(false)]);
+  t.true(recorder.mark([{ invokeUs: 0, completeUs: 10 }]), 'a window already marked is kept');
 });
