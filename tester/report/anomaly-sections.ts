@@ -6,15 +6,50 @@
 import type { HistoryCheck } from '../check/check-history.js';
 import { isCrashed } from '../check/check-result.js';
 import type { BoundsExample, DuplicateExample, OpExample, StaleExample } from '../check/witness.js';
-import type { RunHistory } from '../history/run-history.js';
-import type { AnomalySection, WitnessView } from './report-shapes.js';
-import { witnessTimeline } from './witness-timeline.js';
+import type { ControlOp } from '../history/run-history.js';
+import type { AnomalySection, Timeline, WitnessView } from './report-shapes.js';
+import type { WitnessOp, WitnessRead } from './witness-timeline.js';
 
 /** Timelines per kind: enough to see the pattern, few enough for a light page. */
 export const maxWitnessesPerKind = 5;
 
-export function anomalySections(check: HistoryCheck, history: RunHistory): AnomalySection[] {
+/** What drawing the witnesses needs from the run's calls (a `ReportRecorder` holds them). */
+export interface WitnessCanvas {
+  readonly originUs: number;
+  /** The timeline around these witnesses (and the final read), from the calls kept. */
+  timeline(witnesses: readonly WitnessOp[], read?: WitnessRead): Timeline;
+  /** Where the clients' calls ended and how long one took on average; undefined without calls. */
+  clientsEnd(): { lastCompleteUs: number; meanLatencyUs: number } | undefined;
+}
+
+/** The examples each section draws: the first `maxWitnessesPerKind` of each kind. */
+function drawnExamples(check: HistoryCheck) {
+  const { unique, realTimeOrder, range } = check.checks;
+  const first = <T>(examples: readonly T[]) => examples.slice(0, maxWitnessesPerKind);
+  return {
+    duplicates: isCrashed(unique) ? [] : first(unique.examples),
+    stale: isCrashed(realTimeOrder) ? [] : first(realTimeOrder.examples),
+    range: isCrashed(range) ? [] : first(range.examples),
+  };
+}
+
+/** The increments of each timeline the page will draw: what to `mark` while their calls go by. */
+export function drawnWitnessOps(check: HistoryCheck): OpExample[][] {
+  const { duplicates, stale, range } = drawnExamples(check);
+  return [
+    ...duplicates.map((example) => example.ops),
+    ...stale.map(({ earlier, later }) => [earlier, later]),
+    ...range.flatMap(({ op }) => (op ? [[op]] : [])),
+  ];
+}
+
+export function anomalySections(
+  check: HistoryCheck,
+  canvas: WitnessCanvas,
+  controlOps: readonly ControlOp[],
+): AnomalySection[] {
   const { count, unique, realTimeOrder, range } = check.checks;
+  const drawn = drawnExamples(check);
   const sections: AnomalySection[] = [];
   if (!isCrashed(count) && count.valid === false) {
     const lost = count.lostCount > 0;
@@ -24,7 +59,7 @@ export function anomalySections(check: HistoryCheck, history: RunHistory): Anoma
       explanation:
         'The final read must lie in [initial + acknowledged, initial + attempted]: every acknowledged increment ' +
         'counted, nothing beyond those that may have been applied (as Jepsen’s counter checker judges each read).',
-      witnesses: count.examples.map((example) => finalReadWitness(example, history)),
+      witnesses: count.examples.map((example) => finalReadWitness(example, canvas, controlOps)),
     });
   }
   if (!isCrashed(unique) && unique.valid === false) {
@@ -34,7 +69,7 @@ export function anomalySections(check: HistoryCheck, history: RunHistory): Anoma
       explanation:
         'Each increment of a correct counter returns a value no other increment saw. Increments that returned ' +
         'the same value started from the same state: all but one of them were lost.',
-      witnesses: unique.examples.slice(0, maxWitnessesPerKind).map((example) => duplicateWitness(example, history)),
+      witnesses: drawn.duplicates.map((example) => duplicateWitness(example, canvas)),
     });
   }
   if (!isCrashed(realTimeOrder) && realTimeOrder.valid === false) {
@@ -44,7 +79,7 @@ export function anomalySections(check: HistoryCheck, history: RunHistory): Anoma
       explanation:
         'An increment invoked after another one completed must return a larger value. These returned a value ' +
         'not above one that was already known: they acted on a stale counter (not linearizable).',
-      witnesses: realTimeOrder.examples.slice(0, maxWitnessesPerKind).map((example) => staleWitness(example, history)),
+      witnesses: drawn.stale.map((example) => staleWitness(example, canvas)),
     });
   }
   if (!isCrashed(range) && range.valid === false) {
@@ -54,16 +89,16 @@ export function anomalySections(check: HistoryCheck, history: RunHistory): Anoma
       explanation:
         'The counter only grows from its initial value to its final one, so every value an increment returned ' +
         'must lie in [initial + 1, final]. These did not.',
-      witnesses: range.examples.slice(0, maxWitnessesPerKind).flatMap((example) => rangeWitness(example, history)),
+      witnesses: drawn.range.flatMap((example) => rangeWitness(example, canvas)),
     });
   }
   return sections;
 }
 
-/** The title with the count, and how many of them the section draws. */
+/** The title with the count, and how many of them the section draws and leaves out. */
 function titled(title: string, count: number): string {
   return count > maxWitnessesPerKind
-    ? `${title}: ${count} (the first ${maxWitnessesPerKind} shown)`
+    ? `${title}: ${count} (the first ${maxWitnessesPerKind} shown, ${count - maxWitnessesPerKind} more)`
     : `${title}: ${count}`;
 }
 
@@ -71,53 +106,49 @@ const msText = (us: number, originUs: number) => `${((us - originUs) / 1000).toF
 const opText = (op: OpExample, originUs: number) =>
   `client ${op.clientId} [${msText(op.invokeUs, originUs)}–${msText(op.completeUs, originUs)}]`;
 
-function duplicateWitness(example: DuplicateExample, { ops, originUs }: RunHistory): WitnessView {
-  const who = example.ops.map((op) => opText(op, originUs)).join(', ');
+function duplicateWitness(example: DuplicateExample, canvas: WitnessCanvas): WitnessView {
+  const who = example.ops.map((op) => opText(op, canvas.originUs)).join(', ');
   return {
     caption: `value ${example.value} returned ${example.times} times: ${who}`,
-    timeline: witnessTimeline(
-      ops,
-      originUs,
-      example.ops.map(({ row }) => ({ row })),
-    ),
+    timeline: canvas.timeline(example.ops),
   };
 }
 
-function staleWitness({ earlier, later }: StaleExample, { ops, originUs }: RunHistory): WitnessView {
+function staleWitness({ earlier, later }: StaleExample, canvas: WitnessCanvas): WitnessView {
+  const { originUs } = canvas;
   return {
     caption:
       `${opText(later, originUs)} returned ${later.value}, ` +
       `after ${opText(earlier, originUs)} had returned ${earlier.value}`,
-    timeline: witnessTimeline(ops, originUs, [{ row: earlier.row }, { row: later.row }]),
+    timeline: canvas.timeline([earlier, later]),
   };
 }
 
-function rangeWitness({ lower, value, upper, op }: BoundsExample, { ops, originUs }: RunHistory): WitnessView[] {
+function rangeWitness({ lower, value, upper, op }: BoundsExample, canvas: WitnessCanvas): WitnessView[] {
   if (!op) return [];
   return [
     {
-      caption: `${opText(op, originUs)} returned ${value}, outside [${lower}, ${upper}]`,
-      timeline: witnessTimeline(ops, originUs, [{ row: op.row, bounds: [lower, upper] }]),
+      caption: `${opText(op, canvas.originUs)} returned ${value}, outside [${lower}, ${upper}]`,
+      timeline: canvas.timeline([{ ...op, bounds: [lower, upper] }]),
     },
   ];
 }
 
 /** The final read is the tester's last call, after every client stopped: shown with the run's last calls. */
-function finalReadWitness({ lower, value, upper }: BoundsExample, history: RunHistory): WitnessView {
-  const { ops, originUs, controlOps } = history;
+function finalReadWitness(
+  { lower, value, upper }: BoundsExample,
+  canvas: WitnessCanvas,
+  controlOps: readonly ControlOp[],
+): WitnessView {
   const read = controlOps.filter((op) => op.f === 'read').at(-1);
   if (!read) throw new Error('a history judged on its final read has no read');
-  let lastUs = -Infinity;
-  let totalUs = 0;
-  for (let i = 0; i < ops.length; i++) {
-    lastUs = Math.max(lastUs, ops.completeUs[i]);
-    totalUs += ops.completeUs[i] - ops.invokeUs[i];
-  }
+  const end = canvas.clientsEnd();
   // Room for the clients' last few calls before the read.
-  const meanUs = totalUs / Math.max(1, ops.length);
-  const contextFromUs = ops.length === 0 ? read.invokeUs : Math.min(read.invokeUs, lastUs - 4 * meanUs);
+  const contextFromUs = end
+    ? Math.min(read.invokeUs, end.lastCompleteUs - 4 * end.meanLatencyUs)
+    : read.invokeUs;
   return {
     caption: `final read ${value} outside [${lower}, ${upper}] (initial + acknowledged, initial + attempted)`,
-    timeline: witnessTimeline(ops, originUs, [], { ...read, value, bounds: [lower, upper], contextFromUs }),
+    timeline: canvas.timeline([], { ...read, value, bounds: [lower, upper], contextFromUs }),
   };
 }

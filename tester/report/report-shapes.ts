@@ -19,6 +19,8 @@ export interface TimeSeries {
   p90Ms: Array<number | null>;
   p99Ms: Array<number | null>;
   maxMs: Array<number | null>;
+  /** How far a percentile (not the max) may lie from the exact one, relative: they come from log-spaced bins. */
+  percentileError: number;
 }
 
 /** Latency counts on log-spaced bins: bin i holds latencies in [edgesMs[i], edgesMs[i + 1]). */
@@ -73,7 +75,7 @@ export interface WitnessView {
 
 export interface AnomalySection {
   kind: string;
-  /** e.g. "Duplicate values: 199 (the first 5 shown)". */
+  /** e.g. "Duplicate values: 199 (the first 5 shown, 194 more)". */
   title: string;
   /** What the anomaly means, for a person who has not read the checker. */
   explanation: string;

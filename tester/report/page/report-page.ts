@@ -93,12 +93,18 @@ function renderRun(report: RunReport): Node[] {
       ? element('p', { className: 'note', text: 'No faults were injected during this run.' })
       : element('p', { className: 'note', text: `Shaded: ${report.faults.map(faultText).join('; ')}.` }),
     chart(overTimeOption(report), 560, 'over-time'),
+    element('p', { className: 'note', text: precisionNote(report) }),
     element('h2', { text: 'Latency histogram' }),
     chart(histogramOption(report), 300, 'histogram'),
     element('h2', { text: 'Anomalies' }),
     ...renderAnomalies(report.anomalies),
   ];
 }
+
+/** Percentiles come from log-spaced bins, so they are close, not exact: the page says how close. */
+const precisionNote = ({ series }: RunReport) =>
+  `Latency percentiles (here and in p50 / p99 above) are within ±${number(series.percentileError * 100, 1)}% ` +
+  `of the exact values; the maximum is exact. Each point covers ${number(series.bucketMs)} ms.`;
 
 const faultText = (fault: FaultWindow) =>
   `${fault.fault} from ${seconds(fault.startMs)} to ${seconds(fault.stopMs)} (${fault.description})`;
