@@ -49,16 +49,23 @@ export interface HistoryCheck {
 export class HistoryChecker implements CallSink {
   readonly #counts = [0, 0, 0];
   readonly #window: ValueWindow;
-  readonly #unique = new UniqueValuesChecker();
-  readonly #realTime = new RealTimeOrderChecker();
+  readonly #unique: UniqueValuesChecker;
+  readonly #realTime: RealTimeOrderChecker;
   readonly #linearizable: LinearizabilityChecker;
   readonly #spool = new CallSpool();
 
-  /** `reads`: the reads of the count known before the calls (the initial one; all, for a whole history). */
+  /**
+   * `reads`: the reads of the count known before the calls (the initial one; all, for a whole
+   * history). `witnessed` hears of the calls named as examples as they are found, while the calls
+   * around them are still at hand (the report draws them).
+   */
   constructor(
     readonly initial: number,
     reads: readonly ReadWindow[] = [],
+    witnessed?: (ops: OpExample[]) => void,
   ) {
+    this.#unique = new UniqueValuesChecker(witnessed);
+    this.#realTime = new RealTimeOrderChecker(witnessed);
     this.#window = new ValueWindow(initial);
     this.#linearizable = new LinearizabilityChecker(initial, reads);
   }

@@ -26,6 +26,9 @@ export class RealTimeOrderChecker {
   #stale = 0;
   readonly #first: StaleExample[] = [];
 
+  /** `witnessed` hears of each stale pair kept as an example, as it is found. */
+  constructor(private readonly witnessed: (ops: OpExample[]) => void = () => {}) {}
+
   /** Judges one acknowledged, valued call; true when it is stale. */
   add(op: OpExample): boolean {
     this.#compared++;
@@ -33,7 +36,7 @@ export class RealTimeOrderChecker {
     this.leaders.add(op);
     if (leader === undefined || op.value > leader.value) return false;
     this.#stale++;
-    keepFirst(this.#first, { earlier: leader, later: op });
+    if (keepFirst(this.#first, { earlier: leader, later: op })) this.witnessed([leader, op]);
     return true;
   }
 
@@ -47,12 +50,13 @@ export class RealTimeOrderChecker {
   }
 }
 
-/** Keeps `first` the maxExamples earliest by invoke time, then row (examples come in row order). */
-function keepFirst(first: StaleExample[], example: StaleExample): void {
+/** Keeps `first` the maxExamples earliest by invoke time, then row (examples come in row order); true when kept. */
+function keepFirst(first: StaleExample[], example: StaleExample): boolean {
   const invokeUs = example.later.invokeUs;
-  if (first.length === maxExamples && invokeUs >= first[maxExamples - 1].later.invokeUs) return;
+  if (first.length === maxExamples && invokeUs >= first[maxExamples - 1].later.invokeUs) return false;
   let i = first.length;
   while (i > 0 && first[i - 1].later.invokeUs > invokeUs) i--;
   first.splice(i, 0, example);
   if (first.length > maxExamples) first.pop();
+  return true;
 }

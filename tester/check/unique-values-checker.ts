@@ -34,6 +34,9 @@ export class UniqueValuesChecker {
   #max = -Infinity;
   #top: DuplicateExample[] = [];
 
+  /** `witnessed` hears of each duplicate kept as an example, as its value closes. */
+  constructor(private readonly witnessed: (ops: OpExample[]) => void = () => {}) {}
+
   add(value: number): void {
     this.#valued++;
     if (value < this.#min) this.#min = value;
@@ -66,7 +69,8 @@ export class UniqueValuesChecker {
     if (times < 2) return;
     this.#duplicates += times - 1;
     this.#duplicatedValues++;
-    keepTop(this.#top, { value, times, ops: ops.slice(0, maxDuplicateOps) });
+    const example = { value, times, ops: ops.slice(0, maxDuplicateOps) };
+    if (keepTop(this.#top, example)) this.witnessed(example.ops);
   }
 
   /**
@@ -117,12 +121,13 @@ export function spooledOp(
   };
 }
 
-/** Inserts into a list kept sorted by times (descending, then value ascending) and capped at maxExamples. */
-function keepTop(top: DuplicateExample[], candidate: DuplicateExample): void {
+/** Inserts into a list kept sorted by times (descending, then value ascending) and capped at maxExamples; true when kept. */
+function keepTop(top: DuplicateExample[], candidate: DuplicateExample): boolean {
   const before = (a: DuplicateExample, b: DuplicateExample) => a.times > b.times || (a.times === b.times && a.value < b.value);
-  if (top.length === maxExamples && !before(candidate, top[top.length - 1])) return;
+  if (top.length === maxExamples && !before(candidate, top[top.length - 1])) return false;
   let i = top.length;
   while (i > 0 && before(candidate, top[i - 1])) i--;
   top.splice(i, 0, candidate);
   if (top.length > maxExamples) top.pop();
+  return true;
 }
