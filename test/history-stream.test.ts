@@ -1,0 +1,274 @@
+/**
+ * A history laid out while the run goes is the history saved whole: for random runs cut into
+ * random deliveries at random watermarks, the file is byte for byte the one a plain oracle
+ * writes (every stream's next event compared by a linear scan, each line built as a string),
+ * and the sinks get every call once, in completion order, with its invoke's index and its
+ * Jepsen process.
+ */
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import type { CallBatch } from '../tester/check/call-batch.js';
+import { History, Outcome, type HistoryData } from '../tester/check/history.js';
+import { historyLayout } from '../tester/history/history-layout.js';
+import { HistoryStream } from '../tester/history/history-stream.js';
+import { type HistoryFormat, writeHistory } from '../tester/history/history-writer.js';
+import type { NemesisEvent } from '../tester/history/nemesis-event.js';
+import type { ControlOp, RunHistory } from '../tester/history/run-history.js';
+import { seededRandom } from './helpers/fuzz.js';
+import { randomHistory, SERVER_FAULTS } from './helpers/random-histories.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'history-stream-'));
+test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A random run: random calls on a coarse clock (ties are common), control ops, nemesis events. */
+function randomRun(random: () => number, i: number): RunHistory {
+  const int = (n: number) => Math.floor(random() * n);
+  const made = randomHistory(random, SERVER_FAULTS[i % SERVER_FAULTS.length], 1 + int(30));
+  const originUs = int(3) === 0 ? 0.25 : int(1000);
+  const shift = (us: number) => originUs + us;
+  const ops = History.fromData(made.data).data();
+  for (let row = 0; row < ops.length; row++) {
+    ops.invokeUs[row] = shift(ops.invokeUs[row]);
+    ops.completeUs[row] = shift(ops.completeUs[row]);
+  }
+  const controlOps: ControlOp[] = [
+    { f: 'reset', invokeUs: shift(0), completeUs: shift(int(2)), type: 'ok', value: null },
+    { f: 'read', invokeUs: shift(1), completeUs: shift(2), type: 'ok', value: made.initial },
+  ];
+  const final = made.reads[1];
+  if (final) controlOps.push({ f: 'read', invokeUs: shift(final.invokeUs), completeUs: shift(final.completeUs), type: 'ok', value: final.value });
+  else controlOps.push({ f: 'read', invokeUs: shift(60), completeUs: shift(61), type: 'fail', value: null });
+  const nemesisEvents: NemesisEvent[] = [];
+  for (let n = int(4), time = 0; n > 0; n--) {
+    time += int(8) * 1000;
+    nemesisEvents.push({ time, f: n % 2 ? 'start-pause' : 'stop-pause', value: `SIGSTOP "worker" ${n}` });
+  }
+  const clientCount = Math.max(1, ...ops.clientIds.map((c) => c + 1));
+  const meta = { counter: 'random', clientCount, promisesExact: true, linearizable: i % 2 === 0, unreadableCount: 0 };
+  return { meta, originUs, controlOps, ops, nemesisEvents };
+}
+
+interface OracleEvent {
+  timeNs: number;
+  phase: number;
+  stream: number;
+  line: (index: number) => string;
+  row?: number;
+}
+
+/** Jepsen process of each row, by the rule itself. */
+function oracleProcesses(run: RunHistory): number[] {
+  const crashes: number[] = [];
+  return Array.from(run.ops.clientIds, (client, row) => {
+    const k = crashes[client] ?? 0;
+    if (run.ops.outcomes[row] === Outcome.indeterminate) crashes[client] = k + 1;
+    return client + run.meta.clientCount * k;
+  });
+}
+
+/** The history as the rules say it: repeatedly the stream whose next event is least by (time, phase, stream). */
+function oracle(run: RunHistory, format: HistoryFormat) {
+  const ns = (us: number) => Math.round((us - run.originUs) * 1000);
+  const edn = format === 'edn';
+  const word = (w: string) => (edn ? `:${w}` : `"${w}"`);
+  const nil = edn ? 'nil' : 'null';
+  const line = (time: number, process: string, type: string, f: string, value: string) => (index: number) =>
+    edn
+      ? `{:index ${index}, :time ${time}, :process ${process}, :type :${type}, :f :${f}, :value ${value}`
+      : `{"index":${index},"time":${time},"process":${process},"type":"${type}","f":"${f}","value":${value}`;
+  const streams: OracleEvent[][] = [[], []];
+  run.controlOps.forEach((op) => {
+    streams[0].push({ timeNs: ns(op.invokeUs), phase: 0, stream: 0, line: line(ns(op.invokeUs), word('tester'), 'invoke', op.f, nil) });
+    const value = op.value === null ? nil : String(op.value);
+    streams[0].push({ timeNs: ns(op.completeUs), phase: 2, stream: 0, line: line(ns(op.completeUs), word('tester'), op.type, op.f, value) });
+  });
+  const nemesis = run.nemesisEvents.map((event, i) => ({ event, i }));
+  nemesis.sort((a, b) => a.event.time - b.event.time || a.i - b.i);
+  for (const { event } of nemesis) {
+    streams[1].push({ timeNs: event.time, phase: 1, stream: 1, line: line(event.time, word('nemesis'), 'info', event.f, JSON.stringify(event.value)) });
+  }
+  const processes = oracleProcesses(run);
+  const { ops } = run;
+  for (let row = 0; row < ops.length; row++) {
+    const stream = 2 + ops.clientIds[row];
+    while (streams.length <= stream) streams.push([]);
+    const types = ['ok', 'fail', 'info'];
+    const type = types[ops.outcomes[row]];
+    const value = type === 'ok' && !Number.isNaN(ops.values[row]) ? String(ops.values[row]) : nil;
+    const p = String(processes[row]);
+    streams[stream].push({ timeNs: ns(ops.invokeUs[row]), phase: 0, stream, row, line: line(ns(ops.invokeUs[row]), p, 'invoke', 'inc', nil) });
+    streams[stream].push({ timeNs: ns(ops.completeUs[row]), phase: 2, stream, row, line: line(ns(ops.completeUs[row]), p, type, 'inc', value) });
+  }
+  const order: OracleEvent[] = [];
+  for (;;) {
+    let best: OracleEvent | undefined;
+    let bestStream = -1;
+    streams.forEach((events, s) => {
+      const head = events[0];
+      if (!head) return;
+      if (!best || head.timeNs < best.timeNs || (head.timeNs === best.timeNs && head.phase < best.phase)) {
+        best = head;
+        bestStream = s;
+      }
+    });
+    if (bestStream < 0) break;
+    order.push(streams[bestStream].shift()!);
+  }
+  const run0 = edn ? ednRun(run.meta) : `,"run":${JSON.stringify(run.meta)}`;
+  const text = order.map((event, k) => `${event.line(k)}${k === 0 ? run0 : ''}}\n`).join('');
+  const invokeIndex = new Map<number, number>();
+  order.forEach((event, k) => event.row !== undefined && event.phase === 0 && invokeIndex.set(event.row, k));
+  const completions = order.filter((event) => event.row !== undefined && event.phase === 2).map((event) => event.row!);
+  return { text, invokeIndex, completions, processes };
+}
+
+function ednRun(meta: RunHistory['meta']): string {
+  const fields = Object.entries(meta).map(([key, value]) => `:${key} ${typeof value === 'string' ? JSON.stringify(value) : value}`);
+  return `, :run {${fields.join(', ')}}`;
+}
+
+/** The rows of `data` in `rows`, as columns. */
+function rowsOf(data: HistoryData, rows: number[]): HistoryData {
+  const part = new History(rows.length);
+  for (const row of rows) {
+    const value = Number.isNaN(data.values[row]) ? undefined : data.values[row];
+    part.record(data.clientIds[row], data.invokeUs[row], data.completeUs[row], value, data.outcomes[row] as Outcome);
+  }
+  return part.data();
+}
+
+/** Feeds `run` as a load would: cut at random watermarks, clients' calls interleaved at random, nemesis events appearing in time. */
+function streamRun(run: RunHistory, random: () => number, file: string | undefined, format: HistoryFormat) {
+  const batches: CallBatch[] = [];
+  const copy = (batch: CallBatch): CallBatch => ({
+    ...batch,
+    clientIds: batch.clientIds.slice(),
+    invokeUs: batch.invokeUs.slice(),
+    completeUs: batch.completeUs.slice(),
+    values: batch.values.slice(),
+    outcomes: batch.outcomes.slice(),
+    invokeIndex: batch.invokeIndex.slice(),
+    processes: batch.processes.slice(),
+  });
+  const liveNemesis: NemesisEvent[] = [];
+  const stream = new HistoryStream({
+    file: file === undefined ? undefined : { path: file, format },
+    meta: run.meta,
+    originUs: run.originUs,
+    controlOps: run.controlOps.slice(0, 2),
+    nemesisEvents: liveNemesis,
+    sinks: [{ add: (batch) => batches.push(copy(batch)) }],
+  });
+  const { ops } = run;
+  const byClient = new Map<number, number[]>();
+  for (let row = 0; row < ops.length; row++) byClient.set(ops.clientIds[row], [...(byClient.get(ops.clientIds[row]) ?? []), row]);
+  const deliveredRows: number[] = [];
+  // The tester's final read begins after the load: after every finite watermark.
+  const lastUs = Math.min(...run.controlOps.slice(2).map((op) => op.invokeUs));
+  let watermarkUs = run.originUs;
+  while ([...byClient.values()].some((rows) => rows.length > 0)) {
+    watermarkUs = Math.min(lastUs, watermarkUs + Math.floor(random() * 6));
+    const last = watermarkUs === lastUs;
+    const rows: number[][] = [];
+    for (const waiting of byClient.values()) {
+      let n = 0;
+      while (n < waiting.length && ops.invokeUs[waiting[n]] < watermarkUs) n++;
+      if (random() < 0.3 || last) n = last ? waiting.length : Math.min(waiting.length, n + 1 + Math.floor(random() * 2));
+      rows.push(waiting.splice(0, n));
+    }
+    const interleaved: number[] = [];
+    while (rows.some((r) => r.length > 0)) {
+      const from = rows.filter((r) => r.length > 0);
+      interleaved.push(from[Math.floor(random() * from.length)].shift()!);
+    }
+    const boundNs = Math.round((watermarkUs - run.originUs) * 1000);
+    // The live array grows at its end, by time; an event may be in before its time is due.
+    const events = run.nemesisEvents;
+    while (liveNemesis.length < events.length && (events[liveNemesis.length].time < boundNs || random() < 0.1)) {
+      liveNemesis.push(events[liveNemesis.length]);
+    }
+    deliveredRows.push(...interleaved);
+    stream.deliver(rowsOf(ops, interleaved), last ? Infinity : watermarkUs);
+  }
+  liveNemesis.push(...run.nemesisEvents.slice(liveNemesis.length));
+  stream.finish(run.controlOps.slice(2));
+  return { batches, deliveredRows };
+}
+
+for (const format of ['jsonl', 'edn'] as HistoryFormat[]) {
+  test(`${format}: 300 random runs cut into random deliveries save the oracle's bytes, and the sinks get each call in completion order`, (t) => {
+    const random = seededRandom(format === 'jsonl' ? 26 : 62);
+    for (let i = 0; i < 300; i++) {
+      const run = randomRun(random, i);
+      const expected = oracle(run, format);
+      const file = path.join(dir, `run-${i}.${format}`);
+      const { batches, deliveredRows } = streamRun(run, random, file, format);
+      t.is(fs.readFileSync(file, 'utf8'), expected.text, `run ${i}`);
+
+      // Rows arrive in delivery order in the stream; the oracle names them by RunHistory row.
+      const rows = batches.flatMap((batch) => Array.from({ length: batch.length }, (_, r) => ({ batch, r })));
+      t.deepEqual(batches.map((b) => b.firstRow), batches.map((_, b) => batches.slice(0, b).reduce((n, x) => n + x.length, 0)));
+      t.is(rows.length, expected.completions.length);
+      rows.forEach(({ batch, r }, n) => {
+        const row = expected.completions[n];
+        const got = [batch.clientIds[r], batch.invokeUs[r], batch.completeUs[r], batch.outcomes[r], batch.invokeIndex[r], batch.processes[r]];
+        const want = [run.ops.clientIds[row], run.ops.invokeUs[row], run.ops.completeUs[row], run.ops.outcomes[row], expected.invokeIndex.get(row), expected.processes[row]];
+        t.deepEqual(got, want, `run ${i} row ${n}`);
+        t.true(Object.is(batch.values[r], run.ops.values[row]) || batch.values[r] === run.ops.values[row]);
+      });
+      t.is(deliveredRows.length, run.ops.length);
+      fs.rmSync(file);
+    }
+  });
+}
+
+test('a whole history saves as the oracle says, and its layout names the same invokes and processes', (t) => {
+  const random = seededRandom(2026);
+  for (let i = 0; i < 200; i++) {
+    const run = randomRun(random, i);
+    const expected = oracle(run, 'jsonl');
+    const file = path.join(dir, `whole-${i}.jsonl`);
+    writeHistory(file, run);
+    t.is(fs.readFileSync(file, 'utf8'), expected.text, `run ${i}`);
+    const layout = historyLayout(run);
+    t.deepEqual([...layout.invokeIndex], Array.from({ length: run.ops.length }, (_, row) => expected.invokeIndex.get(row)));
+    t.deepEqual([...layout.processes], expected.processes);
+    fs.rmSync(file);
+  }
+});
+
+test('without a file the calls still reach the sinks, laid out the same', (t) => {
+  const random = seededRandom(7);
+  for (let i = 0; i < 50; i++) {
+    const run = randomRun(random, i);
+    const expected = oracle(run, 'jsonl');
+    const { batches } = streamRun(run, random, undefined, 'jsonl');
+    t.deepEqual(batches.flatMap((batch) => [...batch.invokeIndex]), expected.completions.map((row) => expected.invokeIndex.get(row)));
+  }
+});
+
+test('.gz saves the same lines, gzip members that gunzip reads as one stream', (t) => {
+  const run = randomRun(seededRandom(3), 0);
+  const file = path.join(dir, 'run.jsonl.gz');
+  writeHistory(file, run);
+  const bytes = fs.readFileSync(file);
+  t.deepEqual([...bytes.subarray(0, 2)], [0x1f, 0x8b]);
+  t.is(zlib.gunzipSync(bytes).toString('utf8'), oracle(run, 'jsonl').text);
+});
+
+test('what the run knows only at its end rides on the last line; the first keeps what it knew at the start', (t) => {
+  const run = randomRun(seededRandom(5), 1);
+  const file = path.join(dir, 'ends.jsonl');
+  const { unreadableCount: _, ...start } = run.meta;
+  const stream = new HistoryStream({ file: { path: file, format: 'jsonl' }, meta: start, originUs: run.originUs, controlOps: run.controlOps.slice(0, 2), nemesisEvents: run.nemesisEvents });
+  stream.deliver(run.ops, Infinity);
+  const thresholds = [{ flag: '--max-errors' as const, limit: 0, actual: 1, unit: 'errors' as const, passed: false }];
+  stream.finish(run.controlOps.slice(2), { unreadableCount: 2, thresholds });
+  const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+  t.deepEqual(lines[0].run, start);
+  t.deepEqual(lines.at(-1).run, { unreadableCount: 2, thresholds });
+  t.true(lines.slice(1, -1).every((line) => line.run === undefined));
+});
