@@ -1,0 +1,62 @@
+/**
+ * A saved history's bytes as they come, in bounded memory: a file, a FIFO or standard input
+ * (`-`), read as a stream, and gunzipped when it starts as gzip does (by its magic bytes, not
+ * its name). A gzip file cut short (a tester killed while writing a member) yields what its
+ * last member held, with a warning.
+ */
+import fs from 'node:fs';
+import { pipeline, Readable } from 'node:stream';
+import zlib from 'node:zlib';
+
+const CHUNK_BYTES = 1 << 20;
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+export async function* historyChunks(path: string, warn: (message: string) => void): AsyncGenerator<Buffer> {
+  const raw: Readable = path === '-' ? process.stdin : fs.createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  const chunks = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  try {
+    const head = await firstBytes(chunks);
+    if (head.length === 0) return;
+    if (head[0] !== GZIP_MAGIC[0] || head[1] !== GZIP_MAGIC[1]) {
+      yield head;
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+      return;
+    }
+    yield* gunzipped(head, chunks, warn);
+  } finally {
+    raw.destroy();
+  }
+}
+
+/** At least the magic's length, unless the input is shorter. */
+async function firstBytes(chunks: AsyncIterator<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  while (length < GZIP_MAGIC.length) {
+    const next = await chunks.next();
+    if (next.done) break;
+    parts.push(next.value);
+    length += next.value.length;
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
+async function* gunzipped(head: Buffer, chunks: AsyncIterator<Buffer>, warn: (message: string) => void) {
+  async function* compressed() {
+    yield head;
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+  }
+  const gunzip = zlib.createGunzip({ chunkSize: CHUNK_BYTES >> 2 });
+  // Errors reach the loop below through gunzip, which pipeline destroys with them.
+  pipeline(Readable.from(compressed()), gunzip, () => {});
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'Z_BUF_ERROR') throw code?.startsWith('Z_') ? new GzipError((err as Error).message) : err;
+    warn('its last gzip member is cut short (the tester was stopped while writing it): read as far as it goes');
+  }
+}
+
+/** Compressed data that does not inflate: not a history (as opposed to one cut short). */
+export class GzipError extends Error {}
