@@ -50,7 +50,8 @@ export class CheckCommand extends Command {
     try {
       const { warnings, ...history } = await collectHistory(this.file);
       // What a tester killed mid-run leaves: said once, then judged as far as it goes.
-      if (warnings.length > 0) this.context.stderr.write(`tester: warning: ${this.file}: ${warnings.join('; ')}\n`);
+      const name = this.file === '-' ? 'standard input' : this.file;
+      if (warnings.length > 0) this.context.stderr.write(`tester: warning: ${name}: ${oneLine(warnings.join('; '))}\n`);
       return history;
     } catch (err) {
       if (!(err instanceof HistoryError)) throw err;
