@@ -51,6 +51,31 @@ function randomRun(random: () => number, i: number): RunHistory {
   return { meta, originUs, controlOps, ops, nemesisEvents };
 }
 
+/** A longer run than randomHistory makes: enough calls in flight at once to grow every pool. */
+function longRun(random: () => number, clientCount: number, callsPerClient: number): RunHistory {
+  const int = (n: number) => Math.floor(random() * n);
+  const ops = new History();
+  const times = new Array<number>(clientCount).fill(3);
+  for (let k = 0; k < clientCount * callsPerClient; k++) {
+    const client = int(clientCount);
+    const invokeUs = (times[client] += int(3));
+    const completeUs = (times[client] += int(40));
+    const outcome = [Outcome.ok, Outcome.ok, Outcome.ok, Outcome.failed, Outcome.indeterminate][int(5)];
+    ops.record(client, invokeUs, completeUs, outcome === Outcome.ok ? int(1000) : undefined, outcome);
+  }
+  const endUs = Math.max(...times) + 1;
+  return {
+    meta: { counter: 'long', clientCount, promisesExact: true, linearizable: true, unreadableCount: 0 },
+    originUs: 0,
+    controlOps: [
+      { f: 'read', invokeUs: 0, completeUs: 2, type: 'ok', value: 0 },
+      { f: 'read', invokeUs: endUs, completeUs: endUs + 1, type: 'ok', value: 7 },
+    ],
+    ops: ops.data(),
+    nemesisEvents: [{ time: 5000, f: 'start-kill', value: 'x' }],
+  };
+}
+
 interface OracleEvent {
   timeNs: number;
   phase: number;
@@ -158,7 +183,7 @@ function streamRun(run: RunHistory, random: () => number, file: string | undefin
     file: file === undefined ? undefined : { path: file, format },
     meta: run.meta,
     originUs: run.originUs,
-    controlOps: run.controlOps.slice(0, 2),
+    controlOps: run.controlOps.slice(0, -1),
     nemesisEvents: liveNemesis,
     sinks: [{ add: (batch) => batches.push(copy(batch)) }],
   });
@@ -167,7 +192,7 @@ function streamRun(run: RunHistory, random: () => number, file: string | undefin
   for (let row = 0; row < ops.length; row++) byClient.set(ops.clientIds[row], [...(byClient.get(ops.clientIds[row]) ?? []), row]);
   const deliveredRows: number[] = [];
   // The tester's final read begins after the load: after every finite watermark.
-  const lastUs = Math.min(...run.controlOps.slice(2).map((op) => op.invokeUs));
+  const lastUs = run.controlOps.at(-1)!.invokeUs;
   let watermarkUs = run.originUs;
   while ([...byClient.values()].some((rows) => rows.length > 0)) {
     watermarkUs = Math.min(lastUs, watermarkUs + Math.floor(random() * 6));
@@ -194,7 +219,7 @@ function streamRun(run: RunHistory, random: () => number, file: string | undefin
     stream.deliver(rowsOf(ops, interleaved), last ? Infinity : watermarkUs);
   }
   liveNemesis.push(...run.nemesisEvents.slice(liveNemesis.length));
-  stream.finish(run.controlOps.slice(2));
+  stream.finish(run.controlOps.slice(-1));
   return { batches, deliveredRows };
 }
 
@@ -271,4 +296,14 @@ test('what the run knows only at its end rides on the last line; the first keeps
   t.deepEqual(lines[0].run, start);
   t.deepEqual(lines.at(-1).run, { unreadableCount: 2, thresholds });
   t.true(lines.slice(1, -1).every((line) => line.run === undefined));
+});
+
+test('a long run with thousands of calls in flight saves the oracle\'s bytes too', (t) => {
+  const random = seededRandom(11);
+  const run = longRun(random, 300, 80);
+  const file = path.join(dir, 'long.jsonl');
+  const { batches } = streamRun(run, random, file, 'jsonl');
+  const expected = oracle(run, 'jsonl');
+  t.is(fs.readFileSync(file, 'utf8'), expected.text);
+  t.deepEqual(batches.flatMap((batch) => [...batch.invokeIndex]), expected.completions.map((row) => expected.invokeIndex.get(row)));
 });
