@@ -23,7 +23,11 @@ import type { ScannedEvent } from './scanned-event.js';
 /** A history that cannot be read, named by file and line. */
 export class HistoryError extends Error {}
 
-/** What comes before the calls: the run's metadata (its start) and the tester's calls before the load. */
+/**
+ * What comes before the calls: the run's metadata as the first line has it (a history saved as
+ * the run went has its end's fields, unreadableCount and thresholds, only in the rest) and the
+ * tester's calls before the load. Times are microseconds since the run started (`originUs` 0).
+ */
 export type HistoryHead = Pick<RunHistory, 'meta' | 'originUs' | 'controlOps'>;
 /** Everything but the calls: what a reader returns once the calls went to a sink. */
 export type HistoryRest = Omit<RunHistory, 'ops'>;
