@@ -184,3 +184,11 @@ test("a later line's run holds only what a run knows at its end", async (t) => {
   const error = await t.throwsAsync(collectHistory(path.join(dir, 'later.jsonl')), { instanceOf: HistoryError });
   t.regex(error!.message, /later\.jsonl line 2: run\.clientCount after the first line: only unreadableCount and thresholds come later$/);
 });
+
+test("a sink's own failure comes out as it was, not as a file that cannot be read", async (t) => {
+  const file = path.join(dir, 'sink.jsonl');
+  savedRun(seededRandom(2), 0, file, 'jsonl');
+  const bug = new TypeError('the judge tripped');
+  const error = await t.throwsAsync(streamHistory(file, { add: () => { throw bug; } }));
+  t.is(error, bug);
+});

@@ -10,7 +10,7 @@
  * take ends as one HistoryError naming the line; a last line cut short (no newline, not an
  * event: a writer stopped mid-line) is skipped with a warning.
  */
-import type { CallSink } from '../check/call-batch.js';
+import type { CallBatch, CallSink } from '../check/call-batch.js';
 import { Outcome } from '../check/history.js';
 import { CallBatches } from './call-batches.js';
 import { parseEdn } from './edn.js';
@@ -22,6 +22,9 @@ import type { ScannedEvent } from './scanned-event.js';
 
 /** A history that cannot be read, named by file and line. */
 export class HistoryError extends Error {}
+
+/** What a sink threw: its own bug, not the file's, so it is passed on as it was (`cause`). */
+export class SinkError extends Error {}
 
 /**
  * What comes before the calls: the run's metadata as the first line has it (a history saved as
@@ -269,7 +272,17 @@ export class HistoryParser {
     if (this.#batches) return this.#batches;
     const sink = this.#sink;
     const head = { meta: this.#meta!, originUs: 0, controlOps: this.#controlOps };
-    this.#batches = new CallBatches([typeof sink === 'function' ? sink(head) : sink]);
+    const opened = typeof sink === 'function' ? sink(head) : sink;
+    const guarded = {
+      add(batch: CallBatch) {
+        try {
+          opened.add(batch);
+        } catch (err) {
+          throw new SinkError('the sink failed', { cause: err });
+        }
+      },
+    };
+    this.#batches = new CallBatches([guarded]);
     return this.#batches;
   }
 }

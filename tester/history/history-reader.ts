@@ -7,7 +7,7 @@
 import type { CallBatch, CallSink } from '../check/call-batch.js';
 import { History, type Outcome } from '../check/history.js';
 import { GzipError, historyChunks } from './history-input.js';
-import { type CallSinkChoice, HistoryError, type HistoryRest, HistoryParser } from './history-parser.js';
+import { type CallSinkChoice, HistoryError, type HistoryRest, HistoryParser, SinkError } from './history-parser.js';
 import { forEachLine } from './line-reader.js';
 import { LineSplitter, LineTooLongError } from './line-splitter.js';
 import type { RunHistory } from './run-history.js';
@@ -77,8 +77,12 @@ function collector(ops: History): CallSink {
   };
 }
 
-/** Whatever went wrong while reading, as one line for the user: no input may end in a stack trace. */
-function asHistoryError(err: unknown, parser: HistoryParser): HistoryError {
+/**
+ * Whatever went wrong while reading, as one line for the user: no input may end in a stack
+ * trace. A sink's failure is no fault of the input: it is thrown as it was.
+ */
+function asHistoryError(err: unknown, parser: HistoryParser): unknown {
+  if (err instanceof SinkError) return err.cause;
   if (err instanceof HistoryError) return err;
   if (err instanceof LineTooLongError) return new HistoryError(`${parser.path} line ${err.lineNumber}: ${err.message}`);
   if (err instanceof GzipError) return new HistoryError(`${parser.path}: not gzip as it claims (${err.message})`);
