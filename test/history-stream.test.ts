@@ -307,3 +307,20 @@ test('a long run with thousands of calls in flight saves the oracle\'s bytes too
   t.is(fs.readFileSync(file, 'utf8'), expected.text);
   t.deepEqual(batches.flatMap((batch) => [...batch.invokeIndex]), expected.completions.map((row) => expected.invokeIndex.get(row)));
 });
+
+test('a call or a nemesis event delivered after its watermark is refused: the history would run backwards', (t) => {
+  const nemesisEvents: NemesisEvent[] = [];
+  const options = { meta: { counter: 'late', clientCount: 1, promisesExact: true, linearizable: true }, originUs: 0, controlOps: [], nemesisEvents };
+  const calls = (invokeUs: number) => {
+    const history = new History();
+    history.record(0, invokeUs, invokeUs + 1, 1, Outcome.ok);
+    return history.data();
+  };
+  const stream = new HistoryStream(options);
+  stream.deliver(calls(10), 20);
+  t.throws(() => stream.deliver(calls(15), 30), { message: /^a call invoked at 15 µs came after the watermark 20 µs was delivered/ });
+  const other = new HistoryStream(options);
+  other.deliver(calls(10), 20);
+  nemesisEvents.push({ time: 19_000, f: 'start-pause', value: '' });
+  t.throws(() => other.deliver(calls(25), 30), { message: /^a nemesis event at 19000 ns came after the watermark 20000 ns/ });
+});

@@ -68,6 +68,9 @@ export class HistoryStream {
   #nemesisSeen = 0;
   #nemesisWaiting: number[] = [];
   #eventCount = 0;
+  /** The last finite watermark: nothing may come before it any more. */
+  #watermarkUs = -Infinity;
+  #boundNs = -Infinity;
   #lastFlushMs = performance.now();
   #closed = false;
   readonly #calls = new CallPool();
@@ -92,6 +95,9 @@ export class HistoryStream {
     if (this.#closed) throw new Error('the history stream is closed: no delivery after finish() or close()');
     const pool = this.#calls;
     for (let row = 0; row < calls.length; row++) {
+      if (calls.invokeUs[row] < this.#watermarkUs) {
+        throw lateError(`a call invoked at ${calls.invokeUs[row]} µs`, `${this.#watermarkUs} µs`);
+      }
       const client = calls.clientIds[row];
       const outcome = calls.outcomes[row];
       const slot = pool.add(client, calls.invokeUs[row], calls.completeUs[row], calls.values[row], outcome);
@@ -99,7 +105,9 @@ export class HistoryStream {
       pushCall(this.#merge, CLIENT_STREAM + client, slot, calls.invokeUs[row], calls.completeUs[row], this.#originUs);
     }
     // The final read, still to come, begins after every finite watermark, not before +Infinity.
-    if (watermarkUs !== Infinity) this.#drain(sinceStartNs(watermarkUs, this.#originUs), undefined);
+    if (watermarkUs === Infinity || watermarkUs <= this.#watermarkUs) return;
+    this.#watermarkUs = watermarkUs;
+    this.#drain(sinceStartNs(watermarkUs, this.#originUs), undefined);
   }
 
   /** Lays out the rest with the tester's calls after the load; saves `end` on the last line. */
@@ -129,6 +137,7 @@ export class HistoryStream {
   /** Every event before `boundNs`, in saved order; `end` on the last line when it is the last. */
   #drain(boundNs: number, end: RunEnd | undefined): void {
     this.#pushNemesis(boundNs);
+    this.#boundNs = boundNs;
     const merge = this.#merge;
     while (merge.next(boundNs) >= 0) this.#emit(end !== undefined && merge.size === 0 ? end : undefined);
     this.#batches.flush();
@@ -142,7 +151,10 @@ export class HistoryStream {
   #pushNemesis(boundNs: number): void {
     const events = this.#nemesisEvents;
     if (this.#nemesisSeen === events.length && this.#nemesisWaiting.length === 0) return;
-    const waiting = [...this.#nemesisWaiting, ...nemesisOrder(events, this.#nemesisSeen, events.length)];
+    const arrived = nemesisOrder(events, this.#nemesisSeen, events.length);
+    const late = arrived.find((i) => events[i].time < this.#boundNs);
+    if (late !== undefined) throw lateError(`a nemesis event at ${events[late].time} ns`, `${this.#boundNs} ns`);
+    const waiting = [...this.#nemesisWaiting, ...arrived];
     this.#nemesisSeen = events.length;
     waiting.sort((a, b) => events[a].time - events[b].time || a - b);
     const due = waiting.filter((i) => events[i].time < boundNs);
@@ -195,6 +207,11 @@ export class HistoryStream {
     if (index === 0) return end === undefined ? this.#meta : { ...this.#meta, ...end };
     return end;
   }
+}
+
+/** A promise of the deliveries broken: the history would run backwards. */
+function lateError(what: string, watermark: string): Error {
+  return new Error(`${what} came after the watermark ${watermark} was delivered: the history before it is laid out`);
 }
 
 /** The delivered calls not yet laid out, as columns of reusable slots. */
