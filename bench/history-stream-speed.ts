@@ -61,7 +61,8 @@ function write(callCount: number, clientCount: number, file: string | undefined)
   }
   stream.finish([{ f: 'read', invokeUs: endUs, completeUs: endUs + 10, type: 'ok', value: callCount }], { unreadableCount: 0 });
   if (sunk !== callCount) throw new Error(`the sinks got ${sunk} of ${callCount} calls`);
-  return { callCount, wallMs: performance.now() - started, maxRssMb: maxRssMb(), bytes: file === undefined ? undefined : fs.statSync(file).size };
+  const bytes = file === undefined ? undefined : fs.statSync(file).size;
+  return { callCount, wallMs: performance.now() - started, maxRssMb: maxRssMb(), bytes };
 }
 
 async function read(file: string): Promise<Phase> {
@@ -85,7 +86,8 @@ function phase(...args: string[]): Phase {
 function line(name: string, { callCount, wallMs, maxRssMb: rss, bytes }: Phase): string {
   const rate = callCount / (wallMs / 1000);
   const size = bytes === undefined ? '' : `, ${(bytes / 1e6).toFixed(0)} MB`;
-  return `${name}: ${callCount} calls in ${(wallMs / 1000).toFixed(2)} s = ${(rate / 1e6).toFixed(2)}M calls/s, peak RSS ${rss.toFixed(0)} MB${size}`;
+  const took = `${callCount} calls in ${(wallMs / 1000).toFixed(2)} s`;
+  return `${name}: ${took} = ${(rate / 1e6).toFixed(2)}M calls/s, peak RSS ${rss.toFixed(0)} MB${size}`;
 }
 
 if (process.argv[2] === 'phase') {

@@ -39,8 +39,9 @@ function randomRun(random: () => number, i: number): RunHistory {
     { f: 'read', invokeUs: shift(1), completeUs: shift(2), type: 'ok', value: made.initial },
   ];
   const final = made.reads[1];
-  if (final) controlOps.push({ f: 'read', invokeUs: shift(final.invokeUs), completeUs: shift(final.completeUs), type: 'ok', value: final.value });
-  else controlOps.push({ f: 'read', invokeUs: shift(60), completeUs: shift(61), type: 'fail', value: null });
+  const [invokeUs, completeUs] = final ? [final.invokeUs, final.completeUs] : [60, 61];
+  const read = final ? { type: 'ok' as const, value: final.value } : { type: 'fail' as const, value: null };
+  controlOps.push({ f: 'read', invokeUs: shift(invokeUs), completeUs: shift(completeUs), ...read });
   const nemesisEvents: NemesisEvent[] = [];
   for (let n = int(4), time = 0; n > 0; n--) {
     time += int(8) * 1000;
@@ -105,27 +106,31 @@ function oracle(run: RunHistory, format: HistoryFormat) {
       ? `{:index ${index}, :time ${time}, :process ${process}, :type :${type}, :f :${f}, :value ${value}`
       : `{"index":${index},"time":${time},"process":${process},"type":"${type}","f":"${f}","value":${value}`;
   const streams: OracleEvent[][] = [[], []];
+  const put = (stream: number, timeNs: number, phase: number, text: (index: number) => string, row?: number) => {
+    while (streams.length <= stream) streams.push([]);
+    streams[stream].push({ timeNs, phase, stream, line: text, row });
+  };
   run.controlOps.forEach((op) => {
-    streams[0].push({ timeNs: ns(op.invokeUs), phase: 0, stream: 0, line: line(ns(op.invokeUs), word('tester'), 'invoke', op.f, nil) });
-    const value = op.value === null ? nil : String(op.value);
-    streams[0].push({ timeNs: ns(op.completeUs), phase: 2, stream: 0, line: line(ns(op.completeUs), word('tester'), op.type, op.f, value) });
+    const [invokeNs, completeNs] = [ns(op.invokeUs), ns(op.completeUs)];
+    put(0, invokeNs, 0, line(invokeNs, word('tester'), 'invoke', op.f, nil));
+    put(0, completeNs, 2, line(completeNs, word('tester'), op.type, op.f, op.value === null ? nil : String(op.value)));
   });
   const nemesis = run.nemesisEvents.map((event, i) => ({ event, i }));
   nemesis.sort((a, b) => a.event.time - b.event.time || a.i - b.i);
   for (const { event } of nemesis) {
-    streams[1].push({ timeNs: event.time, phase: 1, stream: 1, line: line(event.time, word('nemesis'), 'info', event.f, JSON.stringify(event.value)) });
+    put(1, event.time, 1, line(event.time, word('nemesis'), 'info', event.f, JSON.stringify(event.value)));
   }
   const processes = oracleProcesses(run);
   const { ops } = run;
   for (let row = 0; row < ops.length; row++) {
     const stream = 2 + ops.clientIds[row];
-    while (streams.length <= stream) streams.push([]);
     const types = ['ok', 'fail', 'info'];
     const type = types[ops.outcomes[row]];
     const value = type === 'ok' && !Number.isNaN(ops.values[row]) ? String(ops.values[row]) : nil;
     const p = String(processes[row]);
-    streams[stream].push({ timeNs: ns(ops.invokeUs[row]), phase: 0, stream, row, line: line(ns(ops.invokeUs[row]), p, 'invoke', 'inc', nil) });
-    streams[stream].push({ timeNs: ns(ops.completeUs[row]), phase: 2, stream, row, line: line(ns(ops.completeUs[row]), p, type, 'inc', value) });
+    const [invokeNs, completeNs] = [ns(ops.invokeUs[row]), ns(ops.completeUs[row])];
+    put(stream, invokeNs, 0, line(invokeNs, p, 'invoke', 'inc', nil), row);
+    put(stream, completeNs, 2, line(completeNs, p, type, 'inc', value), row);
   }
   const order: OracleEvent[] = [];
   for (;;) {
@@ -224,7 +229,8 @@ function streamRun(run: RunHistory, random: () => number, file: string | undefin
 }
 
 for (const format of ['jsonl', 'edn'] as HistoryFormat[]) {
-  test(`${format}: 300 random runs cut into random deliveries save the oracle's bytes, and the sinks get each call in completion order`, (t) => {
+  const title = `${format}: 300 random runs cut into random deliveries save the oracle's bytes, and the sinks get each call in completion order`;
+  test(title, (t) => {
     const random = seededRandom(format === 'jsonl' ? 26 : 62);
     for (let i = 0; i < 300; i++) {
       const run = randomRun(random, i);
@@ -239,8 +245,11 @@ for (const format of ['jsonl', 'edn'] as HistoryFormat[]) {
       t.is(rows.length, expected.completions.length);
       rows.forEach(({ batch, r }, n) => {
         const row = expected.completions[n];
-        const got = [batch.clientIds[r], batch.invokeUs[r], batch.completeUs[r], batch.outcomes[r], batch.invokeIndex[r], batch.processes[r]];
-        const want = [run.ops.clientIds[row], run.ops.invokeUs[row], run.ops.completeUs[row], run.ops.outcomes[row], expected.invokeIndex.get(row), expected.processes[row]];
+        const { clientIds, invokeUs, completeUs, outcomes } = run.ops;
+        const got = [batch.clientIds[r], batch.invokeUs[r], batch.completeUs[r], batch.outcomes[r]];
+        const want = [clientIds[row], invokeUs[row], completeUs[row], outcomes[row]];
+        got.push(batch.invokeIndex[r], batch.processes[r]);
+        want.push(expected.invokeIndex.get(row)!, expected.processes[row]);
         t.deepEqual(got, want, `run ${i} row ${n}`);
         t.true(Object.is(batch.values[r], run.ops.values[row]) || batch.values[r] === run.ops.values[row]);
       });
@@ -288,7 +297,13 @@ test('what the run knows only at its end rides on the last line; the first keeps
   const run = randomRun(seededRandom(5), 1);
   const file = path.join(dir, 'ends.jsonl');
   const { unreadableCount: _, ...start } = run.meta;
-  const stream = new HistoryStream({ file: { path: file, format: 'jsonl' }, meta: start, originUs: run.originUs, controlOps: run.controlOps.slice(0, 2), nemesisEvents: run.nemesisEvents });
+  const stream = new HistoryStream({
+    file: { path: file, format: 'jsonl' },
+    meta: start,
+    originUs: run.originUs,
+    controlOps: run.controlOps.slice(0, 2),
+    nemesisEvents: run.nemesisEvents,
+  });
   stream.deliver(run.ops, Infinity);
   const thresholds = [{ flag: '--max-errors' as const, limit: 0, actual: 1, unit: 'errors' as const, passed: false }];
   stream.finish(run.controlOps.slice(2), { unreadableCount: 2, thresholds });
@@ -310,7 +325,8 @@ test('a long run with thousands of calls in flight saves the oracle\'s bytes too
 
 test('a call or a nemesis event delivered after its watermark is refused: the history would run backwards', (t) => {
   const nemesisEvents: NemesisEvent[] = [];
-  const options = { meta: { counter: 'late', clientCount: 1, promisesExact: true, linearizable: true }, originUs: 0, controlOps: [], nemesisEvents };
+  const meta = { counter: 'late', clientCount: 1, promisesExact: true, linearizable: true };
+  const options = { meta, originUs: 0, controlOps: [], nemesisEvents };
   const calls = (invokeUs: number) => {
     const history = new History();
     history.record(0, invokeUs, invokeUs + 1, 1, Outcome.ok);

@@ -46,6 +46,8 @@ function isJson(text: string): boolean {
   }
 }
 
+const RUN = JSON.stringify({ counter: 'web', clientCount: 2, promisesExact: true, linearizable: true });
+
 const sinkInto = (batches: CallBatch[]) => ({ add: (batch: CallBatch) => batches.push(structuredClone(batch)) });
 
 /** A random run saved as it went, its end metadata on the last line; what its sinks got. */
@@ -128,7 +130,8 @@ test('a history cut at any byte reads as far as it goes: a torn last line and th
 
 test('a gzip history cut inside a member yields what the member held, with a warning', async (t) => {
   const plain = path.join(dir, 'long.jsonl');
-  const lines = ['{"index":0,"time":0,"process":"tester","type":"invoke","f":"read","value":null,"run":{"counter":"web","clientCount":1,"promisesExact":true,"linearizable":true}}'];
+  const run = { counter: 'web', clientCount: 1, promisesExact: true, linearizable: true };
+  const lines = [`{"index":0,"time":0,"process":"tester","type":"invoke","f":"read","value":null,"run":${JSON.stringify(run)}}`];
   lines.push('{"index":1,"time":1,"process":"tester","type":"ok","f":"read","value":0}');
   for (let i = 1; i <= 60_000; i++) {
     lines.push(`{"index":${2 * i},"time":${2 * i},"process":0,"type":"invoke","f":"inc","value":null}`);
@@ -137,7 +140,8 @@ test('a gzip history cut inside a member yields what the member held, with a war
   const text = Buffer.from(lines.join('\n') + '\n');
   fs.writeFileSync(plain, text);
   // Members as the writer makes them: one per flush.
-  const members = [text.subarray(0, 1 << 20), text.subarray(1 << 20, 2 << 20), text.subarray(2 << 20)].map((part) => zlib.gzipSync(part));
+  const parts = [text.subarray(0, 1 << 20), text.subarray(1 << 20, 2 << 20), text.subarray(2 << 20)];
+  const members = parts.map((part) => zlib.gzipSync(part));
   const gz = Buffer.concat(members);
   const cutAt = members[0].length + Math.floor(members[1].length / 2);
   fs.writeFileSync(path.join(dir, 'cut.jsonl.gz'), gz.subarray(0, cutAt));
@@ -165,7 +169,7 @@ test('gzip that does not inflate is refused in one line', async (t) => {
 
 test('times that go back are refused in one line: the judge reads a history in time order', async (t) => {
   const lines = [
-    '{"index":0,"time":0,"process":"tester","type":"invoke","f":"read","value":null,"run":{"counter":"web","clientCount":2,"promisesExact":true,"linearizable":true,"unreadableCount":0}}',
+    `{"index":0,"time":0,"process":"tester","type":"invoke","f":"read","value":null,"run":${RUN}}`,
     '{"index":1,"time":1000,"process":"tester","type":"ok","f":"read","value":0}',
     '{"index":2,"time":3000,"process":0,"type":"invoke","f":"inc","value":null}',
     '{"index":3,"time":2000,"process":1,"type":"invoke","f":"inc","value":null}',
@@ -177,7 +181,7 @@ test('times that go back are refused in one line: the judge reads a history in t
 
 test("a later line's run holds only what a run knows at its end", async (t) => {
   const lines = [
-    '{"index":0,"time":0,"process":"tester","type":"invoke","f":"read","value":null,"run":{"counter":"web","clientCount":2,"promisesExact":true,"linearizable":true}}',
+    `{"index":0,"time":0,"process":"tester","type":"invoke","f":"read","value":null,"run":${RUN}}`,
     '{"index":1,"time":1000,"process":"tester","type":"ok","f":"read","value":0,"run":{"clientCount":3}}',
   ];
   fs.writeFileSync(path.join(dir, 'later.jsonl'), lines.join('\n') + '\n');

@@ -69,7 +69,14 @@ export function historyLayout(history: RunHistory): HistoryLayout {
 }
 
 /** A call's two events, in its stream. */
-export function pushCall(merge: EventMerge, stream: number, item: number, invokeUs: number, completeUs: number, originUs: number) {
+export function pushCall(
+  merge: EventMerge,
+  stream: number,
+  item: number,
+  invokeUs: number,
+  completeUs: number,
+  originUs: number,
+): void {
   merge.push(stream, sinceStartNs(invokeUs, originUs), Phase.invoke, item);
   merge.push(stream, sinceStartNs(completeUs, originUs), Phase.complete, item);
 }

@@ -109,7 +109,9 @@ export class HistoryParser {
     }
     if (meta.unreadableCount === undefined) {
       meta.unreadableCount = NaN;
-      this.warnings.push("it ends before the run's last line (no unreadableCount): the run is judged as far as it goes and cannot pass");
+      this.warnings.push(
+        "it ends before the run's last line (no unreadableCount): the run is judged as far as it goes and cannot pass",
+      );
     }
     // A call never completed by the end of the history may have taken effect (Jepsen's convention).
     const batches = this.#openBatches();
@@ -162,7 +164,9 @@ export class HistoryParser {
       return;
     }
     const other = Object.keys(run ?? {}).find((key) => !END_FIELDS.includes(key));
-    if (other !== undefined) throw this.error(`run.${other} after the first line: only ${END_FIELDS.join(' and ')} come later`);
+    if (other !== undefined) {
+      throw this.error(`run.${other} after the first line: only ${END_FIELDS.join(' and ')} come later`);
+    }
     Object.assign(this.#meta, this.#checkedEnd(run));
   }
 
@@ -245,7 +249,9 @@ export class HistoryParser {
     const pending = this.#pending;
     const slot = pending.slotOf(client);
     if (event.type === 'invoke') {
-      if (this.#afterLoadNs !== undefined) throw this.error(`process ${process} invoked after the tester's final read began`);
+      if (this.#afterLoadNs !== undefined) {
+        throw this.error(`process ${process} invoked after the tester's final read began`);
+      }
       if (slot >= 0 && pending.processes[slot] === process) throw this.error(`process ${process} invoked twice`);
       if (slot >= 0) {
         throw this.error(`process ${process} invoked while process ${pending.processes[slot]}, its client, is in a call`);
@@ -254,7 +260,9 @@ export class HistoryParser {
       pending.add(client, process, event.time, index);
       return;
     }
-    if (slot < 0 || pending.processes[slot] !== process) throw this.error(`process ${process} completed a call it never invoked`);
+    if (slot < 0 || pending.processes[slot] !== process) {
+      throw this.error(`process ${process} completed a call it never invoked`);
+    }
     const invokeNs = pending.invokeNs[slot];
     if (event.time < invokeNs) throw this.error(`process ${process} completed at ${event.time}, before it invoked`);
     const outcome = OUTCOMES[event.type as EventType] as Outcome;
@@ -339,7 +347,9 @@ class PendingCalls {
 
   /** Every call still in flight, in the order their clients last began one. */
   forEach(visit: (client: number, process: number, invokeNs: number, invokeIndex: number) => void): void {
-    for (const [client, slot] of this.#slots) visit(client, this.processes[slot], this.invokeNs[slot], this.invokeIndex[slot]);
+    for (const [client, slot] of this.#slots) {
+      visit(client, this.processes[slot], this.invokeNs[slot], this.invokeIndex[slot]);
+    }
   }
 
   #grow(): void {

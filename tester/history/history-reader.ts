@@ -58,7 +58,8 @@ export function readHistory(path: string): RunHistory {
   } catch (err) {
     throw asHistoryError(err, parser);
   }
-  return { meta: rest.meta, originUs: rest.originUs, controlOps: rest.controlOps, ops: ops.data(), nemesisEvents: rest.nemesisEvents };
+  const { meta, originUs, controlOps, nemesisEvents } = rest;
+  return { meta, originUs, controlOps, ops: ops.data(), nemesisEvents };
 }
 
 function nameOf(path: string): string {
