@@ -196,3 +196,9 @@ test("a sink's own failure comes out as it was, not as a file that cannot be rea
   const error = await t.throwsAsync(streamHistory(file, { add: () => { throw bug; } }));
   t.is(error, bug);
 });
+
+test('the synchronous readHistory names a gzip file for what it is', (t) => {
+  const file = path.join(dir, 'sync.jsonl.gz');
+  savedRun(seededRandom(4), 0, file, 'jsonl');
+  t.throws(() => readHistory(file), { instanceOf: HistoryError, message: /sync\.jsonl\.gz: compressed \(gzip\): read it as a stream/ });
+});

@@ -9,7 +9,7 @@ import { pipeline, Readable } from 'node:stream';
 import zlib from 'node:zlib';
 
 const CHUNK_BYTES = 1 << 20;
-const GZIP_MAGIC = [0x1f, 0x8b];
+export const GZIP_MAGIC = [0x1f, 0x8b];
 
 export async function* historyChunks(path: string, warn: (message: string) => void): AsyncGenerator<Buffer> {
   const raw: Readable = path === '-' ? process.stdin : fs.createReadStream(path, { highWaterMark: CHUNK_BYTES });

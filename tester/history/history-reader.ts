@@ -6,7 +6,8 @@
  */
 import type { CallBatch, CallSink } from '../check/call-batch.js';
 import { History, type Outcome } from '../check/history.js';
-import { GzipError, historyChunks } from './history-input.js';
+import fs from 'node:fs';
+import { GZIP_MAGIC, GzipError, historyChunks } from './history-input.js';
 import { type CallSinkChoice, HistoryError, type HistoryRest, HistoryParser, SinkError } from './history-parser.js';
 import { forEachLine } from './line-reader.js';
 import { LineSplitter, LineTooLongError } from './line-splitter.js';
@@ -53,6 +54,7 @@ export function readHistory(path: string): RunHistory {
   const parser = new HistoryParser(nameOf(path), collector(ops));
   let rest: HistoryRest;
   try {
+    if (isGzipFile(path)) throw new HistoryError(`${path}: compressed (gzip): read it as a stream (collectHistory)`);
     forEachLine(path, (bytes, start, end, lineNumber, terminated) => parser.line(bytes, start, end, lineNumber, terminated));
     rest = parser.finish();
   } catch (err) {
@@ -60,6 +62,18 @@ export function readHistory(path: string): RunHistory {
   }
   const { meta, originUs, controlOps, nemesisEvents } = rest;
   return { meta, originUs, controlOps, ops: ops.data(), nemesisEvents };
+}
+
+/** A regular file starting as gzip does (a pipe or a FIFO is not peeked at: its bytes would be lost). */
+function isGzipFile(path: string): boolean {
+  if (path === '-' || !fs.statSync(path).isFile()) return false;
+  const fd = fs.openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(GZIP_MAGIC.length);
+    return fs.readSync(fd, head, 0, head.length, 0) === head.length && head.equals(Buffer.from(GZIP_MAGIC));
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function nameOf(path: string): string {
