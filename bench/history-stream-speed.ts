@@ -28,6 +28,8 @@ const CALL_SHARE = 0.6;
 interface Phase {
   callCount: number;
   wallMs: number;
+  /** User + system: what an idle host would take, whatever else runs. */
+  cpuMs: number;
   maxRssMb: number;
   bytes?: number;
 }
@@ -62,14 +64,20 @@ function write(callCount: number, clientCount: number, file: string | undefined)
   stream.finish([{ f: 'read', invokeUs: endUs, completeUs: endUs + 10, type: 'ok', value: callCount }], { unreadableCount: 0 });
   if (sunk !== callCount) throw new Error(`the sinks got ${sunk} of ${callCount} calls`);
   const bytes = file === undefined ? undefined : fs.statSync(file).size;
-  return { callCount, wallMs: performance.now() - started, maxRssMb: maxRssMb(), bytes };
+  return { callCount, wallMs: performance.now() - started, cpuMs: cpuMs(), maxRssMb: maxRssMb(), bytes };
 }
 
 async function read(file: string): Promise<Phase> {
   const started = performance.now();
   let callCount = 0;
   await streamHistory(file, { add: (batch) => (callCount += batch.length) });
-  return { callCount, wallMs: performance.now() - started, maxRssMb: maxRssMb() };
+  return { callCount, wallMs: performance.now() - started, cpuMs: cpuMs(), maxRssMb: maxRssMb() };
+}
+
+/** CPU time of this process so far, start-up included (tens of ms). */
+function cpuMs(): number {
+  const { userCPUTime, systemCPUTime } = process.resourceUsage();
+  return (userCPUTime + systemCPUTime) / 1000;
 }
 
 function maxRssMb(): number {
@@ -83,11 +91,11 @@ function phase(...args: string[]): Phase {
   return JSON.parse(run.stdout) as Phase;
 }
 
-function line(name: string, { callCount, wallMs, maxRssMb: rss, bytes }: Phase): string {
-  const rate = callCount / (wallMs / 1000);
+function line(name: string, { callCount, wallMs, cpuMs: cpu, maxRssMb: rss, bytes }: Phase): string {
+  const rate = (ms: number) => `${(callCount / ms / 1000).toFixed(2)}M calls/s`;
   const size = bytes === undefined ? '' : `, ${(bytes / 1e6).toFixed(0)} MB`;
-  const took = `${callCount} calls in ${(wallMs / 1000).toFixed(2)} s`;
-  return `${name}: ${took} = ${(rate / 1e6).toFixed(2)}M calls/s, peak RSS ${rss.toFixed(0)} MB${size}`;
+  const took = `${callCount} calls in ${(wallMs / 1000).toFixed(2)} s wall = ${rate(wallMs)}`;
+  return `${name}: ${took} (CPU ${(cpu / 1000).toFixed(2)} s = ${rate(cpu)}), peak RSS ${rss.toFixed(0)} MB${size}`;
 }
 
 if (process.argv[2] === 'phase') {

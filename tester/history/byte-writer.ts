@@ -29,11 +29,6 @@ export class ByteWriter {
     this.#gzip = options.gzip ?? false;
   }
 
-  /** Bytes not yet flushed. */
-  get bufferedBytes(): number {
-    return this.#at;
-  }
-
   bytes(bytes: Uint8Array): void {
     const length = bytes.length;
     if (this.#at + length > BUFFER_BYTES) this.flush();

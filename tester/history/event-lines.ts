@@ -11,17 +11,11 @@ import { ByteWriter } from './byte-writer.js';
 import { bytesOf } from './line-scanning.js';
 import { SPELLINGS, type HistoryFormat, type Spelling } from './line-spelling.js';
 
-/** The words of our own events, as written after their key. */
-export const WORDS = {
-  invoke: bytesOf('invoke'),
-  inc: bytesOf('inc'),
-  info: bytesOf('info'),
-  /** A completion by its outcome. */
-  completions: {
-    [Outcome.ok]: bytesOf('ok'),
-    [Outcome.failed]: bytesOf('fail'),
-    [Outcome.indeterminate]: bytesOf('info'),
-  } as Record<number, Uint8Array>,
+/** A completion's type by its outcome. */
+const COMPLETION_TYPES: Record<number, string> = {
+  [Outcome.ok]: 'ok',
+  [Outcome.failed]: 'fail',
+  [Outcome.indeterminate]: 'info',
 };
 const END = bytesOf('}\n');
 
@@ -34,7 +28,10 @@ export class EventLines {
   readonly #out: ByteWriter;
   readonly #spelling: Spelling;
   #count = 0;
-  readonly #words = new Map<string, Uint8Array>();
+  readonly #middles = new Map<string, Uint8Array>();
+  /** The middles of a client's invoke and, by outcome, of its completion. */
+  readonly clientInvoke: Uint8Array;
+  readonly clientCompletions: Uint8Array[];
 
   constructor(
     path: string,
@@ -42,6 +39,10 @@ export class EventLines {
   ) {
     this.#spelling = SPELLINGS[format];
     this.#out = new ByteWriter(path, { gzip: isGzipPath(path) });
+    this.clientInvoke = this.middle('invoke', 'inc');
+    this.clientCompletions = [Outcome.ok, Outcome.failed, Outcome.indeterminate].map((outcome) =>
+      this.middle(COMPLETION_TYPES[outcome], 'inc'),
+    );
   }
 
   /** Lines written. */
@@ -58,20 +59,26 @@ export class EventLines {
     return this.#spelling.nemesis;
   }
 
-  /** A word's bytes, kept for the next time (a nemesis's or a control op's f, a type). */
-  word(word: string): Uint8Array {
-    return this.#words.get(word) ?? this.#words.set(word, bytesOf(word)).get(word)!;
+  /**
+   * What a line with this type and f holds between its process and its value, all constant:
+   * written in one piece (kept for the next time).
+   */
+  middle(type: string, f: string): Uint8Array {
+    const key = `${type} ${f}`;
+    let middle = this.#middles.get(key);
+    if (middle === undefined) {
+      const { type: typeKey, f: fKey, value: valueKey } = this.#spelling;
+      middle = Buffer.concat([typeKey, bytesOf(type), fKey, bytesOf(f), valueKey]);
+      this.#middles.set(key, middle);
+    }
+    return middle;
   }
 
-  /** The next event; `value` NaN for none, a string only for a nemesis's; `run` on this line. */
-  write(
-    timeNs: number,
-    process: number | Uint8Array,
-    type: Uint8Array,
-    f: Uint8Array,
-    value: number | string,
-    run?: object,
-  ): void {
+  /**
+   * The next event: `middle` says its type and f (`middle()`); `value` NaN for none, a string
+   * only for a nemesis's; `run` on this line.
+   */
+  write(timeNs: number, process: number | Uint8Array, middle: Uint8Array, value: number | string, run?: object): void {
     const out = this.#out;
     const spelling = this.#spelling;
     out.bytes(spelling.index);
@@ -81,21 +88,12 @@ export class EventLines {
     out.bytes(spelling.process);
     if (typeof process === 'number') out.number(process);
     else out.bytes(process);
-    out.bytes(spelling.type);
-    out.bytes(type);
-    out.bytes(spelling.f);
-    out.bytes(f);
-    out.bytes(spelling.value);
+    out.bytes(middle);
     if (typeof value === 'string') out.text(JSON.stringify(value));
     else if (Number.isNaN(value)) out.bytes(spelling.nil);
     else out.number(value);
     if (run !== undefined) out.text(this.format === 'edn' ? `, :run ${ednValue(run)}` : `,"run":${JSON.stringify(run)}`);
     out.bytes(END);
-  }
-
-  /** Unflushed bytes. */
-  get bufferedBytes(): number {
-    return this.#out.bufferedBytes;
   }
 
   flush(): void {

@@ -15,7 +15,7 @@
 import type { CallSink } from '../check/call-batch.js';
 import { Outcome, type HistoryData } from '../check/history.js';
 import { CallBatches } from './call-batches.js';
-import { EventLines, WORDS } from './event-lines.js';
+import { EventLines } from './event-lines.js';
 import {
   CLIENT_STREAM,
   EventMerge,
@@ -174,12 +174,12 @@ export class HistoryStream {
       const slot = merge.item;
       if (invoke) {
         pool.invokeIndex[slot] = index;
-        lines?.write(merge.timeNs, pool.processes[slot], WORDS.invoke, WORDS.inc, NaN, run);
+        lines?.write(merge.timeNs, pool.processes[slot], lines.clientInvoke, NaN, run);
         return;
       }
       const outcome = pool.outcomes[slot];
       const value = outcome === Outcome.ok ? pool.values[slot] : NaN;
-      lines?.write(merge.timeNs, pool.processes[slot], WORDS.completions[outcome], WORDS.inc, value, run);
+      lines?.write(merge.timeNs, pool.processes[slot], lines.clientCompletions[outcome], value, run);
       this.#batches.add(
         pool.clientIds[slot],
         pool.invokeUs[slot],
@@ -193,12 +193,11 @@ export class HistoryStream {
     } else if (lines === undefined) return;
     else if (merge.source === Source.tester) {
       const op = this.#controlOps[merge.item];
-      const type = lines.word(invoke ? 'invoke' : op.type);
       const value = invoke || op.value === null ? NaN : op.value;
-      lines.write(merge.timeNs, lines.tester, type, lines.word(op.f), value, run);
+      lines.write(merge.timeNs, lines.tester, lines.middle(invoke ? 'invoke' : op.type, op.f), value, run);
     } else {
       const event = this.#nemesisEvents[merge.item];
-      lines.write(merge.timeNs, lines.nemesis, WORDS.info, lines.word(event.f), event.value, run);
+      lines.write(merge.timeNs, lines.nemesis, lines.middle('info', event.f), event.value, run);
     }
   }
 
