@@ -12,8 +12,7 @@ const CHUNK_BYTES = 1 << 20;
 export const GZIP_MAGIC = [0x1f, 0x8b];
 
 export async function* historyChunks(path: string, warn: (message: string) => void): AsyncGenerator<Buffer> {
-  const raw: Readable = path === '-' ? process.stdin : fs.createReadStream(path, { highWaterMark: CHUNK_BYTES });
-  const chunks = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const chunks = path === '-' ? streamChunks(process.stdin) : fileChunks(path);
   try {
     const head = await firstBytes(chunks);
     if (head.length === 0) return;
@@ -24,27 +23,51 @@ export async function* historyChunks(path: string, warn: (message: string) => vo
     }
     yield* gunzipped(head, chunks, warn);
   } finally {
-    raw.destroy();
+    await chunks.return(undefined);
   }
 }
 
-/** At least the magic's length, unless the input is shorter. */
+/** A file or a FIFO, read into one buffer over and over: each chunk is valid until the next is asked for. */
+async function* fileChunks(path: string): AsyncGenerator<Buffer> {
+  const handle = await fs.promises.open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function* streamChunks(stream: Readable): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of stream) yield chunk as Buffer;
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** At least the magic's length, unless the input is shorter (copied: the chunks' buffer is reused). */
 async function firstBytes(chunks: AsyncIterator<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
   let length = 0;
   while (length < GZIP_MAGIC.length) {
     const next = await chunks.next();
     if (next.done) break;
-    parts.push(next.value);
+    parts.push(Buffer.from(next.value));
     length += next.value.length;
   }
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  return Buffer.concat(parts);
 }
 
 async function* gunzipped(head: Buffer, chunks: AsyncIterator<Buffer>, warn: (message: string) => void) {
+  // Copied: gunzip may hold a chunk while the next is read into the same buffer.
   async function* compressed() {
     yield head;
-    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield Buffer.from(next.value);
   }
   const gunzip = zlib.createGunzip({ chunkSize: CHUNK_BYTES >> 2 });
   // Errors reach the loop below through gunzip, which pipeline destroys with them.
