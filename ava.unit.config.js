@@ -14,6 +14,8 @@ export default {
     'dist/test/first-line.test.js',
     'dist/test/histories.test.js',
     'dist/test/history-reader.test.js',
+    'dist/test/history-stream.test.js',
+    'dist/test/history-streamed-read.test.js',
     'dist/test/increment-coalescer.test.js',
     'dist/test/linearizability.test.js',
     'dist/test/nemesis-verdict.test.js',

@@ -20,20 +20,22 @@ function verdictLines(stdout: string): string[] {
   return lines.slice(start, end);
 }
 
-const CASES: Array<{ mode: FaultyMode; format: 'jsonl' | 'edn'; code: number; verdict: RegExp }> = [
+const CASES: Array<{ mode: FaultyMode; format: 'jsonl' | 'edn'; code: number; verdict: RegExp; gzip?: boolean }> = [
   { mode: 'ok', format: 'jsonl', code: 0, verdict: /^PASS: exact: 60 of 60/ },
   { mode: 'lose', format: 'jsonl', code: 1, verdict: /^FAIL: LOST 6 of 60 acknowledged increments/ },
   { mode: 'reset', format: 'jsonl', code: 0, verdict: /^PASS: 60 increments counted, within \[54, 60\] \(6 indet/ },
   { mode: 'lose', format: 'edn', code: 1, verdict: /^FAIL: LOST 6 of 60 acknowledged increments/ },
+  { mode: 'lose', format: 'jsonl', code: 1, verdict: /^FAIL: LOST 6 of 60 acknowledged increments/, gzip: true },
 ];
 
-for (const { mode, format, code, verdict } of CASES) {
-  const title = `a '${mode}' run saved as ${format}: tester check prints its verdict, exits ${code} as the run did`;
+for (const { mode, format, code, verdict, gzip } of CASES) {
+  const name = `run.${format}${gzip ? '.gz' : ''}`;
+  const title = `a '${mode}' run saved as ${name}: tester check prints its verdict, exits ${code} as the run did`;
   test(title, async (t) => {
     const port = nextPort++;
     const server = await startFaultyServer(mode, port, 10);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tester-history-'));
-    const file = path.join(dir, `run.${format}`);
+    const file = path.join(dir, name);
     try {
       const args = ['web', '--counter-host', '127.0.0.1', '--counter-port', String(port), '--n-clients', '3'];
       const history = ['--history', file, '--history-format', format];
@@ -46,6 +48,7 @@ for (const { mode, format, code, verdict } of CASES) {
       const duplicate = /^ {31}duplicate value \d+: client \d op \d+ \[[\d.]+ ms–[\d.]+ ms\] and client \d op \d+/;
       if (code !== 0) t.regex(ran[2], duplicate);
 
+      if (gzip) t.deepEqual([...fs.readFileSync(file).subarray(0, 2)], [0x1f, 0x8b]);
       const check = await runTester(['check', file]);
       t.is(check.code, run.code, describeRun(check));
       t.deepEqual(check.stdout.trimEnd().split('\n'), ran);

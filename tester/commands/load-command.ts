@@ -107,7 +107,7 @@ export abstract class LoadCommand extends Command {
     description: 'Start our web server with these settings, e.g. "STORAGE_METHOD=postgresql WORKERS=2" (web)',
   });
   history = Option.String('--history', {
-    description: "Save every operation to this file, in Jepsen's vocabulary (see tester check)",
+    description: "Save every operation to this file, in Jepsen's vocabulary (FILE.gz: gzip; see tester check)",
   });
   historyFormat = Option.String('--history-format', 'jsonl', {
     description: "jsonl (JSON Lines, default) or edn (Jepsen's EDN)",

@@ -11,9 +11,8 @@ export const [SPACE, TAB, LF, CR, QUOTE, BACKSLASH, COMMA, MINUS, COLON, ZERO, N
   ...' \t\n\r"\\,-:09{}',
 ].map((c) => c.charCodeAt(0));
 
-/** The number `integerEnd` read last, the word `knownWordEnd` read last. */
+/** The number `integerEnd` read last. */
 export let integerRead = 0;
-export let wordRead = '';
 
 /** After `expected`. */
 export function literalEnd(bytes: Uint8Array, at: number, end: number, expected: Uint8Array): number {
@@ -96,19 +95,6 @@ export function knownWords(words: string[]): KnownWord[] {
 export function knownWord(bytes: Uint8Array, from: number, to: number, words: KnownWord[]): string | undefined {
   for (const known of words) if (equalAt(bytes, known.bytes, from, to)) return known.word;
   return undefined;
-}
-
-/** After one of `words` at `at` (the caller checks what follows); sets `wordRead`. */
-export function knownWordEnd(bytes: Uint8Array, at: number, end: number, words: KnownWord[]): number {
-  if (at === FAILED) return FAILED;
-  for (const known of words) {
-    const to = literalEnd(bytes, at, end, known.bytes);
-    if (to !== FAILED) {
-      wordRead = known.word;
-      return to;
-    }
-  }
-  return FAILED;
 }
 
 export function bytesOf(text: string): Uint8Array {

@@ -5,20 +5,25 @@
  * them about twice as fast as reading keys in any order (event-scanner.ts, which takes the rest).
  */
 import type { ScannedEvent } from './scanned-event.js';
-import {
-  CLOSE,
-  FAILED,
-  integerEnd,
-  integerRead,
-  knownWordEnd,
-  knownWords,
-  literalEnd,
-  wordRead,
-} from './line-scanning.js';
+import { bytesOf, CLOSE, FAILED, integerEnd, integerRead, literalEnd } from './line-scanning.js';
 import { SPELLINGS, type HistoryFormat } from './line-spelling.js';
 
-const TYPES = knownWords(['invoke', 'ok', 'fail', 'info']);
-const FUNCTIONS = knownWords(['inc', 'read', 'reset']);
+/**
+ * What lies between a line's `type` key and its value: the type, the f key, the f and the value
+ * key, matched as one literal; the usual ones first (a client's invoke and completions).
+ */
+interface Middle {
+  type: string;
+  f: string;
+  bytes: Uint8Array;
+}
+const PAIRS = [...['invoke', 'ok', 'info', 'fail'].map((type) => [type, 'inc']), ...['invoke', 'ok', 'fail', 'info'].flatMap((type) => [[type, 'read'], [type, 'reset']])];
+const MIDDLES: Record<HistoryFormat, Middle[]> = { jsonl: middles('jsonl'), edn: middles('edn') };
+
+function middles(format: HistoryFormat): Middle[] {
+  const { f: fKey, value: valueKey } = SPELLINGS[format];
+  return PAIRS.map(([type, f]) => ({ type, f, bytes: Buffer.concat([bytesOf(type), fKey, bytesOf(f), valueKey]) }));
+}
 
 /** Reads a line as `--history` writes it into `into`: false for any other line. */
 export function scanOwnLine(bytes: Uint8Array, start: number, end: number, format: HistoryFormat, into: ScannedEvent) {
@@ -30,13 +35,20 @@ export function scanOwnLine(bytes: Uint8Array, start: number, end: number, forma
   const tester = literalEnd(bytes, at, end, spelling.tester);
   at = tester === FAILED ? integerEnd(bytes, at, end) : tester;
   into.process = tester === FAILED ? integerRead : 'tester';
-  at = knownWordEnd(bytes, literalEnd(bytes, at, end, spelling.type), end, TYPES);
-  into.type = wordRead;
-  at = knownWordEnd(bytes, literalEnd(bytes, at, end, spelling.f), end, FUNCTIONS);
-  into.f = wordRead;
-  at = literalEnd(bytes, at, end, spelling.value);
+  at = literalEnd(bytes, at, end, spelling.type);
+  if (at === FAILED) return false;
+  const middle = middleAt(bytes, at, end, MIDDLES[format]);
+  if (middle === undefined) return false;
+  into.type = middle.type;
+  into.f = middle.f;
+  at += middle.bytes.length;
   const nil = literalEnd(bytes, at, end, spelling.nil);
   at = nil === FAILED ? integerEnd(bytes, at, end) : nil;
   into.value = nil === FAILED ? integerRead : null;
   return at !== FAILED && at === end - 1 && bytes[at] === CLOSE;
+}
+
+function middleAt(bytes: Uint8Array, at: number, end: number, middles: Middle[]): Middle | undefined {
+  for (const middle of middles) if (literalEnd(bytes, at, end, middle.bytes) !== FAILED) return middle;
+  return undefined;
 }

@@ -46,7 +46,9 @@ export interface ControlOp {
 
 /**
  * What judging the run needs beyond its operations: the method's promises (which decide the
- * exit code) and the measurements the verdict names. Saved with the first event, under `run`.
+ * exit code) and the measurements the verdict names. Saved under `run`: with the first event,
+ * and what the run knows only at its end (`unreadableCount`, `thresholds`) with the last when
+ * the history is saved as the run goes.
  */
 export interface RunMeta {
   counter: string;
@@ -55,7 +57,10 @@ export interface RunMeta {
   promisesExact: boolean;
   /** The method's increments return values that must be unique and in real-time order. */
   linearizable: boolean;
-  /** Answers that could not be read (protocol errors): a run with any never passes. */
+  /**
+   * Answers that could not be read (protocol errors): a run with any never passes. NaN, unknown,
+   * for a history that ends before the run's last line (a tester killed mid-run).
+   */
   unreadableCount: number;
   /** The --max-p99, --min-rps and --max-errors limits the run was judged by, if any. */
   thresholds?: ThresholdResult[];
