@@ -7,6 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
  */
 export interface ScriptedAnswer {
   writes: (count: number) => string[];
+  /** The first write waits this long (a slow answer); the increment is counted at once. */
+  delayMs?: number;
   /** `close`: end the connection after the writes; `reset`: destroy it; `silent`: write nothing more. */
   then?: 'close' | 'reset' | 'silent';
 }
@@ -49,7 +51,7 @@ export async function startScriptedServer(script: ScriptedAnswer[]): Promise<Scr
         if (i < writes.length - 1) return;
         if (step.then === 'close') socket.end();
         if (step.then === 'reset') socket.resetAndDestroy();
-      }, 5 * i),
+      }, (step.delayMs ?? 0) + 5 * i),
     );
     if (writes.length === 0 && step.then === 'reset') socket.resetAndDestroy();
   };
