@@ -77,7 +77,12 @@ export async function startScriptedServer(script: ScriptedAnswer[]): Promise<Scr
       });
     });
   const stop = () => {
-    for (const socket of sockets) socket.resetAndDestroy();
+    // A socket whose client closed first is already shutting down, which a reset cannot interrupt:
+    // resetting it left the shutdown pending, and the process spinning at exit.
+    for (const socket of sockets) {
+      if (socket.writableEnded) socket.destroy();
+      else socket.resetAndDestroy();
+    }
     return new Promise<void>((resolve) => server.close(() => resolve()));
   };
   await listen(0);
