@@ -5,6 +5,7 @@ export default {
     'dist/test/answer-count.test.js',
     'dist/test/bench-best-setting.test.js',
     'dist/test/bench-numbers.test.js',
+    'dist/test/call-stream.test.js',
     'dist/test/check-hostile.test.js',
     'dist/test/checker.test.js',
     'dist/test/streaming-judge.test.js',

@@ -20,11 +20,13 @@
     # The server's counters (shared memory, file).
     { "target_name": "counters_native", "sources": ["native/counters.cc"] },
     # The tester's web load loop: loaded only by the tester, which falls back to JS without it.
-    # Split as wrk splits it: response framing, the epoll loop, the N-API binding.
+    # Split as wrk splits it: response framing, the epoll loop, the N-API binding; and the outbox
+    # that hands ended calls from the loop's thread to JS while it runs.
     {
       "target_name": "http_loader",
       "sources": [
         "native/http-loader/response-frame.cc",
+        "native/http-loader/outbox.cc",
         "native/http-loader/load-loop.cc",
         "native/http-loader/binding.cc"
       ]

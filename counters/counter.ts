@@ -63,7 +63,7 @@ export interface EnginePlan {
   intervalUs?: number;
 }
 
-/** Every call of an engine's run, in the order they ended, as columns. */
+/** Calls of an engine's run, in the order they ended, as columns. */
 export interface EngineCalls {
   length: number;
   /** The client that made the call, 0 for the group's first. */
@@ -76,15 +76,29 @@ export interface EngineCalls {
   values: Float64Array;
   /** The error of each call that failed, by its index. */
   errors: Map<number, CounterError>;
+  /**
+   * Every call invoked before this time (same clock) has ended and is in these calls or in ones
+   * drained before: the oldest invoke still in flight, else when they were taken.
+   */
+  watermarkUs: number;
+}
+
+/** The calls of a run that no drain took, and how the run went. */
+export interface EngineRunEnd extends EngineCalls {
   /** When the last call ended, on the same clock. */
   endUs: number;
   /** The engine's own thread over the run, on a CPU and waiting for one (ns), when it has one. */
   loopTime?: { cpuNs: number; waitNs: number };
 }
 
-/** A group of clients run by the backend's own engine. */
+/**
+ * A group of clients run by the backend's own engine. Its calls are taken while it runs, so that
+ * it keeps none of a long run's calls.
+ */
 export interface IncrementEngine {
-  /** `progress` is [done, errors] so far, updated while the calls run. */
-  run(plan: EnginePlan, progress: Float64Array<ArrayBufferLike>): Promise<EngineCalls>;
+  /** Resolves when every call has ended, with the calls no drain took. */
+  run(plan: EnginePlan): Promise<EngineRunEnd>;
+  /** The calls ended since the run began or since the last drain; the engine keeps none of them. */
+  drain(): EngineCalls;
   close(): Promise<void>;
 }

@@ -19,21 +19,30 @@ export interface LoaderTarget {
 }
 
 /**
- * Raw columns of a run, one entry per call in the order they ended. A call not in `sides` was our
+ * Raw columns of calls, one entry per call in the order they ended. A call not in `sides` was our
  * own answer, read by the loop (its value is in `values`); JS settles every other call from its side.
  */
-export interface LoaderResult {
+export interface LoaderCalls {
   clientIndex: Uint32Array;
   dueUs: Float64Array;
   invokeUs: Float64Array;
   completeUs: Float64Array;
   values: Float64Array;
   sides: LoaderSides;
+  /**
+   * Every call invoked before this time (monotonic microseconds) has ended and is in these
+   * columns or in ones taken before: the oldest invoke still in flight, else when they were taken.
+   */
+  watermarkUs: number;
+}
+
+/** The calls a run's drains had not taken, and how the run ended. */
+export interface LoaderResult extends LoaderCalls {
   /** When the loop ended (monotonic microseconds). */
   endUs: number;
   /** The loop thread's own time, on a CPU and waiting for one (ns; NaN where the kernel keeps no schedstat). */
   loopTime: { cpuNs: number; waitNs: number };
-  /** The loop itself failed (epoll): the calls recorded so far are still here. */
+  /** The loop itself failed (epoll): the calls recorded since the last drain are still here. */
   error?: string;
 }
 
@@ -64,7 +73,9 @@ export interface LoaderPlan {
 
 export interface HttpLoader {
   /** Runs the plan on its own thread; `done` is called on this thread when every call has ended. */
-  run(plan: LoaderPlan, progress: Float64Array<ArrayBufferLike>, done: (result: LoaderResult) => void): void;
+  run(plan: LoaderPlan, done: (result: LoaderResult) => void): void;
+  /** The calls ended since the run began or since the last drain, taken while it runs: the loop keeps none. */
+  drain(): LoaderCalls;
   /** Closes the connections; throws while a run is in progress. */
   close(): void;
 }

@@ -4,13 +4,14 @@ import {
   type HttpLoader,
   type HttpLoaderModule,
   loadHttpLoader,
-  type LoaderResult,
+  type LoaderCalls,
   type LoaderSides,
 } from '../../native/http-loader.js';
 import {
   CounterError,
   type EngineCalls,
   type EnginePlan,
+  type EngineRunEnd,
   type ErrorKind,
   type IncrementEngine,
   REFUSED_PAUSE_MS,
@@ -36,20 +37,24 @@ class NativeEngine implements IncrementEngine {
     private readonly countField: string | undefined,
   ) {}
 
-  run(plan: EnginePlan, progress: Float64Array<ArrayBufferLike>): Promise<EngineCalls> {
+  run(plan: EnginePlan): Promise<EngineRunEnd> {
     return new Promise((resolve, reject) => {
-      this.loader.run(plan, progress, (result) => {
+      this.loader.run(plan, (result) => {
         if (result.error !== undefined) reject(new Error(`native engine: ${result.error}`));
-        else resolve(this.judge(result));
+        else resolve({ ...this.judge(result), endUs: result.endUs, loopTime: result.loopTime });
       });
     });
+  }
+
+  drain(): EngineCalls {
+    return this.judge(this.loader.drain());
   }
 
   async close(): Promise<void> {
     this.loader.close();
   }
 
-  private judge(result: LoaderResult): EngineCalls {
+  private judge(result: LoaderCalls): EngineCalls {
     const errors = new Map<number, CounterError>();
     const { sides } = result;
     for (let k = 0; k < sides.index.length; k++) {
@@ -61,8 +66,8 @@ class NativeEngine implements IncrementEngine {
       }
     }
     // Every other call was our own answer, its value read by the loop.
-    const { clientIndex, dueUs, invokeUs, completeUs, values, endUs, loopTime } = result;
-    return { length: clientIndex.length, clientIndex, dueUs, invokeUs, completeUs, values, errors, endUs, loopTime };
+    const { clientIndex, dueUs, invokeUs, completeUs, values, watermarkUs } = result;
+    return { length: clientIndex.length, clientIndex, dueUs, invokeUs, completeUs, values, errors, watermarkUs };
   }
 
   /** The value of a side answer, or throws the CounterError the JS client would have failed with. */

@@ -1,6 +1,7 @@
 // The N-API side of the web counter's load engine: the HttpLoader class that native/http-loader.ts
 // types. It checks and copies its config, runs the loop (load-loop.h) on a thread of its own, and
-// hands the columns back as typed arrays on the JS thread.
+// hands the calls over as typed arrays on the JS thread: those ended so far whenever JS drains
+// them during the run (outbox.h), the rest when the run ends.
 //
 // Answer semantics stay in JS (counters/web/): the loop only frames answers and reads the one exact
 // answer our servers send, {"count":N}. Any other answer goes back as status + body, an answer it
@@ -37,13 +38,15 @@ class HttpLoader : public Napi::ObjectWrap<HttpLoader> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "HttpLoader",
-                       {InstanceMethod("run", &HttpLoader::RunMethod), InstanceMethod("close", &HttpLoader::Close)});
+                       {InstanceMethod("run", &HttpLoader::RunMethod), InstanceMethod("drain", &HttpLoader::Drain),
+                        InstanceMethod("close", &HttpLoader::Close)});
   }
   explicit HttpLoader(const Napi::CallbackInfo& info);
   ~HttpLoader() override { Release(); }
 
  private:
   Napi::Value RunMethod(const Napi::CallbackInfo& info);
+  Napi::Value Drain(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   void Deliver(Napi::Env env, Napi::Function done);
   void Release();
@@ -54,10 +57,10 @@ class HttpLoader : public Napi::ObjectWrap<HttpLoader> {
   std::thread thread_;
   bool running_ = false;
   std::atomic<bool> stop_{false};
-  Columns result_;
+  Outbox outbox_;
+  LoopEnd end_;
   ThreadTime loopTime_;
   Napi::ThreadSafeFunction tsfn_;
-  Napi::Reference<Napi::Float64Array> progress_;
 };
 
 // The calling thread's scheduler statistics from /proc/thread-self/schedstat: nanoseconds on a CPU and
@@ -194,16 +197,11 @@ Napi::Value NumberOr(Napi::Object plan, const char* key, double fallback) {
   return v.IsNumber() ? v : Napi::Number::New(plan.Env(), fallback);
 }
 
-// run(plan, progress: Float64Array(2), done: (result) => void)
+// run(plan, done: (result) => void)
 Napi::Value HttpLoader::RunMethod(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 3 || !info[0].IsObject() || !info[1].IsTypedArray() || !info[2].IsFunction()) {
-    ThrowTypeError(env, "run(plan, progress: Float64Array, done: function)");
-    return env.Undefined();
-  }
-  Napi::TypedArray progress = info[1].As<Napi::TypedArray>();
-  if (progress.TypedArrayType() != napi_float64_array || progress.ElementLength() < 2) {
-    ThrowTypeError(env, "progress must be a Float64Array of 2");
+  if (info.Length() != 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+    ThrowTypeError(env, "run(plan, done: function)");
     return env.Undefined();
   }
   if (running_ || conns_.empty()) {
@@ -216,18 +214,14 @@ Napi::Value HttpLoader::RunMethod(const Napi::CallbackInfo& info) {
   plan.deadlineUs = NumberOr(p, "deadlineUs", INFINITY).As<Napi::Number>().DoubleValue();
   plan.callsPerClient = NumberOr(p, "callsPerClient", INFINITY).As<Napi::Number>().DoubleValue();
   plan.intervalUs = NumberOr(p, "intervalUs", 0).As<Napi::Number>().DoubleValue();
-  progress_ = Napi::Persistent(progress.As<Napi::Float64Array>());
-  double* counters = progress.As<Napi::Float64Array>().Data();
-  tsfn_ = Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "http-loader", 0, 1);
-  if (env.IsExceptionPending()) {
-    progress_.Reset();
-    return env.Undefined();
-  }
+  tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "http-loader", 0, 1);
+  if (env.IsExceptionPending()) return env.Undefined();
   running_ = true;
   stop_ = false;
+  outbox_.Reset(conns_.size());
   Ref();
-  thread_ = std::thread([this, plan, counters]() {
-    result_ = RunLoop(targets_, &conns_, rules_, plan, counters, stop_);
+  thread_ = std::thread([this, plan]() {
+    end_ = RunLoop(targets_, &conns_, rules_, plan, &outbox_, stop_);
     loopTime_ = ReadThreadTime();
     tsfn_.BlockingCall([this](Napi::Env env, Napi::Function done) { Deliver(env, done); });
     tsfn_.Release();
@@ -242,18 +236,18 @@ Array Column(Napi::Env env, const std::vector<T>& values) {
   return Array::New(env, values.size(), buffer, 0);
 }
 
-void HttpLoader::Deliver(Napi::Env env, Napi::Function done) {
-  thread_.join();
-  running_ = false;
-  progress_.Reset();
-  Columns columns = std::move(result_);
+// The calls the outbox holds, taken from it: { clientIndex, dueUs, invokeUs, completeUs, values,
+// sides, watermarkUs }.
+Napi::Object TakeCalls(Napi::Env env, Outbox* outbox) {
+  double watermarkUs = 0;
+  Calls calls = outbox->Take(&watermarkUs);
   Napi::Object result = Napi::Object::New(env);
-  result.Set("clientIndex", Column<uint32_t, Napi::Uint32Array>(env, columns.clients));
-  result.Set("dueUs", Column<double, Napi::Float64Array>(env, columns.dueUs));
-  result.Set("invokeUs", Column<double, Napi::Float64Array>(env, columns.invokeUs));
-  result.Set("completeUs", Column<double, Napi::Float64Array>(env, columns.completeUs));
-  result.Set("values", Column<double, Napi::Float64Array>(env, columns.values));
-  const Sides& s = columns.sides;
+  result.Set("clientIndex", Column<uint32_t, Napi::Uint32Array>(env, calls.clients));
+  result.Set("dueUs", Column<double, Napi::Float64Array>(env, calls.dueUs));
+  result.Set("invokeUs", Column<double, Napi::Float64Array>(env, calls.invokeUs));
+  result.Set("completeUs", Column<double, Napi::Float64Array>(env, calls.completeUs));
+  result.Set("values", Column<double, Napi::Float64Array>(env, calls.values));
+  const Sides& s = calls.sides;
   Napi::Object sides = Napi::Object::New(env);
   sides.Set("index", Column<uint32_t, Napi::Uint32Array>(env, s.index));
   sides.Set("target", Column<uint32_t, Napi::Uint32Array>(env, s.target));
@@ -264,13 +258,30 @@ void HttpLoader::Deliver(Napi::Env env, Napi::Function done) {
   sides.Set("kind", Column<uint8_t, Napi::Uint8Array>(env, s.kind));
   sides.Set("bytes", Napi::Buffer<char>::Copy(env, s.bytes.data(), s.bytes.size()));
   result.Set("sides", sides);
-  result.Set("endUs", columns.endUs);
+  result.Set("watermarkUs", watermarkUs);
+  return result;
+}
+
+// drain(): the calls ended since the run began or since the last drain; the loop keeps none of them.
+Napi::Value HttpLoader::Drain(const Napi::CallbackInfo& info) {
+  if (info.Length() != 0) {
+    ThrowTypeError(info.Env(), "drain()");
+    return info.Env().Undefined();
+  }
+  return TakeCalls(info.Env(), &outbox_);
+}
+
+void HttpLoader::Deliver(Napi::Env env, Napi::Function done) {
+  thread_.join();
+  running_ = false;
+  Napi::Object result = TakeCalls(env, &outbox_);
+  result.Set("endUs", end_.endUs);
   // The thread was started for this run: its statistics are this run's alone.
   Napi::Object loopTime = Napi::Object::New(env);
   loopTime.Set("cpuNs", loopTime_.cpuNs);
   loopTime.Set("waitNs", loopTime_.waitNs);
   result.Set("loopTime", loopTime);
-  if (!columns.error.empty()) result.Set("error", columns.error);
+  if (!end_.error.empty()) result.Set("error", end_.error);
   Unref();
   done.Call({result});
 }

@@ -1,6 +1,6 @@
 // The load loop (see load-loop.h). Failed syscalls become the call's error, named as Node names
 // them ("connect ECONNREFUSED 127.0.0.1:8080"); a failure of epoll itself ends the run with
-// Columns::error. Answers are framed by response-frame.cc; only {"count":N} is read here, every
+// LoopEnd::error. Answers are framed by response-frame.cc; only {"count":N} is read here, every
 // other answer goes back to JS as a side.
 
 #include "load-loop.h"
@@ -34,11 +34,11 @@ std::string ErrnoName(int err) {
 class Loop {
  public:
   Loop(const std::vector<Target>& targets, std::vector<Conn>* conns, const Rules& rules, const Plan& plan,
-       double* progress, const std::atomic<bool>& stop)
+       Outbox* outbox, const std::atomic<bool>& stop)
       : targets_(targets), conns_(*conns), rules_(rules), timeoutMs_(rules.timeoutMs), plan_(plan),
-        progress_(progress), stop_(stop) {}
+        outbox_(*outbox), stop_(stop) {}
 
-  Columns Run();
+  LoopEnd Run();
 
  private:
   bool Setup();
@@ -49,7 +49,7 @@ class Loop {
   void Readable(size_t i);
   void Answer(size_t i);
   void Fail(size_t i, Kind kind, const std::string& message);
-  void Record(size_t i, double value, bool error);
+  void Record(size_t i, double value, const Side* side);
   void Drop(size_t i);
   void Next(size_t i);
   void Scan(double now);
@@ -64,9 +64,9 @@ class Loop {
   const Rules& rules_;
   double timeoutMs_;
   Plan plan_;
-  double* progress_;
+  Outbox& outbox_;
   const std::atomic<bool>& stop_;
-  Columns out_;
+  LoopEnd end_;
   int epfd_ = -1;
   // Open loop: one schedule for the group, the next call due goes to any free connection.
   bool open_ = false;
@@ -85,7 +85,7 @@ class Loop {
 bool Loop::Setup() {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epfd_ < 0) {
-    out_.error = "epoll_create1: " + ErrnoName(errno);
+    end_.error = "epoll_create1: " + ErrnoName(errno);
     return false;
   }
   // The default 50 us slack on the loop's timeouts would be charged to the server as latency.
@@ -110,9 +110,9 @@ int Loop::Poll(epoll_event* events, double waitUs) {
   return epoll_pwait2(epfd_, events, kMaxEvents, &wait, nullptr);
 }
 
-Columns Loop::Run() {
+LoopEnd Loop::Run() {
   open_ = plan_.intervalUs > 0;
-  if (!Setup()) return std::move(out_);
+  if (!Setup()) return end_;
   size_t n = conns_.size();
   for (size_t i = 0; i < n; i++) {
     Conn& c = conns_[i];
@@ -148,7 +148,7 @@ Columns Loop::Run() {
     double sleepUntil = nextDueUs_ <= wakeUs_ ? nextDueUs_ - kSpinUs : wakeUs_;
     if (count == 0) count = Poll(events, std::min(sleepUntil - NowUs(), kMaxWaitUs));
     if (count < 0 && errno != EINTR) {
-      out_.error = "epoll_pwait2: " + ErrnoName(errno);
+      end_.error = "epoll_pwait2: " + ErrnoName(errno);
       break;
     }
     for (int k = 0; k < count; k++) {
@@ -165,8 +165,8 @@ Columns Loop::Run() {
     if (conns_[i].fd >= 0) epoll_ctl(epfd_, EPOLL_CTL_DEL, conns_[i].fd, nullptr);
   }
   close(epfd_);
-  out_.endUs = NowUs();
-  return std::move(out_);
+  end_.endUs = NowUs();
+  return end_;
 }
 
 bool Loop::Finished() const {
@@ -219,7 +219,7 @@ void Loop::Start(size_t i, double dueUs) {
   Conn& c = conns_[i];
   c.callCount++;
   c.dueUs = dueUs;
-  c.invokeUs = NowUs();
+  c.invokeUs = outbox_.Invoke(i);
   if (c.fd < 0) Connect(i);
   else Send(i);
 }
@@ -305,10 +305,9 @@ void Loop::Answer(size_t i) {
     if (c.ended) Fail(i, kReset, "connection closed by server");
     return;
   }
-  uint32_t index = static_cast<uint32_t>(out_.clients.size());
   if (f.state == FrameState::kError) {
-    out_.sides.Add(index, c.target, kUnframed, 0, c.ended, kProtocol, c.in);
-    Record(i, NAN, true);
+    Side unframed{kUnframed, 0, c.ended, kProtocol, c.in};
+    Record(i, NAN, &unframed);
     Drop(i);
     Next(i);
     return;
@@ -316,12 +315,10 @@ void Loop::Answer(size_t i) {
   bool own2xx = rules_.readOwnAnswer && f.status >= 200 && f.status < 300;
   double own = own2xx ? OwnCount(f.body, rules_.ownAnswer) : -1;
   if (own >= 0) {
-    Record(i, own, false);
+    Record(i, own, nullptr);
   } else {
-    out_.sides.Add(index, c.target, kAnswer, static_cast<uint16_t>(f.status), f.keepAlive, kNoKind, f.body);
-    // A status outside 2xx fails in JS whatever the body: the progress bar shows it as an error now,
-    // not only once the run is over.
-    Record(i, NAN, f.status < 200 || f.status >= 300);
+    Side answer{kAnswer, static_cast<uint16_t>(f.status), f.keepAlive, kNoKind, f.body};
+    Record(i, NAN, &answer);
   }
   c.in.erase(0, f.end);
   bool reusable = f.keepAlive && !c.ended;
@@ -336,9 +333,8 @@ void Loop::Answer(size_t i) {
 
 void Loop::Fail(size_t i, Kind kind, const std::string& message) {
   Conn& c = conns_[i];
-  uint32_t index = static_cast<uint32_t>(out_.clients.size());
-  out_.sides.Add(index, c.target, kError, 0, false, kind, message);
-  Record(i, NAN, true);
+  Side error{kError, 0, false, kind, message};
+  Record(i, NAN, &error);
   Drop(i);
   if (kind == kRefused) {
     c.state = ConnState::kPaused;
@@ -350,16 +346,10 @@ void Loop::Fail(size_t i, Kind kind, const std::string& message) {
   Next(i);
 }
 
-// `error`: the call failed here (an answer JS judges counts as done, as the JS client counts it
-// before it reads the body); which outcome a failure has, JS decides from its kind.
-void Loop::Record(size_t i, double value, bool error) {
+// `side`: what JS settles the call from; null when the loop read its value.
+void Loop::Record(size_t i, double value, const Side* side) {
   Conn& c = conns_[i];
-  out_.clients.push_back(static_cast<uint32_t>(i));
-  out_.dueUs.push_back(c.dueUs);
-  out_.invokeUs.push_back(c.invokeUs);
-  out_.completeUs.push_back(NowUs());
-  out_.values.push_back(value);
-  progress_[error ? 1 : 0]++;
+  outbox_.End(i, c.target, c.dueUs, c.invokeUs, value, side);
   c.state = ConnState::kIdle;
 }
 
@@ -392,9 +382,9 @@ void Loop::Scan(double now) {
 
 }  // namespace
 
-Columns RunLoop(const std::vector<Target>& targets, std::vector<Conn>* conns, const Rules& rules, const Plan& plan,
-                double* progress, const std::atomic<bool>& stop) {
-  Loop loop(targets, conns, rules, plan, progress, stop);
+LoopEnd RunLoop(const std::vector<Target>& targets, std::vector<Conn>* conns, const Rules& rules, const Plan& plan,
+                Outbox* outbox, const std::atomic<bool>& stop) {
+  Loop loop(targets, conns, rules, plan, outbox, stop);
   return loop.Run();
 }
 

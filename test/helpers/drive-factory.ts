@@ -60,7 +60,7 @@ export async function driveFactory(factory: CounterFactory, options: DriveOption
         return undefined;
       });
     }
-    const data = recorder.history.data();
+    const data = recorder.take();
     const okInvokedAfter = (us: number) => {
       let n = 0;
       for (let i = 0; i < data.length; i++) if (data.invokeUs[i] > us && data.outcomes[i] === Outcome.ok) n++;

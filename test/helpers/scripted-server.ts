@@ -7,6 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
  */
 export interface ScriptedAnswer {
   writes: (count: number) => string[];
+  /** The first write waits this long (a slow answer); the increment is counted at once. */
+  delayMs?: number;
   /** `close`: end the connection after the writes; `reset`: destroy it; `silent`: write nothing more. */
   then?: 'close' | 'reset' | 'silent';
 }
@@ -49,7 +51,7 @@ export async function startScriptedServer(script: ScriptedAnswer[]): Promise<Scr
         if (i < writes.length - 1) return;
         if (step.then === 'close') socket.end();
         if (step.then === 'reset') socket.resetAndDestroy();
-      }, 5 * i),
+      }, (step.delayMs ?? 0) + 5 * i),
     );
     if (writes.length === 0 && step.then === 'reset') socket.resetAndDestroy();
   };
@@ -75,7 +77,12 @@ export async function startScriptedServer(script: ScriptedAnswer[]): Promise<Scr
       });
     });
   const stop = () => {
-    for (const socket of sockets) socket.resetAndDestroy();
+    // A socket whose client closed first is already shutting down, which a reset cannot interrupt:
+    // resetting it left the shutdown pending, and the process spinning at exit.
+    for (const socket of sockets) {
+      if (socket.writableEnded) socket.destroy();
+      else socket.resetAndDestroy();
+    }
     return new Promise<void>((resolve) => server.close(() => resolve()));
   };
   await listen(0);

@@ -1,14 +1,14 @@
 import * as hdr from 'hdr-histogram-js';
 import { isMainThread, Worker } from 'node:worker_threads';
-import type { Counter, CounterFactory, ErrorKind, IncrementEngine } from '../../counters/counter.js';
+import type { Counter, CounterFactory, EngineCalls, ErrorKind, IncrementEngine } from '../../counters/counter.js';
 import { type HistoryData, monotonicUs } from '../check/history.js';
-import { type CallPlan, LoadRecorder, runClients } from './client-loop.js';
+import { deliveringWhile, type OnCalls } from './call-stream.js';
+import { type CallPlan, CallsInFlight, LoadRecorder, runClients } from './client-loop.js';
 import { createFactory, type CounterSpec } from './counter-spec.js';
 import { type NamedThreadTime, ownThreadTime, type ThreadTime, threadTimeSince } from './cpu-use.js';
 
-/** What a group of clients hands back after its calls. */
+/** What a group of clients hands back after its calls (the calls themselves went to its stream). */
 export interface GroupResult {
-  history: HistoryData;
   /** hdr-histogram, compressed: histograms from several threads are added up. */
   latencyBase64: string;
   /** Open loop only (else empty): latency from the send, and how late each call was sent. */
@@ -27,7 +27,8 @@ export interface GroupResult {
 export interface ClientGroup {
   /** [done, errors] so far, readable at any time (shared memory when in a worker thread). */
   readonly progress: Float64Array<ArrayBufferLike>;
-  run(plan: CallPlan): Promise<GroupResult>;
+  /** Makes the plan's calls, handing them to `onCalls` as they end (see OnCalls). */
+  run(plan: CallPlan, onCalls: OnCalls): Promise<GroupResult>;
   close(): Promise<void>;
 }
 
@@ -64,10 +65,14 @@ export async function openLocalGroup(
   const { counters, close } = await openCounters(factory, clientCount);
   return {
     progress,
-    async run(plan) {
+    async run(plan, onCalls) {
       const jsStart = ownThreadTime();
       const recorder = new LoadRecorder(progress);
-      await runClients(counters, firstClientId, plan, recorder);
+      const inFlight = new CallsInFlight(firstClientId, clientCount);
+      const deliver = () => onCalls(recorder.take(), inFlight.watermarkUs());
+      recorder.onFull = deliver;
+      await deliveringWhile(() => runClients(counters, firstClientId, plan, recorder, inFlight), deliver);
+      onCalls(recorder.take(), Infinity);
       const retryCount = counters.reduce((sum, counter) => sum + counter.retryCount, 0);
       return groupResult(recorder, retryCount, monotonicUs(), ownThreads(jsStart));
     },
@@ -90,29 +95,41 @@ async function openEngineGroup(
   }
   return {
     progress,
-    async run(plan) {
+    async run(plan, onCalls) {
       const jsStart = ownThreadTime();
-      const calls = await engine.run(plan, progress);
-      const threads = ownThreads(jsStart, calls.loopTime);
-      // The engine's own tally counted answers JS had yet to judge: the recorder counts again.
-      progress.fill(0);
       const recorder = new LoadRecorder(progress);
       const open = plan.intervalUs !== undefined;
-      for (let i = 0; i < calls.length; i++) {
-        const clientId = firstClientId + calls.clientIndex[i];
-        const dueUs = open ? calls.dueUs[i] : undefined;
-        const error = calls.errors.get(i);
-        const value = Number.isNaN(calls.values[i]) ? undefined : calls.values[i];
-        if (error) recorder.recordFailure(clientId, dueUs, calls.invokeUs[i], calls.completeUs[i], error);
-        else recorder.recordOk(clientId, dueUs, calls.invokeUs[i], calls.completeUs[i], value);
-      }
-      return groupResult(recorder, 0, calls.endUs, threads);
+      const deliver = (calls: EngineCalls, watermarkUs: number) => {
+        recordEngineCalls(recorder, calls, firstClientId, open);
+        onCalls(recorder.take(), watermarkUs);
+      };
+      const end = await deliveringWhile(
+        () => engine.run(plan),
+        () => {
+          const calls = engine.drain();
+          deliver(calls, calls.watermarkUs);
+        },
+      );
+      deliver(end, Infinity);
+      return groupResult(recorder, 0, end.endUs, ownThreads(jsStart, end.loopTime));
     },
     async close() {
       await engine.close();
       await factory.close();
     },
   };
+}
+
+/** The engine's calls into the recorder: their latency and errors counted, their outcomes decided. */
+function recordEngineCalls(recorder: LoadRecorder, calls: EngineCalls, firstClientId: number, open: boolean): void {
+  for (let i = 0; i < calls.length; i++) {
+    const clientId = firstClientId + calls.clientIndex[i];
+    const dueUs = open ? calls.dueUs[i] : undefined;
+    const error = calls.errors.get(i);
+    const value = Number.isNaN(calls.values[i]) ? undefined : calls.values[i];
+    if (error) recorder.recordFailure(clientId, dueUs, calls.invokeUs[i], calls.completeUs[i], error);
+    else recorder.recordOk(clientId, dueUs, calls.invokeUs[i], calls.completeUs[i], value);
+  }
 }
 
 /**
@@ -135,7 +152,6 @@ function groupResult(
   return {
     endUs,
     threads,
-    history: recorder.history.data(),
     latencyBase64: hdr.encodeIntoCompressedBase64(recorder.latencyUs),
     uncorrectedBase64: hdr.encodeIntoCompressedBase64(recorder.uncorrectedUs),
     pacerLagBase64: hdr.encodeIntoCompressedBase64(recorder.pacerLagUs),
@@ -143,6 +159,12 @@ function groupResult(
     errorExamples: recorder.errorExamples,
     retryCount,
   };
+}
+
+/** A worker group's calls, posted with their buffers transferred. */
+export interface CallsMessage {
+  calls: HistoryData;
+  watermarkUs: number;
 }
 
 /** Clients on a worker thread of their own, for hosts with more cores than one thread can load. */
@@ -156,19 +178,28 @@ export function openWorkerGroup(
   const worker = new Worker(new URL('./load-worker.js', import.meta.url), {
     workerData: { spec, clientCount, firstClientId, progress },
   });
+  // The calls the worker posts while it runs go to the run's stream, in the order posted.
+  let onCalls: OnCalls = () => {};
+  worker.on('message', (message: Partial<CallsMessage>) => {
+    if (message.calls) onCalls(message.calls, message.watermarkUs!);
+  });
+  /** The worker's next message that is not calls. */
   const next = <T>() =>
     new Promise<T>((resolve, reject) => {
-      const onMessage = (message: { error?: string } & T) => {
+      const onMessage = (message: { error?: string; calls?: HistoryData } & T) => {
+        if (message.calls) return;
+        worker.off('message', onMessage);
         worker.off('error', reject);
         if (message.error !== undefined) reject(new Error(message.error));
         else resolve(message);
       };
-      worker.once('message', onMessage);
+      worker.on('message', onMessage);
       worker.once('error', reject);
     });
   return next<{ ready: true }>().then(() => ({
     progress,
-    async run(plan: CallPlan) {
+    async run(plan: CallPlan, groupOnCalls: OnCalls) {
+      onCalls = groupOnCalls;
       worker.postMessage({ plan });
       const result = await next<GroupResult>();
       return { ...result, threads: result.threads.map((thread) => ({ ...thread, name: `${label} ${thread.name}` })) };

@@ -1,8 +1,9 @@
 import * as hdr from 'hdr-histogram-js';
 import type { Counter, ErrorKind } from '../../counters/counter.js';
 import { CounterError, REFUSED_PAUSE_MS } from '../../counters/counter.js';
-import { History, monotonicUs, Outcome } from '../check/history.js';
+import { History, type HistoryData, monotonicUs, Outcome } from '../check/history.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DELIVERY_MAX_CALLS } from './call-stream.js';
 
 /** How long each client keeps calling: a number of calls, or until a deadline. */
 export interface CallPlan {
@@ -19,12 +20,16 @@ export function latencyHistogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
 }
 
+/** A history's arrays start this long, and grow to the size of a delivery. */
+const MIN_BATCH_CALLS = 1 << 12;
+
 /**
- * What the hot loop touches: plain counters, histograms, one history. `progress` is a
- * shared Float64Array slot pair [done, errors] the main thread reads for the progress bar.
+ * What the hot loop touches: plain counters, histograms, and the calls recorded since they were
+ * last taken. `progress` is a shared Float64Array slot pair [done, errors] the main thread reads
+ * for the progress bar.
  */
 export class LoadRecorder {
-  readonly history = new History(1 << 16);
+  #calls = new History(MIN_BATCH_CALLS);
   /** Open loop: from when the call was due, so a stalled server is not hidden by the calls it delayed. */
   readonly latencyUs = latencyHistogram();
   /** Open loop only: from when the call was sent. */
@@ -35,11 +40,22 @@ export class LoadRecorder {
   /** First message seen per error kind, for the report. */
   readonly errorExamples: Partial<Record<ErrorKind, string>> = {};
 
+  /** Called once DELIVERY_MAX_CALLS calls wait to be taken. */
+  onFull: () => void = () => {};
+
   constructor(readonly progress: Float64Array<ArrayBufferLike> = new Float64Array(2)) {}
+
+  /** The calls recorded since the last take; the recorder keeps none of them. */
+  take(): HistoryData {
+    const calls = this.#calls.data();
+    // As long as this batch: a steady run's recording does not grow its arrays.
+    this.#calls = new History(Math.max(MIN_BATCH_CALLS, calls.length));
+    return calls;
+  }
 
   /** A call that succeeded; `dueUs` is given in open loop only. */
   recordOk(clientId: number, dueUs: number | undefined, invokeUs: number, completeUs: number, value?: number): void {
-    this.history.record(clientId, invokeUs, completeUs, value, Outcome.ok);
+    this.#record(clientId, invokeUs, completeUs, value, Outcome.ok);
     // Coordinated omission, as wrk2 corrects it.
     this.latencyUs.recordValue(Math.max(1, Math.round(completeUs - Math.min(dueUs ?? invokeUs, invokeUs))));
     if (dueUs !== undefined) {
@@ -51,7 +67,7 @@ export class LoadRecorder {
 
   /** A call that failed with `err`. */
   recordFailure(clientId: number, dueUs: number | undefined, invokeUs: number, completeUs: number, err: unknown): void {
-    this.history.record(clientId, invokeUs, completeUs, undefined, this.recordError(err));
+    this.#record(clientId, invokeUs, completeUs, undefined, this.recordError(err));
     if (dueUs !== undefined) this.recordLag(dueUs, invokeUs);
   }
 
@@ -65,12 +81,53 @@ export class LoadRecorder {
     return kind === 'refused' || kind === 'conflict' ? Outcome.failed : Outcome.indeterminate;
   }
 
+  #record(clientId: number, invokeUs: number, completeUs: number, value: number | undefined, outcome: Outcome): void {
+    this.#calls.record(clientId, invokeUs, completeUs, value, outcome);
+    if (this.#calls.length >= DELIVERY_MAX_CALLS) this.onFull();
+  }
+
   private recordLag(dueUs: number, invokeUs: number): void {
     this.pacerLagUs.recordValue(Math.max(0, Math.round(invokeUs - dueUs)));
   }
 }
 
-async function runClient(counter: Counter, clientId: number, plan: CallPlan, recorder: LoadRecorder): Promise<void> {
+/**
+ * The invoke time of each JS client's call in flight, for a group's watermark: every call invoked
+ * before it has ended. An engine keeps its own.
+ */
+export class CallsInFlight {
+  readonly #invokeUs: Float64Array;
+
+  constructor(
+    private readonly firstClientId: number,
+    clientCount: number,
+  ) {
+    this.#invokeUs = new Float64Array(clientCount).fill(Infinity);
+  }
+
+  start(clientId: number, invokeUs: number): void {
+    this.#invokeUs[clientId - this.firstClientId] = invokeUs;
+  }
+
+  end(clientId: number): void {
+    this.#invokeUs[clientId - this.firstClientId] = Infinity;
+  }
+
+  /** The oldest invoke of a call in flight, else now: a call starting later is invoked after it. */
+  watermarkUs(): number {
+    let oldestUs = monotonicUs();
+    for (const us of this.#invokeUs) oldestUs = Math.min(oldestUs, us);
+    return oldestUs;
+  }
+}
+
+async function runClient(
+  counter: Counter,
+  clientId: number,
+  plan: CallPlan,
+  recorder: LoadRecorder,
+  inFlight: CallsInFlight,
+): Promise<void> {
   const limit = plan.callsPerClient ?? Infinity;
   const deadlineUs = plan.deadlineUs ?? Infinity;
   for (let call = 0; call < limit; call++) {
@@ -82,10 +139,13 @@ async function runClient(counter: Counter, clientId: number, plan: CallPlan, rec
       if (waitMs > 1) await sleep(waitMs);
     }
     const invokeUs = monotonicUs();
+    inFlight.start(clientId, invokeUs);
     try {
       const value = await counter.increment();
+      inFlight.end(clientId);
       recorder.recordOk(clientId, dueUs, invokeUs, monotonicUs(), value);
     } catch (err) {
+      inFlight.end(clientId);
       recorder.recordFailure(clientId, dueUs, invokeUs, monotonicUs(), err);
       // A server that is down refuses at once: pause (see REFUSED_PAUSE_MS).
       if (err instanceof CounterError && err.kind === 'refused') await sleep(REFUSED_PAUSE_MS);
@@ -99,6 +159,7 @@ export async function runClients(
   firstClientId: number,
   plan: CallPlan,
   recorder: LoadRecorder,
+  inFlight = new CallsInFlight(firstClientId, counters.length),
 ): Promise<void> {
-  await Promise.all(counters.map((counter, i) => runClient(counter, firstClientId + i, plan, recorder)));
+  await Promise.all(counters.map((counter, i) => runClient(counter, firstClientId + i, plan, recorder, inFlight)));
 }

@@ -71,6 +71,9 @@ export interface LoadResult {
   against?: SavedRunChange;
 }
 
+/** A run's result before its calls are judged: what a run that keeps none of them can report. */
+export type LoadMeasures = Omit<LoadResult, 'check' | 'verdict' | 'witnesses' | 'passed'>;
+
 /** A cell's rounds (tester/compare/round-figures.ts makes them). */
 export interface RoundFigures {
   /** Rounds measured. */

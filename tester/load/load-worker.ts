@@ -1,8 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { openLocalGroup } from './client-group.js';
+import type { HistoryData } from '../check/history.js';
+import { type CallsMessage, openLocalGroup } from './client-group.js';
 import type { CounterSpec } from './counter-spec.js';
 
-/** A worker thread's side of openWorkerGroup: connect, wait for the plan, run, report, close. */
+/**
+ * A worker thread's side of openWorkerGroup: connect, wait for the plan, run (posting the calls as
+ * they end), report, close.
+ */
 const { spec, clientCount, firstClientId, progress } = workerData as {
   spec: CounterSpec;
   clientCount: number;
@@ -16,12 +20,11 @@ try {
   port.postMessage({ ready: true });
   port.on('message', async (message: { plan?: never; close?: true }) => {
     if (message.plan) {
-      const result = await group.run(message.plan);
-      const h = result.history;
-      port.postMessage(
-        result,
-        [h.clientIds, h.invokeUs, h.completeUs, h.values, h.outcomes].map((c) => c.buffer as ArrayBuffer),
-      );
+      const result = await group.run(message.plan, (calls, watermarkUs) => {
+        const posted: CallsMessage = { calls, watermarkUs };
+        port.postMessage(posted, transferList(calls));
+      });
+      port.postMessage(result);
     } else if (message.close) {
       await group.close();
       port.close();
@@ -29,4 +32,10 @@ try {
   });
 } catch (err) {
   port.postMessage({ error: err instanceof Error ? err.message : String(err) });
+}
+
+/** The calls' buffers: each delivery's are its own (see OnCalls), so they move rather than copy. */
+function transferList(calls: HistoryData): ArrayBuffer[] {
+  const columns = [calls.clientIds, calls.invokeUs, calls.completeUs, calls.values, calls.outcomes];
+  return columns.map((column) => column.buffer as ArrayBuffer);
 }

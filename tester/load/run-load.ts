@@ -4,12 +4,14 @@ import { History, type HistoryData, monotonicUs } from '../check/history.js';
 import type { Nemesis } from '../nemesis/nemesis.js';
 import { judgeRun } from '../judge/judge-run.js';
 import type { ControlOp, RunHistory, RunMeta } from '../history/run-history.js';
+import { mergeStreams, type OnCalls } from './call-stream.js';
+import { CallTally } from './call-tally.js';
 import { type ClientGroup, type GroupResult, openLocalGroup, openWorkerGroup } from './client-group.js';
 import type { CallPlan } from './client-loop.js';
-import type { LatencySummary, LoadResult } from './load-result.js';
+import type { LatencySummary, LoadMeasures, LoadResult } from './load-result.js';
 import { type CounterSpec, createFactory } from './counter-spec.js';
 import { hostTimes, hostUseBetween, ownThreadTime, threadTimeSince } from './cpu-use.js';
-import { type RunResources, runResources } from './run-resources.js';
+import { runResources } from './run-resources.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LoadOptions {
@@ -27,6 +29,11 @@ export interface LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
   /** Injects faults during the measured run (not the warmup) and heals them before the final read. */
   nemesis?: Nemesis;
+  /**
+   * Receives the measured run's calls while it runs (the warmup's are not recorded), every
+   * client group's, with a watermark that holds for the whole run (see OnCalls).
+   */
+  onCalls?: OnCalls;
 }
 
 export interface LoadProgress {
@@ -69,10 +76,11 @@ async function openGroups(options: LoadOptions): Promise<ClientGroup[]> {
   return groups;
 }
 
-/** Runs the groups' calls, reporting progress on a timer off the hot path. */
+/** Runs the groups' calls, each group's to its stream, reporting progress on a timer off the hot path. */
 async function runGroups(
   groups: ClientGroup[],
   plan: CallPlan,
+  streams: OnCalls[],
   progress: (doneCount: number, errorCount: number) => void,
 ): Promise<GroupResult[]> {
   const tick = () => {
@@ -86,7 +94,7 @@ async function runGroups(
   };
   const timer = setInterval(tick, PROGRESS_INTERVAL_MS);
   try {
-    return await Promise.all(groups.map((group) => group.run(plan)));
+    return await Promise.all(groups.map((group, g) => group.run(plan, streams[g])));
   } finally {
     clearInterval(timer);
     tick();
@@ -135,6 +143,13 @@ export interface RecordedLoad {
   history: RunHistory;
 }
 
+/** A run that kept none of its calls: they went to `onCalls` as they ended. */
+export interface StreamedLoad {
+  measures: LoadMeasures;
+  /** Everything the run's history holds but its calls: what judging them needs besides. */
+  history: Omit<RunHistory, 'ops'>;
+}
+
 /**
  * The reference's flow: reset, start every client at once, each making its calls in
  * sequence, then read the final count and judge the history.
@@ -145,6 +160,21 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
 /** `runLoad`, keeping the history: the tester's own calls are timed into it too. */
 export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
+  const parts: HistoryData[] = [];
+  const onCalls: OnCalls = (calls, watermarkUs) => {
+    parts.push(calls);
+    options.onCalls?.(calls, watermarkUs);
+  };
+  const streamed = await streamLoad({ ...options, onCalls });
+  const history: RunHistory = { ...streamed.history, ops: History.merge(parts).data() };
+  return { result: { ...streamed.measures, ...judgeRun(history) }, history };
+}
+
+/**
+ * `runLoad` in memory independent of the run's length: the calls go to `options.onCalls` as they
+ * end and none is kept, so nothing here judges them.
+ */
+export async function streamLoad(options: LoadOptions): Promise<StreamedLoad> {
   const originUs = monotonicUs();
   const controlOps: ControlOp[] = [];
   let factory: CounterFactory | undefined;
@@ -177,7 +207,8 @@ export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
 
     if (options.warmupMs) {
       const startUs = monotonicUs();
-      await runGroups(groups, { startUs, deadlineUs: startUs + options.warmupMs * 1000 }, report('warmup', startUs));
+      const warmup = { startUs, deadlineUs: startUs + options.warmupMs * 1000 };
+      await runGroups(groups, warmup, groups.map(() => discardCalls), report('warmup', startUs));
       for (const group of groups) group.progress.fill(0);
     }
     const counter = control;
@@ -186,9 +217,14 @@ export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
     });
     const plan = buildPlan(options);
     const totalCount = options.durationMs === undefined ? options.clientCount * options.callsPerClient : undefined;
+    const tally = new CallTally();
+    const streams = mergeStreams(groups.length, plan.startUs, (calls, watermarkUs) => {
+      tally.add(calls);
+      options.onCalls?.(calls, watermarkUs);
+    });
     options.nemesis?.start(originUs);
     const [mainStart, hostStart] = [ownThreadTime(), hostTimes()];
-    const results = await runGroups(groups, plan, report('run', plan.startUs, totalCount));
+    const results = await runGroups(groups, plan, streams, report('run', plan.startUs, totalCount));
     // Until the last call ended: recording a native group's calls after that is not load.
     const totalTimeS = (Math.max(...results.map((result) => result.endUs)) - plan.startUs) / 1e6;
     const threads = [{ name: 'JS thread', ...threadTimeSince(mainStart) }, ...results.flatMap((r) => r.threads)];
@@ -196,11 +232,11 @@ export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
     const nemesisEvents = (await options.nemesis?.stop()) ?? [];
     // A counter that died during the run still gets a report: the count checks become 'unknown'.
     const finalCount = await timedCall(controlOps, 'read', () => readPatiently(counter));
-    const ops = History.merge(results.map((result) => result.history)).data();
-    const meta = runMeta(options, factory, results);
-    const history: RunHistory = { meta, originUs, controlOps, ops, nemesisEvents };
-    const result = buildResult(options, factory, results, history, { initialCount, finalCount, totalTimeS }, resources);
-    return { result, history };
+    const counts = { initialCount, finalCount, totalTimeS };
+    return {
+      measures: measure(options, factory, results, tally, counts, { resources, nemesisEvents }),
+      history: { meta: runMeta(options, factory, results), originUs, controlOps, nemesisEvents },
+    };
   } finally {
     await options.nemesis?.stop();
     await Promise.allSettled(groups.map((group) => group.close()));
@@ -208,6 +244,9 @@ export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
     await factory.close();
   }
 }
+
+/** The warmup's calls: not recorded. */
+const discardCalls: OnCalls = () => {};
 
 /** Runs one of the tester's own calls, recording it: ok with its count, or fail when it threw or read nothing. */
 async function timedCall<T extends number | undefined | void>(
@@ -249,27 +288,27 @@ function buildPlan(options: LoadOptions): CallPlan {
   return plan;
 }
 
-function buildResult(
+/** What the run measured, from its groups' results and its calls' tally. */
+function measure(
   options: LoadOptions,
   factory: CounterFactory,
   results: GroupResult[],
-  history: RunHistory,
+  tally: CallTally,
   counts: { initialCount: number; finalCount: number | undefined; totalTimeS: number },
-  resources: RunResources,
-): LoadResult {
-  const { check, verdict, witnesses, passed } = judgeRun(history);
+  { resources, nemesisEvents }: Pick<LoadMeasures, 'resources' | 'nemesisEvents'>,
+): LoadMeasures {
   const errors = addCounts(results.map((result) => result.errorCounts));
-  const openLoop = options.ratePerSecond ? openLoopFields(options.ratePerSecond, results, history.ops) : {};
+  const openLoop = options.ratePerSecond ? openLoopFields(options.ratePerSecond, results, tally) : {};
   return {
     counter: factory.name,
     clientCount: options.clientCount,
     callsPerClient: options.durationMs === undefined ? options.callsPerClient : null,
     durationMs: options.durationMs ?? null,
     ratePerSecond: options.ratePerSecond ?? null,
-    totalCalls: check.okCount,
-    attemptedCount: check.opCount,
+    totalCalls: tally.okCount,
+    attemptedCount: tally.callCount,
     totalTimeS: counts.totalTimeS,
-    rps: check.okCount / counts.totalTimeS,
+    rps: tally.okCount / counts.totalTimeS,
     initialCount: counts.initialCount,
     finalCount: counts.finalCount ?? null,
     latency: summarize(results.map((result) => result.latencyBase64)),
@@ -278,11 +317,7 @@ function buildResult(
     errorExamples: Object.assign({}, ...results.map((result) => result.errorExamples)),
     retryCount: results.reduce((sum, result) => sum + result.retryCount, 0),
     promisesExact: factory.promisesExact,
-    check,
-    verdict,
-    witnesses,
-    nemesisEvents: history.nemesisEvents,
-    passed,
+    nemesisEvents,
     // maxRSS is in kilobytes.
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     resources,
@@ -296,16 +331,11 @@ const RATE_HELD_SHARE = 0.95;
 function openLoopFields(
   ratePerSecond: number,
   results: GroupResult[],
-  ops: HistoryData,
+  tally: CallTally,
 ): Pick<LoadResult, 'uncorrectedLatency' | 'pacerLag' | 'rateHeld' | 'sentRate'> {
-  let firstUs = Infinity;
-  let lastUs = -Infinity;
-  for (let i = 0; i < ops.length; i++) {
-    firstUs = Math.min(firstUs, ops.invokeUs[i]);
-    lastUs = Math.max(lastUs, ops.invokeUs[i]);
-  }
+  const n = tally.callCount;
   // n calls sent over the span of n - 1 intervals.
-  const sentRate = ops.length > 1 ? ((ops.length - 1) * 1e6) / (lastUs - firstUs) : ratePerSecond;
+  const sentRate = n > 1 ? ((n - 1) * 1e6) / (tally.lastInvokeUs - tally.firstInvokeUs) : ratePerSecond;
   return {
     uncorrectedLatency: summarize(results.map((result) => result.uncorrectedBase64)),
     pacerLag: summarize(results.map((result) => result.pacerLagBase64)),
