@@ -26,7 +26,7 @@ test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
 /** A random run: random calls on a coarse clock (ties are common), control ops, nemesis events. */
 function randomRun(random: () => number, i: number): RunHistory {
   const int = (n: number) => Math.floor(random() * n);
-  const made = randomHistory(random, SERVER_FAULTS[i % SERVER_FAULTS.length], 1 + int(30));
+  const made = randomHistory(random, SERVER_FAULTS[i % SERVER_FAULTS.length], { maxCalls: 1 + int(30), clients: 4, callsPerClient: 4 });
   const originUs = int(3) === 0 ? 0.25 : int(1000);
   const shift = (us: number) => originUs + us;
   const ops = History.fromData(made.data).data();

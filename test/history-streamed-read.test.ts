@@ -52,7 +52,7 @@ const sinkInto = (batches: CallBatch[]) => ({ add: (batch: CallBatch) => batches
 
 /** A random run saved as it went, its end metadata on the last line; what its sinks got. */
 function savedRun(random: () => number, i: number, file: string, format: HistoryFormat) {
-  const made = randomHistory(random, SERVER_FAULTS[i % SERVER_FAULTS.length], 40);
+  const made = randomHistory(random, SERVER_FAULTS[i % SERVER_FAULTS.length], { maxCalls: 40, clients: 4, callsPerClient: 4 });
   const originUs = 1000;
   const ops = History.fromData(made.data).data();
   for (let row = 0; row < ops.length; row++) {

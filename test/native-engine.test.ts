@@ -6,6 +6,7 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadHttpLoader } from '../native/http-loader.js';
+import { History, type HistoryData } from '../tester/check/history.js';
 import { recordLoad } from '../tester/load/run-load.js';
 import { lengthAnswer, type ScriptedAnswer, startScriptedServer } from './helpers/scripted-server.js';
 import { describeRun, parseJsonOutput, runTester } from './helpers/run-tester.js';
@@ -81,7 +82,8 @@ const SCRIPT: Array<{ name: string; answer: ScriptedAnswer }> = [
 async function scriptedRun(engine: (typeof ENGINES)[number]) {
   const server = await startScriptedServer(SCRIPT.map((step) => step.answer));
   try {
-    const { result, history } = await recordLoad({
+    const parts: HistoryData[] = [];
+    const { result } = await recordLoad({
       spec: {
         backend: 'web',
         targets: [{ host: '127.0.0.1', port: server.port }], 
@@ -90,11 +92,13 @@ async function scriptedRun(engine: (typeof ENGINES)[number]) {
       },
       clientCount: 1,
       callsPerClient: 2 * SCRIPT.length,
+      onCalls: (calls) => parts.push(calls),
     });
+    const ops = History.merge(parts).data();
     const port = new RegExp(String(server.port), 'g');
     return {
-      outcomes: Array.from(history.ops.outcomes),
-      values: Array.from(history.ops.values, (value) => (Number.isNaN(value) ? null : value)),
+      outcomes: Array.from(ops.outcomes),
+      values: Array.from(ops.values, (value) => (Number.isNaN(value) ? null : value)),
       errors: result.errors,
       examples: JSON.parse(JSON.stringify(result.errorExamples).replace(port, 'PORT')),
       verdict: result.verdict,

@@ -1,12 +1,13 @@
 import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
-import { collectHistory, HistoryError } from '../history/history-reader.js';
-import { judgeRun } from '../judge/judge-run.js';
-import type { RunHistory } from '../history/run-history.js';
+import type { CallBatch } from '../check/call-batch.js';
+import { HistoryChecker } from '../check/check-history.js';
+import { HistoryError, streamHistory, type HistoryHead } from '../history/history-reader.js';
+import { checkInput, judgeChecked, type JudgedRun } from '../judge/judge-run.js';
 import { withThresholds } from '../judge/thresholds.js';
 import { verdictLines } from '../output/result-text.js';
 import { reportHtml } from '../report/report-html.js';
-import { runReport } from '../report/run-report.js';
+import { ReportRecorder } from '../report/report-recorder.js';
 import { EXIT } from '../options/exit-codes.js';
 
 export class CheckCommand extends Command {
@@ -34,25 +35,40 @@ export class CheckCommand extends Command {
   report = Option.String('--report', { description: 'Also write the HTML report of the history to this file' });
 
   async execute(): Promise<number> {
-    const history = await this.load();
-    if (history === undefined) return EXIT.usage;
-    const judged = withThresholds(judgeRun(history), history.meta.thresholds);
-    if (this.report) fs.writeFileSync(this.report, reportHtml({ kind: 'run', report: runReport(judged, history) }));
+    if (this.file !== '-' && !fs.existsSync(this.file)) {
+      throw new UsageError(`${this.file} does not exist: give a file saved by --history, or - for standard input`);
+    }
+    const judged = await this.judge();
+    if (judged === undefined) return EXIT.usage;
     this.context.stdout.write(`${verdictLines(judged).join('\n')}\n`);
     return judged.passed ? EXIT.passed : EXIT.failed;
   }
 
-  /** The history, or undefined once what is wrong with it is said in one line. */
-  private async load(): Promise<RunHistory | undefined> {
-    if (this.file !== '-' && !fs.existsSync(this.file)) {
-      throw new UsageError(`${this.file} does not exist: give a file saved by --history, or - for standard input`);
-    }
+  /**
+   * The verdict, judged as the file is read (in memory independent of its length), or undefined
+   * once what is wrong with the file is said in one line.
+   */
+  private async judge(): Promise<JudgedRun | undefined> {
+    let checker: HistoryChecker | undefined;
+    let recorder: ReportRecorder | undefined;
+    const open = (head: HistoryHead) => {
+      if (!head.controlOps.some((op) => op.f === 'read' && op.type === 'ok')) {
+        throw new HistoryError(`${this.file}: the first call comes before the tester's read of the count`);
+      }
+      const input = checkInput(head);
+      recorder = this.report ? new ReportRecorder(head.originUs) : undefined;
+      checker = new HistoryChecker(input.initial, input.reads, (ops) => recorder?.mark(ops));
+      const sinks = [checker, ...(recorder ? [recorder] : [])];
+      return { add: (batch: CallBatch) => sinks.forEach((sink) => sink.add(batch)) };
+    };
     try {
-      const { warnings, ...history } = await collectHistory(this.file);
+      const { warnings, ...run } = await streamHistory(this.file, open);
       // What a tester killed mid-run leaves: said once, then judged as far as it goes.
       const name = this.file === '-' ? 'standard input' : this.file;
       if (warnings.length > 0) this.context.stderr.write(`tester: warning: ${name}: ${oneLine(warnings.join('; '))}\n`);
-      return history;
+      const judged = withThresholds(judgeChecked(checker!.finish(checkInput(run)), run), run.meta.thresholds);
+      if (recorder) fs.writeFileSync(this.report!, reportHtml({ kind: 'run', report: recorder.report(judged, run) }));
+      return judged;
     } catch (err) {
       if (!(err instanceof HistoryError)) throw err;
       this.context.stderr.write(`tester: ${oneLine(err.message)}\n`);

@@ -2,7 +2,6 @@ import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
 import type { CounterSpec } from '../load/counter-spec.js';
 import { ServerStartError } from '../harness/server-launcher.js';
-import { writeHistory } from '../history/history-writer.js';
 import { ConnectError, type RecordedLoad, recordLoad } from '../load/run-load.js';
 import { FaultChoiceError, parseFaultList } from '../nemesis/catalogue.js';
 import { healDeadTesters, healedLine } from '../nemesis/heal.js';
@@ -10,7 +9,7 @@ import { StateDirError } from '../nemesis/leftovers.js';
 import { prepareRun, type PreparedRun } from '../nemesis/nemesis-setup.js';
 import { nemesisEventLine } from '../output/nemesis-line.js';
 import { parseServerEnv } from '../options/parse-server-env.js';
-import { applyThresholds } from '../load/thresholds.js';
+import type { JudgeOptions, RunSinks } from '../load/run-judge.js';
 import { progressBar } from '../output/progress-bar.js';
 import { extraBlock, rateWarning, referenceBlock, roundsBlock } from '../output/result-text.js';
 import { timeLeftText } from '../output/time-left.js';
@@ -18,7 +17,7 @@ import { judgeChange, SINGLE_RUN_KEY } from '../compare/against.js';
 import { representativeRound, roundFigures } from '../compare/round-figures.js';
 import type { LoadResult } from '../load/load-result.js';
 import { reportHtml } from '../report/report-html.js';
-import { runReport } from '../report/run-report.js';
+import { ReportRecorder } from '../report/report-recorder.js';
 import { EXIT } from '../options/exit-codes.js';
 import {
   againstFlag,
@@ -148,18 +147,23 @@ export abstract class LoadCommand extends Command {
     const prepared = await this.prepareRun(spec);
     if (prepared.serverTarget && spec.backend === 'web') spec.targets = [prepared.serverTarget];
     const recordings: RecordedLoad[] = [];
+    const reports: ReportRecorder[] = [];
+    const judging: JudgeOptions = {
+      thresholds,
+      historyFile: this.history ? { path: this.history, format: historyFormat } : undefined,
+      openSinks: this.report ? (originUs) => reportSinks(reports, originUs) : undefined,
+    };
     try {
       const startedMs = performance.now();
       for (let round = 1; round <= this.rounds; round++) {
-        recordings.push(await this.recordRound(spec, prepared, clientCount));
+        recordings.push(await this.recordRound(spec, prepared, clientCount, judging));
         if (this.rounds > 1) this.context.stderr.write(roundLine(round, this.rounds, recordings.at(-1)!.result, startedMs));
       }
     } finally {
       await prepared.cleanup();
     }
-    const results = recordings.map((recorded) => applyThresholds(recorded.result, thresholds));
+    const results = recordings.map((recorded) => recorded.result);
     const shown = representativeRound(results);
-    const recorded = recordings[shown];
     const result: LoadResult = this.rounds > 1 ? { ...results[shown], rounds: roundFigures(results) } : results[0];
     if (saved) {
       const change = judgeChange(result.rounds?.samples.rps ?? [result.rps], saved, { alpha, maxRegression });
@@ -167,23 +171,23 @@ export abstract class LoadCommand extends Command {
     }
     const warning = rateWarning(result);
     if (warning) this.context.stderr.write(warning);
-    const history = { ...recorded.history, nemesisEvents: result.nemesisEvents };
-    if (this.history) {
-      writeHistory(
-        this.history,
-        { ...history, meta: { ...history.meta, thresholds: result.thresholds } },
-        historyFormat,
-      );
-    }
     if (this.output) fs.writeFileSync(this.output, JSON.stringify(result, null, 2) + '\n');
-    if (this.report) fs.writeFileSync(this.report, reportHtml({ kind: 'run', report: runReport(result, history) }));
+    if (this.report) {
+      const report = reports[shown].report(result, recordings[shown].context);
+      fs.writeFileSync(this.report, reportHtml({ kind: 'run', report }));
+    }
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
     else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n${roundsBlock(result)}`);
     return result.passed && !result.against?.regression ? EXIT.passed : EXIT.failed;
   }
 
   /** One measured run (after its warm-up), with the progress bar on a terminal. */
-  private async recordRound(spec: CounterSpec, prepared: PreparedRun, clientCount: number): Promise<RecordedLoad> {
+  private async recordRound(
+    spec: CounterSpec,
+    prepared: PreparedRun,
+    clientCount: number,
+    judging: JudgeOptions,
+  ): Promise<RecordedLoad> {
     const bar = this.json
       ? { update: () => {}, stop: () => {} }
       : progressBar(this.context.stderr as NodeJS.WriteStream);
@@ -198,6 +202,7 @@ export abstract class LoadCommand extends Command {
         ratePerSecond: this.rate,
         workerCount: this.clientThreads,
         onProgress: bar.update,
+        ...judging,
       });
     } finally {
       bar.stop();
@@ -254,4 +259,11 @@ export abstract class LoadCommand extends Command {
 function roundLine(round: number, rounds: number, result: LoadResult, startedMs: number): string {
   const timeLeft = timeLeftText(performance.now() - startedMs, round, rounds);
   return `round ${round}/${rounds}: ${Math.round(result.rps)} req/s ${result.passed ? 'PASS' : 'FAIL'} (${timeLeft})\n`;
+}
+
+/** The report's recorder for one round, fed as the calls go, marking the calls the checker names. */
+function reportSinks(reports: ReportRecorder[], originUs: number): RunSinks {
+  const recorder = new ReportRecorder(originUs);
+  reports.push(recorder);
+  return { sinks: [recorder], witnessed: (ops) => recorder.mark(ops) };
 }

@@ -19,7 +19,11 @@ export class CallBatches {
   readonly #invokeIndex = new Float64Array(BATCH_ROWS);
   readonly #processes = new Float64Array(BATCH_ROWS);
 
-  constructor(readonly sinks: readonly CallSink[]) {}
+  /** `pendingSinceUs`: when the oldest call not yet handed on began (see CallBatch). */
+  constructor(
+    readonly sinks: readonly CallSink[],
+    private readonly pendingSinceUs: () => number,
+  ) {}
 
   /** Calls handed on or waiting to be. */
   get rowCount(): number {
@@ -62,6 +66,7 @@ export class CallBatches {
       outcomes: this.#outcomes.subarray(0, n),
       invokeIndex: this.#invokeIndex.subarray(0, n),
       processes: this.#processes.subarray(0, n),
+      pendingSinceUs: this.pendingSinceUs(),
     };
     this.#firstRow += n;
     this.#length = 0;

@@ -71,6 +71,7 @@ export class HistoryParser {
   /** When the tester began its first call after the load: the count is read after every answer. */
   #afterLoadNs: number | undefined;
   #lastNs = 0;
+  #testerInvokeIndex = 0;
 
   constructor(
     readonly path: string,
@@ -146,7 +147,7 @@ export class HistoryParser {
     if (event.process === 'nemesis') {
       const value = typeof event.value === 'string' ? event.value : JSON.stringify(event.value ?? null);
       this.#nemesisEvents.push({ time: event.time, f: event.f, value });
-    } else if (event.process === 'tester') this.#addControl(event);
+    } else if (event.process === 'tester') this.#addControl(event, index);
     else if (typeof event.process === 'number' && Number.isSafeInteger(event.process) && event.process >= 0) {
       this.#addIncrement(event, event.process, index);
     } else throw this.error(`process ${JSON.stringify(event.process)} is no client number, "tester" or "nemesis"`);
@@ -214,12 +215,12 @@ export class HistoryParser {
     return event.value;
   }
 
-  #addControl(event: Event): void {
+  #addControl(event: Event, index: number): void {
     const invokeNs = this.#testerInvokeNs;
     if (event.type === 'invoke') {
       if (invokeNs !== undefined) throw this.error('process "tester" invoked twice');
       if (this.#loadStarted) this.#beginAfterLoad(event);
-      this.#testerInvokeNs = event.time;
+      [this.#testerInvokeNs, this.#testerInvokeIndex] = [event.time, index];
       return;
     }
     if (invokeNs === undefined) throw this.error('process "tester" completed a call it never invoked');
@@ -228,7 +229,8 @@ export class HistoryParser {
     const value = this.#valueOf(event) ?? null;
     const f = event.f === 'reset' ? 'reset' : 'read';
     const type = event.type as ControlOp['type'];
-    this.#controlOps.push({ f, invokeUs: invokeNs / 1000, completeUs: event.time / 1000, type, value });
+    const invokeIndex = this.#testerInvokeIndex;
+    this.#controlOps.push({ f, invokeUs: invokeNs / 1000, completeUs: event.time / 1000, type, value, invokeIndex });
   }
 
   /**
@@ -275,6 +277,11 @@ export class HistoryParser {
     this.#openBatches().add(client, invokeNs / 1000, event.time / 1000, value, outcome, invokeIndex, process);
   }
 
+  /** When the oldest call not yet handed on began: the oldest in flight, or the line being read. */
+  #pendingSinceUs(): number {
+    return Math.min(this.#pending.oldestInvokeNs(), this.#lastNs) / 1000;
+  }
+
   /** The sink's batches, the sink opened on the head read so far. */
   #openBatches(): CallBatches {
     if (this.#batches) return this.#batches;
@@ -290,7 +297,7 @@ export class HistoryParser {
         }
       },
     };
-    this.#batches = new CallBatches([guarded]);
+    this.#batches = new CallBatches([guarded], () => this.#pendingSinceUs());
     return this.#batches;
   }
 }
@@ -343,6 +350,12 @@ class PendingCalls {
   remove(client: number, slot: number): void {
     this.#slots.delete(client);
     this.#free.push(slot);
+  }
+
+  /** When the oldest call in flight began (Infinity: none); a client's new call moves it to the end. */
+  oldestInvokeNs(): number {
+    const oldest = this.#slots.values().next();
+    return oldest.done ? Infinity : this.invokeNs[oldest.value];
   }
 
   /** Every call still in flight, in the order their clients last began one. */

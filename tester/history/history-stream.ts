@@ -74,13 +74,15 @@ export class HistoryStream {
   #lastFlushMs = performance.now();
   #closed = false;
   readonly #calls = new CallPool();
+  /** Calls whose invoke is laid out and completion not yet, slot to invoke: a Map keeps them in invoke order. */
+  readonly #open = new Map<number, number>();
 
   constructor(options: HistoryStreamOptions) {
     this.#meta = options.meta;
     this.#originUs = options.originUs;
     this.#nemesisEvents = options.nemesisEvents;
     this.#processes = new JepsenProcesses(options.meta.clientCount);
-    this.#batches = new CallBatches(options.sinks ?? []);
+    this.#batches = new CallBatches(options.sinks ?? [], () => this.#pendingSinceUs());
     this.#lines = options.file && new EventLines(options.file.path, options.file.format);
     this.#controlOps = [];
     this.#pushControlOps(options.controlOps);
@@ -130,8 +132,13 @@ export class HistoryStream {
   #pushControlOps(ops: readonly ControlOp[]): void {
     for (const op of ops) {
       pushCall(this.#merge, TESTER_STREAM, this.#controlOps.length, op.invokeUs, op.completeUs, this.#originUs);
-      this.#controlOps.push(op);
+      this.#controlOps.push({ ...op });
     }
+  }
+
+  /** The tester's calls, each with the index of its invoke event once laid out (witnesses name them so). */
+  get controlOps(): readonly ControlOp[] {
+    return this.#controlOps;
   }
 
   /** Every event before `boundNs`, in saved order; `end` on the last line when it is the last. */
@@ -174,6 +181,7 @@ export class HistoryStream {
       const slot = merge.item;
       if (invoke) {
         pool.invokeIndex[slot] = index;
+        this.#open.set(slot, pool.invokeUs[slot]);
         lines?.write(merge.timeNs, pool.processes[slot], lines.clientInvoke, NaN, run);
         return;
       }
@@ -189,16 +197,28 @@ export class HistoryStream {
         pool.invokeIndex[slot],
         pool.processes[slot],
       );
+      this.#open.delete(slot);
       pool.free(slot);
-    } else if (lines === undefined) return;
-    else if (merge.source === Source.tester) {
+    } else if (merge.source === Source.tester) {
+      if (invoke) this.#controlOps[merge.item].invokeIndex = index;
+      if (lines === undefined) return;
       const op = this.#controlOps[merge.item];
       const value = invoke || op.value === null ? NaN : op.value;
       lines.write(merge.timeNs, lines.tester, lines.middle(invoke ? 'invoke' : op.type, op.f), value, run);
-    } else {
+    } else if (lines !== undefined) {
       const event = this.#nemesisEvents[merge.item];
       lines.write(merge.timeNs, lines.nemesis, lines.middle('info', event.f), event.value, run);
     }
+  }
+
+  /**
+   * When the oldest call not yet handed on began: the oldest in flight, or the next event's
+   * time, since every call not yet laid out begins at or after it.
+   */
+  #pendingSinceUs(): number {
+    const oldest = this.#open.values().next();
+    const nextUs = this.#originUs + this.#merge.timeNs / 1000;
+    return oldest.done ? nextUs : Math.min(oldest.value, nextUs);
   }
 
   /** The metadata on line `index`: the start's on the first, the end's on the last. */

@@ -42,6 +42,8 @@ export interface ControlOp {
   type: 'ok' | 'fail' | 'info';
   /** The count read; null for a reset or a read that failed. */
   value: number | null;
+  /** The index of its invoke event in the saved history, once laid out or read. */
+  invokeIndex?: number;
 }
 
 /**

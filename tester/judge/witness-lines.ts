@@ -8,18 +8,19 @@ import type { HistoryCheck } from '../check/check-history.js';
 import { isCrashed } from '../check/check-result.js';
 import type { Anchor, LinearizabilityExample, ReadWindow } from '../check/linearizability-checker.js';
 import type { BoundsExample, OpExample } from '../check/witness.js';
-import { historyLayout, Phase, Source, type HistoryLayout } from '../history/history-layout.js';
-import { sinceStartNs, type RunHistory } from '../history/run-history.js';
+import { sinceStartNs, type ControlOp, type RunHistory } from '../history/run-history.js';
+
+/** What naming a run's calls needs besides them: the tester's calls carry their invoke's index. */
+export type RunContext = Pick<RunHistory, 'meta' | 'originUs' | 'nemesisEvents'> & { controlOps: readonly ControlOp[] };
 
 export const maxWitnessLines = 3;
 
-export function witnessLines(check: HistoryCheck, history: RunHistory): string[] {
-  const layout = historyLayout(history);
-  const name = (op: OpExample) => opName(op, layout, history.originUs);
+export function witnessLines(check: HistoryCheck, history: RunContext): string[] {
+  const name = (op: OpExample) => opName(op, history.originUs);
   const { count, unique, realTimeOrder, range, linearizable } = check.checks;
   const lines: string[][] = [];
   if (!isCrashed(count) && count.valid === false) {
-    lines.push(count.examples.map((example) => `final read ${bounds(example)}: ${finalReadName(history, layout)}`));
+    lines.push(count.examples.map((example) => `final read ${bounds(example)}: ${finalReadName(history)}`));
   }
   if (!isCrashed(unique) && unique.valid === false) {
     lines.push(unique.examples.map(({ value, times, ops }) => {
@@ -36,7 +37,7 @@ export function witnessLines(check: HistoryCheck, history: RunHistory): string[]
   }
   // Only when nothing plainer explains the failure (as in the verdict line).
   if (!isCrashed(linearizable) && linearizable.valid === false && lines.length === 0) {
-    const read = (window: ReadWindow) => readName(window, history, layout);
+    const read = (window: ReadWindow) => readName(window, history);
     lines.push(linearizable.examples.map((example) => linearizableLine(example, name, read)));
   }
   return lines.flatMap((kind) => kind.slice(0, maxWitnessLines));
@@ -68,35 +69,31 @@ function linearizableLine(
 }
 
 /** A read of the count named as saved: "tester read 30 op 64 [...]". */
-function readName(window: ReadWindow, history: RunHistory, layout: HistoryLayout): string {
+function readName(window: ReadWindow, history: RunContext): string {
   const item = history.controlOps.findIndex((op) => op.f === 'read' && op.invokeUs === window.invokeUs);
-  return `tester read ${window.value} ${controlName(item, history, layout)}`;
+  return `tester read ${window.value} ${controlName(item, history)}`;
+}
+
+function opName(op: OpExample, originUs: number): string {
+  const span = timeSpan(sinceStartNs(op.invokeUs, originUs), sinceStartNs(op.completeUs, originUs));
+  return `client ${op.clientId} op ${op.invokeIndex} ${span}`;
+}
+
+/** The tester's last read of the count, as saved: its invoke's index and its time span. */
+function finalReadName(history: RunContext): string {
+  return controlName(history.controlOps.map((op) => op.f).lastIndexOf('read'), history);
+}
+
+/** The tester's call `item`, as saved: its invoke's index and its time span. */
+function controlName(item: number, history: RunContext): string {
+  const call = history.controlOps[item];
+  const span = timeSpan(sinceStartNs(call.invokeUs, history.originUs), sinceStartNs(call.completeUs, history.originUs));
+  return `tester op ${call.invokeIndex ?? -1} ${span}`;
 }
 
 /** "97 outside [100, 100]", Jepsen's [lower, value, upper] said in words. */
 function bounds({ lower, value, upper }: BoundsExample): string {
   return `${value} outside [${lower}, ${upper === Infinity ? '∞' : upper}]`;
-}
-
-function opName(op: OpExample, layout: HistoryLayout, originUs: number): string {
-  const span = timeSpan(sinceStartNs(op.invokeUs, originUs), sinceStartNs(op.completeUs, originUs));
-  return `client ${op.clientId} op ${layout.invokeIndex[op.row]} ${span}`;
-}
-
-/** The tester's last read of the count, as saved: its invoke's index and its time span. */
-function finalReadName(history: RunHistory, layout: HistoryLayout): string {
-  return controlName(history.controlOps.map((op) => op.f).lastIndexOf('read'), history, layout);
-}
-
-/** The tester's call `item`, as saved: its invoke's index and its time span. */
-function controlName(item: number, history: RunHistory, layout: HistoryLayout): string {
-  let index = -1;
-  for (let k = 0; k < layout.length && index < 0; k++) {
-    if (layout.sources[k] === Source.tester && layout.items[k] === item && layout.phases[k] === Phase.invoke) index = k;
-  }
-  const read = history.controlOps[item];
-  const span = timeSpan(sinceStartNs(read.invokeUs, history.originUs), sinceStartNs(read.completeUs, history.originUs));
-  return `tester op ${index} ${span}`;
 }
 
 function timeSpan(invokeNs: number, completeNs: number): string {

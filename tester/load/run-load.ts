@@ -1,8 +1,8 @@
 import * as hdr from 'hdr-histogram-js';
 import { type Counter, type CounterFactory, CounterError } from '../../counters/counter.js';
-import { History, type HistoryData, monotonicUs } from '../check/history.js';
+import { monotonicUs } from '../check/history.js';
 import type { Nemesis } from '../nemesis/nemesis.js';
-import { judgeRun } from '../judge/judge-run.js';
+import type { RunContext } from '../judge/witness-lines.js';
 import type { ControlOp, RunHistory, RunMeta } from '../history/run-history.js';
 import { mergeStreams, type OnCalls } from './call-stream.js';
 import { CallTally } from './call-tally.js';
@@ -12,6 +12,7 @@ import type { LatencySummary, LoadMeasures, LoadResult } from './load-result.js'
 import { type CounterSpec, createFactory } from './counter-spec.js';
 import { hostTimes, hostUseBetween, ownThreadTime, threadTimeSince } from './cpu-use.js';
 import { runResources } from './run-resources.js';
+import { RunJudge, type JudgeOptions, type RunBeginning } from './run-judge.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LoadOptions {
@@ -34,6 +35,8 @@ export interface LoadOptions {
    * client group's, with a watermark that holds for the whole run (see OnCalls).
    */
   onCalls?: OnCalls;
+  /** Hears, once the initial count is read, what the run knows of itself before its measured calls. */
+  onStart?: (beginning: RunBeginning) => void;
 }
 
 export interface LoadProgress {
@@ -137,10 +140,10 @@ function connectError(spec: CounterSpec, err: unknown): ConnectError {
   return new ConnectError(message + hint, { cause: err });
 }
 
-/** A run's result and its whole history, for `--history` and the report. */
+/** A run's result, and what its report needs beside the calls. */
 export interface RecordedLoad {
   result: LoadResult;
-  history: RunHistory;
+  context: RunContext;
 }
 
 /** A run that kept none of its calls: they went to `onCalls` as they ended. */
@@ -154,20 +157,30 @@ export interface StreamedLoad {
  * The reference's flow: reset, start every client at once, each making its calls in
  * sequence, then read the final count and judge the history.
  */
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+export async function runLoad(options: LoadOptions & JudgeOptions): Promise<LoadResult> {
   return (await recordLoad(options)).result;
 }
 
-/** `runLoad`, keeping the history: the tester's own calls are timed into it too. */
-export async function recordLoad(options: LoadOptions): Promise<RecordedLoad> {
-  const parts: HistoryData[] = [];
-  const onCalls: OnCalls = (calls, watermarkUs) => {
-    parts.push(calls);
-    options.onCalls?.(calls, watermarkUs);
-  };
-  const streamed = await streamLoad({ ...options, onCalls });
-  const history: RunHistory = { ...streamed.history, ops: History.merge(parts).data() };
-  return { result: { ...streamed.measures, ...judgeRun(history) }, history };
+/** `runLoad`, judging the calls as they end and saving them (`historyFile`) as the run goes. */
+export async function recordLoad(options: LoadOptions & JudgeOptions): Promise<RecordedLoad> {
+  let judge: RunJudge | undefined;
+  try {
+    const streamed = await streamLoad({
+      ...options,
+      onStart: (beginning) => {
+        judge = new RunJudge(beginning, options);
+        options.onStart?.(beginning);
+      },
+      onCalls: (calls, watermarkUs) => {
+        judge!.deliver(calls, watermarkUs);
+        options.onCalls?.(calls, watermarkUs);
+      },
+    });
+    const { judged, context } = judge!.finish(streamed.measures, streamed.history);
+    return { result: { ...streamed.measures, ...judged }, context };
+  } finally {
+    judge?.close();
+  }
 }
 
 /**
@@ -215,6 +228,10 @@ export async function streamLoad(options: LoadOptions): Promise<StreamedLoad> {
     const initialCount = await timedCall(controlOps, 'read', () => counter.read()).catch((err: unknown) => {
       throw connectError(options.spec, err);
     });
+    const liveEvents = options.nemesis?.events ?? [];
+    // Unreadable answers are counted at the end: a history cut short must not claim none.
+    const { unreadableCount: _, ...meta } = runMeta(options, factory, []);
+    options.onStart?.({ meta, originUs, controlOps, nemesisEvents: liveEvents });
     const plan = buildPlan(options);
     const totalCount = options.durationMs === undefined ? options.clientCount * options.callsPerClient : undefined;
     const tally = new CallTally();

@@ -9,7 +9,11 @@ export interface Thresholds {
   maxErrors?: number;
 }
 
-function measure(result: LoadResult, thresholds: Thresholds): ThresholdResult[] {
+/** Each limit against a run's measures. */
+export function measureThresholds(
+  result: Pick<LoadResult, 'latency' | 'rps' | 'errors'>,
+  thresholds: Thresholds,
+): ThresholdResult[] {
   const checks: ThresholdResult[] = [];
   const { maxP99Ms, minRps, maxErrors } = thresholds;
   if (maxP99Ms !== undefined) {
@@ -29,5 +33,5 @@ function measure(result: LoadResult, thresholds: Thresholds): ThresholdResult[] 
 
 /** The result with its thresholds judged: a failed one fails the run and is named in the verdict. */
 export function applyThresholds(result: LoadResult, thresholds: Thresholds): LoadResult {
-  return withThresholds(result, measure(result, thresholds));
+  return withThresholds(result, measureThresholds(result, thresholds));
 }

@@ -5,10 +5,10 @@
  * and the windows marked around anomalies). Feed it every call; `report` draws the page's data.
  */
 import type { CallSink } from '../check/call-batch.js';
-import { History, type HistoryData, type Outcome } from '../check/history.js';
+import type { HistoryData, Outcome } from '../check/history.js';
 import type { OpExample } from '../check/witness.js';
 import { countsRead } from '../judge/judge-run.js';
-import type { RunHistory } from '../history/run-history.js';
+import type { RunContext } from '../judge/witness-lines.js';
 import { anomalySections, type WitnessCanvas } from './anomaly-sections.js';
 import { faultWindows } from './fault-windows.js';
 import { LatencyHistogramRecorder } from './latency-histogram.js';
@@ -27,8 +27,7 @@ export interface CallRows extends HistoryData {
   rows?: Float64Array;
 }
 
-/** What the page needs of a run besides its calls. */
-export type RunContext = Pick<RunHistory, 'meta' | 'controlOps' | 'nemesisEvents'>;
+export type { RunContext };
 
 export class ReportRecorder implements CallSink, WitnessCanvas {
   readonly originUs: number;
@@ -102,8 +101,7 @@ export class ReportRecorder implements CallSink, WitnessCanvas {
       p50Us: latencies.percentile(0.5) ?? 0,
       p99Us: latencies.percentile(0.99) ?? 0,
     };
-    // countsRead reads the tester's own calls only.
-    const counts = countsRead({ ...run, originUs: this.originUs, ops: new History(1).data() });
+    const counts = countsRead(run);
     return {
       title: `${meta.counter}, ${meta.clientCount} client${meta.clientCount === 1 ? '' : 's'}`,
       valid: judged.check.valid,
