@@ -112,53 +112,77 @@ interface FreeCall {
   usedAtGap: number;
 }
 
+/** What set a bound: a pinned increment or a read; none for no bound. */
+type Anchoring = OpExample | ReadWindow | undefined;
+
 /**
- * The slots where bounds change, in order (columns: a run closes thousands of pins at once): what
- * each raises and caps, what is pinned there, and the upper bound carried down to it.
+ * The slots where bounds change, in order, as columns (a close decides thousands of pins at
+ * once): what each raises and caps, whether a pin is there, and the upper bound carried down to
+ * it. Anchors are kept apart, by index.
  */
 class Breakpoints {
-  readonly slots: number[] = [];
-  readonly pinned: boolean[] = [];
-  readonly raiseTime: number[] = [];
-  readonly raiseBy: (OpExample | ReadWindow | undefined)[] = [];
-  readonly capTime: number[] = [];
-  readonly capBy: (OpExample | ReadWindow | undefined)[] = [];
-  readonly upperTime: number[] = [];
-  readonly upperBy: (OpExample | ReadWindow | undefined)[] = [];
+  length = 0;
+  readonly slots: Float64Array;
+  readonly pinned: Uint8Array;
+  readonly raiseTime: Float64Array;
+  readonly capTime: Float64Array;
+  readonly upperTime: Float64Array;
+  /** Indices into `anchors` (-1: none). */
+  readonly raiseBy: Int32Array;
+  readonly capBy: Int32Array;
+  readonly upperBy: Int32Array;
+  readonly anchors: Anchoring[] = [];
 
-  get length(): number {
-    return this.slots.length;
+  constructor(capacity: number) {
+    this.slots = new Float64Array(capacity);
+    this.pinned = new Uint8Array(capacity);
+    this.raiseTime = new Float64Array(capacity);
+    this.capTime = new Float64Array(capacity);
+    this.upperTime = new Float64Array(capacity);
+    this.raiseBy = new Int32Array(capacity);
+    this.capBy = new Int32Array(capacity);
+    this.upperBy = new Int32Array(capacity);
   }
 
   /** Appends a slot, or tightens the last one when it is the same slot (strictly: the first anchor names a tie). */
-  add(slot: number, pinned: boolean, raise: number, raiseBy: Bound['by'], cap: number, capBy: Bound['by']): void {
-    const last = this.slots.length - 1;
+  add(slot: number, pinned: boolean, raise: number, cap: number, by: Anchoring): void {
+    const anchor = this.anchors.push(by) - 1;
+    const last = this.length - 1;
     if (last >= 0 && this.slots[last] === slot) {
-      if (raise > this.raiseTime[last]) [this.raiseTime[last], this.raiseBy[last]] = [raise, raiseBy];
-      if (cap < this.capTime[last]) [this.capTime[last], this.capBy[last]] = [cap, capBy];
-      this.pinned[last] ||= pinned;
+      if (raise > this.raiseTime[last]) [this.raiseTime[last], this.raiseBy[last]] = [raise, anchor];
+      if (cap < this.capTime[last]) [this.capTime[last], this.capBy[last]] = [cap, anchor];
+      if (pinned) this.pinned[last] = 1;
       return;
     }
-    this.slots.push(slot);
-    this.pinned.push(pinned);
-    this.raiseTime.push(raise);
-    this.raiseBy.push(raiseBy);
-    this.capTime.push(cap);
-    this.capBy.push(capBy);
+    const i = this.length++;
+    this.slots[i] = slot;
+    this.pinned[i] = pinned ? 1 : 0;
+    this.raiseTime[i] = raise;
+    this.raiseBy[i] = raise === -Infinity ? -1 : anchor;
+    this.capTime[i] = cap;
+    this.capBy[i] = cap === Infinity ? -1 : anchor;
   }
 
   /** Upper bounds carried down from the last slot; a slot's own anchor names a tie. */
   carryUppers(): void {
-    let [time, by]: [number, Bound['by']] = [Infinity, undefined];
-    for (let i = this.slots.length - 1; i >= 0; i--) {
-      if (this.capBy[i] !== undefined && this.capTime[i] <= time) [time, by] = [this.capTime[i], this.capBy[i]];
+    let time = Infinity;
+    let by = -1;
+    for (let i = this.length - 1; i >= 0; i--) {
+      if (this.capBy[i] >= 0 && this.capTime[i] <= time) {
+        time = this.capTime[i];
+        by = this.capBy[i];
+      }
       this.upperTime[i] = time;
       this.upperBy[i] = by;
     }
   }
 
   upper(i: number): Bound {
-    return { time: this.upperTime[i], by: this.upperBy[i] };
+    return { time: this.upperTime[i], by: this.anchor(this.upperBy[i]) };
+  }
+
+  anchor(index: number): Anchoring {
+    return index < 0 ? undefined : this.anchors[index];
   }
 }
 
@@ -280,19 +304,31 @@ export class LinearizabilityChecker {
     points.carryUppers();
     let next = this.#closedSlot + 1;
     let trailing: Bound | undefined;
+    let lowerTime = this.#lower.time;
+    let lowerBy = -1; // -1: still this.#lower's anchor
+    const lower = (): Bound => (lowerBy < 0 ? this.#lower : { time: lowerTime, by: points.anchor(lowerBy) });
     for (let i = 0; i < points.length; i++) {
       const slot = points.slots[i];
-      if (slot > next) this.#slots(next, Math.min(slot, lastSlot + 1) - 1, false, points.upper(i));
-      const raised = points.raiseBy[i] !== undefined && points.raiseTime[i] >= this.#lower.time;
-      const lower = raised ? { time: points.raiseTime[i], by: points.raiseBy[i] } : this.#lower;
+      if (slot > next) {
+        this.#lower = lower();
+        this.#slots(next, Math.min(slot, lastSlot + 1) - 1, false, points.upper(i));
+      }
+      // A slot's own anchor names a tie.
+      const raised = points.raiseBy[i] >= 0 && points.raiseTime[i] >= lowerTime;
       if (slot > lastSlot) {
-        [next, trailing] = [lastSlot + 1, lower];
+        trailing = raised ? { time: points.raiseTime[i], by: points.anchor(points.raiseBy[i]) } : lower();
+        next = lastSlot + 1;
         break;
       }
-      this.#lower = lower;
-      if (!points.pinned[i] || this.#lower.time > points.upperTime[i]) this.#slots(slot, slot, points.pinned[i], points.upper(i));
+      if (raised) [lowerTime, lowerBy] = [points.raiseTime[i], points.raiseBy[i]];
+      const pinned = points.pinned[i] === 1;
+      if (!pinned || lowerTime > points.upperTime[i]) {
+        this.#lower = lower();
+        this.#slots(slot, slot, pinned, points.upper(i));
+      }
       next = slot + 1;
     }
+    this.#lower = lower();
     if (lastSlot >= next) this.#slots(next, lastSlot, false, { time: Infinity });
     this.#closedSlot = Math.max(this.#closedSlot, lastSlot);
     return trailing ?? this.#lower;
@@ -300,22 +336,22 @@ export class LinearizabilityChecker {
 
   /** The slots where bounds change up to lastSlot + 1, in order: pins, then reads, at each. */
   #breakpoints(pins: readonly ValueEntry[], lastSlot: number, reads: readonly ReadWindow[]): Breakpoints {
-    const points = new Breakpoints();
     const readPoints = this.#readPoints(lastSlot, reads);
+    const points = new Breakpoints(pins.length + readPoints.length);
     let r = 0;
     const addReadsUpTo = (slot: number) => {
       for (; r < readPoints.length && readPoints[r].slot <= slot; r++) {
         const { slot: at, raise, cap } = readPoints[r];
-        points.add(at, false, raise.time, raise.by, cap.time, cap.by);
+        points.add(at, false, raise.time, cap.time, raise.by ?? cap.by);
       }
     };
     for (const pin of pins) {
       const slot = pin.value - this.initial;
       if (slot <= this.#closedSlot || slot > lastSlot) continue;
-      addReadsUpTo(slot - 1);
+      if (readPoints.length > 0) addReadsUpTo(slot - 1);
       const op = pin.ops[0];
-      points.add(slot, true, op.invokeUs, op, op.completeUs, op);
-      addReadsUpTo(slot);
+      points.add(slot, true, op.invokeUs, op.completeUs, op);
+      if (readPoints.length > 0) addReadsUpTo(slot);
     }
     addReadsUpTo(Infinity);
     return points;
