@@ -81,9 +81,10 @@ function panel(result: SoakResult, series: Series, top: number, x: (s: number) =
 }
 
 export function renderSoakPlot(result: SoakResult): string {
-  const lastS = Math.max(result.minutes * 60, ...result.samples.map((s) => s.atS));
-  const timeAxis = ticks(0, lastS / 60, 6);
-  const x = (s: number) => MARGIN.left + (s / 60 / timeAxis.high) * PLOT_WIDTH;
+  // The time axis ends with the run, not at the next round tick.
+  const lastMinutes = Math.max(result.minutes * 60, ...result.samples.map((s) => s.atS)) / 60;
+  const timeTicks = ticks(0, lastMinutes, 6).values.filter((m) => m <= lastMinutes);
+  const x = (s: number) => MARGIN.left + (s / 60 / lastMinutes) * PLOT_WIDTH;
   const tops = [MARGIN.top, MARGIN.top + PANEL_HEIGHT + MARGIN.gap];
   const series: Series[] = [
     { name: 'tester', color: '#1f77b4', mb: (s) => s.testerMb, slope: result.testerMbPerMinute },
@@ -100,7 +101,7 @@ export function renderSoakPlot(result: SoakResult): string {
       ? [`<text x="${WIDTH / 2}" y="${HEIGHT / 2}" text-anchor="middle">no samples</text>`]
       : [
           ...series.flatMap((s, i) => panel(result, s, tops[i], x)),
-          ...timeAxis.values.map(
+          ...timeTicks.map(
             (m) => `<text x="${fixed(x(m * 60))}" y="${bottom + 18}" text-anchor="middle">${fixed(m)}</text>`,
           ),
           `<text x="${MARGIN.left + PLOT_WIDTH / 2}" y="${bottom + 38}" text-anchor="middle">` +

@@ -39,12 +39,15 @@ export interface SoakOptions {
 const mb = (kb: number) => Number((kb / 1024).toFixed(1));
 const clock = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
 
-/** The server's primary and the sum of its workers now, or undefined when a process is gone. */
+/**
+ * The server's primary and the sum of its workers now; undefined when one is gone (a worker being
+ * replaced would make the sum read low).
+ */
 function serverRss(primary: number): Pick<SoakSample, 'serverPrimaryMb' | 'serverWorkersMb'> | undefined {
   const primaryKb = statusKb(primary, 'VmRSS');
-  const workersKb = childPids(primary).map((pid) => statusKb(pid, 'VmRSS'));
-  if (primaryKb === undefined || workersKb.includes(undefined)) return undefined;
-  return { serverPrimaryMb: mb(primaryKb), serverWorkersMb: mb(workersKb.reduce((a, b) => a! + b!, 0)!) };
+  const workersKb = childPids(primary).flatMap((pid) => statusKb(pid, 'VmRSS') ?? []);
+  if (primaryKb === undefined || workersKb.length !== WORKERS) return undefined;
+  return { serverPrimaryMb: mb(primaryKb), serverWorkersMb: mb(workersKb.reduce((a, b) => a + b, 0)) };
 }
 
 function outcomeOf(err: unknown): SoakTesterOutcome {
