@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
- * npm run bench [-- --quick] [-- --repeat N] [-- --only SECTIONS]
+ * npm run bench [-- --quick] [-- --repeat N] [-- --only SECTIONS] [-- --soak-minutes N]
  *
  * One run measures every section (servers, stores × WORKERS, PostgreSQL methods, Hazelcast
- * methods, open-loop latency against vegeta) in rounds,
- * each against a well-known reference measured in the same round, and writes bench/RESULTS.md
- * and bench/results.json. The host is small (2 cores) and shared, so what we claim are ratios,
- * never absolute speeds on their own.
+ * methods, open-loop latency against vegeta) in rounds, each against a well-known reference
+ * measured in the same round, then the soak (memory over minutes at full rate) once, and writes
+ * bench/RESULTS.md and bench/results.json. The host is small (2 cores) and shared, so what we
+ * claim are ratios, never absolute speeds on their own.
  */
 import { useProjectPostgresUnlessSet } from '../tester/harness/project-postgres.js';
 import { execFileSync } from 'node:child_process';
@@ -20,11 +20,12 @@ import { computeRatio } from './measurement.js';
 import { defaultRounds } from '../tester/stats/statistics.js';
 import { updateReadme } from './readme-block.js';
 import { Recorder } from './recorder.js';
-import { type BenchResults, renderMarkdown, writeResults } from './report.js';
+import { type BenchResults, renderMarkdown, type SectionInfo, withSoak, writeResults } from './report.js';
 import { hazelcastSection } from './sections/hazelcast-section.js';
 import { postgresqlSection } from './sections/postgresql-section.js';
 import { type BenchContext, type Section } from './sections/section.js';
 import { serversSection } from './sections/servers-section.js';
+import { SOAK_MINUTES, soakSection } from './sections/soak-section.js';
 import { vegetaSection } from './sections/vegeta-section.js';
 import { workersSection } from './sections/workers-section.js';
 import { buildFingerprint, makeStorageDir, snapshotBuild, sourceVersion } from './servers.js';
@@ -42,15 +43,23 @@ const MODES = {
 
 const log = (line: string) => console.error(`bench: ${line}`);
 
-const SECTION_NAMES = ['servers', 'workers', 'postgresql', 'hazelcast', 'vegeta'] as const;
+const SECTION_NAMES = ['servers', 'workers', 'postgresql', 'hazelcast', 'vegeta', 'soak'] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 
 function usageError(message: string): never {
-  console.error(`bench: ${message}`);
+  // One line: parseArgs' own messages run over several.
+  console.error(`bench: ${message.replace(/\s*\n\s*/g, ' ')}`);
   process.exit(2);
 }
 
-function parseOptions(): { quick: boolean; repeat: number; only: SectionName[] | undefined } {
+interface Options {
+  quick: boolean;
+  repeat: number;
+  only: SectionName[] | undefined;
+  soakMinutes: number;
+}
+
+function parseOptions(): Options {
   let values;
   try {
     ({ values } = parseArgs({
@@ -58,6 +67,7 @@ function parseOptions(): { quick: boolean; repeat: number; only: SectionName[] |
         quick: { type: 'boolean', default: false },
         repeat: { type: 'string' },
         only: { type: 'string' },
+        'soak-minutes': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -66,11 +76,13 @@ function parseOptions(): { quick: boolean; repeat: number; only: SectionName[] |
   }
   if (values.help) {
     console.log(
-      'usage: npm run bench [-- --quick] [-- --repeat N] [-- --only SECTIONS]\n' +
-        '  --quick         1 s per measurement, 1 round (about 6 minutes)\n' +
-        `  --repeat N      rounds (default ${MODES.full.repeat}, or 1 with --quick); the median is quoted\n` +
-        `  --only SECTIONS comma-separated, of ${SECTION_NAMES.join(', ')}: printed only, bench/RESULTS.md is ` +
-        'left as it is',
+      'usage: npm run bench [-- --quick] [-- --repeat N] [-- --only SECTIONS] [-- --soak-minutes N]\n' +
+        `  --quick          1 s per measurement, 1 round, a ${SOAK_MINUTES.quick}-minute soak (about 8 minutes)\n` +
+        `  --repeat N       rounds (default ${MODES.full.repeat}, or 1 with --quick); the median is quoted\n` +
+        `  --only SECTIONS  comma-separated, of ${SECTION_NAMES.join(', ')}: printed only, bench/RESULTS.md\n` +
+        '                   is left as it is (but for the soak: its run replaces the committed soak)\n' +
+        `  --soak-minutes N how long the soak runs: a positive number (default ${SOAK_MINUTES.full}, or ` +
+        `${SOAK_MINUTES.quick} with --quick)`,
     );
     process.exit(0);
   }
@@ -82,7 +94,17 @@ function parseOptions(): { quick: boolean; repeat: number; only: SectionName[] |
   const repeat = values.repeat === undefined ? MODES[quick ? 'quick' : 'full'].repeat : Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 50)
     usageError(`--repeat ${values.repeat} is invalid: use a whole number from 1 to 50`);
-  return { quick, repeat, only };
+  return { quick, repeat, only, soakMinutes: soakMinutes(values['soak-minutes'], quick, only) };
+}
+
+function soakMinutes(text: string | undefined, quick: boolean, only: SectionName[] | undefined): number {
+  if (text === undefined) return SOAK_MINUTES[quick ? 'quick' : 'full'];
+  if (only && !only.includes('soak'))
+    usageError(`--soak-minutes is for the soak section, which --only ${only.join(',')} leaves out`);
+  // Number('') is 0 and Number(' 2 ') is 2: only a plain decimal is a number of minutes.
+  const minutes = /^\d*\.?\d+$/.test(text) ? Number(text) : NaN;
+  if (!(minutes > 0)) usageError(`--soak-minutes ${text} is invalid: use a positive number of minutes, e.g. 3 or 0.5`);
+  return minutes;
 }
 
 function commandLine(file: string, args: string[]): string | undefined {
@@ -153,7 +175,7 @@ function environment(
 async function main(): Promise<void> {
   const startedMs = Date.now();
   useProjectPostgresUnlessSet();
-  const { quick, repeat, only } = parseOptions();
+  const { quick, repeat, only, soakMinutes } = parseOptions();
   const { durationS } = MODES[quick ? 'quick' : 'full'];
   const loadBefore = os
     .loadavg()
@@ -190,6 +212,7 @@ async function main(): Promise<void> {
     postgresql: () => postgresqlSection(ctx),
     hazelcast: () => hazelcastSection(ctx),
     vegeta: () => vegetaSection(ctx),
+    soak: () => soakSection(ctx, storageDir, { minutes: soakMinutes }),
   };
   // Table order, whatever order --only names them in.
   const sections = SECTION_NAMES.filter((name) => !only || only.includes(name)).map((name) => build[name]());
@@ -210,27 +233,37 @@ async function main(): Promise<void> {
     mode: quick ? 'quick' : 'full',
     settings: { durationS, repeat, testerWarmupMs: TESTER_WARMUP_MS },
     environment: environment(ctx, measured, treeNote, loadBefore),
-    sections: sections.map(({ title, refHeader, notes, kind }) => ({
-      title,
-      refHeader,
-      notes,
-      ...(kind && { kind }),
-    })),
+    sections: sections.map(sectionInfo),
     rows: [...recorder.rows.values()],
     ratios: sections.flatMap((section) => section.ratios.map((spec) => computeRatio(spec, recorder.rows))),
     memory: recorder.memory,
     storage: Object.fromEntries(sections.flatMap((section) => [...(section.storage ?? [])])),
+    ...(recorder.soak && { soak: recorder.soak }),
     elapsedS: (Date.now() - startedMs) / 1000,
   };
   console.log(renderMarkdown(results));
-  // A partial run must not replace the whole one that the README quotes.
+  const took = Math.round(results.elapsedS);
+  // A partial run must not replace the whole one that the README quotes; a soak has no rows to mix.
   if (only) {
-    const took = Math.round(results.elapsedS);
-    return log(`--only ${only.join(',')}: done in ${took} s; bench/RESULTS.md left as it was`);
+    const done = `--only ${only.join(',')}: done in ${took} s`;
+    const soak = sections.find((section) => section.kind === 'soak');
+    if (!soak || !recorder.soak) return log(`${done}; bench/RESULTS.md left as it was`);
+    const committed = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench/results.json'), 'utf8')) as BenchResults;
+    write(withSoak(committed, sectionInfo(soak), recorder.soak));
+    return log(`${done}; the soak replaced the committed one, the other rows are left as they were`);
   }
+  write(results);
+  log(`done in ${took} s`);
+}
+
+function sectionInfo({ title, refHeader, notes, kind }: Section): SectionInfo {
+  return { title, refHeader, notes, ...(kind && { kind }) };
+}
+
+function write(results: BenchResults): void {
   writeResults(results, path.join(ROOT, 'bench/RESULTS.md'), path.join(ROOT, 'bench/results.json'));
   updateReadme(path.join(ROOT, 'docs/benchmarks.md'), results);
-  log(`wrote bench/RESULTS.md, bench/results.json and docs/benchmarks.md's figures in ${Math.round(results.elapsedS)} s`);
+  log('wrote bench/RESULTS.md (with bench/soak.svg), bench/results.json and docs/benchmarks.md\'s figures');
 }
 
 await main();

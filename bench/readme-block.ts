@@ -18,6 +18,7 @@ import {
 } from './measurement.js';
 import { type BenchResults, settingCell } from './report.js';
 import { formatInt, formatLatency, formatRatio } from './number-format.js';
+import { soakLine } from './soak-table.js';
 import { BARE_UWS, storeSubject } from './servers.js';
 import { OPEN_LOOP_RATES, openLoopSubject, OVERLOAD_RATE } from './sections/vegeta-section.js';
 
@@ -196,6 +197,13 @@ function memoryLine(results: BenchResults): string {
   return `Peak memory (median over rounds for the tester): ${parts.join(', ')}.`;
 }
 
+function soakSummary({ soak }: BenchResults): string {
+  if (!soak) return 'Soak: not measured.';
+  const when = `${soak.date.slice(0, 10)} ${soak.date.slice(11, 16)} UTC`;
+  const run = `${soak.minutes} minutes from ${when}, ${soak.clients} clients at full rate`;
+  return `Soak (${run}; RSS slopes, plotted in \`bench/RESULTS.md\`): ${soakLine(soak)}.`;
+}
+
 /** The goal's ratios that the run's median misses, with their interval or range. */
 function missedTargets(results: BenchResults): string[] {
   return results.ratios
@@ -227,6 +235,8 @@ export function renderReadmeBlock(results: BenchResults): string {
     ...HEADLINES.map((headline) => headlineRow(headline, rows)),
     '',
     memoryLine(results),
+    '',
+    soakSummary(results),
     '',
     'Targets the median misses:',
     '',

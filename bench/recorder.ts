@@ -1,10 +1,13 @@
 /** Collects every row's samples as sections measure them, and logs each one as it lands. */
 import os from 'node:os';
 import { type MemoryFigure, type Measured, type Row, rowId, type Tool } from './measurement.js';
+import type { SoakResult } from './soak-result.js';
+import { soakLine } from './soak-table.js';
 
 export class Recorder {
   readonly rows = new Map<string, Row>();
   readonly memory: MemoryFigure[] = [];
+  soak?: SoakResult;
 
   constructor(private readonly log: (line: string) => void) {}
 
@@ -61,5 +64,11 @@ export class Recorder {
     if (!figure) this.memory.push((figure = { name, limitMb, valuesMb: [] }));
     figure.valuesMb.push(mb);
     this.log(`memory ${name}: ${mb} MB`);
+  }
+
+  addSoak(result: SoakResult): void {
+    this.soak = result;
+    const failed = 'failed' in result.tester ? ` (tester failed: ${result.tester.failed})` : '';
+    this.log(`soak: ${result.samples.length} samples; ${soakLine(result)}${failed}`);
   }
 }

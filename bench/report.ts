@@ -4,6 +4,7 @@
  * targets, then memory.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { median } from '../tester/stats/statistics.js';
 import {
   bracketsMeaning,
@@ -18,6 +19,9 @@ import {
 } from './measurement.js';
 import { latencyTable } from './latency-table.js';
 import { formatInt, formatLatency, formatRatio } from './number-format.js';
+import { renderSoakPlot, SOAK_PLOT_FILE } from './soak-plot.js';
+import type { SoakResult } from './soak-result.js';
+import { soakTable } from './soak-table.js';
 
 export interface BenchResults {
   date: string;
@@ -30,15 +34,19 @@ export interface BenchResults {
   memory: MemoryFigure[];
   /** What each of our servers said it runs (GET /health). */
   storage: Record<string, string>;
+  /** The soak section's run, when it ran (older results have none). */
+  soak?: SoakResult;
   elapsedS: number;
 }
+
+export type SectionKind = 'latency' | 'soak';
 
 export interface SectionInfo {
   title: string;
   refHeader: string;
   notes: string[];
-  /** 'latency': an open-loop comparison, tabled by its percentiles (older results have no kind). */
-  kind?: 'latency';
+  /** 'latency': open loop, tabled by its percentiles; 'soak': shows results.soak. Older results have no kind. */
+  kind?: SectionKind;
 }
 
 const pct = (n: number) => `${Math.round(n * 100)}%`;
@@ -123,6 +131,7 @@ function sectionTable(section: SectionInfo, results: BenchResults, rows: Map<str
   const { title, refHeader } = section;
   const own = results.rows.filter((row) => row.section === title);
   if (section.kind === 'latency') return [`## ${title}`, '', ...latencyTable(own, rows, refHeader), ''];
+  if (section.kind === 'soak') return [`## ${title}`, '', ...soakTable(results.soak)];
   return [
     `## ${title}`,
     '',
@@ -195,7 +204,24 @@ export function renderMarkdown(results: BenchResults): string {
   ].join('\n');
 }
 
-export function writeResults(results: BenchResults, markdownPath: string, jsonPath: string): void {
+/**
+ * The committed results with this run's soak in theirs' place. A soak stands alone (no ratio
+ * divides it by another row), so a run of it alone may replace the committed one: a 30-minute
+ * soak is run by itself.
+ */
+export function withSoak(committed: BenchResults, info: SectionInfo, soak: SoakResult): BenchResults {
+  return { ...committed, sections: [...committed.sections.filter((s) => s.kind !== 'soak'), info], soak };
+}
+
+/** RESULTS.md and, beside it, the soak's plot that it shows (removed when the results have no soak). */
+export function writeRendering(results: BenchResults, markdownPath: string): void {
   fs.writeFileSync(markdownPath, renderMarkdown(results));
+  const plot = path.join(path.dirname(markdownPath), SOAK_PLOT_FILE);
+  if (results.soak) fs.writeFileSync(plot, renderSoakPlot(results.soak));
+  else fs.rmSync(plot, { force: true });
+}
+
+export function writeResults(results: BenchResults, markdownPath: string, jsonPath: string): void {
+  writeRendering(results, markdownPath);
   fs.writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
 }

@@ -13,6 +13,7 @@ import { freePort } from '../tester/harness/free-port.js';
 import { type LaunchedServer, launchServer } from '../tester/harness/server-launcher.js';
 import { type StoreName, STORES, storeEnv } from '../tester/harness/store-catalogue.js';
 import type { Tool } from './measurement.js';
+import { childPids, statusKb } from './process-memory.js';
 
 /** The tree this bench was compiled in: dist/ and build/ of the working copy. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -106,17 +107,9 @@ export async function startServer(spec: ServerSpec): Promise<LaunchedServer> {
 
 /** Peak resident memory (VmHWM, MB) of each worker of our server: the primary's children. */
 export function workerPeakRssMb(server: LaunchedServer, workers: number): number[] {
-  const children = fs
-    .readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8')
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean);
+  const children = childPids(server.pid);
   if (children.length !== workers) throw new Error(`${children.length} of ${workers} workers running`);
-  return children.map((pid) => {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
-    return Math.round(kb / 1024);
-  });
+  return children.map((pid) => Math.round((statusKb(pid, 'VmHWM') ?? NaN) / 1024));
 }
 
 /**

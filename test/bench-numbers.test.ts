@@ -17,6 +17,7 @@ import type { BenchContext } from '../bench/sections/section.js';
 import { serversSection } from '../bench/sections/servers-section.js';
 import { vegetaSection } from '../bench/sections/vegeta-section.js';
 import { workersSection } from '../bench/sections/workers-section.js';
+import { renderSoakPlot, SOAK_PLOT_FILE } from '../bench/soak-plot.js';
 import { ROOT } from './helpers/server-process.js';
 
 const results = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench/results.json'), 'utf8')) as BenchResults;
@@ -32,6 +33,12 @@ test('bench/RESULTS.md is the committed results, rendered', (t) => {
     renderMarkdown(results),
     'run npm run bench:render',
   );
+});
+
+test("bench/soak.svg is the committed soak's plot, rendered, and absent when the results have no soak", (t) => {
+  const file = path.join(ROOT, 'bench', SOAK_PLOT_FILE);
+  if (!results.soak) return t.false(fs.existsSync(file), 'run npm run bench:render');
+  t.is(fs.readFileSync(file, 'utf8'), renderSoakPlot(results.soak), 'run npm run bench:render');
 });
 
 test("docs/benchmarks.md quotes no figure outside the generated block", (t) => {

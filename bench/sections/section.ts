@@ -1,6 +1,7 @@
 import type { JavaClient } from '../hazelcast/java-client.js';
 import type { RatioSpec } from '../measurement.js';
 import type { Recorder } from '../recorder.js';
+import type { SectionKind } from '../report.js';
 import type { Availability, LocatedTool } from '../tools/external-tool.js';
 
 /** What every section gets: where the build is, how long to measure, which tools and services answered. */
@@ -28,8 +29,8 @@ export interface Section {
   title: string;
   /** What the table's ratio column divides by. */
   refHeader: string;
-  /** 'latency': tabled by latency percentiles (an open-loop comparison). */
-  kind?: 'latency';
+  /** 'latency': tabled by latency percentiles (an open-loop comparison); 'soak': its plot and slopes. */
+  kind?: SectionKind;
   ratios: RatioSpec[];
   notes: string[];
   /** What each of our servers said it runs (GET /health), by label. */
