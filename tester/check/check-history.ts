@@ -14,7 +14,7 @@ import { checkValueRange, type RangeResult } from './range-checker.js';
 import { RealTimeOrderChecker, type RealTimeOrderResult } from './real-time-order-checker.js';
 import { UniqueValuesChecker, type UniqueResult } from './unique-values-checker.js';
 import { ValueWindow } from './value-window.js';
-import type { OpExample } from './witness.js';
+import { opAt, type OpExample } from './witness.js';
 
 export interface CheckInput extends CountInput {
   /**
@@ -77,7 +77,7 @@ export class HistoryChecker implements CallSink {
       const outcome = outcomes[i];
       this.#counts[outcome]++;
       if (outcome === Outcome.failed) continue;
-      const op = opExample(batch, i);
+      const op = opAt(batch, i);
       if (outcome === Outcome.indeterminate || Number.isNaN(values[i])) {
         this.#linearizable.addFree(op, outcome === Outcome.ok);
         continue;
@@ -192,17 +192,6 @@ function renumber(value: unknown, order: Uint32Array, seen = new Set<object>()):
 
 function isOpExample(value: object): value is OpExample {
   return 'row' in value && 'invokeIndex' in value && 'clientId' in value;
-}
-
-function opExample(batch: CallBatch, i: number): OpExample {
-  return {
-    row: batch.firstRow + i,
-    invokeIndex: batch.invokeIndex[i],
-    clientId: batch.clientIds[i],
-    invokeUs: batch.invokeUs[i],
-    completeUs: batch.completeUs[i],
-    value: batch.values[i],
-  };
 }
 
 function readsOf({ reads, final }: CheckInput): readonly ReadWindow[] {

@@ -12,9 +12,8 @@ import type { CallSpool } from './call-spool.js';
 import { maxExamples, type CheckResult } from './check-result.js';
 import type { CountInput } from './count-checker.js';
 import { Outcome } from './history.js';
-import { spooledOp } from './unique-values-checker.js';
 import type { ValueWindow } from './value-window.js';
-import type { BoundsExample, OpExample } from './witness.js';
+import { opAt, type BoundsExample, type OpExample } from './witness.js';
 
 export interface RangeResult extends CheckResult {
   /** Acknowledged increments that returned a value (the ones checked). */
@@ -76,7 +75,7 @@ function fromSpool(spool: CallSpool, outside: (value: number) => boolean, initia
       if (calls.outcomes[i] !== Outcome.ok || Number.isNaN(value) || !outside(value)) continue;
       if (value <= initial) found.belowCount++;
       else found.aboveCount++;
-      if (found.ops.length < maxExamples) found.ops.push(spooledOp(calls, i));
+      if (found.ops.length < maxExamples) found.ops.push(opAt(calls, i));
     }
   });
   return found;

@@ -11,7 +11,7 @@ import type { CallSpool } from './call-spool.js';
 import { maxExamples, type CheckResult } from './check-result.js';
 import { Outcome } from './history.js';
 import type { ValueEntry, ValueWindow } from './value-window.js';
-import { maxDuplicateOps, type DuplicateExample, type OpExample } from './witness.js';
+import { maxDuplicateOps, opAt, type DuplicateExample, type OpExample } from './witness.js';
 
 export interface UniqueResult extends CheckResult {
   /** Acknowledged increments that returned a value. */
@@ -90,7 +90,7 @@ export class UniqueValuesChecker {
         const tally = calls.outcomes[i] === Outcome.ok ? seen.get(calls.values[i]) : undefined;
         if (tally === undefined) continue;
         tally.times++;
-        if (tally.ops.length < maxDuplicateOps) tally.ops.push(spooledOp(calls, i));
+        if (tally.ops.length < maxDuplicateOps) tally.ops.push(opAt(calls, i));
       }
     });
     for (const [value, { times, ops }] of seen) {
@@ -104,21 +104,6 @@ export class UniqueValuesChecker {
       this.#tally(value, times, ops);
     }
   }
-}
-
-/** An op named from spooled columns. */
-export function spooledOp(
-  calls: { firstRow: number; clientIds: Uint32Array; invokeUs: Float64Array; completeUs: Float64Array; values: Float64Array; invokeIndex: Float64Array },
-  i: number,
-): OpExample {
-  return {
-    row: calls.firstRow + i,
-    invokeIndex: calls.invokeIndex[i],
-    clientId: calls.clientIds[i],
-    invokeUs: calls.invokeUs[i],
-    completeUs: calls.completeUs[i],
-    value: calls.values[i],
-  };
 }
 
 /** Inserts into a list kept sorted by times (descending, then value ascending) and capped at maxExamples; true when kept. */

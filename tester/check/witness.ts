@@ -51,3 +51,25 @@ export interface BoundsExample {
   /** The increment that returned `value`; absent for the final read, the tester's own op. */
   op?: OpExample;
 }
+
+/** Calls as columns, numbered from `firstRow`: what a batch or the spool holds. */
+export interface CallColumns {
+  firstRow: number;
+  clientIds: Uint32Array;
+  invokeUs: Float64Array;
+  completeUs: Float64Array;
+  values: Float64Array;
+  invokeIndex: Float64Array;
+}
+
+/** The i-th call of `calls`, named as a witness. */
+export function opAt(calls: CallColumns, i: number): OpExample {
+  return {
+    row: calls.firstRow + i,
+    invokeIndex: calls.invokeIndex[i],
+    clientId: calls.clientIds[i],
+    invokeUs: calls.invokeUs[i],
+    completeUs: calls.completeUs[i],
+    value: calls.values[i],
+  };
+}

@@ -49,6 +49,8 @@ export interface HistoryStreamOptions {
    * delivery's watermark must be in it by then.
    */
   nemesisEvents: readonly NemesisEvent[];
+  /** Before which time every nemesis event still to come is stamped (monotonicUs): nothing is laid out past it. */
+  nemesisBusySinceUs?: () => number;
   sinks?: readonly CallSink[];
 }
 
@@ -64,6 +66,7 @@ export class HistoryStream {
   readonly #originUs: number;
   readonly #controlOps: ControlOp[];
   readonly #nemesisEvents: readonly NemesisEvent[];
+  readonly #nemesisBusySinceUs: () => number;
   /** Nemesis events seen, and those among them not yet in the merge (at or past the watermark). */
   #nemesisSeen = 0;
   #nemesisWaiting: number[] = [];
@@ -81,6 +84,7 @@ export class HistoryStream {
     this.#meta = options.meta;
     this.#originUs = options.originUs;
     this.#nemesisEvents = options.nemesisEvents;
+    this.#nemesisBusySinceUs = options.nemesisBusySinceUs ?? (() => Infinity);
     this.#processes = new JepsenProcesses(options.meta.clientCount);
     this.#batches = new CallBatches(options.sinks ?? [], () => this.#pendingSinceUs());
     this.#lines = options.file && new EventLines(options.file.path, options.file.format);
@@ -109,7 +113,8 @@ export class HistoryStream {
     // The final read, still to come, begins after every finite watermark, not before +Infinity.
     if (watermarkUs === Infinity || watermarkUs <= this.#watermarkUs) return;
     this.#watermarkUs = watermarkUs;
-    this.#drain(sinceStartNs(watermarkUs, this.#originUs), undefined);
+    const boundUs = Math.min(watermarkUs, this.#nemesisBusySinceUs());
+    if (sinceStartNs(boundUs, this.#originUs) > this.#boundNs) this.#drain(sinceStartNs(boundUs, this.#originUs), undefined);
   }
 
   /** Lays out the rest with the tester's calls after the load; saves `end` on the last line. */

@@ -25,6 +25,8 @@ export interface RunBeginning {
   controlOps: readonly ControlOp[];
   /** The nemesis's events as it pushes them. */
   nemesisEvents: RunHistory['nemesisEvents'];
+  /** Before which time every nemesis event still to come is stamped (monotonicUs). */
+  nemesisBusySinceUs?: () => number;
 }
 
 /** Sinks beside the checker, opened when the run's origin is known; `witnessed` hears of the checker's examples. */

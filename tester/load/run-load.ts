@@ -231,7 +231,9 @@ export async function streamLoad(options: LoadOptions): Promise<StreamedLoad> {
     const liveEvents = options.nemesis?.events ?? [];
     // Unreadable answers are counted at the end: a history cut short must not claim none.
     const { unreadableCount: _, ...meta } = runMeta(options, factory, []);
-    options.onStart?.({ meta, originUs, controlOps, nemesisEvents: liveEvents });
+    const nemesis = options.nemesis;
+    const nemesisBusySinceUs = () => nemesis?.busySinceUs ?? Infinity;
+    options.onStart?.({ meta, originUs, controlOps, nemesisEvents: liveEvents, nemesisBusySinceUs });
     const plan = buildPlan(options);
     const totalCount = options.durationMs === undefined ? options.clientCount * options.callsPerClient : undefined;
     const tally = new CallTally();

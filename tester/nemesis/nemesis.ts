@@ -8,6 +8,8 @@ import type { Fault } from './fault.js';
 
 export class Nemesis {
   readonly events: NemesisEvent[] = [];
+  /** When the fault being injected began (monotonicUs), until its event is recorded; Infinity otherwise. */
+  busySinceUs = Infinity;
   #originUs = 0;
   #running: Promise<void> | undefined;
   #stopping = false;
@@ -49,9 +51,12 @@ export class Nemesis {
   async #step(fault: Fault, half: 'start' | 'stop', action: () => Promise<string>): Promise<void> {
     // A start is stamped when it begins and a stop when it is done, so the window covers the whole disturbance.
     const beganUs = monotonicUs();
+    // A start's event is stamped before it is recorded: the history must not be laid out past it meanwhile.
+    if (half === 'start') this.busySinceUs = beganUs;
     const value = await action().catch((err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)}`);
     const atUs = half === 'start' ? beganUs : monotonicUs();
     this.#record({ time: Math.round((atUs - this.#originUs) * 1000), f: `${half}-${fault.name}`, value });
+    this.busySinceUs = Infinity;
   }
 
   #record(event: NemesisEvent): void {

@@ -2,51 +2,16 @@
  * Runs every checker on a history and combines their answers worst-first: one violation
  * makes the whole history invalid, otherwise one undecided check makes it 'unknown'.
  */
-import {
-  isCrashed,
-  runCheck,
-  worstValidity,
-  type CheckResult,
-  type CrashedCheck,
-  type Validity,
-} from '../../../tester/check/check-result.js';
-import { checkCount, type CountInput, type CountResult } from './count-checker.js';
+import { isCrashed, runCheck, worstValidity, type CheckResult } from '../../../tester/check/check-result.js';
+import type { CheckInput, HistoryCheck } from '../../../tester/check/check-history.js';
 import { History, type HistoryData } from '../../../tester/check/history.js';
+import type { ReadWindow } from '../../../tester/check/linearizability-checker.js';
+import { checkCount } from './count-checker.js';
+import { checkLinearizable } from './linearizability-checker.js';
 import { countOutcomes } from './outcomes.js';
-import { checkLinearizable, type LinearizabilityResult, type ReadWindow } from './linearizability-checker.js';
-import { checkValueRange, type RangeResult } from './range-checker.js';
-import { checkRealTimeOrder, type RealTimeOrderResult } from './real-time-order-checker.js';
-import { checkUniqueValues, type UniqueResult } from './unique-values-checker.js';
-
-export interface CheckInput extends CountInput {
-  /**
-   * Whether increments should return values (default true). When none did, the value checks
-   * stay 'unknown' but do not make the combined result 'unknown': a method that cannot report
-   * values, or a server that acknowledges without one, is judged on its count alone. Only a
-   * run that acknowledged nothing while values were expected stays undecided.
-   */
-  valuesExpected?: boolean;
-  /**
-   * Every successful read of the count with its call's times, the initial one included. Without
-   * them the final count counts as read after every call.
-   */
-  reads?: readonly ReadWindow[];
-}
-
-export interface HistoryCheck {
-  valid: Validity;
-  opCount: number;
-  okCount: number;
-  failedCount: number;
-  indeterminateCount: number;
-  checks: {
-    count: CountResult | CrashedCheck;
-    unique: UniqueResult | CrashedCheck;
-    realTimeOrder: RealTimeOrderResult | CrashedCheck;
-    range: RangeResult | CrashedCheck;
-    linearizable: LinearizabilityResult | CrashedCheck;
-  };
-}
+import { checkValueRange } from './range-checker.js';
+import { checkRealTimeOrder } from './real-time-order-checker.js';
+import { checkUniqueValues } from './unique-values-checker.js';
 
 export function checkHistory(history: History | HistoryData, input: CheckInput): HistoryCheck {
   const data = history instanceof History ? history.data() : history;

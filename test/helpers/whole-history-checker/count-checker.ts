@@ -9,37 +9,9 @@
  * The count is valid when acknowledged <= final - initial <= attempted. Without
  * indeterminate operations the bounds meet and the check is exact.
  */
-import type { CheckResult } from '../../../tester/check/check-result.js';
 import type { HistoryData } from '../../../tester/check/history.js';
 import { countOutcomes } from './outcomes.js';
-import type { BoundsExample } from '../../../tester/check/witness.js';
-
-export interface CountInput {
-  /** The counter's value before the load started. */
-  initial: number;
-  /** Its value after the load ended; undefined when it could not be read. */
-  final: number | undefined;
-}
-
-export interface CountResult extends CheckResult {
-  /** 'exact' when every increment's fate is known; 'bounds' when some are indeterminate. */
-  mode: 'exact' | 'bounds';
-  initial: number;
-  final: number | undefined;
-  acknowledgedCount: number;
-  indeterminateCount: number;
-  failedCount: number;
-  /** acknowledged + indeterminate: every increment that might have been applied. */
-  attemptedCount: number;
-  /** final - initial: the increments the counter shows; undefined when final is unknown. */
-  appliedCount: number | undefined;
-  /** Acknowledged increments missing from the count (0 when none). */
-  lostCount: number;
-  /** Increments counted beyond all that were attempted (0 when none). */
-  extraCount: number;
-  /** The final read, when it broke its bounds [initial + acknowledged, initial + attempted]. */
-  examples: BoundsExample[];
-}
+import type { CountInput, CountResult } from '../../../tester/check/count-checker.js';
 
 export function checkCount(data: HistoryData, { initial, final }: CountInput): CountResult {
   const { okCount, failedCount, indeterminateCount } = countOutcomes(data);

@@ -18,65 +18,16 @@
  * gaps and one covering every acknowledged increment together give one covering both
  * (Mendelsohn-Dulmage). Checked against a brute-force Wing-Gong search in test/linearizability.
  */
-import type { CheckResult } from '../../../tester/check/check-result.js';
+import type {
+  Anchor,
+  LinearizabilityResult,
+  ReadWindow,
+  SkippedValueExample,
+} from '../../../tester/check/linearizability-checker.js';
 import { maxExamples } from '../../../tester/check/check-result.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { Outcome, type HistoryData } from '../../../tester/check/history.js';
 import { opExample } from './real-time-order-checker.js';
-import type { OpExample } from '../../../tester/check/witness.js';
-
-/** A read of the count after the load: its value and its call's times (same clock as the ops). */
-export interface ReadWindow {
-  value: number;
-  invokeUs: number;
-  completeUs: number;
-}
-
-/** What bounds a slot's time: an increment pinned to a value, or a read. */
-export type Anchor = { op: OpExample } | { read: ReadWindow };
-
-/** A value between others that no increment could have produced. */
-export interface SkippedValueExample {
-  kind: 'skipped';
-  value: number;
-  /** What began last among everything that had to take effect before it. */
-  after?: Anchor;
-  /** What ended first among everything that had to take effect after it. */
-  before?: Anchor;
-  /**
-   * Increments that returned no value near its window, and why none could produce it: each
-   * was needed for another value, began too late, or ended too early.
-   */
-  candidates: { op: OpExample; usedFor?: number; why: 'taken' | 'late' | 'early' }[];
-}
-
-/** An acknowledged increment that returned no value and for which no value is left. */
-export interface UnplacedExample {
-  kind: 'unplaced';
-  op: OpExample;
-}
-
-/** A value whose time window is empty: what pins it from below began after what pins it from above ended. */
-export interface ConflictExample {
-  kind: 'conflict';
-  value: number;
-  after: Anchor;
-  before: Anchor;
-}
-
-export type LinearizabilityExample = SkippedValueExample | UnplacedExample | ConflictExample;
-
-export interface LinearizabilityResult extends CheckResult {
-  /** Values (gaps) that no increment could have produced. */
-  skippedCount: number;
-  /** Acknowledged increments without a value that fit no free value. */
-  unplacedCount: number;
-  /** Values whose anchors cannot be ordered in time. */
-  conflictCount: number;
-  /** Values repeated or outside what the increments allow (the other checkers name them). */
-  impossibleCount: number;
-  examples: LinearizabilityExample[];
-}
 
 const NONE = -0x80000000;
 

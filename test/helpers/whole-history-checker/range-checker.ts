@@ -4,23 +4,12 @@
  * `initial` ignores the starting state; one above `final` was later overwritten by a
  * smaller value (an increment computed from a stale read).
  */
-import { maxExamples, type CheckResult } from '../../../tester/check/check-result.js';
-import type { CountInput } from './count-checker.js';
+import { maxExamples } from '../../../tester/check/check-result.js';
+import type { CountInput } from '../../../tester/check/count-checker.js';
+import type { RangeResult } from '../../../tester/check/range-checker.js';
 import { Outcome, type HistoryData } from '../../../tester/check/history.js';
 import { opExample } from './real-time-order-checker.js';
 import type { BoundsExample } from '../../../tester/check/witness.js';
-
-export interface RangeResult extends CheckResult {
-  /** Acknowledged increments that returned a value (the ones checked). */
-  valuedCount: number;
-  /** Values <= initial. */
-  belowCount: number;
-  /** Values > final (0 when final is unknown). */
-  aboveCount: number;
-  outOfRangeCount: number;
-  /** Each with the bounds it broke: (initial, final] as [initial + 1, final]. */
-  examples: BoundsExample[];
-}
 
 export function checkValueRange(data: HistoryData, { initial, final }: CountInput): RangeResult {
   const upper = final !== undefined && Number.isFinite(final) ? final : Infinity;

@@ -10,17 +10,10 @@
  * its value does not exceed that of the leader among all that completed strictly before it
  * was invoked (found by binary search). The examples are the first stale ones by invoke time.
  */
-import { maxExamples, type CheckResult } from '../../../tester/check/check-result.js';
+import { maxExamples } from '../../../tester/check/check-result.js';
+import type { RealTimeOrderResult } from '../../../tester/check/real-time-order-checker.js';
 import { Outcome, type HistoryData } from '../../../tester/check/history.js';
-import type { OpExample, StaleExample } from '../../../tester/check/witness.js';
-
-export interface RealTimeOrderResult extends CheckResult {
-  /** Acknowledged increments that returned a value (the ones compared). */
-  comparedCount: number;
-  /** Operations that returned a value not above one that had completed before they began. */
-  staleCount: number;
-  examples: StaleExample[];
-}
+import type { OpExample } from '../../../tester/check/witness.js';
 
 export function checkRealTimeOrder(data: HistoryData): RealTimeOrderResult {
   const ops = valuedOkOps(data);

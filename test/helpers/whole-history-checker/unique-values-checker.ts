@@ -3,24 +3,12 @@
  * value nobody else saw; a duplicate means two clients incremented from the same state
  * (the signature of a lost update). Only acknowledged increments that returned a value count.
  */
-import { maxExamples, type CheckResult } from '../../../tester/check/check-result.js';
+import { maxExamples } from '../../../tester/check/check-result.js';
+import type { UniqueResult } from '../../../tester/check/unique-values-checker.js';
 import { Outcome, type HistoryData } from '../../../tester/check/history.js';
 import { okValues } from './outcomes.js';
 import { opExample } from './real-time-order-checker.js';
 import { maxDuplicateOps, type DuplicateExample } from '../../../tester/check/witness.js';
-
-export interface UniqueResult extends CheckResult {
-  /** Acknowledged increments that returned a value. */
-  valuedCount: number;
-  /** Extra occurrences: a value returned 3 times adds 2. */
-  duplicateCount: number;
-  /** Distinct values returned more than once. */
-  duplicatedValueCount: number;
-  minValue: number | undefined;
-  maxValue: number | undefined;
-  /** The most frequent duplicates, most frequent first. */
-  examples: DuplicateExample[];
-}
 
 export function checkUniqueValues(data: HistoryData): UniqueResult {
   const sorted = okValues(data).sort(); // typed arrays sort numerically
