@@ -219,7 +219,7 @@ async function main(): Promise<void> {
 
   log(`${recorder.rows.size} rows, ${durationS} s each, ${repeat} round(s)`);
   for (let round = 1; round <= repeat; round++) {
-    for (const section of sections) {
+    for (const section of sections.filter((s) => round === 1 || !s.once)) {
       log(`round ${round}/${repeat}: ${section.title} (${Math.round((Date.now() - startedMs) / 1000)} s so far)`);
       await section.run(round);
     }

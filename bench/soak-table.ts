@@ -11,7 +11,9 @@ function testerVerdict(result: SoakResult): string {
   const { tester } = result;
   if ('failed' in tester) return `no verdict: ${tester.failed}`;
   const errors = tester.errorCount ? `, ${formatInt(tester.errorCount)} errors` : '';
-  return `${formatInt(tester.rps)} req/s${errors}; ${tester.verdict}`;
+  // Its own peak includes the check after the load, which the samples stop before.
+  const peak = tester.peakRssMb === undefined ? '' : `, peak RSS ${formatInt(tester.peakRssMb)} MB`;
+  return `${formatInt(tester.rps)} req/s${errors}${peak}; ${tester.passed ? 'PASS' : 'FAIL'}: ${tester.verdict}`;
 }
 
 /** "tester +0.10 MB/min, server +0.02 MB/min after the first 60 s (limit 1 MB/min), verdict PASS: pass" */

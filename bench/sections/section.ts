@@ -35,6 +35,8 @@ export interface Section {
   notes: string[];
   /** What each of our servers said it runs (GET /health), by label. */
   storage?: Map<string, string>;
+  /** Measured in the first round only: its length is the measurement, not its repetition (the soak). */
+  once?: boolean;
   run(round: number): Promise<void>;
 }
 

@@ -140,9 +140,8 @@ export function soakSection(ctx: BenchContext, storageDir: string, options: Soak
         `the first ${settleS} s, in MB per minute; the soak passes when both slopes are under ` +
         `${SOAK_LIMIT_MB_PER_MINUTE} MB/min and the tester's verdict is PASS. It runs once, in the first round.`,
     ],
-    async run(round) {
-      // The soak's length is the measurement: repeating it would only multiply the wait.
-      if (round > 1) return;
+    once: true,
+    async run() {
       const name = `${LABEL}, WORKERS=${WORKERS}`;
       let server: LaunchedServer;
       try {
