@@ -27,17 +27,23 @@ export async function* historyChunks(path: string, warn: (message: string) => vo
   }
 }
 
-/** A file or a FIFO, read into one buffer over and over: each chunk is valid until the next is asked for. */
+/**
+ * A file or a FIFO, read into two buffers in turn: the next chunk is read while the caller
+ * parses this one, which stays valid until the caller asks for the next.
+ */
 async function* fileChunks(path: string): AsyncGenerator<Buffer> {
   const handle = await fs.promises.open(path, 'r');
+  const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
+  let reading = handle.read(buffers[0], 0, CHUNK_BYTES, null);
   try {
-    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
+    for (let turn = 1; ; turn ^= 1) {
+      const { bytesRead, buffer } = await reading;
       if (bytesRead === 0) return;
+      reading = handle.read(buffers[turn], 0, CHUNK_BYTES, null);
       yield buffer.subarray(0, bytesRead);
     }
   } finally {
+    await reading.catch(() => {});
     await handle.close();
   }
 }
