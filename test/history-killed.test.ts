@@ -1,9 +1,8 @@
 /**
- * A run killed with SIGKILL while it saves its history leaves a history `tester check` reads:
- * a real process (test/helpers/live-history-run.ts, a HistoryStream fed as the load feeds it)
- * increments a real counter until its file has grown, is killed, and the CLI judges what it
- * left, plain and gzip, from the file and from a pipe: one line of warning, calls never
- * answered taken as indeterminate, the count unknown without the final read.
+ * A tester killed with SIGKILL while it saves its history leaves a history `tester check` reads:
+ * the tester CLI increments a counter with --history until its file has grown, is killed, and
+ * `tester check` judges what it left, plain and gzip, from the file and from a pipe: one line of
+ * warning, calls never answered taken as indeterminate, the count unknown without the final read.
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -13,9 +12,7 @@ import path from 'node:path';
 import { freePort } from '../tester/harness/free-port.js';
 import { waitUntil } from '../tester/harness/wait-until.js';
 import { describeRun, runTester, startFaultyServer, stderrLines, TESTER_MAIN, type TesterRun } from './helpers/run-tester.js';
-import { ROOT } from './helpers/server-process.js';
 
-const LIVE_RUN = path.join(ROOT, 'dist/test/helpers/live-history-run.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'history-killed-'));
 test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -27,7 +24,8 @@ for (const [name, grown] of Object.entries(GROWN)) {
     const port = await freePort();
     const server = await startFaultyServer('ok', port);
     const file = path.join(dir, name);
-    const child = spawn(process.execPath, [LIVE_RUN, String(port), file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const run = ['web', '--counter-port', String(port), '--n-clients', '4', '--duration', '10m', '--history', file];
+    const child = spawn(process.execPath, [TESTER_MAIN, ...run], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise((resolve) => child.on('exit', resolve));
