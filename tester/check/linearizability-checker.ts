@@ -246,7 +246,7 @@ export class LinearizabilityChecker {
   closed(pins: readonly ValueEntry[], leader?: number): void {
     if (this.#implied) return;
     if (pins.some((pin) => pin.times > 1)) return this.imply();
-    this.#waitingPins.push(...pins);
+    for (const pin of pins) this.#waitingPins.push(pin);
     if (leader === undefined || this.#waitingPins.length === 0) return;
     const deciding = this.#waitingPins;
     this.#waitingPins = [];
