@@ -15,7 +15,7 @@ import { childPids } from './helpers/processes.js';
 import { exchange } from './helpers/raw-sockets.js';
 import { holdFlock } from './helpers/hold-flock.js';
 import { describeRun, parseJsonOutput, runTester, stderrLines } from './helpers/run-tester.js';
-import { httpRequest, runServerToExit, runServerToExitAs, startServer } from './helpers/server-process.js';
+import { exitsWithin, httpRequest, runServerToExit, runServerToExitAs, startServer } from './helpers/server-process.js';
 import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
 import { requireServices } from './helpers/required-service.js';
 
@@ -293,7 +293,7 @@ test('a worker replaced while another process holds the file lock waits for it; 
       );
       t.true(opening, `the replacement worker opens the file:\n${server.output()}`);
       // Opening gives up on the lock after 1 s: past that, a replacement that fails has stopped the server.
-      const exited = await waitFor(() => server.child.exitCode !== null, 3000, 50);
+      const exited = await exitsWithin(server, 3000);
       t.false(exited, `the server runs on while the lock is held:\n${server.output()}`);
     } finally {
       await holder.release();
@@ -317,7 +317,7 @@ test('a counter file removed while the server runs is not created again at 0 by 
     fs.rmSync(file);
     process.kill(await healthPid(port), 'SIGKILL');
     // A new file would count from 0 beside the survivor, which counts on in the removed one: values repeat.
-    const exited = await waitFor(() => server.child.exitCode !== null, 20_000, 50);
+    const exited = await exitsWithin(server, 20_000);
     t.true(exited, `the server stops:\n${server.output()}`);
     t.is(server.child.exitCode, 1);
     t.regex(server.output(), new RegExp(`${file} was removed while the server ran`));

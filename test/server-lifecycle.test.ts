@@ -9,7 +9,7 @@ import { PgConnection } from '../backends/postgresql/connection.js';
 import { readPostgresConfig } from '../backends/postgresql/config.js';
 import { healthPid, refusesConnections } from './helpers/http-probes.js';
 import { run, workerPids } from './helpers/processes.js';
-import { httpRequest, type ServerProcess, startServer } from './helpers/server-process.js';
+import { exitsWithin, httpRequest, type ServerProcess, startServer } from './helpers/server-process.js';
 import { waitUntil as waitFor } from '../tester/harness/wait-until.js';
 import { requireServices } from './helpers/required-service.js';
 
@@ -167,7 +167,7 @@ test.serial('the primary replaces 5 dead workers within 30 s, and gives up at th
       victim = next;
     }
     t.true(Date.now() - firstKillMs < 30_000, 'the six deaths fell within 30 s');
-    t.true(await waitFor(() => server.child.exitCode !== null, 15_000), 'the primary exits');
+    t.true(await exitsWithin(server, 15_000), 'the primary exits');
     t.is(server.child.exitCode, 1);
     t.is(lines(server.output(), /died \(SIGKILL\): starting a new one/).length, 5);
     t.regex(server.output(), /workers keep dying \(6 in 30 s, last: SIGKILL\): giving up/);

@@ -8,7 +8,7 @@
 import { waitUntil } from '../tester/harness/wait-until.js';
 import { statusOf } from './helpers/http-probes.js';
 import { isAlive, killHard, workerPids, writerPid } from './helpers/processes.js';
-import { startServer } from './helpers/server-process.js';
+import { exitsWithin, startServer } from './helpers/server-process.js';
 import { postgresTest } from './helpers/required-service.js';
 
 const { serial } = await postgresTest();
@@ -56,7 +56,7 @@ serial("a writer's deaths count with the workers' towards the primary giving up"
     await killHard([(await workerPids(primary))[0]]);
     const secondsSinceFirst = (Date.now() - firstDeathAt) / 1000;
     t.true(secondsSinceFirst < 30, `six deaths within the 30 s window (took ${secondsSinceFirst} s)`);
-    t.true(await waitUntil(() => server.child.exitCode !== null, 20_000), `the primary exits:\n${server.output()}`);
+    t.true(await exitsWithin(server, 20_000), `the primary exits:\n${server.output()}`);
     t.is(server.child.exitCode, 1);
     t.regex(server.output(), /workers keep dying \(6 in 30 s, last: SIGKILL\): giving up/);
   } finally {

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LaunchedServer } from '../../tester/harness/server-launcher.js';
+import { waitUntil } from '../../tester/harness/wait-until.js';
 import { childPids, childRunning, statusKb } from '../process-memory.js';
 import { describeServer, storeSpec, startServer } from '../servers.js';
 import {
@@ -34,6 +35,12 @@ export interface SoakOptions {
   sampleIntervalS?: number;
   /** Samples before this are left out of the slopes: heaps and JIT code grow while they warm up. */
   settleS?: number;
+}
+
+/** The server's count now. */
+async function countOf(port: number): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${port}/count`, { signal: AbortSignal.timeout(5000) });
+  return ((await response.json()) as { count: number }).count;
 }
 
 const mb = (kb: number) => Number((kb / 1024).toFixed(1));
@@ -88,10 +95,9 @@ export function soakSection(ctx: BenchContext, storageDir: string, options: Soak
     };
   };
 
-  /** Runs the tester to its end, sampling both processes until its load time is over. */
+  /** Runs the tester to its end, sampling both processes from its first call until its load time is over. */
   const soak = async (server: LaunchedServer, name: string): Promise<SoakResult> => {
     const target = ['web', '--counter-host', '127.0.0.1', '--counter-port', String(server.port)];
-    const startedMs = Date.now();
     let done = false;
     const run = runTester(ctx.root, target, CLIENTS, durationS).then(
       ({ rps, passed, verdict, peakRssMb, errorCount }): SoakTesterOutcome => ({
@@ -104,6 +110,9 @@ export function soakSection(ctx: BenchContext, storageDir: string, options: Soak
       outcomeOf,
     );
     void run.then(() => (done = true));
+    // Before its first call the tester may be a process still loading node (a fraction of a MB).
+    await waitUntil(async () => done || (await countOf(server.port)) > 0, (durationS + 120) * 1000);
+    const startedMs = Date.now();
     const samples: SoakSample[] = [];
     let testerPid: number | undefined;
     for (let dueS = 0; dueS <= durationS; dueS += sampleIntervalS) {

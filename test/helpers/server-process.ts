@@ -22,6 +22,20 @@ export async function startServer(env: ServerEnv): Promise<ServerProcess> {
 }
 
 /**
+ * Whether the server exits within `timeoutMs`; once true, its output() holds everything it wrote
+ * (the wait is for its stderr's end, not only its exit).
+ */
+export async function exitsWithin(server: ServerProcess, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  try {
+    return await Promise.race([server.exited.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Starts a server on a port the kernel just found free. Another process may take the port before
  * the server binds it (a connection's local port, another test's server): the server then refuses
  * to start, as it binds exclusively, and another port is tried.

@@ -32,6 +32,8 @@ export interface LaunchedServer {
   child: ChildProcess;
   /** The tail of what the server wrote to stderr so far. */
   output(): string;
+  /** Resolves with the exit code once the server has exited and its stderr is read to its end. */
+  exited: Promise<number | null>;
   /** SIGTERM, then resolves with the exit code once the server is gone (SIGKILL if it hangs). */
   stop(): Promise<number | null>;
 }
@@ -94,9 +96,10 @@ export function launchServer(options: LaunchOptions): Promise<LaunchedServer> {
   child.stderr!.on('data', (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-OUTPUT_LIMIT);
   });
+  // 'close', not 'exit': the server's last lines may still be in its stderr pipe when it exits.
   const exited = new Promise<number | null>((resolve) => {
     child.once('error', () => resolve(null));
-    child.once('exit', (code) => resolve(code));
+    child.once('close', (code) => resolve(code));
   });
 
   const stop = async (): Promise<number | null> => {
@@ -132,7 +135,7 @@ export function launchServer(options: LaunchOptions): Promise<LaunchedServer> {
     const onData = () => {
       if (!/listening on/.test(output)) return;
       const { host, port } = options;
-      settle(() => resolve({ host, port, pid: child.pid!, child, output: () => output, stop }));
+      settle(() => resolve({ host, port, pid: child.pid!, child, output: () => output, exited, stop }));
     };
     child.stderr!.on('data', onData);
     child.once('error', (err) => settle(() => reject(new ServerStartError(`cannot run ${script}: ${err.message}`))));
