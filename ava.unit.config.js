@@ -29,6 +29,7 @@ export default {
     'dist/test/response-parser.test.js',
     'dist/test/result-text.test.js',
     'dist/test/run-passed.test.js',
+    'dist/test/segment-merge.test.js',
     'dist/test/server-config.test.js',
     'dist/test/tester-engine-choice.test.js',
     'dist/test/writer-hand-off.test.js',

@@ -19,6 +19,11 @@ export interface CallBatch extends HistoryData {
    * it (-Infinity) they keep everything until the end.
    */
   pendingSinceUs: number;
+  /**
+   * For the union of several segments' histories: 1 where the call was already found stale
+   * within its own segment, on that segment's one clock (see segment-merge.ts).
+   */
+  staleInSegment?: Uint8Array;
 }
 
 /** Takes batches in row order; a batch's columns may be reused once `add` returns. */

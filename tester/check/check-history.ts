@@ -83,7 +83,7 @@ export class HistoryChecker implements CallSink {
         continue;
       }
       this.#unique.add(op.value);
-      const stale = this.#realTime.add(op);
+      const stale = this.#realTime.add(op, batch.staleInSegment?.[i] === 1);
       const late = this.#window.add(op);
       if (stale || late) this.#linearizable.imply();
     }

@@ -29,14 +29,18 @@ export class RealTimeOrderChecker {
   /** `witnessed` hears of each stale pair kept as an example, as it is found. */
   constructor(private readonly witnessed: (ops: OpExample[]) => void = () => {}) {}
 
-  /** Judges one acknowledged, valued call; true when it is stale. */
-  add(op: OpExample): boolean {
+  /**
+   * Judges one acknowledged, valued call; true when it is stale. `staleInSegment`: it was already
+   * found stale on its own segment's clock (whose example `withSegmentExamples` adds).
+   */
+  add(op: OpExample, staleInSegment = false): boolean {
     this.#compared++;
     const leader = this.leaders.before(op.invokeUs);
     this.leaders.add(op);
-    if (leader === undefined || op.value > leader.value) return false;
+    const stale = leader !== undefined && op.value <= leader.value;
+    if (!stale && !staleInSegment) return false;
     this.#stale++;
-    if (keepFirst(this.#first, { earlier: leader, later: op })) this.witnessed([leader, op]);
+    if (stale && keepFirst(this.#first, { earlier: leader, later: op })) this.witnessed([leader, op]);
     return true;
   }
 
@@ -48,6 +52,15 @@ export class RealTimeOrderChecker {
     }
     return { valid: staleCount === 0, comparedCount, staleCount, examples: this.#first };
   }
+}
+
+/** The union's result with the examples each segment found on its own clock, the earliest kept. */
+export function withSegmentExamples(result: RealTimeOrderResult, segments: readonly StaleExample[]): RealTimeOrderResult {
+  const first = [...result.examples];
+  const named = (op: OpExample) => `${op.clientId}:${op.invokeUs}`;
+  const seen = new Set(first.map((example) => named(example.later)));
+  for (const example of segments) if (!seen.has(named(example.later))) keepFirst(first, example);
+  return { ...result, examples: first };
 }
 
 /** Keeps `first` the maxExamples earliest by invoke time, then row (examples come in row order); true when kept. */
