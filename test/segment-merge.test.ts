@@ -65,7 +65,9 @@ function merged(data: HistoryData, input: CheckInput, split: Split, random: () =
       checker.add(batch);
     },
   };
-  const merge = new SegmentMerge(split.offsets, split.skew, sink);
+  const merge = new SegmentMerge(split.segments);
+  // Placed once every segment's first lines are in: here after a few batches, at random.
+  let toPlace = Math.floor(random() * 6);
   const queues = split.offsets.map((offset, k) =>
     segmentBatches(data, rowsByCompletion(data, (row) => split.segmentOf(data.clientIds[row]) === k), offset, random),
   );
@@ -74,12 +76,14 @@ function merged(data: HistoryData, input: CheckInput, split: Split, random: () =
     const pick = Math.floor(random() * open.length);
     const k = open[pick];
     const batch = queues[k].shift();
+    if (toPlace-- === 0) merge.place(split.offsets, split.skew, sink);
     if (batch) merge.input(k).add(batch);
     else {
       merge.end(k);
       open.splice(pick, 1);
     }
   }
+  if (toPlace >= 0) merge.place(split.offsets, split.skew, sink);
   const check = checker.finish(input);
   const realTimeOrder = check.checks.realTimeOrder;
   if (!('error' in realTimeOrder)) check.checks.realTimeOrder = withSegmentExamples(realTimeOrder, merge.segmentStale());

@@ -16,7 +16,10 @@ import { opAt, type OpExample, type StaleExample } from './witness.js';
 
 const batchCalls = 4096;
 
-/** One segment's calls not yet merged, on the reference clock, widened. */
+/**
+ * One segment's calls not yet merged: on its own clock until the segments are placed on the
+ * reference clock (every segment's first lines read), then moved there and widened.
+ */
 class SegmentQueue {
   readonly batches: CallBatch[] = [];
   /** The next call of batches[0]. */
@@ -25,32 +28,47 @@ class SegmentQueue {
   lastCompleteUs = -Infinity;
   /** No call of this segment still to come began before this. */
   pendingSinceUs = -Infinity;
+  ended = false;
+  offsetUs = 0;
+  widenUs = 0;
+  placed = false;
   readonly order = new RealTimeOrderChecker();
-
-  constructor(
-    readonly offsetUs: number,
-    readonly widenUs: number,
-  ) {}
 
   add(batch: CallBatch): void {
     if (batch.length === 0) return;
-    const moved = copy(batch);
+    const kept = copy(batch);
     for (let i = 0; i < batch.length; i++) {
       const valued = batch.outcomes[i] === Outcome.ok && !Number.isNaN(batch.values[i]);
-      moved.staleInSegment![i] = valued && this.order.add(opAt(batch, i)) ? 1 : 0;
+      kept.staleInSegment![i] = valued && this.order.add(opAt(batch, i)) ? 1 : 0;
     }
-    for (let i = 0; i < moved.length; i++) {
-      moved.invokeUs[i] += this.offsetUs - this.widenUs;
-      moved.completeUs[i] += this.offsetUs + this.widenUs;
-    }
-    this.batches.push(moved);
-    this.lastCompleteUs = moved.completeUs[moved.length - 1];
-    this.pendingSinceUs = batch.pendingSinceUs + this.offsetUs - this.widenUs;
+    if (this.placed) this.#move(kept);
+    this.batches.push(kept);
+    this.lastCompleteUs = kept.completeUs[kept.length - 1];
+    this.pendingSinceUs = batch.pendingSinceUs + (this.placed ? this.offsetUs - this.widenUs : 0);
+  }
+
+  /** Moves what waits, and all that comes later, onto the reference clock. */
+  place(offsetUs: number, widenUs: number): void {
+    [this.offsetUs, this.widenUs, this.placed] = [offsetUs, widenUs, true];
+    this.batches.forEach((batch) => this.#move(batch));
+    this.lastCompleteUs += offsetUs + widenUs;
+    this.pendingSinceUs += offsetUs - widenUs;
   }
 
   end(): void {
-    this.lastCompleteUs = Infinity;
-    this.pendingSinceUs = Infinity;
+    this.ended = true;
+  }
+
+  /** No call still to come ends before this. */
+  boundUs(): number {
+    return this.ended ? Infinity : this.lastCompleteUs;
+  }
+
+  #move(batch: CallBatch): void {
+    for (let i = 0; i < batch.length; i++) {
+      batch.invokeUs[i] += this.offsetUs - this.widenUs;
+      batch.completeUs[i] += this.offsetUs + this.widenUs;
+    }
   }
 
   /** A call of this segment named on the reference clock, as the union names its calls. */
@@ -66,7 +84,7 @@ class SegmentQueue {
 
   /** The earliest invoke among the calls not merged yet, those still to come included. */
   earliestInvokeUs(): number {
-    let earliest = this.pendingSinceUs;
+    let earliest = this.ended ? Infinity : this.pendingSinceUs;
     this.batches.forEach((batch, b) => {
       for (let i = b === 0 ? this.at : 0; i < batch.length; i++) earliest = Math.min(earliest, batch.invokeUs[i]);
     });
@@ -84,17 +102,21 @@ export class SegmentMerge {
   readonly #queues: SegmentQueue[];
   readonly #out = newBatch();
   #row = 0;
+  #sink: CallSink | undefined;
+
+  constructor(segments: number) {
+    this.#queues = Array.from({ length: segments }, () => new SegmentQueue());
+  }
 
   /**
-   * `offsetsUs[k]` puts segment k's times on the reference clock; `skewUs` is how far apart two
-   * segments' clocks may still be after that.
+   * Puts the segments on the reference clock, from when each segment's first lines say where it
+   * stands: `offsetsUs[k]` moves segment k's times there; `skewUs` is how far apart two segments'
+   * clocks may still be after that. Nothing reaches `sink` before.
    */
-  constructor(
-    offsetsUs: readonly number[],
-    skewUs: number,
-    private readonly sink: CallSink,
-  ) {
-    this.#queues = offsetsUs.map((offsetUs) => new SegmentQueue(offsetUs, skewUs / 2));
+  place(offsetsUs: readonly number[], skewUs: number, sink: CallSink): void {
+    this.#queues.forEach((queue, k) => queue.place(offsetsUs[k], skewUs / 2));
+    this.#sink = sink;
+    this.#merge();
   }
 
   /** Where segment k's calls go, in its completion order, on its own clock. */
@@ -122,7 +144,8 @@ export class SegmentMerge {
 
   /** Hands on every call no segment can still precede, in completion order. */
   #merge(): void {
-    const bound = Math.min(...this.#queues.map((queue) => queue.lastCompleteUs));
+    if (!this.#sink) return;
+    const bound = Math.min(...this.#queues.map((queue) => queue.boundUs()));
     for (;;) {
       let first: SegmentQueue | undefined;
       for (const queue of this.#queues) {
@@ -155,7 +178,7 @@ export class SegmentMerge {
     if (out.length === 0) return;
     out.firstRow = this.#row;
     out.pendingSinceUs = Math.min(...this.#queues.map((queue) => queue.earliestInvokeUs()));
-    this.sink.add(view(out));
+    this.#sink!.add(view(out));
     this.#row += out.length;
     out.length = 0;
   }
