@@ -7,6 +7,7 @@ export default {
     'dist/test/bench-numbers.test.js',
     'dist/test/call-stream.test.js',
     'dist/test/check-hostile.test.js',
+    'dist/test/check-segments.test.js',
     'dist/test/checker.test.js',
     'dist/test/streaming-judge.test.js',
     'dist/test/docker.test.js',

@@ -16,6 +16,17 @@ import { opAt, type OpExample, type StaleExample } from './witness.js';
 
 const batchCalls = 4096;
 
+/** Two segments made calls as one client: they are not shares of one run. */
+export class SegmentClash extends Error {
+  constructor(
+    readonly clientId: number,
+    readonly first: number,
+    readonly second: number,
+  ) {
+    super(`client ${clientId} made calls in two segments`);
+  }
+}
+
 /**
  * One segment's calls not yet merged: on its own clock until the segments are placed on the
  * reference clock (every segment's first lines read), then moved there and widened.
@@ -100,6 +111,8 @@ class SegmentQueue {
 
 export class SegmentMerge {
   readonly #queues: SegmentQueue[];
+  /** Segments number their clients apart: each client's segment, as its calls came. */
+  readonly #segmentOf = new Map<number, number>();
   readonly #out = newBatch();
   #row = 0;
   #sink: CallSink | undefined;
@@ -137,9 +150,21 @@ export class SegmentMerge {
     );
   }
 
+  /** The segment whose calls came from `clientId`. */
+  segmentOf(clientId: number): number {
+    return this.#segmentOf.get(clientId) ?? 0;
+  }
+
   #add(k: number, batch: CallBatch): void {
+    for (let i = 0; i < batch.length; i++) this.#claim(batch.clientIds[i], k);
     this.#queues[k].add(batch);
     this.#merge();
+  }
+
+  #claim(clientId: number, k: number): void {
+    const owner = this.#segmentOf.get(clientId);
+    if (owner === undefined) this.#segmentOf.set(clientId, k);
+    else if (owner !== k) throw new SegmentClash(clientId, owner, k);
   }
 
   /** Hands on every call no segment can still precede, in completion order. */

@@ -4,11 +4,13 @@ import type { CallBatch } from '../check/call-batch.js';
 import { HistoryChecker } from '../check/check-history.js';
 import { HistoryError, streamHistory, type HistoryHead } from '../history/history-reader.js';
 import { checkInput, judgeChecked, type JudgedRun } from '../judge/judge-run.js';
+import { judgeSegments } from '../judge/judge-segments.js';
 import { withThresholds } from '../judge/thresholds.js';
 import { verdictLines } from '../output/result-text.js';
 import { reportHtml } from '../report/report-html.js';
 import { ReportRecorder } from '../report/report-recorder.js';
 import { EXIT } from '../options/exit-codes.js';
+import { clockSkewUs } from '../options/validate.js';
 
 export class CheckCommand extends Command {
   static paths = [['check']];
@@ -28,20 +30,51 @@ export class CheckCommand extends Command {
       ['A compressed one', '$0 check run.jsonl.gz'],
       ['From a pipe', 'cat run.jsonl | $0 check -'],
       ['Its HTML report: charts, verdict, witnesses', '$0 check run.jsonl --report run.html'],
+      ['The segments of one run (--segment i/n) judged as one', '$0 check seg1.jsonl seg2.jsonl seg3.jsonl'],
+      ['... on hosts whose clocks agree within 2 ms', '$0 check seg1.jsonl seg2.jsonl --clock-skew 2ms'],
     ],
   });
 
-  file = Option.String({ required: true, name: 'FILE' });
+  files = Option.Rest({ required: 1, name: 'FILE' });
   report = Option.String('--report', { description: 'Also write the HTML report of the history to this file' });
+  clockSkew = Option.String('--clock-skew', {
+    description:
+      "For several segments' histories: the most their hosts' clocks may differ (0 on one host); measured by default",
+  });
+
+  get file(): string {
+    return this.files[0];
+  }
 
   async execute(): Promise<number> {
-    if (this.file !== '-' && !fs.existsSync(this.file)) {
-      throw new UsageError(`${this.file} does not exist: give a file saved by --history, or - for standard input`);
+    for (const file of this.files) {
+      if (file !== '-' && !fs.existsSync(file)) {
+        throw new UsageError(`${file} does not exist: give a file saved by --history, or - for standard input`);
+      }
     }
+    const skewUs = clockSkewUs(this.clockSkew);
+    if (this.files.length > 1) return this.judgeSegments(skewUs);
+    if (skewUs !== undefined) throw new UsageError('--clock-skew is for several segments\' histories: give them all');
     const judged = await this.judge();
     if (judged === undefined) return EXIT.usage;
     this.context.stdout.write(`${verdictLines(judged).join('\n')}\n`);
     return judged.passed ? EXIT.passed : EXIT.failed;
+  }
+
+  /** Several segments' histories, judged as the one run they make. */
+  private async judgeSegments(skewUs: number | undefined): Promise<number> {
+    if (this.report) throw new UsageError('--report draws one history: give one file, or leave --report out');
+    if (this.files.includes('-')) throw new UsageError('- (standard input) holds one history: give the segments as files');
+    try {
+      const { judged, clocks, warnings } = await judgeSegments(this.files, skewUs);
+      for (const warning of warnings) this.context.stderr.write(`tester: warning: ${oneLine(warning)}\n`);
+      this.context.stdout.write(`${[clocks.said, ...verdictLines(judged)].join('\n')}\n`);
+      return judged.passed ? EXIT.passed : EXIT.failed;
+    } catch (err) {
+      if (!(err instanceof HistoryError)) throw err;
+      this.context.stderr.write(`tester: ${oneLine(err.message)}\n`);
+      return EXIT.usage;
+    }
   }
 
   /**

@@ -17,7 +17,7 @@ import { parseEdn } from './edn.js';
 import { scanEvent } from './event-scanner.js';
 import type { HistoryFormat } from './line-spelling.js';
 import type { NemesisEvent } from './nemesis-event.js';
-import type { ControlOp, EventType, RunHistory, RunMeta, ThresholdResult } from './run-history.js';
+import type { ClockOffset, ControlOp, EventType, RunHistory, RunMeta, SegmentMeta, ThresholdResult } from './run-history.js';
 import type { ScannedEvent } from './scanned-event.js';
 
 /** A history that cannot be read, named by file and line. */
@@ -180,6 +180,9 @@ export class HistoryParser {
     if (typeof counter !== 'string') throw this.#wrong('counter', 'a string', counter);
     if (typeof promisesExact !== 'boolean') throw this.#wrong('promisesExact', 'true or false', promisesExact);
     if (typeof linearizable !== 'boolean') throw this.#wrong('linearizable', 'true or false', linearizable);
+    if (run.segment !== undefined && !isSegmentMeta(run.segment)) {
+      throw this.#wrong('segment', 'a segment ({index, count, wallClockOriginUs, clockOffset?})', run.segment);
+    }
     return run as RunMeta;
   }
 
@@ -376,4 +379,22 @@ class PendingCalls {
     this.invokeNs = grow(this.invokeNs);
     this.invokeIndex = grow(this.invokeIndex);
   }
+}
+
+function isSegmentMeta(value: unknown): value is SegmentMeta {
+  const { index, count, wallClockOriginUs, clockOffset } = (value ?? {}) as Partial<SegmentMeta>;
+  const offset = clockOffset as Partial<ClockOffset> | undefined;
+  return (
+    Number.isSafeInteger(count) &&
+    count! >= 1 &&
+    Number.isSafeInteger(index) &&
+    index! >= 1 &&
+    index! <= count! &&
+    Number.isFinite(wallClockOriginUs) &&
+    (offset === undefined ||
+      (Number.isFinite(offset.lowUs) &&
+        Number.isFinite(offset.highUs) &&
+        offset.lowUs! <= offset.highUs! &&
+        typeof offset.against === 'string'))
+  );
 }

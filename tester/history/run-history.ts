@@ -66,6 +66,32 @@ export interface RunMeta {
   unreadableCount: number;
   /** The --max-p99, --min-rps and --max-errors limits the run was judged by, if any. */
   thresholds?: ThresholdResult[];
+  /** For a run split over several processes (--segment i/n): this one's share and its clock. */
+  segment?: SegmentMeta;
+}
+
+/**
+ * Which share of a run split over several processes a history holds, and where its clock stands:
+ * what `tester check` needs to judge the segments' histories as one.
+ */
+export interface SegmentMeta {
+  /** From 1 to `count`. */
+  index: number;
+  count: number;
+  /** The wall clock (Unix epoch, microseconds) when the run's clock read `originUs`. */
+  wallClockOriginUs: number;
+  /**
+   * The target's clock minus this host's wall clock, in microseconds, as measured before the
+   * load: somewhere in [lowUs, highUs]. Absent where the target has no clock to read.
+   */
+  clockOffset?: ClockOffset;
+}
+
+export interface ClockOffset {
+  lowUs: number;
+  highUs: number;
+  /** What was read: "the server's Date header", "PostgreSQL's clock_timestamp()". */
+  against: string;
 }
 
 export interface RunHistory {

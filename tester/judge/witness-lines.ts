@@ -10,13 +10,19 @@ import type { Anchor, LinearizabilityExample, ReadWindow } from '../check/linear
 import type { BoundsExample, OpExample } from '../check/witness.js';
 import { sinceStartNs, type ControlOp, type RunHistory } from '../history/run-history.js';
 
-/** What naming a run's calls needs besides them: the tester's calls carry their invoke's index. */
-export type RunContext = Pick<RunHistory, 'meta' | 'originUs' | 'nemesisEvents'> & { controlOps: readonly ControlOp[] };
+/**
+ * What naming a run's calls needs besides them: the tester's calls carry their invoke's index;
+ * for a run judged from several segments' histories, `clientSource` names each client's file.
+ */
+export type RunContext = Pick<RunHistory, 'meta' | 'originUs' | 'nemesisEvents'> & {
+  controlOps: readonly ControlOp[];
+  clientSource?: (clientId: number) => string;
+};
 
 export const maxWitnessLines = 3;
 
 export function witnessLines(check: HistoryCheck, history: RunContext): string[] {
-  const name = (op: OpExample) => opName(op, history.originUs);
+  const name = (op: OpExample) => opName(op, history);
   const { count, unique, realTimeOrder, range, linearizable } = check.checks;
   const lines: string[][] = [];
   if (!isCrashed(count) && count.valid === false) {
@@ -74,9 +80,10 @@ function readName(window: ReadWindow, history: RunContext): string {
   return `tester read ${window.value} ${controlName(item, history)}`;
 }
 
-function opName(op: OpExample, originUs: number): string {
+function opName(op: OpExample, { originUs, clientSource }: RunContext): string {
   const span = timeSpan(sinceStartNs(op.invokeUs, originUs), sinceStartNs(op.completeUs, originUs));
-  return `client ${op.clientId} op ${op.invokeIndex} ${span}`;
+  const source = clientSource ? ` of ${clientSource(op.clientId)}` : '';
+  return `client ${op.clientId} op ${op.invokeIndex}${source} ${span}`;
 }
 
 /** The tester's last read of the count, as saved: its invoke's index and its time span. */

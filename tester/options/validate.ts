@@ -32,6 +32,13 @@ export function durationMs(flag: string, text: string | undefined): number | und
   return ms;
 }
 
+/** --clock-skew in microseconds: a duration, or 0 for segments that share one clock (one host). */
+export function clockSkewUs(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (/^0+(\.0*)?(us|µs|μs|ms|s|m|h)?$/.test(text.trim())) return 0;
+  return durationMs('--clock-skew', text)! * 1000;
+}
+
 /** The counter a load command drives: its subcommand's, or --counter-type's (the reference form). */
 export function counterType(given: string | undefined, fixed: CounterType | undefined): CounterType {
   const type = given === undefined ? undefined : choice('--counter-type', given, COUNTER_TYPES);
