@@ -219,7 +219,7 @@ for (const { word, suggestion } of [
     assertOneLineFailure(t, run, 2, /./);
     t.is(
       stderrLines(run)[0],
-      `tester: unknown command ${word}; commands: web, postgresql, hazelcast, compare, check, heal${suggestion}`,
+      `tester: unknown command ${word}; commands: web, postgresql, hazelcast, compare, check, merge, heal${suggestion}`,
     );
   });
 }
