@@ -162,7 +162,7 @@ export function segment(text: string | undefined, clientCount: number): Segment 
 }
 
 /** How long ago --start-at may be: a segment launched a little late still runs, and says how late. */
-export const START_AT_PAST_MS = 1000;
+export const START_AT_PAST_MS = 10_000;
 /** How far ahead: further is taken for a typo rather than a plan. */
 export const START_AT_AHEAD_MS = 24 * 3600_000;
 /** ISO 8601 with a time zone (Z or an offset), so that hosts in different zones read one instant. */
