@@ -201,7 +201,10 @@ export async function streamLoad(options: LoadOptions): Promise<StreamedLoad> {
   }
   let groups: ClientGroup[] = [];
   try {
-    groups = await openGroups(options);
+    // Still before the first call (and the first contact for a segment that does not reset).
+    groups = await openGroups(options).catch((err: unknown) => {
+      throw connectError(options.spec, err);
+    });
     const report =
       (phase: LoadProgress['phase'], startedUs: number, totalCount?: number) =>
       (doneCount: number, errorCount: number) =>
