@@ -216,6 +216,23 @@ test.serial('segment 1 starting after --start-at leaves the count unjudged (othe
   t.regex(merge.stdout, /^Verdict: +FAIL: count not judged: segment 1 reset and read the counter \d+ ms after --start-at/m);
 });
 
+test.serial("the segments' thresholds are judged over the whole run by merge", async (t) => {
+  // As if every segment had been given --min-rps 1000000000 --max-errors 0: their plans carry them.
+  const judged = mainOutputs.map((file, i) => {
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+    saved.segment.plan.thresholds = { minRps: 1_000_000_000, maxErrors: 0 };
+    const copy = path.join(dir, `thresholds-${i + 1}.json`);
+    fs.writeFileSync(copy, JSON.stringify(saved));
+    return copy;
+  });
+  const merge = await runTester(['merge', ...judged, '--json']);
+  t.is(merge.code, 1, describeRun(merge));
+  const merged = parseJsonOutput(merge);
+  t.like(merged.thresholds[0], { flag: '--min-rps', limit: 1_000_000_000, actual: Math.round(merged.rps * 100) / 100, passed: false });
+  t.like(merged.thresholds[1], { flag: '--max-errors', limit: 0, actual: 0, passed: true });
+  t.regex(merged.verdict, /^exact: \d+ of \d+ increments counted; threshold --min-rps 1000000000 not reached: [\d.]+ requests\/s$/);
+});
+
 test.serial("files that are not one run's segments are refused in one line, exit 2", async (t) => {
   const [a, b] = mainOutputs;
   const saved = JSON.parse(fs.readFileSync(b, 'utf8'));
