@@ -18,7 +18,7 @@ interface JobManifest {
     completionMode: string;
     completions: number;
     parallelism: number;
-    template: { spec: { containers: Array<{ command: string[]; args: string[]; env: Array<{ name: string; value: string }> }> } };
+    template: { spec: { containers: Array<{ command: string[]; args: string[] }> } };
   };
 }
 
@@ -55,10 +55,12 @@ test('the pods\' command is one the tester accepts: pod k runs segment k+1, its 
   try {
     const [container] = manifest.spec.template.spec.containers;
     const startAt = new Date(Date.now() + 3600_000).toISOString();
+    const nodeFirstPath = `${path.dirname(process.execPath)}:${process.env.PATH}`;
     // Its server's name resolves only in the cluster: the tester gets as far as connecting (exit 3).
     const run = spawnSync('sh', ['-c', container.args[0]], {
-      cwd: path.join(ROOT),
-      env: { ...process.env, JOB_COMPLETION_INDEX: '2', START_AT: startAt, RESULTS_DIR: dir, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` },
+      cwd: ROOT,
+      // `node` on the PATH, as in the image: this Node.
+      env: { ...process.env, JOB_COMPLETION_INDEX: '2', START_AT: startAt, RESULTS_DIR: dir, PATH: nodeFirstPath },
       encoding: 'utf8',
       timeout: 60_000,
     });

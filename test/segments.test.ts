@@ -82,7 +82,8 @@ async function withServer<T>(mode: FaultyMode, work: (port: number) => Promise<T
 /** The main run's segments' --output files, for the tests that merge them otherwise. */
 let mainOutputs: string[] = [];
 
-test.serial('3 segments are the single run: every client once, the count exact, the rate split, percentiles from the summed histograms', async (t) => {
+const MAIN_RUN = '3 segments are the single run: every client once, the count exact, the rate split, percentiles summed';
+test.serial(MAIN_RUN, async (t) => {
   const { runs, outputs, histories } = await withServer('ok', (port) => runSegments(port, 3, ['--rate', String(RATE)]));
   mainOutputs = outputs;
   for (const run of runs) t.is(run.code, 0, describeRun(run));

@@ -44,7 +44,8 @@ export class SegmentHosts {
 
   /** Removes every host (what runs there is killed) and the switch. */
   destroy(): void {
-    for (const name of [...this.hosts.map((host) => host.name), this.switchName]) removeNetworkSync({ kind: 'namespace', name, links: [] });
+    for (const name of [...this.hosts.map((host) => host.name), this.switchName])
+      removeNetworkSync({ kind: 'namespace', name, links: [] });
   }
 
   /** The host's own namespace, its eth0 wired to a port of the switch. */

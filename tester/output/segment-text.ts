@@ -27,5 +27,6 @@ export function segmentsBlock(result: MergedResult): string {
 function segmentLine(segment: SegmentSummary): string {
   const { first, size } = segment.clients;
   const late = segment.lateMs > LATE_NOTE_MS ? `, started ${Math.round(segment.lateMs)} ms late` : '';
-  return `clients ${first}-${first + size - 1}, ${segment.okCount} acknowledged, ${segment.rps.toFixed(2)} req/s${late} (${segment.file})`;
+  const rate = `${segment.rps.toFixed(2)} req/s`;
+  return `clients ${first}-${first + size - 1}, ${segment.okCount} acknowledged, ${rate}${late} (${segment.file})`;
 }

@@ -60,14 +60,18 @@ function mergedCount(
   });
   const finalCount = typeof final === 'number' ? final : null;
   const unknown = [initial, final].find((read): read is string => typeof read === 'string');
-  if (unknown) return { count: { ...count, reason: unknown }, finalCount, countNote: { text: `count not judged: ${unknown}`, kind: 'unknown' } };
+  if (unknown) {
+    const countNote: Part = { text: `count not judged: ${unknown}`, kind: 'unknown' };
+    return { count: { ...count, reason: unknown }, finalCount, countNote };
+  }
   if (measures.missingSegments.length === 0) return { count, finalCount };
-  // A missing segment's increments may have been counted too: only the acknowledged ones missing from the count are proven.
-  const partial: CountResult = { ...count, extraCount: 0, valid: count.lostCount > 0 ? false : 'unknown', examples: [] };
-  const countNote: Part =
-    count.lostCount > 0
-      ? { text: `LOST at least ${count.lostCount} of the ${count.acknowledgedCount} increments the segments given acknowledged`, kind: 'violation', expectable: true }
-      : { text: `count not judged: ${count.appliedCount} counted, ${count.acknowledgedCount} acknowledged by the segments given`, kind: 'unknown' };
+  // A missing segment's increments may have been counted too: only acknowledged ones the count lacks are proven.
+  const lost = count.lostCount > 0;
+  const partial: CountResult = { ...count, extraCount: 0, valid: lost ? false : 'unknown', examples: [] };
+  const acknowledged = `${count.acknowledgedCount} increments the segments given acknowledged`;
+  const countNote: Part = lost
+    ? { text: `LOST at least ${count.lostCount} of the ${acknowledged}`, kind: 'violation', expectable: true }
+    : { text: `count not judged: ${count.appliedCount} counted, against the ${acknowledged}`, kind: 'unknown' };
   return { count: partial, finalCount, countNote };
 }
 
@@ -78,8 +82,10 @@ function initialRead(files: readonly SegmentFile[]): number | string {
   const read = first.controlCalls.find((call) => call.f === 'read');
   if (!okValue(read)) return 'segment 1 could not read the count before the calls';
   const startAtMs = first.plan.startAtMs;
-  if (startAtMs !== null && read.completeWallMs > startAtMs)
-    return `segment 1 reset and read the counter ${Math.round(read.completeWallMs - startAtMs)} ms after --start-at, when others may have counted`;
+  if (startAtMs !== null && read.completeWallMs > startAtMs) {
+    const lateMs = Math.round(read.completeWallMs - startAtMs);
+    return `segment 1 reset and read the counter ${lateMs} ms after --start-at, when others may have counted`;
+  }
   return read.value;
 }
 
