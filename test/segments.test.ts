@@ -84,7 +84,9 @@ let mainOutputs: string[] = [];
 
 const MAIN_RUN = '3 segments are the single run: every client once, the count exact, the rate split, percentiles summed';
 test.serial(MAIN_RUN, async (t) => {
-  const { runs, outputs, histories } = await withServer('ok', (port) => runSegments(port, 3, ['--rate', String(RATE)]));
+  // Two client threads per segment: a thread's clients are numbered from its segment's first.
+  const extra = ['--rate', String(RATE), '--client-threads', '2'];
+  const { runs, outputs, histories } = await withServer('ok', (port) => runSegments(port, 3, extra));
   mainOutputs = outputs;
   for (const run of runs) t.is(run.code, 0, describeRun(run));
   const segments = outputs.map((file) => JSON.parse(fs.readFileSync(file, 'utf8')));
