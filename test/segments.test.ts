@@ -1,8 +1,8 @@
 /**
  * A run split into segments (--segment i/n, --start-at), each its own tester process, merged by
  * `tester merge`: the segments together are the single-process run (every client once, the
- * count exact), a lossy server is caught across them, a missing segment is named, and files that
- * are not one run's segments are refused.
+ * count exact), a lossy or a duplicating server is caught across them, a missing segment is
+ * named, and files that are not one run's segments are refused.
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -163,6 +163,16 @@ test.serial('a lossy server is caught across segments: the merged count is LOST,
   t.is(merge.code, 1, describeRun(merge));
   const lost = (CLIENTS * CALLS) / 50;
   t.regex(merge.stdout, new RegExp(`^Verdict: +FAIL: LOST ${lost} of ${CLIENTS * CALLS} acknowledged increments$`, 'm'));
+});
+
+test.serial('a server counting some increments twice is caught across segments: EXTRA, exit 1', async (t) => {
+  const { runs, outputs } = await withServer('duplicate', (port) => runSegments(port, 3), 50);
+  for (const run of runs) t.is(run.code, 0, describeRun(run));
+  const merge = await runTester(['merge', ...outputs]);
+  t.is(merge.code, 1, describeRun(merge));
+  const extra = (CLIENTS * CALLS) / 50;
+  const verdict = `FAIL: EXTRA ${extra} increments counted beyond the ${CLIENTS * CALLS} attempted`;
+  t.regex(merge.stdout, new RegExp(`^Verdict: +${verdict}$`, 'm'));
 });
 
 test.serial("a segment's results missing fail the merged verdict, which names it", async (t) => {
