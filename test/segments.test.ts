@@ -246,6 +246,20 @@ test.serial("the segments' thresholds are judged over the whole run by merge", a
   t.regex(merged.verdict, /^exact: \d+ of \d+ increments counted; threshold --min-rps 1000000000 not reached: [\d.]+ requests\/s$/);
 });
 
+test.serial('no read after the last segment ended (as its clock says) leaves the count unjudged', async (t) => {
+  // As if segment 3 had ended an hour after every read of the count.
+  const copies = mainOutputs.map((file, i) => {
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (i === 2) saved.segment.endWallMs += 3600_000;
+    const copy = path.join(dir, `late-end-${i + 1}.json`);
+    fs.writeFileSync(copy, JSON.stringify(saved));
+    return copy;
+  });
+  const merged = parseJsonOutput(await runTester(['merge', ...copies, '--json']));
+  t.like(merged, { passed: false, finalCount: null, count: { valid: 'unknown' } });
+  t.is(merged.verdict, 'count not judged: no segment read the count after the last segment ended');
+});
+
 test.serial("files that are not one run's segments are refused in one line, exit 2", async (t) => {
   const [a, b] = mainOutputs;
   const saved = JSON.parse(fs.readFileSync(b, 'utf8'));

@@ -1,6 +1,6 @@
 /**
  * The merged run's verdict, as one process would give it on the count: the growth between
- * segment 1's read before --start-at and the last read after every segment's end, against the
+ * segment 1's read before --start-at and the latest read after every segment's end, against the
  * increments every segment acknowledged and attempted. The values the increments returned are
  * judged over the segments' histories together (tester check), not here.
  */
@@ -89,18 +89,21 @@ function initialRead(files: readonly SegmentFile[]): number | string {
   return read.value;
 }
 
-/** The read invoked last among the segments' reads after their calls, if it came after every segment's end. */
+/**
+ * The count after every segment's end: the largest of the segments' reads after their calls. The
+ * counter only grows, so the largest read is the latest, whichever host's clock runs ahead; the
+ * clocks only tell whether any read came after the last segment's end.
+ */
 function finalRead(files: readonly SegmentFile[]): number | string {
   const lastEndMs = Math.max(...files.map((file) => file.result.segment.endWallMs));
   const finals = files
     .map((file) => file.result.segment.controlCalls.filter((call) => call.f === 'read'))
     .filter((reads) => reads.length > 1)
     .map((reads) => reads.at(-1)!)
-    .filter(okValue)
-    .sort((a, b) => b.invokeWallMs - a.invokeWallMs);
-  const last = finals[0];
-  if (!last || last.invokeWallMs < lastEndMs) return 'no segment read the count after the last segment ended';
-  return last.value;
+    .filter(okValue);
+  const afterEveryEnd = finals.some((read) => read.invokeWallMs >= lastEndMs);
+  if (!afterEveryEnd) return 'no segment read the count after the last segment ended';
+  return Math.max(...finals.map((read) => read.value));
 }
 
 function okValue(call: WallCall | undefined): call is WallCall & { value: number } {
