@@ -10,6 +10,7 @@ export default {
     'dist/test/check-segments.test.js',
     'dist/test/checker.test.js',
     'dist/test/streaming-judge.test.js',
+    'dist/test/segment-shares.test.js',
     'dist/test/docker.test.js',
     'dist/test/env-vars.test.js',
     'dist/test/examples.test.js',

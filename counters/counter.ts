@@ -41,8 +41,22 @@ export interface CounterFactory {
    * its clients still makes one call at a time, as a `Counter` would.
    */
   openEngine?(clientCount: number): Promise<IncrementEngine>;
+  /**
+   * Optional: the backend's clock, read once, for placing the histories of a run's segments
+   * (--segment i/n, on several hosts) on one clock.
+   */
+  readClock?(): Promise<TargetClock>;
   /** Releases anything shared between clients (pools, cached proxies). */
   close(): Promise<void>;
+}
+
+/** A reading of the backend's clock: at some moment of the call it stood in [atUs, atUs + resolutionUs). */
+export interface TargetClock {
+  /** Unix epoch microseconds. */
+  atUs: number;
+  resolutionUs: number;
+  /** What was read, for the verdict: "the server's Date header". */
+  against: string;
 }
 
 /**

@@ -6,7 +6,9 @@
 # trace the server's system calls) and script (bsdutils: test/progress-bar.test.ts runs the
 # tester on a pseudo-terminal); hey
 # built with Go into .services/bin; Python requests (and the FastAPI peer's packages) in the
-# venv .services/venv from test/requirements.txt. Idempotent: what is there is left alone.
+# venv .services/venv from test/requirements.txt; kubernetes-models from npm into .services/k8s-schema
+# (its Kubernetes schemas check docker/'s Job manifest; the project's node_modules stays as npm ci
+# made it). Idempotent: what is there is left alone.
 # Without root, it names what is missing in one line each and exits 1.
 set -euo pipefail
 
@@ -48,6 +50,16 @@ ensure_hey() {
   GOBIN="$BIN" "$go" install "$HEY_MODULE"
 }
 
+K8S_SCHEMA="$ROOT/.services/k8s-schema"
+K8S_MODELS=kubernetes-models@5.1.0
+
+ensure_k8s_schema() {
+  [ -f "$K8S_SCHEMA/node_modules/kubernetes-models/batch/v1/Job.js" ] && return 0
+  say "installing $K8S_MODELS into $K8S_SCHEMA..."
+  mkdir -p "$K8S_SCHEMA"
+  npm install --prefix "$K8S_SCHEMA" --no-audit --no-fund --silent "$K8S_MODELS"
+}
+
 ensure_venv() {
   local stamp="$VENV/.requirements"
   [ -x "$VENV/bin/python" ] && cmp -s "$REQUIREMENTS" "$stamp" && return 0
@@ -65,4 +77,5 @@ status=0
 ensure_debian_tools || status=1
 ensure_hey || status=1
 ensure_venv || status=1
+ensure_k8s_schema || status=1
 exit $status

@@ -38,12 +38,14 @@ function file(name: string, text: string): string {
 }
 
 /**
- * `tester check ARG` in a 1 GiB address space. glibc reserves 64 MiB of it for each malloc arena,
- * and makes a new arena whenever threads contend for one (on a busy host, V8's helper threads
- * do): two arenas keep the limit about the history, not about the host's load.
+ * `tester check ARG` in a 1 GiB address space, kept about the file, not about the host: V8's
+ * reservations alone come near it, so its semi-spaces are held at 4 MB (their growth to 16 MB,
+ * which a slightly larger start-up heap triggers, failed there); and glibc reserves 64 MiB for
+ * each malloc arena, adding arenas when threads contend (on a busy host V8's helpers do), so
+ * two arenas at most.
  */
 async function check(arg: string, input?: string) {
-  const script = 'ulimit -v 1048576; exec "$0" "$@"';
+  const script = 'ulimit -v 1048576; exec "$0" --max-semi-space-size=4 "$@"';
   const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
   const child = spawn('bash', ['-c', script, process.execPath, TESTER_MAIN, 'check', arg], { env });
   const [stdout, stderr] = [child.stdout, child.stderr].map((stream) => {

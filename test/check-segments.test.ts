@@ -23,6 +23,8 @@ test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const SEGMENTS = 3;
 /** Every time in the random histories is shifted past the reset and the first read. */
 const SHIFT_US = 10;
+/** The load begins well after the first segment's read: further than the clocks may differ. */
+const LOAD_AFTER_US = 5000;
 /** Each segment's wall clock at its start, as if started at different moments on different hosts. */
 const WALL_ORIGIN_US = [1.7e15, 1.7e15 - 3_000, 1.7e15 - 12_345];
 
@@ -43,9 +45,12 @@ function callsOf(data: HistoryData, keep: (client: number) => boolean, shiftUs: 
   return ops.data();
 }
 
-function reads(history: RandomHistory, shiftUs: number, which: 'initial' | 'both'): ControlOp[] {
-  const chosen = which === 'initial' ? history.reads.slice(0, 1) : history.reads;
-  return chosen.map((read) => ({ f: 'read', type: 'ok', value: read.value, invokeUs: read.invokeUs + shiftUs, completeUs: read.completeUs + shiftUs }));
+/** The initial read, at the run's start, and the final one, after the load. */
+function reads(history: RandomHistory, shiftUs: number): ControlOp[] {
+  return history.reads.map((read, i) => {
+    const at = i === 0 ? SHIFT_US : shiftUs + LOAD_AFTER_US;
+    return { f: 'read', type: 'ok', value: read.value, invokeUs: read.invokeUs + at, completeUs: read.completeUs + at };
+  });
 }
 
 /** The whole history as one file, and split by client into SEGMENTS files, each on its own clock. */
@@ -54,8 +59,8 @@ function saved(history: RandomHistory, name: string, options: { skipIndex?: numb
   const whole: RunHistory = {
     meta: meta(clientCount),
     originUs: 0,
-    controlOps: [reset, ...reads(history, SHIFT_US, 'both')],
-    ops: callsOf(history.data, () => true, SHIFT_US),
+    controlOps: [reset, ...reads(history, SHIFT_US)],
+    ops: callsOf(history.data, () => true, SHIFT_US + LOAD_AFTER_US),
     nemesisEvents: [],
   };
   const wholeFile = path.join(tmp, `${name}-whole.jsonl`);
@@ -71,14 +76,14 @@ function saved(history: RandomHistory, name: string, options: { skipIndex?: numb
       wallClockOriginUs: WALL_ORIGIN_US[k],
       ...(options.clock === false ? {} : { clockOffset }),
     };
-    const mine = reads(history, shift, 'both').filter((_, i) => k === 0 || i === 1);
+    const mine = reads(history, shift).filter((_, i) => k === 0 || i === 1);
     const own = k === 0 ? [reset, ...mine] : [{ ...mine[0], invokeUs: 2, completeUs: 3, value: history.initial }, ...mine];
     const file = path.join(tmp, `${name}-${k + 1}.jsonl`);
     writeHistory(file, {
       meta: meta(clientCount, segment),
       originUs: 0,
       controlOps: own.sort((a, b) => a.invokeUs - b.invokeUs),
-      ops: callsOf(history.data, (client) => client % SEGMENTS === k, shift),
+      ops: callsOf(history.data, (client) => client % SEGMENTS === k, shift + LOAD_AFTER_US),
       nemesisEvents: [],
     });
     files.push(file);
@@ -138,4 +143,12 @@ test('what is not the segments of one run is refused in one line, exit 2', async
     t.is(code, 2, `${args.join(' ')}: ${stdout}${stderr}`);
     t.regex(stderr, message);
   }
+});
+
+test("a segment whose calls may have begun before the first segment's read: nothing judged, exit 1", async (t) => {
+  const { files } = saved(firstWithCalls('correct', 5), 'early');
+  // The measured offsets leave 1 ms either way: a load 5 ms after the read is clear of it, 10 ms of skew is not.
+  const { code, stdout, stderr } = await runTester(['check', ...files, '--clock-skew', '10ms']);
+  t.is(code, 1, stdout + stderr);
+  t.regex(stdout.split('\n')[1], /^FAIL: nothing judged: .*-1\.jsonl read the count after its reset only after a call of .*-[23]\.jsonl may have begun/);
 });

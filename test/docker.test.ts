@@ -74,24 +74,32 @@ test('the PostgreSQL compose file provides the database and credentials the serv
   t.true((service.environment as string[]).includes('POSTGRES_DB=counter_db'));
 });
 
-test('the Dockerfile builds in one stage and runs as a non-root user in another', (t) => {
-  const dockerfile = fs.readFileSync(path.join(ROOT, 'docker/Dockerfile'), 'utf8');
-  t.is(dockerfile.match(/^FROM /gm)?.length, 2);
-  t.regex(dockerfile, /^USER node$/m);
-  for (const copied of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) {
-    for (const source of copied[1].split(' ')) t.true(fs.existsSync(path.join(ROOT, source)), `${source} exists`);
-  }
-});
+/** Each image's Dockerfile and the TypeScript project it builds with. */
+const IMAGES = [
+  { dockerfile: 'docker/Dockerfile', tsconfig: 'tsconfig.build.json', main: 'server/main.ts' },
+  { dockerfile: 'docker/tester.Dockerfile', tsconfig: 'tsconfig.tester.json', main: 'tester/main.ts' },
+];
 
-test('the Dockerfile copies the folders the server build (tsconfig.build.json) compiles, and no others', (t) => {
-  const dockerfile = fs.readFileSync(path.join(ROOT, 'docker/Dockerfile'), 'utf8');
-  t.regex(dockerfile, /npx tsc -p tsconfig\.build\.json/);
-  const copies = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((match) => match[1].split(' '));
-  const copiedFolders = copies.filter((source) => fs.statSync(path.join(ROOT, source)).isDirectory());
-  const tsc = path.join(ROOT, 'node_modules/.bin/tsc');
-  const listed = execFileSync(tsc, ['-p', 'tsconfig.build.json', '--listFilesOnly'], { cwd: ROOT }).toString();
-  const sources = listed.split('\n').filter((file) => file.startsWith(ROOT) && !file.includes('/node_modules/'));
-  t.true(sources.some((file) => file.endsWith('server/main.ts')), listed);
-  const compiledFolders = new Set(sources.map((file) => path.relative(ROOT, file).split(path.sep)[0]));
-  t.deepEqual(copiedFolders.sort(), [...compiledFolders].sort(), 'the Dockerfile COPYs what the build compiles');
-});
+for (const { dockerfile: file, tsconfig, main } of IMAGES) {
+  test(`${file} builds in one stage and runs as a non-root user in another`, (t) => {
+    const dockerfile = fs.readFileSync(path.join(ROOT, file), 'utf8');
+    t.is(dockerfile.match(/^FROM /gm)?.length, 2);
+    t.regex(dockerfile, /^USER node$/m);
+    for (const copied of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) {
+      for (const source of copied[1].split(' ')) t.true(fs.existsSync(path.join(ROOT, source)), `${source} exists`);
+    }
+  });
+
+  test(`${file} copies the folders its build (${tsconfig}) compiles, and no others`, (t) => {
+    const dockerfile = fs.readFileSync(path.join(ROOT, file), 'utf8');
+    t.regex(dockerfile, new RegExp(`npx tsc -p ${tsconfig.replaceAll('.', '\\.')}`));
+    const copies = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((match) => match[1].split(' '));
+    const copiedFolders = copies.filter((source) => fs.statSync(path.join(ROOT, source)).isDirectory());
+    const tsc = path.join(ROOT, 'node_modules/.bin/tsc');
+    const listed = execFileSync(tsc, ['-p', tsconfig, '--listFilesOnly'], { cwd: ROOT }).toString();
+    const sources = listed.split('\n').filter((line) => line.startsWith(ROOT) && !line.includes('/node_modules/'));
+    t.true(sources.some((line) => line.endsWith(main)), listed);
+    const compiledFolders = new Set(sources.map((line) => path.relative(ROOT, line).split(path.sep)[0]));
+    t.deepEqual(copiedFolders.sort(), [...compiledFolders].sort(), `${file} COPYs what its build compiles`);
+  });
+}

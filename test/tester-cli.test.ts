@@ -176,6 +176,41 @@ const USAGE_ERRORS: Array<{ title: string; args: string[]; message: RegExp }> = 
     title: '--counter-port abc',
     args: ['web', '--n-clients', '2', '--counter-host', '127.0.0.1', '--counter-port', 'abc'],
     message: /--counter-port abc/,
+  },  ...[
+    ['0/3', /^tester: --segment 0\/3 is invalid: use i\/n/],
+    ['4/3', /^tester: --segment 4\/3 is invalid: use i\/n/],
+    ['1/0', /^tester: --segment 1\/0 is invalid: use i\/n/],
+    ['half', /^tester: --segment half is invalid: use i\/n/],
+    ['1/3', /^tester: --segment 1\/3: 3 segments need at least 3 clients, not --n-clients 2/],
+  ].map(([segment, message]) => ({
+    title: `--segment ${segment as string}`,
+    args: ['web', '--n-clients', '2', '--segment', segment as string, '--start-at', String(Date.now() + 60_000), ...DEAD],
+    message: message as RegExp,
+  })),
+  ...[
+    ['2020-01-01T00:00:00Z', /^tester: --start-at 2020-01-01T00:00:00Z is [\d.]+ s in the past: give a time to come/],
+    ['tomorrow', /^tester: --start-at tomorrow is not a time: use ISO 8601 with a zone/],
+    ['2030-01-01T00:00:00', /^tester: --start-at 2030-01-01T00:00:00 is not a time/],
+    [String(Date.now() + 48 * 3600_000), /^tester: --start-at \d+ is more than 24 h away/],
+  ].map(([startAt, message]) => ({
+    title: `--start-at ${startAt as string}`,
+    args: ['web', '--n-clients', '2', '--segment', '1/2', '--start-at', startAt as string, ...DEAD],
+    message: message as RegExp,
+  })),
+  {
+    title: '--segment 2/2 without --start-at',
+    args: ['web', '--n-clients', '2', '--segment', '2/2', ...DEAD],
+    message: /^tester: --segment 2\/2 needs --start-at: every segment starts then, after segment 1 has reset the counter/,
+  },
+  {
+    title: '--start-at without --segment',
+    args: ['web', '--n-clients', '2', '--start-at', String(Date.now() + 60_000), ...DEAD],
+    message: /^tester: --start-at starts the segments of a run together: give --segment too/,
+  },
+  {
+    title: '--segment with --warmup and --rounds',
+    args: ['web', '--n-clients', '2', '--segment', '1/1', '--warmup', '1s', '--rounds', '2', ...DEAD],
+    message: /^tester: --segment runs one plain share of a run: leave out --rounds, --warmup/,
   },
 ];
 
@@ -219,7 +254,7 @@ for (const { word, suggestion } of [
     assertOneLineFailure(t, run, 2, /./);
     t.is(
       stderrLines(run)[0],
-      `tester: unknown command ${word}; commands: web, postgresql, hazelcast, compare, check, heal${suggestion}`,
+      `tester: unknown command ${word}; commands: web, postgresql, hazelcast, compare, check, merge, heal${suggestion}`,
     );
   });
 }

@@ -7,13 +7,14 @@ import { CompareCommand } from './commands/compare-command.js';
 import { EXIT } from './options/exit-codes.js';
 import { HazelcastCommand } from './commands/hazelcast-command.js';
 import { HealCommand } from './commands/heal-command.js';
+import { MergeCommand } from './commands/merge-command.js';
 import { PostgresqlCommand } from './commands/postgresql-command.js';
 import { CounterTypeCommand } from './commands/counter-type-command.js';
 import { WebCommand } from './commands/web-command.js';
 import { normalizeArgs, unknownCommand } from './command-line.js';
 import { firstLine } from '../backends/first-line.js';
 
-const COMMANDS = [WebCommand, PostgresqlCommand, HazelcastCommand, CompareCommand, CheckCommand, HealCommand];
+const COMMANDS = [WebCommand, PostgresqlCommand, HazelcastCommand, CompareCommand, CheckCommand, MergeCommand, HealCommand];
 /** Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org). */
 const colored = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 const context = { ...Cli.defaultContext, colorDepth: colored ? process.stdout.getColorDepth() : 1 };

@@ -1,4 +1,5 @@
-import type { Counter, CounterFactory } from '../counter.js';
+import http from 'node:http';
+import { CounterError, type Counter, type CounterFactory, type TargetClock } from '../counter.js';
 import { Endpoint } from './endpoint.js';
 import { HttpConnection, type Target } from './http-connection.js';
 import { nativeLoader, openNativeEngine } from './native-engine.js';
@@ -43,6 +44,24 @@ class WebCounter implements Counter {
 }
 
 /**
+ * The first target's clock, from the Date header of its answer to GET /count. The header counts
+ * whole seconds, and a server may send one up to a second old (uWebSockets renews it once a
+ * second): the clock stood somewhere in the two seconds from the one it names.
+ */
+function dateHeader(target: Target): Promise<TargetClock> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: target.host, port: target.port, path: '/count', timeout: 5000 }, (response) => {
+      response.resume();
+      const atMs = Date.parse(response.headers.date ?? '');
+      if (Number.isNaN(atMs)) reject(new CounterError(`${target.host}:${target.port} sent no Date header to read its clock by`, 'backend'));
+      else resolve({ atUs: atMs * 1000, resolutionUs: 2e6, against: "the server's Date header" });
+    });
+    request.on('timeout', () => request.destroy(new Error('no answer in 5 s')));
+    request.on('error', (err) => reject(new CounterError(`${target.host}:${target.port}: cannot read its clock (${err.message})`, 'backend')));
+  });
+}
+
+/**
  * Spreads users over the targets round-robin: several servers can share one counter. The load's
  * increments run on the native engine when it loads; the tester's own calls (reset, reads) and
  * the JS engine use one WebCounter per user.
@@ -58,6 +77,7 @@ export function webCounterFactory(options: WebCounterOptions): CounterFactory {
       return new WebCounter(options.targets[openedCount++ % options.targets.length], options);
     },
     openEngine: native && ((clientCount) => openNativeEngine(native, options, clientCount)),
+    readClock: () => dateHeader(options.targets[0]),
     async close() {},
   };
 }

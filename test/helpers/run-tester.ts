@@ -61,10 +61,15 @@ export type FaultyMode = 'ok' | 'lose' | 'stale' | 'duplicate' | 'unavailable' |
 
 export type FaultyServer = LaunchedServer;
 
-/** Starts test/fixtures/faulty-server.ts and resolves once it listens. */
-export function startFaultyServer(mode: FaultyMode, port: number, every?: number): Promise<FaultyServer> {
+/** Starts test/fixtures/faulty-server.ts (on `where.host`, under `where.prefix`) and resolves once it listens. */
+export function startFaultyServer(
+  mode: FaultyMode,
+  port: number,
+  every?: number,
+  where: { host: string; prefix?: string[] } = { host: '127.0.0.1' },
+): Promise<FaultyServer> {
   const args = ['--mode', mode, '--port', String(port), ...(every === undefined ? [] : ['--every', String(every)])];
-  return launchServer({ host: '127.0.0.1', port, env: {}, script: FAULTY_SERVER_MAIN, args });
+  return launchServer({ ...where, port, env: {}, script: FAULTY_SERVER_MAIN, args });
 }
 
 /** What the reference's result block reports. */

@@ -66,9 +66,10 @@ export class CheckCommand extends Command {
     if (this.report) throw new UsageError('--report draws one history: give one file, or leave --report out');
     if (this.files.includes('-')) throw new UsageError('- (standard input) holds one history: give the segments as files');
     try {
-      const { judged, clocks, warnings } = await judgeSegments(this.files, skewUs);
+      const { judged, clocks, warnings, startUnknown } = await judgeSegments(this.files, skewUs);
       for (const warning of warnings) this.context.stderr.write(`tester: warning: ${oneLine(warning)}\n`);
-      this.context.stdout.write(`${[clocks.said, ...verdictLines(judged)].join('\n')}\n`);
+      const verdict = startUnknown ? [`FAIL: nothing judged: ${startUnknown}`] : verdictLines(judged);
+      this.context.stdout.write(`${[clocks.said, ...verdict].join('\n')}\n`);
       return judged.passed ? EXIT.passed : EXIT.failed;
     } catch (err) {
       if (!(err instanceof HistoryError)) throw err;

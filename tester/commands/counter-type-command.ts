@@ -9,8 +9,9 @@ export class CounterTypeCommand extends LoadCommand {
     details: `
       Each counter also has its own command: npx tester web, npx tester postgresql, npx tester
       hazelcast (see npx tester web --help). npx tester compare runs the whole scenario grid.
-      npx tester check judges a saved history again; npx tester heal undoes the faults a killed
-      tester left in force.
+      npx tester check judges a saved history again; npx tester merge adds up the segments of a run
+      made from several hosts (--segment i/n); npx tester heal undoes the faults a killed tester
+      left in force.
     `,
     examples: [
       ['Web counter', '$0 --counter-type web --n-clients 10 --n-calls-per-client 10000'],

@@ -2,7 +2,7 @@ import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
 import type { CounterSpec } from '../load/counter-spec.js';
 import { ServerStartError } from '../harness/server-launcher.js';
-import { ConnectError, type RecordedLoad, recordLoad } from '../load/run-load.js';
+import { ConnectError, type LoadProgress, type RecordedLoad, recordLoad } from '../load/run-load.js';
 import { FaultChoiceError, parseFaultList } from '../nemesis/catalogue.js';
 import { healDeadTesters, healedLine } from '../nemesis/heal.js';
 import { StateDirError } from '../nemesis/leftovers.js';
@@ -12,10 +12,16 @@ import { parseServerEnv } from '../options/parse-server-env.js';
 import type { JudgeOptions, RunSinks } from '../load/run-judge.js';
 import { progressBar } from '../output/progress-bar.js';
 import { extraBlock, rateWarning, referenceBlock, roundsBlock } from '../output/result-text.js';
+import { lateWarning } from '../output/segment-text.js';
+import { recordSegment } from '../segments/record-segment.js';
+import { type Segment, segmentText, shareOf } from '../segments/segment.js';
+import type { SegmentPlan } from '../segments/segment-facts.js';
+import type { Thresholds } from '../load/thresholds.js';
+import type { HistoryFormat } from '../history/line-spelling.js';
 import { timeLeftText } from '../output/time-left.js';
 import { judgeChange, SINGLE_RUN_KEY } from '../compare/against.js';
 import { representativeRound, roundFigures } from '../compare/round-figures.js';
-import type { LoadResult } from '../load/load-result.js';
+import type { LoadResult, ShownResult } from '../load/load-result.js';
 import { reportHtml } from '../report/report-html.js';
 import { ReportRecorder } from '../report/report-recorder.js';
 import { EXIT } from '../options/exit-codes.js';
@@ -114,6 +120,12 @@ export abstract class LoadCommand extends Command {
   report = Option.String('--report', {
     description: 'Write an HTML report to this file: throughput and latency over time, the verdict, its witnesses',
   });
+  segment = Option.String('--segment', {
+    description: 'Run share i of n of this command (e.g. 2/3), one per host; tester merge adds up their --output files',
+  });
+  startAt = Option.String('--start-at', {
+    description: 'With --segment: start the calls at this wall-clock time (ISO 8601 with a zone, or epoch ms)',
+  });
 
   /** The subcommand's counter type; undefined for the reference form. */
   protected abstract readonly fixedType: CounterType | undefined;
@@ -140,6 +152,9 @@ export abstract class LoadCommand extends Command {
     validate.writableFile('--report', this.report);
     const alpha = validate.alpha(this.alpha);
     const maxRegression = validate.maxRegression(this.maxRegression);
+    const segment = validate.segment(this.segment, clientCount);
+    if (segment) return this.runSegment(spec, clientCount, segment, thresholds, historyFormat);
+    if (this.startAt !== undefined) throw new UsageError('--start-at starts the segments of a run together: give --segment too');
     const saved = this.savedRounds();
     if (this.rounds > 1 && (this.nemesisList !== undefined || this.history || this.report))
       throw new UsageError('--rounds repeats a plain run: leave out --nemesis, --history and --report');
@@ -169,16 +184,79 @@ export abstract class LoadCommand extends Command {
       const change = judgeChange(result.rounds?.samples.rps ?? [result.rps], saved, { alpha, maxRegression });
       result.against = { file: this.against!, maxRegression, ...change };
     }
-    const warning = rateWarning(result);
-    if (warning) this.context.stderr.write(warning);
-    if (this.output) fs.writeFileSync(this.output, JSON.stringify(result, null, 2) + '\n');
     if (this.report) {
       const report = reports[shown].report(result, recordings[shown].context);
       fs.writeFileSync(this.report, reportHtml({ kind: 'run', report }));
     }
+    this.print(result);
+    return result.passed && !result.against?.regression ? EXIT.passed : EXIT.failed;
+  }
+
+  /** The result: its warnings on stderr, JSON in --output, and JSON or the text blocks on stdout. */
+  private print(result: ShownResult): void {
+    const warning = rateWarning(result);
+    if (warning) this.context.stderr.write(warning);
+    if (this.output) fs.writeFileSync(this.output, JSON.stringify(result, null, 2) + '\n');
     if (this.json) this.context.stdout.write(JSON.stringify(result) + '\n');
     else this.context.stdout.write(`${referenceBlock(result)}\n${extraBlock(result)}\n${roundsBlock(result)}`);
-    return result.passed && !result.against?.regression ? EXIT.passed : EXIT.failed;
+  }
+
+  /**
+   * --segment: this process's share of the run, started at --start-at; only segment 1 resets the
+   * counter. Exits 0 once measured: `tester merge` gives the run's verdict.
+   */
+  private async runSegment(
+    spec: CounterSpec,
+    clientCount: number,
+    segment: Segment,
+    thresholds: Thresholds,
+    historyFormat: HistoryFormat,
+  ): Promise<number> {
+    const given = Object.entries({
+      '--rounds': this.rounds > 1,
+      '--warmup': this.warmup !== undefined,
+      '--nemesis': this.nemesisList !== undefined,
+      '--server': this.server !== undefined,
+      '--against': this.against !== undefined,
+      '--report': this.report !== undefined,
+    }).flatMap(([flag, set]) => (set ? [flag] : []));
+    if (given.length > 0)
+      throw new UsageError(`--segment runs one plain share of a run: leave out ${given.join(', ')}`);
+    const startAtMs = validate.startAt(this.startAt, Date.now());
+    if (segment.count > 1 && startAtMs === undefined)
+      throw new UsageError(
+        `--segment ${segmentText(segment)} needs --start-at: every segment starts then, after segment 1 has reset the counter`,
+      );
+    const durationMs = validate.durationMs('--duration', this.duration);
+    const clients = shareOf(clientCount, segment);
+    const plan: SegmentPlan = {
+      clientCount,
+      callsPerClient: durationMs === undefined ? this.callsPerClient : null,
+      durationMs: durationMs ?? null,
+      ratePerSecond: this.rate ?? null,
+      startAtMs: startAtMs ?? null,
+      thresholds,
+    };
+    await this.healDeadTesters();
+    const result = await this.withProgress((onProgress) =>
+      recordSegment({
+        spec,
+        clientCount: clients.size,
+        callsPerClient: this.callsPerClient,
+        durationMs,
+        // Its clients' part of the rate: each client keeps the pace it has in the single-process run.
+        ratePerSecond: this.rate === undefined ? undefined : (this.rate * clients.size) / clientCount,
+        workerCount: this.clientThreads,
+        onProgress,
+        segment: { ...segment, plan, clients },
+        startAtMs,
+        historyFile: this.history ? { path: this.history, format: historyFormat } : undefined,
+      }),
+    );
+    const late = lateWarning(result.segment);
+    if (late) this.context.stderr.write(late);
+    this.print(result);
+    return EXIT.passed;
   }
 
   /** One measured run (after its warm-up), with the progress bar on a terminal. */
@@ -188,11 +266,8 @@ export abstract class LoadCommand extends Command {
     clientCount: number,
     judging: JudgeOptions,
   ): Promise<RecordedLoad> {
-    const bar = this.json
-      ? { update: () => {}, stop: () => {} }
-      : progressBar(this.context.stderr as NodeJS.WriteStream);
-    try {
-      return await recordLoad({
+    return this.withProgress((onProgress) =>
+      recordLoad({
         spec,
         nemesis: prepared.nemesis,
         clientCount,
@@ -201,9 +276,19 @@ export abstract class LoadCommand extends Command {
         warmupMs: validate.durationMs('--warmup', this.warmup),
         ratePerSecond: this.rate,
         workerCount: this.clientThreads,
-        onProgress: bar.update,
+        onProgress,
         ...judging,
-      });
+      }),
+    );
+  }
+
+  /** A run with the progress bar on stderr, unless --json asks for quiet. */
+  private async withProgress<T>(run: (onProgress: (progress: LoadProgress) => void) => Promise<T>): Promise<T> {
+    const bar = this.json
+      ? { update: () => {}, stop: () => {} }
+      : progressBar(this.context.stderr as NodeJS.WriteStream);
+    try {
+      return await run(bar.update);
     } finally {
       bar.stop();
     }

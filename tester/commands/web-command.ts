@@ -24,6 +24,10 @@ export class WebCommand extends LoadCommand {
       ['30 seconds at a fixed 20000 req/s', '$0 web --n-clients 50 --duration 30s --rate 20000'],
       ['JSON result', '$0 web --n-clients 10 --n-calls-per-client 1000 --json'],
       ['A server answering {"total":N}', '$0 web --n-clients 10 --count-field total'],
+      [
+        'Share 2 of 3 of one run, from the second of three hosts (then: tester merge seg1.json seg2.json seg3.json)',
+        '$0 web --n-clients 30 --segment 2/3 --start-at 2026-12-06T04:00:00Z --output seg2.json --history seg2.jsonl',
+      ],
       ['In CI: fail on slow or failing calls', '$0 web --n-clients 10 --max-p99 20ms --min-rps 5000 --max-errors 0'],
       [
         'Under faults: our server on a disk store, a worker then the whole server killed',

@@ -20,6 +20,8 @@ export interface TesterRunOptions {
   env?: Record<string, string>;
   /** Killed (SIGKILL) after this long; the run then ends with signal SIGKILL. */
   timeoutMs?: number;
+  /** A command the tester runs under, e.g. ["ip", "netns", "exec", "ns1"] (it must exec the tester). */
+  prefix?: string[];
 }
 
 /**
@@ -29,7 +31,8 @@ export interface TesterRunOptions {
 export function runTesterProcess(args: string[], options: TesterRunOptions = {}): Promise<TesterRun> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [options.main ?? TESTER_MAIN, ...args], {
+    const [command, ...commandArgs] = [...(options.prefix ?? []), process.execPath, options.main ?? TESTER_MAIN, ...args];
+    const child = spawn(command, commandArgs, {
       cwd: options.cwd,
       // COUNTER_HOST/COUNTER_PORT from the caller's shell must not change the target.
       env: { ...process.env, COUNTER_HOST: '', COUNTER_PORT: '', ...options.env },

@@ -6,7 +6,7 @@
  * to the highest of the segments' reads after their loads: a count never goes down, so the
  * highest read is the latest, whatever the clocks say.
  */
-import type { CallSink } from '../check/call-batch.js';
+import type { CallBatch, CallSink } from '../check/call-batch.js';
 import { HistoryChecker, type HistoryCheck } from '../check/check-history.js';
 import { withSegmentExamples } from '../check/real-time-order-checker.js';
 import { SegmentClash, SegmentMerge } from '../check/segment-merge.js';
@@ -19,6 +19,11 @@ import type { RunContext } from './witness-lines.js';
 
 export interface JudgedSegments {
   judged: JudgedRun;
+  /**
+   * Why the run cannot be judged at all: a call began before the first segment's read after its
+   * reset (as far as the clocks tell), so the count the run starts from is unknown.
+   */
+  startUnknown?: string;
   clocks: SegmentClocks;
   /** A torn last line, a segment cut short: one phrase each, its file named. */
   warnings: string[];
@@ -35,6 +40,7 @@ export async function judgeSegments(files: readonly string[], statedSkewUs?: num
   const merge = new SegmentMerge(files.length);
   const heads: (Head | undefined)[] = files.map(() => undefined);
   let placed: { clocks: SegmentClocks; checker: HistoryChecker } | undefined;
+  let firstCall: FirstCall;
   const place = () => {
     if (placed || heads.some((head) => head === undefined)) return;
     const known = heads as Head[];
@@ -42,7 +48,12 @@ export async function judgeSegments(files: readonly string[], statedSkewUs?: num
     const input = checkInput({ meta: known[0].meta, controlOps: unionControlOps(known, clocks) });
     const checker = new HistoryChecker(input.initial, input.reads);
     placed = { clocks, checker };
-    merge.place(clocks.offsetsUs, clocks.skewUs, checker);
+    merge.place(clocks.offsetsUs, clocks.skewUs, {
+      add: (batch) => {
+        firstCall = earliestCall(firstCall, batch, (clientId) => merge.segmentOf(clientId));
+        checker.add(batch);
+      },
+    });
   };
   const read = async (file: string, k: number): Promise<HistoryRest & { warnings: string[] }> => {
     const open = (head: HistoryHead): CallSink => {
@@ -71,7 +82,32 @@ export async function judgeSegments(files: readonly string[], statedSkewUs?: num
   onOwnClocks(check, segmentOf, clocks);
   const source = (clientId: number) => files[segmentOf(clientId)];
   const warnings = rests.flatMap(({ warnings }, k) => warnings.map((warning) => `${files[k]}: ${warning}`));
-  return { judged: judgeChecked(check, { ...run, clientSource: source }), clocks, warnings };
+  const controlSource = (call: ControlOp) => {
+    const { segment } = call as SegmentControlOp;
+    const widen = clocks.skewUs / 2;
+    const shift = clocks.offsetsUs[segment];
+    return { file: files[segment], invokeUs: call.invokeUs - shift + widen, completeUs: call.completeUs - shift - widen };
+  };
+  const judged = judgeChecked(check, { ...run, clientSource: source, controlSource });
+  const startRead = run.controlOps.find((op) => op.f === 'read');
+  if (firstCall && startRead && firstCall.invokeUs < startRead.completeUs) {
+    const startUnknown =
+      `${files[0]} read the count after its reset only after a call of ${source(firstCall.clientId)} may have begun ` +
+      `(within the clock skew): the count the run starts from is unknown; give --start-at more time after the first segment's start`;
+    return { judged: { ...judged, passed: false }, clocks, warnings, startUnknown };
+  }
+  return { judged, clocks, warnings };
+}
+
+type FirstCall = { invokeUs: number; clientId: number } | undefined;
+
+/** The earliest call of the segments after the first (whose own calls follow its read on its one clock). */
+function earliestCall(first: FirstCall, batch: CallBatch, segmentOf: (clientId: number) => number): FirstCall {
+  for (let i = 0; i < batch.length; i++) {
+    const [invokeUs, clientId] = [batch.invokeUs[i], batch.clientIds[i]];
+    if (segmentOf(clientId) > 0 && (!first || invokeUs < first.invokeUs)) first = { invokeUs, clientId };
+  }
+  return first;
 }
 
 /** The segments' first lines, refused unless they are the n shares of one run, each given once. */
@@ -125,7 +161,7 @@ function unionControlOps(heads: readonly Pick<HistoryHead, 'controlOps'>[], cloc
 }
 
 /** The run the segments make: their metadata, their tester's calls; a run cut short in one is cut short. */
-function unionRun(rests: readonly HistoryRest[], clocks: SegmentClocks): Omit<RunContext, 'clientSource'> {
+function unionRun(rests: readonly HistoryRest[], clocks: SegmentClocks): Omit<RunContext, 'clientSource' | 'controlSource'> {
   const unreadable = rests.reduce((sum, { meta }) => sum + meta.unreadableCount, 0);
   const meta = { ...rests[0].meta, unreadableCount: unreadable, thresholds: undefined };
   return { meta, originUs: 0, controlOps: unionControlOps(rests, clocks), nemesisEvents: [] };

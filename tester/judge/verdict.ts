@@ -14,7 +14,8 @@ import type { RangeResult } from '../check/range-checker.js';
 import type { RealTimeOrderResult } from '../check/real-time-order-checker.js';
 import type { UniqueResult } from '../check/unique-values-checker.js';
 
-interface Part {
+/** One finding of a verdict line. */
+export interface Part {
   text: string;
   kind: 'fine' | 'violation' | 'unknown';
   /** A violation that methods without guarantees are expected to show. */
@@ -24,7 +25,11 @@ interface Part {
 export function verdictLine(result: HistoryCheck, expectedUnsafe = false): string {
   const { count, unique, realTimeOrder, range, linearizable } = result.checks;
   const named = [countPart(count), ...valueParts(unique, realTimeOrder, result.okCount), ...rangeParts(range)];
-  const parts = [...named, ...linearizableParts(linearizable, named)];
+  return partsLine([...named, ...linearizableParts(linearizable, named)], expectedUnsafe);
+}
+
+/** Findings joined into a verdict line, the expected violations of an unsafe method marked so. */
+export function partsLine(parts: readonly Part[], expectedUnsafe: boolean): string {
   const allFine = parts.every((part) => part.kind === 'fine');
   let expectedSeen = false;
   const texts = parts.map((part) => {
@@ -36,7 +41,7 @@ export function verdictLine(result: HistoryCheck, expectedUnsafe = false): strin
   return texts.join(allFine ? ', ' : '; ');
 }
 
-function countPart(count: CountResult | CrashedCheck): Part {
+export function countPart(count: CountResult | CrashedCheck): Part {
   if (isCrashed(count)) return { text: `count not checked (${count.error})`, kind: 'unknown' };
   if (count.appliedCount === undefined) return { text: 'final count unknown', kind: 'unknown' };
   if (count.lostCount > 0) {

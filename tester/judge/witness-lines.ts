@@ -17,6 +17,8 @@ import { sinceStartNs, type ControlOp, type RunHistory } from '../history/run-hi
 export type RunContext = Pick<RunHistory, 'meta' | 'originUs' | 'nemesisEvents'> & {
   controlOps: readonly ControlOp[];
   clientSource?: (clientId: number) => string;
+  /** For several segments: the file a tester's call is in, and its times on that file's clock. */
+  controlSource?: (call: ControlOp) => Pick<ControlOp, 'invokeUs' | 'completeUs'> & { file: string };
 };
 
 export const maxWitnessLines = 3;
@@ -94,8 +96,10 @@ function finalReadName(history: RunContext): string {
 /** The tester's call `item`, as saved: its invoke's index and its time span. */
 function controlName(item: number, history: RunContext): string {
   const call = history.controlOps[item];
-  const span = timeSpan(sinceStartNs(call.invokeUs, history.originUs), sinceStartNs(call.completeUs, history.originUs));
-  return `tester op ${call.invokeIndex ?? -1} ${span}`;
+  const own = history.controlSource?.(call);
+  const [invokeUs, completeUs] = own ? [own.invokeUs, own.completeUs] : [call.invokeUs, call.completeUs];
+  const span = timeSpan(sinceStartNs(invokeUs, history.originUs), sinceStartNs(completeUs, history.originUs));
+  return `tester op ${call.invokeIndex ?? -1}${own ? ` of ${own.file}` : ''} ${span}`;
 }
 
 /** "97 outside [100, 100]", Jepsen's [lower, value, upper] said in words. */

@@ -7,6 +7,7 @@ import type { HistoryCheck } from '../check/check-history.js';
 import type { NemesisEvent } from '../history/nemesis-event.js';
 import type { ThresholdResult } from '../history/run-history.js';
 import type { RunResources } from './run-resources.js';
+import type { SegmentFacts } from '../segments/segment-facts.js';
 import type { MedianSummary, Verdict } from '../stats/statistics.js';
 
 export interface LatencySummary {
@@ -69,7 +70,12 @@ export interface LoadResult {
   rounds?: RoundFigures;
   /** --against: these rounds' RPS against the saved run's. */
   against?: SavedRunChange;
+  /** --segment: what `tester merge` needs of this share of a run (the fields above are the share's). */
+  segment?: SegmentFacts;
 }
+
+/** What the result blocks show: a run's result, a segment's, or the segments' merged (no checks' details). */
+export type ShownResult = Omit<LoadResult, 'check' | 'initialCount'>;
 
 /** A run's result before its calls are judged: what a run that keeps none of them can report. */
 export type LoadMeasures = Omit<LoadResult, 'check' | 'verdict' | 'witnesses' | 'passed'>;

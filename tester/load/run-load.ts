@@ -1,15 +1,18 @@
-import * as hdr from 'hdr-histogram-js';
 import { type Counter, type CounterFactory, CounterError } from '../../counters/counter.js';
 import { monotonicUs } from '../check/history.js';
 import type { Nemesis } from '../nemesis/nemesis.js';
 import type { RunContext } from '../judge/witness-lines.js';
-import type { ControlOp, RunHistory, RunMeta } from '../history/run-history.js';
+import type { ClockOffset, ControlOp, RunHistory, RunMeta } from '../history/run-history.js';
 import { mergeStreams, type OnCalls } from './call-stream.js';
 import { CallTally } from './call-tally.js';
 import { type ClientGroup, type GroupResult, openLocalGroup, openWorkerGroup } from './client-group.js';
 import type { CallPlan } from './client-loop.js';
-import type { LatencySummary, LoadMeasures, LoadResult } from './load-result.js';
+import type { LoadMeasures, LoadResult } from './load-result.js';
 import { type CounterSpec, createFactory } from './counter-spec.js';
+import { summarize } from './latency-summary.js';
+import { resets, segmentFacts, type SegmentRun } from '../segments/segment-run.js';
+import { measureClockOffset } from '../segments/clock-offset.js';
+import { WallOrigin } from '../segments/wall-clock.js';
 import { hostTimes, hostUseBetween, ownThreadTime, threadTimeSince } from './cpu-use.js';
 import { runResources } from './run-resources.js';
 import { RunJudge, type JudgeOptions, type RunBeginning } from './run-judge.js';
@@ -37,6 +40,14 @@ export interface LoadOptions {
   onCalls?: OnCalls;
   /** Hears, once the initial count is read, what the run knows of itself before its measured calls. */
   onStart?: (beginning: RunBeginning) => void;
+  /**
+   * --segment: this process runs one share of a bigger run (`clientCount` and `ratePerSecond`
+   * are its share's): it resets the counter only as segment 1, and numbers its clients and
+   * processes as the single-process run does.
+   */
+  segment?: SegmentRun;
+  /** --start-at: the measured calls begin at this wall-clock time (ms since the epoch). */
+  startAtMs?: number;
 }
 
 export interface LoadProgress {
@@ -62,9 +73,10 @@ const FINAL_READ_PAUSE_MS = 500;
 
 async function openGroups(options: LoadOptions): Promise<ClientGroup[]> {
   const threadCount = Math.min(options.workerCount ?? 0, options.clientCount);
-  if (threadCount <= 1) return [await openLocalGroup(options.spec, options.clientCount, 0)];
+  const firstClientId = options.segment?.clients.first ?? 0;
+  if (threadCount <= 1) return [await openLocalGroup(options.spec, options.clientCount, firstClientId)];
   const opening = [];
-  for (let t = 0, first = 0; t < threadCount; t++) {
+  for (let t = 0, first = firstClientId; t < threadCount; t++) {
     const size = Math.floor(options.clientCount / threadCount) + (t < options.clientCount % threadCount ? 1 : 0);
     opening.push(openWorkerGroup(options.spec, size, first, `client thread ${t + 1}`));
     first += size;
@@ -104,25 +116,8 @@ async function runGroups(
   }
 }
 
-function summarize(histogramBase64: string[]): LatencySummary {
-  const total = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-  for (const encoded of histogramBase64) total.add(hdr.decodeFromCompressedBase64(encoded));
-  const at = (percentile: number) => total.getValueAtPercentile(percentile);
-  return {
-    p50Us: at(50),
-    p90Us: at(90),
-    p99Us: at(99),
-    p999Us: at(99.9),
-    maxUs: total.maxValue,
-    meanUs: Math.round(total.mean),
-  };
-}
-
-function addCounts<K extends string>(parts: Array<Partial<Record<K, number>>>): Partial<Record<K, number>> {
+/** Counts by kind, added up over parts (client groups, segments). */
+export function addCounts<K extends string>(parts: Array<Partial<Record<K, number>>>): Partial<Record<K, number>> {
   const sum: Partial<Record<K, number>> = {};
   for (const part of parts)
     for (const [kind, n] of Object.entries(part) as Array<[K, number]>) sum[kind] = (sum[kind] ?? 0) + n;
@@ -188,15 +183,18 @@ export async function recordLoad(options: LoadOptions & JudgeOptions): Promise<R
  * end and none is kept, so nothing here judges them.
  */
 export async function streamLoad(options: LoadOptions): Promise<StreamedLoad> {
-  const originUs = monotonicUs();
+  const origin = new WallOrigin();
+  const { originUs } = origin;
   const controlOps: ControlOp[] = [];
   let factory: CounterFactory | undefined;
   let control: Counter | undefined;
+  let clockOffset: ClockOffset | undefined;
   try {
     factory = await createFactory(options.spec);
+    clockOffset = options.segment && (await measureClockOffset(factory));
     control = await factory.open();
     const counter = control;
-    await timedCall(controlOps, 'reset', () => counter.reset());
+    if (resets(options.segment)) await timedCall(controlOps, 'reset', () => counter.reset());
   } catch (err) {
     // An open keep-alive socket would hold the process until the server's idle timeout.
     await control?.close().catch(() => {});
@@ -206,7 +204,10 @@ export async function streamLoad(options: LoadOptions): Promise<StreamedLoad> {
   }
   let groups: ClientGroup[] = [];
   try {
-    groups = await openGroups(options);
+    // Still before the first call (and the first contact for a segment that does not reset).
+    groups = await openGroups(options).catch((err: unknown) => {
+      throw connectError(options.spec, err);
+    });
     const report =
       (phase: LoadProgress['phase'], startedUs: number, totalCount?: number) =>
       (doneCount: number, errorCount: number) =>
@@ -230,11 +231,13 @@ export async function streamLoad(options: LoadOptions): Promise<StreamedLoad> {
     });
     const liveEvents = options.nemesis?.events ?? [];
     // Unreadable answers are counted at the end: a history cut short must not claim none.
-    const { unreadableCount: _, ...meta } = runMeta(options, factory, []);
+    const { unreadableCount: _, ...meta } = runMeta(options, factory, [], origin, clockOffset);
     const nemesis = options.nemesis;
     const nemesisBusySinceUs = () => nemesis?.busySinceUs ?? Infinity;
     options.onStart?.({ meta, originUs, controlOps, nemesisEvents: liveEvents, nemesisBusySinceUs });
+    if (options.startAtMs !== undefined) await origin.waitUntil(options.startAtMs);
     const plan = buildPlan(options);
+    const lateMs = options.startAtMs === undefined ? 0 : Math.max(0, origin.wallMsAt(plan.startUs) - options.startAtMs);
     const totalCount = options.durationMs === undefined ? options.clientCount * options.callsPerClient : undefined;
     const tally = new CallTally();
     const streams = mergeStreams(groups.length, plan.startUs, (calls, watermarkUs) => {
@@ -245,16 +248,20 @@ export async function streamLoad(options: LoadOptions): Promise<StreamedLoad> {
     const [mainStart, hostStart] = [ownThreadTime(), hostTimes()];
     const results = await runGroups(groups, plan, streams, report('run', plan.startUs, totalCount));
     // Until the last call ended: recording a native group's calls after that is not load.
-    const totalTimeS = (Math.max(...results.map((result) => result.endUs)) - plan.startUs) / 1e6;
+    const endUs = Math.max(...results.map((result) => result.endUs));
+    const totalTimeS = (endUs - plan.startUs) / 1e6;
     const threads = [{ name: 'JS thread', ...threadTimeSince(mainStart) }, ...results.flatMap((r) => r.threads)];
     const resources = runResources(threads, totalTimeS, hostUseBetween(hostStart, hostTimes()));
     const nemesisEvents = (await options.nemesis?.stop()) ?? [];
     // A counter that died during the run still gets a report: the count checks become 'unknown'.
     const finalCount = await timedCall(controlOps, 'read', () => readPatiently(counter));
     const counts = { initialCount, finalCount, totalTimeS };
+    const segment =
+      options.segment &&
+      segmentFacts(options.segment, origin, { startUs: plan.startUs, endUs, lateMs }, controlOps, tally, results);
     return {
-      measures: measure(options, factory, results, tally, counts, { resources, nemesisEvents }),
-      history: { meta: runMeta(options, factory, results), originUs, controlOps, nemesisEvents },
+      measures: { ...measure(options, factory, results, tally, counts, { resources, nemesisEvents }), segment },
+      history: { meta: runMeta(options, factory, results, origin, clockOffset), originUs, controlOps, nemesisEvents },
     };
   } finally {
     await options.nemesis?.stop();
@@ -344,7 +351,7 @@ function measure(
 }
 
 /** The share of the rate a run may miss and still count as held. */
-const RATE_HELD_SHARE = 0.95;
+export const RATE_HELD_SHARE = 0.95;
 
 /** Open loop's extra measures: latency from the send, the pacer's lag, and the rate really sent. */
 function openLoopFields(
@@ -364,12 +371,23 @@ function openLoopFields(
 }
 
 /** What judging this run again needs beyond its operations. */
-function runMeta(options: LoadOptions, factory: CounterFactory, results: GroupResult[]): RunMeta {
+function runMeta(
+  options: LoadOptions,
+  factory: CounterFactory,
+  results: GroupResult[],
+  origin: WallOrigin,
+  clockOffset?: ClockOffset,
+): RunMeta {
+  const { segment } = options;
+  const wallClockOriginUs = origin.originWallMs * 1000;
   return {
     counter: factory.name,
-    clientCount: options.clientCount,
+    // A segment's processes are numbered among the whole run's clients, so that they never collide.
+    clientCount: options.segment?.plan.clientCount ?? options.clientCount,
     promisesExact: factory.promisesExact,
     linearizable: factory.linearizable,
     unreadableCount: results.reduce((sum, result) => sum + (result.errorCounts.protocol ?? 0), 0),
+    // A segment's history says which it is and where its clock stands, for judging the segments together.
+    ...(segment && { segment: { index: segment.index, count: segment.count, wallClockOriginUs, ...(clockOffset && { clockOffset }) } }),
   };
 }

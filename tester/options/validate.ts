@@ -11,6 +11,8 @@ import type { CounterSpec } from '../load/counter-spec.js';
 import type { Thresholds } from '../load/thresholds.js';
 import { savedSamples } from '../compare/against.js';
 import { parseDurationMs } from './parse-duration.js';
+import type { Segment } from '../segments/segment.js';
+import { type SegmentFile, segmentResultOf } from '../segments/segment-file.js';
 
 export const COUNTER_TYPES = ['web', 'postgresql', 'hazelcast'] as const;
 export type CounterType = (typeof COUNTER_TYPES)[number];
@@ -152,4 +154,52 @@ export function againstFile(file: string): Map<string, number[]> {
   const cells = savedSamples(saved);
   if (typeof cells === 'string') throw new UsageError(`--against ${file} ${cells}`);
   return cells;
+}
+
+/** --segment i/n: share i (1-based) of n; each segment needs a client of its own. */
+export function segment(text: string | undefined, clientCount: number): Segment | undefined {
+  if (text === undefined) return undefined;
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const [index, count] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!(count >= 1 && index >= 1 && index <= count))
+    throw new UsageError(`--segment ${text} is invalid: use i/n, share i of n with 1 ≤ i ≤ n, e.g. 2/3`);
+  if (count > clientCount)
+    throw new UsageError(`--segment ${text}: ${count} segments need at least ${count} clients, not --n-clients ${clientCount}`);
+  return { index, count };
+}
+
+/** How long ago --start-at may be: a segment launched a little late still runs, and says how late. */
+export const START_AT_PAST_MS = 10_000;
+/** How far ahead: further is taken for a typo rather than a plan. */
+export const START_AT_AHEAD_MS = 24 * 3600_000;
+/** ISO 8601 with a time zone (Z or an offset), so that hosts in different zones read one instant. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** --start-at: ISO 8601 (with a zone) or milliseconds since the epoch, neither past nor far off. */
+export function startAt(text: string | undefined, nowMs: number): number | undefined {
+  if (text === undefined) return undefined;
+  const trimmed = text.trim();
+  const ms = /^\d+$/.test(trimmed) ? Number(trimmed) : ISO_INSTANT.test(trimmed) ? Date.parse(trimmed) : NaN;
+  if (!Number.isFinite(ms))
+    throw new UsageError(`--start-at ${text} is not a time: use ISO 8601 with a zone (2026-12-06T04:00:00Z) or epoch ms`);
+  if (ms < nowMs - START_AT_PAST_MS)
+    throw new UsageError(`--start-at ${text} is ${((nowMs - ms) / 1000).toFixed(1)} s in the past: give a time to come`);
+  if (ms > nowMs + START_AT_AHEAD_MS) throw new UsageError(`--start-at ${text} is more than 24 h away`);
+  return ms;
+}
+
+/** tester merge's files: each a segment's --output. */
+export function segmentFiles(files: readonly string[]): SegmentFile[] {
+  if (files.length === 0) throw new UsageError("give the segments' --output files: tester merge A.json B.json ...");
+  return files.map((file) => {
+    let saved: unknown;
+    try {
+      saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`${file} cannot be read: ${(err as Error).message.split('\n')[0]}`);
+    }
+    const result = segmentResultOf(saved);
+    if (typeof result === 'string') throw new UsageError(`${file} ${result}`);
+    return { file, result };
+  });
 }

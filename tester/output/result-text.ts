@@ -1,20 +1,20 @@
-import type { LoadResult } from '../load/load-result.js';
+import type { ShownResult } from '../load/load-result.js';
 import { hostText, speedCaution, threadsText } from '../load/run-resources.js';
 import { changeText } from '../compare/against.js';
 import { limitText, rangeText, summaryText } from '../compare/round-figures.js';
 
-const RULER = '='.repeat(60);
+export const RULER = '='.repeat(60);
 
 /** Starts the line that says the loader or the host, not the server, may have set the speed. */
 export const CAUTION_LABEL = 'Caution:';
 
 /** A label padded to column 29, as the reference pads its own; a longer one (a file name) keeps a space. */
-function row(label: string, value: string | number): string {
+export function row(label: string, value: string | number): string {
   return `${label.length < 29 ? label.padEnd(29) : `${label} `}${value}`;
 }
 
 /** The reference's result block, byte for byte. */
-export function referenceBlock(result: LoadResult): string {
+export function referenceBlock(result: ShownResult): string {
   return [
     RULER,
     'PERFORMANCE TEST RESULTS',
@@ -30,7 +30,7 @@ export function referenceBlock(result: LoadResult): string {
 }
 
 /** Our additions: latency, errors, retries and the correctness verdict. */
-export function extraBlock(result: LoadResult): string {
+export function extraBlock(result: ShownResult): string {
   const { latency } = result;
   const errors = Object.entries(result.errors)
     .map(([kind, n]) => `${kind} ${n}`)
@@ -57,7 +57,7 @@ export function extraBlock(result: LoadResult): string {
 }
 
 /** --rate only: latency from the send and the pacer's lag, which the corrected latency includes. */
-function openLoopLines(result: LoadResult): string[] {
+function openLoopLines(result: ShownResult): string[] {
   const { uncorrectedLatency: sent, pacerLag: lag } = result;
   if (!sent || !lag) return [];
   return [
@@ -68,7 +68,7 @@ function openLoopLines(result: LoadResult): string[] {
 }
 
 /** Asked for a rate the run did not hold: one line saying what it sent instead. */
-export function rateWarning(result: LoadResult): string | undefined {
+export function rateWarning(result: ShownResult): string | undefined {
   if (result.rateHeld !== false) return undefined;
   return (
     `tester: warning: --rate ${result.ratePerSecond} not held: the calls went out at ${result.sentRate} req/s ` +
@@ -77,13 +77,13 @@ export function rateWarning(result: LoadResult): string | undefined {
 }
 
 /** Said only when the loader or the host may have set the speed (run-resources.ts). */
-function cautionLines(result: LoadResult): string[] {
+function cautionLines(result: ShownResult): string[] {
   const caution = speedCaution(result.resources);
   return caution ? [row(CAUTION_LABEL, caution)] : [];
 }
 
 /** The verdict, then the operations that prove a failure, one per line. */
-export function verdictLines(result: Pick<LoadResult, 'passed' | 'verdict' | 'witnesses'>): string[] {
+export function verdictLines(result: Pick<ShownResult, 'passed' | 'verdict' | 'witnesses'>): string[] {
   const { passed, verdict, witnesses } = result;
   return [row('Verdict:', `${passed ? 'PASS' : 'FAIL'}: ${verdict}`), ...witnesses.map((line) => row('', `  ${line}`))];
 }
@@ -92,7 +92,7 @@ export function verdictLines(result: Pick<LoadResult, 'passed' | 'verdict' | 'wi
  * --rounds and --against: the rounds' medians with their intervals and spread, and the change
  * from the saved run; '' for a single run compared with nothing.
  */
-export function roundsBlock(result: LoadResult): string {
+export function roundsBlock(result: ShownResult): string {
   const { rounds, against } = result;
   const lines: string[] = [];
   if (rounds) {
