@@ -50,6 +50,8 @@ export async function runTester(root: string, args: string[], clients: number, d
   const errorCount = Object.values(result.errors).reduce((sum, n) => sum + (n ?? 0), 0);
   const { rps, passed, verdict, peakRssMb, promisesExact } = result;
   const { p50Us, p99Us } = result.latency;
-  const measured: Measured = { rps, p50Us, p99Us, errorCount, passed, verdict, peakRssMb, promisesExact };
+  // Each call is one attempt plus one per retry (optimistic concurrency control's lost races).
+  const attemptRps = (result.totalCalls + result.retryCount) / result.totalTimeS;
+  const measured: Measured = { rps, attemptRps, p50Us, p99Us, errorCount, passed, verdict, peakRssMb, promisesExact };
   return result.ratePerSecond ? { ...measured, openLoop: openLoopFigures(result) } : measured;
 }
