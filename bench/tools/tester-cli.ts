@@ -29,7 +29,13 @@ function openLoopFigures(result: OpenLoopJson): OpenLoopFigures {
 
 export const TESTER_WARMUP_MS = 300;
 
-export async function runTester(root: string, args: string[], clients: number, durationS: number): Promise<Measured> {
+export async function runTester(
+  root: string,
+  args: string[],
+  clients: number,
+  durationS: number,
+  env: Record<string, string> = {},
+): Promise<Measured> {
   const load = [
     '--n-clients',
     String(clients),
@@ -40,7 +46,7 @@ export async function runTester(root: string, args: string[], clients: number, d
     '--json',
   ];
   const main = path.join(root, 'dist/tester/main.js');
-  const run = await runTesterProcess([...args, ...load], { main, timeoutMs: (durationS + 120) * 1000 });
+  const run = await runTesterProcess([...args, ...load], { main, env, timeoutMs: (durationS + 120) * 1000 });
   // Exit code 1 is a failed check: the result is still printed, and it is what we report.
   if (run.code !== 0 && run.code !== 1) {
     const said = run.stderr.trim().split('\n').pop() ?? '';
