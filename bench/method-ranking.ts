@@ -44,7 +44,10 @@ export function methodRanking(methods: MethodSamples[], referenceName: string, c
       ordered.push(`${winner.method} > ${loser.method}`);
       const tester = compareSamples(winner.tester, loser.tester);
       if (median(winner.tester) > median(loser.tester) && tester.direction !== 'slower') agreeing++;
-      else against.push(`${winner.method} > ${loser.method} (tester: ${tester.direction ?? '~'} ${tester.ratio.toFixed(2)}x)`);
+      else {
+        const said = `${tester.direction ?? '~'} ${tester.ratio.toFixed(2)}x`;
+        against.push(`${winner.method} > ${loser.method} (tester: ${said})`);
+      }
     }
   }
   lines.push(

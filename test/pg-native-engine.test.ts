@@ -5,6 +5,7 @@
  * a backend killed mid-run ends its call with an error, counted, while the run goes on and ends.
  */
 import test from 'ava';
+import fs from 'node:fs';
 import net from 'node:net';
 import { type CounterError, type EngineCalls, type EngineRunEnd } from '../counters/counter.js';
 import type { Env } from '../backends/env.js';
@@ -19,6 +20,7 @@ import { loadPgLoader } from '../native/pg-loader.js';
 import { monotonicUs } from '../tester/check/history.js';
 import { waitUntil } from '../tester/harness/wait-until.js';
 import { postgresTest } from './helpers/required-service.js';
+import { describeRun, parseJsonOutput, runTester } from './helpers/run-tester.js';
 
 const ENV: Env = { ...process.env, DB_HOST: process.env.DB_HOST || '127.0.0.1' };
 const CONFIG = readPostgresConfig(ENV);
@@ -228,7 +230,10 @@ async function relay(): Promise<{ port: number; cut(): void }> {
   };
 }
 
+const openFds = () => fs.readdirSync('/proc/self/fd').length;
+
 pgSerial('native: the database going away mid-run fails calls, counted, one line each; the run ends', async (t) => {
+  const fdsBefore = openFds();
   const gateway = await relay();
   const factory = postgresqlCounterFactory({ env: { ...ENV, DB_PORT: String(gateway.port) }, userId: user() });
   try {
@@ -257,4 +262,21 @@ pgSerial('native: the database going away mid-run fails calls, counted, one line
     gateway.cut();
     await factory.close();
   }
+  // Every connection the engine opened, refused ones included, was finished with it.
+  t.true(await waitUntil(async () => openFds() <= fdsBefore, 10_000), `${openFds()} fds open, ${fdsBefore} before`);
+});
+
+pgSerial('the tester CLI runs postgresql on the native loop by default, on pg-native with --engine js', async (t) => {
+  const threadsOf = async (engine: string[]) => {
+    const run = await runTester(
+      ['postgresql', '--method', 'inplace_update', '--n-clients', '2', '--n-calls-per-client', '50', '--json', ...engine],
+      { env: { DB_HOST: CONFIG.host, DB_PORT: String(CONFIG.port) }, timeoutMs: 60_000 },
+    );
+    t.is(run.code, 0, describeRun(run));
+    const result = parseJsonOutput<{ verdict: string; resources: { threads: { name: string }[] } }>(run);
+    t.regex(result.verdict, /^exact: 100 of 100 increments counted/);
+    return result.resources.threads.map((thread) => thread.name);
+  };
+  t.true((await threadsOf([])).includes('loop thread'), 'the native engine reports its loop thread');
+  t.false((await threadsOf(['--engine', 'js'])).includes('loop thread'), 'the JS engine has none');
 });

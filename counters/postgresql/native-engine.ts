@@ -48,7 +48,10 @@ class NativePgEngine implements IncrementEngine {
     return new Promise((resolve, reject) => {
       this.loader.run(plan, (result) => {
         if (result.error !== undefined) reject(new Error(`native engine: ${result.error}`));
-        else resolve({ ...this.judge(result), endUs: result.endUs, loopTime: result.loopTime, retryCount: result.retryCount });
+        else {
+          const { endUs, loopTime, retryCount } = result;
+          resolve({ ...this.judge(result), endUs, loopTime, retryCount });
+        }
       });
     });
   }
