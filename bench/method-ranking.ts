@@ -27,7 +27,7 @@ export function methodRanking(methods: MethodSamples[], referenceName: string, c
   if (measured.length < 2) return [];
   const rounds = Math.min(...measured.flatMap((m) => [m.tester.length, m.reference.length]));
   const lines = [
-    `Method ranking at ${clients} clients, best first (successful increments/s; methods in one group are not ` +
+    `Method ranking at ${clients} client(s), best first (successful increments/s; methods in one group are not ` +
       `significantly apart: Mann-Whitney at alpha 0.05 over ${rounds} round(s) or more):`,
     '',
     `- ${referenceName}: ${rankingLine(measured.map((m) => ({ key: m.method, samples: m.reference })))}`,

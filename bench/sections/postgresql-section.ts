@@ -33,8 +33,8 @@ import { type BenchContext, missing, type Section } from './section.js';
 const TITLE = 'PostgreSQL methods: tester vs pgbench, same SQL';
 const CLIENTS = 10;
 const HOT_ROW = 'web store statement (hot-row UPDATE ... RETURNING)';
-/** The method also measured with one client: there, per-call overhead shows most. */
-const SINGLE_CLIENT_METHOD: PostgresMethod = 'inplace_update';
+/** Each method is also measured with one client: there the client's turnaround is the latency. */
+const CLIENT_COUNTS = [CLIENTS, 1];
 /** The method whose calls may take several attempts: pgbench counts attempts, the tester calls. */
 const OCC: PostgresMethod = 'optimistic_concurrency_control';
 
@@ -68,10 +68,7 @@ async function successesOf(config: PostgresConfig, durationS: number, run: () =>
 
 export function postgresqlSection(ctx: BenchContext): Section {
   const { recorder } = ctx;
-  const plan = [
-    ...POSTGRES_METHODS.map((method) => ({ method, clients: CLIENTS })),
-    { method: SINGLE_CLIENT_METHOD, clients: 1 },
-  ];
+  const plan = CLIENT_COUNTS.flatMap((clients) => POSTGRES_METHODS.map((method) => ({ method, clients })));
   for (const { method, clients } of plan) {
     recorder.row(TITLE, method, 'tester', clients, { subject: method, tool: 'pgbench' });
     recorder.row(TITLE, method, 'pgbench', clients);
@@ -96,15 +93,18 @@ export function postgresqlSection(ctx: BenchContext): Section {
     title: TITLE,
     refHeader: '× pgbench',
     summarize: () =>
-      methodRanking(
-        POSTGRES_METHODS.map((method) => ({
-          method,
-          tester: recorder.rows.get(rowId(method, 'tester', CLIENTS))?.samples.map((s) => s.rps) ?? [],
-          reference: recorder.rows.get(rowId(method, 'pgbench', CLIENTS))?.samples.map((s) => s.rps) ?? [],
-        })),
-        'pgbench',
-        CLIENTS,
-      ),
+      CLIENT_COUNTS.flatMap((clients, i) => [
+        ...(i > 0 ? [''] : []),
+        ...methodRanking(
+          POSTGRES_METHODS.map((method) => ({
+            method,
+            tester: recorder.rows.get(rowId(method, 'tester', clients))?.samples.map((s) => s.rps) ?? [],
+            reference: recorder.rows.get(rowId(method, 'pgbench', clients))?.samples.map((s) => s.rps) ?? [],
+          })),
+          'pgbench',
+          clients,
+        ),
+      ]),
     ratios: [
       ...plan.map(({ method, clients }): RatioSpec => ({
         name: `tester / pgbench, ${method}, ${clients} client(s)`,
