@@ -30,6 +30,17 @@
         "native/http-loader/load-loop.cc",
         "native/http-loader/binding.cc"
       ]
+    },
+    # The tester's PostgreSQL load loop: libpq's asynchronous API in an epoll loop, the same outbox.
+    {
+      "target_name": "pg_loader",
+      "sources": [
+        "native/http-loader/outbox.cc",
+        "native/pg-loader/pg-loop.cc",
+        "native/pg-loader/binding.cc"
+      ],
+      "include_dirs": ["<!(pg_config --includedir)"],
+      "libraries": ["-lpq"]
     }
   ]
 }

@@ -256,8 +256,8 @@ async function main(): Promise<void> {
   log(`done in ${took} s`);
 }
 
-function sectionInfo({ title, refHeader, notes, kind }: Section): SectionInfo {
-  return { title, refHeader, notes, ...(kind && { kind }) };
+function sectionInfo({ title, refHeader, notes, kind, summarize }: Section): SectionInfo {
+  return { title, refHeader, notes, ...(kind && { kind }), ...(summarize && { summary: summarize() }) };
 }
 
 function write(results: BenchResults): void {

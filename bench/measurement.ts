@@ -18,6 +18,11 @@ export interface LatencyPair {
 
 export interface Measured {
   rps: number;
+  /**
+   * Attempts per second, successful or not, where a call may take several (optimistic concurrency
+   * control: the tester's calls plus its retries; pgbench's transactions, each one version check).
+   */
+  attemptRps?: number;
   p50Us?: number;
   /** Undefined when the tool does not report it (pgbench). */
   p99Us?: number;
@@ -72,8 +77,8 @@ export interface Row {
   notMeasured?: string;
 }
 
-/** What a ratio divides: throughput (higher is better) or a latency percentile (lower is better). */
-export type Metric = 'rps' | 'p50Us' | 'p99Us';
+/** What a ratio divides: throughput or attempts (higher is better) or a latency percentile (lower is better). */
+export type Metric = 'rps' | 'attemptRps' | 'p50Us' | 'p99Us';
 
 export interface RatioSpec {
   name: string;
@@ -90,7 +95,7 @@ export interface RatioSpec {
 export const meetsTarget = (spec: RatioSpec, value: number): boolean =>
   spec.target === undefined || (lowerIsBetter(spec) ? value <= spec.target : value >= spec.target);
 
-export const lowerIsBetter = (spec: RatioSpec): boolean => (spec.metric ?? 'rps') !== 'rps';
+export const lowerIsBetter = (spec: RatioSpec): boolean => spec.metric === 'p50Us' || spec.metric === 'p99Us';
 
 export interface Ratio extends RatioSpec {
   /** Median over rounds of top / bottom within the round. */

@@ -47,6 +47,8 @@ export interface SectionInfo {
   notes: string[];
   /** 'latency': open loop, tabled by its percentiles; 'soak': shows results.soak. Older results have no kind. */
   kind?: SectionKind;
+  /** Lines under the table, from the section's rows once every round ran (older results have none). */
+  summary?: string[];
 }
 
 const pct = (n: number) => `${Math.round(n * 100)}%`;
@@ -139,6 +141,7 @@ function sectionTable(section: SectionInfo, results: BenchResults, rows: Map<str
     '|---|---|--:|--:|--:|--:|--:|---|---|',
     ...own.map((row) => `| ${rowCells(row, rows).join(' | ')} |`),
     '',
+    ...(section.summary?.length ? [...section.summary, ''] : []),
   ];
 }
 

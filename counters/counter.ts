@@ -1,4 +1,3 @@
-import type { CounterError } from '../backends/counter-error.js';
 
 export { CounterError, type ErrorKind } from '../backends/counter-error.js';
 
@@ -88,8 +87,8 @@ export interface EngineCalls {
   completeUs: Float64Array;
   /** The count the call returned; NaN when none or when it failed. */
   values: Float64Array;
-  /** The error of each call that failed, by its index. */
-  errors: Map<number, CounterError>;
+  /** The error of each call that failed, by its index (a CounterError, or what a JS client would have thrown). */
+  errors: Map<number, Error>;
   /**
    * Every call invoked before this time (same clock) has ended and is in these calls or in ones
    * drained before: the oldest invoke still in flight, else when they were taken.
@@ -103,6 +102,8 @@ export interface EngineRunEnd extends EngineCalls {
   endUs: number;
   /** The engine's own thread over the run, on a CPU and waiting for one (ns), when it has one. */
   loopTime?: { cpuNs: number; waitNs: number };
+  /** Retries its clients made over the run (lost races), when it retries. */
+  retryCount?: number;
 }
 
 /**

@@ -3,10 +3,7 @@
  * module that loads build/Release/http_loader.node. Loading is a function, not an import side
  * effect: the web counter falls back to its JS client, with a note, when the build is missing.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadBuiltAddon } from './load-built-addon.js';
 
 export interface LoaderTarget {
   /** "localhost:8080": how errors name the target. */
@@ -119,22 +116,7 @@ export interface HttpLoaderModule {
   errorKinds: readonly (string | undefined)[];
 }
 
-/** The package root: the nearest directory above this module holding package.json. */
-function packageRoot(): string {
-  const start = dirname(fileURLToPath(import.meta.url));
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) return start;
-  }
-}
-
 /** The addon, or why it could not be loaded (one line, naming the fix). */
 export function loadHttpLoader(): HttpLoaderModule | string {
-  const file = join(packageRoot(), 'build', 'Release', 'http_loader.node');
-  if (!existsSync(file)) return `native engine not built (missing ${file}): run npm run build:native`;
-  try {
-    return createRequire(import.meta.url)(file) as HttpLoaderModule;
-  } catch (err) {
-    return `cannot load ${file}: ${err instanceof Error ? err.message : String(err)}; run npm run build:native`;
-  }
+  return loadBuiltAddon<HttpLoaderModule>('http_loader');
 }

@@ -10,7 +10,14 @@ export type Sql = Pick<PgConnection, 'query' | 'execute'>;
 /** SQLSTATE of a failed statement, when the server sent one. */
 export type SqlError = Error & { sqlState?: string };
 
-function conninfo(config: PostgresConfig, database = config.database): string {
+/**
+ * libpq's smallest connect timeout: a server in the middle of shutting down can accept a connection
+ * and never answer, and every request of a coalesced batch waits for that connect.
+ */
+export const CONNECT_TIMEOUT_S = 2;
+
+/** The libpq connection string of `config` (the native engine connects with it too). */
+export function conninfo(config: PostgresConfig, database = config.database): string {
   const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   return [
     `host=${quote(config.host)}`,
@@ -18,9 +25,7 @@ function conninfo(config: PostgresConfig, database = config.database): string {
     `dbname=${quote(database)}`,
     `user=${quote(config.user)}`,
     `password=${quote(config.password)}`,
-    // libpq's smallest: a server in the middle of shutting down can accept a connection and never
-    // answer, and every request of a coalesced batch waits for that connect.
-    'connect_timeout=2',
+    `connect_timeout=${CONNECT_TIMEOUT_S}`,
     'application_name=counters',
     // libpq prints NOTICEs (e.g. "already exists, skipping") to stderr: keep our output to what matters.
     "options='-c client_min_messages=warning'",
@@ -28,7 +33,7 @@ function conninfo(config: PostgresConfig, database = config.database): string {
 }
 
 /** Turns libpq's connection failure into one line naming the server and the env var to fix. */
-function explainConnectError(config: PostgresConfig, database: string, err: Error): Error {
+export function explainConnectError(config: PostgresConfig, database: string, err: Error): Error {
   const where = `PostgreSQL at ${config.host}:${config.port}`;
   // libpq's first line holds the reason; later lines are hints we replace with our own.
   const text = err.message
@@ -47,6 +52,11 @@ function explainConnectError(config: PostgresConfig, database: string, err: Erro
   return new ConfigError(`cannot connect to ${where} (database "${database}"): ${text}; ${fix}`, {
     cause: err,
   });
+}
+
+/** Why a statement failed that got no answer in time (the connection is given up: SQLSTATE 08006). */
+export function noAnswerMessage(statementTimeoutMs: number): string {
+  return `no answer from PostgreSQL within ${statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`;
 }
 
 const closingClients = new Set<Client>();
@@ -138,10 +148,7 @@ export class PgConnection {
         () => {
           if (performance.now() - sentMs < this.statementTimeoutMs) this.client._read();
           else
-            this.fail(
-              `no answer from PostgreSQL within ${this.statementTimeoutMs} ms (PG_STATEMENT_TIMEOUT_MS)`,
-              '08006',
-            );
+            this.fail(noAnswerMessage(this.statementTimeoutMs), '08006');
         },
         Math.min(READ_NUDGE_MS, this.statementTimeoutMs),
       );

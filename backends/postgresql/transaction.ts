@@ -1,6 +1,10 @@
 import type { Sql } from './connection.js';
 import { isConnectionLost } from './errors.js';
 
+/** What ends a transaction: here, and in the native engine's steps (counters/postgresql/methods.ts). */
+export const COMMIT = 'COMMIT';
+export const ROLLBACK = 'ROLLBACK';
+
 /**
  * BEGIN, body, COMMIT, one statement per round trip (what pgbench does with the same script).
  * On a failure inside the body it rolls back, so the connection is usable for the next caller;
@@ -22,13 +26,13 @@ export async function inTransaction<T>(
     throw err;
   }
   committing();
-  await conn.query('COMMIT');
+  await conn.query(COMMIT);
   return value;
 }
 
 async function rollbackQuietly(conn: Sql): Promise<void> {
   try {
-    await conn.query('ROLLBACK');
+    await conn.query(ROLLBACK);
   } catch {
     // Nothing to roll back, or the connection is gone: either way no transaction is left open.
   }

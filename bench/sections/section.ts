@@ -38,6 +38,8 @@ export interface Section {
   /** Measured in the first round only: its length is the measurement, not its repetition (the soak). */
   once?: boolean;
   run(round: number): Promise<void>;
+  /** Lines printed under the section's table once every round ran (e.g. the PostgreSQL methods' ranking). */
+  summarize?(): string[];
 }
 
 export const missing = (availability: Availability | object): string | undefined =>

@@ -34,6 +34,9 @@ export function pgbenchCandidates(
   }));
 }
 
+/** Tries of a transaction that failed with a serialization failure or deadlock, retried at once. */
+export const PGBENCH_MAX_TRIES = 1000;
+
 export const pgbenchSetting = (threads: number) => `-j ${threads}`;
 export const pgbenchThreadsOf = (setting: string) => Number(/^-j (\d+)/.exec(setting)?.[1] ?? 1);
 
@@ -63,7 +66,7 @@ export async function runPgbench(
     String(Math.max(1, Math.round(durationS))),
     // Serialization failures are retried, as the tester's serializable_update with retries does.
     '--max-tries',
-    '1000',
+    String(PGBENCH_MAX_TRIES),
     '-f',
     scriptFile,
     config.database,

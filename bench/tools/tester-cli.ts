@@ -29,7 +29,13 @@ function openLoopFigures(result: OpenLoopJson): OpenLoopFigures {
 
 export const TESTER_WARMUP_MS = 300;
 
-export async function runTester(root: string, args: string[], clients: number, durationS: number): Promise<Measured> {
+export async function runTester(
+  root: string,
+  args: string[],
+  clients: number,
+  durationS: number,
+  env: Record<string, string> = {},
+): Promise<Measured> {
   const load = [
     '--n-clients',
     String(clients),
@@ -40,7 +46,7 @@ export async function runTester(root: string, args: string[], clients: number, d
     '--json',
   ];
   const main = path.join(root, 'dist/tester/main.js');
-  const run = await runTesterProcess([...args, ...load], { main, timeoutMs: (durationS + 120) * 1000 });
+  const run = await runTesterProcess([...args, ...load], { main, env, timeoutMs: (durationS + 120) * 1000 });
   // Exit code 1 is a failed check: the result is still printed, and it is what we report.
   if (run.code !== 0 && run.code !== 1) {
     const said = run.stderr.trim().split('\n').pop() ?? '';
@@ -50,6 +56,8 @@ export async function runTester(root: string, args: string[], clients: number, d
   const errorCount = Object.values(result.errors).reduce((sum, n) => sum + (n ?? 0), 0);
   const { rps, passed, verdict, peakRssMb, promisesExact } = result;
   const { p50Us, p99Us } = result.latency;
-  const measured: Measured = { rps, p50Us, p99Us, errorCount, passed, verdict, peakRssMb, promisesExact };
+  // Each call is one attempt plus one per retry (optimistic concurrency control's lost races).
+  const attemptRps = (result.totalCalls + result.retryCount) / result.totalTimeS;
+  const measured: Measured = { rps, attemptRps, p50Us, p99Us, errorCount, passed, verdict, peakRssMb, promisesExact };
   return result.ratePerSecond ? { ...measured, openLoop: openLoopFigures(result) } : measured;
 }

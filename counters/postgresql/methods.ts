@@ -7,7 +7,7 @@ import type { Sql } from '../../backends/postgresql/connection.js';
 import { firstLine } from '../../backends/first-line.js';
 import { LostRace, type RaceRetries, retryLostRaces, type RetryPolicy } from '../../backends/retry-backoff.js';
 import { COUNTER_LOCK_CLASS, COUNTER_TABLE, SHARD_TABLE, toCount } from './schema.js';
-import { inTransaction } from '../../backends/postgresql/transaction.js';
+import { COMMIT, inTransaction } from '../../backends/postgresql/transaction.js';
 
 /** The increment methods: the reference's five, then two of ours. */
 export const POSTGRES_METHODS = [
@@ -38,6 +38,8 @@ export function parsePostgresMethod(value: string): PostgresMethod {
  * even when other methods update the same row.
  */
 export const SQL = {
+  begin: 'BEGIN',
+  beginSerializable: 'BEGIN ISOLATION LEVEL SERIALIZABLE',
   read: `SELECT counter FROM ${COUNTER_TABLE} WHERE user_id = $1`,
   readForUpdate: `SELECT counter FROM ${COUNTER_TABLE} WHERE user_id = $1 FOR UPDATE`,
   readVersioned: `SELECT counter, version FROM ${COUNTER_TABLE} WHERE user_id = $1`,
@@ -74,7 +76,7 @@ interface Step {
 }
 
 /** An OCC attempt whose version check failed: nothing was written. */
-const VERSION_CONFLICT = new LostRace('version changed under us');
+export const VERSION_CONFLICT = new LostRace('version changed under us');
 
 type Attempt = (step: Step) => Promise<number | undefined | LostRace>;
 
@@ -86,41 +88,50 @@ type Attempt = (step: Step) => Promise<number | undefined | LostRace>;
 export function incrementWith(method: PostgresMethod, ctx: IncrementContext): Promise<number | undefined> {
   switch (method) {
     case 'lost_update':
-      return run(ctx, false, (step) => lostUpdate(ctx, step));
+      return run(ctx, method, (step) => lostUpdate(ctx, step));
     case 'inplace_update':
-      return run(ctx, false, (step) => inplaceUpdate(ctx, step));
+      return run(ctx, method, (step) => inplaceUpdate(ctx, step));
     case 'row_level_locking':
-      return run(ctx, false, (step) => rowLevelLocking(ctx, step));
+      return run(ctx, method, (step) => rowLevelLocking(ctx, step));
     case 'optimistic_concurrency_control':
-      return run(ctx, true, (step) => optimistic(ctx, step));
+      return run(ctx, method, (step) => optimistic(ctx, step));
     case 'serializable_update':
-      return run(ctx, false, (step) => serializable(ctx, step));
+      return run(ctx, method, (step) => serializable(ctx, step));
     case 'advisory_lock':
-      return run(ctx, false, (step) => advisoryLock(ctx, step));
+      return run(ctx, method, (step) => advisoryLock(ctx, step));
     case 'sharded':
-      return run(ctx, false, (step) => sharded(ctx, step));
+      return run(ctx, method, (step) => sharded(ctx, step));
   }
 }
 
 /**
- * Runs attempts until one does not lose a race: an OCC version mismatch is always retried, a
- * serialization failure or deadlock (40001/40P01) when doRetries or `alwaysRetry`. Any other
- * failure becomes the tester's error at once.
+ * Whether `method` retries serialization failures and deadlocks (40001/40P01): always for OCC
+ * (the reference retries its races regardless of do_retries), else when doRetries.
  */
-function run(ctx: IncrementContext, alwaysRetry: boolean, attempt: Attempt): Promise<number | undefined> {
+export function retriesErrors(method: PostgresMethod, doRetries: boolean): boolean {
+  return doRetries || method === 'optimistic_concurrency_control';
+}
+
+/**
+ * Runs attempts until one does not lose a race: an OCC version mismatch is always retried, a
+ * serialization failure or deadlock when retriesErrors. Any other failure becomes the tester's
+ * error at once.
+ */
+function run(ctx: IncrementContext, method: PostgresMethod, attempt: Attempt): Promise<number | undefined> {
   const retries: RaceRetries = { policy: ctx.retry, onRetry: ctx.onRetry, giveUp: (lost) => gaveUp(ctx, lost) };
   return retryLostRaces(retries, async () => {
     const step: Step = { committing: false };
     try {
       return await attempt(step);
     } catch (err) {
-      if (isRetryable(err) && (alwaysRetry || ctx.doRetries)) return new LostRace(firstLine(err), err);
+      if (isRetryable(err) && retriesErrors(method, ctx.doRetries)) return new LostRace(firstLine(err), err);
       throw toCounterError(ctx.config, err, step.committing);
     }
   });
 }
 
-function gaveUp(ctx: IncrementContext, lost: LostRace): CounterError {
+/** The error of an increment that lost PG_MAX_RETRIES + 1 races (both engines). */
+export function gaveUp(ctx: Pick<IncrementContext, 'config' | 'retry'>, lost: LostRace): CounterError {
   return new CounterError(
     `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: increment gave up after ${ctx.retry.maxRetries} ` +
       `retries (${lost.why}); raise PG_MAX_RETRIES`,
@@ -129,7 +140,8 @@ function gaveUp(ctx: IncrementContext, lost: LostRace): CounterError {
   );
 }
 
-function missingRow(ctx: IncrementContext): CounterError {
+/** The error of an increment whose user has no row (both engines). */
+export function missingRow(ctx: { config: PostgresConfig; userId: number }): CounterError {
   return new CounterError(
     `PostgreSQL at ${ctx.config.host}:${ctx.config.port}: user ${ctx.userId} has no row in ${COUNTER_TABLE}; ` +
       `reset the counter (initUserCounterTable) first`,
@@ -168,7 +180,7 @@ async function inplaceUpdate(ctx: IncrementContext, step: Step): Promise<number>
 
 /** SELECT ... FOR UPDATE locks the row until COMMIT, so read-then-write cannot interleave. */
 function rowLevelLocking(ctx: IncrementContext, step: Step): Promise<number> {
-  return transaction(ctx, step, 'BEGIN', async () => {
+  return transaction(ctx, step, SQL.begin, async () => {
     const next = (await readCounter(ctx, 'cnt_read_for_update', SQL.readForUpdate)) + 1;
     await ctx.conn.execute('cnt_write', SQL.write, [ctx.userId, next]);
     return next;
@@ -197,7 +209,7 @@ async function optimistic(ctx: IncrementContext, step: Step): Promise<number | L
 
 /** Read then write read+1 in a SERIALIZABLE transaction: PostgreSQL aborts the loser with 40001. */
 function serializable(ctx: IncrementContext, step: Step): Promise<number> {
-  return transaction(ctx, step, 'BEGIN ISOLATION LEVEL SERIALIZABLE', async () => {
+  return transaction(ctx, step, SQL.beginSerializable, async () => {
     const next = (await readCounter(ctx, 'cnt_read', SQL.read)) + 1;
     await ctx.conn.execute('cnt_write', SQL.write, [ctx.userId, next]);
     return next;
@@ -210,7 +222,7 @@ function serializable(ctx: IncrementContext, step: Step): Promise<number> {
  * when it started.
  */
 function advisoryLock(ctx: IncrementContext, step: Step): Promise<number> {
-  return transaction(ctx, step, 'BEGIN', async () => {
+  return transaction(ctx, step, SQL.begin, async () => {
     await ctx.conn.execute('cnt_advisory_lock', SQL.advisoryLock, [ctx.userId]);
     const next = (await readCounter(ctx, 'cnt_read', SQL.read)) + 1;
     await ctx.conn.execute('cnt_write', SQL.write, [ctx.userId, next]);
@@ -252,7 +264,7 @@ export function pgbenchScript(method: PostgresMethod, userId: number, shards = 8
       lines.push(`${p(SQL.inplace)};`);
       break;
     case 'row_level_locking':
-      lines.push('BEGIN;', ...readThenWrite(SQL.readForUpdate), 'COMMIT;');
+      lines.push(`${SQL.begin};`, ...readThenWrite(SQL.readForUpdate), `${COMMIT};`);
       break;
     case 'optimistic_concurrency_control':
       lines.push(
@@ -262,10 +274,10 @@ export function pgbenchScript(method: PostgresMethod, userId: number, shards = 8
       );
       break;
     case 'serializable_update':
-      lines.push('BEGIN ISOLATION LEVEL SERIALIZABLE;', ...readThenWrite(SQL.read), 'COMMIT;');
+      lines.push(`${SQL.beginSerializable};`, ...readThenWrite(SQL.read), `${COMMIT};`);
       break;
     case 'advisory_lock':
-      lines.push('BEGIN;', `${p(SQL.advisoryLock)};`, ...readThenWrite(SQL.read), 'COMMIT;');
+      lines.push(`${SQL.begin};`, `${p(SQL.advisoryLock)};`, ...readThenWrite(SQL.read), `${COMMIT};`);
       break;
     case 'sharded':
       lines.push(`\\set slot random(0, ${shards - 1})`, `${p(SQL.shardIncrement.replace('$2', ':slot'))};`);

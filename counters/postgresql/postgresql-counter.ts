@@ -19,6 +19,7 @@ import {
   resetUserRows,
 } from './schema.js';
 import { DEFAULT_USER_ID, readSettings, type Settings } from './settings.js';
+import { nativePgLoader, openNativePgEngine } from './native-engine.js';
 
 export {
   DEFAULT_POSTGRES_METHOD,
@@ -162,6 +163,11 @@ export interface PostgresqlCounterOptions {
   /** Default 1, the reference's user. */
   userId?: number;
   /**
+   * native (default): the load's increments run in the addon's epoll loop (native/pg-loader/), off
+   * the JS thread; js: one PostgresCounter per client. The tester's own calls (reset, reads) are JS.
+   */
+  engine?: 'native' | 'js';
+  /**
    * Where DB_HOST, DB_PORT, POSTGRES_*, PG_MAX_RETRIES, PG_RETRY_BASE_MS, PG_RETRY_CAP_MS, PG_SHARDS come from.
    * Default process.env.
    */
@@ -178,6 +184,7 @@ export function postgresqlCounterFactory(options: PostgresqlCounterOptions = {})
   const doRetries = options.doRetries ?? false;
   const env = options.env ?? process.env;
   const clients = new Set<PostgresCounter>();
+  const native = options.engine === 'js' ? undefined : nativePgLoader();
   let ready: Promise<Settings> | undefined;
 
   const setUp = async (): Promise<Settings> => {
@@ -187,6 +194,11 @@ export function postgresqlCounterFactory(options: PostgresqlCounterOptions = {})
     );
     return settings;
   };
+  const prepared = (): Promise<Settings> =>
+    (ready ??= setUp().catch((err) => {
+      ready = undefined; // let a later open try again
+      throw err;
+    }));
 
   return {
     name: `postgresql/${method}`,
@@ -196,16 +208,18 @@ export function postgresqlCounterFactory(options: PostgresqlCounterOptions = {})
     // These return the committed value of their own increment; sharded knows only its slot.
     linearizable: method !== 'lost_update' && method !== 'sharded',
     async open(): Promise<Counter> {
-      ready ??= setUp().catch((err) => {
-        ready = undefined; // let a later open try again
-        throw err;
-      });
-      const settings = await ready;
+      const settings = await prepared();
       const conn = await PgConnection.open(settings.config);
       const counter = new PostgresCounter(conn, settings, userId, method, doRetries, (c) => clients.delete(c));
       clients.add(counter);
       return counter;
     },
+    openEngine:
+      native &&
+      (async (clientCount) => {
+        const settings = await prepared();
+        return openNativePgEngine(native, { settings, method, doRetries, userId, clientCount });
+      }),
     async close(): Promise<void> {
       await Promise.all([...clients].map((c) => c.close()));
     },

@@ -81,7 +81,8 @@ export abstract class LoadCommand extends Command {
     description: 'Open loop: total calls per second',
   });
   engine = Option.String('--engine', 'native', {
-    description: 'web: native (an epoll loop on its own thread, the default) or js (Node sockets, one client each)',
+    description:
+      'web, postgresql: native (an epoll loop on its own thread, the default) or js (Node sockets or pg-native, one client each)',
   });
   countField = Option.String('--count-field', {
     description:

@@ -111,7 +111,7 @@ async function openEngineGroup(
         },
       );
       deliver(end, Infinity);
-      return groupResult(recorder, 0, end.endUs, ownThreads(jsStart, end.loopTime));
+      return groupResult(recorder, end.retryCount ?? 0, end.endUs, ownThreads(jsStart, end.loopTime));
     },
     async close() {
       await engine.close();

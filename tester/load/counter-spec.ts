@@ -16,7 +16,7 @@ export type CounterSpec =
       countField?: string;
       engine?: 'native' | 'js';
     }
-  | { backend: 'postgresql'; method: PostgresMethod; doRetries: boolean }
+  | { backend: 'postgresql'; method: PostgresMethod; doRetries: boolean; engine?: 'native' | 'js' }
   | { backend: 'hazelcast'; method: HazelcastMethod }
   /** A counter of the caller's own: the module at `url` default-exports a function making its factory. */
   | { backend: 'module'; url: string };
@@ -30,7 +30,7 @@ export async function createFactory(spec: CounterSpec): Promise<CounterFactory> 
     }
     case 'postgresql': {
       const { postgresqlCounterFactory } = await import('../../counters/postgresql/postgresql-counter.js');
-      return postgresqlCounterFactory({ method: spec.method, doRetries: spec.doRetries });
+      return postgresqlCounterFactory({ method: spec.method, doRetries: spec.doRetries, engine: spec.engine });
     }
     case 'hazelcast': {
       const { hazelcastCounterFactory } = await import('../../counters/hazelcast/hazelcast-counter.js');

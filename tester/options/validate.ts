@@ -101,7 +101,12 @@ export async function counterSpec(flags: CounterFlags): Promise<CounterSpec> {
     case 'postgresql': {
       // Loaded on demand: a web run never pays for the other backends' modules.
       const { POSTGRES_METHODS, DEFAULT_POSTGRES_METHOD } = await import('../../counters/postgresql/methods.js');
-      return { backend: 'postgresql', method: choice('--method', method ?? DEFAULT_POSTGRES_METHOD, POSTGRES_METHODS), doRetries };
+      return {
+        backend: 'postgresql',
+        method: choice('--method', method ?? DEFAULT_POSTGRES_METHOD, POSTGRES_METHODS),
+        doRetries,
+        engine,
+      };
     }
     case 'hazelcast': {
       const { HAZELCAST_METHODS, DEFAULT_HAZELCAST_METHOD } = await import('../../counters/hazelcast/method.js');
