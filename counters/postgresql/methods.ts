@@ -51,6 +51,8 @@ export const SQL = {
     `UPDATE ${COUNTER_TABLE} SET counter = counter + 1, version = version + 1 ` +
     'WHERE user_id = $1 RETURNING counter',
   advisoryLock: `SELECT pg_advisory_xact_lock(${COUNTER_LOCK_CLASS}, $1::integer)`,
+  /** The database's clock, for placing the histories of a run's segments on one clock. */
+  clock: "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint::text AS us",
   shardIncrement: `UPDATE ${SHARD_TABLE} SET counter = counter + 1 WHERE user_id = $1 AND slot = $2 RETURNING counter`,
   shardUpsert: `INSERT INTO ${SHARD_TABLE} (user_id, slot, counter) VALUES ($1, $2, 1)
     ON CONFLICT (user_id, slot) DO UPDATE SET counter = ${SHARD_TABLE}.counter + 1`,

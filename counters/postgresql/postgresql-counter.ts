@@ -10,6 +10,7 @@ import {
   type IncrementContext,
   parsePostgresMethod,
   type PostgresMethod,
+  SQL,
 } from './methods.js';
 import {
   checkUserId,
@@ -186,6 +187,7 @@ export function postgresqlCounterFactory(options: PostgresqlCounterOptions = {})
   const clients = new Set<PostgresCounter>();
   const native = options.engine === 'js' ? undefined : nativePgLoader();
   let ready: Promise<Settings> | undefined;
+  let clockConnection: Promise<PgConnection> | undefined;
 
   const setUp = async (): Promise<Settings> => {
     const settings = readSettings(env);
@@ -220,8 +222,15 @@ export function postgresqlCounterFactory(options: PostgresqlCounterOptions = {})
         const settings = await prepared();
         return openNativePgEngine(native, { settings, method, doRetries, userId, clientCount });
       }),
+    /** clock_timestamp(), to the microsecond; one connection for every reading, so that only the first pays its connect. */
+    async readClock() {
+      clockConnection ??= prepared().then((settings) => PgConnection.open(settings.config));
+      const [row] = await (await clockConnection).query<{ us: string }>(SQL.clock);
+      return { atUs: Number(row.us), resolutionUs: 1, against: "PostgreSQL's clock_timestamp()" };
+    },
     async close(): Promise<void> {
       await Promise.all([...clients].map((c) => c.close()));
+      await clockConnection?.then((conn) => conn.close()).catch(() => {});
     },
   };
 }
