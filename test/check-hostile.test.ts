@@ -1,7 +1,8 @@
 /**
  * `tester check` on files an adversary wrote: every one ends in one line on stderr and exit 2,
- * within a 1 GiB address space (ulimit -v), so nothing is allocated from a number in the file
- * and nothing is read whole. A pipe and a FIFO are read as streams.
+ * within a 1.5 GiB address space (ulimit -v: node reserves 1 GiB of it before reading a byte,
+ * its reading thread a little more), so nothing is allocated from a number in the file and
+ * nothing is read whole. A pipe and a FIFO are read as streams.
  */
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
@@ -37,9 +38,9 @@ function file(name: string, text: string): string {
   return at;
 }
 
-/** `tester check ARG` in a 1 GiB address space. */
+/** `tester check ARG` in a 1.5 GiB address space. */
 async function check(arg: string, input?: string) {
-  const script = 'ulimit -v 1048576; exec "$0" "$@"';
+  const script = 'ulimit -v 1572864; exec "$0" "$@"';
   const child = spawn('bash', ['-c', script, process.execPath, TESTER_MAIN, 'check', arg]);
   const [stdout, stderr] = [child.stdout, child.stderr].map((stream) => {
     let text = '';
@@ -93,7 +94,7 @@ test('an answer after the final read began is refused: the count is read after t
   await refused(t, file('late.jsonl', lines.join('\n')), /late\.jsonl line 5: process 0 answered after the tester's final read began/);
 });
 
-test('a 2 GB sparse file is refused at its first line, in a 1 GiB address space', async (t) => {
+test('a 2 GB sparse file is refused at its first line, in a 1.5 GiB address space', async (t) => {
   const at = path.join(dir, 'sparse.jsonl');
   fs.writeFileSync(at, '');
   fs.truncateSync(at, 2 ** 31);

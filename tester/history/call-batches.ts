@@ -6,7 +6,7 @@
 import type { CallBatch, CallSink } from '../check/call-batch.js';
 
 /** Enough rows that a batch's fixed costs vanish, few enough that it stays in cache. */
-const BATCH_ROWS = 1 << 14;
+export const BATCH_ROWS = 1 << 10;
 
 export class CallBatches {
   #firstRow = 0;
