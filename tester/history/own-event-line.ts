@@ -51,7 +51,8 @@ function ownSpelling(format: HistoryFormat): OwnSpelling {
     f,
     ...literal(Buffer.concat([bytesOf(type), fKey, bytesOf(f), valueKey])),
   }));
-  return { index: literal(index), time: literal(time), process: literal(process), tester: literal(tester), type: literal(type), nil: literal(nil), middles };
+  const [indexKey, timeKey, processKey, testerName, typeKey, nilWord] = [index, time, process, tester, type, nil].map(literal);
+  return { index: indexKey, time: timeKey, process: processKey, tester: testerName, type: typeKey, nil: nilWord, middles };
 }
 
 function literal(bytes: Uint8Array): Literal {
