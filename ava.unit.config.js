@@ -17,6 +17,7 @@ export default {
     'dist/test/first-line.test.js',
     'dist/test/histories.test.js',
     'dist/test/history-reader.test.js',
+    'dist/test/history-reader-thread.test.js',
     'dist/test/history-stream.test.js',
     'dist/test/history-streamed-read.test.js',
     'dist/test/increment-coalescer.test.js',

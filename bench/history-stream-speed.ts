@@ -5,10 +5,13 @@
  * Issue 26's history as a stream, on this machine: a correct run of `calls` increments (default
  * 5M, 64 clients, 1% indeterminate) is laid out as the load delivers it (4096 calls a delivery,
  * the watermark at the next call's invoke) with no file, then saved as JSONL, EDN and gzip
- * JSONL; each file is then read back as a stream (streamHistory, a sink that only counts).
- * Each phase runs in a process of its own, which reports its calls per second (wall) and its
- * peak RSS: neither the writer's nor the reader's memory may grow with the run. The goal for
- * reading is well over 1M calls/s; writing must stay a small share of a run at 200k calls/s.
+ * JSONL; each file is then read back as a stream (streamHistory, a sink that only counts), and
+ * judged by `tester check FILE` (the CLI from start to exit, through /usr/bin/time: the reading
+ * thread and the judge together). Each phase runs in a process of its own, which reports its
+ * calls per second (wall) and its peak RSS: neither the writer's nor the reader's memory may grow
+ * with the run. Issue 26's goals: `tester check` at 1M calls/s or more in at most 500 MB (the
+ * load average is printed beside it: on a shared host the CPU figure is what an idle one would
+ * take); reading alone well over that; writing a small share of a run at 200k calls/s.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,6 +23,9 @@ import { streamHistory } from '../tester/history/history-reader.js';
 import { HistoryStream } from '../tester/history/history-stream.js';
 
 const SELF = fileURLToPath(import.meta.url);
+const TESTER = fileURLToPath(new URL('../tester/main.js', import.meta.url));
+const TIME = '/usr/bin/time';
+const CHECK_GOAL = { callsPerS: 1e6, maxRssMb: 500 };
 const DELIVERY_CALLS = 4096;
 /** A new call begins every 0.5 µs, round robin over the clients; each lasts 60% of its client's turn. */
 const STEP_US = 0.5;
@@ -84,6 +90,24 @@ function maxRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
+/** `tester check FILE` as a person runs it, timed by /usr/bin/time; it must pass, as the synthetic run does. */
+function check(file: string, callCount: number): Phase {
+  const started = performance.now();
+  const run = spawnSync(TIME, ['-f', 'time %U %S %M', process.execPath, TESTER, 'check', file], { encoding: 'utf8' });
+  const wallMs = performance.now() - started;
+  const time = /time ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(run.stderr);
+  if (run.status !== 0 || !run.stdout.includes('PASS') || !time) {
+    throw new Error(`tester check ${file} exited ${run.status}: ${run.stdout}${run.stderr}`);
+  }
+  const [user, system, maxRssKb] = time.slice(1).map(Number);
+  return { callCount, wallMs, cpuMs: (user + system) * 1000, maxRssMb: maxRssKb / 1024 };
+}
+
+function checkVerdict({ callCount, wallMs, maxRssMb: rss }: Phase): string {
+  const passed = (callCount / wallMs) * 1000 >= CHECK_GOAL.callsPerS && rss <= CHECK_GOAL.maxRssMb;
+  return `${passed ? 'PASS' : 'FAIL'} (>= ${CHECK_GOAL.callsPerS / 1e6}M calls/s wall, <= ${CHECK_GOAL.maxRssMb} MB)`;
+}
+
 /** One phase in a process of its own, for its own peak RSS. */
 function phase(...args: string[]): Phase {
   const run = spawnSync(process.execPath, [SELF, 'phase', ...args], { encoding: 'utf8' });
@@ -114,6 +138,8 @@ if (process.argv[2] === 'phase') {
       const file = path.join(dir, name);
       console.log(line(`write ${name}`, phase('write', String(callCount), String(clientCount), file)));
       console.log(line(`read ${name}`, phase('read', file)));
+      const checked = check(file, callCount);
+      console.log(`${line(`tester check ${name}`, checked)}: ${checkVerdict(checked)}; load average ${load()}`);
       fs.rmSync(file);
     }
     console.log(`load average ${load()}`);

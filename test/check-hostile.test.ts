@@ -1,7 +1,8 @@
 /**
  * `tester check` on files an adversary wrote: every one ends in one line on stderr and exit 2,
- * within a 1 GiB address space (ulimit -v), so nothing is allocated from a number in the file
- * and nothing is read whole. A pipe and a FIFO are read as streams.
+ * within a 1.5 GiB address space (ulimit -v: node reserves 1 GiB of it before reading a byte,
+ * its reading thread a little more), so nothing is allocated from a number in the file and
+ * nothing is read whole. A pipe and a FIFO are read as streams.
  */
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
@@ -38,14 +39,14 @@ function file(name: string, text: string): string {
 }
 
 /**
- * `tester check ARG` in a 1 GiB address space, kept about the file, not about the host: V8's
- * reservations alone come near it, so its semi-spaces are held at 4 MB (their growth to 16 MB,
- * which a slightly larger start-up heap triggers, failed there); and glibc reserves 64 MiB for
- * each malloc arena, adding arenas when threads contend (on a busy host V8's helpers do), so
- * two arenas at most.
+ * `tester check ARG` in a 1.5 GiB address space, kept about the file, not about the host: Node
+ * reserves about 1 GB before it reads a byte, and the reading thread's isolate its own; the
+ * semi-spaces are held at 4 MB (their growth to 16 MB, which a slightly larger start-up heap
+ * triggers, failed there); and glibc reserves 64 MiB for each malloc arena, adding arenas when
+ * threads contend (on a busy host V8's helpers do), so two arenas at most.
  */
 async function check(arg: string, input?: string) {
-  const script = 'ulimit -v 1048576; exec "$0" --max-semi-space-size=4 "$@"';
+  const script = 'ulimit -v 1572864; exec "$0" --max-semi-space-size=4 "$@"';
   const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
   const child = spawn('bash', ['-c', script, process.execPath, TESTER_MAIN, 'check', arg], { env });
   const [stdout, stderr] = [child.stdout, child.stderr].map((stream) => {
@@ -100,7 +101,7 @@ test('an answer after the final read began is refused: the count is read after t
   await refused(t, file('late.jsonl', lines.join('\n')), /late\.jsonl line 5: process 0 answered after the tester's final read began/);
 });
 
-test('a 2 GB sparse file is refused at its first line, in a 1 GiB address space', async (t) => {
+test('a 2 GB sparse file is refused at its first line, in a 1.5 GiB address space', async (t) => {
   const at = path.join(dir, 'sparse.jsonl');
   fs.writeFileSync(at, '');
   fs.truncateSync(at, 2 ** 31);

@@ -10,32 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { CallBatch } from '../tester/check/call-batch.js';
-import { History } from '../tester/check/history.js';
-import { HistoryStream } from '../tester/history/history-stream.js';
 import { collectHistory, HistoryError, readHistory, streamHistory } from '../tester/history/history-reader.js';
-import type { HistoryFormat } from '../tester/history/history-writer.js';
-import { sinceStartNs, type RunHistory } from '../tester/history/run-history.js';
+import type { RunHistory } from '../tester/history/run-history.js';
 import { seededRandom } from './helpers/fuzz.js';
-import { randomHistory, SERVER_FAULTS } from './helpers/random-histories.js';
+import { rowsOf, savedRun, sinkInto } from './helpers/saved-runs.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'history-streamed-read-'));
 test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-/** One row of a batch, times in nanoseconds since the run started. */
-function rowsOf(batches: CallBatch[], originUs: number): number[][] {
-  return batches.flatMap((batch) =>
-    Array.from({ length: batch.length }, (_, r) => [
-      batch.firstRow + r,
-      batch.clientIds[r],
-      sinceStartNs(batch.invokeUs[r], originUs),
-      sinceStartNs(batch.completeUs[r], originUs),
-      batch.values[r],
-      batch.outcomes[r],
-      batch.invokeIndex[r],
-      batch.processes[r],
-    ]),
-  );
-}
 
 function isJson(text: string): boolean {
   try {
@@ -47,36 +28,6 @@ function isJson(text: string): boolean {
 }
 
 const RUN = JSON.stringify({ counter: 'web', clientCount: 2, promisesExact: true, linearizable: true });
-
-const sinkInto = (batches: CallBatch[]) => ({ add: (batch: CallBatch) => batches.push(structuredClone(batch)) });
-
-/** A random run saved as it went, its end metadata on the last line; what its sinks got. */
-function savedRun(random: () => number, i: number, file: string, format: HistoryFormat) {
-  const made = randomHistory(random, SERVER_FAULTS[i % SERVER_FAULTS.length], { maxCalls: 40, clients: 4, callsPerClient: 4 });
-  const originUs = 1000;
-  const ops = History.fromData(made.data).data();
-  for (let row = 0; row < ops.length; row++) {
-    ops.invokeUs[row] += originUs;
-    ops.completeUs[row] += originUs;
-  }
-  const endUs = Math.max(2, ...Array.from(made.data.completeUs)) + 1;
-  // After every call, as the reader wants it (the random history may let an indeterminate one end later).
-  const final = { invokeUs: endUs, completeUs: endUs + 1, value: made.final ?? null };
-  const batches: CallBatch[] = [];
-  const meta = { counter: 'random', clientCount: 4, promisesExact: true, linearizable: true };
-  const stream = new HistoryStream({
-    file: { path: file, format },
-    meta,
-    originUs,
-    controlOps: [{ f: 'read', invokeUs: originUs, completeUs: originUs + 1, type: 'ok', value: made.initial }],
-    nemesisEvents: [{ time: 3000, f: 'start-pause', value: 'SIGSTOP' }],
-    sinks: [sinkInto(batches)],
-  });
-  stream.deliver(ops, Infinity);
-  const finalOp = { f: 'read' as const, invokeUs: originUs + final.invokeUs, completeUs: originUs + final.completeUs };
-  stream.finish([{ ...finalOp, type: final.value === null ? 'fail' : 'ok', value: final.value }], { unreadableCount: i % 3 });
-  return { batches, originUs, meta: { ...meta, unreadableCount: i % 3 } };
-}
 
 for (const name of ['run.jsonl', 'run.edn', 'run.jsonl.gz', 'run.edn.gz']) {
   test(`${name}: the reader's sink gets the calls the writer's sinks got, and the metadata of both ends`, async (t) => {

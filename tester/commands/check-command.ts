@@ -2,7 +2,8 @@ import { Command, Option, UsageError } from 'clipanion';
 import fs from 'node:fs';
 import type { CallBatch } from '../check/call-batch.js';
 import { HistoryChecker } from '../check/check-history.js';
-import { HistoryError, streamHistory, type HistoryHead } from '../history/history-reader.js';
+import { HistoryError, type HistoryHead } from '../history/history-reader.js';
+import { streamHistoryInWorker } from '../history/history-reader-thread.js';
 import { checkInput, judgeChecked, type JudgedRun } from '../judge/judge-run.js';
 import { judgeSegments } from '../judge/judge-segments.js';
 import { withThresholds } from '../judge/thresholds.js';
@@ -96,7 +97,7 @@ export class CheckCommand extends Command {
       return { add: (batch: CallBatch) => sinks.forEach((sink) => sink.add(batch)) };
     };
     try {
-      const { warnings, ...run } = await streamHistory(this.file, open);
+      const { warnings, ...run } = await streamHistoryInWorker(this.file, open);
       // What a tester killed mid-run leaves: said once, then judged as far as it goes.
       const name = this.file === '-' ? 'standard input' : this.file;
       if (warnings.length > 0) this.context.stderr.write(`tester: warning: ${name}: ${oneLine(warnings.join('; '))}\n`);
