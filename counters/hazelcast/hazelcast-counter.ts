@@ -153,7 +153,9 @@ export function hazelcastCounterFactory(
   const openCounter = async (): Promise<Counter> => {
     config ??= readHazelcastConfig(env);
     const cfg = config;
-    const session = clientPerUser ? await HazelcastSession.open(cfg) : await sharedSession(cfg);
+    const session = clientPerUser
+      ? await HazelcastSession.open(cfg, { oneCallAtATime: true })
+      : await sharedSession(cfg);
     const counter = new HazelcastCounter(session, method, clientPerUser, (c) => counters.delete(c));
     counters.add(counter);
     try {
