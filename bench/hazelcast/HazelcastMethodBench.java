@@ -10,9 +10,10 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The reference the tester's Hazelcast methods are compared with: the same operations from the
- * official Java client, one thread per simulated user, closed loop, on the same clients as the
- * tester's users: one shared client, or one client per user for the methods whose tester users
- * each have their own (a method written `pn_counter:per-user`). Java's map lock belongs to the
+ * official Java client, one thread per simulated user, closed loop, warm (every method runs its
+ * warm-up once before any is measured, and again just before its own run), on the same clients
+ * as the tester's users: one shared client, or one client per user for the methods whose tester
+ * users each have their own (a method written `pn_counter:per-user`). Java's map lock belongs to the
  * calling thread, so Java threads sharing a client would exclude each other, but the users of
  * a per-user method differ in more than the lock: their own connections, and for pn_counter
  * their own replica; so like for like is the same clients.
@@ -37,17 +38,24 @@ public final class HazelcastMethodBench {
       long durationMs = Long.parseLong(args[8]);
       long warmupMs = Long.parseLong(args[9]);
       clients.add(connect(args));
-      for (String spec : args[10].split(",")) {
-        String method = spec.replace(":per-user", "");
-        boolean perUser = !method.equals(spec);
+      String[] specs = args[10].split(",");
+      Op[][] opsBySpec = new Op[specs.length][];
+      for (int i = 0; i < specs.length; i++) {
+        String method = specs[i].replace(":per-user", "");
+        boolean perUser = !method.equals(specs[i]);
         while (perUser && clients.size() < threads) clients.add(connect(args));
-        Op[] ops = new Op[threads];
-        for (int t = 0; t < threads; t++) ops[t] = operation(method, perUser ? clients.get(t) : clients.get(0), args);
-        run(ops, warmupMs);
-        long[] result = run(ops, durationMs);
+        opsBySpec[i] = new Op[threads];
+        for (int t = 0; t < threads; t++) opsBySpec[i][t] = operation(method, perUser ? clients.get(t) : clients.get(0), args);
+      }
+      // Every method warms the JIT once before any is measured: the first method would otherwise
+      // meet a JVM still compiling the client's common paths, the later ones a warm one.
+      for (Op[] ops : opsBySpec) run(ops, warmupMs);
+      for (int i = 0; i < specs.length; i++) {
+        run(opsBySpec[i], warmupMs);
+        long[] result = run(opsBySpec[i], durationMs);
         double seconds = result[0] / 1e9;
         System.out.printf("RESULT {\"method\":\"%s\",\"ops\":%d,\"rps\":%.1f,\"p99Us\":%d,\"errors\":%d}%n",
-            method, result[1], result[1] / seconds, result[2], result[3]);
+            specs[i].replace(":per-user", ""), result[1], result[1] / seconds, result[2], result[3]);
       }
     } finally {
       for (HazelcastInstance client : clients) client.shutdown();

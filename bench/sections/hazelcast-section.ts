@@ -95,7 +95,8 @@ export function hazelcastSection(ctx: BenchContext): Section {
     ],
     notes: [
       'The Java client (bench/hazelcast/HazelcastMethodBench.java, compiled with javac against the 5.4.0 member ' +
-        'jar) runs one thread per user, closed loop, all methods in one JVM after a 0.5 s warm-up each, on the ' +
+        'jar) runs one thread per user, closed loop, all methods in one JVM, each after a 0.5 s warm-up and ' +
+        'every method warmed once before the first is measured (a JIT still compiling would slow the first), on the ' +
         "same clients as the tester's users: pessimistic and pn_counter one client per user (the Node client's " +
         'map lock belongs to the client instance, and a PN counter client sticks to one replica), the others one ' +
         'shared client. It runs once with the default client threads and once with 1 response thread ' +
