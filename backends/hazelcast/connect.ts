@@ -58,6 +58,13 @@ export interface ConnectOptions {
    * until it gives up after HZ_CONNECT_TIMEOUT_MS: a server answers 503 rather than hang.
    */
   failWhileOffline?: boolean;
+  /**
+   * The client's user makes one call at a time (a tester user on a client of its own): write each
+   * request at once. The client's default, auto-pipelining, defers every write to the next tick to
+   * coalesce the requests of concurrent callers; with never a second request to join, that is only
+   * a deferral and a copy per call (measured 5% more increments per second at 1 user on 2 cores).
+   */
+  oneCallAtATime?: boolean;
 }
 
 export function clientConfig(
@@ -78,6 +85,7 @@ export function clientConfig(
       },
     },
     customLogger: logger,
+    ...(options.oneCallAtATime ? { properties: { 'hazelcast.client.autopipelining.enabled': false } } : {}),
   };
 }
 

@@ -1,9 +1,7 @@
 import com.hazelcast.client.HazelcastClient;
 import com.hazelcast.client.config.ClientConfig;
 import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.cp.IAtomicLong;
 import com.hazelcast.cp.lock.FencedLock;
-import com.hazelcast.crdt.pncounter.PNCounter;
 import com.hazelcast.map.IMap;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,12 +10,16 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The reference the tester's Hazelcast methods are compared with: the same operations from the
- * official Java client, the way a Java user writes them (one client, one thread per simulated
- * user, closed loop). Java's map lock belongs to the calling thread, so threads sharing a client
- * do exclude each other, unlike the Node client's.
+ * official Java client, one thread per simulated user, closed loop, warm (every method runs its
+ * warm-up once before any is measured, and again just before its own run), on the same clients
+ * as the tester's users: one shared client, or one client per user for the methods whose tester
+ * users each have their own (a method written `pn_counter:per-user`). Java's map lock belongs to the
+ * calling thread, so Java threads sharing a client would exclude each other, but the users of
+ * a per-user method differ in more than the lock: their own connections, and for pn_counter
+ * their own replica; so like for like is the same clients.
  *
  * Usage: java HazelcastMethodBench members clusterName mapName key atomicName pnName lockName
- *        threads durationMs warmupMs method[,method...]
+ *        threads durationMs warmupMs method[:per-user][,method...]
  * Prints one line per method: RESULT {"method":..,"ops":..,"rps":..,"p99Us":..,"errors":..}
  */
 public final class HazelcastMethodBench {
@@ -30,33 +32,47 @@ public final class HazelcastMethodBench {
       System.err.println("usage: HazelcastMethodBench members clusterName mapName key atomicName pnName lockName threads durationMs warmupMs methods");
       System.exit(2);
     }
-    ClientConfig config = new ClientConfig();
-    config.setClusterName(args[1]);
-    config.getNetworkConfig().setAddresses(Arrays.asList(args[0].split(",")));
-    HazelcastInstance client = HazelcastClient.newHazelcastClient(config);
+    List<HazelcastInstance> clients = new ArrayList<>();
     try {
-      IMap<String, Long> map = client.getMap(args[2]);
-      String key = args[3];
-      IAtomicLong atomic = client.getCPSubsystem().getAtomicLong(args[4]);
-      PNCounter pn = client.getPNCounter(args[5]);
-      FencedLock lock = client.getCPSubsystem().getLock(args[6]);
       int threads = Integer.parseInt(args[7]);
       long durationMs = Long.parseLong(args[8]);
       long warmupMs = Long.parseLong(args[9]);
-      for (String method : args[10].split(",")) {
-        Op op = operation(method, map, key, atomic, pn, lock);
-        run(op, threads, warmupMs);
-        long[] result = run(op, threads, durationMs);
+      clients.add(connect(args));
+      String[] specs = args[10].split(",");
+      Op[][] opsBySpec = new Op[specs.length][];
+      for (int i = 0; i < specs.length; i++) {
+        String method = specs[i].replace(":per-user", "");
+        boolean perUser = !method.equals(specs[i]);
+        while (perUser && clients.size() < threads) clients.add(connect(args));
+        opsBySpec[i] = new Op[threads];
+        for (int t = 0; t < threads; t++) opsBySpec[i][t] = operation(method, perUser ? clients.get(t) : clients.get(0), args);
+      }
+      // Every method warms the JIT once before any is measured: the first method would otherwise
+      // meet a JVM still compiling the client's common paths, the later ones a warm one.
+      for (Op[] ops : opsBySpec) run(ops, warmupMs);
+      for (int i = 0; i < specs.length; i++) {
+        run(opsBySpec[i], warmupMs);
+        long[] result = run(opsBySpec[i], durationMs);
         double seconds = result[0] / 1e9;
         System.out.printf("RESULT {\"method\":\"%s\",\"ops\":%d,\"rps\":%.1f,\"p99Us\":%d,\"errors\":%d}%n",
-            method, result[1], result[1] / seconds, result[2], result[3]);
+            specs[i].replace(":per-user", ""), result[1], result[1] / seconds, result[2], result[3]);
       }
     } finally {
-      client.shutdown();
+      for (HazelcastInstance client : clients) client.shutdown();
     }
   }
 
-  private static Op operation(String method, IMap<String, Long> map, String key, IAtomicLong atomic, PNCounter pn, FencedLock lock) {
+  private static HazelcastInstance connect(String[] args) {
+    ClientConfig config = new ClientConfig();
+    config.setClusterName(args[1]);
+    config.getNetworkConfig().setAddresses(Arrays.asList(args[0].split(",")));
+    return HazelcastClient.newHazelcastClient(config);
+  }
+
+  /** One user's increment on `client`, its proxies fetched once, before the clock starts. */
+  private static Op operation(String method, HazelcastInstance client, String[] args) {
+    IMap<String, Long> map = client.getMap(args[2]);
+    String key = args[3];
     switch (method) {
       case "no_lock":
         return () -> map.set(key, value(map.get(key)) + 1);
@@ -72,8 +88,9 @@ public final class HazelcastMethodBench {
       case "optimistic":
         return () -> optimisticIncrement(map, key);
       case "atomic":
-        return atomic::incrementAndGet;
-      case "fenced_lock":
+        return client.getCPSubsystem().getAtomicLong(args[4])::incrementAndGet;
+      case "fenced_lock": {
+        FencedLock lock = client.getCPSubsystem().getLock(args[6]);
         return () -> {
           lock.lock();
           try {
@@ -82,8 +99,9 @@ public final class HazelcastMethodBench {
             lock.unlock();
           }
         };
+      }
       case "pn_counter":
-        return pn::incrementAndGet;
+        return client.getPNCounter(args[5])::incrementAndGet;
       default:
         throw new IllegalArgumentException("unknown method " + method);
     }
@@ -105,8 +123,9 @@ public final class HazelcastMethodBench {
     }
   }
 
-  /** Closed loop on every thread for durationMs: {elapsed ns, ops, p99 µs, errors}. */
-  private static long[] run(Op op, int threads, long durationMs) throws InterruptedException {
+  /** Closed loop, one thread per op, for durationMs: {elapsed ns, ops, p99 µs, errors}. */
+  private static long[] run(Op[] ops, long durationMs) throws InterruptedException {
+    int threads = ops.length;
     List<Thread> workers = new ArrayList<>();
     long[][] latencies = new long[threads][];
     int[] counts = new int[threads];
@@ -115,6 +134,7 @@ public final class HazelcastMethodBench {
     long deadline = start + durationMs * 1_000_000L;
     for (int t = 0; t < threads; t++) {
       int index = t;
+      Op op = ops[t];
       Thread worker = new Thread(() -> {
         long[] mine = new long[1 << 16];
         int n = 0;

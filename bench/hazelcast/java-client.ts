@@ -39,7 +39,7 @@ export const JAVA_CLIENT_SETTINGS: ReadonlyArray<{ setting: string; properties: 
   { setting: '1 response thread', properties: ['-Dhazelcast.client.response.thread.count=1'] },
 ];
 
-/** Every method, `threads` users on one client, each for durationS after a warm-up. */
+/** Every method (`name` or `name:per-user`), `threads` users, each for durationS after its warm-up. */
 export async function runJavaClient(
   client: JavaClient,
   properties: string[],
@@ -67,7 +67,8 @@ export async function runJavaClient(
     String(Math.round(warmupS * 1000)),
     methods.join(','),
   ];
-  const timeoutMs = (methods.length * (durationS + warmupS) + 60) * 1000;
+  // Each method warms up twice: once in the JVM-wide pass, once just before its run.
+  const timeoutMs = (methods.length * (durationS + 2 * warmupS) + 60) * 1000;
   const stdout = await commandOutput('java', args, { timeoutMs });
   const results = new Map<string, Measured>();
   for (const line of stdout.split('\n')) {
