@@ -25,38 +25,28 @@
 #include <vector>
 
 #include "calls-to-js.h"
+#include "loader-binding.h"
 #include "load-loop.h"
 
 namespace http_loader {
 namespace {
 
-class HttpLoader : public Napi::ObjectWrap<HttpLoader> {
+class HttpLoader : public LoaderBinding<HttpLoader, Conn, LoopEnd> {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "HttpLoader",
-                       {InstanceMethod("run", &HttpLoader::RunMethod), InstanceMethod("drain", &HttpLoader::Drain),
-                        InstanceMethod("close", &HttpLoader::Close)});
-  }
+  static constexpr const char* kName = "HttpLoader";
   explicit HttpLoader(const Napi::CallbackInfo& info);
-  ~HttpLoader() override { Release(); }
+
+  LoopEnd Loop(const Plan& plan, Outbox* outbox, const std::atomic<bool>& stop) {
+    return RunLoop(targets_, &conns_, rules_, plan, outbox, stop);
+  }
+  static void AddEnd(Napi::Object, const LoopEnd&) {}
+  static void CloseConn(Conn* conn) {
+    if (conn->fd >= 0) close(conn->fd);
+  }
 
  private:
-  Napi::Value RunMethod(const Napi::CallbackInfo& info);
-  Napi::Value Drain(const Napi::CallbackInfo& info);
-  Napi::Value Close(const Napi::CallbackInfo& info);
-  void Deliver(Napi::Env env, Napi::Function done);
-  void Release();
-
   std::vector<Target> targets_;
-  std::vector<Conn> conns_;
   Rules rules_;
-  std::thread thread_;
-  bool running_ = false;
-  std::atomic<bool> stop_{false};
-  Outbox outbox_;
-  LoopEnd end_;
-  ThreadTime loopTime_;
-  Napi::ThreadSafeFunction tsfn_;
 };
 
 void ThrowTypeError(Napi::Env env, const std::string& message) {
@@ -111,7 +101,7 @@ bool ReadRules(Napi::Env env, Napi::Object config, Rules* rules) {
 
 // config: { targets: [{ name, address, port, request: Buffer }], clientCount, and the Rules:
 // timeoutMs, refusedPauseMs, maxHeadBytes, maxBodyBytes, ownAnswer }
-HttpLoader::HttpLoader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HttpLoader>(info) {
+HttpLoader::HttpLoader(const Napi::CallbackInfo& info) : LoaderBinding(info) {
   Napi::Env env = info.Env();
   const char* usage =
       "new HttpLoader({ targets, clientCount, timeoutMs, refusedPauseMs, maxHeadBytes, maxBodyBytes, ownAnswer })";
@@ -170,86 +160,6 @@ HttpLoader::HttpLoader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HttpLo
   }
   conns_.resize(count);
   for (uint32_t i = 0; i < count; i++) conns_[i].target = i % targets_.size();
-}
-
-Napi::Value NumberOr(Napi::Object plan, const char* key, double fallback) {
-  Napi::Value v = plan.Get(key);
-  return v.IsNumber() ? v : Napi::Number::New(plan.Env(), fallback);
-}
-
-// run(plan, done: (result) => void)
-Napi::Value HttpLoader::RunMethod(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 2 || !info[0].IsObject() || !info[1].IsFunction()) {
-    ThrowTypeError(env, "run(plan, done: function)");
-    return env.Undefined();
-  }
-  if (running_ || conns_.empty()) {
-    Napi::Error::New(env, running_ ? "HttpLoader is running" : "HttpLoader is closed").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::Object p = info[0].As<Napi::Object>();
-  Plan plan;
-  plan.startUs = NumberOr(p, "startUs", NowUs()).As<Napi::Number>().DoubleValue();
-  plan.deadlineUs = NumberOr(p, "deadlineUs", INFINITY).As<Napi::Number>().DoubleValue();
-  plan.callsPerClient = NumberOr(p, "callsPerClient", INFINITY).As<Napi::Number>().DoubleValue();
-  plan.intervalUs = NumberOr(p, "intervalUs", 0).As<Napi::Number>().DoubleValue();
-  tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "http-loader", 0, 1);
-  if (env.IsExceptionPending()) return env.Undefined();
-  running_ = true;
-  stop_ = false;
-  outbox_.Reset(conns_.size());
-  Ref();
-  thread_ = std::thread([this, plan]() {
-    end_ = RunLoop(targets_, &conns_, rules_, plan, &outbox_, stop_);
-    loopTime_ = ReadThreadTime();
-    tsfn_.BlockingCall([this](Napi::Env env, Napi::Function done) { Deliver(env, done); });
-    tsfn_.Release();
-  });
-  return env.Undefined();
-}
-
-// drain(): the calls ended since the run began or since the last drain; the loop keeps none of them.
-Napi::Value HttpLoader::Drain(const Napi::CallbackInfo& info) {
-  if (info.Length() != 0) {
-    ThrowTypeError(info.Env(), "drain()");
-    return info.Env().Undefined();
-  }
-  return TakeCalls(info.Env(), &outbox_);
-}
-
-void HttpLoader::Deliver(Napi::Env env, Napi::Function done) {
-  thread_.join();
-  running_ = false;
-  Napi::Object result = TakeCalls(env, &outbox_);
-  result.Set("endUs", end_.endUs);
-  // The thread was started for this run: its statistics are this run's alone.
-  Napi::Object loopTime = Napi::Object::New(env);
-  loopTime.Set("cpuNs", loopTime_.cpuNs);
-  loopTime.Set("waitNs", loopTime_.waitNs);
-  result.Set("loopTime", loopTime);
-  if (!end_.error.empty()) result.Set("error", end_.error);
-  Unref();
-  done.Call({result});
-}
-
-Napi::Value HttpLoader::Close(const Napi::CallbackInfo& info) {
-  if (running_) {
-    Napi::Error::New(info.Env(), "HttpLoader.close: a run is in progress").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  Release();
-  return info.Env().Undefined();
-}
-
-void HttpLoader::Release() {
-  if (thread_.joinable()) {
-    stop_ = true;
-    thread_.join();
-  }
-  for (Conn& c : conns_)
-    if (c.fd >= 0) close(c.fd);
-  conns_.clear();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

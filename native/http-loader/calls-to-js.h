@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "load-loop.h"
 #include "outbox.h"
 
 namespace http_loader {
@@ -33,6 +34,21 @@ inline ThreadTime ReadThreadTime() {
     std::fclose(file);
   }
   return time;
+}
+
+// The run's plan as JS gives it (startUs, deadlineUs, callsPerClient, intervalUs), with the
+// defaults of what it leaves out: now, no deadline, no call limit, the closed loop.
+inline Plan ReadPlan(Napi::Object js) {
+  auto number = [&js](const char* key, double fallback) {
+    Napi::Value v = js.Get(key);
+    return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+  };
+  Plan plan;
+  plan.startUs = number("startUs", NowUs());
+  plan.deadlineUs = number("deadlineUs", INFINITY);
+  plan.callsPerClient = number("callsPerClient", INFINITY);
+  plan.intervalUs = number("intervalUs", 0);
+  return plan;
 }
 
 template <typename T, typename Array>

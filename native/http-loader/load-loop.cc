@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "open-schedule.h"
 #include "response-frame.h"
 
 namespace http_loader {
@@ -70,12 +71,8 @@ class Loop {
   int epfd_ = -1;
   // Open loop: one schedule for the group, the next call due goes to any free connection.
   bool open_ = false;
-  double groupIntervalUs_ = 0;
-  double callLimit_ = INFINITY;
-  double issued_ = 0;
-  std::vector<size_t> free_;
+  OpenSchedule schedule_;
   // Open loop: when the next call is due, if a connection is free for it.
-  double nextDueUs_ = INFINITY;
   // The earliest timeout or end of a pause: the loop sleeps until then, not on a short tick, which
   // cost a third of the rate at one connection.
   double wakeUs_ = INFINITY;
@@ -127,9 +124,7 @@ LoopEnd Loop::Run() {
     if (c.fd >= 0 && !Watch(i, EPOLLIN, EPOLL_CTL_ADD)) Drop(i);
   }
   if (open_) {
-    groupIntervalUs_ = plan_.intervalUs / n;
-    callLimit_ = plan_.callsPerClient * n;
-    for (size_t i = n; i-- > 0;) free_.push_back(i);
+    schedule_.Reset(plan_, n);
   } else {
     for (size_t i = 0; i < n; i++) Next(i);
   }
@@ -138,14 +133,15 @@ LoopEnd Loop::Run() {
     if (stop_.load(std::memory_order_relaxed)) break;
     double now = NowUs();
     if (open_) Dispatch(now);
-    double wakeAt = std::min(wakeUs_, nextDueUs_);
+    double nextDueUs = schedule_.nextDueUs();
+    double wakeAt = std::min(wakeUs_, nextDueUs);
     // An answer due within microseconds is polled for rather than slept on: waking a thread from
     // an idle CPU costs more than the round trip of one request to a fast local server.
     double spinEnd = std::min(now + kSpinUs, wakeAt);
     int count = Poll(events, 0);
     while (count == 0 && NowUs() < spinEnd) count = Poll(events, 0);
     // A call due later is slept on until shortly before it, then polled for, for the same reason.
-    double sleepUntil = nextDueUs_ <= wakeUs_ ? nextDueUs_ - kSpinUs : wakeUs_;
+    double sleepUntil = nextDueUs <= wakeUs_ ? nextDueUs - kSpinUs : wakeUs_;
     if (count == 0) count = Poll(events, std::min(sleepUntil - NowUs(), kMaxWaitUs));
     if (count < 0 && errno != EINTR) {
       end_.error = "epoll_pwait2: " + ErrnoName(errno);
@@ -174,28 +170,12 @@ bool Loop::Finished() const {
     if (c.state == ConnState::kAwaiting || c.state == ConnState::kConnecting) return false;
     if (!open_ && c.state != ConnState::kDone) return false;
   }
-  if (!open_) return true;
-  double due = plan_.startUs + issued_ * groupIntervalUs_;
-  // Calls still due at the deadline are not made, as client-loop.ts stops at it.
-  return issued_ >= callLimit_ || due > plan_.deadlineUs || NowUs() > plan_.deadlineUs;
+  return !open_ || schedule_.Over();
 }
 
 // Open loop: every call that is due goes out on a free connection; the loop sleeps until the next.
 void Loop::Dispatch(double now) {
-  nextDueUs_ = INFINITY;
-  while (issued_ < callLimit_ && !free_.empty()) {
-    double due = plan_.startUs + issued_ * groupIntervalUs_;
-    if (due > plan_.deadlineUs || now > plan_.deadlineUs) return;
-    if (due > now) {
-      nextDueUs_ = due;
-      return;
-    }
-    size_t i = free_.back();
-    free_.pop_back();
-    issued_++;
-    Start(i, due);
-    now = NowUs();
-  }
+  schedule_.Dispatch(now, [this](size_t i, double dueUs) { Start(i, dueUs); });
 }
 
 // Closed loop: the connection's next call, now, unless its calls or the run are over.
@@ -203,7 +183,7 @@ void Loop::Next(size_t i) {
   Conn& c = conns_[i];
   if (open_) {
     c.state = ConnState::kIdle;
-    free_.push_back(i);
+    schedule_.Free(i);
     Dispatch(NowUs());
     return;
   }

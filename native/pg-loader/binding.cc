@@ -16,13 +16,12 @@
 #include <vector>
 
 #include "../http-loader/calls-to-js.h"
+#include "../http-loader/loader-binding.h"
 #include "pg-loop.h"
 
 namespace pg_loader {
 namespace {
 
-using http_loader::NowUs;
-using http_loader::ThreadTime;
 
 void ThrowTypeError(Napi::Env env, const std::string& message) {
   Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
@@ -89,37 +88,24 @@ bool ReadMethod(Napi::Env env, Napi::Value value, Method* method) {
   return ReadStatement(env, o.Get("upsert"), &method->upsert) && ReadStatement(env, o.Get("rollback"), &method->rollback);
 }
 
-class PgLoader : public Napi::ObjectWrap<PgLoader> {
+class PgLoader : public http_loader::LoaderBinding<PgLoader, Conn, LoopEnd> {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "PgLoader",
-                       {InstanceMethod("run", &PgLoader::RunMethod), InstanceMethod("drain", &PgLoader::Drain),
-                        InstanceMethod("close", &PgLoader::Close)});
-  }
+  static constexpr const char* kName = "PgLoader";
   explicit PgLoader(const Napi::CallbackInfo& info);
-  ~PgLoader() override { Release(); }
+
+  LoopEnd Loop(const Plan& plan, Outbox* outbox, const std::atomic<bool>& stop) {
+    return RunLoop(&conns_, rules_, plan, outbox, stop);
+  }
+  static void AddEnd(Napi::Object result, const LoopEnd& end) { result.Set("retryCount", end.retryCount); }
+  static void CloseConn(Conn* conn) { Finish(conn); }
 
  private:
-  Napi::Value RunMethod(const Napi::CallbackInfo& info);
-  Napi::Value Drain(const Napi::CallbackInfo& info);
-  Napi::Value Close(const Napi::CallbackInfo& info);
-  void Deliver(Napi::Env env, Napi::Function done);
-  void Release();
-
-  std::vector<Conn> conns_;
   Rules rules_;
-  std::thread thread_;
-  bool running_ = false;
-  std::atomic<bool> stop_{false};
-  Outbox outbox_;
-  LoopEnd end_;
-  ThreadTime loopTime_;
-  Napi::ThreadSafeFunction tsfn_;
 };
 
 // config: { conninfo, clientCount, connectTimeoutMs, statementTimeoutMs, refusedPauseMs, userId,
 // shards, retry: { maxRetries, baseMs, capMs }, method }
-PgLoader::PgLoader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PgLoader>(info) {
+PgLoader::PgLoader(const Napi::CallbackInfo& info) : LoaderBinding(info) {
   Napi::Env env = info.Env();
   const char* usage =
       "new PgLoader({ conninfo, clientCount, connectTimeoutMs, statementTimeoutMs, refusedPauseMs, userId, shards, "
@@ -151,85 +137,6 @@ PgLoader::PgLoader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PgLoader>(
   rules_.conninfo = conninfo.As<Napi::String>().Utf8Value();
   rules_.userId = std::to_string(userId.As<Napi::Number>().Int64Value());
   conns_.resize(static_cast<size_t>(clientCount));
-}
-
-Napi::Value NumberOr(Napi::Object plan, const char* key, double fallback) {
-  Napi::Value v = plan.Get(key);
-  return v.IsNumber() ? v : Napi::Number::New(plan.Env(), fallback);
-}
-
-// run(plan, done: (result) => void)
-Napi::Value PgLoader::RunMethod(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 2 || !info[0].IsObject() || !info[1].IsFunction()) {
-    ThrowTypeError(env, "run(plan, done: function)");
-    return env.Undefined();
-  }
-  if (running_ || conns_.empty()) {
-    Napi::Error::New(env, running_ ? "PgLoader is running" : "PgLoader is closed").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::Object p = info[0].As<Napi::Object>();
-  Plan plan;
-  plan.startUs = NumberOr(p, "startUs", NowUs()).As<Napi::Number>().DoubleValue();
-  plan.deadlineUs = NumberOr(p, "deadlineUs", INFINITY).As<Napi::Number>().DoubleValue();
-  plan.callsPerClient = NumberOr(p, "callsPerClient", INFINITY).As<Napi::Number>().DoubleValue();
-  plan.intervalUs = NumberOr(p, "intervalUs", 0).As<Napi::Number>().DoubleValue();
-  tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "pg-loader", 0, 1);
-  if (env.IsExceptionPending()) return env.Undefined();
-  running_ = true;
-  stop_ = false;
-  outbox_.Reset(conns_.size());
-  Ref();
-  thread_ = std::thread([this, plan]() {
-    end_ = RunLoop(&conns_, rules_, plan, &outbox_, stop_);
-    loopTime_ = http_loader::ReadThreadTime();
-    tsfn_.BlockingCall([this](Napi::Env env, Napi::Function done) { Deliver(env, done); });
-    tsfn_.Release();
-  });
-  return env.Undefined();
-}
-
-// drain(): the calls ended since the run began or since the last drain; the loop keeps none of them.
-Napi::Value PgLoader::Drain(const Napi::CallbackInfo& info) {
-  if (info.Length() != 0) {
-    ThrowTypeError(info.Env(), "drain()");
-    return info.Env().Undefined();
-  }
-  return http_loader::TakeCalls(info.Env(), &outbox_);
-}
-
-void PgLoader::Deliver(Napi::Env env, Napi::Function done) {
-  thread_.join();
-  running_ = false;
-  Napi::Object result = http_loader::TakeCalls(env, &outbox_);
-  result.Set("endUs", end_.endUs);
-  result.Set("retryCount", end_.retryCount);
-  Napi::Object loopTime = Napi::Object::New(env);
-  loopTime.Set("cpuNs", loopTime_.cpuNs);
-  loopTime.Set("waitNs", loopTime_.waitNs);
-  result.Set("loopTime", loopTime);
-  if (!end_.error.empty()) result.Set("error", end_.error);
-  Unref();
-  done.Call({result});
-}
-
-Napi::Value PgLoader::Close(const Napi::CallbackInfo& info) {
-  if (running_) {
-    Napi::Error::New(info.Env(), "PgLoader.close: a run is in progress").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  Release();
-  return info.Env().Undefined();
-}
-
-void PgLoader::Release() {
-  if (thread_.joinable()) {
-    stop_ = true;
-    thread_.join();
-  }
-  for (Conn& c : conns_) Finish(&c);
-  conns_.clear();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

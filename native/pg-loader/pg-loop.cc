@@ -7,6 +7,8 @@
 
 #include "pg-loop.h"
 
+#include "../http-loader/open-schedule.h"
+
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@ namespace pg_loader {
 namespace {
 
 using http_loader::NowUs;
+using http_loader::OpenSchedule;
 
 constexpr int kMaxEvents = 256;
 // The longest the loop sleeps without checking whether it should stop.
@@ -85,8 +88,8 @@ class Loop {
   int epfd_ = -1;
   std::mt19937_64 random_;
   bool open_ = false;
-  double groupIntervalUs_ = 0, callLimit_ = INFINITY, issued_ = 0, nextDueUs_ = INFINITY, wakeUs_ = INFINITY;
-  std::vector<size_t> free_;
+  double wakeUs_ = INFINITY;
+  OpenSchedule schedule_;
 };
 
 LoopEnd Loop::Run() {
@@ -108,9 +111,7 @@ LoopEnd Loop::Run() {
     if (c.pg != nullptr && !Watch(i, EPOLLIN)) Drop(i);
   }
   if (open_) {
-    groupIntervalUs_ = plan_.intervalUs / n;
-    callLimit_ = plan_.callsPerClient * n;
-    for (size_t i = n; i-- > 0;) free_.push_back(i);
+    schedule_.Reset(plan_, n);
   } else {
     for (size_t i = 0; i < n; i++) Next(i);
   }
@@ -119,7 +120,7 @@ LoopEnd Loop::Run() {
     double now = NowUs();
     if (open_) Dispatch(now);
     // No spinning: the backends need the CPU more than the loop needs a fast wake-up.
-    double waitUs = std::min(std::min(wakeUs_, nextDueUs_) - now, kMaxWaitUs);
+    double waitUs = std::min(std::min(wakeUs_, schedule_.nextDueUs()) - now, kMaxWaitUs);
     timespec wait{};
     if (waitUs > 0) {
       wait.tv_sec = static_cast<time_t>(waitUs / 1e6);
@@ -165,28 +166,12 @@ bool Loop::Finished() const {
     if (c.state == ConnState::kPaused && c.retrying) return false;  // a call waiting for its retry
     if (!open_ && c.state != ConnState::kDone) return false;
   }
-  if (!open_) return true;
-  double due = plan_.startUs + issued_ * groupIntervalUs_;
-  // Calls still due at the deadline are not made, as client-loop.ts stops at it.
-  return issued_ >= callLimit_ || due > plan_.deadlineUs || NowUs() > plan_.deadlineUs;
+  return !open_ || schedule_.Over();
 }
 
 // Open loop, as in the web loop (load-loop.cc): one schedule for the group, each due call to a free client.
 void Loop::Dispatch(double now) {
-  nextDueUs_ = INFINITY;
-  while (issued_ < callLimit_ && !free_.empty()) {
-    double due = plan_.startUs + issued_ * groupIntervalUs_;
-    if (due > plan_.deadlineUs || now > plan_.deadlineUs) return;
-    if (due > now) {
-      nextDueUs_ = due;
-      return;
-    }
-    size_t i = free_.back();
-    free_.pop_back();
-    issued_++;
-    Start(i, due);
-    now = NowUs();
-  }
+  schedule_.Dispatch(now, [this](size_t i, double dueUs) { Start(i, dueUs); });
 }
 
 // The client's next call, now (closed loop), or its return to the free list (open loop).
@@ -194,7 +179,7 @@ void Loop::Next(size_t i) {
   Conn& c = conns_[i];
   c.state = ConnState::kIdle;
   if (open_) {
-    free_.push_back(i);
+    schedule_.Free(i);
     Dispatch(NowUs());
     return;
   }

@@ -1,6 +1,13 @@
 /** Thresholds already measured, judged into a verdict: a run's and `tester check`'s alike. */
 import type { ThresholdResult } from '../history/run-history.js';
 
+/** Pass/fail limits on a run's measurements, as k6 has them: a CI job needs no script around the tester. */
+export interface Thresholds {
+  maxP99Ms?: number;
+  minRps?: number;
+  maxErrors?: number;
+}
+
 /** e.g. "threshold --max-p99 5 ms exceeded: p99 was 12.3 ms" */
 function failureText({ flag, limit, actual }: ThresholdResult): string {
   if (flag === '--max-p99') return `threshold ${flag} ${limit} ms exceeded: p99 was ${actual} ms`;

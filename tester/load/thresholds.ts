@@ -1,13 +1,8 @@
-import { withThresholds } from '../judge/thresholds.js';
+import { type Thresholds, withThresholds } from '../judge/thresholds.js';
 import type { ThresholdResult } from '../history/run-history.js';
 import type { LoadResult } from './load-result.js';
 
-/** Pass/fail limits on a run's measurements, as k6 has them: a CI job needs no script around the tester. */
-export interface Thresholds {
-  maxP99Ms?: number;
-  minRps?: number;
-  maxErrors?: number;
-}
+export type { Thresholds };
 
 /** Each limit against a run's measures. */
 export function measureThresholds(

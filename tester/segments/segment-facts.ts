@@ -3,7 +3,7 @@
  * segments up exactly (histograms, outcome counts) and to place them on one time line (wall
  * clock: each host's own, so its error is the hosts' clock skew).
  */
-import type { Thresholds } from '../load/thresholds.js';
+import type { Thresholds } from '../judge/thresholds.js';
 import type { Segment, Share } from './segment.js';
 
 /** What every segment of one run was asked for: segments whose plans differ are not one run. */
