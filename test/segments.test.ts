@@ -202,10 +202,12 @@ test.serial('one segment killed mid-run leaves no result: the merged verdict nam
   const port = await freePort();
   const server = await startFaultyServer('ok', port);
   const startAtMs = Date.now() + START_AHEAD_MS;
-  const [first, , third] = files(`killed${++runNumber}`, 3, 'json');
+  const name = `killed${++runNumber}`;
+  const [first, , third] = files(name, 3, 'json');
+  const histories = files(name, 3, 'jsonl');
   const segment = (i: number, output?: string) => [
     ...['web', '--counter-host', '127.0.0.1', '--counter-port', String(port), '--n-clients', '3'],
-    ...['--duration', '8s', '--segment', `${i}/3`, '--start-at', String(startAtMs)],
+    ...['--duration', '8s', '--segment', `${i}/3`, '--start-at', String(startAtMs), '--history', histories[i - 1]],
     ...(output ? ['--output', output] : []),
   ];
   const killed = spawn(process.execPath, [TESTER_MAIN, ...segment(2)], { stdio: 'ignore' });
@@ -215,6 +217,8 @@ test.serial('one segment killed mid-run leaves no result: the merged verdict nam
     // Killed once the run's calls are counting: the segments have started.
     const counting = async () => Number((await (await fetch(`http://127.0.0.1:${port}/count`)).json()).count) > 100;
     t.true(await waitUntil(counting, 60_000));
+    // And its history has reached the disk (it is flushed about every second).
+    t.true(await waitUntil(() => fs.existsSync(histories[1]) && fs.statSync(histories[1]).size > 0, 60_000));
     killed.kill('SIGKILL');
     await exited;
     for (const run of await others) t.is(run.code, 0, describeRun(run));
@@ -226,6 +230,11 @@ test.serial('one segment killed mid-run leaves no result: the merged verdict nam
   t.is(merge.code, 1, describeRun(merge));
   t.regex(merge.stdout, /^Verdict: +FAIL: count not judged: .*; MISSING segment 2\/3: killed/m);
   t.regex(merge.stdout, /^Segment 2\/3: +MISSING/m);
+  // The histories judged together: the killed segment's is judged as far as it goes, named, and the run cannot pass.
+  const check = await runTester(['check', ...histories]);
+  t.is(check.code, 1, describeRun(check));
+  t.regex(check.stderr, /^tester: warning: .*killed\d+-2\.jsonl: /m);
+  t.regex(check.stdout, /FAIL/);
 });
 
 test.serial('segment 1 starting after --start-at leaves the count unjudged (others may have counted before its reset)', async (t) => {
