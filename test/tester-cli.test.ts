@@ -115,6 +115,17 @@ const USAGE_ERRORS: Array<{ title: string; args: string[]; message: RegExp }> = 
     message: /--n-calls-per-client/,
   },
   { title: 'an unknown flag', args: ['web', '--n-clients', '2', '--bogus', ...DEAD], message: /--bogus/ },
+  // pg-native's addon does not load in a worker thread: refused before anything starts, not a crash there.
+  {
+    title: 'postgresql --client-threads 2',
+    args: ['postgresql', '--n-clients', '4', '--client-threads', '2'],
+    message: /^tester: --client-threads 2: PostgreSQL's clients cannot run on worker threads/,
+  },
+  {
+    title: 'compare --suite postgresql --client-threads 2',
+    args: ['compare', '--suite', 'postgresql', '--client-threads', '2'],
+    message: /^tester: --client-threads 2: PostgreSQL's clients cannot run on worker threads/,
+  },
   { title: 'an extra positional argument', args: ['web', 'extra', '--n-clients', '2', ...DEAD], message: /extra/ },
   {
     title: '--counter-type nope',

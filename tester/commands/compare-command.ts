@@ -131,6 +131,7 @@ export class CompareCommand extends Command {
     );
     const suites = parseSuite(this.suite);
     if (!suites) throw new UsageError(`--suite ${this.suite} is unknown: use one of ${SUITE_CHOICES.join(', ')}`);
+    validate.clientThreads(this.clientThreads, suites);
     const clients = parseClientList(this.clients);
     if (!clients)
       throw new UsageError(

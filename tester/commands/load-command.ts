@@ -146,6 +146,7 @@ export abstract class LoadCommand extends Command {
       countField: this.countField,
       engine: this.engine,
     });
+    validate.clientThreads(this.clientThreads, [spec.backend]);
     const thresholds = validate.thresholds(this.maxP99, this.minRps, this.maxErrors);
     const historyFormat = validate.historyFormat(this.historyFormat);
     validate.writableFile('--output', this.output);

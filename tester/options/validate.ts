@@ -34,6 +34,19 @@ export function durationMs(flag: string, text: string | undefined): number | und
   return ms;
 }
 
+/**
+ * --client-threads for the backends a run drives: PostgreSQL's clients cannot run on worker
+ * threads, where pg-native's addon does not load (it is not context-aware).
+ */
+export function clientThreads(threads: number, backends: readonly string[]): void {
+  if (threads > 1 && backends.includes('postgresql')) {
+    throw new UsageError(
+      `--client-threads ${threads}: PostgreSQL's clients cannot run on worker threads (pg-native does not load in one); ` +
+        'leave it out: the native engine runs them on a thread of its own',
+    );
+  }
+}
+
 /** --clock-skew in microseconds: a duration, or 0 for segments that share one clock (one host). */
 export function clockSkewUs(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
