@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CallBatch } from '../tester/check/call-batch.js';
 import { HistoryChecker, type CheckInput, type HistoryCheck } from '../tester/check/check-history.js';
-import { Outcome, type HistoryData } from '../tester/check/history.js';
+import { History, Outcome, type HistoryData } from '../tester/check/history.js';
 import { readHistory } from '../tester/history/history-reader.js';
 import { countsRead } from '../tester/judge/judge-run.js';
 import { seededRandom } from './helpers/fuzz.js';
@@ -96,6 +96,44 @@ for (const [name, size] of Object.entries(sizes)) {
     }
   });
 }
+
+test("agrees on skipped values' witnesses: the calls that could have produced them, taken or late, or none", (t) => {
+  const random = seededRandom(31);
+  const shapes = [sizes.small, { maxCalls: 40, clients: 6, callsPerClient: 10 }, { maxCalls: 100, clients: 8, callsPerClient: 20 }];
+  const whys = new Map<string, number>();
+  for (let n = 0; n < 3000; n++) {
+    const history = randomHistory(random, 'skipping', { ...shapes[n % shapes.length], faultRate: 0.4, dropRate: 0.5 });
+    const input = { initial: history.initial, final: history.final, reads: history.reads, valuesExpected: true };
+    agree(t, history.data, input, random, `skipping history ${n}`);
+    for (const example of wholeHistory(inCompletionOrder(history.data), input).checks.linearizable.examples ?? []) {
+      if (example.kind !== 'skipped') continue;
+      const key = example.candidates.map((candidate) => candidate.why).join(',') || 'none';
+      whys.set(key, (whys.get(key) ?? 0) + 1);
+    }
+  }
+  // Every kind of witness must be common, or the agreement proves little about it.
+  for (const kind of ['taken,taken,taken', 'taken', 'late', 'none']) t.true((whys.get(kind) ?? 0) >= 20, JSON.stringify([...whys]));
+});
+
+test('a value no call could produce names the first call to begin after it, whatever cuts the history arrives in', (t) => {
+  // Value 2 is skipped: both calls of unknown fate began after 3 was returned, and one of them took 5.
+  const history = new History();
+  const calls: [number, number, number, number | undefined, Outcome][] = [
+    [0, 0, 10, 1, Outcome.ok],
+    [0, 20, 30, 3, Outcome.ok],
+    [0, 50, 60, 4, Outcome.ok],
+    [0, 70, 80, 6, Outcome.ok],
+    [0, 90, 100, 7, Outcome.ok],
+    [1, 40, 45, undefined, Outcome.indeterminate],
+    [2, 41, 46, undefined, Outcome.indeterminate],
+  ];
+  for (const [client, invoke, complete, value, outcome] of calls) history.record(client, invoke, complete, value, outcome);
+  const input = { initial: 0, final: 7, reads: [{ value: 0, invokeUs: -10, completeUs: -5 }, { value: 7, invokeUs: 110, completeUs: 120 }], valuesExpected: true };
+  const random = seededRandom(41);
+  for (let n = 0; n < 200; n++) agree(t, history.data(), input, random, `cut ${n}`);
+  const [example] = wholeHistory(history.data(), input).checks.linearizable.examples ?? [];
+  t.like(example, { kind: 'skipped', value: 2, candidates: [{ op: { clientId: 1 }, why: 'late' }] });
+});
 
 test('agrees on histories whose values are anything: far above, below, between whole numbers', (t) => {
   const random = seededRandom(99);

@@ -36,6 +36,10 @@ export interface HistorySize {
   maxCalls: number;
   clients: number;
   callsPerClient: number;
+  /** How often the server's fault strikes an applied call (default 0.15). */
+  faultRate?: number;
+  /** How often an acknowledged call loses its value (default 0.08). */
+  dropRate?: number;
 }
 
 const small: HistorySize = { maxCalls: 12, clients: 4, callsPerClient: 4 };
@@ -49,12 +53,12 @@ export function randomHistory(random: () => number, fault: ServerFault, size: Hi
   const readAt = Math.max(2, ...ended.map((call) => call.complete)) + 1 + int(2);
   const finalRead = { invokeUs: readAt, completeUs: readAt + 1 + int(3) };
   const readPoint = finalRead.invokeUs + random() * (finalRead.completeUs - finalRead.invokeUs);
-  const finalValue = serve(calls, initial, fault, random, readPoint);
+  const finalValue = serve(calls, initial, fault, random, readPoint, size.faultRate ?? 0.15);
   if (fault === 'reordered') swapTwoValues(calls, random);
   const valueless = random() < 0.1; // a method that returns no values at all
   const history = new History();
   for (const call of calls) {
-    const dropValue = valueless || random() < 0.08;
+    const dropValue = valueless || random() < (size.dropRate ?? 0.08);
     const value = call.outcome === Outcome.ok && !dropValue ? call.value : undefined;
     history.record(call.client, call.invoke, call.complete, value, call.outcome);
   }
@@ -89,14 +93,14 @@ function applyPoint(random: () => number, invoke: number, complete: number, outc
 }
 
 /** Applies the calls in point order with the server's fault; returns the count at `readPoint`. */
-function serve(calls: Call[], initial: number, fault: ServerFault, random: () => number, readPoint: number): number {
+function serve(calls: Call[], initial: number, fault: ServerFault, random: () => number, readPoint: number, faultRate: number): number {
   const applied = calls.filter((call) => call.point !== undefined).sort((a, b) => a.point! - b.point!);
   let state = initial;
   let finalValue: number | undefined;
   let previous = initial;
   for (const call of applied) {
     if (finalValue === undefined && call.point! > readPoint) finalValue = state;
-    const unlucky = random() < 0.15;
+    const unlucky = random() < faultRate;
     if (fault === 'lossy' && unlucky) call.value = state + 1; // written, then overwritten: not counted
     else if (fault === 'duplicating' && unlucky) call.value = (state += 1) && previous; // counted, answered twice
     else if (fault === 'stale' && unlucky) call.value = (state += 1) - 1 - Math.floor(random() * 2);

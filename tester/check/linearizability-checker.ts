@@ -22,8 +22,9 @@
  * not linearizable, and those checks say why; this one decides the histories they all pass.
  * There, slots close in order as values do (value-window.ts): a closed slot's bounds are final
  * (a later call pinned at or below it would be stale) and so is every increment that could fill
- * it (each began before the bound). So the sweeps run as slots close, and memory holds the gaps
- * and the increments without a value (both come from faults), never the run.
+ * it (each began before the bound). So the sweeps run as slots close, and memory holds only the
+ * increments without a value that a gap to come could still take, never the run: one that can
+ * take any later gap (of unknown fate, no end) is counted, not kept (see #takeOpen).
  */
 import { maxExamples, type CheckResult } from './check-result.js';
 import { MinHeap } from './min-heap.js';
@@ -99,6 +100,14 @@ interface GapRun {
   upper: Bound;
 }
 
+/** A skipped value's witness, its nearest candidate still open: a call offered later may be nearer. */
+interface SkippedWitness {
+  example: SkippedValueExample;
+  gap: number;
+  /** Set while no call fits the gap: the nearest of the calls that ended before it, by gaps. */
+  nearest?: { call?: FreeCall; distance: number };
+}
+
 /** An increment that returned no value and may have taken effect. */
 interface FreeCall {
   /** Its place among the free calls (row order): ties go to the earlier. */
@@ -110,6 +119,9 @@ interface FreeCall {
   /** The value the gap-filling sweep gave it, and at which gap. */
   usedFor: number;
   usedAtGap: number;
+  /** The first gap it fits (set when offered) and the last (set when a gap's lower bound passes its end). */
+  firstGap: number;
+  lastGap: number;
 }
 
 /** What set a bound: a pinned increment or a read; none for no bound. */
@@ -196,19 +208,32 @@ export class LinearizabilityChecker {
   #closedSlot = 0;
   #lower: Bound = { time: -Infinity };
   #gapCount = 0;
-  #runs: GapRun[] = [];
   /** Closed values not yet decided, in value order. */
   #waitingPins: ValueEntry[] = [];
-  #free: FreeCall[] = [];
-  /** Free calls not yet offered to a gap, by invoke; then the two sweeps' heaps, by deadline. */
+  #freeCount = 0;
+  /** Free calls not yet offered to a gap, by invoke (acknowledged, of unknown fate); then the two sweeps' heaps, by deadline. */
   #waiting = new MinHeap(byInvoke);
+  #waitingOpen = new MinHeap(byInvoke);
+  /** The first by row of the calls of unknown fate offered ahead of the next gap run (see #offerAhead). */
+  #offeredAhead: FreeCall | undefined;
   #fillHeap = new MinHeap(byEnd);
   #placeHeap = new MinHeap(byEnd);
+  /**
+   * Offered calls that end (taken or not) and fit the gaps at hand, by end: the candidates of a
+   * skipped value's witness. One leaves when a gap's lower bound passes its end.
+   */
+  #fitting = new MinHeap(byEnd);
+  /** The call that stopped fitting last (the latest last gap, then the first row): the nearest before a gap. */
+  #lastEnded: FreeCall | undefined;
+  /** Offered calls of unknown fate not yet taken: each fits every gap to come, so a count is enough. */
+  #openCount = 0;
+  /** The first three offered calls of unknown fate, by row: the only ones a witness can name among them. */
+  #firstOpen: FreeCall[] = [];
   #conflictCount = 0;
   #skippedCount = 0;
   #unplacedCount = 0;
   #conflicts: ConflictExample[] = [];
-  #skipped: { gap: number; run: GapRun; slot: number }[] = [];
+  #skipped: SkippedWitness[] = [];
   #unplaced: OpExample[] = [];
 
   /** Reads of the count known before the calls (all of them, for a history already whole). */
@@ -225,16 +250,17 @@ export class LinearizabilityChecker {
   imply(): void {
     if (this.#implied) return;
     this.#implied = true;
-    [this.#free, this.#runs, this.#waitingPins] = [[], [], []];
-    this.#waiting = this.#fillHeap = this.#placeHeap = new MinHeap(byEnd);
+    [this.#waitingPins, this.#firstOpen, this.#skipped] = [[], [], []];
+    this.#waiting = this.#waitingOpen = this.#fillHeap = this.#placeHeap = this.#fitting = new MinHeap(byEnd);
+    this.#lastEnded = this.#offeredAhead = undefined;
   }
 
   /** An increment that returned no value: acknowledged, or of unknown fate. */
   addFree(op: OpExample, acknowledged: boolean): void {
     if (this.#implied) return;
-    const call = { k: this.#free.length, op, acknowledged, endUs: acknowledged ? op.completeUs : Infinity, usedFor: NaN, usedAtGap: Infinity };
-    this.#free.push(call);
-    this.#waiting.push(call);
+    const endUs = acknowledged ? op.completeUs : Infinity;
+    const call = { k: this.#freeCount++, op, acknowledged, endUs, usedFor: NaN, usedAtGap: Infinity, firstGap: Infinity, lastGap: Infinity };
+    (acknowledged ? this.#waiting : this.#waitingOpen).push(call);
   }
 
   /**
@@ -282,8 +308,10 @@ export class LinearizabilityChecker {
     const lastPin = pins.length > 0 ? pins[pins.length - 1].value - this.initial : 0;
     const lastSlot = Math.max(this.#closedSlot, lastPin, ...possibleReads.map((read) => slotOf(read.value)));
     const trailing = this.#closeSlots(pins, lastSlot, possibleReads);
+    const neverOffered = [...this.#waiting, ...this.#waitingOpen, ...(this.#offeredAhead ? [this.#offeredAhead] : [])];
+    this.#settleNearest(this.#gapCount, neverOffered);
     this.#placeLeftovers(trailing.time);
-    const examples = [...this.#conflicts, ...this.#skipped.map((skip) => this.#skippedExample(skip)), ...this.#unplaced.map((op) => ({ kind: 'unplaced' as const, op }))];
+    const examples = [...this.#conflicts, ...this.#skipped.map(({ example }) => example), ...this.#unplaced.map((op) => ({ kind: 'unplaced' as const, op }))];
     const wrong = this.#skippedCount + this.#unplacedCount + this.#conflictCount + impossible;
     return {
       valid: wrong === 0,
@@ -331,7 +359,22 @@ export class LinearizabilityChecker {
     this.#lower = lower();
     if (lastSlot >= next) this.#slots(next, lastSlot, false, { time: Infinity });
     this.#closedSlot = Math.max(this.#closedSlot, lastSlot);
+    this.#offerAhead();
     return trailing ?? this.#lower;
+  }
+
+  /**
+   * Calls of unknown fate that began by the lower bound carried past the closed slots: every gap
+   * to come has its upper bound at or after that (or a conflict, and another check's verdict), so
+   * they join at the next gap run, whose first gap is the gap count now. Offered now, they are
+   * counted rather than kept, even while no gap comes (a correct run's calls that timed out).
+   */
+  #offerAhead(): void {
+    while (this.#waitingOpen.size > 0 && this.#waitingOpen.peek()!.op.invokeUs <= this.#lower.time) {
+      const call = this.#waitingOpen.pop()!;
+      this.#join(call, this.#gapCount);
+      if (this.#offeredAhead === undefined || call.k < this.#offeredAhead.k) this.#offeredAhead = call;
+    }
   }
 
   /** The slots where bounds change up to lastSlot + 1, in order: pins, then reads, at each. */
@@ -391,34 +434,131 @@ export class LinearizabilityChecker {
    * soonest (Glover's rule), and so does every acknowledged one, separately.
    */
   #sweep(run: GapRun): void {
-    this.#runs.push(run);
     this.#gapCount += run.count;
-    while (this.#waiting.size > 0 && this.#waiting.peek()!.op.invokeUs <= run.upper.time) {
-      const call = this.#waiting.pop()!;
-      this.#fillHeap.push(call);
-      if (call.acknowledged) this.#placeHeap.push(call);
-    }
+    this.#offer(run);
     const expired = (call: FreeCall | undefined) => call !== undefined && call.endUs < run.lower.time;
     for (let j = 0; j < run.count; j++) {
       while (expired(this.#fillHeap.peek())) this.#fillHeap.pop();
       while (expired(this.#placeHeap.peek())) this.#unplace(this.#placeHeap.pop()!.op);
       this.#placeHeap.pop();
       const filler = this.#fillHeap.pop();
-      if (filler !== undefined) {
-        filler.usedFor = this.initial + run.slot + j;
-        filler.usedAtGap = run.firstGap + j;
-      } else if (this.#placeHeap.size === 0) {
+      if (filler !== undefined) this.#use(filler, run, j);
+      else if (this.#openCount > 0) this.#takeOpen(run, j);
+      else if (this.#placeHeap.size === 0) {
         // Both heaps are empty and nothing joins them within the run: every gap left is skipped.
         return this.#skip(run, j, run.count - j);
       } else this.#skip(run, j, 1);
     }
   }
 
+  #use(call: FreeCall, run: GapRun, j: number): void {
+    call.usedFor = this.initial + run.slot + j;
+    call.usedAtGap = run.firstGap + j;
+  }
+
+  /**
+   * The calls that began by the run's upper bound join the sweeps (their first gap is the run's),
+   * and those that ended before its lower bound leave the witnesses' candidates, with their last gap.
+   */
+  #offer(run: GapRun): void {
+    const offered = this.#offeredAhead ? [this.#offeredAhead] : [];
+    this.#offeredAhead = undefined;
+    for (const waiting of [this.#waiting, this.#waitingOpen]) {
+      while (waiting.size > 0 && waiting.peek()!.op.invokeUs <= run.upper.time) {
+        const call = waiting.pop()!;
+        this.#join(call, run.firstGap);
+        offered.push(call);
+      }
+    }
+    this.#settleNearest(run.firstGap, offered);
+    while (this.#fitting.size > 0 && this.#fitting.peek()!.endUs < run.lower.time) {
+      const call = this.#fitting.pop()!;
+      // The run before had its lower bound at or before the call's end, unless its lower bound was past
+      // its upper (a conflict): then a call is stale and the verdict another check's (imply).
+      call.lastGap = run.firstGap - 1;
+      const last = this.#lastEnded;
+      if (last === undefined || call.lastGap > last.lastGap || (call.lastGap === last.lastGap && call.k < last.k)) this.#lastEnded = call;
+    }
+  }
+
+  /** A call offered at `firstGap`: to the sweeps if it ends, to the count if its fate is unknown. */
+  #join(call: FreeCall, firstGap: number): void {
+    call.firstGap = firstGap;
+    if (call.endUs === Infinity) return this.#offerOpen(call);
+    this.#fillHeap.push(call);
+    this.#fitting.push(call);
+    if (call.acknowledged) this.#placeHeap.push(call);
+  }
+
+  #offerOpen(call: FreeCall): void {
+    this.#openCount++;
+    const first = this.#firstOpen;
+    if (first.length < 3) first.push(call);
+    else if (call.k < first[2].k) first[2] = call;
+    else return;
+    first.sort((a, b) => a.k - b.k);
+  }
+
+  /**
+   * A call of unknown fate for gap j, when no call that ends is left: Glover's rule takes the first
+   * by row, which is among the first three whenever one of them is still free; any other is
+   * never named by a witness, so only the count moves.
+   */
+  #takeOpen(run: GapRun, j: number): void {
+    this.#openCount--;
+    const first = this.#firstOpen.find((call) => call.usedAtGap === Infinity);
+    if (first !== undefined) this.#use(first, run, j);
+  }
+
+  /**
+   * Witnesses still waiting for their nearest candidate: `calls` are first offered at gap `firstGap`
+   * (the gap count: never), so the first of them by row is the nearest after every gap before it.
+   */
+  #settleNearest(firstGap: number, calls: readonly FreeCall[]): void {
+    if (calls.length === 0) return;
+    const first = calls.reduce((a, b) => (b.k < a.k ? b : a));
+    for (const witness of this.#skipped) {
+      const { nearest, gap } = witness;
+      if (nearest === undefined) continue;
+      const distance = firstGap - gap;
+      const later = distance < nearest.distance || (distance === nearest.distance && first.k < nearest.call!.k);
+      witness.example.candidates = [this.#candidate(later ? first : nearest.call!, gap)];
+      witness.nearest = undefined;
+    }
+  }
+
   #skip(run: GapRun, from: number, count: number): void {
     this.#skippedCount += count;
     for (let j = from; j < from + count && this.#skipped.length < maxExamples; j++) {
-      this.#skipped.push({ gap: run.firstGap + j, run, slot: run.slot + j });
+      this.#skipped.push(this.#witness(run, run.firstGap + j, run.slot + j));
     }
+  }
+
+  /**
+   * A skipped value's witness: up to three calls that fit its gap (all taken), else the nearest
+   * that does not (by gaps, then row), which a call offered later may still be.
+   */
+  #witness(run: GapRun, gap: number, slot: number): SkippedWitness {
+    const example: SkippedValueExample = {
+      kind: 'skipped',
+      value: this.initial + slot,
+      after: anchorOf(run.lower),
+      before: anchorOf(run.upper),
+      candidates: [],
+    };
+    const fitting = [...this.#fitting, ...this.#firstOpen].sort((a, b) => a.k - b.k).slice(0, 3);
+    if (fitting.length > 0) {
+      example.candidates = fitting.map((call) => this.#candidate(call, gap));
+      return { example, gap };
+    }
+    const before = this.#lastEnded;
+    if (before !== undefined) example.candidates = [this.#candidate(before, gap)];
+    return { example, gap, nearest: { call: before, distance: before === undefined ? Infinity : gap - before.lastGap } };
+  }
+
+  #candidate(call: FreeCall, gap: number): SkippedValueExample['candidates'][number] {
+    if (call.usedAtGap < gap) return { op: call.op, usedFor: call.usedFor, why: 'taken' };
+    return { op: call.op, why: call.firstGap > gap ? 'late' : 'early' };
   }
 
   #unplace(op: OpExample): void {
@@ -433,69 +573,9 @@ export class LinearizabilityChecker {
   #placeLeftovers(trailingUs: number): void {
     const left: FreeCall[] = [];
     for (let call = this.#placeHeap.pop(); call !== undefined; call = this.#placeHeap.pop()) left.push(call);
-    const neverOffered: FreeCall[] = [];
-    for (let call = this.#waiting.pop(); call !== undefined; call = this.#waiting.pop()) {
-      if (call.acknowledged) neverOffered.push(call);
-    }
-    neverOffered.sort((a, b) => a.k - b.k);
+    const neverOffered = [...this.#waiting].sort((a, b) => a.k - b.k);
     for (const call of [...left, ...neverOffered]) if (call.endUs < trailingUs) this.#unplace(call.op);
   }
-
-  #skippedExample({ gap, run, slot }: { gap: number; run: GapRun; slot: number }): SkippedValueExample {
-    return {
-      kind: 'skipped',
-      value: this.initial + slot,
-      after: anchorOf(run.lower),
-      before: anchorOf(run.upper),
-      candidates: this.#candidates(gap),
-    };
-  }
-
-  /** Up to three free calls: those that fit gap `gap` (all taken), else the nearest that does not. */
-  #candidates(gap: number): SkippedValueExample['candidates'] {
-    const fitting: FreeCall[] = [];
-    let nearest: FreeCall | undefined;
-    let nearestDistance = Infinity;
-    for (const call of this.#free) {
-      if (fitting.length === 3) break;
-      const [first, last] = [this.#firstGap(call), this.#lastGap(call)];
-      if (first <= gap && gap <= last) fitting.push(call);
-      else {
-        const distance = first > gap ? first - gap : gap - last;
-        if (distance < nearestDistance) [nearest, nearestDistance] = [call, distance];
-      }
-    }
-    const chosen = fitting.length > 0 ? fitting : nearest !== undefined ? [nearest] : [];
-    return chosen.map((call) => {
-      if (call.usedAtGap < gap) return { op: call.op, usedFor: call.usedFor, why: 'taken' as const };
-      return { op: call.op, why: this.#firstGap(call) > gap ? ('late' as const) : ('early' as const) };
-    });
-  }
-
-  /** The first gap whose upper bound is at or after the call's invoke. */
-  #firstGap(call: FreeCall): number {
-    return this.#gapFrom(firstRun(this.#runs, (run) => run.upper.time >= call.op.invokeUs));
-  }
-
-  /** The last gap whose lower bound is at or before the call's end. */
-  #lastGap(call: FreeCall): number {
-    return this.#gapFrom(firstRun(this.#runs, (run) => run.lower.time > call.endUs)) - 1;
-  }
-
-  #gapFrom(run: number): number {
-    return run < this.#runs.length ? this.#runs[run].firstGap : this.#gapCount;
-  }
-}
-
-/** The first run for which `reached` holds; it holds for every later one (bounds never decrease along the slots). */
-function firstRun(runs: readonly GapRun[], reached: (run: GapRun) => boolean): number {
-  let [low, high] = [0, runs.length];
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (reached(runs[middle])) high = middle;
-    else low = middle + 1;
-  }
-  return low;
 }
 
 function anchorOf({ by }: Bound): Anchor | undefined {

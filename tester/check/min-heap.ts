@@ -8,6 +8,11 @@ export class MinHeap<T> {
     return this.#items.length;
   }
 
+  /** The items in no particular order. */
+  [Symbol.iterator](): Iterator<T> {
+    return this.#items[Symbol.iterator]();
+  }
+
   peek(): T | undefined {
     return this.#items[0];
   }
