@@ -20,7 +20,7 @@ import { computeRatio } from './measurement.js';
 import { defaultRounds } from '../tester/stats/statistics.js';
 import { updateReadme } from './readme-block.js';
 import { Recorder } from './recorder.js';
-import { type BenchResults, renderMarkdown, type SectionInfo, withSoak, writeResults } from './report.js';
+import { type BenchResults, renderMarkdown, type SectionInfo, withSections, writeResults } from './report.js';
 import { hazelcastSection } from './sections/hazelcast-section.js';
 import { postgresqlSection } from './sections/postgresql-section.js';
 import { type BenchContext, type Section } from './sections/section.js';
@@ -79,8 +79,8 @@ function parseOptions(): Options {
       'usage: npm run bench [-- --quick] [-- --repeat N] [-- --only SECTIONS] [-- --soak-minutes N]\n' +
         `  --quick          1 s per measurement, 1 round, a ${SOAK_MINUTES.quick}-minute soak (about 8 minutes)\n` +
         `  --repeat N       rounds (default ${MODES.full.repeat}, or 1 with --quick); the median is quoted\n` +
-        `  --only SECTIONS  comma-separated, of ${SECTION_NAMES.join(', ')}: printed only, bench/RESULTS.md\n` +
-        '                   is left as it is (but for the soak: its run replaces the committed soak)\n' +
+        `  --only SECTIONS  comma-separated, of ${SECTION_NAMES.join(', ')}: their rows replace the committed\n` +
+        '                   ones in bench/RESULTS.md, marked with when they ran; the other sections stay\n' +
         `  --soak-minutes N how long the soak runs: a positive number (default ${SOAK_MINUTES.full}, or ` +
         `${SOAK_MINUTES.quick} with --quick)`,
     );
@@ -243,14 +243,15 @@ async function main(): Promise<void> {
   };
   console.log(renderMarkdown(results));
   const took = Math.round(results.elapsedS);
-  // A partial run must not replace the whole one that the README quotes; a soak has no rows to mix.
+  // A partial run replaces only its own sections (marked as run apart) in the committed results.
   if (only) {
-    const done = `--only ${only.join(',')}: done in ${took} s`;
-    const soak = sections.find((section) => section.kind === 'soak');
-    if (!soak || !recorder.soak) return log(`${done}; bench/RESULTS.md left as it was`);
     const committed = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench/results.json'), 'utf8')) as BenchResults;
-    write(withSoak(committed, sectionInfo(soak), recorder.soak));
-    return log(`${done}; the soak replaced the committed one, the other rows are left as they were`);
+    const { mode, settings } = committed;
+    if (mode !== results.mode || settings.repeat !== repeat) {
+      return log(`--only ${only.join(',')}: done in ${took} s; printed only: bench/RESULTS.md holds a ${mode} run of ${settings.repeat} round(s)`);
+    }
+    write(withSections(committed, results, only.join(',')));
+    return log(`--only ${only.join(',')}: done in ${took} s; its sections replaced theirs in bench/RESULTS.md`);
   }
   write(results);
   log(`done in ${took} s`);

@@ -49,6 +49,8 @@ export interface SectionInfo {
   kind?: SectionKind;
   /** Lines under the table, from the section's rows once every round ran (older results have none). */
   summary?: string[];
+  /** Set when the section ran by itself (`--only`) after the rest: when, and the load average then. */
+  apart?: { date: string; only: string; loadBefore: string };
 }
 
 const pct = (n: number) => `${Math.round(n * 100)}%`;
@@ -132,17 +134,22 @@ function rowCells(row: Row, rows: Map<string, Row>): string[] {
 function sectionTable(section: SectionInfo, results: BenchResults, rows: Map<string, Row>): string[] {
   const { title, refHeader } = section;
   const own = results.rows.filter((row) => row.section === title);
-  if (section.kind === 'latency') return [`## ${title}`, '', ...latencyTable(own, rows, refHeader), ''];
-  if (section.kind === 'soak') return [`## ${title}`, '', ...soakTable(results.soak)];
+  const heading = [`## ${title}`, '', ...apartLine(section)];
+  if (section.kind === 'latency') return [...heading, ...latencyTable(own, rows, refHeader), ''];
+  if (section.kind === 'soak') return [...heading, ...soakTable(results.soak)];
   return [
-    `## ${title}`,
-    '',
+    ...heading,
     `| What | Load | Conns | RPS (median) | spread | p99 | ${refHeader} | setting | check |`,
     '|---|---|--:|--:|--:|--:|--:|---|---|',
     ...own.map((row) => `| ${rowCells(row, rows).join(' | ')} |`),
     '',
     ...(section.summary?.length ? [...section.summary, ''] : []),
   ];
+}
+
+function apartLine({ apart }: SectionInfo): string[] {
+  if (!apart) return [];
+  return [`Measured by itself on ${apart.date} (\`npm run bench -- --only ${apart.only}\`; load average before / after: ${apart.loadBefore}).`, ''];
 }
 
 function memoryTable(memory: MemoryFigure[]): string[] {
@@ -208,12 +215,38 @@ export function renderMarkdown(results: BenchResults): string {
 }
 
 /**
- * The committed results with this run's soak in theirs' place. A soak stands alone (no ratio
- * divides it by another row), so a run of it alone may replace the committed one: a 30-minute
- * soak is run by itself.
+ * The committed results with the sections of a run of some of them (`--only`) in their place,
+ * each marked with when it ran. A section's ratios divide rows of its own rounds, so a section
+ * measured apart stands on its own: a 30-minute soak, or the methods after a change to them.
  */
-export function withSoak(committed: BenchResults, info: SectionInfo, soak: SoakResult): BenchResults {
-  return { ...committed, sections: [...committed.sections.filter((s) => s.kind !== 'soak'), info], soak };
+export function withSections(committed: BenchResults, fresh: BenchResults, only: string): BenchResults {
+  const rerun = new Map(fresh.sections.map((section) => [section.title, section]));
+  const apart = { date: fresh.date, only, loadBefore: fresh.environment['load average before / after'] ?? '' };
+  const sections = [
+    ...committed.sections.map((section) => (rerun.has(section.title) ? { ...rerun.get(section.title)!, apart } : section)),
+    ...fresh.sections.filter((section) => !committed.sections.some((s) => s.title === section.title)).map((s) => ({ ...s, apart })),
+  ];
+  const rows = [...committed.rows.filter((row) => !rerun.has(row.section)), ...fresh.rows];
+  // Each rerun section's new ratios where its old ones were listed, the rest in their order.
+  const sectionOf = new Map([...committed.rows, ...fresh.rows].map((row) => [row.id, row.section]));
+  const pending = new Map([...rerun.keys()].map((title) => [title, fresh.ratios.filter((r) => sectionOf.get(r.top) === title)]));
+  const ratios = committed.ratios.flatMap((ratio) => {
+    const title = sectionOf.get(ratio.top) ?? '';
+    if (!rerun.has(title)) return [ratio];
+    const placed = pending.get(title) ?? [];
+    pending.delete(title);
+    return placed;
+  });
+  ratios.push(...[...pending.values()].flat());
+  return {
+    ...committed,
+    sections,
+    rows,
+    ratios,
+    memory: [...committed.memory.filter((m) => !fresh.memory.some((f) => f.name === m.name)), ...fresh.memory],
+    storage: { ...committed.storage, ...fresh.storage },
+    ...((fresh.soak ?? committed.soak) && { soak: fresh.soak ?? committed.soak }),
+  };
 }
 
 /** RESULTS.md and, beside it, the soak's plot that it shows (removed when the results have no soak). */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { bracketsMeaning, computeRatio, roundBrackets, type Row } from '../bench/measurement.js';
 import { currentReadmeBlock, headlineRowIds, renderReadmeBlock } from '../bench/readme-block.js';
 import { Recorder } from '../bench/recorder.js';
-import { type BenchResults, renderMarkdown } from '../bench/report.js';
+import { type BenchResults, renderMarkdown, withSections } from '../bench/report.js';
 import { hazelcastSection } from '../bench/sections/hazelcast-section.js';
 import { postgresqlSection } from '../bench/sections/postgresql-section.js';
 import type { BenchContext } from '../bench/sections/section.js';
@@ -120,4 +120,23 @@ test("bench brackets a median ratio with tester/stats' 95% interval from 6 round
   t.is(roundBrackets([1.2]), '');
   t.regex(bracketsMeaning(10), /95% confidence interval/);
   t.regex(bracketsMeaning(3), /range over the rounds \(3 rounds give no 95% interval: 6 do\)/);
+});
+
+test('a section run by itself replaces its rows, ratios and notes, where they were, and says when it ran', (t) => {
+  const title = results.sections.find((section) => section.title.startsWith('PostgreSQL'))!.title;
+  const own = (r: BenchResults) => r.rows.filter((row) => row.section === title);
+  const ownRatios = (r: BenchResults) => r.ratios.filter((ratio) => own(r).some((row) => row.id === ratio.top));
+  const rows = own(results).map((row) => ({ ...row, samples: row.samples.map((s) => ({ ...s, rps: s.rps * 2 })) }));
+  const section = { ...results.sections.find((s) => s.title === title)!, notes: ['measured again'] };
+  const alone: BenchResults = { ...results, date: 'LATER', sections: [section], rows, ratios: ownRatios(results).map((r) => ({ ...r, value: 42 })), memory: [], storage: {} };
+  const merged = withSections(results, alone, 'postgresql');
+  t.deepEqual(merged.sections.map((s) => s.title), results.sections.map((s) => s.title));
+  t.deepEqual(own(merged), rows);
+  t.deepEqual(merged.rows.filter((row) => row.section !== title), results.rows.filter((row) => row.section !== title));
+  t.deepEqual(merged.ratios.map((r) => r.name), results.ratios.map((r) => r.name), 'in the same places');
+  t.true(ownRatios(merged).every((r) => r.value === 42));
+  t.deepEqual(merged.soak, results.soak);
+  const markdown = renderMarkdown(merged);
+  t.true(markdown.includes(`## ${title}\n\nMeasured by itself on LATER (\`npm run bench -- --only postgresql\``), markdown);
+  t.true(markdown.includes('- measured again'));
 });

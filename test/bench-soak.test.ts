@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Recorder } from '../bench/recorder.js';
-import { type BenchResults, renderMarkdown, withSoak } from '../bench/report.js';
+import { type BenchResults, renderMarkdown, withSections } from '../bench/report.js';
 import type { BenchContext } from '../bench/sections/section.js';
 import { SOAK_TITLE, soakSection } from '../bench/sections/soak-section.js';
 import { renderSoakPlot, SOAK_PLOT_FILE } from '../bench/soak-plot.js';
@@ -82,12 +82,15 @@ test('a short soak records the RSS of the tester and of the server, both slopes 
   // Run alone, it replaces the committed soak and leaves every row as it was.
   const committed = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench/results.json'), 'utf8')) as BenchResults;
   const info = { title: section.title, refHeader: section.refHeader, notes: section.notes, kind: section.kind };
-  const merged = withSoak(withSoak(committed, info, soak), info, soak);
+  const alone = { ...committed, date: 'later', sections: [info], rows: [], ratios: [], memory: [], storage: {}, soak };
+  const merged = withSections(withSections(committed, alone, 'soak'), alone, 'soak');
   t.deepEqual(merged.rows, committed.rows);
+  t.deepEqual(merged.ratios, committed.ratios);
   t.is(merged.sections.filter((s) => s.kind === 'soak').length, 1);
   const markdown = renderMarkdown(merged);
   const image = `![RSS of the tester and of the server during the soak](${SOAK_PLOT_FILE})`;
-  t.true(markdown.includes(`## ${SOAK_TITLE}\n\n${image}`));
+  t.true(markdown.includes(`## ${SOAK_TITLE}\n\nMeasured by itself on later (\`npm run bench -- --only soak\``), markdown);
+  t.true(markdown.includes(image));
   const slopeRow = /\| tester \| [\d,]+ → [\d,]+ MB \| [+-]\d+\.\d\d MB\/min \| 1 MB\/min \| (pass|\*\*FAIL\*\*) \|/;
   t.regex(markdown, slopeRow);
   t.regex(markdown, /\| tester's run \| [\d,]+ req\/s, peak RSS [\d,]+ MB; PASS: .* \| \| PASS \| pass \|/);
