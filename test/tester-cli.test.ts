@@ -5,7 +5,8 @@
  * Runs that need a server use the faulty server's correct mode: cheap, no native addon.
  */
 import test, { type ExecutionContext } from 'ava';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
 import {
   describeRun,
   type FaultyServer,
@@ -382,3 +383,16 @@ for (const flag of ['--version', '-v']) {
     t.is(run.stderr, '', describeRun(run));
   });
 }
+
+test("a reader that stops early (| head) gets no stack trace, and the verdict's exit code stands", async (t) => {
+  for (const [file, code] of [['correct.jsonl', 0], ['lost-update.jsonl', 1]] as const) {
+    const histories = path.join(path.dirname(TESTER_MAIN), '../../test/histories');
+    const child = spawn(process.execPath, [TESTER_MAIN, 'check', path.join(histories, file)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the pipe's reader is gone before the first line
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    const exit = await new Promise((resolve) => child.on('close', resolve));
+    t.is(exit, code, stderr);
+    t.notRegex(stderr, /EPIPE|\n\s+at /, file);
+  }
+});

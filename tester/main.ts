@@ -61,4 +61,9 @@ async function main(rawArgs: string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`tester check FILE | head`) closes the pipe: what is left to print has
+// nowhere to go, and the exit code (the verdict) still stands, without a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
 process.exitCode = await main(process.argv.slice(2));
