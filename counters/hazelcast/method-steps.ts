@@ -1,0 +1,104 @@
+/**
+ * Each Hazelcast method as the native loop runs it (native/hz-loader/steps.h): its requests,
+ * encoded once here with hazelcast-client's own codecs and arguments (as its MapProxy and CP
+ * proxies call them), the places the loop writes each call's values into, and what each answer
+ * means. The method logic stays here, next to the JS methods it mirrors (map-methods.ts,
+ * cp-methods.ts); the loop only frames, patches and reads.
+ */
+import type { HazelcastSession } from '../../backends/hazelcast/session.js';
+import {
+  type ClientMessage,
+  codec,
+  contentOffsets,
+  type Data,
+  RESPONSE_VALUE_AT,
+  serializer,
+} from '../../backends/hazelcast/client-internals.js';
+import { toLong } from '../../backends/hazelcast/values.js';
+import type { HzStep } from '../../native/hz-loader.js';
+import type { HazelcastMethod } from './method.js';
+
+/** The methods the native engine runs; the others stay on the JS engine. */
+export const NATIVE_METHODS: readonly HazelcastMethod[] = ['no_lock', 'optimistic', 'atomic'];
+
+/** hazelcast-client's map calls pass thread id 0 and ttl -1 (no expiry). */
+const THREAD_ID = 0;
+const NO_TTL = -1;
+
+/** A serialized Long's payload: the last 8 bytes of its Data (after partition hash and type id). */
+const LONG_PAYLOAD_AT = 8;
+
+interface Encoding {
+  message: ClientMessage;
+  /** Each frame's content offset in `bytes`. */
+  at: number[];
+  bytes: Buffer;
+}
+
+function encoded(message: ClientMessage, partitionId: number): Encoding {
+  message.setPartitionId(partitionId);
+  return { message, at: contentOffsets(message), bytes: message.toBuffer() };
+}
+
+function step(request: Encoding, rest: Partial<Omit<HzStep, 'request'>>): HzStep {
+  return { request: request.bytes, patches: [], read: 'nothing', at: 0, writes: false, ifNull: false, ifValue: false, ...rest };
+}
+
+/** Where a request's frames sit: the map calls' key is frame 2, then their values. */
+const KEY_FRAME = 2;
+
+/** The steps of `method`, for the key's partition; the map methods need `partitionId`. */
+export async function methodSteps(session: HazelcastSession, method: HazelcastMethod, partitionId: number): Promise<HzStep[]> {
+  const { config, client } = session;
+  const data = serializer(client);
+  const key: Data = data.toData(config.counterKey);
+  // A placeholder Long: the loop writes each call's value over its payload.
+  const value: Data = data.toData(toLong(0));
+  const name = config.mapName;
+  const get = encoded(codec('MapGetCodec').encodeRequest(name, key, THREAD_ID), partitionId);
+  const set = encoded(codec('MapSetCodec').encodeRequest(name, key, value, THREAD_ID, NO_TTL), partitionId);
+  const setValueAt = set.at[KEY_FRAME + 1] + LONG_PAYLOAD_AT;
+  switch (method) {
+    case 'no_lock':
+      // toCounterError(config, err): every failure may have applied (noLockOps passes no flag).
+      return [
+        step(get, { read: 'nextFromData', writes: true }),
+        step(set, { patches: [{ at: setValueAt, what: 'nextLong' }], writes: true }),
+      ];
+    case 'optimistic': {
+      // optimisticOps: get, then replaceIfSame(old as read, old + 1), or putIfAbsent when there was none.
+      const replace = encoded(
+        codec('MapReplaceIfSameCodec').encodeRequest(name, key, value, value, THREAD_ID),
+        partitionId,
+      );
+      const put = encoded(codec('MapPutIfAbsentCodec').encodeRequest(name, key, value, THREAD_ID, NO_TTL), partitionId);
+      return [
+        step(get, { read: 'nextFromData' }),
+        step(replace, {
+          patches: [
+            { at: replace.at[KEY_FRAME + 1], what: 'lastData' },
+            { at: replace.at[KEY_FRAME + 2] + LONG_PAYLOAD_AT, what: 'nextLong' },
+          ],
+          read: 'swapped',
+          at: RESPONSE_VALUE_AT,
+          writes: true,
+          ifValue: true,
+        }),
+        step(put, {
+          patches: [{ at: put.at[KEY_FRAME + 1] + LONG_PAYLOAD_AT, what: 'nextLong' }],
+          read: 'nullData',
+          writes: true,
+          ifNull: true,
+        }),
+      ];
+    }
+    case 'atomic': {
+      // atomicOps: incrementAndGet on the CP group, any member (the client picks one at random).
+      const proxy = (await session.atomicLong()) as unknown as { groupId: unknown; objectName: string };
+      const add = encoded(codec('AtomicLongAddAndGetCodec').encodeRequest(proxy.groupId, proxy.objectName, toLong(1)), -1);
+      return [step(add, { read: 'longAt', at: RESPONSE_VALUE_AT, writes: true })];
+    }
+    default:
+      throw new Error(`the native engine does not run hazelcast/${method}: use --engine js`);
+  }
+}

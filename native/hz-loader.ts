@@ -1,0 +1,68 @@
+/**
+ * Typed access to the Hazelcast native load engine (native/hz-loader/), the only module that
+ * loads build/Release/hz_loader.node. Its calls come back as the other loaders' do (LoaderCalls);
+ * a failed call is a side whose `status` is its failure code (named by `failureNames`), whose
+ * `flag` says it may have applied the increment, and whose bytes are the member's error answer
+ * (errorAnswer), the entry's serialized value (notALong), or a one-line reason.
+ */
+import type { LoaderCalls, LoaderPlan } from './http-loader.js';
+import { loadBuiltAddon } from './load-built-addon.js';
+import type { FailureLoaderEnd } from './loader-engine.js';
+
+export type HzFailure = 'errorAnswer' | 'lost' | 'connect' | 'noAnswer' | 'notALong' | 'gaveUp';
+export type HzPatch = 'nextLong' | 'lastData';
+export type HzRead = 'nothing' | 'nextFromData' | 'longAt' | 'swapped' | 'nullData';
+
+/**
+ * One request of a method, encoded once by TS (counters/hazelcast/method-steps.ts). The loop writes
+ * the correlation id and the patches into a copy per call, and reads its answer as `read` says.
+ */
+export interface HzStep {
+  /** The whole message, frames and all. */
+  request: Buffer;
+  /** Where the loop writes the value to set (big-endian long) or the Data the last read returned. */
+  patches: Array<{ at: number; what: HzPatch }>;
+  read: HzRead;
+  /** longAt, swapped: the offset in the answer's first frame's content. */
+  at: number;
+  /** From this step on, a failure may have applied the increment. */
+  writes: boolean;
+  /** Only when the last nextFromData read found no entry (ifNull) or one (ifValue). */
+  ifNull: boolean;
+  ifValue: boolean;
+}
+
+export interface HzLoaderConfig {
+  /** The member every client connects to: "ip:port", numeric. */
+  address: string;
+  /** One per client: "CP2" and the client's authentication request (its own client UUID). */
+  hellos: Buffer[];
+  /** The authentication answer's status byte, in its first frame's content (0: authenticated). */
+  authStatusAt: number;
+  connectTimeoutMs: number;
+  /** A request unanswered this long fails (hazelcast-client's invocation timeout). */
+  invocationTimeoutMs: number;
+  refusedPauseMs: number;
+  /** A serialized Long's type id, as the client's serializer writes it. */
+  longTypeId: number;
+  retry: { maxRetries: number; baseMs: number; capMs: number };
+  steps: HzStep[];
+}
+
+export interface HzLoader {
+  run(plan: LoaderPlan, done: (result: LoaderCalls & FailureLoaderEnd) => void): void;
+  drain(): LoaderCalls;
+  /** Closes the connections; throws while a run is in progress. */
+  close(): void;
+}
+
+export interface HzLoaderModule {
+  HzLoader: new (config: HzLoaderConfig) => HzLoader;
+  /** The name of each side's `status` code, at its index. */
+  failureNames: readonly HzFailure[];
+}
+
+/** The addon, or why it could not be loaded (one line, naming the fix). */
+export function loadHzLoader(): HzLoaderModule | string {
+  return loadBuiltAddon<HzLoaderModule>('hz_loader');
+}

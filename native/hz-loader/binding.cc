@@ -1,0 +1,194 @@
+// The N-API side of the Hazelcast load engine: the HzLoader class that native/hz-loader.ts types.
+// It checks and copies its config (the method's requests, encoded by TS with hazelcast-client's
+// codecs), runs the loop (hz-loop.h) on a thread of its own, and hands the calls over as typed
+// arrays (../http-loader/calls-to-js.h), as the other loaders do. A failed call goes to JS as a
+// side whose status is its Failure code, whose flag says whether it may have applied the
+// increment, and whose bytes are an error answer, a Data, or a one-line reason.
+//
+// Built with NAPI_DISABLE_CPP_EXCEPTIONS: misuse sets a pending JS exception and the function returns.
+
+#include <arpa/inet.h>
+#include <napi.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../http-loader/calls-to-js.h"
+#include "../http-loader/loader-binding.h"
+#include "hz-loop.h"
+
+namespace hz_loader {
+namespace {
+
+void ThrowTypeError(Napi::Env env, const std::string& message) {
+  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+}
+
+// The code named `name` in `names`, or -1.
+template <size_t N>
+int CodeOf(Napi::Value name, const char* const (&names)[N]) {
+  if (!name.IsString()) return -1;
+  std::string text = name.As<Napi::String>().Utf8Value();
+  for (size_t k = 0; k < N; k++)
+    if (text == names[k]) return static_cast<int>(k);
+  return -1;
+}
+
+double NumberIn(Napi::Object o, const char* key, double min) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) return NAN;
+  double d = v.As<Napi::Number>().DoubleValue();
+  return d >= min ? d : NAN;
+}
+
+std::string BytesOf(Napi::Value value) {
+  Napi::Buffer<char> buffer = value.As<Napi::Buffer<char>>();
+  return std::string(buffer.Data(), buffer.Length());
+}
+
+// { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue }; false with a pending TypeError.
+bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
+  const char* shape = "a step is { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue }";
+  if (!value.IsObject()) return ThrowTypeError(env, shape), false;
+  Napi::Object o = value.As<Napi::Object>();
+  Napi::Value request = o.Get("request"), patches = o.Get("patches");
+  int read = CodeOf(o.Get("read"), kReadNames);
+  double at = NumberIn(o, "at", 0);
+  if (!request.IsBuffer() || !patches.IsArray() || read < 0 || std::isnan(at) || !o.Get("writes").IsBoolean() ||
+      !o.Get("ifNull").IsBoolean() || !o.Get("ifValue").IsBoolean())
+    return ThrowTypeError(env, shape), false;
+  step->request = BytesOf(request);
+  step->read = static_cast<Read>(read);
+  step->at = static_cast<uint32_t>(at);
+  step->writes = o.Get("writes").As<Napi::Boolean>().Value();
+  step->ifNull = o.Get("ifNull").As<Napi::Boolean>().Value();
+  step->ifValue = o.Get("ifValue").As<Napi::Boolean>().Value();
+  if (step->request.size() < 22) return ThrowTypeError(env, "a step's request is shorter than a message's first frame"), false;
+  Napi::Array list = patches.As<Napi::Array>();
+  for (uint32_t k = 0; k < list.Length(); k++) {
+    if (!list.Get(k).IsObject()) return ThrowTypeError(env, shape), false;
+    Napi::Object p = list.Get(k).As<Napi::Object>();
+    int what = CodeOf(p.Get("what"), kPatchNames);
+    double patchAt = NumberIn(p, "at", 0);
+    if (what < 0 || std::isnan(patchAt) || patchAt + 8 > step->request.size())
+      return ThrowTypeError(env, "a patch is { at, what } (what named by patchNames), inside its request"), false;
+    step->patches.push_back({static_cast<uint32_t>(patchAt), static_cast<Patch>(what)});
+  }
+  return true;
+}
+
+// "host:port" with a numeric IPv4 or IPv6 host; false with a pending TypeError.
+bool ReadAddress(Napi::Env env, const std::string& address, Rules* rules) {
+  size_t colon = address.rfind(':');
+  std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
+  int port = colon == std::string::npos ? 0 : std::atoi(address.c_str() + colon + 1);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::memset(&rules->addr, 0, sizeof rules->addr);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&rules->addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&rules->addr);
+  if (port > 0 && port < 65536 && inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    rules->addrLen = sizeof *v4;
+  } else if (port > 0 && port < 65536 && inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    rules->addrLen = sizeof *v6;
+  } else {
+    return ThrowTypeError(env, "address is \"ip:port\" (numeric, resolved by TS): " + address), false;
+  }
+  rules->address = address;
+  return true;
+}
+
+class HzLoader : public http_loader::LoaderBinding<HzLoader, Conn, LoopEnd> {
+ public:
+  static constexpr const char* kName = "HzLoader";
+  explicit HzLoader(const Napi::CallbackInfo& info);
+
+  LoopEnd Loop(const Plan& plan, Outbox* outbox, const std::atomic<bool>& stop) {
+    return RunLoop(&conns_, rules_, plan, outbox, stop);
+  }
+  static void AddEnd(Napi::Object result, const LoopEnd& end) { result.Set("retryCount", end.retryCount); }
+  static void CloseConn(Conn* conn) { Finish(conn); }
+
+ private:
+  Rules rules_;
+};
+
+// config: { address, hellos: Buffer[] (one per client), authStatusAt, connectTimeoutMs,
+// invocationTimeoutMs, refusedPauseMs, longTypeId, retry: { maxRetries, baseMs, capMs }, steps }
+HzLoader::HzLoader(const Napi::CallbackInfo& info) : LoaderBinding(info) {
+  Napi::Env env = info.Env();
+  const char* usage =
+      "new HzLoader({ address, hellos: Buffer[], authStatusAt, connectTimeoutMs, invocationTimeoutMs, refusedPauseMs, "
+      "longTypeId, retry: { maxRetries, baseMs, capMs }, steps })";
+  if (info.Length() != 1 || !info[0].IsObject()) {
+    ThrowTypeError(env, usage);
+    return;
+  }
+  Napi::Object config = info[0].As<Napi::Object>();
+  Napi::Value address = config.Get("address"), hellos = config.Get("hellos"), retry = config.Get("retry"),
+              steps = config.Get("steps"), longTypeId = config.Get("longTypeId");
+  double authStatusAt = NumberIn(config, "authStatusAt", 0);
+  rules_.connectTimeoutMs = NumberIn(config, "connectTimeoutMs", 0);
+  rules_.invocationTimeoutMs = NumberIn(config, "invocationTimeoutMs", 0);
+  rules_.refusedPauseMs = NumberIn(config, "refusedPauseMs", 0);
+  if (!address.IsString() || !hellos.IsArray() || !retry.IsObject() || !steps.IsArray() || !longTypeId.IsNumber() ||
+      std::isnan(authStatusAt) || std::isnan(rules_.connectTimeoutMs) || std::isnan(rules_.invocationTimeoutMs) ||
+      std::isnan(rules_.refusedPauseMs)) {
+    ThrowTypeError(env, usage);
+    return;
+  }
+  rules_.authStatusAt = static_cast<uint32_t>(authStatusAt);
+  rules_.longTypeId = longTypeId.As<Napi::Number>().Int32Value();
+  Napi::Object policy = retry.As<Napi::Object>();
+  rules_.retry = {NumberIn(policy, "maxRetries", 0), NumberIn(policy, "baseMs", 0), NumberIn(policy, "capMs", 0)};
+  if (std::isnan(rules_.retry.maxRetries) || std::isnan(rules_.retry.baseMs) || std::isnan(rules_.retry.capMs)) {
+    ThrowTypeError(env, "retry is { maxRetries, baseMs, capMs }, each >= 0");
+    return;
+  }
+  if (!ReadAddress(env, address.As<Napi::String>().Utf8Value(), &rules_)) return;
+  Napi::Array helloList = hellos.As<Napi::Array>();
+  if (helloList.Length() == 0) {
+    ThrowTypeError(env, "hellos: one authentication per client, at least one");
+    return;
+  }
+  for (uint32_t k = 0; k < helloList.Length(); k++) {
+    Napi::Value hello = helloList.Get(k);
+    if (!hello.IsBuffer() || hello.As<Napi::Buffer<char>>().Length() < 25) {
+      ThrowTypeError(env, "hellos: each a Buffer of \"CP2\" and an authentication request");
+      return;
+    }
+    rules_.hellos.push_back(BytesOf(hello));
+  }
+  Napi::Array stepList = steps.As<Napi::Array>();
+  if (stepList.Length() == 0) {
+    ThrowTypeError(env, "a method needs at least one step");
+    return;
+  }
+  for (uint32_t k = 0; k < stepList.Length(); k++) {
+    Step step;
+    if (!ReadStep(env, stepList.Get(k), &step)) return;
+    rules_.steps.push_back(std::move(step));
+  }
+  conns_.resize(rules_.hellos.size());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("HzLoader", HzLoader::Define(env));
+  // The codes' names, from their one home (steps.h).
+  exports.Set("patchNames", http_loader::Names(env, kPatchNames));
+  exports.Set("readNames", http_loader::Names(env, kReadNames));
+  exports.Set("failureNames", http_loader::Names(env, kFailureNames));
+  return exports;
+}
+
+}  // namespace
+}  // namespace hz_loader
+
+using hz_loader::Init;
+NODE_API_MODULE(hz_loader, Init)

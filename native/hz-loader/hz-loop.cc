@@ -1,0 +1,566 @@
+// The Hazelcast load loop (see hz-loop.h). Every syscall failure becomes the call's error with its
+// errno name; a failure of epoll itself ends the run with LoopEnd::error. The rules a call follows
+// are the JS engine's (counters/hazelcast/*.ts), as method-steps.ts lays them out: lost races
+// (a replaceIfSame or putIfAbsent that found another value) are retried with retry-backoff.ts's
+// full-jitter backoff, a lost connection is reopened by the next call.
+
+#include "hz-loop.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string_view>
+
+#include "../http-loader/open-schedule.h"
+
+namespace hz_loader {
+namespace {
+
+using http_loader::NowUs;
+using http_loader::OpenSchedule;
+
+constexpr int kMaxEvents = 256;
+// The longest the loop sleeps without checking whether it should stop.
+constexpr double kMaxWaitUs = 1e6;
+
+// The protocol's framing (ClientMessage.js): each frame is a little-endian int32 length (the
+// 6-byte header included), uint16 flags, content; a message ends with its final frame. The first
+// frame's content starts with the message type (int32) and the correlation id (int64).
+constexpr size_t kFrameHeader = 6;
+constexpr uint16_t kFinalFlag = 1 << 13;
+constexpr uint16_t kNullFlag = 1 << 10;
+constexpr uint16_t kEventFlag = 1 << 9;
+constexpr size_t kCorrelationAt = kFrameHeader + 4;  // in a message
+constexpr int32_t kErrorType = 0;                    // ErrorsCodec's message type
+constexpr size_t kProtocolPrefix = 3;                // "CP2", before the authentication request
+
+std::string ErrnoName(int err) {
+  const char* name = strerrorname_np(err);
+  return name != nullptr ? std::string(name) : "ERRNO" + std::to_string(err);
+}
+
+int64_t LittleLong(const char* p) {
+  uint64_t v = 0;
+  for (int k = 7; k >= 0; k--) v = (v << 8) | static_cast<uint8_t>(p[k]);
+  return static_cast<int64_t>(v);
+}
+
+int64_t BigLong(const char* p) {
+  uint64_t v = 0;
+  for (int k = 0; k < 8; k++) v = (v << 8) | static_cast<uint8_t>(p[k]);
+  return static_cast<int64_t>(v);
+}
+
+void PutLittleLong(char* p, int64_t value) {
+  uint64_t v = static_cast<uint64_t>(value);
+  for (int k = 0; k < 8; k++, v >>= 8) p[k] = static_cast<char>(v & 0xff);
+}
+
+void PutBigLong(char* p, int64_t value) {
+  uint64_t v = static_cast<uint64_t>(value);
+  for (int k = 7; k >= 0; k--, v >>= 8) p[k] = static_cast<char>(v & 0xff);
+}
+
+int32_t BigInt(const char* p) {
+  uint32_t v = 0;
+  for (int k = 0; k < 4; k++) v = (v << 8) | static_cast<uint8_t>(p[k]);
+  return static_cast<int32_t>(v);
+}
+
+// One frame of a message: its flags and content.
+struct Frame {
+  uint16_t flags = 0;
+  std::string_view content;
+  bool null() const { return (flags & kNullFlag) != 0; }
+};
+
+// The frames of one whole message; false if a frame's length is impossible.
+bool SplitFrames(std::string_view message, std::vector<Frame>* frames) {
+  frames->clear();
+  size_t pos = 0;
+  while (pos < message.size()) {
+    if (message.size() - pos < kFrameHeader) return false;
+    uint32_t length = 0;
+    std::memcpy(&length, message.data() + pos, 4);  // little-endian hosts only (x86, arm64)
+    uint16_t flags = 0;
+    std::memcpy(&flags, message.data() + pos + 4, 2);
+    if (length < kFrameHeader || length > message.size() - pos) return false;
+    frames->push_back({flags, message.substr(pos + kFrameHeader, length - kFrameHeader)});
+    pos += length;
+  }
+  return !frames->empty();
+}
+
+// The length of the whole message at the start of `in`, or 0 while it is incomplete; npos when a
+// frame's length is impossible.
+size_t MessageLength(std::string_view in) {
+  size_t pos = 0;
+  while (in.size() - pos >= kFrameHeader) {
+    uint32_t length = 0;
+    uint16_t flags = 0;
+    std::memcpy(&length, in.data() + pos, 4);
+    std::memcpy(&flags, in.data() + pos + 4, 2);
+    if (length < kFrameHeader) return std::string_view::npos;
+    if (in.size() - pos < length) return 0;
+    pos += length;
+    if (flags & kFinalFlag) return pos;
+  }
+  return 0;
+}
+
+class Loop {
+ public:
+  Loop(std::vector<Conn>* conns, const Rules& rules, const Plan& plan, Outbox* outbox, const std::atomic<bool>& stop)
+      : conns_(*conns), rules_(rules), plan_(plan), outbox_(*outbox), stop_(stop), random_(std::random_device{}()) {}
+
+  LoopEnd Run();
+
+ private:
+  void Start(size_t i, double dueUs);
+  void Attempt(size_t i);
+  void Connect(size_t i);
+  void Connected(size_t i);
+  void SendStep(size_t i);
+  void Send(size_t i, const std::string& bytes);
+  void Flush(size_t i);
+  void Readable(size_t i);
+  void Answered(size_t i, std::string_view message);
+  void Authenticated(size_t i, const std::vector<Frame>& frames);
+  void Read(size_t i, const std::vector<Frame>& frames);
+  void LostRace(size_t i);
+  void Fail(size_t i, Failure failure, std::string_view bytes, bool lost);
+  void End(size_t i, double value, Failure failure, std::string_view bytes, bool failed);
+  bool Watch(size_t i, uint32_t events);
+  void Drop(size_t i);
+  void Next(size_t i);
+  void Pause(size_t i, double ms, bool retrying);
+  void Dispatch(double now);
+  void Scan(double now);
+  bool Finished() const;
+  void WakeBy(double us) { wakeUs_ = std::min(wakeUs_, us); }
+
+  std::vector<Conn>& conns_;
+  const Rules& rules_;
+  Plan plan_;
+  Outbox& outbox_;
+  const std::atomic<bool>& stop_;
+  LoopEnd end_;
+  int epfd_ = -1;
+  std::mt19937_64 random_;
+  bool open_ = false;
+  double wakeUs_ = INFINITY;
+  OpenSchedule schedule_;
+  std::vector<Frame> frames_;
+};
+
+LoopEnd Loop::Run() {
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) {
+    end_.error = "epoll_create1: " + ErrnoName(errno);
+    return end_;
+  }
+  open_ = plan_.intervalUs > 0;
+  size_t n = conns_.size();
+  for (size_t i = 0; i < n; i++) {
+    Conn& c = conns_[i];
+    c.callCount = 0;
+    c.state = ConnState::kIdle;
+    c.events = 0;
+    if (c.fd >= 0 && !Watch(i, EPOLLIN)) Drop(i);
+  }
+  if (open_) {
+    schedule_.Reset(plan_, n);
+  } else {
+    for (size_t i = 0; i < n; i++) Next(i);
+  }
+  epoll_event events[kMaxEvents];
+  while (!Finished() && !stop_.load(std::memory_order_relaxed)) {
+    double now = NowUs();
+    if (open_) Dispatch(now);
+    // No spinning: the members need the CPU more than the loop needs a fast wake-up.
+    double waitUs = std::min(std::min(wakeUs_, schedule_.nextDueUs()) - now, kMaxWaitUs);
+    timespec wait{};
+    if (waitUs > 0) {
+      wait.tv_sec = static_cast<time_t>(waitUs / 1e6);
+      wait.tv_nsec = static_cast<long>(std::fmod(waitUs, 1e6) * 1e3);
+    }
+    int count = epoll_pwait2(epfd_, events, kMaxEvents, &wait, nullptr);
+    if (count < 0 && errno != EINTR) {
+      end_.error = "epoll_pwait2: " + ErrnoName(errno);
+      break;
+    }
+    for (int k = 0; k < count; k++) {
+      size_t i = static_cast<size_t>(events[k].data.u64 & 0xffffffff);
+      uint32_t generation = static_cast<uint32_t>(events[k].data.u64 >> 32);
+      Conn& c = conns_[i];
+      if (c.fd < 0 || c.generation != generation) continue;  // a socket dropped earlier in this batch
+      if (c.state == ConnState::kConnecting) {
+        Connected(i);
+        continue;
+      }
+      if (events[k].events & EPOLLOUT) Flush(i);
+      if (c.fd >= 0 && c.generation == generation && (events[k].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) Readable(i);
+    }
+    now = NowUs();
+    if (now >= wakeUs_) Scan(now);
+  }
+  for (size_t i = 0; i < n; i++) {
+    Conn& c = conns_[i];
+    // An interrupted run leaves calls in flight: their connections cannot be reused.
+    if (c.state == ConnState::kBusy || c.state == ConnState::kConnecting || c.state == ConnState::kAuthenticating)
+      Drop(i);
+    if (c.fd >= 0) epoll_ctl(epfd_, EPOLL_CTL_DEL, c.fd, nullptr);
+    c.events = 0;
+  }
+  close(epfd_);
+  epfd_ = -1;
+  end_.endUs = NowUs();
+  return end_;
+}
+
+bool Loop::Finished() const {
+  for (const Conn& c : conns_) {
+    if (c.state == ConnState::kBusy || c.state == ConnState::kConnecting || c.state == ConnState::kAuthenticating)
+      return false;
+    if (c.state == ConnState::kPaused && c.retrying) return false;  // a call waiting for its retry
+    if (!open_ && c.state != ConnState::kDone) return false;
+  }
+  return !open_ || schedule_.Over();
+}
+
+void Loop::Dispatch(double now) {
+  schedule_.Dispatch(now, [this](size_t i, double dueUs) { Start(i, dueUs); });
+}
+
+// The client's next call, now (closed loop), or its return to the free list (open loop).
+void Loop::Next(size_t i) {
+  Conn& c = conns_[i];
+  c.state = ConnState::kIdle;
+  if (open_) {
+    schedule_.Free(i);
+    Dispatch(NowUs());
+    return;
+  }
+  if (c.callCount >= plan_.callsPerClient || NowUs() > plan_.deadlineUs) {
+    c.state = ConnState::kDone;
+    return;
+  }
+  Start(i, NowUs());
+}
+
+void Loop::Start(size_t i, double dueUs) {
+  Conn& c = conns_[i];
+  c.callCount++;
+  c.dueUs = dueUs;
+  c.invokeUs = outbox_.Invoke(i);
+  c.retries = 0;
+  Attempt(i);
+}
+
+// An attempt from its first step: on a new connection when there is none.
+void Loop::Attempt(size_t i) {
+  Conn& c = conns_[i];
+  c.step = 0;
+  c.writing = c.retrying = c.readNull = false;
+  c.value = NAN;
+  if (c.fd < 0) Connect(i);
+  else SendStep(i);
+}
+
+void Loop::Connect(size_t i) {
+  Conn& c = conns_[i];
+  c.state = ConnState::kConnecting;
+  c.sentUs = NowUs();
+  c.authenticated = false;
+  c.in.clear();
+  c.out.clear();
+  c.outSent = 0;
+  int fd = socket(rules_.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Fail(i, kConnect, "socket: " + ErrnoName(errno), true);
+  c.fd = fd;
+  c.generation++;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&rules_.addr), rules_.addrLen) != 0 && errno != EINPROGRESS)
+    return Fail(i, kConnect, "connect " + ErrnoName(errno) + " " + rules_.address, true);
+  WakeBy(c.sentUs + rules_.connectTimeoutMs * 1000);
+  if (!Watch(i, EPOLLOUT)) Fail(i, kConnect, "epoll_ctl: " + ErrnoName(errno), true);
+}
+
+// The TCP connect ended: authenticate, with this client's own request.
+void Loop::Connected(size_t i) {
+  Conn& c = conns_[i];
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (err != 0) return Fail(i, kConnect, "connect " + ErrnoName(err) + " " + rules_.address, true);
+  const std::string& hello = rules_.hellos[i];
+  c.state = ConnState::kAuthenticating;
+  c.correlation = LittleLong(hello.data() + kProtocolPrefix + kCorrelationAt);
+  Send(i, hello);
+}
+
+// Sends the attempt's current step, skipping those for the other outcome of the last read.
+void Loop::SendStep(size_t i) {
+  Conn& c = conns_[i];
+  while (c.step < rules_.steps.size()) {
+    const Step& s = rules_.steps[c.step];
+    if ((s.ifNull && !c.readNull) || (s.ifValue && c.readNull)) c.step++;
+    else break;
+  }
+  if (c.step == rules_.steps.size()) return End(i, c.value, kErrorAnswer, "", false);
+  const Step& step = rules_.steps[c.step];
+  if (step.writes) c.writing = true;
+  c.state = ConnState::kBusy;
+  c.sentUs = NowUs();
+  WakeBy(c.sentUs + rules_.invocationTimeoutMs * 1000);
+  std::string& out = c.out;
+  out.assign(step.request);
+  c.correlation++;
+  PutLittleLong(out.data() + kCorrelationAt, c.correlation);
+  for (const PatchAt& p : step.patches) {
+    if (p.what == kNextLong) PutBigLong(out.data() + p.at, c.next);
+    else if (c.lastData.size() <= out.size() - p.at) out.replace(p.at, c.lastData.size(), c.lastData);
+  }
+  c.outSent = 0;
+  Flush(i);
+}
+
+void Loop::Send(size_t i, const std::string& bytes) {
+  Conn& c = conns_[i];
+  c.out.assign(bytes);
+  c.outSent = 0;
+  c.sentUs = NowUs();
+  Flush(i);
+}
+
+// Sends what is left of the request; watches for writability until it is all out.
+void Loop::Flush(size_t i) {
+  Conn& c = conns_[i];
+  while (c.outSent < c.out.size()) {
+    ssize_t sent = send(c.fd, c.out.data() + c.outSent, c.out.size() - c.outSent, MSG_NOSIGNAL);
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!Watch(i, EPOLLIN | EPOLLOUT)) Fail(i, kLost, "epoll_ctl: " + ErrnoName(errno), true);
+      return;
+    }
+    if (sent < 0) return Fail(i, c.authenticated ? kLost : kConnect, "send: " + ErrnoName(errno), true);
+    c.outSent += static_cast<size_t>(sent);
+  }
+  if (!Watch(i, EPOLLIN)) Fail(i, kLost, "epoll_ctl: " + ErrnoName(errno), true);
+}
+
+void Loop::Readable(size_t i) {
+  Conn& c = conns_[i];
+  int fd = c.fd;
+  uint32_t generation = c.generation;
+  auto same = [&c, fd, generation] { return c.fd == fd && c.generation == generation; };
+  char buffer[16384];
+  for (;;) {
+    ssize_t got = recv(fd, buffer, sizeof buffer, 0);
+    if (got > 0) {
+      c.in.append(buffer, static_cast<size_t>(got));
+      if (static_cast<size_t>(got) < sizeof buffer) break;
+      continue;
+    }
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    std::string why = got == 0 ? "the member closed the connection" : "recv: " + ErrnoName(errno);
+    // Idle: the member went away between calls; the next call reopens.
+    if (c.state == ConnState::kIdle || c.state == ConnState::kPaused || c.state == ConnState::kDone) Drop(i);
+    else Fail(i, c.authenticated ? kLost : kConnect, why, true);
+    return;
+  }
+  size_t used = 0;
+  while (same()) {
+    std::string_view rest = std::string_view(c.in).substr(used);
+    size_t length = MessageLength(rest);
+    if (length == std::string_view::npos) {
+      c.in.clear();
+      return Fail(i, kLost, "a frame of impossible length from " + rules_.address, true);
+    }
+    if (length == 0) break;
+    used += length;
+    // The message is copied out: handling it may reconnect, which clears `in`.
+    std::string message(rest.substr(0, length));
+    Answered(i, message);
+  }
+  if (same()) c.in.erase(0, used);
+}
+
+void Loop::Answered(size_t i, std::string_view message) {
+  Conn& c = conns_[i];
+  if (!SplitFrames(message, &frames_) || frames_[0].content.size() < 12)
+    return Fail(i, kLost, "an unreadable message from " + rules_.address, true);
+  const Frame& first = frames_[0];
+  if (first.flags & kEventFlag) return;  // no listener is registered: nothing to do with an event
+  if (LittleLong(first.content.data() + 4) != c.correlation) return;  // not the request in flight
+  if (c.state != ConnState::kBusy && c.state != ConnState::kAuthenticating) return;
+  int32_t type = 0;
+  std::memcpy(&type, first.content.data(), 4);
+  if (type == kErrorType) return Fail(i, c.authenticated ? kErrorAnswer : kConnect, message, false);
+  if (c.state == ConnState::kAuthenticating) return Authenticated(i, frames_);
+  Read(i, frames_);
+}
+
+void Loop::Authenticated(size_t i, const std::vector<Frame>& frames) {
+  Conn& c = conns_[i];
+  const Frame& first = frames[0];
+  if (first.content.size() <= rules_.authStatusAt) return Fail(i, kConnect, "an unreadable authentication answer", true);
+  int status = static_cast<uint8_t>(first.content[rules_.authStatusAt]);
+  if (status != 0)
+    return Fail(i, kConnect, "authentication refused by " + rules_.address + " (status " + std::to_string(status) + ")",
+                true);
+  c.authenticated = true;
+  SendStep(i);
+}
+
+// What the answer to the current step says; then the next step.
+void Loop::Read(size_t i, const std::vector<Frame>& frames) {
+  Conn& c = conns_[i];
+  const Step& step = rules_.steps[c.step];
+  const Frame& first = frames[0];
+  switch (step.read) {
+    case kNothing:
+      break;
+    case kLongAt:
+      if (first.content.size() < step.at + 8) return Fail(i, kLost, "a short answer from " + rules_.address, true);
+      c.value = static_cast<double>(LittleLong(first.content.data() + step.at));
+      break;
+    case kSwapped:
+      if (first.content.size() <= step.at) return Fail(i, kLost, "a short answer from " + rules_.address, true);
+      if (first.content[step.at] == 0) return LostRace(i);
+      break;
+    case kNullData:
+      if (frames.size() < 2) return Fail(i, kLost, "a short answer from " + rules_.address, true);
+      if (!frames[1].null()) return LostRace(i);
+      break;
+    case kNextFromData: {
+      if (frames.size() < 2) return Fail(i, kLost, "a short answer from " + rules_.address, true);
+      const Frame& data = frames[1];
+      c.readNull = data.null();
+      if (c.readNull) {
+        c.next = 1;
+      } else {
+        // A HeapData: partition hash, type id (big-endian ints), then a Long's 8 bytes, big-endian.
+        if (data.content.size() != 16 || BigInt(data.content.data() + 4) != rules_.longTypeId)
+          return Fail(i, kNotALong, data.content, false);
+        int64_t stored = BigLong(data.content.data() + 8);
+        if (stored >= (int64_t{1} << 53) || stored < -(int64_t{1} << 53)) return Fail(i, kNotALong, data.content, false);
+        c.next = stored + 1;
+        c.lastData.assign(data.content);
+      }
+      c.value = static_cast<double>(c.next);
+      break;
+    }
+  }
+  c.step++;
+  SendStep(i);
+}
+
+// retry-backoff.ts's retryLostRaces: give up after maxRetries, else a full-jitter wait, then again.
+void Loop::LostRace(size_t i) {
+  Conn& c = conns_[i];
+  if (c.retries >= rules_.retry.maxRetries) return End(i, NAN, kGaveUp, "", true);
+  double window = std::min(rules_.retry.capMs, rules_.retry.baseMs * std::pow(2, std::min(c.retries, 30.0)));
+  double delayMs = std::uniform_real_distribution<double>(0, 1)(random_) * window;
+  c.retries++;
+  end_.retryCount++;
+  if (delayMs < 1) return Attempt(i);
+  Pause(i, delayMs, true);
+}
+
+// A failed call: `lost` drops the connection (the next call reopens it).
+void Loop::Fail(size_t i, Failure failure, std::string_view bytes, bool lost) {
+  std::string copy(bytes);  // `bytes` may live in the buffers Drop clears
+  if (lost) Drop(i);
+  End(i, NAN, failure, copy, true);
+}
+
+// The call ends. A failure that certainly applied nothing because the member is unreachable
+// (what JS calls 'refused') pauses the client, as client-loop.ts does.
+void Loop::End(size_t i, double value, Failure failure, std::string_view bytes, bool failed) {
+  Conn& c = conns_[i];
+  if (!failed) {
+    outbox_.End(i, 0, c.dueUs, c.invokeUs, value, nullptr);
+    return Next(i);
+  }
+  http_loader::Side side{http_loader::kError, failure, c.writing, http_loader::kNoKind, bytes};
+  outbox_.End(i, 0, c.dueUs, c.invokeUs, NAN, &side);
+  bool refused = failure == kConnect || (failure == kLost && !c.writing);
+  if (refused) Pause(i, rules_.refusedPauseMs, false);
+  else Next(i);
+}
+
+void Loop::Pause(size_t i, double ms, bool retrying) {
+  Conn& c = conns_[i];
+  c.state = ConnState::kPaused;
+  c.retrying = retrying;
+  c.pauseUntilUs = NowUs() + ms * 1000;
+  WakeBy(c.pauseUntilUs);
+}
+
+bool Loop::Watch(size_t i, uint32_t events) {
+  Conn& c = conns_[i];
+  if (events == c.events) return true;
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = static_cast<uint64_t>(i) | (static_cast<uint64_t>(c.generation) << 32);
+  int op = c.events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+  if (epoll_ctl(epfd_, op, c.fd, &ev) != 0) return false;
+  c.events = events;
+  return true;
+}
+
+void Loop::Drop(size_t i) {
+  Conn& c = conns_[i];
+  if (c.fd >= 0 && epfd_ >= 0 && c.events != 0) epoll_ctl(epfd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  c.events = 0;
+  Finish(&c);
+}
+
+void Loop::Scan(double now) {
+  wakeUs_ = INFINITY;
+  double invocationUs = rules_.invocationTimeoutMs * 1000, connectUs = rules_.connectTimeoutMs * 1000;
+  for (size_t i = 0; i < conns_.size(); i++) {
+    Conn& c = conns_[i];
+    bool connecting = c.state == ConnState::kConnecting || c.state == ConnState::kAuthenticating;
+    if (c.state == ConnState::kBusy && now - c.sentUs > invocationUs) {
+      Fail(i, kNoAnswer, "", true);
+    } else if (connecting && now - c.sentUs > connectUs) {
+      Fail(i, kConnect, "no answer from " + rules_.address + " within the connect timeout", true);
+    } else if (c.state == ConnState::kPaused && now >= c.pauseUntilUs) {
+      if (c.retrying) Attempt(i);
+      else Next(i);
+    }
+    if (c.state == ConnState::kBusy) WakeBy(c.sentUs + invocationUs);
+    if (c.state == ConnState::kConnecting || c.state == ConnState::kAuthenticating) WakeBy(c.sentUs + connectUs);
+    if (c.state == ConnState::kPaused) WakeBy(c.pauseUntilUs);
+  }
+}
+
+}  // namespace
+
+void Finish(Conn* c) {
+  if (c->fd >= 0) close(c->fd);
+  c->fd = -1;
+  c->authenticated = false;
+  c->in.clear();
+  c->out.clear();
+  c->outSent = 0;
+}
+
+LoopEnd RunLoop(std::vector<Conn>* conns, const Rules& rules, const Plan& plan, Outbox* outbox,
+                const std::atomic<bool>& stop) {
+  Loop loop(conns, rules, plan, outbox, stop);
+  return loop.Run();
+}
+
+}  // namespace hz_loader
