@@ -105,7 +105,7 @@ function hello(config: HazelcastConfig, index: number): Buffer {
  * methods' requests go (as a smart client sends them); CP calls may go to any member, which hands
  * them to the group's leader.
  */
-function keyOwner(session: HazelcastSession): { address: string; partitionId: number } {
+export function keyOwner(session: HazelcastSession): { address: string; partitionId: number } {
   const { client, config } = session;
   const partitionId = client.getPartitionService().getPartitionId(config.counterKey);
   const owner = client.getPartitionService().getPartitionOwner(partitionId);
@@ -117,18 +117,19 @@ function keyOwner(session: HazelcastSession): { address: string; partitionId: nu
 /**
  * `clientCount` clients on the native loop, each with a connection of its own to the key's owner
  * (opened on its first call, as after a lost connection); `session` is the factory's client, used
- * here once to encode the requests.
+ * here once to encode the requests. `via`: connect there instead, a relay in front of the owner.
  */
 export async function openNativeHzEngine(
   native: HzLoaderModule,
   session: HazelcastSession,
   method: HazelcastMethod,
   clientCount: number,
+  via?: string,
 ): Promise<IncrementEngine> {
   const { config } = session;
   const { address, partitionId } = keyOwner(session);
   const loader = new native.HzLoader({
-    address,
+    address: via ?? address,
     hellos: Array.from({ length: clientCount }, (_, i) => hello(config, i)),
     authStatusAt: RESPONSE_VALUE_AT,
     connectTimeoutMs: config.connectTimeoutMs,
