@@ -10,7 +10,7 @@ import { loadBuiltAddon } from './load-built-addon.js';
 import type { FailureLoaderEnd } from './loader-engine.js';
 
 export type HzFailure = 'errorAnswer' | 'lost' | 'connect' | 'noAnswer' | 'notALong' | 'gaveUp';
-export type HzPatch = 'nextLong' | 'lastData';
+export type HzPatch = 'nextLong' | 'lastData' | 'keptFrame';
 export type HzRead = 'nothing' | 'nextFromData' | 'longAt' | 'swapped' | 'nullData';
 
 /**
@@ -20,7 +20,10 @@ export type HzRead = 'nothing' | 'nextFromData' | 'longAt' | 'swapped' | 'nullDa
 export interface HzStep {
   /** The whole message, frames and all. */
   request: Buffer;
-  /** Where the loop writes the value to set (big-endian long) or the Data the last read returned. */
+  /**
+   * Where the loop writes the value to set (big-endian long), the Data the last read returned, or
+   * (keptFrame: at a frame's header) the content of the answer frame a keepFrame step kept.
+   */
   patches: Array<{ at: number; what: HzPatch }>;
   read: HzRead;
   /** longAt, swapped: the offset in the answer's first frame's content. */
@@ -30,13 +33,21 @@ export interface HzStep {
   /** Only when the last nextFromData read found no entry (ifNull) or one (ifValue). */
   ifNull: boolean;
   ifValue: boolean;
+  /** The answer frame (index) whose content the client keeps for a keptFrame patch; -1: none. */
+  keepFrame: number;
+}
+
+/** One client of the loop: its own connection, authentication and requests. */
+export interface HzClient {
+  /** The member it connects to: "ip:port", numeric. */
+  address: string;
+  /** "CP2" and the client's authentication request (its own client UUID). */
+  hello: Buffer;
+  steps: HzStep[];
 }
 
 export interface HzLoaderConfig {
-  /** The member every client connects to: "ip:port", numeric. */
-  address: string;
-  /** One per client: "CP2" and the client's authentication request (its own client UUID). */
-  hellos: Buffer[];
+  clients: HzClient[];
   /** The authentication answer's status byte, in its first frame's content (0: authenticated). */
   authStatusAt: number;
   connectTimeoutMs: number;
@@ -46,7 +57,6 @@ export interface HzLoaderConfig {
   /** A serialized Long's type id, as the client's serializer writes it. */
   longTypeId: number;
   retry: { maxRetries: number; baseMs: number; capMs: number };
-  steps: HzStep[];
 }
 
 export interface HzLoader {

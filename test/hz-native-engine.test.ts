@@ -41,14 +41,17 @@ const names: string[] = [];
 function isolatedEnv(tag: string, extra: Env = {}): Env {
   const name = `counters-native-${RUN_ID}-${tag}`;
   names.push(name);
-  return { ...BASE_ENV, HZ_MAP_NAME: name, HZ_ATOMIC_LONG_NAME: name, ...extra };
+  return { ...BASE_ENV, HZ_MAP_NAME: name, HZ_ATOMIC_LONG_NAME: name, HZ_PN_COUNTER_NAME: name, ...extra };
 }
 
 test.after.always('destroy the objects the tests created', async () => {
   if (!services.answers('hazelcast')) return;
   const client = await connectHazelcast(readHazelcastConfig(BASE_ENV));
   try {
-    await Promise.allSettled(names.map(async (name) => (await client.getMap(name)).destroy()));
+    await Promise.allSettled([
+      ...names.map(async (name) => (await client.getMap(name)).destroy()),
+      ...names.map(async (name) => (await client.getPNCounter(name)).destroy()),
+    ]);
   } finally {
     await client.shutdown();
   }
@@ -66,11 +69,12 @@ test('the addon is built and names its codes', (t) => {
 
 test('--engine js, and the methods the native engine does not run, stay on hazelcast-client', (t) => {
   t.is(hazelcastCounterFactory('atomic', {}, { engine: 'js' }).openEngine, undefined);
-  t.is(hazelcastCounterFactory('pn_counter', {}).openEngine, undefined);
+  t.is(hazelcastCounterFactory('pessimistic', {}).openEngine, undefined);
   t.not(hazelcastCounterFactory('atomic', {}).openEngine, undefined);
+  t.is(hazelcastCounterFactory('fenced_lock', {}).openEngine, undefined);
 });
 
-for (const method of NATIVE_METHODS.filter((m) => m !== 'no_lock')) {
+for (const method of NATIVE_METHODS.filter((m) => m === 'optimistic' || m === 'atomic')) {
   clusterTest(`native ${method}: 10 clients x 100 count exactly, each value once`, async (t) => {
     const run = await runNative(method, isolatedEnv(method), 10, 100);
     t.deepEqual(
@@ -84,6 +88,17 @@ for (const method of NATIVE_METHODS.filter((m) => m !== 'no_lock')) {
     t.log(`${method}: ${run.retryCount} retries`);
   });
 }
+
+clusterTest('native pn_counter: 10 clients x 100 count exactly once the replicas converge', async (t) => {
+  const run = await runNative('pn_counter', isolatedEnv('pn'), 10, 100);
+  t.deepEqual(
+    run.errors.map((err) => err.message),
+    [],
+  );
+  t.is(run.okCount, 1000);
+  t.is(run.final, 1000, 'the settled read counts every increment');
+  t.true(run.values.every((value) => value >= 1 && value <= 1000));
+});
 
 clusterTest('native no_lock loses updates under 10 concurrent clients', async (t) => {
   const run = await runNative('no_lock', isolatedEnv('no_lock'), 10, 300);

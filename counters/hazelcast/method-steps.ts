@@ -19,7 +19,7 @@ import type { HzStep } from '../../native/hz-loader.js';
 import type { HazelcastMethod } from './method.js';
 
 /** The methods the native engine runs; the others stay on the JS engine. */
-export const NATIVE_METHODS: readonly HazelcastMethod[] = ['no_lock', 'optimistic', 'atomic'];
+export const NATIVE_METHODS: readonly HazelcastMethod[] = ['no_lock', 'optimistic', 'atomic', 'pn_counter'];
 
 /** hazelcast-client's map calls pass thread id 0 and ttl -1 (no expiry). */
 const THREAD_ID = 0;
@@ -41,14 +41,34 @@ function encoded(message: ClientMessage, partitionId: number): Encoding {
 }
 
 function step(request: Encoding, rest: Partial<Omit<HzStep, 'request'>>): HzStep {
-  return { request: request.bytes, patches: [], read: 'nothing', at: 0, writes: false, ifNull: false, ifValue: false, ...rest };
+  return {
+    request: request.bytes,
+    patches: [],
+    read: 'nothing',
+    at: 0,
+    writes: false,
+    ifNull: false,
+    ifValue: false,
+    keepFrame: -1,
+    ...rest,
+  };
 }
 
 /** Where a request's frames sit: the map calls' key is frame 2, then their values. */
 const KEY_FRAME = 2;
 
-/** The steps of `method`, for the key's partition; the map methods need `partitionId`. */
-export async function methodSteps(session: HazelcastSession, method: HazelcastMethod, partitionId: number): Promise<HzStep[]> {
+/** Where a client's requests go: the key's partition (map methods), the PN replica it sticks to. */
+export interface StepTarget {
+  partitionId: number;
+  replica: unknown;
+}
+
+/** The steps of `method` for one client. */
+export async function methodSteps(
+  session: HazelcastSession,
+  method: HazelcastMethod,
+  { partitionId, replica }: StepTarget,
+): Promise<HzStep[]> {
   const { config, client } = session;
   const data = serializer(client);
   const key: Data = data.toData(config.counterKey);
@@ -97,6 +117,25 @@ export async function methodSteps(session: HazelcastSession, method: HazelcastMe
       const proxy = (await session.atomicLong()) as unknown as { groupId: unknown; objectName: string };
       const add = encoded(codec('AtomicLongAddAndGetCodec').encodeRequest(proxy.groupId, proxy.objectName, toLong(1)), -1);
       return [step(add, { read: 'longAt', at: RESPONSE_VALUE_AT, writes: true })];
+    }
+    case 'pn_counter': {
+      // pnCounterOps: incrementAndGet on the client's replica, carrying the replica timestamps each
+      // answer returns into the next request (PNCounterProxy's observed vector clock; one replica,
+      // so each answer's clock is after the last).
+      const add = encoded(
+        codec('PNCounterAddCodec').encodeRequest(config.pnCounterName, toLong(1), false, [], replica),
+        -1,
+      );
+      const TIMESTAMPS_FRAME = 2; // after the first frame and the name, in the request; second in the answer
+      return [
+        step(add, {
+          patches: [{ at: add.at[TIMESTAMPS_FRAME] - 6, what: 'keptFrame' }],
+          read: 'longAt',
+          at: RESPONSE_VALUE_AT,
+          writes: true,
+          keepFrame: 1,
+        }),
+      ];
     }
     default:
       throw new Error(`the native engine does not run hazelcast/${method}: use --engine js`);

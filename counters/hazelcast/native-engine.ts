@@ -101,9 +101,10 @@ function hello(config: HazelcastConfig, index: number): Buffer {
 }
 
 /**
- * The member the clients connect to: the owner of the counter key's partition, where the map
- * methods' requests go (as a smart client sends them); CP calls may go to any member, which hands
- * them to the group's leader.
+ * Where each client connects: the map methods' and atomic's clients to the owner of the counter
+ * key's partition, where the map requests go (as a smart client sends them; CP calls may go to any
+ * member, which hands them to the group's leader); pn_counter's each to a member picked at random,
+ * its replica (as PNCounterProxy picks one per client).
  */
 export function keyOwner(session: HazelcastSession): { address: string; partitionId: number } {
   const { client, config } = session;
@@ -114,10 +115,16 @@ export function keyOwner(session: HazelcastSession): { address: string; partitio
   return { address: `${member.address.host}:${member.address.port}`, partitionId };
 }
 
+function randomMember(session: HazelcastSession): { address: string; uuid: unknown } {
+  const members = session.client.getCluster().getMembers();
+  const member = members[Math.floor(Math.random() * members.length)];
+  return { address: `${member.address.host}:${member.address.port}`, uuid: member.uuid };
+}
+
 /**
- * `clientCount` clients on the native loop, each with a connection of its own to the key's owner
- * (opened on its first call, as after a lost connection); `session` is the factory's client, used
- * here once to encode the requests. `via`: connect there instead, a relay in front of the owner.
+ * `clientCount` clients on the native loop, each with a connection of its own (opened on its first
+ * call, as after a lost connection); `session` is the factory's client, used here once to encode
+ * the requests. `via`: connect there instead, a relay in front of the member.
  */
 export async function openNativeHzEngine(
   native: HzLoaderModule,
@@ -127,17 +134,25 @@ export async function openNativeHzEngine(
   via?: string,
 ): Promise<IncrementEngine> {
   const { config } = session;
-  const { address, partitionId } = keyOwner(session);
+  const owner = keyOwner(session);
+  const clients = [];
+  for (let i = 0; i < clientCount; i++) {
+    const replica = method === 'pn_counter' ? randomMember(session) : { address: owner.address, uuid: null };
+    const target = { partitionId: owner.partitionId, replica: replica.uuid };
+    clients.push({
+      address: via ?? replica.address,
+      hello: hello(config, i),
+      steps: await methodSteps(session, method, target),
+    });
+  }
   const loader = new native.HzLoader({
-    address: via ?? address,
-    hellos: Array.from({ length: clientCount }, (_, i) => hello(config, i)),
+    clients,
     authStatusAt: RESPONSE_VALUE_AT,
     connectTimeoutMs: config.connectTimeoutMs,
     invocationTimeoutMs: invocationTimeoutMs(session),
     refusedPauseMs: REFUSED_PAUSE_MS,
     longTypeId: serializer(session.client).toData(toLong(0)).toBuffer().readInt32BE(4),
     retry: config.retry,
-    steps: await methodSteps(session, method, partitionId),
   });
   return new LoaderEngine(loader, native.failureNames, (side) => hzErrorOf(session, side));
 }

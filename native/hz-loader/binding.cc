@@ -49,15 +49,17 @@ std::string BytesOf(Napi::Value value) {
   return std::string(buffer.Data(), buffer.Length());
 }
 
-// { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue }; false with a pending TypeError.
+// { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue, keepFrame }; false with a
+// pending TypeError.
 bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
-  const char* shape = "a step is { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue }";
+  const char* shape =
+      "a step is { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue, keepFrame }";
   if (!value.IsObject()) return ThrowTypeError(env, shape), false;
   Napi::Object o = value.As<Napi::Object>();
   Napi::Value request = o.Get("request"), patches = o.Get("patches");
   int read = CodeOf(o.Get("read"), kReadNames);
-  double at = NumberIn(o, "at", 0);
-  if (!request.IsBuffer() || !patches.IsArray() || read < 0 || std::isnan(at) || !o.Get("writes").IsBoolean() ||
+  double at = NumberIn(o, "at", 0), keepFrame = NumberIn(o, "keepFrame", -1);
+  if (!request.IsBuffer() || std::isnan(keepFrame) || !patches.IsArray() || read < 0 || std::isnan(at) || !o.Get("writes").IsBoolean() ||
       !o.Get("ifNull").IsBoolean() || !o.Get("ifValue").IsBoolean())
     return ThrowTypeError(env, shape), false;
   step->request = BytesOf(request);
@@ -66,6 +68,7 @@ bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
   step->writes = o.Get("writes").As<Napi::Boolean>().Value();
   step->ifNull = o.Get("ifNull").As<Napi::Boolean>().Value();
   step->ifValue = o.Get("ifValue").As<Napi::Boolean>().Value();
+  step->keepFrame = static_cast<int>(keepFrame);
   if (step->request.size() < 22) return ThrowTypeError(env, "a step's request is shorter than a message's first frame"), false;
   Napi::Array list = patches.As<Napi::Array>();
   for (uint32_t k = 0; k < list.Length(); k++) {
@@ -73,34 +76,41 @@ bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
     Napi::Object p = list.Get(k).As<Napi::Object>();
     int what = CodeOf(p.Get("what"), kPatchNames);
     double patchAt = NumberIn(p, "at", 0);
-    if (what < 0 || std::isnan(patchAt) || patchAt + 8 > step->request.size())
+    size_t needs = what == kKeptFrame ? 6 : 8;  // a frame's header, or a long
+    if (what < 0 || std::isnan(patchAt) || patchAt + needs > step->request.size())
       return ThrowTypeError(env, "a patch is { at, what } (what named by patchNames), inside its request"), false;
+    if (what == kKeptFrame) {
+      uint32_t length = 0;
+      std::memcpy(&length, step->request.data() + static_cast<size_t>(patchAt), 4);
+      if (length < 6 || patchAt + length > step->request.size())
+        return ThrowTypeError(env, "a keptFrame patch is at a frame's header"), false;
+    }
     step->patches.push_back({static_cast<uint32_t>(patchAt), static_cast<Patch>(what)});
   }
   return true;
 }
 
 // "host:port" with a numeric IPv4 or IPv6 host; false with a pending TypeError.
-bool ReadAddress(Napi::Env env, const std::string& address, Rules* rules) {
+bool ReadAddress(Napi::Env env, const std::string& address, Client* client) {
   size_t colon = address.rfind(':');
   std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
   int port = colon == std::string::npos ? 0 : std::atoi(address.c_str() + colon + 1);
   if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  std::memset(&rules->addr, 0, sizeof rules->addr);
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&rules->addr);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&rules->addr);
+  std::memset(&client->addr, 0, sizeof client->addr);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&client->addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&client->addr);
   if (port > 0 && port < 65536 && inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(static_cast<uint16_t>(port));
-    rules->addrLen = sizeof *v4;
+    client->addrLen = sizeof *v4;
   } else if (port > 0 && port < 65536 && inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(static_cast<uint16_t>(port));
-    rules->addrLen = sizeof *v6;
+    client->addrLen = sizeof *v6;
   } else {
     return ThrowTypeError(env, "address is \"ip:port\" (numeric, resolved by TS): " + address), false;
   }
-  rules->address = address;
+  client->address = address;
   return true;
 }
 
@@ -119,25 +129,44 @@ class HzLoader : public http_loader::LoaderBinding<HzLoader, Conn, LoopEnd> {
   Rules rules_;
 };
 
-// config: { address, hellos: Buffer[] (one per client), authStatusAt, connectTimeoutMs,
-// invocationTimeoutMs, refusedPauseMs, longTypeId, retry: { maxRetries, baseMs, capMs }, steps }
+// { address, hello: Buffer, steps: [step] }; false with a pending TypeError.
+bool ReadClient(Napi::Env env, Napi::Value value, Client* client) {
+  const char* shape = "a client is { address, hello: Buffer (\"CP2\" and an authentication request), steps }";
+  if (!value.IsObject()) return ThrowTypeError(env, shape), false;
+  Napi::Object o = value.As<Napi::Object>();
+  Napi::Value address = o.Get("address"), hello = o.Get("hello"), steps = o.Get("steps");
+  if (!address.IsString() || !hello.IsBuffer() || hello.As<Napi::Buffer<char>>().Length() < 25 || !steps.IsArray())
+    return ThrowTypeError(env, shape), false;
+  if (!ReadAddress(env, address.As<Napi::String>().Utf8Value(), client)) return false;
+  client->hello = BytesOf(hello);
+  Napi::Array list = steps.As<Napi::Array>();
+  if (list.Length() == 0) return ThrowTypeError(env, "a method needs at least one step"), false;
+  for (uint32_t k = 0; k < list.Length(); k++) {
+    Step step;
+    if (!ReadStep(env, list.Get(k), &step)) return false;
+    client->steps.push_back(std::move(step));
+  }
+  return true;
+}
+
+// config: { clients: [{ address, hello, steps }], authStatusAt, connectTimeoutMs, invocationTimeoutMs,
+// refusedPauseMs, longTypeId, retry: { maxRetries, baseMs, capMs } }
 HzLoader::HzLoader(const Napi::CallbackInfo& info) : LoaderBinding(info) {
   Napi::Env env = info.Env();
   const char* usage =
-      "new HzLoader({ address, hellos: Buffer[], authStatusAt, connectTimeoutMs, invocationTimeoutMs, refusedPauseMs, "
-      "longTypeId, retry: { maxRetries, baseMs, capMs }, steps })";
+      "new HzLoader({ clients: [{ address, hello, steps }], authStatusAt, connectTimeoutMs, invocationTimeoutMs, "
+      "refusedPauseMs, longTypeId, retry: { maxRetries, baseMs, capMs } })";
   if (info.Length() != 1 || !info[0].IsObject()) {
     ThrowTypeError(env, usage);
     return;
   }
   Napi::Object config = info[0].As<Napi::Object>();
-  Napi::Value address = config.Get("address"), hellos = config.Get("hellos"), retry = config.Get("retry"),
-              steps = config.Get("steps"), longTypeId = config.Get("longTypeId");
+  Napi::Value clients = config.Get("clients"), retry = config.Get("retry"), longTypeId = config.Get("longTypeId");
   double authStatusAt = NumberIn(config, "authStatusAt", 0);
   rules_.connectTimeoutMs = NumberIn(config, "connectTimeoutMs", 0);
   rules_.invocationTimeoutMs = NumberIn(config, "invocationTimeoutMs", 0);
   rules_.refusedPauseMs = NumberIn(config, "refusedPauseMs", 0);
-  if (!address.IsString() || !hellos.IsArray() || !retry.IsObject() || !steps.IsArray() || !longTypeId.IsNumber() ||
+  if (!clients.IsArray() || !retry.IsObject() || !longTypeId.IsNumber() ||
       std::isnan(authStatusAt) || std::isnan(rules_.connectTimeoutMs) || std::isnan(rules_.invocationTimeoutMs) ||
       std::isnan(rules_.refusedPauseMs)) {
     ThrowTypeError(env, usage);
@@ -151,31 +180,17 @@ HzLoader::HzLoader(const Napi::CallbackInfo& info) : LoaderBinding(info) {
     ThrowTypeError(env, "retry is { maxRetries, baseMs, capMs }, each >= 0");
     return;
   }
-  if (!ReadAddress(env, address.As<Napi::String>().Utf8Value(), &rules_)) return;
-  Napi::Array helloList = hellos.As<Napi::Array>();
-  if (helloList.Length() == 0) {
-    ThrowTypeError(env, "hellos: one authentication per client, at least one");
+  Napi::Array list = clients.As<Napi::Array>();
+  if (list.Length() == 0) {
+    ThrowTypeError(env, "clients: at least one");
     return;
   }
-  for (uint32_t k = 0; k < helloList.Length(); k++) {
-    Napi::Value hello = helloList.Get(k);
-    if (!hello.IsBuffer() || hello.As<Napi::Buffer<char>>().Length() < 25) {
-      ThrowTypeError(env, "hellos: each a Buffer of \"CP2\" and an authentication request");
-      return;
-    }
-    rules_.hellos.push_back(BytesOf(hello));
+  for (uint32_t k = 0; k < list.Length(); k++) {
+    Client client;
+    if (!ReadClient(env, list.Get(k), &client)) return;
+    rules_.clients.push_back(std::move(client));
   }
-  Napi::Array stepList = steps.As<Napi::Array>();
-  if (stepList.Length() == 0) {
-    ThrowTypeError(env, "a method needs at least one step");
-    return;
-  }
-  for (uint32_t k = 0; k < stepList.Length(); k++) {
-    Step step;
-    if (!ReadStep(env, stepList.Get(k), &step)) return;
-    rules_.steps.push_back(std::move(step));
-  }
-  conns_.resize(rules_.hellos.size());
+  conns_.resize(rules_.clients.size());
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

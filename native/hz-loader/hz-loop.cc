@@ -282,14 +282,15 @@ void Loop::Connect(size_t i) {
   c.in.clear();
   c.out.clear();
   c.outSent = 0;
-  int fd = socket(rules_.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const Client& client = rules_.clients[i];
+  int fd = socket(client.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Fail(i, kConnect, "socket: " + ErrnoName(errno), true);
   c.fd = fd;
   c.generation++;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&rules_.addr), rules_.addrLen) != 0 && errno != EINPROGRESS)
-    return Fail(i, kConnect, "connect " + ErrnoName(errno) + " " + rules_.address, true);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&client.addr), client.addrLen) != 0 && errno != EINPROGRESS)
+    return Fail(i, kConnect, "connect " + ErrnoName(errno) + " " + client.address, true);
   WakeBy(c.sentUs + rules_.connectTimeoutMs * 1000);
   if (!Watch(i, EPOLLOUT)) Fail(i, kConnect, "epoll_ctl: " + ErrnoName(errno), true);
 }
@@ -300,8 +301,8 @@ void Loop::Connected(size_t i) {
   int err = 0;
   socklen_t len = sizeof err;
   if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-  if (err != 0) return Fail(i, kConnect, "connect " + ErrnoName(err) + " " + rules_.address, true);
-  const std::string& hello = rules_.hellos[i];
+  if (err != 0) return Fail(i, kConnect, "connect " + ErrnoName(err) + " " + rules_.clients[i].address, true);
+  const std::string& hello = rules_.clients[i].hello;
   c.state = ConnState::kAuthenticating;
   c.correlation = LittleLong(hello.data() + kProtocolPrefix + kCorrelationAt);
   Send(i, hello);
@@ -310,13 +311,14 @@ void Loop::Connected(size_t i) {
 // Sends the attempt's current step, skipping those for the other outcome of the last read.
 void Loop::SendStep(size_t i) {
   Conn& c = conns_[i];
-  while (c.step < rules_.steps.size()) {
-    const Step& s = rules_.steps[c.step];
+  const std::vector<Step>& steps = rules_.clients[i].steps;
+  while (c.step < steps.size()) {
+    const Step& s = steps[c.step];
     if ((s.ifNull && !c.readNull) || (s.ifValue && c.readNull)) c.step++;
     else break;
   }
-  if (c.step == rules_.steps.size()) return End(i, c.value, kErrorAnswer, "", false);
-  const Step& step = rules_.steps[c.step];
+  if (c.step == steps.size()) return End(i, c.value, kErrorAnswer, "", false);
+  const Step& step = steps[c.step];
   if (step.writes) c.writing = true;
   c.state = ConnState::kBusy;
   c.sentUs = NowUs();
@@ -325,9 +327,19 @@ void Loop::SendStep(size_t i) {
   out.assign(step.request);
   c.correlation++;
   PutLittleLong(out.data() + kCorrelationAt, c.correlation);
-  for (const PatchAt& p : step.patches) {
-    if (p.what == kNextLong) PutBigLong(out.data() + p.at, c.next);
-    else if (c.lastData.size() <= out.size() - p.at) out.replace(p.at, c.lastData.size(), c.lastData);
+  // From the last offset back: a kept frame may change the length of what follows it.
+  for (auto p = step.patches.rbegin(); p != step.patches.rend(); ++p) {
+    if (p->what == kNextLong) {
+      PutBigLong(out.data() + p->at, c.next);
+    } else if (p->what == kLastData) {
+      if (c.lastData.size() <= out.size() - p->at) out.replace(p->at, c.lastData.size(), c.lastData);
+    } else {
+      uint32_t length = 0;
+      std::memcpy(&length, out.data() + p->at, 4);
+      out.replace(p->at + kFrameHeader, length - kFrameHeader, c.kept);
+      length = static_cast<uint32_t>(kFrameHeader + c.kept.size());
+      std::memcpy(out.data() + p->at, &length, 4);
+    }
   }
   c.outSent = 0;
   Flush(i);
@@ -384,7 +396,7 @@ void Loop::Readable(size_t i) {
     size_t length = MessageLength(rest);
     if (length == std::string_view::npos) {
       c.in.clear();
-      return Fail(i, kLost, "a frame of impossible length from " + rules_.address, true);
+      return Fail(i, kLost, "a frame of impossible length from " + rules_.clients[i].address, true);
     }
     if (length == 0) break;
     used += length;
@@ -398,7 +410,7 @@ void Loop::Readable(size_t i) {
 void Loop::Answered(size_t i, std::string_view message) {
   Conn& c = conns_[i];
   if (!SplitFrames(message, &frames_) || frames_[0].content.size() < 12)
-    return Fail(i, kLost, "an unreadable message from " + rules_.address, true);
+    return Fail(i, kLost, "an unreadable message from " + rules_.clients[i].address, true);
   const Frame& first = frames_[0];
   if (first.flags & kEventFlag) return;  // no listener is registered: nothing to do with an event
   if (LittleLong(first.content.data() + 4) != c.correlation) return;  // not the request in flight
@@ -416,7 +428,7 @@ void Loop::Authenticated(size_t i, const std::vector<Frame>& frames) {
   if (first.content.size() <= rules_.authStatusAt) return Fail(i, kConnect, "an unreadable authentication answer", true);
   int status = static_cast<uint8_t>(first.content[rules_.authStatusAt]);
   if (status != 0)
-    return Fail(i, kConnect, "authentication refused by " + rules_.address + " (status " + std::to_string(status) + ")",
+    return Fail(i, kConnect, "authentication refused by " + rules_.clients[i].address + " (status " + std::to_string(status) + ")",
                 true);
   c.authenticated = true;
   SendStep(i);
@@ -425,25 +437,30 @@ void Loop::Authenticated(size_t i, const std::vector<Frame>& frames) {
 // What the answer to the current step says; then the next step.
 void Loop::Read(size_t i, const std::vector<Frame>& frames) {
   Conn& c = conns_[i];
-  const Step& step = rules_.steps[c.step];
+  const Step& step = rules_.clients[i].steps[c.step];
   const Frame& first = frames[0];
+  if (step.keepFrame >= 0) {
+    if (frames.size() <= static_cast<size_t>(step.keepFrame))
+      return Fail(i, kLost, "a short answer from " + rules_.clients[i].address, true);
+    c.kept.assign(frames[step.keepFrame].content);
+  }
   switch (step.read) {
     case kNothing:
       break;
     case kLongAt:
-      if (first.content.size() < step.at + 8) return Fail(i, kLost, "a short answer from " + rules_.address, true);
+      if (first.content.size() < step.at + 8) return Fail(i, kLost, "a short answer from " + rules_.clients[i].address, true);
       c.value = static_cast<double>(LittleLong(first.content.data() + step.at));
       break;
     case kSwapped:
-      if (first.content.size() <= step.at) return Fail(i, kLost, "a short answer from " + rules_.address, true);
+      if (first.content.size() <= step.at) return Fail(i, kLost, "a short answer from " + rules_.clients[i].address, true);
       if (first.content[step.at] == 0) return LostRace(i);
       break;
     case kNullData:
-      if (frames.size() < 2) return Fail(i, kLost, "a short answer from " + rules_.address, true);
+      if (frames.size() < 2) return Fail(i, kLost, "a short answer from " + rules_.clients[i].address, true);
       if (!frames[1].null()) return LostRace(i);
       break;
     case kNextFromData: {
-      if (frames.size() < 2) return Fail(i, kLost, "a short answer from " + rules_.address, true);
+      if (frames.size() < 2) return Fail(i, kLost, "a short answer from " + rules_.clients[i].address, true);
       const Frame& data = frames[1];
       c.readNull = data.null();
       if (c.readNull) {
@@ -535,7 +552,7 @@ void Loop::Scan(double now) {
     if (c.state == ConnState::kBusy && now - c.sentUs > invocationUs) {
       Fail(i, kNoAnswer, "", true);
     } else if (connecting && now - c.sentUs > connectUs) {
-      Fail(i, kConnect, "no answer from " + rules_.address + " within the connect timeout", true);
+      Fail(i, kConnect, "no answer from " + rules_.clients[i].address + " within the connect timeout", true);
     } else if (c.state == ConnState::kPaused && now >= c.pauseUntilUs) {
       if (c.retrying) Attempt(i);
       else Next(i);

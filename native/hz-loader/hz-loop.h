@@ -42,19 +42,16 @@ struct Conn {
   double value = 0;
   int64_t next = 0;
   std::string lastData;  // the Data frame the last kNextFromData step read
+  std::string kept;      // the frame content the last keepFrame step kept
 };
 
 // Everything the loop takes from TS, each value from its one home there: nothing here has a default.
 struct Rules {
-  sockaddr_storage addr{};
-  socklen_t addrLen = 0;
-  std::string address;              // "127.0.0.1:5701", for messages
-  std::vector<std::string> hellos;  // per client: "CP2" and its authentication request
+  std::vector<Client> clients;  // one per connection
   uint32_t authStatusAt = 0;        // the status byte's offset in the authentication answer's first frame
   double connectTimeoutMs = 0, invocationTimeoutMs = 0, refusedPauseMs = 0;
   int32_t longTypeId = 0;           // a serialized Long's type id
   RetryPolicy retry;
-  std::vector<Step> steps;
 };
 
 struct LoopEnd {

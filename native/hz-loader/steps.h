@@ -6,6 +6,8 @@
 
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,9 +18,10 @@ namespace hz_loader {
 enum Patch : uint8_t {
   kNextLong,    // the value to write (read + 1), a big-endian long: a serialized Long's payload
   kLastData,    // the serialized value the last read step answered (a Data frame's content, same length)
+  kKeptFrame,   // the frame at `at` (its header's offset) takes the content of the last kept answer frame
 };
-constexpr const char* kPatchNames[] = {"nextLong", "lastData"};
-static_assert(sizeof kPatchNames / sizeof *kPatchNames == kLastData + 1, "a name for each Patch");
+constexpr const char* kPatchNames[] = {"nextLong", "lastData", "keptFrame"};
+static_assert(sizeof kPatchNames / sizeof *kPatchNames == kKeptFrame + 1, "a name for each Patch");
 
 // What an answer means for the attempt.
 enum Read : uint8_t {
@@ -57,6 +60,18 @@ struct Step {
   bool writes = false;
   // Run only when the last read found null (`ifNull`) or a value (`ifValue`); both false: always.
   bool ifNull = false, ifValue = false;
+  // The answer frame whose content the client keeps for a later kKeptFrame patch (PN replica
+  // timestamps, carried from answer to request); -1: none. Kept across calls, until the connection goes.
+  int keepFrame = -1;
+};
+
+// One client: where it connects, how it authenticates, what each call sends.
+struct Client {
+  sockaddr_storage addr{};
+  socklen_t addrLen = 0;
+  std::string address;  // "127.0.0.1:5701", for messages
+  std::string hello;    // "CP2" and its authentication request (its own client UUID)
+  std::vector<Step> steps;
 };
 
 // retry-backoff.ts's RetryPolicy.
