@@ -33,6 +33,14 @@ export interface HzStep {
   /** Only when the last nextFromData read found no entry (ifNull) or one (ifValue). */
   ifNull: boolean;
   ifValue: boolean;
+  /**
+   * A guarded step's failure (an error answer, the connection alive) runs the always steps after
+   * it before the call fails with it: a `finally` (the map lock's unlock).
+   */
+  guarded: boolean;
+  always: boolean;
+  /** No answer within this long fails the call (Infinity: wait, as hazelcast-client's lock()). */
+  timeoutMs: number;
   /** The answer frame (index) whose content the client keeps for a keptFrame patch; -1: none. */
   keepFrame: number;
 }
@@ -51,8 +59,6 @@ export interface HzLoaderConfig {
   /** The authentication answer's status byte, in its first frame's content (0: authenticated). */
   authStatusAt: number;
   connectTimeoutMs: number;
-  /** A request unanswered this long fails (hazelcast-client's invocation timeout). */
-  invocationTimeoutMs: number;
   refusedPauseMs: number;
   /** A serialized Long's type id, as the client's serializer writes it. */
   longTypeId: number;

@@ -19,11 +19,13 @@ import type { HzStep } from '../../native/hz-loader.js';
 import type { HazelcastMethod } from './method.js';
 
 /** The methods the native engine runs; the others stay on the JS engine. */
-export const NATIVE_METHODS: readonly HazelcastMethod[] = ['no_lock', 'optimistic', 'atomic', 'pn_counter'];
+export const NATIVE_METHODS: readonly HazelcastMethod[] = ['no_lock', 'pessimistic', 'optimistic', 'atomic', 'pn_counter'];
 
 /** hazelcast-client's map calls pass thread id 0 and ttl -1 (no expiry). */
 const THREAD_ID = 0;
 const NO_TTL = -1;
+/** MapProxy's lock and unlock pass reference id 0 (the member's retry detection). */
+const REFERENCE_ID = 0;
 
 /** A serialized Long's payload: the last 8 bytes of its Data (after partition hash and type id). */
 const LONG_PAYLOAD_AT = 8;
@@ -40,7 +42,13 @@ function encoded(message: ClientMessage, partitionId: number): Encoding {
   return { message, at: contentOffsets(message), bytes: message.toBuffer() };
 }
 
-function step(request: Encoding, rest: Partial<Omit<HzStep, 'request'>>): HzStep {
+/** hazelcast-client's own invocation timeout (its hazelcast.client.invocation.timeout.millis). */
+export function invocationTimeoutMs(session: HazelcastSession): number {
+  const properties = session.client.getConfig().properties as Record<string, unknown>;
+  return Number(properties['hazelcast.client.invocation.timeout.millis']);
+}
+
+function step(request: Encoding, timeoutMs: number, rest: Partial<Omit<HzStep, 'request'>>): HzStep {
   return {
     request: request.bytes,
     patches: [],
@@ -50,6 +58,9 @@ function step(request: Encoding, rest: Partial<Omit<HzStep, 'request'>>): HzStep
     ifNull: false,
     ifValue: false,
     keepFrame: -1,
+    guarded: false,
+    always: false,
+    timeoutMs,
     ...rest,
   };
 }
@@ -70,6 +81,8 @@ export async function methodSteps(
   { partitionId, replica }: StepTarget,
 ): Promise<HzStep[]> {
   const { config, client } = session;
+  const timeoutMs = invocationTimeoutMs(session);
+  const make = (request: Encoding, rest: Partial<Omit<HzStep, 'request'>>) => step(request, timeoutMs, rest);
   const data = serializer(client);
   const key: Data = data.toData(config.counterKey);
   // A placeholder Long: the loop writes each call's value over its payload.
@@ -82,9 +95,21 @@ export async function methodSteps(
     case 'no_lock':
       // toCounterError(config, err): every failure may have applied (noLockOps passes no flag).
       return [
-        step(get, { read: 'nextFromData', writes: true }),
-        step(set, { patches: [{ at: setValueAt, what: 'nextLong' }], writes: true }),
+        make(get, { read: 'nextFromData', writes: true }),
+        make(set, { patches: [{ at: setValueAt, what: 'nextLong' }], writes: true }),
       ];
+    case 'pessimistic': {
+      // pessimisticOps: lock (waiting as long as it takes, as MapProxy.lock does), then get and set,
+      // unlocked in a finally; the lock is the connection's (its client UUID, thread 0).
+      const lock = encoded(codec('MapLockCodec').encodeRequest(name, key, THREAD_ID, NO_TTL, REFERENCE_ID), partitionId);
+      const unlock = encoded(codec('MapUnlockCodec').encodeRequest(name, key, THREAD_ID, REFERENCE_ID), partitionId);
+      return [
+        make(lock, { timeoutMs: Infinity }),
+        make(get, { read: 'nextFromData', guarded: true }),
+        make(set, { patches: [{ at: setValueAt, what: 'nextLong' }], writes: true, guarded: true }),
+        make(unlock, { always: true }),
+      ];
+    }
     case 'optimistic': {
       // optimisticOps: get, then replaceIfSame(old as read, old + 1), or putIfAbsent when there was none.
       const replace = encoded(
@@ -93,8 +118,8 @@ export async function methodSteps(
       );
       const put = encoded(codec('MapPutIfAbsentCodec').encodeRequest(name, key, value, THREAD_ID, NO_TTL), partitionId);
       return [
-        step(get, { read: 'nextFromData' }),
-        step(replace, {
+        make(get, { read: 'nextFromData' }),
+        make(replace, {
           patches: [
             { at: replace.at[KEY_FRAME + 1], what: 'lastData' },
             { at: replace.at[KEY_FRAME + 2] + LONG_PAYLOAD_AT, what: 'nextLong' },
@@ -104,7 +129,7 @@ export async function methodSteps(
           writes: true,
           ifValue: true,
         }),
-        step(put, {
+        make(put, {
           patches: [{ at: put.at[KEY_FRAME + 1] + LONG_PAYLOAD_AT, what: 'nextLong' }],
           read: 'nullData',
           writes: true,
@@ -116,7 +141,7 @@ export async function methodSteps(
       // atomicOps: incrementAndGet on the CP group, any member (the client picks one at random).
       const proxy = (await session.atomicLong()) as unknown as { groupId: unknown; objectName: string };
       const add = encoded(codec('AtomicLongAddAndGetCodec').encodeRequest(proxy.groupId, proxy.objectName, toLong(1)), -1);
-      return [step(add, { read: 'longAt', at: RESPONSE_VALUE_AT, writes: true })];
+      return [make(add, { read: 'longAt', at: RESPONSE_VALUE_AT, writes: true })];
     }
     case 'pn_counter': {
       // pnCounterOps: incrementAndGet on the client's replica, carrying the replica timestamps each
@@ -128,7 +153,7 @@ export async function methodSteps(
       );
       const TIMESTAMPS_FRAME = 2; // after the first frame and the name, in the request; second in the answer
       return [
-        step(add, {
+        make(add, {
           patches: [{ at: add.at[TIMESTAMPS_FRAME] - 6, what: 'keptFrame' }],
           read: 'longAt',
           at: RESPONSE_VALUE_AT,

@@ -20,13 +20,7 @@ import { type FailedSide, LoaderEngine } from '../../native/loader-engine.js';
 import { CounterError, type IncrementEngine, REFUSED_PAUSE_MS } from '../counter.js';
 import { entryName, optimisticGaveUp } from './map-methods.js';
 import type { HazelcastMethod } from './method.js';
-import { methodSteps } from './method-steps.js';
-
-/** hazelcast-client's own invocation timeout (its hazelcast.client.invocation.timeout.millis). */
-function invocationTimeoutMs(session: HazelcastSession): number {
-  const properties = session.client.getConfig().properties as Record<string, unknown>;
-  return Number(properties['hazelcast.client.invocation.timeout.millis']);
-}
+import { invocationTimeoutMs, methodSteps } from './method-steps.js';
 
 /**
  * The error the JS engine would have failed a call with: the member's error answer read by the
@@ -149,7 +143,6 @@ export async function openNativeHzEngine(
     clients,
     authStatusAt: RESPONSE_VALUE_AT,
     connectTimeoutMs: config.connectTimeoutMs,
-    invocationTimeoutMs: invocationTimeoutMs(session),
     refusedPauseMs: REFUSED_PAUSE_MS,
     longTypeId: serializer(session.client).toData(toLong(0)).toBuffer().readInt32BE(4),
     retry: config.retry,

@@ -49,17 +49,19 @@ std::string BytesOf(Napi::Value value) {
   return std::string(buffer.Data(), buffer.Length());
 }
 
-// { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue, keepFrame }; false with a
-// pending TypeError.
+// { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue, guarded, always, timeoutMs,
+// keepFrame }; false with a pending TypeError.
 bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
   const char* shape =
-      "a step is { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue, keepFrame }";
+      "a step is { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue, guarded, always, "
+      "timeoutMs, keepFrame }";
   if (!value.IsObject()) return ThrowTypeError(env, shape), false;
   Napi::Object o = value.As<Napi::Object>();
   Napi::Value request = o.Get("request"), patches = o.Get("patches");
   int read = CodeOf(o.Get("read"), kReadNames);
-  double at = NumberIn(o, "at", 0), keepFrame = NumberIn(o, "keepFrame", -1);
-  if (!request.IsBuffer() || std::isnan(keepFrame) || !patches.IsArray() || read < 0 || std::isnan(at) || !o.Get("writes").IsBoolean() ||
+  double at = NumberIn(o, "at", 0), keepFrame = NumberIn(o, "keepFrame", -1), timeoutMs = NumberIn(o, "timeoutMs", 0);
+  if (!request.IsBuffer() || std::isnan(keepFrame) || std::isnan(timeoutMs) || !o.Get("guarded").IsBoolean() ||
+      !o.Get("always").IsBoolean() || !patches.IsArray() || read < 0 || std::isnan(at) || !o.Get("writes").IsBoolean() ||
       !o.Get("ifNull").IsBoolean() || !o.Get("ifValue").IsBoolean())
     return ThrowTypeError(env, shape), false;
   step->request = BytesOf(request);
@@ -69,6 +71,9 @@ bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
   step->ifNull = o.Get("ifNull").As<Napi::Boolean>().Value();
   step->ifValue = o.Get("ifValue").As<Napi::Boolean>().Value();
   step->keepFrame = static_cast<int>(keepFrame);
+  step->timeoutMs = timeoutMs;
+  step->guarded = o.Get("guarded").As<Napi::Boolean>().Value();
+  step->always = o.Get("always").As<Napi::Boolean>().Value();
   if (step->request.size() < 22) return ThrowTypeError(env, "a step's request is shorter than a message's first frame"), false;
   Napi::Array list = patches.As<Napi::Array>();
   for (uint32_t k = 0; k < list.Length(); k++) {
@@ -149,13 +154,13 @@ bool ReadClient(Napi::Env env, Napi::Value value, Client* client) {
   return true;
 }
 
-// config: { clients: [{ address, hello, steps }], authStatusAt, connectTimeoutMs, invocationTimeoutMs,
-// refusedPauseMs, longTypeId, retry: { maxRetries, baseMs, capMs } }
+// config: { clients: [{ address, hello, steps }], authStatusAt, connectTimeoutMs, refusedPauseMs, longTypeId,
+// retry: { maxRetries, baseMs, capMs } }
 HzLoader::HzLoader(const Napi::CallbackInfo& info) : LoaderBinding(info) {
   Napi::Env env = info.Env();
   const char* usage =
-      "new HzLoader({ clients: [{ address, hello, steps }], authStatusAt, connectTimeoutMs, invocationTimeoutMs, "
-      "refusedPauseMs, longTypeId, retry: { maxRetries, baseMs, capMs } })";
+      "new HzLoader({ clients: [{ address, hello, steps }], authStatusAt, connectTimeoutMs, refusedPauseMs, "
+      "longTypeId, retry: { maxRetries, baseMs, capMs } })";
   if (info.Length() != 1 || !info[0].IsObject()) {
     ThrowTypeError(env, usage);
     return;
@@ -164,10 +169,9 @@ HzLoader::HzLoader(const Napi::CallbackInfo& info) : LoaderBinding(info) {
   Napi::Value clients = config.Get("clients"), retry = config.Get("retry"), longTypeId = config.Get("longTypeId");
   double authStatusAt = NumberIn(config, "authStatusAt", 0);
   rules_.connectTimeoutMs = NumberIn(config, "connectTimeoutMs", 0);
-  rules_.invocationTimeoutMs = NumberIn(config, "invocationTimeoutMs", 0);
   rules_.refusedPauseMs = NumberIn(config, "refusedPauseMs", 0);
   if (!clients.IsArray() || !retry.IsObject() || !longTypeId.IsNumber() ||
-      std::isnan(authStatusAt) || std::isnan(rules_.connectTimeoutMs) || std::isnan(rules_.invocationTimeoutMs) ||
+      std::isnan(authStatusAt) || std::isnan(rules_.connectTimeoutMs) ||
       std::isnan(rules_.refusedPauseMs)) {
     ThrowTypeError(env, usage);
     return;

@@ -135,6 +135,10 @@ class Loop {
   void Authenticated(size_t i, const std::vector<Frame>& frames);
   void Read(size_t i, const std::vector<Frame>& frames);
   void LostRace(size_t i);
+  bool Unwind(size_t i, Failure failure, std::string_view bytes);
+  void NotALong(size_t i, std::string_view data) {
+    if (!Unwind(i, kNotALong, data)) Fail(i, kNotALong, data, false);
+  }
   void Fail(size_t i, Failure failure, std::string_view bytes, bool lost);
   void End(size_t i, double value, Failure failure, std::string_view bytes, bool failed);
   bool Watch(size_t i, uint32_t events);
@@ -268,7 +272,7 @@ void Loop::Start(size_t i, double dueUs) {
 void Loop::Attempt(size_t i) {
   Conn& c = conns_[i];
   c.step = 0;
-  c.writing = c.retrying = c.readNull = false;
+  c.writing = c.retrying = c.readNull = c.unwinding = false;
   c.value = NAN;
   if (c.fd < 0) Connect(i);
   else SendStep(i);
@@ -314,15 +318,20 @@ void Loop::SendStep(size_t i) {
   const std::vector<Step>& steps = rules_.clients[i].steps;
   while (c.step < steps.size()) {
     const Step& s = steps[c.step];
-    if ((s.ifNull && !c.readNull) || (s.ifValue && c.readNull)) c.step++;
+    if ((s.ifNull && !c.readNull) || (s.ifValue && c.readNull) || (c.unwinding && !s.always)) c.step++;
     else break;
   }
-  if (c.step == steps.size()) return End(i, c.value, kErrorAnswer, "", false);
+  if (c.step == steps.size()) {
+    if (!c.unwinding) return End(i, c.value, kErrorAnswer, "", false);
+    c.unwinding = false;
+    return End(i, NAN, c.pendingFailure, c.pendingBytes, true);
+  }
   const Step& step = steps[c.step];
   if (step.writes) c.writing = true;
   c.state = ConnState::kBusy;
   c.sentUs = NowUs();
-  WakeBy(c.sentUs + rules_.invocationTimeoutMs * 1000);
+  c.timeoutUs = step.timeoutMs * 1000;
+  WakeBy(c.sentUs + c.timeoutUs);
   std::string& out = c.out;
   out.assign(step.request);
   c.correlation++;
@@ -417,8 +426,15 @@ void Loop::Answered(size_t i, std::string_view message) {
   if (c.state != ConnState::kBusy && c.state != ConnState::kAuthenticating) return;
   int32_t type = 0;
   std::memcpy(&type, first.content.data(), 4);
-  if (type == kErrorType) return Fail(i, c.authenticated ? kErrorAnswer : kConnect, message, false);
+  if (type == kErrorType) {
+    if (c.state == ConnState::kBusy && Unwind(i, kErrorAnswer, message)) return;
+    return Fail(i, c.authenticated ? kErrorAnswer : kConnect, message, false);
+  }
   if (c.state == ConnState::kAuthenticating) return Authenticated(i, frames_);
+  if (c.unwinding) {  // an always step answered: the next one, or the failure that sent them
+    c.step++;
+    return SendStep(i);
+  }
   Read(i, frames_);
 }
 
@@ -468,9 +484,9 @@ void Loop::Read(size_t i, const std::vector<Frame>& frames) {
       } else {
         // A HeapData: partition hash, type id (big-endian ints), then a Long's 8 bytes, big-endian.
         if (data.content.size() != 16 || BigInt(data.content.data() + 4) != rules_.longTypeId)
-          return Fail(i, kNotALong, data.content, false);
+          return NotALong(i, data.content);
         int64_t stored = BigLong(data.content.data() + 8);
-        if (stored >= (int64_t{1} << 53) || stored < -(int64_t{1} << 53)) return Fail(i, kNotALong, data.content, false);
+        if (stored >= (int64_t{1} << 53) || stored < -(int64_t{1} << 53)) return NotALong(i, data.content);
         c.next = stored + 1;
         c.lastData.assign(data.content);
       }
@@ -480,6 +496,20 @@ void Loop::Read(size_t i, const std::vector<Frame>& frames) {
   }
   c.step++;
   SendStep(i);
+}
+
+// A guarded step failed with the connection alive: the always steps run before the call fails
+// with `failure` (an always step's own error answer replaces it, as a failing finally does).
+bool Loop::Unwind(size_t i, Failure failure, std::string_view bytes) {
+  Conn& c = conns_[i];
+  const std::vector<Step>& steps = rules_.clients[i].steps;
+  if (c.unwinding || !steps[c.step].guarded) return false;
+  c.unwinding = true;
+  c.pendingFailure = failure;
+  c.pendingBytes.assign(bytes);
+  c.step++;
+  SendStep(i);
+  return true;
 }
 
 // retry-backoff.ts's retryLostRaces: give up after maxRetries, else a full-jitter wait, then again.
@@ -545,11 +575,11 @@ void Loop::Drop(size_t i) {
 
 void Loop::Scan(double now) {
   wakeUs_ = INFINITY;
-  double invocationUs = rules_.invocationTimeoutMs * 1000, connectUs = rules_.connectTimeoutMs * 1000;
+  double connectUs = rules_.connectTimeoutMs * 1000;
   for (size_t i = 0; i < conns_.size(); i++) {
     Conn& c = conns_[i];
     bool connecting = c.state == ConnState::kConnecting || c.state == ConnState::kAuthenticating;
-    if (c.state == ConnState::kBusy && now - c.sentUs > invocationUs) {
+    if (c.state == ConnState::kBusy && now - c.sentUs > c.timeoutUs) {
       Fail(i, kNoAnswer, "", true);
     } else if (connecting && now - c.sentUs > connectUs) {
       Fail(i, kConnect, "no answer from " + rules_.clients[i].address + " within the connect timeout", true);
@@ -557,7 +587,7 @@ void Loop::Scan(double now) {
       if (c.retrying) Attempt(i);
       else Next(i);
     }
-    if (c.state == ConnState::kBusy) WakeBy(c.sentUs + invocationUs);
+    if (c.state == ConnState::kBusy) WakeBy(c.sentUs + c.timeoutUs);
     if (c.state == ConnState::kConnecting || c.state == ConnState::kAuthenticating) WakeBy(c.sentUs + connectUs);
     if (c.state == ConnState::kPaused) WakeBy(c.pauseUntilUs);
   }

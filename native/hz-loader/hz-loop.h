@@ -43,13 +43,18 @@ struct Conn {
   int64_t next = 0;
   std::string lastData;  // the Data frame the last kNextFromData step read
   std::string kept;      // the frame content the last keepFrame step kept
+  double timeoutUs = 0;  // of the step in flight
+  // A guarded step's failure, waiting for the always steps to run.
+  bool unwinding = false;
+  Failure pendingFailure = kErrorAnswer;
+  std::string pendingBytes;
 };
 
 // Everything the loop takes from TS, each value from its one home there: nothing here has a default.
 struct Rules {
   std::vector<Client> clients;  // one per connection
   uint32_t authStatusAt = 0;        // the status byte's offset in the authentication answer's first frame
-  double connectTimeoutMs = 0, invocationTimeoutMs = 0, refusedPauseMs = 0;
+  double connectTimeoutMs = 0, refusedPauseMs = 0;
   int32_t longTypeId = 0;           // a serialized Long's type id
   RetryPolicy retry;
 };

@@ -60,6 +60,11 @@ struct Step {
   bool writes = false;
   // Run only when the last read found null (`ifNull`) or a value (`ifValue`); both false: always.
   bool ifNull = false, ifValue = false;
+  // A failure of a `guarded` step (an error answer, the connection alive) runs the `always` steps
+  // that follow it before the call fails with it, as a `finally` would (the map lock's unlock).
+  bool guarded = false, always = false;
+  // No answer within this long fails the call (Infinity: waits, as hazelcast-client's lock()).
+  double timeoutMs = 0;
   // The answer frame whose content the client keeps for a later kKeptFrame patch (PN replica
   // timestamps, carried from answer to request); -1: none. Kept across calls, until the connection goes.
   int keepFrame = -1;
