@@ -17,32 +17,18 @@
 #include <vector>
 
 #include "../http-loader/calls-to-js.h"
+#include "../http-loader/config-read.h"
 #include "../http-loader/loader-binding.h"
 #include "hz-loop.h"
 
 namespace hz_loader {
 namespace {
 
-void ThrowTypeError(Napi::Env env, const std::string& message) {
-  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
-}
-
-// The code named `name` in `names`, or -1.
-template <size_t N>
-int CodeOf(Napi::Value name, const char* const (&names)[N]) {
-  if (!name.IsString()) return -1;
-  std::string text = name.As<Napi::String>().Utf8Value();
-  for (size_t k = 0; k < N; k++)
-    if (text == names[k]) return static_cast<int>(k);
-  return -1;
-}
-
-double NumberIn(Napi::Object o, const char* key, double min) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) return NAN;
-  double d = v.As<Napi::Number>().DoubleValue();
-  return d >= min ? d : NAN;
-}
+using http_loader::CodeOf;
+using http_loader::ConfigArg;
+using http_loader::NumberIn;
+using http_loader::ReadRetry;
+using http_loader::ThrowTypeError;
 
 std::string BytesOf(Napi::Value value) {
   Napi::Buffer<char> buffer = value.As<Napi::Buffer<char>>();
@@ -83,7 +69,7 @@ bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
     double patchAt = NumberIn(p, "at", 0);
     size_t needs = what == kKeptFrame ? 6 : 8;  // a frame's header, or a long
     if (what < 0 || std::isnan(patchAt) || patchAt + needs > step->request.size())
-      return ThrowTypeError(env, "a patch is { at, what } (what named by patchNames), inside its request"), false;
+      return ThrowTypeError(env, "a patch is { at, what: \"nextLong\" | \"lastData\" | \"keptFrame\" }, inside its request"), false;
     if (what == kKeptFrame) {
       uint32_t length = 0;
       std::memcpy(&length, step->request.data() + static_cast<size_t>(patchAt), 4);
@@ -119,19 +105,10 @@ bool ReadAddress(Napi::Env env, const std::string& address, Client* client) {
   return true;
 }
 
-class HzLoader : public http_loader::LoaderBinding<HzLoader, Conn, LoopEnd> {
+class HzLoader : public http_loader::ProtocolBinding<HzLoader, Conn, Rules> {
  public:
   static constexpr const char* kName = "HzLoader";
   explicit HzLoader(const Napi::CallbackInfo& info);
-
-  LoopEnd Loop(const Plan& plan, Outbox* outbox, const std::atomic<bool>& stop) {
-    return RunLoop(&conns_, rules_, plan, outbox, stop);
-  }
-  static void AddEnd(Napi::Object result, const LoopEnd& end) { result.Set("retryCount", end.retryCount); }
-  static void CloseConn(Conn* conn) { Finish(conn); }
-
- private:
-  Rules rules_;
 };
 
 // { address, hello: Buffer, steps: [step] }; false with a pending TypeError.
@@ -155,53 +132,36 @@ bool ReadClient(Napi::Env env, Napi::Value value, Client* client) {
 }
 
 // config: { clients: [{ address, hello, steps }], authStatusAt, connectTimeoutMs, refusedPauseMs, longTypeId,
-// retry: { maxRetries, baseMs, capMs } }
-HzLoader::HzLoader(const Napi::CallbackInfo& info) : LoaderBinding(info) {
-  Napi::Env env = info.Env();
+// retry: { maxRetries, baseMs, capMs } }; false with a pending TypeError.
+bool ReadRules(const Napi::CallbackInfo& info, Rules* rules) {
   const char* usage =
       "new HzLoader({ clients: [{ address, hello, steps }], authStatusAt, connectTimeoutMs, refusedPauseMs, "
       "longTypeId, retry: { maxRetries, baseMs, capMs } })";
-  if (info.Length() != 1 || !info[0].IsObject()) {
-    ThrowTypeError(env, usage);
-    return;
-  }
-  Napi::Object config = info[0].As<Napi::Object>();
-  Napi::Value clients = config.Get("clients"), retry = config.Get("retry"), longTypeId = config.Get("longTypeId");
+  Napi::Object config;
+  if (!ConfigArg(info, usage, &config)) return false;
+  Napi::Value clients = config.Get("clients"), longTypeId = config.Get("longTypeId");
   double authStatusAt = NumberIn(config, "authStatusAt", 0);
-  rules_.connectTimeoutMs = NumberIn(config, "connectTimeoutMs", 0);
-  rules_.refusedPauseMs = NumberIn(config, "refusedPauseMs", 0);
-  if (!clients.IsArray() || !retry.IsObject() || !longTypeId.IsNumber() ||
-      std::isnan(authStatusAt) || std::isnan(rules_.connectTimeoutMs) ||
-      std::isnan(rules_.refusedPauseMs)) {
-    ThrowTypeError(env, usage);
-    return;
-  }
-  rules_.authStatusAt = static_cast<uint32_t>(authStatusAt);
-  rules_.longTypeId = longTypeId.As<Napi::Number>().Int32Value();
-  Napi::Object policy = retry.As<Napi::Object>();
-  rules_.retry = {NumberIn(policy, "maxRetries", 0), NumberIn(policy, "baseMs", 0), NumberIn(policy, "capMs", 0)};
-  if (std::isnan(rules_.retry.maxRetries) || std::isnan(rules_.retry.baseMs) || std::isnan(rules_.retry.capMs)) {
-    ThrowTypeError(env, "retry is { maxRetries, baseMs, capMs }, each >= 0");
-    return;
-  }
+  rules->connectTimeoutMs = NumberIn(config, "connectTimeoutMs", 0);
+  rules->refusedPauseMs = NumberIn(config, "refusedPauseMs", 0);
+  if (!clients.IsArray() || clients.As<Napi::Array>().Length() == 0 || !longTypeId.IsNumber() ||
+      std::isnan(authStatusAt) || std::isnan(rules->connectTimeoutMs) || std::isnan(rules->refusedPauseMs))
+    return ThrowTypeError(info.Env(), usage), false;
+  rules->authStatusAt = static_cast<uint32_t>(authStatusAt);
+  rules->longTypeId = longTypeId.As<Napi::Number>().Int32Value();
   Napi::Array list = clients.As<Napi::Array>();
-  if (list.Length() == 0) {
-    ThrowTypeError(env, "clients: at least one");
-    return;
-  }
-  for (uint32_t k = 0; k < list.Length(); k++) {
-    Client client;
-    if (!ReadClient(env, list.Get(k), &client)) return;
-    rules_.clients.push_back(std::move(client));
-  }
-  conns_.resize(rules_.clients.size());
+  rules->clients.resize(list.Length());
+  for (uint32_t k = 0; k < list.Length(); k++)
+    if (!ReadClient(info.Env(), list.Get(k), &rules->clients[k])) return false;
+  return ReadRetry(info.Env(), config.Get("retry"), &rules->retry);
+}
+
+HzLoader::HzLoader(const Napi::CallbackInfo& info) : ProtocolBinding(info) {
+  if (ReadRules(info, &rules_)) conns_.resize(rules_.clients.size());
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("HzLoader", HzLoader::Define(env));
-  // The codes' names, from their one home (steps.h).
-  exports.Set("patchNames", http_loader::Names(env, kPatchNames));
-  exports.Set("readNames", http_loader::Names(env, kReadNames));
+  // The failures' names, from their one home (steps.h); TS names patches and reads, checked here.
   exports.Set("failureNames", http_loader::Names(env, kFailureNames));
   return exports;
 }

@@ -18,17 +18,12 @@
 #include <random>
 #include <string_view>
 
-#include "../http-loader/open-schedule.h"
 
 namespace hz_loader {
 namespace {
 
+using http_loader::ErrnoText;
 using http_loader::NowUs;
-using http_loader::OpenSchedule;
-
-constexpr int kMaxEvents = 256;
-// The longest the loop sleeps without checking whether it should stop.
-constexpr double kMaxWaitUs = 1e6;
 
 // The protocol's framing (ClientMessage.js): each frame is a little-endian int32 length (the
 // 6-byte header included), uint16 flags, content; a message ends with its final frame. The first
@@ -40,11 +35,6 @@ constexpr uint16_t kEventFlag = 1 << 9;
 constexpr size_t kCorrelationAt = kFrameHeader + 4;  // in a message
 constexpr int32_t kErrorType = 0;                    // ErrorsCodec's message type
 constexpr size_t kProtocolPrefix = 3;                // "CP2", before the authentication request
-
-std::string ErrnoName(int err) {
-  const char* name = strerrorname_np(err);
-  return name != nullptr ? std::string(name) : "ERRNO" + std::to_string(err);
-}
 
 int64_t LittleLong(const char* p) {
   uint64_t v = 0;
@@ -115,15 +105,20 @@ size_t MessageLength(std::string_view in) {
   return 0;
 }
 
-class Loop {
+class Loop : public http_loader::CallLoop<Loop, Conn> {
  public:
   Loop(std::vector<Conn>* conns, const Rules& rules, const Plan& plan, Outbox* outbox, const std::atomic<bool>& stop)
-      : conns_(*conns), rules_(rules), plan_(plan), outbox_(*outbox), stop_(stop), random_(std::random_device{}()) {}
+      : CallLoop(conns, plan, outbox, stop), rules_(rules) {}
 
   LoopEnd Run();
 
  private:
-  void Start(size_t i, double dueUs);
+  friend CallLoop;
+  static bool InFlight(const Conn& c) {
+    return c.state == ConnState::kBusy || c.state == ConnState::kConnecting || c.state == ConnState::kAuthenticating;
+  }
+  void Event(const epoll_event& event);
+  void Scan(double now);
   void Attempt(size_t i);
   void Connect(size_t i);
   void Connected(size_t i);
@@ -134,138 +129,45 @@ class Loop {
   void Answered(size_t i, std::string_view message);
   void Authenticated(size_t i, const std::vector<Frame>& frames);
   void Read(size_t i, const std::vector<Frame>& frames);
-  void LostRace(size_t i);
   bool Unwind(size_t i, Failure failure, std::string_view bytes);
   void NotALong(size_t i, std::string_view data) {
     if (!Unwind(i, kNotALong, data)) Fail(i, kNotALong, data, false);
+  }
+  void LostRace(size_t i) {
+    if (!Retry(i, rules_.retry)) End(i, NAN, kGaveUp, "", true);
   }
   void Fail(size_t i, Failure failure, std::string_view bytes, bool lost);
   void End(size_t i, double value, Failure failure, std::string_view bytes, bool failed);
   bool Watch(size_t i, uint32_t events);
   void Drop(size_t i);
-  void Next(size_t i);
-  void Pause(size_t i, double ms, bool retrying);
-  void Dispatch(double now);
-  void Scan(double now);
-  bool Finished() const;
-  void WakeBy(double us) { wakeUs_ = std::min(wakeUs_, us); }
+  void Unwatch(size_t i);
 
-  std::vector<Conn>& conns_;
   const Rules& rules_;
-  Plan plan_;
-  Outbox& outbox_;
-  const std::atomic<bool>& stop_;
-  LoopEnd end_;
-  int epfd_ = -1;
-  std::mt19937_64 random_;
-  bool open_ = false;
-  double wakeUs_ = INFINITY;
-  OpenSchedule schedule_;
   std::vector<Frame> frames_;
 };
 
 LoopEnd Loop::Run() {
-  epfd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epfd_ < 0) {
-    end_.error = "epoll_create1: " + ErrnoName(errno);
-    return end_;
-  }
-  open_ = plan_.intervalUs > 0;
-  size_t n = conns_.size();
-  for (size_t i = 0; i < n; i++) {
-    Conn& c = conns_[i];
-    c.callCount = 0;
-    c.state = ConnState::kIdle;
-    c.events = 0;
-    if (c.fd >= 0 && !Watch(i, EPOLLIN)) Drop(i);
-  }
-  if (open_) {
-    schedule_.Reset(plan_, n);
-  } else {
-    for (size_t i = 0; i < n; i++) Next(i);
-  }
-  epoll_event events[kMaxEvents];
-  while (!Finished() && !stop_.load(std::memory_order_relaxed)) {
-    double now = NowUs();
-    if (open_) Dispatch(now);
-    // No spinning: the members need the CPU more than the loop needs a fast wake-up.
-    double waitUs = std::min(std::min(wakeUs_, schedule_.nextDueUs()) - now, kMaxWaitUs);
-    timespec wait{};
-    if (waitUs > 0) {
-      wait.tv_sec = static_cast<time_t>(waitUs / 1e6);
-      wait.tv_nsec = static_cast<long>(std::fmod(waitUs, 1e6) * 1e3);
-    }
-    int count = epoll_pwait2(epfd_, events, kMaxEvents, &wait, nullptr);
-    if (count < 0 && errno != EINTR) {
-      end_.error = "epoll_pwait2: " + ErrnoName(errno);
-      break;
-    }
-    for (int k = 0; k < count; k++) {
-      size_t i = static_cast<size_t>(events[k].data.u64 & 0xffffffff);
-      uint32_t generation = static_cast<uint32_t>(events[k].data.u64 >> 32);
-      Conn& c = conns_[i];
-      if (c.fd < 0 || c.generation != generation) continue;  // a socket dropped earlier in this batch
-      if (c.state == ConnState::kConnecting) {
-        Connected(i);
-        continue;
-      }
-      if (events[k].events & EPOLLOUT) Flush(i);
-      if (c.fd >= 0 && c.generation == generation && (events[k].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) Readable(i);
-    }
-    now = NowUs();
-    if (now >= wakeUs_) Scan(now);
-  }
-  for (size_t i = 0; i < n; i++) {
-    Conn& c = conns_[i];
-    // An interrupted run leaves calls in flight: their connections cannot be reused.
-    if (c.state == ConnState::kBusy || c.state == ConnState::kConnecting || c.state == ConnState::kAuthenticating)
-      Drop(i);
-    if (c.fd >= 0) epoll_ctl(epfd_, EPOLL_CTL_DEL, c.fd, nullptr);
-    c.events = 0;
-  }
-  close(epfd_);
-  epfd_ = -1;
-  end_.endUs = NowUs();
-  return end_;
+  return RunCalls([this](size_t i) {
+    conns_[i].events = 0;
+    if (conns_[i].fd >= 0 && !Watch(i, EPOLLIN)) Drop(i);
+  });
 }
 
-bool Loop::Finished() const {
-  for (const Conn& c : conns_) {
-    if (c.state == ConnState::kBusy || c.state == ConnState::kConnecting || c.state == ConnState::kAuthenticating)
-      return false;
-    if (c.state == ConnState::kPaused && c.retrying) return false;  // a call waiting for its retry
-    if (!open_ && c.state != ConnState::kDone) return false;
-  }
-  return !open_ || schedule_.Over();
-}
-
-void Loop::Dispatch(double now) {
-  schedule_.Dispatch(now, [this](size_t i, double dueUs) { Start(i, dueUs); });
-}
-
-// The client's next call, now (closed loop), or its return to the free list (open loop).
-void Loop::Next(size_t i) {
+void Loop::Unwatch(size_t i) {
   Conn& c = conns_[i];
-  c.state = ConnState::kIdle;
-  if (open_) {
-    schedule_.Free(i);
-    Dispatch(NowUs());
-    return;
-  }
-  if (c.callCount >= plan_.callsPerClient || NowUs() > plan_.deadlineUs) {
-    c.state = ConnState::kDone;
-    return;
-  }
-  Start(i, NowUs());
+  if (c.fd >= 0 && c.events != 0) epoll_ctl(epfd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  c.events = 0;
 }
 
-void Loop::Start(size_t i, double dueUs) {
+void Loop::Event(const epoll_event& event) {
+  size_t i = static_cast<size_t>(event.data.u64 & 0xffffffff);
+  uint32_t generation = static_cast<uint32_t>(event.data.u64 >> 32);
   Conn& c = conns_[i];
-  c.callCount++;
-  c.dueUs = dueUs;
-  c.invokeUs = outbox_.Invoke(i);
-  c.retries = 0;
-  Attempt(i);
+  auto same = [&c, generation] { return c.fd >= 0 && c.generation == generation; };
+  if (!same()) return;  // a socket dropped earlier in this batch
+  if (c.state == ConnState::kConnecting) return Connected(i);
+  if (event.events & EPOLLOUT) Flush(i);
+  if (same() && (event.events & (EPOLLIN | EPOLLERR | EPOLLHUP))) Readable(i);
 }
 
 // An attempt from its first step: on a new connection when there is none.
@@ -288,15 +190,15 @@ void Loop::Connect(size_t i) {
   c.outSent = 0;
   const Client& client = rules_.clients[i];
   int fd = socket(client.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Fail(i, kConnect, "socket: " + ErrnoName(errno), true);
+  if (fd < 0) return Fail(i, kConnect, "socket: " + ErrnoText(errno), true);
   c.fd = fd;
   c.generation++;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (connect(fd, reinterpret_cast<const sockaddr*>(&client.addr), client.addrLen) != 0 && errno != EINPROGRESS)
-    return Fail(i, kConnect, "connect " + ErrnoName(errno) + " " + client.address, true);
+    return Fail(i, kConnect, "connect " + ErrnoText(errno) + " " + client.address, true);
   WakeBy(c.sentUs + rules_.connectTimeoutMs * 1000);
-  if (!Watch(i, EPOLLOUT)) Fail(i, kConnect, "epoll_ctl: " + ErrnoName(errno), true);
+  if (!Watch(i, EPOLLOUT)) Fail(i, kConnect, "epoll_ctl: " + ErrnoText(errno), true);
 }
 
 // The TCP connect ended: authenticate, with this client's own request.
@@ -305,7 +207,7 @@ void Loop::Connected(size_t i) {
   int err = 0;
   socklen_t len = sizeof err;
   if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-  if (err != 0) return Fail(i, kConnect, "connect " + ErrnoName(err) + " " + rules_.clients[i].address, true);
+  if (err != 0) return Fail(i, kConnect, "connect " + ErrnoText(err) + " " + rules_.clients[i].address, true);
   const std::string& hello = rules_.clients[i].hello;
   c.state = ConnState::kAuthenticating;
   c.correlation = LittleLong(hello.data() + kProtocolPrefix + kCorrelationAt);
@@ -369,13 +271,13 @@ void Loop::Flush(size_t i) {
     ssize_t sent = send(c.fd, c.out.data() + c.outSent, c.out.size() - c.outSent, MSG_NOSIGNAL);
     if (sent < 0 && errno == EINTR) continue;
     if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!Watch(i, EPOLLIN | EPOLLOUT)) Fail(i, kLost, "epoll_ctl: " + ErrnoName(errno), true);
+      if (!Watch(i, EPOLLIN | EPOLLOUT)) Fail(i, kLost, "epoll_ctl: " + ErrnoText(errno), true);
       return;
     }
-    if (sent < 0) return Fail(i, c.authenticated ? kLost : kConnect, "send: " + ErrnoName(errno), true);
+    if (sent < 0) return Fail(i, c.authenticated ? kLost : kConnect, "send: " + ErrnoText(errno), true);
     c.outSent += static_cast<size_t>(sent);
   }
-  if (!Watch(i, EPOLLIN)) Fail(i, kLost, "epoll_ctl: " + ErrnoName(errno), true);
+  if (!Watch(i, EPOLLIN)) Fail(i, kLost, "epoll_ctl: " + ErrnoText(errno), true);
 }
 
 void Loop::Readable(size_t i) {
@@ -393,7 +295,7 @@ void Loop::Readable(size_t i) {
     }
     if (got < 0 && errno == EINTR) continue;
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    std::string why = got == 0 ? "the member closed the connection" : "recv: " + ErrnoName(errno);
+    std::string why = got == 0 ? "the member closed the connection" : "recv: " + ErrnoText(errno);
     // Idle: the member went away between calls; the next call reopens.
     if (c.state == ConnState::kIdle || c.state == ConnState::kPaused || c.state == ConnState::kDone) Drop(i);
     else Fail(i, c.authenticated ? kLost : kConnect, why, true);
@@ -512,18 +414,6 @@ bool Loop::Unwind(size_t i, Failure failure, std::string_view bytes) {
   return true;
 }
 
-// retry-backoff.ts's retryLostRaces: give up after maxRetries, else a full-jitter wait, then again.
-void Loop::LostRace(size_t i) {
-  Conn& c = conns_[i];
-  if (c.retries >= rules_.retry.maxRetries) return End(i, NAN, kGaveUp, "", true);
-  double window = std::min(rules_.retry.capMs, rules_.retry.baseMs * std::pow(2, std::min(c.retries, 30.0)));
-  double delayMs = std::uniform_real_distribution<double>(0, 1)(random_) * window;
-  c.retries++;
-  end_.retryCount++;
-  if (delayMs < 1) return Attempt(i);
-  Pause(i, delayMs, true);
-}
-
 // A failed call: `lost` drops the connection (the next call reopens it).
 void Loop::Fail(size_t i, Failure failure, std::string_view bytes, bool lost) {
   std::string copy(bytes);  // `bytes` may live in the buffers Drop clears
@@ -544,14 +434,6 @@ void Loop::End(size_t i, double value, Failure failure, std::string_view bytes, 
   bool refused = failure == kConnect || (failure == kLost && !c.writing);
   if (refused) Pause(i, rules_.refusedPauseMs, false);
   else Next(i);
-}
-
-void Loop::Pause(size_t i, double ms, bool retrying) {
-  Conn& c = conns_[i];
-  c.state = ConnState::kPaused;
-  c.retrying = retrying;
-  c.pauseUntilUs = NowUs() + ms * 1000;
-  WakeBy(c.pauseUntilUs);
 }
 
 bool Loop::Watch(size_t i, uint32_t events) {
@@ -583,9 +465,8 @@ void Loop::Scan(double now) {
       Fail(i, kNoAnswer, "", true);
     } else if (connecting && now - c.sentUs > connectUs) {
       Fail(i, kConnect, "no answer from " + rules_.clients[i].address + " within the connect timeout", true);
-    } else if (c.state == ConnState::kPaused && now >= c.pauseUntilUs) {
-      if (c.retrying) Attempt(i);
-      else Next(i);
+    } else {
+      Resume(i, now);
     }
     if (c.state == ConnState::kBusy) WakeBy(c.sentUs + c.timeoutUs);
     if (c.state == ConnState::kConnecting || c.state == ConnState::kAuthenticating) WakeBy(c.sentUs + connectUs);

@@ -1,8 +1,9 @@
 // What the Hazelcast loop runs: each method as a list of steps, each a request TS encoded once with
 // hazelcast-client's own codecs (counters/hazelcast/method-steps.ts), the places the loop writes
 // into it per call, and what its answer means. The loop knows Hazelcast's framing (frames, flags,
-// the correlation id, an error answer) and no method: these codes are its whole vocabulary. JS
-// reads every code through the name tables below, which the binding exports.
+// the correlation id, an error answer) and no method: these codes are its whole vocabulary, named
+// in the tables below; TS gives patches and reads by name, and reads failures through the names the
+// binding exports.
 
 #pragma once
 
@@ -11,6 +12,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "../http-loader/call-loop.h"
 
 namespace hz_loader {
 
@@ -79,9 +82,6 @@ struct Client {
   std::vector<Step> steps;
 };
 
-// retry-backoff.ts's RetryPolicy.
-struct RetryPolicy {
-  double maxRetries = 0, baseMs = 0, capMs = 0;
-};
+using http_loader::RetryPolicy;
 
 }  // namespace hz_loader
