@@ -25,6 +25,7 @@ import { monotonicUs } from '../tester/check/history.js';
 import { waitUntil } from '../tester/harness/wait-until.js';
 import { requireServices } from './helpers/required-service.js';
 import { runEngine } from './helpers/run-engine.js';
+import { runThreads } from './helpers/run-tester.js';
 import { TcpRelay } from './helpers/tcp-relay.js';
 import { freePort } from '../tester/harness/free-port.js';
 
@@ -219,4 +220,16 @@ clusterTest('native: the member going away mid-run fails calls in one line each;
     await session.shutdown();
   }
   t.true(await waitUntil(async () => openFds() <= fdsBefore, 10_000), `${openFds()} fds open, ${fdsBefore} before`);
+});
+
+clusterTest('the tester CLI runs hazelcast on the native loop by default, on hazelcast-client with --engine js', async (t) => {
+  const env = isolatedEnv('cli') as Record<string, string>;
+  const args = ['hazelcast', '--method', 'atomic', '--n-clients', '2', '--n-calls-per-client', '50'];
+  const native = await runThreads(t, args, env);
+  t.regex(native.verdict, /^exact: 100 of 100 increments counted/);
+  t.true(native.threads.includes('loop thread'), 'the native engine reports its loop thread');
+  const js = await runThreads(t, [...args, '--engine', 'js'], env);
+  t.false(js.threads.includes('loop thread'), 'the JS engine has none');
+  const fenced = await runThreads(t, ['hazelcast', '--method', 'fenced_lock', '--n-clients', '1', '--n-calls-per-client', '5'], env);
+  t.false(fenced.threads.includes('loop thread'), 'fenced_lock stays on hazelcast-client');
 });

@@ -22,7 +22,7 @@ import { postgresTest } from './helpers/required-service.js';
 import { TcpRelay } from './helpers/tcp-relay.js';
 import { freePort } from '../tester/harness/free-port.js';
 import { runEngine } from './helpers/run-engine.js';
-import { describeRun, parseJsonOutput, runTester } from './helpers/run-tester.js';
+import { runThreads } from './helpers/run-tester.js';
 
 const ENV: Env = { ...process.env, DB_HOST: process.env.DB_HOST || '127.0.0.1' };
 const CONFIG = readPostgresConfig(ENV);
@@ -205,16 +205,10 @@ pgSerial('native: the database going away mid-run fails calls, counted, one line
 });
 
 pgSerial('the tester CLI runs postgresql on the native loop by default, on pg-native with --engine js', async (t) => {
-  const threadsOf = async (engine: string[]) => {
-    const run = await runTester(
-      ['postgresql', '--method', 'inplace_update', '--n-clients', '2', '--n-calls-per-client', '50', '--json', ...engine],
-      { env: { DB_HOST: CONFIG.host, DB_PORT: String(CONFIG.port) }, timeoutMs: 60_000 },
-    );
-    t.is(run.code, 0, describeRun(run));
-    const result = parseJsonOutput<{ verdict: string; resources: { threads: { name: string }[] } }>(run);
-    t.regex(result.verdict, /^exact: 100 of 100 increments counted/);
-    return result.resources.threads.map((thread) => thread.name);
-  };
-  t.true((await threadsOf([])).includes('loop thread'), 'the native engine reports its loop thread');
-  t.false((await threadsOf(['--engine', 'js'])).includes('loop thread'), 'the JS engine has none');
+  const env = { DB_HOST: CONFIG.host, DB_PORT: String(CONFIG.port) };
+  const args = ['postgresql', '--method', 'inplace_update', '--n-clients', '2', '--n-calls-per-client', '50'];
+  const native = await runThreads(t, args, env);
+  t.regex(native.verdict, /^exact: 100 of 100 increments counted/);
+  t.true(native.threads.includes('loop thread'), 'the native engine reports its loop thread');
+  t.false((await runThreads(t, [...args, '--engine', 'js'], env)).threads.includes('loop thread'), 'the JS engine has none');
 });
