@@ -1,8 +1,9 @@
-// The Hazelcast load loop (see hz-loop.h). Every syscall failure becomes the call's error with its
-// errno name; a failure of epoll itself ends the run with LoopEnd::error. The rules a call follows
-// are the JS engine's (counters/hazelcast/*.ts), as method-steps.ts lays them out: lost races
-// (a replaceIfSame or putIfAbsent that found another value) are retried with retry-backoff.ts's
-// full-jitter backoff, a lost connection is reopened by the next call.
+// The Hazelcast load loop (see hz-loop.h), on the call cycle of ../http-loader/call-loop.h. Every
+// syscall failure becomes the call's error with its errno name; a failure of epoll itself ends the
+// run with LoopEnd::error. The rules a call follows are the JS engine's (counters/hazelcast/*.ts),
+// as method-steps.ts lays them out: lost races (a replaceIfSame or putIfAbsent that found another
+// value) are retried with retry-backoff.ts's full-jitter backoff, a guarded step's failure runs the
+// always steps (unlock) first, a lost connection is reopened by the next call.
 
 #include "hz-loop.h"
 
@@ -11,13 +12,10 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <random>
 #include <string_view>
-
 
 namespace hz_loader {
 namespace {

@@ -1,16 +1,15 @@
-// The PostgreSQL load loop (see pg-loop.h). Every libpq or syscall failure becomes the call's
-// error with its text; a failure of epoll itself ends the run with LoopEnd::error. The rules a
-// call follows are the JS engine's (counters/postgresql/methods.ts): a failure inside a
-// transaction rolls it back while the connection lives, serialization failures and version
-// conflicts are retried with retry-backoff.ts's full-jitter backoff, a lost connection is
-// reopened by the next call.
+// The PostgreSQL load loop (see pg-loop.h), on the call cycle of ../http-loader/call-loop.h. Every
+// libpq or syscall failure becomes the call's error with its text; a failure of epoll itself ends
+// the run with LoopEnd::error. The rules a call follows are the JS engine's
+// (counters/postgresql/methods.ts): a failure inside a transaction rolls it back while the
+// connection lives, serialization failures and version conflicts are retried with
+// retry-backoff.ts's full-jitter backoff, a lost connection is reopened by the next call.
 
 #include "pg-loop.h"
 
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
