@@ -41,6 +41,16 @@
       ],
       "include_dirs": ["<!(pg_config --includedir)"],
       "libraries": ["-lpq"]
+    },
+    # The tester's Hazelcast load loop: the Open Binary Client Protocol over one socket per client,
+    # each method's requests encoded by TS with hazelcast-client's codecs; the same outbox.
+    {
+      "target_name": "hz_loader",
+      "sources": [
+        "native/http-loader/outbox.cc",
+        "native/hz-loader/hz-loop.cc",
+        "native/hz-loader/binding.cc"
+      ]
     }
   ]
 }

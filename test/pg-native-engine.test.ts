@@ -6,8 +6,7 @@
  */
 import test from 'ava';
 import fs from 'node:fs';
-import net from 'node:net';
-import { type CounterError, type EngineCalls, type EngineRunEnd } from '../counters/counter.js';
+import { type CounterError, type EngineCalls } from '../counters/counter.js';
 import type { Env } from '../backends/env.js';
 import { PgConnection, readPostgresConfig } from '../backends/postgresql/connection.js';
 import {
@@ -20,7 +19,10 @@ import { loadPgLoader } from '../native/pg-loader.js';
 import { monotonicUs } from '../tester/check/history.js';
 import { waitUntil } from '../tester/harness/wait-until.js';
 import { postgresTest } from './helpers/required-service.js';
-import { describeRun, parseJsonOutput, runTester } from './helpers/run-tester.js';
+import { TcpRelay } from './helpers/tcp-relay.js';
+import { freePort } from '../tester/harness/free-port.js';
+import { runEngine } from './helpers/run-engine.js';
+import { runThreads } from './helpers/run-tester.js';
 
 const ENV: Env = { ...process.env, DB_HOST: process.env.DB_HOST || '127.0.0.1' };
 const CONFIG = readPostgresConfig(ENV);
@@ -30,50 +32,9 @@ const { serial: pgSerial } = await postgresTest({ postgresEnv: ENV });
 let nextUser = 8100 + Math.floor(Math.random() * 100) * 100;
 const user = () => nextUser++;
 
-interface EngineRun {
-  values: number[];
-  errors: Error[];
-  okCount: number;
-  final: number;
-  retryCount: number;
-}
-
 /** `clients` clients of the native engine, `calls` increments each, from a reset; `during` runs alongside. */
-async function runEngine(
-  options: PostgresqlCounterOptions,
-  clients: number,
-  calls: number,
-  during: () => Promise<void> = async () => {},
-): Promise<EngineRun> {
-  const factory = postgresqlCounterFactory({ env: ENV, ...options, engine: 'native' });
-  const counter = await factory.open();
-  try {
-    await counter.reset();
-    const engine = await factory.openEngine!(clients);
-    const taken: EngineCalls[] = [];
-    const timer = setInterval(() => taken.push(engine.drain()), 50);
-    let end: EngineRunEnd;
-    try {
-      [end] = await Promise.all([engine.run({ startUs: monotonicUs(), callsPerClient: calls }), during()]);
-    } finally {
-      clearInterval(timer);
-      await engine.close();
-    }
-    taken.push(end);
-    const run: EngineRun = { values: [], errors: [], okCount: 0, final: await counter.read(), retryCount: end.retryCount ?? 0 };
-    for (const batch of taken) {
-      for (let i = 0; i < batch.length; i++) {
-        const error = batch.errors.get(i);
-        if (error) run.errors.push(error);
-        else run.okCount++;
-        if (!error && !Number.isNaN(batch.values[i])) run.values.push(batch.values[i]);
-      }
-    }
-    return run;
-  } finally {
-    await counter.close();
-    await factory.close();
-  }
+function runPgEngine(options: PostgresqlCounterOptions, clients: number, calls: number, during?: () => Promise<void>) {
+  return runEngine(postgresqlCounterFactory({ env: ENV, ...options, engine: 'native' }), clients, calls, during);
 }
 
 test('the addon is built and names its codes', (t) => {
@@ -94,7 +55,7 @@ const EXACT: Array<{ method: PostgresMethod; doRetries?: boolean }> = [
 for (const { method, doRetries } of EXACT) {
   pgSerial(`native ${method}${doRetries ? ' with retries' : ''}: 10 clients x 100 count exactly`, async (t) => {
     const factory = postgresqlCounterFactory({ method });
-    const run = await runEngine({ method, doRetries, userId: user() }, 10, 100);
+    const run = await runPgEngine({ method, doRetries, userId: user() }, 10, 100);
     t.deepEqual(
       run.errors.map((err) => err.message),
       [],
@@ -115,7 +76,7 @@ for (const { method, doRetries } of EXACT) {
 }
 
 pgSerial('native lost_update loses updates under 10 concurrent clients', async (t) => {
-  const run = await runEngine({ method: 'lost_update', userId: user() }, 10, 300);
+  const run = await runPgEngine({ method: 'lost_update', userId: user() }, 10, 300);
   t.deepEqual(run.errors, []);
   t.is(run.okCount, 3000);
   t.true(run.final < 3000, `final ${run.final} should be below 3000`);
@@ -123,7 +84,7 @@ pgSerial('native lost_update loses updates under 10 concurrent clients', async (
 });
 
 pgSerial('native serializable_update without retries rejects the losers as the JS engine does', async (t) => {
-  const run = await runEngine({ method: 'serializable_update', doRetries: false, userId: user() }, 10, 100);
+  const run = await runPgEngine({ method: 'serializable_update', doRetries: false, userId: user() }, 10, 100);
   t.true(run.errors.length > 0, 'some increments hit serialization failures');
   for (const err of run.errors) {
     t.is((err as CounterError).kind, 'conflict');
@@ -135,7 +96,7 @@ pgSerial('native serializable_update without retries rejects the losers as the J
 });
 
 pgSerial('native optimistic concurrency control gives up with a conflict when retries run out', async (t) => {
-  const run = await runEngine(
+  const run = await runPgEngine(
     { method: 'optimistic_concurrency_control', userId: user(), env: { ...ENV, PG_MAX_RETRIES: '0' } },
     10,
     100,
@@ -176,7 +137,7 @@ pgSerial('native: backends killed mid-run end their calls with errors, counted; 
   const boss = await PgConnection.open(CONFIG);
   let holding = false;
   try {
-    const run = await runEngine({ method: 'advisory_lock', userId }, 4, 5, async () => {
+    const run = await runPgEngine({ method: 'advisory_lock', userId }, 4, 5, async () => {
       // Hold the user's advisory lock: every client waits behind it where its backend can be seen.
       await boss.query('BEGIN');
       holding = true;
@@ -206,35 +167,12 @@ pgSerial('native: backends killed mid-run end their calls with errors, counted; 
   }
 });
 
-/** A TCP relay to the real PostgreSQL that the test can take away: the database going away mid-run. */
-async function relay(): Promise<{ port: number; cut(): void }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(CONFIG.port, CONFIG.host);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => sockets.delete(socket));
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    cut() {
-      server.close();
-      for (const socket of sockets) socket.destroy();
-    },
-  };
-}
-
 const openFds = () => fs.readdirSync('/proc/self/fd').length;
 
 pgSerial('native: the database going away mid-run fails calls, counted, one line each; the run ends', async (t) => {
   const fdsBefore = openFds();
-  const gateway = await relay();
+  const gateway = new TcpRelay(await freePort(), { host: CONFIG.host, port: CONFIG.port });
+  await gateway.up();
   const factory = postgresqlCounterFactory({ env: { ...ENV, DB_PORT: String(gateway.port) }, userId: user() });
   try {
     await (await factory.open()).close();
@@ -244,7 +182,7 @@ pgSerial('native: the database going away mid-run fails calls, counted, one line
     const startUs = monotonicUs();
     const running = engine.run({ startUs, deadlineUs: startUs + 2e6 });
     t.true(await waitUntil(async () => taken.some((calls) => calls.length > 0), 20_000), 'calls were made');
-    gateway.cut();
+    await gateway.down();
     taken.push(await running);
     clearInterval(timer);
     await engine.close();
@@ -259,7 +197,7 @@ pgSerial('native: the database going away mid-run fails calls, counted, one line
       errors.map((err) => err.message).join('; '),
     );
   } finally {
-    gateway.cut();
+    await gateway.down();
     await factory.close();
   }
   // Every connection the engine opened, refused ones included, was finished with it.
@@ -267,16 +205,10 @@ pgSerial('native: the database going away mid-run fails calls, counted, one line
 });
 
 pgSerial('the tester CLI runs postgresql on the native loop by default, on pg-native with --engine js', async (t) => {
-  const threadsOf = async (engine: string[]) => {
-    const run = await runTester(
-      ['postgresql', '--method', 'inplace_update', '--n-clients', '2', '--n-calls-per-client', '50', '--json', ...engine],
-      { env: { DB_HOST: CONFIG.host, DB_PORT: String(CONFIG.port) }, timeoutMs: 60_000 },
-    );
-    t.is(run.code, 0, describeRun(run));
-    const result = parseJsonOutput<{ verdict: string; resources: { threads: { name: string }[] } }>(run);
-    t.regex(result.verdict, /^exact: 100 of 100 increments counted/);
-    return result.resources.threads.map((thread) => thread.name);
-  };
-  t.true((await threadsOf([])).includes('loop thread'), 'the native engine reports its loop thread');
-  t.false((await threadsOf(['--engine', 'js'])).includes('loop thread'), 'the JS engine has none');
+  const env = { DB_HOST: CONFIG.host, DB_PORT: String(CONFIG.port) };
+  const args = ['postgresql', '--method', 'inplace_update', '--n-clients', '2', '--n-calls-per-client', '50'];
+  const native = await runThreads(t, args, env);
+  t.regex(native.verdict, /^exact: 100 of 100 increments counted/);
+  t.true(native.threads.includes('loop thread'), 'the native engine reports its loop thread');
+  t.false((await runThreads(t, [...args, '--engine', 'js'], env)).threads.includes('loop thread'), 'the JS engine has none');
 });

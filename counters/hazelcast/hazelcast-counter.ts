@@ -11,6 +11,8 @@ import {
   type MethodOps,
   parseHazelcastMethod,
 } from './method.js';
+import { NATIVE_METHODS } from './method-steps.js';
+import { nativeHzLoader, openNativeHzEngine } from './native-engine.js';
 import { pnCounterOps } from './pn-counter-method.js';
 import { HazelcastSession } from '../../backends/hazelcast/session.js';
 
@@ -59,6 +61,12 @@ export const CLIENT_PER_USER: Readonly<Record<HazelcastMethod, boolean>> = {
 };
 
 export interface HazelcastFactoryOptions {
+  /**
+   * native (default): the load's increments of the methods in NATIVE_METHODS run in the addon's
+   * epoll loop (native/hz-loader/), one connection per user, off the JS thread; js (and the other
+   * methods): hazelcast-client, per CLIENT_PER_USER. The tester's own calls (reset, reads) are JS.
+   */
+  engine?: 'native' | 'js';
   /**
    * Override: one client per open() (true) or one client shared by all (false). Sharing is
    * refused for pessimistic, whose lock would then exclude nothing.
@@ -139,6 +147,7 @@ export function hazelcastCounterFactory(
     );
   }
   const counters = new Set<HazelcastCounter>();
+  const native = options.engine === 'js' || !NATIVE_METHODS.includes(method) ? undefined : nativeHzLoader();
   let config: HazelcastConfig | undefined;
   let shared: Promise<HazelcastSession> | undefined;
 
@@ -181,6 +190,19 @@ export function hazelcastCounterFactory(
       attempt.then(forget, forget);
       return attempt;
     },
+    openEngine:
+      native &&
+      (async (clientCount) => {
+        config ??= readHazelcastConfig(env);
+        const cfg = config;
+        try {
+          const session = await sharedSession(cfg);
+          if (method === 'atomic') await session.atomicLong();
+          return await openNativeHzEngine(native, session, method, clientCount);
+        } catch (err) {
+          throw openError(cfg, err);
+        }
+      }),
     async close(): Promise<void> {
       // A client still connecting would otherwise outlive the factory and keep the process up.
       await Promise.allSettled([...opening]);

@@ -96,6 +96,15 @@ export function pessimisticOps(ctx: MethodContext): MethodOps {
   };
 }
 
+/** An optimistic increment that lost every race the retry policy allows: not applied. */
+export function optimisticGaveUp(config: HazelcastConfig): CounterError {
+  return new CounterError(
+    `Hazelcast ${entryName(config)}: replaceIfSame lost the race ${config.retry.maxRetries + 1} times; gave up ` +
+      `after HZ_MAX_RETRIES=${config.retry.maxRetries} retries`,
+    'conflict',
+  );
+}
+
 /**
  * Get, then replaceIfSame(key, old, old+1), which the owning member applies only if the entry
  * still holds `old` (byte for byte, so the very value read is passed back as `old`). A lost
@@ -107,12 +116,7 @@ export function optimisticOps(ctx: MethodContext): MethodOps {
   const retries: RaceRetries = {
     policy: config.retry,
     onRetry: ctx.onRetry,
-    giveUp: () =>
-      new CounterError(
-        `Hazelcast ${entryName(config)}: replaceIfSame lost the race ${config.retry.maxRetries + 1} times; gave up ` +
-          `after HZ_MAX_RETRIES=${config.retry.maxRetries} retries`,
-        'conflict',
-      ),
+    giveUp: () => optimisticGaveUp(config),
   };
   return {
     ...mapEntryOps(ctx),

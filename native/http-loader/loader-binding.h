@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "call-loop.h"
 #include "calls-to-js.h"
 #include "load-loop.h"
 #include "outbox.h"
@@ -119,6 +120,24 @@ class LoaderBinding : public Napi::ObjectWrap<Derived> {
   End end_;
   ThreadTime loopTime_;
   Napi::ThreadSafeFunction tsfn_;
+};
+
+// A protocol loader (pg-loader, hz-loader): its loop is its namespace's RunLoop(&conns, rules,
+// plan, outbox, stop) over a CallLoop (call-loop.h), found by argument-dependent lookup as is its
+// Finish(conn); its result adds the run's retries. The derived class adds kName and reads rules_.
+template <typename Derived, typename Conn, typename Rules>
+class ProtocolBinding : public LoaderBinding<Derived, Conn, CallLoopEnd> {
+ public:
+  explicit ProtocolBinding(const Napi::CallbackInfo& info) : LoaderBinding<Derived, Conn, CallLoopEnd>(info) {}
+
+  CallLoopEnd Loop(const Plan& plan, Outbox* outbox, const std::atomic<bool>& stop) {
+    return RunLoop(&this->conns_, rules_, plan, outbox, stop);
+  }
+  static void AddEnd(Napi::Object result, const CallLoopEnd& end) { result.Set("retryCount", end.retryCount); }
+  static void CloseConn(Conn* conn) { Finish(conn); }
+
+ protected:
+  Rules rules_;
 };
 
 }  // namespace http_loader

@@ -16,33 +16,18 @@
 #include <vector>
 
 #include "../http-loader/calls-to-js.h"
+#include "../http-loader/config-read.h"
 #include "../http-loader/loader-binding.h"
 #include "pg-loop.h"
 
 namespace pg_loader {
 namespace {
 
-
-void ThrowTypeError(Napi::Env env, const std::string& message) {
-  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
-}
-
-// The code named `name` in `names`, or -1.
-template <size_t N>
-int CodeOf(Napi::Value name, const char* const (&names)[N]) {
-  if (!name.IsString()) return -1;
-  std::string text = name.As<Napi::String>().Utf8Value();
-  for (size_t k = 0; k < N; k++)
-    if (text == names[k]) return static_cast<int>(k);
-  return -1;
-}
-
-double NumberIn(Napi::Object o, const char* key, double min) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) return NAN;
-  double d = v.As<Napi::Number>().DoubleValue();
-  return d >= min ? d : NAN;
-}
+using http_loader::CodeOf;
+using http_loader::ConfigArg;
+using http_loader::NumberIn;
+using http_loader::ReadRetry;
+using http_loader::ThrowTypeError;
 
 // { text, params: ParamName[] }; false with a pending TypeError.
 bool ReadStatement(Napi::Env env, Napi::Value value, Statement* statement) {
@@ -88,51 +73,34 @@ bool ReadMethod(Napi::Env env, Napi::Value value, Method* method) {
   return ReadStatement(env, o.Get("upsert"), &method->upsert) && ReadStatement(env, o.Get("rollback"), &method->rollback);
 }
 
-class PgLoader : public http_loader::LoaderBinding<PgLoader, Conn, LoopEnd> {
+class PgLoader : public http_loader::ProtocolBinding<PgLoader, Conn, Rules> {
  public:
   static constexpr const char* kName = "PgLoader";
   explicit PgLoader(const Napi::CallbackInfo& info);
-
-  LoopEnd Loop(const Plan& plan, Outbox* outbox, const std::atomic<bool>& stop) {
-    return RunLoop(&conns_, rules_, plan, outbox, stop);
-  }
-  static void AddEnd(Napi::Object result, const LoopEnd& end) { result.Set("retryCount", end.retryCount); }
-  static void CloseConn(Conn* conn) { Finish(conn); }
-
- private:
-  Rules rules_;
 };
 
 // config: { conninfo, clientCount, connectTimeoutMs, statementTimeoutMs, refusedPauseMs, userId,
 // shards, retry: { maxRetries, baseMs, capMs }, method }
-PgLoader::PgLoader(const Napi::CallbackInfo& info) : LoaderBinding(info) {
+PgLoader::PgLoader(const Napi::CallbackInfo& info) : ProtocolBinding(info) {
   Napi::Env env = info.Env();
   const char* usage =
       "new PgLoader({ conninfo, clientCount, connectTimeoutMs, statementTimeoutMs, refusedPauseMs, userId, shards, "
       "retry: { maxRetries, baseMs, capMs }, method })";
-  if (info.Length() != 1 || !info[0].IsObject()) {
-    ThrowTypeError(env, usage);
-    return;
-  }
-  Napi::Object config = info[0].As<Napi::Object>();
-  Napi::Value conninfo = config.Get("conninfo"), userId = config.Get("userId"), retry = config.Get("retry");
+  Napi::Object config;
+  if (!ConfigArg(info, usage, &config)) return;
+  Napi::Value conninfo = config.Get("conninfo"), userId = config.Get("userId");
   double clientCount = NumberIn(config, "clientCount", 1);
   rules_.connectTimeoutMs = NumberIn(config, "connectTimeoutMs", 0);
   rules_.statementTimeoutMs = NumberIn(config, "statementTimeoutMs", 0);
   rules_.refusedPauseMs = NumberIn(config, "refusedPauseMs", 0);
   rules_.shards = NumberIn(config, "shards", 1);
-  if (!conninfo.IsString() || !userId.IsNumber() || !retry.IsObject() || std::isnan(clientCount) ||
+  if (!conninfo.IsString() || !userId.IsNumber() || std::isnan(clientCount) ||
       std::isnan(rules_.connectTimeoutMs) || std::isnan(rules_.statementTimeoutMs) ||
       std::isnan(rules_.refusedPauseMs) || std::isnan(rules_.shards)) {
     ThrowTypeError(env, usage);
     return;
   }
-  Napi::Object policy = retry.As<Napi::Object>();
-  rules_.retry = {NumberIn(policy, "maxRetries", 0), NumberIn(policy, "baseMs", 0), NumberIn(policy, "capMs", 0)};
-  if (std::isnan(rules_.retry.maxRetries) || std::isnan(rules_.retry.baseMs) || std::isnan(rules_.retry.capMs)) {
-    ThrowTypeError(env, "retry is { maxRetries, baseMs, capMs }, each >= 0");
-    return;
-  }
+  if (!ReadRetry(env, config.Get("retry"), &rules_.retry)) return;
   if (!ReadMethod(env, config.Get("method"), &rules_.method)) return;
   rules_.conninfo = conninfo.As<Napi::String>().Utf8Value();
   rules_.userId = std::to_string(userId.As<Napi::Number>().Int64Value());

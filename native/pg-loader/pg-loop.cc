@@ -1,18 +1,15 @@
-// The PostgreSQL load loop (see pg-loop.h). Every libpq or syscall failure becomes the call's
-// error with its text; a failure of epoll itself ends the run with LoopEnd::error. The rules a
-// call follows are the JS engine's (counters/postgresql/methods.ts): a failure inside a
-// transaction rolls it back while the connection lives, serialization failures and version
-// conflicts are retried with retry-backoff.ts's full-jitter backoff, a lost connection is
-// reopened by the next call.
+// The PostgreSQL load loop (see pg-loop.h), on the call cycle of ../http-loader/call-loop.h. Every
+// libpq or syscall failure becomes the call's error with its text; a failure of epoll itself ends
+// the run with LoopEnd::error. The rules a call follows are the JS engine's
+// (counters/postgresql/methods.ts): a failure inside a transaction rolls it back while the
+// connection lives, serialization failures and version conflicts are retried with
+// retry-backoff.ts's full-jitter backoff, a lost connection is reopened by the next call.
 
 #include "pg-loop.h"
-
-#include "../http-loader/open-schedule.h"
 
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -22,20 +19,11 @@
 namespace pg_loader {
 namespace {
 
+using http_loader::ErrnoText;
 using http_loader::NowUs;
-using http_loader::OpenSchedule;
-
-constexpr int kMaxEvents = 256;
-// The longest the loop sleeps without checking whether it should stop.
-constexpr double kMaxWaitUs = 1e6;
 
 // libpq prints notices (and a server's goodbye to an idle session) to stderr unless told otherwise.
 void Quiet(void*, const char*) {}
-
-std::string ErrnoName(int err) {
-  const char* name = strerrorname_np(err);
-  return name != nullptr ? std::string(name) : "ERRNO" + std::to_string(err);
-}
 
 // isConnectionLost's SQLSTATEs (backends/postgresql/errors.ts): connection exceptions, shutdowns.
 bool LostState(const std::string& s) {
@@ -44,17 +32,18 @@ bool LostState(const std::string& s) {
 
 bool RetryableState(const std::string& s) { return s == "40001" || s == "40P01"; }
 
-class Loop {
+class Loop : public http_loader::CallLoop<Loop, Conn> {
  public:
   Loop(std::vector<Conn>* conns, const Rules& rules, const Plan& plan, Outbox* outbox, const std::atomic<bool>& stop)
-      : conns_(*conns), rules_(rules), method_(rules.method), plan_(plan), outbox_(*outbox), stop_(stop),
-        random_(std::random_device{}()) {}
+      : CallLoop(conns, plan, outbox, stop), rules_(rules), method_(rules.method) {}
 
   LoopEnd Run();
 
  private:
+  friend CallLoop;
   using Loss = Conn::Loss;
-  void Start(size_t i, double dueUs);
+  static bool InFlight(const Conn& c) { return c.state == ConnState::kBusy || c.state == ConnState::kConnecting; }
+  void Event(const epoll_event& event);
   void Attempt(size_t i);
   void Connect(size_t i);
   void PollConnect(size_t i);
@@ -70,133 +59,42 @@ class Loop {
   void ConnectionFailed(size_t i, Failure failure);
   bool Watch(size_t i, uint32_t events);
   void Drop(size_t i);
-  void Next(size_t i);
-  void Dispatch(double now);
+  void Unwatch(size_t i);
   void Scan(double now);
-  bool Finished() const;
-  void WakeBy(double us) { wakeUs_ = std::min(wakeUs_, us); }
   const Statement& Current(const Conn& c) const;
   size_t CurrentId(const Conn& c) const { return c.upserting ? method_.steps.size() : c.step; }
 
-  std::vector<Conn>& conns_;
   const Rules& rules_;
   const Method& method_;
-  Plan plan_;
-  Outbox& outbox_;
-  const std::atomic<bool>& stop_;
-  LoopEnd end_;
-  int epfd_ = -1;
-  std::mt19937_64 random_;
-  bool open_ = false;
-  double wakeUs_ = INFINITY;
-  OpenSchedule schedule_;
 };
 
 LoopEnd Loop::Run() {
-  epfd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epfd_ < 0) {
-    end_.error = "epoll_create1: " + ErrnoName(errno);
-    return end_;
-  }
-  open_ = plan_.intervalUs > 0;
-  size_t n = conns_.size();
-  for (size_t i = 0; i < n; i++) {
+  return RunCalls([this](size_t i) {
     Conn& c = conns_[i];
-    c.callCount = 0;
-    c.state = ConnState::kIdle;
     c.fd = -1;
     c.events = 0;
     // A connection the server closed between runs is dropped unnoticed; the next call reopens it.
     if (c.pg != nullptr && (PQconsumeInput(c.pg) == 0 || PQstatus(c.pg) != CONNECTION_OK)) Drop(i);
     if (c.pg != nullptr && !Watch(i, EPOLLIN)) Drop(i);
-  }
-  if (open_) {
-    schedule_.Reset(plan_, n);
-  } else {
-    for (size_t i = 0; i < n; i++) Next(i);
-  }
-  epoll_event events[kMaxEvents];
-  while (!Finished() && !stop_.load(std::memory_order_relaxed)) {
-    double now = NowUs();
-    if (open_) Dispatch(now);
-    // No spinning: the backends need the CPU more than the loop needs a fast wake-up.
-    double waitUs = std::min(std::min(wakeUs_, schedule_.nextDueUs()) - now, kMaxWaitUs);
-    timespec wait{};
-    if (waitUs > 0) {
-      wait.tv_sec = static_cast<time_t>(waitUs / 1e6);
-      wait.tv_nsec = static_cast<long>(std::fmod(waitUs, 1e6) * 1e3);
-    }
-    int count = epoll_pwait2(epfd_, events, kMaxEvents, &wait, nullptr);
-    if (count < 0 && errno != EINTR) {
-      end_.error = "epoll_pwait2: " + ErrnoName(errno);
-      break;
-    }
-    for (int k = 0; k < count; k++) {
-      size_t i = static_cast<size_t>(events[k].data.u64 & 0xffffffff);
-      int fd = static_cast<int>(events[k].data.u64 >> 32);
-      Conn& c = conns_[i];
-      // An event of a socket dropped earlier in this batch.
-      if (c.pg == nullptr || c.fd != fd) continue;
-      if (c.state == ConnState::kConnecting) {
-        PollConnect(i);
-        continue;
-      }
-      if (events[k].events & EPOLLOUT) Flush(i);
-      if (c.pg != nullptr && c.fd == fd && (events[k].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) Readable(i);
-    }
-    now = NowUs();
-    if (now >= wakeUs_) Scan(now);
-  }
-  for (size_t i = 0; i < n; i++) {
-    Conn& c = conns_[i];
-    // An interrupted run leaves calls in flight: their connections cannot be reused.
-    if (c.state == ConnState::kBusy || c.state == ConnState::kConnecting) Drop(i);
-    if (c.fd >= 0) epoll_ctl(epfd_, EPOLL_CTL_DEL, c.fd, nullptr);
-    c.fd = -1;
-    c.events = 0;
-  }
-  close(epfd_);
-  end_.endUs = NowUs();
-  return end_;
+  });
 }
 
-bool Loop::Finished() const {
-  for (const Conn& c : conns_) {
-    if (c.state == ConnState::kBusy || c.state == ConnState::kConnecting) return false;
-    if (c.state == ConnState::kPaused && c.retrying) return false;  // a call waiting for its retry
-    if (!open_ && c.state != ConnState::kDone) return false;
-  }
-  return !open_ || schedule_.Over();
-}
-
-// Open loop, as in the web loop (load-loop.cc): one schedule for the group, each due call to a free client.
-void Loop::Dispatch(double now) {
-  schedule_.Dispatch(now, [this](size_t i, double dueUs) { Start(i, dueUs); });
-}
-
-// The client's next call, now (closed loop), or its return to the free list (open loop).
-void Loop::Next(size_t i) {
+void Loop::Unwatch(size_t i) {
   Conn& c = conns_[i];
-  c.state = ConnState::kIdle;
-  if (open_) {
-    schedule_.Free(i);
-    Dispatch(NowUs());
-    return;
-  }
-  if (c.callCount >= plan_.callsPerClient || NowUs() > plan_.deadlineUs) {
-    c.state = ConnState::kDone;
-    return;
-  }
-  Start(i, NowUs());
+  if (c.fd >= 0) epoll_ctl(epfd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  c.fd = -1;
+  c.events = 0;
 }
 
-void Loop::Start(size_t i, double dueUs) {
+void Loop::Event(const epoll_event& event) {
+  size_t i = static_cast<size_t>(event.data.u64 & 0xffffffff);
+  int fd = static_cast<int>(event.data.u64 >> 32);
   Conn& c = conns_[i];
-  c.callCount++;
-  c.dueUs = dueUs;
-  c.invokeUs = outbox_.Invoke(i);
-  c.retries = 0;
-  Attempt(i);
+  // An event of a socket dropped earlier in this batch.
+  if (c.pg == nullptr || c.fd != fd) return;
+  if (c.state == ConnState::kConnecting) return PollConnect(i);
+  if (event.events & EPOLLOUT) Flush(i);
+  if (c.pg != nullptr && c.fd == fd && (event.events & (EPOLLIN | EPOLLERR | EPOLLHUP))) Readable(i);
 }
 
 // An attempt from its first step: on a new connection when the last one was lost.
@@ -417,24 +315,9 @@ void Loop::Resolve(size_t i, const Loss& loss) {
 
 // retry-backoff.ts's retryLostRaces: give up after maxRetries, else a full-jitter wait, then again.
 void Loop::LostRace(size_t i, const Loss& loss) {
-  Conn& c = conns_[i];
-  if (c.retries >= rules_.retry.maxRetries) {
-    Loss gaveUp{kGaveUp, loss.sqlState, loss.message, false};
-    End(i, NAN, &gaveUp);
-    return;
-  }
-  double window = std::min(rules_.retry.capMs, rules_.retry.baseMs * std::pow(2, std::min(c.retries, 30.0)));
-  double delayMs = std::uniform_real_distribution<double>(0, 1)(random_) * window;
-  c.retries++;
-  end_.retryCount++;
-  if (delayMs < 1) {
-    Attempt(i);
-    return;
-  }
-  c.state = ConnState::kPaused;
-  c.retrying = true;
-  c.pauseUntilUs = NowUs() + delayMs * 1000;
-  WakeBy(c.pauseUntilUs);
+  if (Retry(i, rules_.retry)) return;
+  Loss gaveUp{kGaveUp, loss.sqlState, loss.message, false};
+  End(i, NAN, &gaveUp);
 }
 
 // The connection failed under libpq (connect, send, receive): its message is the call's error.
@@ -464,10 +347,7 @@ void Loop::End(size_t i, double value, const Loss* loss) {
     Next(i);
     return;
   }
-  c.state = ConnState::kPaused;
-  c.retrying = false;
-  c.pauseUntilUs = NowUs() + rules_.refusedPauseMs * 1000;
-  WakeBy(c.pauseUntilUs);
+  Pause(i, rules_.refusedPauseMs, false);
 }
 
 // Watches the connection's current socket (libpq may change it while connecting) for `events`.
@@ -512,9 +392,8 @@ void Loop::Scan(double now) {
       Loss loss{kConnect, "", "timeout expired", true};
       Drop(i);
       End(i, NAN, &loss);
-    } else if (c.state == ConnState::kPaused && now >= c.pauseUntilUs) {
-      if (c.retrying) Attempt(i);
-      else Next(i);
+    } else {
+      Resume(i, now);
     }
     if (c.state == ConnState::kBusy) WakeBy(c.sentUs + statementUs);
     if (c.state == ConnState::kConnecting) WakeBy(c.sentUs + connectUs);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../http-loader/call-loop.h"
 #include "../http-loader/load-loop.h"
 #include "../http-loader/outbox.h"
 #include "steps.h"
@@ -58,11 +59,7 @@ struct Rules {
   Method method;
 };
 
-struct LoopEnd {
-  std::string error;  // a failure of the loop itself (epoll), not of a call
-  double endUs = 0;
-  double retryCount = 0;
-};
+using LoopEnd = http_loader::CallLoopEnd;
 
 // Runs `plan` over `conns` until every call has ended or `stop` is set. Never throws.
 LoopEnd RunLoop(std::vector<Conn>* conns, const Rules& rules, const Plan& plan, Outbox* outbox,

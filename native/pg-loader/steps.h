@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "../http-loader/call-loop.h"
+
 namespace pg_loader {
 
 // A value a statement binds, in $1, $2... order.
@@ -64,9 +66,6 @@ struct Method {
   bool retryErrors = false;
 };
 
-// retry-backoff.ts's RetryPolicy.
-struct RetryPolicy {
-  double maxRetries = 0, baseMs = 0, capMs = 0;
-};
+using http_loader::RetryPolicy;
 
 }  // namespace pg_loader

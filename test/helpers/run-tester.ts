@@ -1,6 +1,12 @@
+import type { ExecutionContext } from 'ava';
 import path from 'node:path';
 import { type LaunchedServer, launchServer } from '../../tester/harness/server-launcher.js';
-import { runTesterProcess, type TesterRun, type TesterRunOptions } from '../../tester/harness/tester-process.js';
+import {
+  parseJsonOutput,
+  runTesterProcess,
+  type TesterRun,
+  type TesterRunOptions,
+} from '../../tester/harness/tester-process.js';
 import { ROOT } from './server-process.js';
 
 export { parseJsonOutput, TESTER_MAIN, type TesterRun } from '../../tester/harness/tester-process.js';
@@ -45,6 +51,21 @@ export function ownCounters(name: string): Record<string, string> {
 }
 
 /** Non-empty stderr lines. */
+/**
+ * A run's verdict and the threads its report names (`--json`), asserted to pass: the native
+ * engines report their loop thread, the JS ones none.
+ */
+export async function runThreads(
+  t: ExecutionContext,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ verdict: string; threads: string[] }> {
+  const run = await runTester([...args, '--json'], { env, timeoutMs: 60_000 });
+  t.is(run.code, 0, describeRun(run));
+  const result = parseJsonOutput<{ verdict: string; resources: { threads: { name: string }[] } }>(run);
+  return { verdict: result.verdict, threads: result.resources.threads.map((thread) => thread.name) };
+}
+
 export function stderrLines(run: TesterRun): string[] {
   return run.stderr.split('\n').filter((line) => line.trim());
 }

@@ -82,7 +82,7 @@ export abstract class LoadCommand extends Command {
   });
   engine = Option.String('--engine', 'native', {
     description:
-      'web, postgresql: native (an epoll loop on its own thread, the default) or js (Node sockets or pg-native, one client each)',
+      'web, postgresql, hazelcast: native (an epoll loop on its own thread, the default) or js (Node sockets, pg-native or hazelcast-client)',
   });
   countField = Option.String('--count-field', {
     description:

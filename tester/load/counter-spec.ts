@@ -17,7 +17,7 @@ export type CounterSpec =
       engine?: 'native' | 'js';
     }
   | { backend: 'postgresql'; method: PostgresMethod; doRetries: boolean; engine?: 'native' | 'js' }
-  | { backend: 'hazelcast'; method: HazelcastMethod }
+  | { backend: 'hazelcast'; method: HazelcastMethod; engine?: 'native' | 'js' }
   /** A counter of the caller's own: the module at `url` default-exports a function making its factory. */
   | { backend: 'module'; url: string };
 
@@ -34,7 +34,7 @@ export async function createFactory(spec: CounterSpec): Promise<CounterFactory> 
     }
     case 'hazelcast': {
       const { hazelcastCounterFactory } = await import('../../counters/hazelcast/hazelcast-counter.js');
-      return hazelcastCounterFactory(spec.method);
+      return hazelcastCounterFactory(spec.method, process.env, { engine: spec.engine });
     }
     case 'module': {
       const module = (await import(spec.url)) as { default: () => CounterFactory | Promise<CounterFactory> };

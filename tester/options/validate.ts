@@ -123,7 +123,11 @@ export async function counterSpec(flags: CounterFlags): Promise<CounterSpec> {
     }
     case 'hazelcast': {
       const { HAZELCAST_METHODS, DEFAULT_HAZELCAST_METHOD } = await import('../../counters/hazelcast/method.js');
-      return { backend: 'hazelcast', method: choice('--method', method ?? DEFAULT_HAZELCAST_METHOD, HAZELCAST_METHODS) };
+      return {
+        backend: 'hazelcast',
+        method: choice('--method', method ?? DEFAULT_HAZELCAST_METHOD, HAZELCAST_METHODS),
+        engine,
+      };
     }
   }
 }

@@ -1,0 +1,168 @@
+/**
+ * Each Hazelcast method as the native loop runs it (native/hz-loader/steps.h): its requests,
+ * encoded once here with hazelcast-client's own codecs and arguments (as its MapProxy and CP
+ * proxies call them), the places the loop writes each call's values into, and what each answer
+ * means. The method logic stays here, next to the JS methods it mirrors (map-methods.ts,
+ * cp-methods.ts); the loop only frames, patches and reads.
+ */
+import type { HazelcastSession } from '../../backends/hazelcast/session.js';
+import {
+  type ClientMessage,
+  codec,
+  contentOffsets,
+  type Data,
+  RESPONSE_VALUE_AT,
+  serializer,
+} from '../../backends/hazelcast/client-internals.js';
+import { toLong } from '../../backends/hazelcast/values.js';
+import type { HzStep } from '../../native/hz-loader.js';
+import type { HazelcastMethod } from './method.js';
+
+/** The methods the native engine runs; the others stay on the JS engine. */
+export const NATIVE_METHODS: readonly HazelcastMethod[] = ['no_lock', 'pessimistic', 'optimistic', 'atomic', 'pn_counter'];
+
+/** hazelcast-client's map calls pass thread id 0 and ttl -1 (no expiry). */
+const THREAD_ID = 0;
+const NO_TTL = -1;
+/** MapProxy's lock and unlock pass reference id 0 (the member's retry detection). */
+const REFERENCE_ID = 0;
+
+/** A serialized Long's payload: the last 8 bytes of its Data (after partition hash and type id). */
+const LONG_PAYLOAD_AT = 8;
+
+interface Encoding {
+  message: ClientMessage;
+  /** Each frame's content offset in `bytes`. */
+  at: number[];
+  bytes: Buffer;
+}
+
+function encoded(message: ClientMessage, partitionId: number): Encoding {
+  message.setPartitionId(partitionId);
+  return { message, at: contentOffsets(message), bytes: message.toBuffer() };
+}
+
+/** hazelcast-client's own invocation timeout (its hazelcast.client.invocation.timeout.millis). */
+export function invocationTimeoutMs(session: HazelcastSession): number {
+  const properties = session.client.getConfig().properties as Record<string, unknown>;
+  return Number(properties['hazelcast.client.invocation.timeout.millis']);
+}
+
+function step(request: Encoding, timeoutMs: number, rest: Partial<Omit<HzStep, 'request'>>): HzStep {
+  return {
+    request: request.bytes,
+    patches: [],
+    read: 'nothing',
+    at: 0,
+    writes: false,
+    ifNull: false,
+    ifValue: false,
+    keepFrame: -1,
+    guarded: false,
+    always: false,
+    timeoutMs,
+    ...rest,
+  };
+}
+
+/** Where a request's frames sit: the map calls' key is frame 2, then their values. */
+const KEY_FRAME = 2;
+
+/** Where a client's requests go: the key's partition (map methods), the PN replica it sticks to. */
+export interface StepTarget {
+  partitionId: number;
+  replica: unknown;
+}
+
+/** The steps of `method` for one client. */
+export async function methodSteps(
+  session: HazelcastSession,
+  method: HazelcastMethod,
+  { partitionId, replica }: StepTarget,
+): Promise<HzStep[]> {
+  const { config, client } = session;
+  const timeoutMs = invocationTimeoutMs(session);
+  const make = (request: Encoding, rest: Partial<Omit<HzStep, 'request'>>) => step(request, timeoutMs, rest);
+  const data = serializer(client);
+  const key: Data = data.toData(config.counterKey);
+  // A placeholder Long: the loop writes each call's value over its payload.
+  const value: Data = data.toData(toLong(0));
+  const name = config.mapName;
+  const get = encoded(codec('MapGetCodec').encodeRequest(name, key, THREAD_ID), partitionId);
+  const set = encoded(codec('MapSetCodec').encodeRequest(name, key, value, THREAD_ID, NO_TTL), partitionId);
+  const setValueAt = set.at[KEY_FRAME + 1] + LONG_PAYLOAD_AT;
+  switch (method) {
+    case 'no_lock':
+      // toCounterError(config, err): every failure may have applied (noLockOps passes no flag).
+      return [
+        make(get, { read: 'nextFromData', writes: true }),
+        make(set, { patches: [{ at: setValueAt, what: 'nextLong' }], writes: true }),
+      ];
+    case 'pessimistic': {
+      // pessimisticOps: lock (waiting as long as it takes, as MapProxy.lock does), then get and set,
+      // unlocked in a finally; the lock is the connection's (its client UUID, thread 0).
+      const lock = encoded(codec('MapLockCodec').encodeRequest(name, key, THREAD_ID, NO_TTL, REFERENCE_ID), partitionId);
+      const unlock = encoded(codec('MapUnlockCodec').encodeRequest(name, key, THREAD_ID, REFERENCE_ID), partitionId);
+      return [
+        make(lock, { timeoutMs: Infinity }),
+        make(get, { read: 'nextFromData', guarded: true }),
+        make(set, { patches: [{ at: setValueAt, what: 'nextLong' }], writes: true, guarded: true }),
+        make(unlock, { always: true }),
+      ];
+    }
+    case 'optimistic': {
+      // optimisticOps: get, then replaceIfSame(old as read, old + 1), or putIfAbsent when there was none.
+      const replace = encoded(
+        codec('MapReplaceIfSameCodec').encodeRequest(name, key, value, value, THREAD_ID),
+        partitionId,
+      );
+      const put = encoded(codec('MapPutIfAbsentCodec').encodeRequest(name, key, value, THREAD_ID, NO_TTL), partitionId);
+      return [
+        make(get, { read: 'nextFromData' }),
+        make(replace, {
+          patches: [
+            { at: replace.at[KEY_FRAME + 1], what: 'lastData' },
+            { at: replace.at[KEY_FRAME + 2] + LONG_PAYLOAD_AT, what: 'nextLong' },
+          ],
+          read: 'swapped',
+          at: RESPONSE_VALUE_AT,
+          writes: true,
+          ifValue: true,
+        }),
+        make(put, {
+          patches: [{ at: put.at[KEY_FRAME + 1] + LONG_PAYLOAD_AT, what: 'nextLong' }],
+          read: 'nullData',
+          writes: true,
+          ifNull: true,
+        }),
+      ];
+    }
+    case 'atomic': {
+      // atomicOps: incrementAndGet on the CP group, any member (the client picks one at random).
+      const proxy = (await session.atomicLong()) as unknown as { groupId: unknown; objectName: string };
+      const add = encoded(codec('AtomicLongAddAndGetCodec').encodeRequest(proxy.groupId, proxy.objectName, toLong(1)), -1);
+      return [make(add, { read: 'longAt', at: RESPONSE_VALUE_AT, writes: true })];
+    }
+    case 'pn_counter': {
+      // pnCounterOps: incrementAndGet on the client's replica, carrying the replica timestamps each
+      // answer returns into the next request (PNCounterProxy's observed vector clock; one replica,
+      // so each answer's clock is after the last).
+      const add = encoded(
+        codec('PNCounterAddCodec').encodeRequest(config.pnCounterName, toLong(1), false, [], replica),
+        -1,
+      );
+      const TIMESTAMPS_FRAME = 2; // after the first frame and the name, in the request; second in the answer
+      return [
+        make(add, {
+          patches: [{ at: add.at[TIMESTAMPS_FRAME] - 6, what: 'keptFrame' }],
+          read: 'longAt',
+          at: RESPONSE_VALUE_AT,
+          writes: true,
+          keepFrame: 1,
+        }),
+      ];
+    }
+    default:
+      throw new Error(`the native engine does not run hazelcast/${method}: use --engine js`);
+  }
+}

@@ -1,0 +1,151 @@
+import { isMainThread } from 'node:worker_threads';
+import { ClientOfflineError, OperationTimeoutError, TargetDisconnectedError } from 'hazelcast-client';
+import {
+  CLIENT_TYPE,
+  clientVersion,
+  codec,
+  errorOfAnswer,
+  heapData,
+  newUuid,
+  RESPONSE_VALUE_AT,
+  SERIALIZATION_VERSION,
+  serializer,
+} from '../../backends/hazelcast/client-internals.js';
+import type { HazelcastConfig } from '../../backends/hazelcast/config.js';
+import { toCounterError } from '../../backends/hazelcast/connect.js';
+import { toLong } from '../../backends/hazelcast/values.js';
+import type { HazelcastSession } from '../../backends/hazelcast/session.js';
+import { type HzFailure, type HzLoaderModule, loadHzLoader } from '../../native/hz-loader.js';
+import { type FailedSide, LoaderEngine } from '../../native/loader-engine.js';
+import { CounterError, type IncrementEngine, REFUSED_PAUSE_MS } from '../counter.js';
+import { entryName, optimisticGaveUp } from './map-methods.js';
+import type { HazelcastMethod } from './method.js';
+import { invocationTimeoutMs, methodSteps } from './method-steps.js';
+
+/**
+ * The error the JS engine would have failed a call with: the member's error answer read by the
+ * client's own error factory, a lost connection, a timeout or an unreachable member as the client's
+ * errors, each through toCounterError with whether the call may have applied its increment.
+ */
+function hzErrorOf(session: HazelcastSession, side: FailedSide<HzFailure>): Error {
+  const { config } = session;
+  const text = side.bytes.toString('utf8');
+  switch (side.failure) {
+    case 'errorAnswer':
+      return toCounterError(config, errorOfAnswer(side.bytes), side.mayHaveApplied);
+    case 'lost':
+      return toCounterError(config, new TargetDisconnectedError(text), side.mayHaveApplied);
+    case 'noAnswer':
+      return toCounterError(
+        config,
+        new OperationTimeoutError(`no answer within ${invocationTimeoutMs(session)} ms`),
+        side.mayHaveApplied,
+      );
+    case 'connect':
+      return toCounterError(config, new ClientOfflineError(new Error(text)), false);
+    case 'notALong':
+      return notALong(session, side.bytes);
+    case 'gaveUp':
+      return optimisticGaveUp(config);
+  }
+}
+
+/** The entry holds another type than a Long: the loop counts Longs only (what every client here writes). */
+function notALong(session: HazelcastSession, bytes: Buffer): Error {
+  let shown: string;
+  try {
+    shown = String(serializer(session.client).toObject(heapData(bytes)));
+  } catch {
+    shown = `${bytes.length} bytes`;
+  }
+  return new CounterError(
+    `${entryName(session.config)} holds ${shown}, not a Long: the native engine counts Longs only (use --engine js)`,
+    'protocol',
+  );
+}
+
+let loaded: HzLoaderModule | string | undefined;
+
+/** The addon's loop, or undefined (with a one-line note on stderr, once) when it cannot load. */
+export function nativeHzLoader(): HzLoaderModule | undefined {
+  if (loaded === undefined) {
+    loaded = loadHzLoader();
+    if (typeof loaded === 'string' && isMainThread) {
+      process.stderr.write(`tester: ${loaded}; using hazelcast-client\n`);
+    }
+  }
+  return typeof loaded === 'string' ? undefined : loaded;
+}
+
+/** "CP2" and an authentication as hazelcast-client sends it, as a client of its own (its own UUID). */
+function hello(config: HazelcastConfig, index: number): Buffer {
+  const auth = codec('ClientAuthenticationCodec').encodeRequest(
+    config.clusterName,
+    null,
+    null,
+    newUuid(),
+    CLIENT_TYPE,
+    SERIALIZATION_VERSION,
+    clientVersion(),
+    `counters-native-${index}`,
+    [],
+  );
+  auth.setCorrelationId(0);
+  return Buffer.concat([Buffer.from('CP2'), auth.toBuffer()]);
+}
+
+/**
+ * Where each client connects: the map methods' and atomic's clients to the owner of the counter
+ * key's partition, where the map requests go (as a smart client sends them; CP calls may go to any
+ * member, which hands them to the group's leader); pn_counter's each to a member picked at random,
+ * its replica (as PNCounterProxy picks one per client).
+ */
+export function keyOwner(session: HazelcastSession): { address: string; partitionId: number } {
+  const { client, config } = session;
+  const partitionId = client.getPartitionService().getPartitionId(config.counterKey);
+  const owner = client.getPartitionService().getPartitionOwner(partitionId);
+  const member = client.getCluster().getMembers().find((m) => owner !== undefined && m.uuid.equals(owner));
+  if (member === undefined) throw new Error(`no member owns partition ${partitionId} of ${entryName(config)}`);
+  return { address: `${member.address.host}:${member.address.port}`, partitionId };
+}
+
+function randomMember(session: HazelcastSession): { address: string; uuid: unknown } {
+  const members = session.client.getCluster().getMembers();
+  const member = members[Math.floor(Math.random() * members.length)];
+  return { address: `${member.address.host}:${member.address.port}`, uuid: member.uuid };
+}
+
+/**
+ * `clientCount` clients on the native loop, each with a connection of its own (opened on its first
+ * call, as after a lost connection); `session` is the factory's client, used here once to encode
+ * the requests. `via`: connect there instead, a relay in front of the member.
+ */
+export async function openNativeHzEngine(
+  native: HzLoaderModule,
+  session: HazelcastSession,
+  method: HazelcastMethod,
+  clientCount: number,
+  via?: string,
+): Promise<IncrementEngine> {
+  const { config } = session;
+  const owner = keyOwner(session);
+  const clients = [];
+  for (let i = 0; i < clientCount; i++) {
+    const replica = method === 'pn_counter' ? randomMember(session) : { address: owner.address, uuid: null };
+    const target = { partitionId: owner.partitionId, replica: replica.uuid };
+    clients.push({
+      address: via ?? replica.address,
+      hello: hello(config, i),
+      steps: await methodSteps(session, method, target),
+    });
+  }
+  const loader = new native.HzLoader({
+    clients,
+    authStatusAt: RESPONSE_VALUE_AT,
+    connectTimeoutMs: config.connectTimeoutMs,
+    refusedPauseMs: REFUSED_PAUSE_MS,
+    longTypeId: serializer(session.client).toData(toLong(0)).toBuffer().readInt32BE(4),
+    retry: config.retry,
+  });
+  return new LoaderEngine(loader, native.failureNames, (side) => hzErrorOf(session, side));
+}

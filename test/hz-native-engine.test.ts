@@ -1,0 +1,235 @@
+/**
+ * The Hazelcast native engine (native/hz-loader/, counters/hazelcast/native-engine.ts) keeps each
+ * method's promise of the JS engine on the real cluster: exact counts and unique values where
+ * promised, lost updates for no_lock, lost races retried and counted, the same gave-up error; a
+ * member's error answer becomes the very error the JS engine gives; and a member going away
+ * mid-run ends the calls in flight with one-line errors while the run goes on (reconnecting),
+ * and ends, its sockets released.
+ */
+import test from 'ava';
+import fs from 'node:fs';
+import type { CounterError, EngineCalls } from '../counters/counter.js';
+import type { Env } from '../backends/env.js';
+import { connectHazelcast } from '../backends/hazelcast/connect.js';
+import { HazelcastSession } from '../backends/hazelcast/session.js';
+import { toLong } from '../backends/hazelcast/values.js';
+import {
+  type HazelcastMethod,
+  hazelcastCounterFactory,
+  readHazelcastConfig,
+} from '../counters/hazelcast/hazelcast-counter.js';
+import { NATIVE_METHODS } from '../counters/hazelcast/method-steps.js';
+import { keyOwner, nativeHzLoader, openNativeHzEngine } from '../counters/hazelcast/native-engine.js';
+import { loadHzLoader } from '../native/hz-loader.js';
+import { monotonicUs } from '../tester/check/history.js';
+import { waitUntil } from '../tester/harness/wait-until.js';
+import { requireServices } from './helpers/required-service.js';
+import { runEngine } from './helpers/run-engine.js';
+import { runThreads } from './helpers/run-tester.js';
+import { TcpRelay } from './helpers/tcp-relay.js';
+import { freePort } from '../tester/harness/free-port.js';
+
+const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
+const BASE_ENV: Env = { ...process.env };
+for (const name of Object.keys(BASE_ENV)) {
+  if (name.startsWith('HZ_') && name !== 'HZ_CLUSTER_MEMBERS' && name !== 'HZ_CLUSTER_NAME') delete BASE_ENV[name];
+}
+const services = await requireServices(['hazelcast'], { hazelcastEnv: BASE_ENV });
+const { serial: clusterTest } = services.need('hazelcast');
+
+const names: string[] = [];
+/** Objects of their own for each test, destroyed at the end. */
+function isolatedEnv(tag: string, extra: Env = {}): Env {
+  const name = `counters-native-${RUN_ID}-${tag}`;
+  names.push(name);
+  return { ...BASE_ENV, HZ_MAP_NAME: name, HZ_ATOMIC_LONG_NAME: name, HZ_PN_COUNTER_NAME: name, ...extra };
+}
+
+test.after.always('destroy the objects the tests created', async () => {
+  if (!services.answers('hazelcast')) return;
+  const client = await connectHazelcast(readHazelcastConfig(BASE_ENV));
+  try {
+    await Promise.allSettled([
+      ...names.map(async (name) => (await client.getMap(name)).destroy()),
+      ...names.map(async (name) => (await client.getPNCounter(name)).destroy()),
+    ]);
+  } finally {
+    await client.shutdown();
+  }
+});
+
+function runNative(method: HazelcastMethod, env: Env, clients: number, calls: number) {
+  return runEngine(hazelcastCounterFactory(method, env, { engine: 'native' }), clients, calls);
+}
+
+test('the addon is built and names its codes', (t) => {
+  const native = loadHzLoader();
+  if (typeof native === 'string') return t.fail(native);
+  t.deepEqual([...native.failureNames], ['errorAnswer', 'lost', 'connect', 'noAnswer', 'notALong', 'gaveUp']);
+});
+
+test('--engine js, and the methods the native engine does not run, stay on hazelcast-client', (t) => {
+  t.is(hazelcastCounterFactory('atomic', {}, { engine: 'js' }).openEngine, undefined);
+  t.not(hazelcastCounterFactory('atomic', {}).openEngine, undefined);
+  t.is(hazelcastCounterFactory('fenced_lock', {}).openEngine, undefined);
+});
+
+for (const method of NATIVE_METHODS.filter((m) => m !== 'no_lock' && m !== 'pn_counter')) {
+  clusterTest(`native ${method}: 10 clients x 100 count exactly, each value once`, async (t) => {
+    const run = await runNative(method, isolatedEnv(method), 10, 100);
+    t.deepEqual(
+      run.errors.map((err) => err.message),
+      [],
+    );
+    t.is(run.okCount, 1000);
+    t.is(run.final, 1000);
+    t.is(new Set(run.values).size, 1000, 'every increment returned its own value');
+    t.is(Math.max(...run.values), 1000);
+    t.log(`${method}: ${run.retryCount} retries`);
+  });
+}
+
+clusterTest('native pn_counter: 10 clients x 100 count exactly once the replicas converge', async (t) => {
+  const run = await runNative('pn_counter', isolatedEnv('pn'), 10, 100);
+  t.deepEqual(
+    run.errors.map((err) => err.message),
+    [],
+  );
+  t.is(run.okCount, 1000);
+  t.is(run.final, 1000, 'the settled read counts every increment');
+  t.true(run.values.every((value) => value >= 1 && value <= 1000));
+});
+
+clusterTest('native no_lock loses updates under 10 concurrent clients', async (t) => {
+  const run = await runNative('no_lock', isolatedEnv('no_lock'), 10, 300);
+  t.deepEqual(run.errors, []);
+  t.is(run.okCount, 3000);
+  t.true(run.final < 3000, `final ${run.final} should be below 3000`);
+  t.true(new Set(run.values).size < run.values.length, 'clients wrote the same values');
+});
+
+clusterTest('native optimistic gives up with the JS engine\'s conflict when retries run out', async (t) => {
+  const run = await runNative('optimistic', isolatedEnv('giveup', { HZ_MAX_RETRIES: '0' }), 10, 100);
+  t.true(run.errors.length > 0, 'with no retries some swaps lose');
+  for (const err of run.errors) {
+    t.is((err as CounterError).kind, 'conflict');
+    t.regex(err.message, /replaceIfSame lost the race 1 times; gave up after HZ_MAX_RETRIES=0 retries$/);
+  }
+  t.is(run.final, run.okCount, 'the count equals the increments that succeeded');
+  t.is(run.retryCount, 0);
+});
+
+for (const method of ['no_lock', 'pessimistic'] as const) {
+  clusterTest(`native ${method}: an entry that is not a Long fails each call in one line, no lock kept`, async (t) => {
+    const env = isolatedEnv(`string-${method}`);
+    const config = readHazelcastConfig(env);
+    const factory = hazelcastCounterFactory(method, env);
+    const client = await connectHazelcast(config);
+    try {
+      await (await client.getMap(config.mapName)).set(config.counterKey, 'seven');
+      const engine = await factory.openEngine!(2);
+      const end = await engine.run({ startUs: monotonicUs(), callsPerClient: 2 });
+      await engine.close();
+      t.is(end.errors.size, 4);
+      for (const err of end.errors.values()) {
+        t.is((err as CounterError).kind, 'protocol');
+        t.regex(err.message, /holds seven, not a Long/);
+      }
+      const map = await client.getMap(config.mapName);
+      t.is(await map.get(config.counterKey), 'seven');
+      // pessimistic: each failed call unlocked the key on its way out, as the JS engine's finally does.
+      t.true(await map.tryLock(config.counterKey), 'the key is not left locked');
+      await map.unlock(config.counterKey);
+    } finally {
+      await client.shutdown();
+      await factory.close();
+    }
+  });
+}
+
+clusterTest('native: a member\'s error answer is the error the JS engine gives, word for word', async (t) => {
+  const env = isolatedEnv('destroyed');
+  const factory = hazelcastCounterFactory('atomic', env);
+  const counter = await factory.open();
+  try {
+    const engine = await factory.openEngine!(1);
+    // The CP object destroyed under both engines: each call is answered with an error.
+    const config = readHazelcastConfig(env);
+    const client = await connectHazelcast(config);
+    await (await client.getCPSubsystem().getAtomicLong(config.atomicLongName)).destroy();
+    await client.shutdown();
+    const end = await engine.run({ startUs: monotonicUs(), callsPerClient: 2 });
+    await engine.close();
+    const jsError = await counter.increment().catch((err: unknown) => err as CounterError);
+    t.is(end.errors.size, 2);
+    for (const err of end.errors.values()) {
+      t.is((err as CounterError).kind, (jsError as CounterError).kind);
+      t.is(err.message, (jsError as CounterError).message);
+      t.notRegex(err.message, /\n/);
+    }
+  } finally {
+    await counter.close();
+    await factory.close();
+  }
+});
+
+const openFds = () => fs.readdirSync('/proc/self/fd').length;
+
+clusterTest('native: the member going away mid-run fails calls in one line each; they reconnect; the run ends', async (t) => {
+  const native = nativeHzLoader();
+  if (native === undefined) return t.fail('the addon is not built');
+  const fdsBefore = openFds();
+  const env = isolatedEnv('relay');
+  const session = await HazelcastSession.open(readHazelcastConfig(env));
+  const [host, port] = keyOwner(session).address.split(':');
+  const gateway = new TcpRelay(await freePort(), { host, port: Number(port) });
+  await gateway.up();
+  try {
+    await (await session.map()).set(session.config.counterKey, toLong(0));
+    const engine = await openNativeHzEngine(native, session, 'no_lock', 2, `127.0.0.1:${gateway.port}`);
+    const taken: EngineCalls[] = [];
+    const timer = setInterval(() => taken.push(engine.drain()), 20);
+    const okCount = () => taken.reduce((sum, calls) => sum + calls.length - calls.errors.size, 0);
+    const startUs = monotonicUs();
+    // Open loop, a call every 5 ms per client for 5 s: time to drop, see reconnects, and cut.
+    const running = engine.run({ startUs, callsPerClient: 1000, intervalUs: 5000 });
+    t.true(await waitUntil(async () => okCount() > 0, 20_000), 'calls were made');
+    await gateway.down();
+    await gateway.up();
+    const errorCount = () => taken.reduce((sum, calls) => sum + calls.errors.size, 0);
+    t.true(await waitUntil(async () => errorCount() > 0, 20_000), 'calls in flight failed');
+    const okAfterDrop = okCount();
+    t.true(await waitUntil(async () => okCount() > okAfterDrop + 10, 20_000), 'the clients reconnected');
+    await gateway.down();
+    // With the member gone for good, the rest of the calls are refused: the run ends.
+    taken.push(await running);
+    clearInterval(timer);
+    await engine.close();
+    const errors = taken.flatMap((calls) => [...calls.errors.values()]) as CounterError[];
+    for (const err of errors) {
+      t.true(['refused', 'reset'].includes(err.kind), `${err.kind}: ${err.message}`);
+      t.notRegex(err.message, /\n/);
+    }
+    t.true(
+      errors.some((err) => err.kind === 'refused' && /: Error: No connection found to cluster$/.test(err.message)),
+      errors.map((err) => err.message).join('; '),
+    );
+    t.true(errors.some((err) => err.kind === 'reset' && /: Error: the member closed the connection$|ECONNRESET/.test(err.message)));
+  } finally {
+    await gateway.down();
+    await session.shutdown();
+  }
+  t.true(await waitUntil(async () => openFds() <= fdsBefore, 10_000), `${openFds()} fds open, ${fdsBefore} before`);
+});
+
+clusterTest('the tester CLI runs hazelcast on the native loop by default, on hazelcast-client with --engine js', async (t) => {
+  const env = isolatedEnv('cli') as Record<string, string>;
+  const args = ['hazelcast', '--method', 'atomic', '--n-clients', '2', '--n-calls-per-client', '50'];
+  const native = await runThreads(t, args, env);
+  t.regex(native.verdict, /^exact: 100 of 100 increments counted/);
+  t.true(native.threads.includes('loop thread'), 'the native engine reports its loop thread');
+  const js = await runThreads(t, [...args, '--engine', 'js'], env);
+  t.false(js.threads.includes('loop thread'), 'the JS engine has none');
+  const fenced = await runThreads(t, ['hazelcast', '--method', 'fenced_lock', '--n-clients', '1', '--n-calls-per-client', '5'], env);
+  t.false(fenced.threads.includes('loop thread'), 'fenced_lock stays on hazelcast-client');
+});
