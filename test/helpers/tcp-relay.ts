@@ -7,6 +7,8 @@ import net from 'node:net';
 export class TcpRelay {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
+  /** Each relayed connection's [upstream, client]. */
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
 
   constructor(
     readonly port: number,
@@ -17,6 +19,9 @@ export class TcpRelay {
   up(): Promise<void> {
     const server = net.createServer((client) => {
       const upstream = net.connect(this.target);
+      const pair: [net.Socket, net.Socket] = [upstream, client];
+      this.pairs.add(pair);
+      client.once('close', () => this.pairs.delete(pair));
       for (const [from, to] of [
         [client, upstream],
         [upstream, client],
@@ -34,6 +39,19 @@ export class TcpRelay {
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: '127.0.0.1', port: this.port }, () => resolve());
+    });
+  }
+
+  /**
+   * Stops relaying answers, and resolves once a request arrives that will get none: a call is then
+   * certainly in flight, for down() to cut.
+   */
+  holdAnswers(): Promise<void> {
+    return new Promise((resolve) => {
+      for (const [upstream, client] of this.pairs) {
+        upstream.unpipe(client);
+        client.once('data', () => resolve());
+      }
     });
   }
 
