@@ -8,17 +8,20 @@
  */
 import test from 'ava';
 import fs from 'node:fs';
+import { SessionExpiredError } from 'hazelcast-client';
 import type { CounterError, EngineCalls } from '../counters/counter.js';
 import type { Env } from '../backends/env.js';
+import { codec, invokeOnRandomTarget } from '../backends/hazelcast/client-internals.js';
 import { connectHazelcast } from '../backends/hazelcast/connect.js';
 import { HazelcastSession } from '../backends/hazelcast/session.js';
 import { toLong } from '../backends/hazelcast/values.js';
 import {
+  HAZELCAST_METHODS,
   type HazelcastMethod,
   hazelcastCounterFactory,
   readHazelcastConfig,
 } from '../counters/hazelcast/hazelcast-counter.js';
-import { NATIVE_METHODS } from '../counters/hazelcast/method-steps.js';
+import { openCpSession } from '../counters/hazelcast/cp-session.js';
 import { keyOwner, nativeHzLoader, openNativeHzEngine } from '../counters/hazelcast/native-engine.js';
 import { loadHzLoader } from '../native/hz-loader.js';
 import { monotonicUs } from '../tester/check/history.js';
@@ -42,7 +45,14 @@ const names: string[] = [];
 function isolatedEnv(tag: string, extra: Env = {}): Env {
   const name = `counters-native-${RUN_ID}-${tag}`;
   names.push(name);
-  return { ...BASE_ENV, HZ_MAP_NAME: name, HZ_ATOMIC_LONG_NAME: name, HZ_PN_COUNTER_NAME: name, ...extra };
+  return {
+    ...BASE_ENV,
+    HZ_MAP_NAME: name,
+    HZ_ATOMIC_LONG_NAME: name,
+    HZ_PN_COUNTER_NAME: name,
+    HZ_FENCED_LOCK_NAME: name,
+    ...extra,
+  };
 }
 
 test.after.always('destroy the objects the tests created', async () => {
@@ -68,13 +78,14 @@ test('the addon is built and names its codes', (t) => {
   t.deepEqual([...native.failureNames], ['errorAnswer', 'lost', 'connect', 'noAnswer', 'notALong', 'gaveUp']);
 });
 
-test('--engine js, and the methods the native engine does not run, stay on hazelcast-client', (t) => {
-  t.is(hazelcastCounterFactory('atomic', {}, { engine: 'js' }).openEngine, undefined);
-  t.not(hazelcastCounterFactory('atomic', {}).openEngine, undefined);
-  t.is(hazelcastCounterFactory('fenced_lock', {}).openEngine, undefined);
+test('--engine js stays on hazelcast-client; every method runs natively by default', (t) => {
+  for (const method of HAZELCAST_METHODS) {
+    t.is(hazelcastCounterFactory(method, {}, { engine: 'js' }).openEngine, undefined);
+    t.not(hazelcastCounterFactory(method, {}).openEngine, undefined);
+  }
 });
 
-for (const method of NATIVE_METHODS.filter((m) => m !== 'no_lock' && m !== 'pn_counter')) {
+for (const method of HAZELCAST_METHODS.filter((m) => m !== 'no_lock' && m !== 'pn_counter')) {
   clusterTest(`native ${method}: 10 clients x 100 count exactly, each value once`, async (t) => {
     const run = await runNative(method, isolatedEnv(method), 10, 100);
     t.deepEqual(
@@ -88,6 +99,25 @@ for (const method of NATIVE_METHODS.filter((m) => m !== 'no_lock' && m !== 'pn_c
     t.log(`${method}: ${run.retryCount} retries`);
   });
 }
+
+clusterTest('native fenced_lock: its CP session lives on heartbeats the member answers, and is closed at the end', async (t) => {
+  const session = await HazelcastSession.open(readHazelcastConfig(isolatedEnv('cp-session')));
+  try {
+    const { groupId } = (await session.fencedLock()) as unknown as { groupId: unknown };
+    const cp = await openCpSession(session.client, groupId);
+    // Beats go out every session-heartbeat-interval-seconds (5 s here); the TTL (60 s) is not waited for:
+    // a member answers a heartbeat only for a session it holds alive, and refuses one it closed.
+    t.true(await waitUntil(async () => cp.beats >= 2, 60_000), `${cp.beats} heartbeats answered`);
+    t.is(cp.beatError, undefined);
+    await cp.close();
+    const heartbeat = codec('CPSessionHeartbeatSessionCodec');
+    await t.throwsAsync(invokeOnRandomTarget(session.client, heartbeat.encodeRequest(groupId, cp.id), () => undefined), {
+      instanceOf: SessionExpiredError,
+    });
+  } finally {
+    await session.shutdown();
+  }
+});
 
 clusterTest('native pn_counter: 10 clients x 100 count exactly once the replicas converge', async (t) => {
   const run = await runNative('pn_counter', isolatedEnv('pn'), 10, 100);
@@ -119,7 +149,7 @@ clusterTest('native optimistic gives up with the JS engine\'s conflict when retr
   t.is(run.retryCount, 0);
 });
 
-for (const method of ['no_lock', 'pessimistic'] as const) {
+for (const method of ['no_lock', 'pessimistic', 'fenced_lock'] as const) {
   clusterTest(`native ${method}: an entry that is not a Long fails each call in one line, no lock kept`, async (t) => {
     const env = isolatedEnv(`string-${method}`);
     const config = readHazelcastConfig(env);
@@ -137,9 +167,10 @@ for (const method of ['no_lock', 'pessimistic'] as const) {
       }
       const map = await client.getMap(config.mapName);
       t.is(await map.get(config.counterKey), 'seven');
-      // pessimistic: each failed call unlocked the key on its way out, as the JS engine's finally does.
+      // pessimistic, fenced_lock: each failed call unlocked on its way out, as the JS engine's finally does.
       t.true(await map.tryLock(config.counterKey), 'the key is not left locked');
       await map.unlock(config.counterKey);
+      t.false(await (await client.getCPSubsystem().getLock(config.fencedLockName)).isLocked(), 'nor the FencedLock');
     } finally {
       await client.shutdown();
       await factory.close();
@@ -230,6 +261,4 @@ clusterTest('the tester CLI runs hazelcast on the native loop by default, on haz
   t.true(native.threads.includes('loop thread'), 'the native engine reports its loop thread');
   const js = await runThreads(t, [...args, '--engine', 'js'], env);
   t.false(js.threads.includes('loop thread'), 'the JS engine has none');
-  const fenced = await runThreads(t, ['hazelcast', '--method', 'fenced_lock', '--n-clients', '1', '--n-calls-per-client', '5'], env);
-  t.false(fenced.threads.includes('loop thread'), 'fenced_lock stays on hazelcast-client');
 });

@@ -67,9 +67,9 @@ bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
     Napi::Object p = list.Get(k).As<Napi::Object>();
     int what = CodeOf(p.Get("what"), kPatchNames);
     double patchAt = NumberIn(p, "at", 0);
-    size_t needs = what == kKeptFrame ? 6 : 8;  // a frame's header, or a long
+    size_t needs = what == kKeptFrame ? 6 : what == kFreshUuid ? 16 : 8;  // a frame's header, a UUID's longs, a long
     if (what < 0 || std::isnan(patchAt) || patchAt + needs > step->request.size())
-      return ThrowTypeError(env, "a patch is { at, what: \"nextLong\" | \"lastData\" | \"keptFrame\" }, inside its request"), false;
+      return ThrowTypeError(env, "a patch is { at, what: \"nextLong\" | \"lastData\" | \"keptFrame\" | \"callLong\" | \"freshUuid\" }, inside its request"), false;
     if (what == kKeptFrame) {
       uint32_t length = 0;
       std::memcpy(&length, step->request.data() + static_cast<size_t>(patchAt), 4);

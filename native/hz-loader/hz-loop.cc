@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <string_view>
 
 namespace hz_loader {
@@ -142,6 +143,7 @@ class Loop : public http_loader::CallLoop<Loop, Conn> {
 
   const Rules& rules_;
   std::vector<Frame> frames_;
+  std::mt19937_64 random_{std::random_device{}()};
 };
 
 LoopEnd Loop::Run() {
@@ -174,6 +176,8 @@ void Loop::Attempt(size_t i) {
   c.step = 0;
   c.writing = c.retrying = c.readNull = c.unwinding = false;
   c.value = NAN;
+  // The client's index above its attempt count: unique in the loop, and never 0 (no thread id).
+  c.callLong = static_cast<int64_t>((static_cast<uint64_t>(i) + 1) << 32 | ++c.attempts);
   if (c.fd < 0) Connect(i);
   else SendStep(i);
 }
@@ -240,6 +244,11 @@ void Loop::SendStep(size_t i) {
   for (auto p = step.patches.rbegin(); p != step.patches.rend(); ++p) {
     if (p->what == kNextLong) {
       PutBigLong(out.data() + p->at, c.next);
+    } else if (p->what == kCallLong) {
+      PutLittleLong(out.data() + p->at, c.callLong);
+    } else if (p->what == kFreshUuid) {
+      PutLittleLong(out.data() + p->at, static_cast<int64_t>(random_()));
+      PutLittleLong(out.data() + p->at + 8, static_cast<int64_t>(random_()));
     } else if (p->what == kLastData) {
       if (c.lastData.size() <= out.size() - p->at) out.replace(p->at, c.lastData.size(), c.lastData);
     } else {

@@ -42,6 +42,8 @@ struct Conn {
   double retries = 0;
   double value = 0;
   int64_t next = 0;
+  int64_t callLong = 0;  // the attempt's kCallLong
+  uint32_t attempts = 0;
   std::string lastData;  // the Data frame the last kNextFromData step read
   std::string kept;      // the frame content the last keepFrame step kept
   double timeoutUs = 0;  // of the step in flight

@@ -22,9 +22,13 @@ enum Patch : uint8_t {
   kNextLong,    // the value to write (read + 1), a big-endian long: a serialized Long's payload
   kLastData,    // the serialized value the last read step answered (a Data frame's content, same length)
   kKeptFrame,   // the frame at `at` (its header's offset) takes the content of the last kept answer frame
+  kCallLong,    // a little-endian long of the attempt's own, the same in each of its steps and unique in the
+                // loop (a CP lock's thread id: each acquire its own, as hazelcast-client's FencedLock)
+  kFreshUuid,   // 16 random bytes, new for each request sent (a CP invocation UUID, by which the member
+                // tells a retry from a new call)
 };
-constexpr const char* kPatchNames[] = {"nextLong", "lastData", "keptFrame"};
-static_assert(sizeof kPatchNames / sizeof *kPatchNames == kKeptFrame + 1, "a name for each Patch");
+constexpr const char* kPatchNames[] = {"nextLong", "lastData", "keptFrame", "callLong", "freshUuid"};
+static_assert(sizeof kPatchNames / sizeof *kPatchNames == kFreshUuid + 1, "a name for each Patch");
 
 // What an answer means for the attempt.
 enum Read : uint8_t {
