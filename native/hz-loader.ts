@@ -41,6 +41,11 @@ export interface HzStep {
    */
   guarded: boolean;
   always: boolean;
+  /**
+   * Lost in flight, it may still take effect (a CP lock): it is sent again as it was on the next
+   * connection, and the always steps run, before the client's next call.
+   */
+  resend: boolean;
   /** No answer within this long fails the call (Infinity: wait, as hazelcast-client's lock()). */
   timeoutMs: number;
   /** The answer frame (index) whose content the client keeps for a keptFrame patch; -1: none. */

@@ -206,52 +206,60 @@ clusterTest('native: a member\'s error answer is the error the JS engine gives, 
 
 const openFds = () => fs.readdirSync('/proc/self/fd').length;
 
-clusterTest('native: the member going away mid-run fails calls in one line each; they reconnect; the run ends', async (t) => {
-  const native = nativeHzLoader();
-  if (native === undefined) return t.fail('the addon is not built');
-  const fdsBefore = openFds();
-  const env = isolatedEnv('relay');
-  const session = await HazelcastSession.open(readHazelcastConfig(env));
-  const [host, port] = keyOwner(session).address.split(':');
-  const gateway = new TcpRelay(await freePort(), { host, port: Number(port) });
-  await gateway.up();
-  try {
-    await (await session.map()).set(session.config.counterKey, toLong(0));
-    const engine = await openNativeHzEngine(native, session, 'no_lock', 2, `127.0.0.1:${gateway.port}`);
-    const taken: EngineCalls[] = [];
-    const timer = setInterval(() => taken.push(engine.drain()), 20);
-    const okCount = () => taken.reduce((sum, calls) => sum + calls.length - calls.errors.size, 0);
-    const startUs = monotonicUs();
-    // Open loop, a call every 5 ms per client for 5 s: time to drop, see reconnects, and cut.
-    const running = engine.run({ startUs, callsPerClient: 1000, intervalUs: 5000 });
-    t.true(await waitUntil(async () => okCount() > 0, 20_000), 'calls were made');
-    await gateway.down();
+// fenced_lock: a user whose connection breaks holding the lock, or waiting for it, owes its unlock
+// (its lock sent again first: granted later, it would be held by no one): else every user would
+// wait for the lock for ever, and no call would succeed after the drop.
+for (const method of ['no_lock', 'fenced_lock'] as const) {
+  clusterTest(`native ${method}: the member going away mid-run fails calls in one line each; they reconnect; the run ends`, async (t) => {
+    const native = nativeHzLoader();
+    if (native === undefined) return t.fail('the addon is not built');
+    const fdsBefore = openFds();
+    const env = isolatedEnv(`relay-${method}`);
+    const session = await HazelcastSession.open(readHazelcastConfig(env));
+    const [host, port] = keyOwner(session).address.split(':');
+    const gateway = new TcpRelay(await freePort(), { host, port: Number(port) });
     await gateway.up();
-    const errorCount = () => taken.reduce((sum, calls) => sum + calls.errors.size, 0);
-    t.true(await waitUntil(async () => errorCount() > 0, 20_000), 'calls in flight failed');
-    const okAfterDrop = okCount();
-    t.true(await waitUntil(async () => okCount() > okAfterDrop + 10, 20_000), 'the clients reconnected');
-    await gateway.down();
-    // With the member gone for good, the rest of the calls are refused: the run ends.
-    taken.push(await running);
-    clearInterval(timer);
-    await engine.close();
-    const errors = taken.flatMap((calls) => [...calls.errors.values()]) as CounterError[];
-    for (const err of errors) {
-      t.true(['refused', 'reset'].includes(err.kind), `${err.kind}: ${err.message}`);
-      t.notRegex(err.message, /\n/);
+    try {
+      await (await session.map()).set(session.config.counterKey, toLong(0));
+      const engine = await openNativeHzEngine(native, session, method, 2, `127.0.0.1:${gateway.port}`);
+      const taken: EngineCalls[] = [];
+      const timer = setInterval(() => taken.push(engine.drain()), 20);
+      const okCount = () => taken.reduce((sum, calls) => sum + calls.length - calls.errors.size, 0);
+      const startUs = monotonicUs();
+      // Open loop, a call every 5 ms per client for 5 s: time to drop, see reconnects, and cut.
+      const running = engine.run({ startUs, callsPerClient: 1000, intervalUs: 5000 });
+      t.true(await waitUntil(async () => okCount() > 0, 20_000), 'calls were made');
+      await gateway.down();
+      await gateway.up();
+      const errorCount = () => taken.reduce((sum, calls) => sum + calls.errors.size, 0);
+      t.true(await waitUntil(async () => errorCount() > 0, 20_000), 'calls in flight failed');
+      const okAfterDrop = okCount();
+      t.true(await waitUntil(async () => okCount() > okAfterDrop + 10, 20_000), 'the clients reconnected');
+      await gateway.down();
+      // With the member gone for good, the rest of the calls are refused: the run ends.
+      taken.push(await running);
+      clearInterval(timer);
+      await engine.close();
+      const errors = taken.flatMap((calls) => [...calls.errors.values()]) as CounterError[];
+      for (const err of errors) {
+        t.true(['refused', 'reset'].includes(err.kind), `${err.kind}: ${err.message}`);
+        t.notRegex(err.message, /\n/);
+      }
+      t.true(
+        errors.some((err) => err.kind === 'refused' && /: Error: No connection found to cluster$/.test(err.message)),
+        errors.map((err) => err.message).join('; '),
+      );
+      // A call lost in flight: 'reset' once it may have written (no_lock's every step; fenced_lock's set).
+      const lost = errors.filter((err) => /: Error: the member closed the connection$|ECONNRESET/.test(err.message));
+      t.true(method === 'fenced_lock' ? lost.length > 0 : lost.some((err) => err.kind === 'reset'));
+      if (method === 'fenced_lock') t.false(await (await session.fencedLock()).isLocked(), 'no lock left held');
+    } finally {
+      await gateway.down();
+      await session.shutdown();
     }
-    t.true(
-      errors.some((err) => err.kind === 'refused' && /: Error: No connection found to cluster$/.test(err.message)),
-      errors.map((err) => err.message).join('; '),
-    );
-    t.true(errors.some((err) => err.kind === 'reset' && /: Error: the member closed the connection$|ECONNRESET/.test(err.message)));
-  } finally {
-    await gateway.down();
-    await session.shutdown();
-  }
-  t.true(await waitUntil(async () => openFds() <= fdsBefore, 10_000), `${openFds()} fds open, ${fdsBefore} before`);
-});
+    t.true(await waitUntil(async () => openFds() <= fdsBefore, 10_000), `${openFds()} fds open, ${fdsBefore} before`);
+  });
+}
 
 clusterTest('the tester CLI runs hazelcast on the native loop by default, on hazelcast-client with --engine js', async (t) => {
   const env = isolatedEnv('cli') as Record<string, string>;

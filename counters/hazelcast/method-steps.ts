@@ -59,6 +59,7 @@ function step(request: Encoding, timeoutMs: number, rest: Partial<Omit<HzStep, '
     keepFrame: -1,
     guarded: false,
     always: false,
+    resend: false,
     timeoutMs,
     ...rest,
   };
@@ -193,7 +194,9 @@ export async function methodSteps(
         { at: request.at[0] + LOCK_INVOCATION_UID_AT, what: 'freshUuid' as const },
       ];
       return [
-        make(lock, { patches: perCall(lock), timeoutMs: Infinity }),
+        // resend: a lock lost in flight may be granted still; FencedLockProxy's invocation retries it
+        // (same invocation UUID) until answered, and so does the loop before the user's next call.
+        make(lock, { patches: perCall(lock), timeoutMs: Infinity, resend: true }),
         make(get, { read: 'nextFromData', guarded: true }),
         make(set, { patches: [{ at: setValueAt, what: 'nextLong' }], writes: true, guarded: true }),
         make(unlock, { patches: perCall(unlock), always: true }),

@@ -51,6 +51,12 @@ struct Conn {
   bool unwinding = false;
   Failure pendingFailure = kErrorAnswer;
   std::string pendingBytes;
+  // A call lost its connection after a resend step (steps.h): what it owes runs before the next call,
+  // with its callLong: the lost resend step's request (`replay`, when it was the one in flight), then
+  // the always steps.
+  bool owed = false, replaying = false;
+  size_t replayStep = 0;
+  std::string replay;
 };
 
 // Everything the loop takes from TS, each value from its one home there: nothing here has a default.

@@ -70,6 +70,11 @@ struct Step {
   // A failure of a `guarded` step (an error answer, the connection alive) runs the `always` steps
   // that follow it before the call fails with it, as a `finally` would (the map lock's unlock).
   bool guarded = false, always = false;
+  // Lost in flight (the connection broke, or no answer came), a `resend` step may still take effect
+  // (a CP lock, granted when its turn comes): on the next connection it is sent again as it was, which
+  // the member answers as the first (by its invocation UUID), and the always steps after it run (the
+  // unlock), before the next call. A guarded step lost after it owes the always steps alone.
+  bool resend = false;
   // No answer within this long fails the call (Infinity: waits, as hazelcast-client's lock()).
   double timeoutMs = 0;
   // The answer frame whose content the client keeps for a later kKeptFrame patch (PN replica
