@@ -146,7 +146,8 @@ class Loop : public http_loader::CallLoop<Loop, Conn> {
 
   const Rules& rules_;
   std::vector<Frame> frames_;
-  std::mt19937_64 random_{std::random_device{}()};
+  // The invocation UUIDs' source: 64 bits of seed, so that two loops hardly ever draw alike.
+  std::mt19937_64 random_{static_cast<uint64_t>(std::random_device{}()) << 32 | std::random_device{}()};
 };
 
 LoopEnd Loop::Run() {
