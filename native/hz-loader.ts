@@ -10,7 +10,7 @@ import { loadBuiltAddon } from './load-built-addon.js';
 import type { FailureLoaderEnd } from './loader-engine.js';
 
 export type HzFailure = 'errorAnswer' | 'lost' | 'connect' | 'noAnswer' | 'notALong' | 'gaveUp';
-export type HzPatch = 'nextLong' | 'lastData' | 'keptFrame';
+export type HzPatch = 'nextLong' | 'lastData' | 'keptFrame' | 'callLong' | 'freshUuid';
 export type HzRead = 'nothing' | 'nextFromData' | 'longAt' | 'swapped' | 'nullData';
 
 /**
@@ -22,7 +22,9 @@ export interface HzStep {
   request: Buffer;
   /**
    * Where the loop writes the value to set (big-endian long), the Data the last read returned, or
-   * (keptFrame: at a frame's header) the content of the answer frame a keepFrame step kept.
+   * (keptFrame: at a frame's header) the content of the answer frame a keepFrame step kept; a
+   * little-endian long of the attempt's own, unique in the loop (callLong: a CP lock's thread id);
+   * 16 random bytes new for each request (freshUuid: a CP invocation UUID's two longs).
    */
   patches: Array<{ at: number; what: HzPatch }>;
   read: HzRead;
@@ -39,6 +41,11 @@ export interface HzStep {
    */
   guarded: boolean;
   always: boolean;
+  /**
+   * Lost in flight, it may still take effect (a CP lock): it is sent again as it was on the next
+   * connection, and the always steps run, before the client's next call.
+   */
+  resend: boolean;
   /** No answer within this long fails the call (Infinity: wait, as hazelcast-client's lock()). */
   timeoutMs: number;
   /** The answer frame (index) whose content the client keeps for a keptFrame patch; -1: none. */

@@ -33,6 +33,8 @@ export class LoaderEngine<F extends string> implements IncrementEngine {
     private readonly loader: FailureLoader,
     private readonly failureNames: readonly F[],
     private readonly errorOf: (failed: FailedSide<F>) => Error,
+    /** What the engine holds beyond the loader's connections (a CP session), released after them. */
+    private readonly release?: () => Promise<void>,
   ) {}
 
   run(plan: EnginePlan): Promise<EngineRunEnd> {
@@ -53,6 +55,7 @@ export class LoaderEngine<F extends string> implements IncrementEngine {
 
   async close(): Promise<void> {
     this.loader.close();
+    await this.release?.();
   }
 
   private judge(result: LoaderCalls): EngineCalls {

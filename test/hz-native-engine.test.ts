@@ -8,17 +8,20 @@
  */
 import test from 'ava';
 import fs from 'node:fs';
+import { SessionExpiredError } from 'hazelcast-client';
 import type { CounterError, EngineCalls } from '../counters/counter.js';
 import type { Env } from '../backends/env.js';
+import { codec, invokeOnRandomTarget } from '../backends/hazelcast/client-internals.js';
 import { connectHazelcast } from '../backends/hazelcast/connect.js';
 import { HazelcastSession } from '../backends/hazelcast/session.js';
 import { toLong } from '../backends/hazelcast/values.js';
 import {
+  HAZELCAST_METHODS,
   type HazelcastMethod,
   hazelcastCounterFactory,
   readHazelcastConfig,
 } from '../counters/hazelcast/hazelcast-counter.js';
-import { NATIVE_METHODS } from '../counters/hazelcast/method-steps.js';
+import { openCpSession } from '../counters/hazelcast/cp-session.js';
 import { keyOwner, nativeHzLoader, openNativeHzEngine } from '../counters/hazelcast/native-engine.js';
 import { loadHzLoader } from '../native/hz-loader.js';
 import { monotonicUs } from '../tester/check/history.js';
@@ -42,7 +45,14 @@ const names: string[] = [];
 function isolatedEnv(tag: string, extra: Env = {}): Env {
   const name = `counters-native-${RUN_ID}-${tag}`;
   names.push(name);
-  return { ...BASE_ENV, HZ_MAP_NAME: name, HZ_ATOMIC_LONG_NAME: name, HZ_PN_COUNTER_NAME: name, ...extra };
+  return {
+    ...BASE_ENV,
+    HZ_MAP_NAME: name,
+    HZ_ATOMIC_LONG_NAME: name,
+    HZ_PN_COUNTER_NAME: name,
+    HZ_FENCED_LOCK_NAME: name,
+    ...extra,
+  };
 }
 
 test.after.always('destroy the objects the tests created', async () => {
@@ -68,13 +78,14 @@ test('the addon is built and names its codes', (t) => {
   t.deepEqual([...native.failureNames], ['errorAnswer', 'lost', 'connect', 'noAnswer', 'notALong', 'gaveUp']);
 });
 
-test('--engine js, and the methods the native engine does not run, stay on hazelcast-client', (t) => {
-  t.is(hazelcastCounterFactory('atomic', {}, { engine: 'js' }).openEngine, undefined);
-  t.not(hazelcastCounterFactory('atomic', {}).openEngine, undefined);
-  t.is(hazelcastCounterFactory('fenced_lock', {}).openEngine, undefined);
+test('--engine js stays on hazelcast-client; every method runs natively by default', (t) => {
+  for (const method of HAZELCAST_METHODS) {
+    t.is(hazelcastCounterFactory(method, {}, { engine: 'js' }).openEngine, undefined);
+    t.not(hazelcastCounterFactory(method, {}).openEngine, undefined);
+  }
 });
 
-for (const method of NATIVE_METHODS.filter((m) => m !== 'no_lock' && m !== 'pn_counter')) {
+for (const method of HAZELCAST_METHODS.filter((m) => m !== 'no_lock' && m !== 'pn_counter')) {
   clusterTest(`native ${method}: 10 clients x 100 count exactly, each value once`, async (t) => {
     const run = await runNative(method, isolatedEnv(method), 10, 100);
     t.deepEqual(
@@ -88,6 +99,25 @@ for (const method of NATIVE_METHODS.filter((m) => m !== 'no_lock' && m !== 'pn_c
     t.log(`${method}: ${run.retryCount} retries`);
   });
 }
+
+clusterTest('native fenced_lock: its CP session lives on heartbeats the member answers, and is closed at the end', async (t) => {
+  const session = await HazelcastSession.open(readHazelcastConfig(isolatedEnv('cp-session')));
+  try {
+    const { groupId } = (await session.fencedLock()) as unknown as { groupId: unknown };
+    const cp = await openCpSession(session.client, groupId);
+    // Beats go out every session-heartbeat-interval-seconds (5 s here); the TTL (60 s) is not waited for:
+    // a member answers a heartbeat only for a session it holds alive, and refuses one it closed.
+    t.true(await waitUntil(async () => cp.beats >= 2, 60_000), `${cp.beats} heartbeats answered`);
+    t.is(cp.beatError, undefined);
+    await cp.close();
+    const heartbeat = codec('CPSessionHeartbeatSessionCodec');
+    await t.throwsAsync(invokeOnRandomTarget(session.client, heartbeat.encodeRequest(groupId, cp.id), () => undefined), {
+      instanceOf: SessionExpiredError,
+    });
+  } finally {
+    await session.shutdown();
+  }
+});
 
 clusterTest('native pn_counter: 10 clients x 100 count exactly once the replicas converge', async (t) => {
   const run = await runNative('pn_counter', isolatedEnv('pn'), 10, 100);
@@ -119,7 +149,7 @@ clusterTest('native optimistic gives up with the JS engine\'s conflict when retr
   t.is(run.retryCount, 0);
 });
 
-for (const method of ['no_lock', 'pessimistic'] as const) {
+for (const method of ['no_lock', 'pessimistic', 'fenced_lock'] as const) {
   clusterTest(`native ${method}: an entry that is not a Long fails each call in one line, no lock kept`, async (t) => {
     const env = isolatedEnv(`string-${method}`);
     const config = readHazelcastConfig(env);
@@ -137,9 +167,10 @@ for (const method of ['no_lock', 'pessimistic'] as const) {
       }
       const map = await client.getMap(config.mapName);
       t.is(await map.get(config.counterKey), 'seven');
-      // pessimistic: each failed call unlocked the key on its way out, as the JS engine's finally does.
+      // pessimistic, fenced_lock: each failed call unlocked on its way out, as the JS engine's finally does.
       t.true(await map.tryLock(config.counterKey), 'the key is not left locked');
       await map.unlock(config.counterKey);
+      t.false(await (await client.getCPSubsystem().getLock(config.fencedLockName)).isLocked(), 'nor the FencedLock');
     } finally {
       await client.shutdown();
       await factory.close();
@@ -175,54 +206,62 @@ clusterTest('native: a member\'s error answer is the error the JS engine gives, 
 
 const openFds = () => fs.readdirSync('/proc/self/fd').length;
 
-clusterTest('native: the member going away mid-run fails calls in one line each; they reconnect; the run ends', async (t) => {
-  const native = nativeHzLoader();
-  if (native === undefined) return t.fail('the addon is not built');
-  const fdsBefore = openFds();
-  const env = isolatedEnv('relay');
-  const session = await HazelcastSession.open(readHazelcastConfig(env));
-  const [host, port] = keyOwner(session).address.split(':');
-  const gateway = new TcpRelay(await freePort(), { host, port: Number(port) });
-  await gateway.up();
-  try {
-    await (await session.map()).set(session.config.counterKey, toLong(0));
-    const engine = await openNativeHzEngine(native, session, 'no_lock', 2, `127.0.0.1:${gateway.port}`);
-    const taken: EngineCalls[] = [];
-    const timer = setInterval(() => taken.push(engine.drain()), 20);
-    const okCount = () => taken.reduce((sum, calls) => sum + calls.length - calls.errors.size, 0);
-    const startUs = monotonicUs();
-    // Open loop, a call every 5 ms per client for 5 s: time to drop, see reconnects, and cut.
-    const running = engine.run({ startUs, callsPerClient: 1000, intervalUs: 5000 });
-    t.true(await waitUntil(async () => okCount() > 0, 20_000), 'calls were made');
-    // A call certainly in flight when the member goes: its answer held, then the connection reset.
-    await gateway.holdAnswers();
-    await gateway.down();
-    const errorCount = () => taken.reduce((sum, calls) => sum + calls.errors.size, 0);
-    t.true(await waitUntil(async () => errorCount() > 1, 20_000), 'the call in flight failed, and the calls while the member was gone');
+// fenced_lock: a user whose connection breaks holding the lock, or waiting for it, owes its unlock
+// (its lock sent again first: granted later, it would be held by no one): else every user would
+// wait for the lock for ever, and no call would succeed after the drop.
+for (const method of ['no_lock', 'fenced_lock'] as const) {
+  clusterTest(`native ${method}: the member going away mid-run fails calls in one line each; they reconnect; the run ends`, async (t) => {
+    const native = nativeHzLoader();
+    if (native === undefined) return t.fail('the addon is not built');
+    const fdsBefore = openFds();
+    const env = isolatedEnv(`relay-${method}`);
+    const session = await HazelcastSession.open(readHazelcastConfig(env));
+    const [host, port] = keyOwner(session).address.split(':');
+    const gateway = new TcpRelay(await freePort(), { host, port: Number(port) });
     await gateway.up();
-    const okAfterDrop = okCount();
-    t.true(await waitUntil(async () => okCount() > okAfterDrop + 10, 20_000), 'the clients reconnected');
-    await gateway.down();
-    // With the member gone for good, the rest of the calls are refused: the run ends.
-    taken.push(await running);
-    clearInterval(timer);
-    await engine.close();
-    const errors = taken.flatMap((calls) => [...calls.errors.values()]) as CounterError[];
-    for (const err of errors) {
-      t.true(['refused', 'reset'].includes(err.kind), `${err.kind}: ${err.message}`);
-      t.notRegex(err.message, /\n/);
+    try {
+      await (await session.map()).set(session.config.counterKey, toLong(0));
+      const engine = await openNativeHzEngine(native, session, method, 2, `127.0.0.1:${gateway.port}`);
+      const taken: EngineCalls[] = [];
+      const timer = setInterval(() => taken.push(engine.drain()), 20);
+      const okCount = () => taken.reduce((sum, calls) => sum + calls.length - calls.errors.size, 0);
+      const startUs = monotonicUs();
+      // Open loop, a call every 5 ms per client for 5 s: time to drop, see reconnects, and cut.
+      const running = engine.run({ startUs, callsPerClient: 1000, intervalUs: 5000 });
+      t.true(await waitUntil(async () => okCount() > 0, 20_000), 'calls were made');
+      // A call certainly in flight when the member goes: its answer held, then the connection reset.
+      await gateway.holdAnswers();
+      await gateway.down();
+      const errorCount = () => taken.reduce((sum, calls) => sum + calls.errors.size, 0);
+      t.true(await waitUntil(async () => errorCount() > 1, 20_000), 'the call in flight failed, and the calls while the member was gone');
+      await gateway.up();
+      const okAfterDrop = okCount();
+      t.true(await waitUntil(async () => okCount() > okAfterDrop + 10, 20_000), 'the clients reconnected');
+      await gateway.down();
+      // With the member gone for good, the rest of the calls are refused: the run ends.
+      taken.push(await running);
+      clearInterval(timer);
+      await engine.close();
+      const errors = taken.flatMap((calls) => [...calls.errors.values()]) as CounterError[];
+      for (const err of errors) {
+        t.true(['refused', 'reset'].includes(err.kind), `${err.kind}: ${err.message}`);
+        t.notRegex(err.message, /\n/);
+      }
+      t.true(
+        errors.some((err) => err.kind === 'refused' && /: Error: No connection found to cluster$/.test(err.message)),
+        errors.map((err) => err.message).join('; '),
+      );
+      // A call lost in flight: 'reset' once it may have written (no_lock's every step; fenced_lock's set).
+      const lost = errors.filter((err) => /: Error: the member closed the connection$|ECONNRESET/.test(err.message));
+      t.true(method === 'fenced_lock' ? lost.length > 0 : lost.some((err) => err.kind === 'reset'));
+      if (method === 'fenced_lock') t.false(await (await session.fencedLock()).isLocked(), 'no lock left held');
+    } finally {
+      await gateway.down();
+      await session.shutdown();
     }
-    t.true(
-      errors.some((err) => err.kind === 'refused' && /: Error: No connection found to cluster$/.test(err.message)),
-      errors.map((err) => err.message).join('; '),
-    );
-    t.true(errors.some((err) => err.kind === 'reset' && /: Error: the member closed the connection$|ECONNRESET/.test(err.message)));
-  } finally {
-    await gateway.down();
-    await session.shutdown();
-  }
-  t.true(await waitUntil(async () => openFds() <= fdsBefore, 10_000), `${openFds()} fds open, ${fdsBefore} before`);
-});
+    t.true(await waitUntil(async () => openFds() <= fdsBefore, 10_000), `${openFds()} fds open, ${fdsBefore} before`);
+  });
+}
 
 clusterTest('the tester CLI runs hazelcast on the native loop by default, on hazelcast-client with --engine js', async (t) => {
   const env = isolatedEnv('cli') as Record<string, string>;
@@ -232,6 +271,4 @@ clusterTest('the tester CLI runs hazelcast on the native loop by default, on haz
   t.true(native.threads.includes('loop thread'), 'the native engine reports its loop thread');
   const js = await runThreads(t, [...args, '--engine', 'js'], env);
   t.false(js.threads.includes('loop thread'), 'the JS engine has none');
-  const fenced = await runThreads(t, ['hazelcast', '--method', 'fenced_lock', '--n-clients', '1', '--n-calls-per-client', '5'], env);
-  t.false(fenced.threads.includes('loop thread'), 'fenced_lock stays on hazelcast-client');
 });

@@ -28,7 +28,7 @@ export interface Data {
   toBuffer(): Buffer;
 }
 
-type Encoder = { encodeRequest(...args: unknown[]): ClientMessage };
+type Encoder = { encodeRequest(...args: unknown[]): ClientMessage; decodeResponse(answer: ClientMessage): unknown };
 
 function internal<T>(path: string, name: string): T {
   return (requireClient(path) as Record<string, T>)[name];
@@ -41,6 +41,9 @@ export function codec(name: string): Encoder {
 
 /** Where every codec puts a fixed-size answer in the answer's first frame: after the backup-acks byte. */
 export const RESPONSE_VALUE_AT = internal<number>('./protocol/ClientMessage', 'RESPONSE_BACKUP_ACKS_OFFSET') + 1;
+
+/** Where a request's first frame holds its partition id; the fixed-size arguments follow it. */
+export const PARTITION_ID_AT = internal<number>('./protocol/ClientMessage', 'PARTITION_ID_OFFSET');
 
 /** What the Node client writes as its type and serialization version when it authenticates. */
 export const CLIENT_TYPE = internal<string>('./network/ConnectionManager', 'CLIENT_TYPE');
@@ -80,6 +83,14 @@ export function errorOfAnswer(message: Buffer): Error {
   if (decoded === null) return new Error('an unreadable error answer');
   return new Factory().createErrorFromClientMessage(decoded);
 }
+
+/** Sends `request` through the client to any member, as its CP proxies do; resolves with the decoded answer. */
+export function invokeOnRandomTarget(client: HazelcastClient, request: ClientMessage, decode: Encoder['decodeResponse']) {
+  const invocations = (client as unknown as { invocationService: { invokeOnRandomTarget: InvokeOnRandomTarget } })
+    .invocationService;
+  return invocations.invokeOnRandomTarget(request, decode);
+}
+type InvokeOnRandomTarget = (request: ClientMessage, decode: Encoder['decodeResponse']) => Promise<unknown>;
 
 /** Each frame's content offset in the message's bytes, in order. */
 export function contentOffsets(message: ClientMessage): number[] {

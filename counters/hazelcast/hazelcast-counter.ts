@@ -11,7 +11,6 @@ import {
   type MethodOps,
   parseHazelcastMethod,
 } from './method.js';
-import { NATIVE_METHODS } from './method-steps.js';
 import { nativeHzLoader, openNativeHzEngine } from './native-engine.js';
 import { pnCounterOps } from './pn-counter-method.js';
 import { HazelcastSession } from '../../backends/hazelcast/session.js';
@@ -62,9 +61,8 @@ export const CLIENT_PER_USER: Readonly<Record<HazelcastMethod, boolean>> = {
 
 export interface HazelcastFactoryOptions {
   /**
-   * native (default): the load's increments of the methods in NATIVE_METHODS run in the addon's
-   * epoll loop (native/hz-loader/), one connection per user, off the JS thread; js (and the other
-   * methods): hazelcast-client, per CLIENT_PER_USER. The tester's own calls (reset, reads) are JS.
+   * native (default): the load's increments run in the addon's epoll loop (native/hz-loader/),
+   * one connection per user, off the JS thread; js: hazelcast-client, per CLIENT_PER_USER. The tester's own calls (reset, reads) are JS.
    */
   engine?: 'native' | 'js';
   /**
@@ -147,7 +145,7 @@ export function hazelcastCounterFactory(
     );
   }
   const counters = new Set<HazelcastCounter>();
-  const native = options.engine === 'js' || !NATIVE_METHODS.includes(method) ? undefined : nativeHzLoader();
+  const native = options.engine === 'js' ? undefined : nativeHzLoader();
   let config: HazelcastConfig | undefined;
   let shared: Promise<HazelcastSession> | undefined;
 

@@ -11,15 +11,14 @@ import {
   codec,
   contentOffsets,
   type Data,
+  newUuid,
+  PARTITION_ID_AT,
   RESPONSE_VALUE_AT,
   serializer,
 } from '../../backends/hazelcast/client-internals.js';
 import { toLong } from '../../backends/hazelcast/values.js';
 import type { HzStep } from '../../native/hz-loader.js';
 import type { HazelcastMethod } from './method.js';
-
-/** The methods the native engine runs; the others stay on the JS engine. */
-export const NATIVE_METHODS: readonly HazelcastMethod[] = ['no_lock', 'pessimistic', 'optimistic', 'atomic', 'pn_counter'];
 
 /** hazelcast-client's map calls pass thread id 0 and ttl -1 (no expiry). */
 const THREAD_ID = 0;
@@ -60,6 +59,7 @@ function step(request: Encoding, timeoutMs: number, rest: Partial<Omit<HzStep, '
     keepFrame: -1,
     guarded: false,
     always: false,
+    resend: false,
     timeoutMs,
     ...rest,
   };
@@ -68,17 +68,35 @@ function step(request: Encoding, timeoutMs: number, rest: Partial<Omit<HzStep, '
 /** Where a request's frames sit: the map calls' key is frame 2, then their values. */
 const KEY_FRAME = 2;
 
-/** Where a client's requests go: the key's partition (map methods), the PN replica it sticks to. */
+/**
+ * FencedLockLockCodec's and FencedLockUnlockCodec's first frame: after the partition id, the session
+ * id, the thread id and the invocation UUID (a null flag byte, then its two longs).
+ */
+const LOCK_THREAD_ID_AT = PARTITION_ID_AT + 4 + 8;
+const LOCK_INVOCATION_UID_AT = LOCK_THREAD_ID_AT + 8 + 1;
+
+/** The FencedLock's CP group, object name and the engine's session in that group (cp-session.ts). */
+export interface FencedLockTarget {
+  groupId: unknown;
+  objectName: string;
+  sessionId: unknown;
+}
+
+/**
+ * Where a client's requests go: the key's partition (map methods), the PN replica it sticks to,
+ * the FencedLock and its session (fenced_lock).
+ */
 export interface StepTarget {
   partitionId: number;
   replica: unknown;
+  fencedLock?: FencedLockTarget;
 }
 
 /** The steps of `method` for one client. */
 export async function methodSteps(
   session: HazelcastSession,
   method: HazelcastMethod,
-  { partitionId, replica }: StepTarget,
+  { partitionId, replica, fencedLock }: StepTarget,
 ): Promise<HzStep[]> {
   const { config, client } = session;
   const timeoutMs = invocationTimeoutMs(session);
@@ -162,7 +180,27 @@ export async function methodSteps(
         }),
       ];
     }
-    default:
-      throw new Error(`the native engine does not run hazelcast/${method}: use --engine js`);
+    case 'fenced_lock': {
+      // fencedLockOps: lock, then get and set, unlocked in a finally (as pessimistic). The thread id
+      // is each call's own and each request's invocation UUID new, as FencedLockProxy sends them; the
+      // placeholders encoded here are written over per call.
+      if (fencedLock === undefined) throw new Error('fenced_lock steps need the lock and its CP session');
+      const { groupId, objectName, sessionId } = fencedLock;
+      const [lock, unlock] = ['FencedLockLockCodec', 'FencedLockUnlockCodec'].map((name) =>
+        encoded(codec(name).encodeRequest(groupId, objectName, sessionId, toLong(0), newUuid()), -1),
+      );
+      const perCall = (request: Encoding) => [
+        { at: request.at[0] + LOCK_THREAD_ID_AT, what: 'callLong' as const },
+        { at: request.at[0] + LOCK_INVOCATION_UID_AT, what: 'freshUuid' as const },
+      ];
+      return [
+        // resend: a lock lost in flight may be granted still; FencedLockProxy's invocation retries it
+        // (same invocation UUID) until answered, and so does the loop before the user's next call.
+        make(lock, { patches: perCall(lock), timeoutMs: Infinity, resend: true }),
+        make(get, { read: 'nextFromData', guarded: true }),
+        make(set, { patches: [{ at: setValueAt, what: 'nextLong' }], writes: true, guarded: true }),
+        make(unlock, { patches: perCall(unlock), always: true }),
+      ];
+    }
   }
 }

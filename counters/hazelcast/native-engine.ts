@@ -20,7 +20,8 @@ import { type FailedSide, LoaderEngine } from '../../native/loader-engine.js';
 import { CounterError, type IncrementEngine, REFUSED_PAUSE_MS } from '../counter.js';
 import { entryName, optimisticGaveUp } from './map-methods.js';
 import type { HazelcastMethod } from './method.js';
-import { invocationTimeoutMs, methodSteps } from './method-steps.js';
+import { openCpSession } from './cp-session.js';
+import { type FencedLockTarget, invocationTimeoutMs, methodSteps } from './method-steps.js';
 
 /**
  * The error the JS engine would have failed a call with: the member's error answer read by the
@@ -129,23 +130,38 @@ export async function openNativeHzEngine(
 ): Promise<IncrementEngine> {
   const { config } = session;
   const owner = keyOwner(session);
-  const clients = [];
-  for (let i = 0; i < clientCount; i++) {
-    const replica = method === 'pn_counter' ? randomMember(session) : { address: owner.address, uuid: null };
-    const target = { partitionId: owner.partitionId, replica: replica.uuid };
-    clients.push({
-      address: via ?? replica.address,
-      hello: hello(config, i),
-      steps: await methodSteps(session, method, target),
+  // fenced_lock: the engine's own CP session, closed with the engine.
+  const cp = method === 'fenced_lock' ? await fencedLockSession(session) : undefined;
+  try {
+    const clients = [];
+    for (let i = 0; i < clientCount; i++) {
+      const replica = method === 'pn_counter' ? randomMember(session) : { address: owner.address, uuid: null };
+      const target = { partitionId: owner.partitionId, replica: replica.uuid, fencedLock: cp?.target };
+      clients.push({
+        address: via ?? replica.address,
+        hello: hello(config, i),
+        steps: await methodSteps(session, method, target),
+      });
+    }
+    const loader = new native.HzLoader({
+      clients,
+      authStatusAt: RESPONSE_VALUE_AT,
+      connectTimeoutMs: config.connectTimeoutMs,
+      refusedPauseMs: REFUSED_PAUSE_MS,
+      longTypeId: serializer(session.client).toData(toLong(0)).toBuffer().readInt32BE(4),
+      retry: config.retry,
     });
+    return new LoaderEngine(loader, native.failureNames, (side) => hzErrorOf(session, side), cp?.session.close);
+  } catch (err) {
+    await cp?.session.close().catch(() => {});
+    throw err;
   }
-  const loader = new native.HzLoader({
-    clients,
-    authStatusAt: RESPONSE_VALUE_AT,
-    connectTimeoutMs: config.connectTimeoutMs,
-    refusedPauseMs: REFUSED_PAUSE_MS,
-    longTypeId: serializer(session.client).toData(toLong(0)).toBuffer().readInt32BE(4),
-    retry: config.retry,
-  });
-  return new LoaderEngine(loader, native.failureNames, (side) => hzErrorOf(session, side));
+}
+
+/** The FencedLock (its group and name, as its proxy has them) and a CP session of its own in that group. */
+async function fencedLockSession(session: HazelcastSession) {
+  const proxy = (await session.fencedLock()) as unknown as { groupId: unknown; objectName: string };
+  const cpSession = await openCpSession(session.client, proxy.groupId);
+  const target: FencedLockTarget = { groupId: proxy.groupId, objectName: proxy.objectName, sessionId: cpSession.id };
+  return { session: cpSession, target };
 }

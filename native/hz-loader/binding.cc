@@ -35,19 +35,19 @@ std::string BytesOf(Napi::Value value) {
   return std::string(buffer.Data(), buffer.Length());
 }
 
-// { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue, guarded, always, timeoutMs,
-// keepFrame }; false with a pending TypeError.
+// { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue, guarded, always, resend,
+// timeoutMs, keepFrame }; false with a pending TypeError.
 bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
   const char* shape =
       "a step is { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue, guarded, always, "
-      "timeoutMs, keepFrame }";
+      "resend, timeoutMs, keepFrame }";
   if (!value.IsObject()) return ThrowTypeError(env, shape), false;
   Napi::Object o = value.As<Napi::Object>();
   Napi::Value request = o.Get("request"), patches = o.Get("patches");
   int read = CodeOf(o.Get("read"), kReadNames);
   double at = NumberIn(o, "at", 0), keepFrame = NumberIn(o, "keepFrame", -1), timeoutMs = NumberIn(o, "timeoutMs", 0);
   if (!request.IsBuffer() || std::isnan(keepFrame) || std::isnan(timeoutMs) || !o.Get("guarded").IsBoolean() ||
-      !o.Get("always").IsBoolean() || !patches.IsArray() || read < 0 || std::isnan(at) || !o.Get("writes").IsBoolean() ||
+      !o.Get("always").IsBoolean() || !o.Get("resend").IsBoolean() || !patches.IsArray() || read < 0 || std::isnan(at) || !o.Get("writes").IsBoolean() ||
       !o.Get("ifNull").IsBoolean() || !o.Get("ifValue").IsBoolean())
     return ThrowTypeError(env, shape), false;
   step->request = BytesOf(request);
@@ -60,6 +60,7 @@ bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
   step->timeoutMs = timeoutMs;
   step->guarded = o.Get("guarded").As<Napi::Boolean>().Value();
   step->always = o.Get("always").As<Napi::Boolean>().Value();
+  step->resend = o.Get("resend").As<Napi::Boolean>().Value();
   if (step->request.size() < 22) return ThrowTypeError(env, "a step's request is shorter than a message's first frame"), false;
   Napi::Array list = patches.As<Napi::Array>();
   for (uint32_t k = 0; k < list.Length(); k++) {
@@ -67,9 +68,9 @@ bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
     Napi::Object p = list.Get(k).As<Napi::Object>();
     int what = CodeOf(p.Get("what"), kPatchNames);
     double patchAt = NumberIn(p, "at", 0);
-    size_t needs = what == kKeptFrame ? 6 : 8;  // a frame's header, or a long
+    size_t needs = what == kKeptFrame ? 6 : what == kFreshUuid ? 16 : 8;  // a frame's header, a UUID's longs, a long
     if (what < 0 || std::isnan(patchAt) || patchAt + needs > step->request.size())
-      return ThrowTypeError(env, "a patch is { at, what: \"nextLong\" | \"lastData\" | \"keptFrame\" }, inside its request"), false;
+      return ThrowTypeError(env, "a patch is { at, what: \"nextLong\" | \"lastData\" | \"keptFrame\" | \"callLong\" | \"freshUuid\" }, inside its request"), false;
     if (what == kKeptFrame) {
       uint32_t length = 0;
       std::memcpy(&length, step->request.data() + static_cast<size_t>(patchAt), 4);

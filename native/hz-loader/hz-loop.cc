@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <string_view>
 
 namespace hz_loader {
@@ -135,6 +136,9 @@ class Loop : public http_loader::CallLoop<Loop, Conn> {
     if (!Retry(i, rules_.retry)) End(i, NAN, kGaveUp, "", true);
   }
   void Fail(size_t i, Failure failure, std::string_view bytes, bool lost);
+  void Owe(size_t i);
+  void Replay(size_t i);
+  void NewCallLong(size_t i);
   void End(size_t i, double value, Failure failure, std::string_view bytes, bool failed);
   bool Watch(size_t i, uint32_t events);
   void Drop(size_t i);
@@ -142,6 +146,8 @@ class Loop : public http_loader::CallLoop<Loop, Conn> {
 
   const Rules& rules_;
   std::vector<Frame> frames_;
+  // The invocation UUIDs' source: 64 bits of seed, so that two loops hardly ever draw alike.
+  std::mt19937_64 random_{static_cast<uint64_t>(std::random_device{}()) << 32 | std::random_device{}()};
 };
 
 LoopEnd Loop::Run() {
@@ -172,8 +178,13 @@ void Loop::Event(const epoll_event& event) {
 void Loop::Attempt(size_t i) {
   Conn& c = conns_[i];
   c.step = 0;
-  c.writing = c.retrying = c.readNull = c.unwinding = false;
+  c.writing = c.retrying = c.readNull = false;
   c.value = NAN;
+  // What a lost call owes runs first, as that call (its callLong): only the always steps, and before
+  // them its lost resend step.
+  c.unwinding = c.owed;
+  c.replaying = c.owed && !c.replay.empty();
+  if (!c.owed) NewCallLong(i);
   if (c.fd < 0) Connect(i);
   else SendStep(i);
 }
@@ -216,12 +227,19 @@ void Loop::Connected(size_t i) {
 void Loop::SendStep(size_t i) {
   Conn& c = conns_[i];
   const std::vector<Step>& steps = rules_.clients[i].steps;
+  if (c.replaying) return Replay(i);
   while (c.step < steps.size()) {
     const Step& s = steps[c.step];
     if ((s.ifNull && !c.readNull) || (s.ifValue && c.readNull) || (c.unwinding && !s.always)) c.step++;
     else break;
   }
   if (c.step == steps.size()) {
+    if (c.owed) {  // paid: the call itself, from its first step
+      c.owed = c.unwinding = false;
+      c.step = 0;
+      NewCallLong(i);
+      return SendStep(i);
+    }
     if (!c.unwinding) return End(i, c.value, kErrorAnswer, "", false);
     c.unwinding = false;
     return End(i, NAN, c.pendingFailure, c.pendingBytes, true);
@@ -240,6 +258,11 @@ void Loop::SendStep(size_t i) {
   for (auto p = step.patches.rbegin(); p != step.patches.rend(); ++p) {
     if (p->what == kNextLong) {
       PutBigLong(out.data() + p->at, c.next);
+    } else if (p->what == kCallLong) {
+      PutLittleLong(out.data() + p->at, c.callLong);
+    } else if (p->what == kFreshUuid) {
+      PutLittleLong(out.data() + p->at, static_cast<int64_t>(random_()));
+      PutLittleLong(out.data() + p->at + 8, static_cast<int64_t>(random_()));
     } else if (p->what == kLastData) {
       if (c.lastData.size() <= out.size() - p->at) out.replace(p->at, c.lastData.size(), c.lastData);
     } else {
@@ -326,6 +349,12 @@ void Loop::Answered(size_t i, std::string_view message) {
   if (c.state != ConnState::kBusy && c.state != ConnState::kAuthenticating) return;
   int32_t type = 0;
   std::memcpy(&type, first.content.data(), 4);
+  if (c.state == ConnState::kBusy && c.owed) {
+    // What was owed answered; an error says there was nothing to undo (a lock not held): on with it.
+    if (c.replaying) c.replaying = false, c.replay.clear();
+    else c.step++;
+    return SendStep(i);
+  }
   if (type == kErrorType) {
     if (c.state == ConnState::kBusy && Unwind(i, kErrorAnswer, message)) return;
     return Fail(i, c.authenticated ? kErrorAnswer : kConnect, message, false);
@@ -415,8 +444,50 @@ bool Loop::Unwind(size_t i, Failure failure, std::string_view bytes) {
 // A failed call: `lost` drops the connection (the next call reopens it).
 void Loop::Fail(size_t i, Failure failure, std::string_view bytes, bool lost) {
   std::string copy(bytes);  // `bytes` may live in the buffers Drop clears
-  if (lost) Drop(i);
+  if (lost) {
+    Owe(i);
+    Drop(i);
+  }
   End(i, NAN, failure, copy, true);
+}
+
+// The connection is lost with a step in flight: after a resend step, the call owes its always steps
+// and, when the resend step itself was in flight, that request as it was sent (see steps.h).
+void Loop::Owe(size_t i) {
+  Conn& c = conns_[i];
+  if (c.state != ConnState::kBusy) return;
+  const std::vector<Step>& steps = rules_.clients[i].steps;
+  if (c.replaying) return;  // owed already, its replay lost again: still owed as it was
+  bool resent = false;
+  for (size_t k = 0; k <= c.step && k < steps.size(); k++) resent = resent || steps[k].resend;
+  if (!resent) return;
+  c.owed = true;
+  if (steps[c.step].resend && !c.unwinding) {
+    c.replay.assign(c.out);
+    c.replayStep = c.step;
+  } else {
+    c.replay.clear();
+  }
+}
+
+// Sends the owed resend step's request again, as it was but for its correlation id.
+void Loop::Replay(size_t i) {
+  Conn& c = conns_[i];
+  c.state = ConnState::kBusy;
+  c.sentUs = NowUs();
+  c.timeoutUs = rules_.clients[i].steps[c.replayStep].timeoutMs * 1000;
+  WakeBy(c.sentUs + c.timeoutUs);
+  c.out.assign(c.replay);
+  c.correlation++;
+  PutLittleLong(c.out.data() + kCorrelationAt, c.correlation);
+  c.outSent = 0;
+  Flush(i);
+}
+
+void Loop::NewCallLong(size_t i) {
+  Conn& c = conns_[i];
+  // The client's index above its attempt count: unique in the loop, and never 0 (no thread id).
+  c.callLong = static_cast<int64_t>((static_cast<uint64_t>(i) + 1) << 32 | ++c.attempts);
 }
 
 // The call ends. A failure that certainly applied nothing because the member is unreachable

@@ -42,6 +42,8 @@ struct Conn {
   double retries = 0;
   double value = 0;
   int64_t next = 0;
+  int64_t callLong = 0;  // the attempt's kCallLong
+  uint32_t attempts = 0;
   std::string lastData;  // the Data frame the last kNextFromData step read
   std::string kept;      // the frame content the last keepFrame step kept
   double timeoutUs = 0;  // of the step in flight
@@ -49,6 +51,12 @@ struct Conn {
   bool unwinding = false;
   Failure pendingFailure = kErrorAnswer;
   std::string pendingBytes;
+  // A call lost its connection after a resend step (steps.h): what it owes runs before the next call,
+  // with its callLong: the lost resend step's request (`replay`, when it was the one in flight), then
+  // the always steps.
+  bool owed = false, replaying = false;
+  size_t replayStep = 0;
+  std::string replay;
 };
 
 // Everything the loop takes from TS, each value from its one home there: nothing here has a default.

@@ -22,9 +22,13 @@ enum Patch : uint8_t {
   kNextLong,    // the value to write (read + 1), a big-endian long: a serialized Long's payload
   kLastData,    // the serialized value the last read step answered (a Data frame's content, same length)
   kKeptFrame,   // the frame at `at` (its header's offset) takes the content of the last kept answer frame
+  kCallLong,    // a little-endian long of the attempt's own, the same in each of its steps and unique in the
+                // loop (a CP lock's thread id: each acquire its own, as hazelcast-client's FencedLock)
+  kFreshUuid,   // 16 random bytes, new for each request sent (a CP invocation UUID, by which the member
+                // tells a retry from a new call)
 };
-constexpr const char* kPatchNames[] = {"nextLong", "lastData", "keptFrame"};
-static_assert(sizeof kPatchNames / sizeof *kPatchNames == kKeptFrame + 1, "a name for each Patch");
+constexpr const char* kPatchNames[] = {"nextLong", "lastData", "keptFrame", "callLong", "freshUuid"};
+static_assert(sizeof kPatchNames / sizeof *kPatchNames == kFreshUuid + 1, "a name for each Patch");
 
 // What an answer means for the attempt.
 enum Read : uint8_t {
@@ -66,6 +70,11 @@ struct Step {
   // A failure of a `guarded` step (an error answer, the connection alive) runs the `always` steps
   // that follow it before the call fails with it, as a `finally` would (the map lock's unlock).
   bool guarded = false, always = false;
+  // Lost in flight (the connection broke, or no answer came), a `resend` step may still take effect
+  // (a CP lock, granted when its turn comes): on the next connection it is sent again as it was, which
+  // the member answers as the first (by its invocation UUID), and the always steps after it run (the
+  // unlock), before the next call. A guarded step lost after it owes the always steps alone.
+  bool resend = false;
   // No answer within this long fails the call (Infinity: waits, as hazelcast-client's lock()).
   double timeoutMs = 0;
   // The answer frame whose content the client keeps for a later kKeptFrame patch (PN replica
