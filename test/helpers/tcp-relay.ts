@@ -43,13 +43,15 @@ export class TcpRelay {
   }
 
   /**
-   * Stops relaying answers, and resolves once a request arrives that will get none: a call is then
-   * certainly in flight, for down() to cut.
+   * Stops relaying answers (they are dropped), and resolves once a call is certainly in flight, for
+   * down() to cut: a request arrives, or an answer a client waits for is dropped. Either may come
+   * first: a client waiting for an answer sends nothing more.
    */
   holdAnswers(): Promise<void> {
     return new Promise((resolve) => {
       for (const [upstream, client] of this.pairs) {
         upstream.unpipe(client);
+        upstream.on('data', () => resolve());
         client.once('data', () => resolve());
       }
     });
