@@ -48,10 +48,14 @@ export class TcpRelay {
    * first: a client waiting for an answer sends nothing more.
    */
   holdAnswers(): Promise<void> {
+    if (this.pairs.size === 0) return Promise.reject(new Error('holdAnswers: no connection is relayed'));
     return new Promise((resolve) => {
       for (const [upstream, client] of this.pairs) {
         upstream.unpipe(client);
         upstream.on('data', () => resolve());
+        // unpipe() paused the stream, and a 'data' listener does not resume a paused stream: without
+        // this, held answers stay buffered, unseen, and a client waiting for one never resolves this.
+        upstream.resume();
         client.once('data', () => resolve());
       }
     });
