@@ -267,6 +267,32 @@ clusterTest('the map entry holds a Java Long, and reset writes a Long 0', async 
   }
 });
 
+// A kill-member run left the key locked (the cluster kept a lock whose client was gone): every
+// later run's reset waited on it for ever, printing nothing.
+for (const method of ['no_lock', 'pessimistic'] as const) {
+  clusterTest(`${method}: reset clears a lock left on the key, then counts from 0`, async (t) => {
+    const env = isolatedEnv(`left-lock-${method}`);
+    const holder = await connectHazelcast(readHazelcastConfig(env));
+    const factory = hazelcastCounterFactory(method, env);
+    const counter = await factory.open();
+    try {
+      await (await holder.getMap<string, unknown>(env.HZ_MAP_NAME!)).lock('count');
+      // Bounded only so the old behaviour (the set waiting on the lock) fails here instead of hanging.
+      const bound = new AbortController();
+      const stuck = sleep(20_000, 'stuck', { signal: bound.signal }).catch(() => 'cancelled');
+      t.is(await Promise.race([counter.reset().then(() => 'reset'), stuck]), 'reset');
+      bound.abort();
+      t.false(await (await holder.getMap<string, unknown>(env.HZ_MAP_NAME!)).isLocked('count'));
+      t.is(await counter.increment(), 1);
+      t.is(await counter.read(), 1);
+    } finally {
+      await holder.shutdown();
+      await counter.close();
+      await factory.close();
+    }
+  });
+}
+
 clusterTest('a closed counter refuses increments', async (t) => {
   const factory = hazelcastCounterFactory('pessimistic', isolatedEnv('closed'));
   const counter = await factory.open();

@@ -35,7 +35,11 @@ export function mapEntryOps(ctx: MethodContext): Pick<MethodOps, 'reset' | 'read
     },
     async reset() {
       try {
-        await (await session.map()).set(config.counterKey, toLong(0));
+        const map = await session.map();
+        // A lock left on the key (a client killed holding it, or one whose lock the cluster kept
+        // through a member's death) would hold the set, and every run after it, for ever.
+        await map.forceUnlock(config.counterKey);
+        await map.set(config.counterKey, toLong(0));
       } catch (err) {
         throw toCounterError(config, err);
       }
