@@ -50,6 +50,11 @@ export interface HzStep {
   timeoutMs: number;
   /** The answer frame (index) whose content the client keeps for a keptFrame patch; -1: none. */
   keepFrame: number;
+  /**
+   * A partition's operation: sent backup-aware while the client listens on its `backups`, so the
+   * owner answers at once and the backup member acks to the client (as a smart client is served).
+   */
+  backupAware: boolean;
 }
 
 /** One client of the loop: its own connection, authentication and requests. */
@@ -59,6 +64,11 @@ export interface HzClient {
   /** "CP2" and the client's authentication request (its own client UUID). */
   hello: Buffer;
   steps: HzStep[];
+  /**
+   * The members it listens on for backup acks, as the same client: every member but `address`'s
+   * (one holds the partition's backup); none when no step is backupAware.
+   */
+  backups: string[];
 }
 
 export interface HzLoaderConfig {
@@ -70,6 +80,12 @@ export interface HzLoaderConfig {
   /** A serialized Long's type id, as the client's serializer writes it. */
   longTypeId: number;
   retry: { maxRetries: number; baseMs: number; capMs: number };
+  /** ClientLocalBackupListener's request, with correlation id 1: what a listener sends once authenticated. */
+  listenRequest: Buffer;
+  /** Where a backup event's first frame holds the correlation id of the request it acks. */
+  ackCorrelationAt: number;
+  /** How long an answer waits for its backup acks before it is taken as it is. */
+  backupTimeoutMs: number;
 }
 
 export interface HzLoader {

@@ -9,12 +9,12 @@
 import test from 'ava';
 import fs from 'node:fs';
 import { SessionExpiredError } from 'hazelcast-client';
-import type { CounterError, EngineCalls } from '../counters/counter.js';
+import type { CounterError, EngineCalls, IncrementEngine } from '../counters/counter.js';
 import type { Env } from '../backends/env.js';
 import { codec, invokeOnRandomTarget } from '../backends/hazelcast/client-internals.js';
 import { connectHazelcast } from '../backends/hazelcast/connect.js';
 import { HazelcastSession } from '../backends/hazelcast/session.js';
-import { toLong } from '../backends/hazelcast/values.js';
+import { toCount, toLong } from '../backends/hazelcast/values.js';
 import {
   HAZELCAST_METHODS,
   type HazelcastMethod,
@@ -204,6 +204,88 @@ clusterTest('native: a member\'s error answer is the error the JS engine gives, 
   }
 });
 
+/** A relay in front of every member, and the routes that send the engine's connections through them. */
+async function relayEveryMember(session: HazelcastSession) {
+  const relays = new Map<string, TcpRelay>();
+  for (const member of session.client.getCluster().getMembers()) {
+    const relay = new TcpRelay(await freePort(), { host: member.address.host, port: member.address.port });
+    await relay.up();
+    relays.set(`${member.address.host}:${member.address.port}`, relay);
+  }
+  const routes = Object.fromEntries([...relays].map(([address, relay]) => [address, `127.0.0.1:${relay.port}`]));
+  const owner = keyOwner(session).address;
+  const others = [...relays].filter(([address]) => address !== owner).map(([, relay]) => relay);
+  return { routes, others, down: () => Promise.all([...relays.values()].map((relay) => relay.down())) };
+}
+
+/** A backup ack (ClientLocalBackupListenerCodec's event): one frame, its header and 24 bytes. */
+const ACK_BYTES = 6 + 24;
+
+async function drainedRun(engine: IncrementEngine, callsPerClient: number) {
+  const end = await engine.run({ startUs: monotonicUs(), callsPerClient });
+  return { end, errors: [...end.errors.values()].map((err) => err.message) };
+}
+
+clusterTest('native map writes go backup-aware: the backup member acks each to the client itself, and the count stays exact', async (t) => {
+  const native = nativeHzLoader();
+  if (native === undefined) return t.fail('the addon is not built');
+  const session = await HazelcastSession.open(readHazelcastConfig(isolatedEnv('backup-acks')));
+  const relays = await relayEveryMember(session);
+  try {
+    await (await session.map()).set(session.config.counterKey, toLong(0));
+    const engine = await openNativeHzEngine(native, session, 'pessimistic', 2, relays.routes);
+    const { end, errors } = await drainedRun(engine, 200);
+    await engine.close();
+    t.deepEqual(errors, []);
+    t.is(Math.max(...end.values), 400);
+    t.is(toCount(await (await session.map()).get(session.config.counterKey), 'the counter'), 400);
+    // 400 calls, each 3 writes (lock, set, unlock) with a backup: their acks came through the
+    // listeners on the other members (a few calls go before the listeners are up, unflagged).
+    const acks = relays.others.reduce((sum, relay) => sum + relay.answerBytes, 0) / ACK_BYTES;
+    t.true(acks > 400, `about ${Math.round(acks)} acks reached the clients from the backup members`);
+  } finally {
+    await relays.down();
+    await session.shutdown();
+  }
+});
+
+clusterTest('native: a backup ack that never comes holds its call for the backup timeout, then the call goes on', async (t) => {
+  const native = nativeHzLoader();
+  if (native === undefined) return t.fail('the addon is not built');
+  const session = await HazelcastSession.open(readHazelcastConfig(isolatedEnv('backup-lost')));
+  // The client's hazelcast.client.operation.backup.timeout.millis (5 s), shortened for this test.
+  const BACKUP_TIMEOUT_MS = 300;
+  (session.client.getConfig().properties as Record<string, unknown>)['hazelcast.client.operation.backup.timeout.millis'] =
+    BACKUP_TIMEOUT_MS;
+  const relays = await relayEveryMember(session);
+  try {
+    await (await session.map()).set(session.config.counterKey, toLong(0));
+    const engine = await openNativeHzEngine(native, session, 'no_lock', 1, relays.routes);
+    // Until acks flow, the client listens on every other member: its listeners stay open between runs.
+    t.true(
+      await waitUntil(async () => {
+        const before = relays.others.reduce((sum, relay) => sum + relay.answerBytes, 0);
+        await drainedRun(engine, 5);
+        return relays.others.reduce((sum, relay) => sum + relay.answerBytes, 0) >= before + 5 * ACK_BYTES;
+      }, 20_000),
+      'the backup member acked to the client',
+    );
+    // Not awaited: it resolves on an answer, and the member without the backup sends none.
+    for (const relay of relays.others) void relay.holdAnswers();
+    const startUs = monotonicUs();
+    const { end, errors } = await drainedRun(engine, 3);
+    const tookMs = (monotonicUs() - startUs) / 1000;
+    await engine.close();
+    t.deepEqual(errors, []);
+    t.is(end.length, 3);
+    t.true(tookMs >= 3 * BACKUP_TIMEOUT_MS, `3 calls, each set waiting ${BACKUP_TIMEOUT_MS} ms for its ack, took ${tookMs} ms`);
+    t.is(toCount(await (await session.map()).get(session.config.counterKey), 'the counter'), Math.max(...end.values));
+  } finally {
+    await relays.down();
+    await session.shutdown();
+  }
+});
+
 const openFds = () => fs.readdirSync('/proc/self/fd').length;
 
 // fenced_lock: a user whose connection breaks holding the lock, or waiting for it, owes its unlock
@@ -221,7 +303,9 @@ for (const method of ['no_lock', 'fenced_lock'] as const) {
     await gateway.up();
     try {
       await (await session.map()).set(session.config.counterKey, toLong(0));
-      const engine = await openNativeHzEngine(native, session, method, 2, `127.0.0.1:${gateway.port}`);
+      const engine = await openNativeHzEngine(native, session, method, 2, {
+        [keyOwner(session).address]: `127.0.0.1:${gateway.port}`,
+      });
       const taken: EngineCalls[] = [];
       const timer = setInterval(() => taken.push(engine.drain()), 20);
       const okCount = () => taken.reduce((sum, calls) => sum + calls.length - calls.errors.size, 0);

@@ -45,6 +45,12 @@ export const RESPONSE_VALUE_AT = internal<number>('./protocol/ClientMessage', 'R
 /** Where a request's first frame holds its partition id; the fixed-size arguments follow it. */
 export const PARTITION_ID_AT = internal<number>('./protocol/ClientMessage', 'PARTITION_ID_OFFSET');
 
+/**
+ * Where a backup event (ClientLocalBackupListenerCodec's) holds the correlation id of the request it
+ * acks: after the partition id, in its first frame.
+ */
+export const BACKUP_EVENT_CORRELATION_AT = PARTITION_ID_AT + 4;
+
 /** What the Node client writes as its type and serialization version when it authenticates. */
 export const CLIENT_TYPE = internal<string>('./network/ConnectionManager', 'CLIENT_TYPE');
 export const SERIALIZATION_VERSION = 1;

@@ -31,6 +31,8 @@ const LONG_PAYLOAD_AT = 8;
 
 interface Encoding {
   message: ClientMessage;
+  /** A partition's operation (else any member's: a CP group's, a PN counter replica's). */
+  partitioned: boolean;
   /** Each frame's content offset in `bytes`. */
   at: number[];
   bytes: Buffer;
@@ -38,13 +40,22 @@ interface Encoding {
 
 function encoded(message: ClientMessage, partitionId: number): Encoding {
   message.setPartitionId(partitionId);
-  return { message, at: contentOffsets(message), bytes: message.toBuffer() };
+  return { message, partitioned: partitionId >= 0, at: contentOffsets(message), bytes: message.toBuffer() };
+}
+
+function clientProperty(session: HazelcastSession, name: string): number {
+  const properties = session.client.getConfig().properties as Record<string, unknown>;
+  return Number(properties[name]);
 }
 
 /** hazelcast-client's own invocation timeout (its hazelcast.client.invocation.timeout.millis). */
 export function invocationTimeoutMs(session: HazelcastSession): number {
-  const properties = session.client.getConfig().properties as Record<string, unknown>;
-  return Number(properties['hazelcast.client.invocation.timeout.millis']);
+  return clientProperty(session, 'hazelcast.client.invocation.timeout.millis');
+}
+
+/** How long hazelcast-client waits for a backup-aware answer's backup acks before it takes the answer. */
+export function backupTimeoutMs(session: HazelcastSession): number {
+  return clientProperty(session, 'hazelcast.client.operation.backup.timeout.millis');
 }
 
 function step(request: Encoding, timeoutMs: number, rest: Partial<Omit<HzStep, 'request'>>): HzStep {
@@ -61,6 +72,8 @@ function step(request: Encoding, timeoutMs: number, rest: Partial<Omit<HzStep, '
     always: false,
     resend: false,
     timeoutMs,
+    // As hazelcast-client flags every request of a smart client; only a partition's may have backups.
+    backupAware: request.partitioned,
     ...rest,
   };
 }

@@ -1,6 +1,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { ClientOfflineError, OperationTimeoutError, TargetDisconnectedError } from 'hazelcast-client';
 import {
+  BACKUP_EVENT_CORRELATION_AT,
   CLIENT_TYPE,
   clientVersion,
   codec,
@@ -21,7 +22,7 @@ import { CounterError, type IncrementEngine, REFUSED_PAUSE_MS } from '../counter
 import { entryName, optimisticGaveUp } from './map-methods.js';
 import type { HazelcastMethod } from './method.js';
 import { openCpSession } from './cp-session.js';
-import { type FencedLockTarget, invocationTimeoutMs, methodSteps } from './method-steps.js';
+import { backupTimeoutMs, type FencedLockTarget, invocationTimeoutMs, methodSteps } from './method-steps.js';
 
 /**
  * The error the JS engine would have failed a call with: the member's error answer read by the
@@ -110,37 +111,52 @@ export function keyOwner(session: HazelcastSession): { address: string; partitio
   return { address: `${member.address.host}:${member.address.port}`, partitionId };
 }
 
-function randomMember(session: HazelcastSession): { address: string; uuid: unknown } {
-  const members = session.client.getCluster().getMembers();
-  const member = members[Math.floor(Math.random() * members.length)];
-  return { address: `${member.address.host}:${member.address.port}`, uuid: member.uuid };
+function members(session: HazelcastSession): Array<{ address: string; uuid: unknown }> {
+  return session.client
+    .getCluster()
+    .getMembers()
+    .map((member) => ({ address: `${member.address.host}:${member.address.port}`, uuid: member.uuid }));
+}
+
+/** ClientLocalBackupListener's request, as the first after a listener's authentication. */
+function listenRequest(): Buffer {
+  const request = codec('ClientLocalBackupListenerCodec').encodeRequest();
+  request.setCorrelationId(1);
+  return request.toBuffer();
 }
 
 /**
  * `clientCount` clients on the native loop, each with a connection of its own (opened on its first
- * call, as after a lost connection); `session` is the factory's client, used here once to encode
- * the requests. `via`: connect there instead, a relay in front of the member.
+ * call, as after a lost connection) and, for the map methods, a listener for backup acks on every
+ * other member; `session` is the factory's client, used here once to encode the requests.
+ * `routes`: dial routes[address] instead of a member's address (a relay in front of it).
  */
 export async function openNativeHzEngine(
   native: HzLoaderModule,
   session: HazelcastSession,
   method: HazelcastMethod,
   clientCount: number,
-  via?: string,
+  routes: Record<string, string> = {},
 ): Promise<IncrementEngine> {
   const { config } = session;
   const owner = keyOwner(session);
   // fenced_lock: the engine's own CP session, closed with the engine.
   const cp = method === 'fenced_lock' ? await fencedLockSession(session) : undefined;
   try {
+    const all = members(session);
+    const dial = (address: string) => routes[address] ?? address;
     const clients = [];
     for (let i = 0; i < clientCount; i++) {
-      const replica = method === 'pn_counter' ? randomMember(session) : { address: owner.address, uuid: null };
+      const replica =
+        method === 'pn_counter' ? all[Math.floor(Math.random() * all.length)] : { address: owner.address, uuid: null };
       const target = { partitionId: owner.partitionId, replica: replica.uuid, fencedLock: cp?.target };
+      const steps = await methodSteps(session, method, target);
+      const others = all.filter((member) => member.address !== replica.address);
       clients.push({
-        address: via ?? replica.address,
+        address: dial(replica.address),
         hello: hello(config, i),
-        steps: await methodSteps(session, method, target),
+        steps,
+        backups: steps.some((step) => step.backupAware) ? others.map((member) => dial(member.address)) : [],
       });
     }
     const loader = new native.HzLoader({
@@ -150,6 +166,9 @@ export async function openNativeHzEngine(
       refusedPauseMs: REFUSED_PAUSE_MS,
       longTypeId: serializer(session.client).toData(toLong(0)).toBuffer().readInt32BE(4),
       retry: config.retry,
+      listenRequest: listenRequest(),
+      ackCorrelationAt: BACKUP_EVENT_CORRELATION_AT,
+      backupTimeoutMs: backupTimeoutMs(session),
     });
     return new LoaderEngine(loader, native.failureNames, (side) => hzErrorOf(session, side), cp?.session.close);
   } catch (err) {

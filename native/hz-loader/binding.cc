@@ -36,11 +36,11 @@ std::string BytesOf(Napi::Value value) {
 }
 
 // { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue, guarded, always, resend,
-// timeoutMs, keepFrame }; false with a pending TypeError.
+// timeoutMs, keepFrame, backupAware }; false with a pending TypeError.
 bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
   const char* shape =
       "a step is { request: Buffer, patches: [{ at, what }], read, at, writes, ifNull, ifValue, guarded, always, "
-      "resend, timeoutMs, keepFrame }";
+      "resend, timeoutMs, keepFrame, backupAware }";
   if (!value.IsObject()) return ThrowTypeError(env, shape), false;
   Napi::Object o = value.As<Napi::Object>();
   Napi::Value request = o.Get("request"), patches = o.Get("patches");
@@ -48,7 +48,7 @@ bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
   double at = NumberIn(o, "at", 0), keepFrame = NumberIn(o, "keepFrame", -1), timeoutMs = NumberIn(o, "timeoutMs", 0);
   if (!request.IsBuffer() || std::isnan(keepFrame) || std::isnan(timeoutMs) || !o.Get("guarded").IsBoolean() ||
       !o.Get("always").IsBoolean() || !o.Get("resend").IsBoolean() || !patches.IsArray() || read < 0 || std::isnan(at) || !o.Get("writes").IsBoolean() ||
-      !o.Get("ifNull").IsBoolean() || !o.Get("ifValue").IsBoolean())
+      !o.Get("ifNull").IsBoolean() || !o.Get("ifValue").IsBoolean() || !o.Get("backupAware").IsBoolean())
     return ThrowTypeError(env, shape), false;
   step->request = BytesOf(request);
   step->read = static_cast<Read>(read);
@@ -61,6 +61,7 @@ bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
   step->guarded = o.Get("guarded").As<Napi::Boolean>().Value();
   step->always = o.Get("always").As<Napi::Boolean>().Value();
   step->resend = o.Get("resend").As<Napi::Boolean>().Value();
+  step->backupAware = o.Get("backupAware").As<Napi::Boolean>().Value();
   if (step->request.size() < 22) return ThrowTypeError(env, "a step's request is shorter than a message's first frame"), false;
   Napi::Array list = patches.As<Napi::Array>();
   for (uint32_t k = 0; k < list.Length(); k++) {
@@ -83,7 +84,7 @@ bool ReadStep(Napi::Env env, Napi::Value value, Step* step) {
 }
 
 // "host:port" with a numeric IPv4 or IPv6 host; false with a pending TypeError.
-bool ReadAddress(Napi::Env env, const std::string& address, Client* client) {
+bool ReadAddress(Napi::Env env, const std::string& address, Endpoint* client) {
   size_t colon = address.rfind(':');
   std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
   int port = colon == std::string::npos ? 0 : std::atoi(address.c_str() + colon + 1);
@@ -112,15 +113,24 @@ class HzLoader : public http_loader::ProtocolBinding<HzLoader, Conn, Rules> {
   explicit HzLoader(const Napi::CallbackInfo& info);
 };
 
-// { address, hello: Buffer, steps: [step] }; false with a pending TypeError.
+// { address, hello: Buffer, steps: [step], backups: [address] }; false with a pending TypeError.
 bool ReadClient(Napi::Env env, Napi::Value value, Client* client) {
-  const char* shape = "a client is { address, hello: Buffer (\"CP2\" and an authentication request), steps }";
+  const char* shape =
+      "a client is { address, hello: Buffer (\"CP2\" and an authentication request), steps, backups: [address] "
+      "(at most 254) }";
   if (!value.IsObject()) return ThrowTypeError(env, shape), false;
   Napi::Object o = value.As<Napi::Object>();
-  Napi::Value address = o.Get("address"), hello = o.Get("hello"), steps = o.Get("steps");
-  if (!address.IsString() || !hello.IsBuffer() || hello.As<Napi::Buffer<char>>().Length() < 25 || !steps.IsArray())
+  Napi::Value address = o.Get("address"), hello = o.Get("hello"), steps = o.Get("steps"), backups = o.Get("backups");
+  if (!address.IsString() || !hello.IsBuffer() || hello.As<Napi::Buffer<char>>().Length() < 25 || !steps.IsArray() ||
+      !backups.IsArray() || backups.As<Napi::Array>().Length() > 254)
     return ThrowTypeError(env, shape), false;
-  if (!ReadAddress(env, address.As<Napi::String>().Utf8Value(), client)) return false;
+  if (!ReadAddress(env, address.As<Napi::String>().Utf8Value(), &client->member)) return false;
+  Napi::Array members = backups.As<Napi::Array>();
+  client->backups.resize(members.Length());
+  for (uint32_t k = 0; k < members.Length(); k++) {
+    if (!members.Get(k).IsString()) return ThrowTypeError(env, shape), false;
+    if (!ReadAddress(env, members.Get(k).As<Napi::String>().Utf8Value(), &client->backups[k])) return false;
+  }
   client->hello = BytesOf(hello);
   Napi::Array list = steps.As<Napi::Array>();
   if (list.Length() == 0) return ThrowTypeError(env, "a method needs at least one step"), false;
@@ -132,22 +142,31 @@ bool ReadClient(Napi::Env env, Napi::Value value, Client* client) {
   return true;
 }
 
-// config: { clients: [{ address, hello, steps }], authStatusAt, connectTimeoutMs, refusedPauseMs, longTypeId,
-// retry: { maxRetries, baseMs, capMs } }; false with a pending TypeError.
+// config: { clients: [{ address, hello, steps, backups }], authStatusAt, connectTimeoutMs, refusedPauseMs,
+// longTypeId, retry: { maxRetries, baseMs, capMs }, listenRequest, ackCorrelationAt, backupTimeoutMs }; false
+// with a pending TypeError.
 bool ReadRules(const Napi::CallbackInfo& info, Rules* rules) {
   const char* usage =
-      "new HzLoader({ clients: [{ address, hello, steps }], authStatusAt, connectTimeoutMs, refusedPauseMs, "
-      "longTypeId, retry: { maxRetries, baseMs, capMs } })";
+      "new HzLoader({ clients: [{ address, hello, steps, backups }] (fewer than 2^24), authStatusAt, "
+      "connectTimeoutMs, refusedPauseMs, longTypeId, retry: { maxRetries, baseMs, capMs }, listenRequest: Buffer, "
+      "ackCorrelationAt, backupTimeoutMs })";
   Napi::Object config;
   if (!ConfigArg(info, usage, &config)) return false;
-  Napi::Value clients = config.Get("clients"), longTypeId = config.Get("longTypeId");
-  double authStatusAt = NumberIn(config, "authStatusAt", 0);
+  Napi::Value clients = config.Get("clients"), longTypeId = config.Get("longTypeId"),
+              listenRequest = config.Get("listenRequest");
+  double authStatusAt = NumberIn(config, "authStatusAt", 0), ackCorrelationAt = NumberIn(config, "ackCorrelationAt", 0);
   rules->connectTimeoutMs = NumberIn(config, "connectTimeoutMs", 0);
   rules->refusedPauseMs = NumberIn(config, "refusedPauseMs", 0);
-  if (!clients.IsArray() || clients.As<Napi::Array>().Length() == 0 || !longTypeId.IsNumber() ||
-      std::isnan(authStatusAt) || std::isnan(rules->connectTimeoutMs) || std::isnan(rules->refusedPauseMs))
+  rules->backupTimeoutMs = NumberIn(config, "backupTimeoutMs", 0);
+  // The epoll tag has 24 bits for the client (Tag in hz-loop.cc).
+  if (!clients.IsArray() || clients.As<Napi::Array>().Length() == 0 || clients.As<Napi::Array>().Length() >= (1u << 24) ||
+      !longTypeId.IsNumber() || std::isnan(authStatusAt) || std::isnan(rules->connectTimeoutMs) ||
+      std::isnan(rules->refusedPauseMs) || std::isnan(rules->backupTimeoutMs) || std::isnan(ackCorrelationAt) ||
+      !listenRequest.IsBuffer() || listenRequest.As<Napi::Buffer<char>>().Length() < 22)
     return ThrowTypeError(info.Env(), usage), false;
   rules->authStatusAt = static_cast<uint32_t>(authStatusAt);
+  rules->ackCorrelationAt = static_cast<uint32_t>(ackCorrelationAt);
+  rules->listenRequest = BytesOf(listenRequest);
   rules->longTypeId = longTypeId.As<Napi::Number>().Int32Value();
   Napi::Array list = clients.As<Napi::Array>();
   rules->clients.resize(list.Length());

@@ -25,6 +25,18 @@ using http_loader::Plan;
 
 enum class ConnState { kIdle, kConnecting, kAuthenticating, kBusy, kPaused, kDone };
 
+// A connection on which a client only listens for backup acks (steps.h's backupAware), to a member
+// that may hold the partition's backup; kept open between runs once it listens.
+struct Listener {
+  enum class State { kDown, kConnecting, kAuthenticating, kRegistering, kListening } state = State::kDown;
+  int fd = -1;
+  uint32_t events = 0, generation = 0;
+  std::string in, out;
+  size_t outSent = 0;
+  double sinceUs = 0;     // of the connect, for its timeout
+  double retryAtUs = 0;   // after a failure, not reopened before this
+};
+
 // One client: its connection (kept open between runs) and the call it is making.
 struct Conn {
   int fd = -1;
@@ -57,6 +69,13 @@ struct Conn {
   bool owed = false, replaying = false;
   size_t replayStep = 0;
   std::string replay;
+  // The backup acks of the request in flight: an answer that expects more than have come is held
+  // until they do, or until the backup timeout (then taken as it is, as hazelcast-client does).
+  std::vector<Listener> listeners;
+  uint32_t acksSeen = 0, acksExpected = 0;
+  std::string held;
+  bool holding = false;
+  double answeredUs = 0;
 };
 
 // Everything the loop takes from TS, each value from its one home there: nothing here has a default.
@@ -66,6 +85,9 @@ struct Rules {
   double connectTimeoutMs = 0, refusedPauseMs = 0;
   int32_t longTypeId = 0;           // a serialized Long's type id
   RetryPolicy retry;
+  std::string listenRequest;        // ClientLocalBackupListener's request (correlation id 1)
+  uint32_t ackCorrelationAt = 0;    // a backup event's source correlation id, in its first frame's content
+  double backupTimeoutMs = 0;       // how long an answer waits for its backup acks
 };
 
 using LoopEnd = http_loader::CallLoopEnd;

@@ -80,15 +80,27 @@ struct Step {
   // The answer frame whose content the client keeps for a later kKeptFrame patch (PN replica
   // timestamps, carried from answer to request); -1: none. Kept across calls, until the connection goes.
   int keepFrame = -1;
+  // A partition's operation (the map's): sent backup-aware while the client listens on every other
+  // member, so the owner answers at once and each backup member acks to the client, as smart clients
+  // are served, instead of the owner answering only once its backups have acked to it.
+  bool backupAware = false;
+};
+
+// A member's address, resolved by TS.
+struct Endpoint {
+  sockaddr_storage addr{};
+  socklen_t addrLen = 0;
+  std::string address;  // "127.0.0.1:5701", for messages
 };
 
 // One client: where it connects, how it authenticates, what each call sends.
 struct Client {
-  sockaddr_storage addr{};
-  socklen_t addrLen = 0;
-  std::string address;  // "127.0.0.1:5701", for messages
-  std::string hello;    // "CP2" and its authentication request (its own client UUID)
+  Endpoint member;
+  std::string hello;  // "CP2" and its authentication request (its own client UUID)
   std::vector<Step> steps;
+  // Where it listens for backup acks, as the same client (its hello): the other members, one of
+  // which holds the partition's backup; none when no step is backupAware.
+  std::vector<Endpoint> backups;
 };
 
 using http_loader::RetryPolicy;

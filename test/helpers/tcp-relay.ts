@@ -9,6 +9,8 @@ export class TcpRelay {
   private readonly sockets = new Set<net.Socket>();
   /** Each relayed connection's [upstream, client]. */
   private readonly pairs = new Set<[net.Socket, net.Socket]>();
+  /** Bytes the upstream answered, relayed or held. */
+  answerBytes = 0;
 
   constructor(
     readonly port: number,
@@ -22,6 +24,7 @@ export class TcpRelay {
       const pair: [net.Socket, net.Socket] = [upstream, client];
       this.pairs.add(pair);
       client.once('close', () => this.pairs.delete(pair));
+      upstream.on('data', (chunk: Buffer) => (this.answerBytes += chunk.length));
       for (const [from, to] of [
         [client, upstream],
         [upstream, client],
