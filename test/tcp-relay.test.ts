@@ -64,3 +64,4 @@ test('holdAnswers with nothing relayed fails at once instead of waiting for ever
     await relay.down();
   }
 });
+

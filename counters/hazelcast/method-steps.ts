@@ -23,8 +23,13 @@ import type { HazelcastMethod } from './method.js';
 /** hazelcast-client's map calls pass thread id 0 and ttl -1 (no expiry). */
 const THREAD_ID = 0;
 const NO_TTL = -1;
-/** MapProxy's lock and unlock pass reference id 0 (the member's retry detection). */
+/**
+ * MapProxy's lock and unlock pass reference id 0: the member then takes each request's own call id
+ * for its retry detection (a lock or unlock sent again under the same id counts once).
+ */
 const REFERENCE_ID = 0;
+/** MapLockCodec's first frame: after the partition id, the thread id, the ttl, then the reference id. */
+const MAP_LOCK_REFERENCE_ID_AT = PARTITION_ID_AT + 4 + 8 + 8;
 
 /** A serialized Long's payload: the last 8 bytes of its Data (after partition hash and type id). */
 const LONG_PAYLOAD_AT = 8;
@@ -131,11 +136,20 @@ export async function methodSteps(
       ];
     case 'pessimistic': {
       // pessimisticOps: lock (waiting as long as it takes, as MapProxy.lock does), then get and set,
-      // unlocked in a finally; the lock is the connection's (its client UUID, thread 0).
+      // unlocked in a finally; the lock is the client's (its client UUID, thread 0), whichever
+      // connection it reconnects on.
       const lock = encoded(codec('MapLockCodec').encodeRequest(name, key, THREAD_ID, NO_TTL, REFERENCE_ID), partitionId);
       const unlock = encoded(codec('MapUnlockCodec').encodeRequest(name, key, THREAD_ID, REFERENCE_ID), partitionId);
       return [
-        make(lock, { timeoutMs: Infinity }),
+        // resend: a lock lost in flight may be granted still (or was), to this client: on the next
+        // connection it is sent again, then unlocked, as hazelcast-client retries it and then runs the
+        // finally. Its reference id is the attempt's own, so the member grants the lock sent again
+        // once (the retry detection): under id 0 each request is new, and a granted lock would count twice.
+        make(lock, {
+          patches: [{ at: lock.at[0] + MAP_LOCK_REFERENCE_ID_AT, what: 'callLong' }],
+          timeoutMs: Infinity,
+          resend: true,
+        }),
         make(get, { read: 'nextFromData', guarded: true }),
         make(set, { patches: [{ at: setValueAt, what: 'nextLong' }], writes: true, guarded: true }),
         make(unlock, { always: true }),

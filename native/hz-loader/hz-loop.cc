@@ -591,7 +591,7 @@ void Loop::Replay(size_t i) {
   c.timeoutUs = rules_.clients[i].steps[c.replayStep].timeoutMs * 1000;
   WakeBy(c.sentUs + c.timeoutUs);
   c.out.assign(c.replay);
-  NewRequest(i, false);
+  NewRequest(i, rules_.clients[i].steps[c.replayStep].backupAware);
   c.outSent = 0;
   Flush(i);
 }

@@ -7,8 +7,8 @@ import net from 'node:net';
 export class TcpRelay {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
-  /** Each relayed connection's [upstream, client]. */
-  private readonly pairs = new Set<[net.Socket, net.Socket]>();
+  /** Each relayed connection: its sockets, and whether its answers are held (dropped). */
+  private readonly pairs = new Set<{ upstream: net.Socket; client: net.Socket; held: boolean }>();
   /** Bytes the upstream answered, relayed or held. */
   answerBytes = 0;
 
@@ -21,16 +21,21 @@ export class TcpRelay {
   up(): Promise<void> {
     const server = net.createServer((client) => {
       const upstream = net.connect(this.target);
-      const pair: [net.Socket, net.Socket] = [upstream, client];
+      const pair = { upstream, client, held: false };
       this.pairs.add(pair);
       client.once('close', () => this.pairs.delete(pair));
-      upstream.on('data', (chunk: Buffer) => (this.answerBytes += chunk.length));
+      client.pipe(upstream);
+      // Answers are written by hand, not piped, so that holding them needs no unpipe (which pauses).
+      upstream.on('data', (chunk: Buffer) => {
+        this.answerBytes += chunk.length;
+        if (!pair.held) client.write(chunk);
+      });
+      upstream.once('end', () => client.end());
       for (const [from, to] of [
         [client, upstream],
         [upstream, client],
       ]) {
         this.sockets.add(from);
-        from.pipe(to);
         from.on('error', () => to.destroy());
         from.on('close', () => {
           this.sockets.delete(from);
@@ -53,20 +58,22 @@ export class TcpRelay {
   holdAnswers(): Promise<void> {
     if (this.pairs.size === 0) return Promise.reject(new Error('holdAnswers: no connection is relayed'));
     return new Promise((resolve) => {
-      for (const [upstream, client] of this.pairs) {
-        upstream.unpipe(client);
-        upstream.on('data', () => resolve());
-        // unpipe() paused the stream, and a 'data' listener does not resume a paused stream: without
-        // this, held answers stay buffered, unseen, and a client waiting for one never resolves this.
-        upstream.resume();
-        client.once('data', () => resolve());
+      for (const pair of this.pairs) {
+        pair.held = true;
+        pair.upstream.once('data', () => resolve());
+        pair.client.once('data', () => resolve());
       }
     });
   }
 
   /** Refuses new connections and resets the relayed ones, as a host gone from the network. */
   down(): Promise<void> {
-    for (const socket of this.sockets) socket.resetAndDestroy();
+    // One whose end() was called is only destroyed: a reset with its shutdown request in flight
+    // leaves that request pending for ever, and the process hangs at exit (Node 20).
+    for (const socket of this.sockets) {
+      if (socket.writableEnded) socket.destroy();
+      else socket.resetAndDestroy();
+    }
     const server = this.server;
     this.server = undefined;
     return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
