@@ -71,7 +71,7 @@ void CloseMain(Conn* c) {
   if (c->fd >= 0) close(c->fd);
   c->fd = -1;
   c->authenticated = false;
-  c->holding = false;
+  c->held.clear();
   c->in.clear();
   c->out.clear();
   c->outSent = 0;
@@ -429,7 +429,6 @@ bool Loop::Hold(size_t i, std::string_view message) {
   const Frame& first = frames_[0];
   uint32_t expected = first.content.size() > kBackupAcksAt ? static_cast<uint8_t>(first.content[kBackupAcksAt]) : 0;
   if (expected <= c.acksSeen) return false;
-  c.holding = true;
   c.acksExpected = expected;
   c.held.assign(message);
   c.answeredUs = NowUs();
@@ -443,17 +442,16 @@ void Loop::BackupAcked(size_t i, int64_t correlation) {
   Conn& c = conns_[i];
   if (c.state != ConnState::kBusy || correlation != c.correlation) return;
   c.acksSeen++;
-  if (c.holding && c.acksSeen >= c.acksExpected) Release(i);
+  if (!c.held.empty() && c.acksSeen >= c.acksExpected) Release(i);
 }
 
 // The held answer goes on: its acks came, the backup timeout passed, or a listener went away (the
 // ack it might have carried will not come).
 void Loop::Release(size_t i) {
   Conn& c = conns_[i];
-  if (!c.holding || c.state != ConnState::kBusy) return;
+  if (c.held.empty() || c.state != ConnState::kBusy) return;
   std::string message = std::move(c.held);
   c.held.clear();
-  c.holding = false;
   if (SplitFrames(message, &frames_)) Proceed(i, message);
 }
 
@@ -602,7 +600,7 @@ void Loop::NewRequest(size_t i, bool backupAware) {
   c.correlation++;
   PutLittleLong(c.out.data() + kCorrelationAt, c.correlation);
   c.acksSeen = 0;
-  c.holding = false;
+  c.held.clear();
   if (!backupAware || !Listening(i)) return;
   uint16_t flags = 0;
   std::memcpy(&flags, c.out.data() + kFlagsAt, 2);
@@ -784,7 +782,7 @@ void Loop::Scan(double now) {
       else WakeBy(l.sinceUs + connectUs);
     }
     bool connecting = c.state == ConnState::kConnecting || c.state == ConnState::kAuthenticating;
-    if (c.state == ConnState::kBusy && c.holding) {
+    if (c.state == ConnState::kBusy && !c.held.empty()) {
       if (now - c.answeredUs >= backupUs) Release(i);
     } else if (c.state == ConnState::kBusy && now - c.sentUs > c.timeoutUs) {
       Fail(i, kNoAnswer, "", true);
@@ -793,7 +791,7 @@ void Loop::Scan(double now) {
     } else {
       Resume(i, now);
     }
-    if (c.state == ConnState::kBusy) WakeBy(c.holding ? c.answeredUs + backupUs : c.sentUs + c.timeoutUs);
+    if (c.state == ConnState::kBusy) WakeBy(!c.held.empty() ? c.answeredUs + backupUs : c.sentUs + c.timeoutUs);
     if (c.state == ConnState::kConnecting || c.state == ConnState::kAuthenticating) WakeBy(c.sentUs + connectUs);
     if (c.state == ConnState::kPaused) WakeBy(c.pauseUntilUs);
   }

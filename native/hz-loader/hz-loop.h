@@ -70,11 +70,11 @@ struct Conn {
   size_t replayStep = 0;
   std::string replay;
   // The backup acks of the request in flight: an answer that expects more than have come is held
-  // until they do, or until the backup timeout (then taken as it is, as hazelcast-client does).
+  // (`held`, empty when none is) until they do, or until the backup timeout (then taken as it is,
+  // as hazelcast-client does).
   std::vector<Listener> listeners;
   uint32_t acksSeen = 0, acksExpected = 0;
   std::string held;
-  bool holding = false;
   double answeredUs = 0;
 };
 
