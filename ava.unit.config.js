@@ -22,6 +22,7 @@ export default {
     'dist/test/history-streamed-read.test.js',
     'dist/test/increment-coalescer.test.js',
     'dist/test/linearizability.test.js',
+    'dist/test/nemesis-schedule.test.js',
     'dist/test/nemesis-verdict.test.js',
     'dist/test/parse-duration.test.js',
     'dist/test/pool-*.test.js',

@@ -244,7 +244,7 @@ export async function streamLoad(options: LoadOptions): Promise<StreamedLoad> {
       tally.add(calls);
       options.onCalls?.(calls, watermarkUs);
     });
-    options.nemesis?.start(originUs);
+    options.nemesis?.start(originUs, plan.deadlineUs);
     const [mainStart, hostStart] = [ownThreadTime(), hostTimes()];
     const results = await runGroups(groups, plan, streams, report('run', plan.startUs, totalCount));
     // Until the last call ended: recording a native group's calls after that is not load.

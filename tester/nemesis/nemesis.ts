@@ -1,6 +1,8 @@
 /**
  * The scheduler: every interval it injects the next fault of the list, holds it for one
- * interval, heals it, and records both moments as history events.
+ * interval, heals it, and records both moments as history events. No fault begins after the
+ * run's deadline: the calls still in flight then are the run's drain, not its load, and a
+ * fault begun there would strike a run that is already over (and outlast it).
  */
 import type { NemesisEvent } from '../history/nemesis-event.js';
 import { monotonicUs } from '../check/history.js';
@@ -11,6 +13,7 @@ export class Nemesis {
   /** When the fault being injected began (monotonicUs), until its event is recorded; Infinity otherwise. */
   busySinceUs = Infinity;
   #originUs = 0;
+  #untilUs = Infinity;
   #running: Promise<void> | undefined;
   #stopping = false;
   #wake: (() => void) | undefined;
@@ -22,9 +25,13 @@ export class Nemesis {
     private readonly onEvent: (event: NemesisEvent) => void = () => {},
   ) {}
 
-  /** Starts the schedule; event times count from `originUs` (monotonicUs), the run's start. */
-  start(originUs: number): void {
+  /**
+   * Starts the schedule; event times count from `originUs` (monotonicUs), the run's start, and no
+   * fault begins at or after `untilUs` (monotonicUs; a run of a set number of calls has none).
+   */
+  start(originUs: number, untilUs = Infinity): void {
     this.#originUs = originUs;
+    this.#untilUs = untilUs;
     this.#running ??= this.#loop();
   }
 
@@ -39,7 +46,7 @@ export class Nemesis {
   async #loop(): Promise<void> {
     for (let turn = 0; ; turn++) {
       await this.#pause();
-      if (this.#stopping) return;
+      if (this.#stopping || monotonicUs() >= this.#untilUs) return;
       const fault = this.faults[turn % this.faults.length];
       await this.#step(fault, 'start', () => fault.start());
       await this.#pause();
