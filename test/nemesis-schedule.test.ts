@@ -22,7 +22,8 @@ test('no fault begins after the deadline, though the last heal outlasts it', asy
   const { fault, release } = slowHealingFault();
   const nemesis = new Nemesis([fault], INTERVAL_MS);
   const originUs = monotonicUs();
-  const deadlineUs = originUs + 3 * INTERVAL_MS * 1000;
+  // Far past the first fault's start (one interval in), so a slow start on a busy host still comes before it.
+  const deadlineUs = originUs + 20 * INTERVAL_MS * 1000;
   nemesis.start(originUs, deadlineUs);
   t.true(await waitUntil(() => monotonicUs() > deadlineUs && nemesis.events.length === 1, 10_000));
   release();

@@ -7,7 +7,7 @@
  * needs. Ports 18800-18819 (relay 18819).
  */
 import type { ExecutionContext } from 'ava';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -258,7 +258,11 @@ function writerSocketDir(pid: number): string {
 pg.serial(
   "WORKERS=4: a server killed whole leaves its writer's socket directory, and the next server removes it",
   async (t) => {
-    const first = await startServer({ ...PG_ENV, PORT: String(nextPort++) });
+    // A temporary directory of the test's own: a server that another test file starts meanwhile would remove
+    // the dead primary's directory in the shared one before this test looked.
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'writer-dirs-'));
+    t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+    const first = await startServer({ ...PG_ENV, PORT: String(nextPort++), TMPDIR: tmp });
     try {
       const primary = first.child.pid!;
       const socketDir = writerSocketDir(await writerPid(primary));
@@ -267,10 +271,9 @@ pg.serial(
       t.true(await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000), 'all killed');
       t.true(existsSync(socketDir), 'nobody was left to remove it');
       // The same dead pid, but in another pid namespace (a container sharing /tmp): not ours to judge.
-      const foreign = path.join(os.tmpdir(), `counters-writer-${primary}-${primary}-foreign`);
+      const foreign = path.join(tmp, `counters-writer-${primary}-${primary}-foreign`);
       mkdirSync(foreign);
-      t.teardown(() => rmSync(foreign, { recursive: true, force: true }));
-      await withServer({}, async () => {
+      await withServer({ TMPDIR: tmp }, async () => {
         t.false(existsSync(socketDir), 'the next server removed it');
         t.true(existsSync(foreign), "another namespace's directory is left alone");
       });

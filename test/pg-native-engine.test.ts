@@ -29,7 +29,8 @@ const CONFIG = readPostgresConfig(ENV);
 // Serial: each run holds 10 connections, and the server has max_connections for every test file.
 const { serial: pgSerial } = await postgresTest({ postgresEnv: ENV });
 
-let nextUser = 8100 + Math.floor(Math.random() * 100) * 100;
+// Apart from every other file's users (postgresql-counter takes 7,000,000 up): files run two at a time on one table.
+let nextUser = 8_000_000 + Math.floor(Math.random() * 1000) * 100;
 const user = () => nextUser++;
 
 /** `clients` clients of the native engine, `calls` increments each, from a reset; `during` runs alongside. */

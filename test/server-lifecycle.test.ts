@@ -137,7 +137,8 @@ test.serial('SIGTERM while a replacement worker starts: it is ended at once, not
       process.kill(starting!, 'SIGCONT');
       const { code, atMs } = await exited;
       t.is(code, 0);
-      t.true(atMs - signalledMs < 5000, `exited ${atMs - signalledMs} ms after SIGTERM`);
+      // Before the primary's 10 s limit, after which it kills what is left: ended, not killed.
+      t.true(atMs - signalledMs < 9500, `exited ${atMs - signalledMs} ms after SIGTERM`);
       return;
     } finally {
       await server.stop();

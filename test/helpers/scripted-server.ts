@@ -18,7 +18,8 @@ export interface ScriptedServer {
   /** Increments received (each one applied, whatever the answer). */
   readonly count: number;
   /** Stops listening for `ms` (open connections are reset), then listens on the same port again. */
-  refuseFor(ms: number): Promise<void>;
+  /** Closes the port for `ms`; resolves with how long it was closed in fact (longer on a busy host). */
+  refuseFor(ms: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -93,9 +94,11 @@ export async function startScriptedServer(script: ScriptedAnswer[]): Promise<Scr
       return count;
     },
     async refuseFor(ms) {
+      const closedMs = performance.now();
       await stop();
       await sleep(ms);
       await listen(port);
+      return performance.now() - closedMs;
     },
     close: stop,
   };
