@@ -268,7 +268,7 @@ pg.serial("a dead tester's namespace is removed by the next run, and removing tw
   dead.child.kill('SIGKILL');
   await dead.exited;
   t.deepEqual(leftoverNamespaces(), [dead.namespace]);
-  const shortRun = ['web', '--nemesis', 'latency', '--server', PG_SERVER, ...FAULT_RUN, '--duration', '1s'];
+  const shortRun = ['web', '--nemesis', 'latency', '--server', PG_SERVER, ...FAULT_RUN, '--duration', '2s'];
   for (const run of [await runTester(shortRun), await runTester(shortRun)]) t.is(run.code, 0, describe(run));
   t.deepEqual(leftoverNamespaces(), []);
   t.true(allGone(dead.serverPids), "the dead tester's server survived");
@@ -374,6 +374,13 @@ test('an unknown fault, or one the target cannot take, is one line and exit 2', 
     t.regex(run.stderr, expected);
     t.is(run.stderr.trim().split('\n').length, 1, run.stderr);
   }
+});
+
+test('a run of set calls over before its first fault says that none was injected', async (t) => {
+  const args = ['web', '--nemesis', 'kill-worker', '--server', SHM_SERVER, '--n-clients', '1', '--n-calls-per-client', '10'];
+  const run = await runTester(args);
+  t.is(run.code, 0, describe(run));
+  t.regex(run.stderr, /^tester: warning: no fault was injected: the run ended within the first --nemesis-interval \(5s\)$/m);
 });
 
 test('a server that does not start is one line and exit 3', async (t) => {

@@ -162,6 +162,11 @@ const USAGE_ERRORS: Array<{ title: string; args: string[]; message: RegExp }> = 
   { title: '--method for web', args: ['web', '--n-clients', '2', '--method', 'atomic', ...DEAD], message: /--method/ },
   { title: '--duration 3x', args: ['web', '--n-clients', '2', '--duration', '3x', ...DEAD], message: /--duration 3x/ },
   { title: '--warmup soon', args: ['web', '--n-clients', '2', '--warmup', 'soon', ...DEAD], message: /--warmup soon/ },
+  {
+    title: '--duration within the first --nemesis-interval',
+    args: ['web', '--n-clients', '2', '--duration', '5s', '--nemesis', 'kill-worker', ...DEAD],
+    message: /^tester: --duration 5s ends before the first fault, which comes one --nemesis-interval \(5s\) in/,
+  },
   { title: '--rate 0', args: ['web', '--n-clients', '2', '--rate', '0', ...DEAD], message: /--rate/ },
   {
     title: '--client-threads 65',

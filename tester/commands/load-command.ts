@@ -160,8 +160,9 @@ export abstract class LoadCommand extends Command {
     const saved = this.savedRounds();
     if (this.rounds > 1 && (this.nemesisList !== undefined || this.history || this.report))
       throw new UsageError('--rounds repeats a plain run: leave out --nemesis, --history and --report');
+    const intervalMs = this.nemesisIntervalMs();
     await this.healDeadTesters();
-    const prepared = await this.prepareRun(spec);
+    const prepared = await this.prepareRun(spec, intervalMs);
     if (prepared.serverTarget && spec.backend === 'web') spec.targets = [prepared.serverTarget];
     const recordings: RecordedLoad[] = [];
     const reports: ReportRecorder[] = [];
@@ -189,6 +190,11 @@ export abstract class LoadCommand extends Command {
     if (this.report) {
       const report = reports[shown].report(result, recordings[shown].context);
       fs.writeFileSync(this.report, reportHtml({ kind: 'run', report }));
+    }
+    if (this.nemesisList !== undefined && result.nemesisEvents.length === 0) {
+      this.context.stderr.write(
+        `tester: warning: no fault was injected: the run ended within the first --nemesis-interval (${this.nemesisInterval})\n`,
+      );
     }
     this.print(result);
     return result.passed && !result.against?.regression ? EXIT.passed : EXIT.failed;
@@ -314,11 +320,23 @@ export abstract class LoadCommand extends Command {
     }
   }
 
-  /** The server (--server) and the faults (--nemesis), ready before the first call. */
-  private async prepareRun(spec: CounterSpec): Promise<PreparedRun> {
+  /** --nemesis-interval, checked against --duration: a run over before its first fault tests nothing. */
+  private nemesisIntervalMs(): number {
     const intervalMs = validate.durationMs('--nemesis-interval', this.nemesisInterval)!;
-    const stderr = this.context.stderr as NodeJS.WriteStream;
     if (intervalMs <= 0) throw new UsageError(`--nemesis-interval ${this.nemesisInterval} must be above zero, e.g. 5s`);
+    const durationMs = validate.durationMs('--duration', this.duration);
+    if (this.nemesisList !== undefined && durationMs !== undefined && durationMs <= intervalMs) {
+      throw new UsageError(
+        `--duration ${this.duration} ends before the first fault, which comes one --nemesis-interval ` +
+          `(${this.nemesisInterval}) in: make --duration longer or --nemesis-interval shorter`,
+      );
+    }
+    return intervalMs;
+  }
+
+  /** The server (--server) and the faults (--nemesis), ready before the first call. */
+  private async prepareRun(spec: CounterSpec, intervalMs: number): Promise<PreparedRun> {
+    const stderr = this.context.stderr as NodeJS.WriteStream;
     try {
       return await prepareRun({
         counterType: this.counterType(),
