@@ -64,7 +64,9 @@ test.serial('one client waiting 10 ms for each answer never names the loader', a
   t.false(result.resources.limitedBy.includes('loader'), JSON.stringify(result.resources));
   const names = result.resources.threads.map((thread) => thread.name);
   t.deepEqual(names, ['JS thread', 'loop thread']);
-  for (const thread of result.resources.threads) t.true(thread.busyShare! < 0.5, JSON.stringify(thread));
+  // Its own work: on a CPU for a small part of the run. (Time queued for a CPU is the host's doing:
+  // a busy host makes it long even for a thread that mostly waits for answers.)
+  for (const thread of result.resources.threads) t.true(thread.cpuS! / result.totalTimeS < 0.5, JSON.stringify(thread));
   t.true(result.resources.host === null || result.resources.host.cpus >= 1);
   t.is(result.resources.loadAverage.length, 3);
 });
