@@ -69,6 +69,11 @@ export interface HzClient {
    * (one holds the partition's backup); none when no step is backupAware.
    */
   backups: string[];
+  /**
+   * Where it connects, in turn, while `address` cannot be reached: members that forward its
+   * requests; none to stay on `address` whatever happens.
+   */
+  failover: string[];
 }
 
 export interface HzLoaderConfig {

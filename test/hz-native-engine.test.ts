@@ -215,7 +215,8 @@ async function relayEveryMember(session: HazelcastSession) {
   const routes = Object.fromEntries([...relays].map(([address, relay]) => [address, `127.0.0.1:${relay.port}`]));
   const owner = keyOwner(session).address;
   const others = [...relays].filter(([address]) => address !== owner).map(([, relay]) => relay);
-  return { routes, others, down: () => Promise.all([...relays.values()].map((relay) => relay.down())) };
+  const down = () => Promise.all([...relays.values()].map((relay) => relay.down()));
+  return { routes, owner: relays.get(owner)!, others, down };
 }
 
 /** A backup ack (ClientLocalBackupListenerCodec's event): one frame, its header and 24 bytes. */
@@ -287,6 +288,63 @@ clusterTest('native: a backup ack that never comes holds its call for the backup
 });
 
 const openFds = () => fs.readdirSync('/proc/self/fd').length;
+
+/** The calls a drain has taken so far that succeeded, of one client, invoked at or after `sinceUs`. */
+function okSince(taken: EngineCalls[], client: number, sinceUs: number): number {
+  let ok = 0;
+  for (const calls of taken) {
+    for (let k = 0; k < calls.length; k++) {
+      if (calls.clientIndex[k] === client && !calls.errors.has(k) && calls.invokeUs[k] >= sinceUs) ok++;
+    }
+  }
+  return ok;
+}
+
+// As a client fails over: the other members forward its requests to the key's owner, whose own
+// connection is refused (its relay down) while the member itself runs on.
+for (const method of ['pessimistic', 'atomic'] as const) {
+  clusterTest(`native ${method}: with the key's owner unreachable, each client goes on through another member`, async (t) => {
+    const native = nativeHzLoader();
+    if (native === undefined) return t.fail('the addon is not built');
+    const session = await HazelcastSession.open(readHazelcastConfig(isolatedEnv(`failover-${method}`)));
+    const relays = await relayEveryMember(session);
+    const count = async () =>
+      toCount(
+        method === 'atomic'
+          ? await (await session.atomicLong()).get()
+          : await (await session.map()).get(session.config.counterKey),
+        'the counter',
+      );
+    try {
+      if (method === 'atomic') await (await session.atomicLong()).set(toLong(0));
+      else await (await session.map()).set(session.config.counterKey, toLong(0));
+      const engine = await openNativeHzEngine(native, session, method, 2, relays.routes);
+      const taken: EngineCalls[] = [];
+      const timer = setInterval(() => taken.push(engine.drain()), 20);
+      // Open loop, a call every 5 ms per client for 5 s: time to cut the owner off and go on without it.
+      const running = engine.run({ startUs: monotonicUs(), callsPerClient: 1000, intervalUs: 5000 });
+      t.true(await waitUntil(async () => okSince(taken, 0, 0) > 5 && okSince(taken, 1, 0) > 5, 20_000), 'calls were made');
+      const cutUs = monotonicUs();
+      await relays.owner.down();
+      const onOthers = () => okSince(taken, 0, cutUs) > 20 && okSince(taken, 1, cutUs) > 20;
+      t.true(await waitUntil(onOthers, 20_000), 'every client counts again, the owner still cut off');
+      taken.push(await running);
+      clearInterval(timer);
+      await engine.close();
+      const errors = taken.flatMap((calls) => [...calls.errors.values()]) as CounterError[];
+      const ok = taken.reduce((sum, calls) => sum + calls.length - calls.errors.size, 0);
+      const maybe = errors.filter((err) => err.kind !== 'refused').length;
+      t.true(errors.length <= 10, `a few calls failed at the cut, not the rest: ${errors.map((err) => err.message).join('; ')}`);
+      const final = await count();
+      t.log(`${ok} calls acknowledged, ${errors.length} failed at the cut (${maybe} of unknown fate), ${final} counted`);
+      t.true(final >= ok && final <= ok + maybe, `${final} counted: ${ok} acknowledged, ${maybe} of unknown fate`);
+      if (method === 'pessimistic') t.false(await (await session.map()).isLocked(session.config.counterKey), 'no lock left');
+    } finally {
+      await relays.down();
+      await session.shutdown();
+    }
+  });
+}
 
 // fenced_lock, pessimistic: a user whose connection breaks holding the lock, or waiting for it, owes
 // its unlock on its next connection (its lock sent again first: granted later, it would be held by

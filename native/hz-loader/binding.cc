@@ -113,24 +113,32 @@ class HzLoader : public http_loader::ProtocolBinding<HzLoader, Conn, Rules> {
   explicit HzLoader(const Napi::CallbackInfo& info);
 };
 
-// { address, hello: Buffer, steps: [step], backups: [address] }; false with a pending TypeError.
-bool ReadClient(Napi::Env env, Napi::Value value, Client* client) {
-  const char* shape =
-      "a client is { address, hello: Buffer (\"CP2\" and an authentication request), steps, backups: [address] "
-      "(at most 254) }";
-  if (!value.IsObject()) return ThrowTypeError(env, shape), false;
-  Napi::Object o = value.As<Napi::Object>();
-  Napi::Value address = o.Get("address"), hello = o.Get("hello"), steps = o.Get("steps"), backups = o.Get("backups");
-  if (!address.IsString() || !hello.IsBuffer() || hello.As<Napi::Buffer<char>>().Length() < 25 || !steps.IsArray() ||
-      !backups.IsArray() || backups.As<Napi::Array>().Length() > 254)
-    return ThrowTypeError(env, shape), false;
-  if (!ReadAddress(env, address.As<Napi::String>().Utf8Value(), &client->member)) return false;
-  Napi::Array members = backups.As<Napi::Array>();
-  client->backups.resize(members.Length());
+// An array of at most 254 "host:port" strings into `to`; false with a pending TypeError.
+bool ReadAddresses(Napi::Env env, Napi::Value value, const char* shape, std::vector<Endpoint>* to) {
+  if (!value.IsArray() || value.As<Napi::Array>().Length() > 254) return ThrowTypeError(env, shape), false;
+  Napi::Array members = value.As<Napi::Array>();
+  to->resize(members.Length());
   for (uint32_t k = 0; k < members.Length(); k++) {
     if (!members.Get(k).IsString()) return ThrowTypeError(env, shape), false;
-    if (!ReadAddress(env, members.Get(k).As<Napi::String>().Utf8Value(), &client->backups[k])) return false;
+    if (!ReadAddress(env, members.Get(k).As<Napi::String>().Utf8Value(), &(*to)[k])) return false;
   }
+  return true;
+}
+
+// { address, hello: Buffer, steps: [step], backups: [address], failover: [address] }; false with a
+// pending TypeError.
+bool ReadClient(Napi::Env env, Napi::Value value, Client* client) {
+  const char* shape =
+      "a client is { address, hello: Buffer (\"CP2\" and an authentication request), steps, backups: [address], "
+      "failover: [address] (at most 254 each) }";
+  if (!value.IsObject()) return ThrowTypeError(env, shape), false;
+  Napi::Object o = value.As<Napi::Object>();
+  Napi::Value address = o.Get("address"), hello = o.Get("hello"), steps = o.Get("steps");
+  if (!address.IsString() || !hello.IsBuffer() || hello.As<Napi::Buffer<char>>().Length() < 25 || !steps.IsArray())
+    return ThrowTypeError(env, shape), false;
+  if (!ReadAddress(env, address.As<Napi::String>().Utf8Value(), &client->member)) return false;
+  if (!ReadAddresses(env, o.Get("backups"), shape, &client->backups)) return false;
+  if (!ReadAddresses(env, o.Get("failover"), shape, &client->failover)) return false;
   client->hello = BytesOf(hello);
   Napi::Array list = steps.As<Napi::Array>();
   if (list.Length() == 0) return ThrowTypeError(env, "a method needs at least one step"), false;
@@ -142,12 +150,12 @@ bool ReadClient(Napi::Env env, Napi::Value value, Client* client) {
   return true;
 }
 
-// config: { clients: [{ address, hello, steps, backups }], authStatusAt, connectTimeoutMs, refusedPauseMs,
+// config: { clients: [{ address, hello, steps, backups, failover }], authStatusAt, connectTimeoutMs, refusedPauseMs,
 // longTypeId, retry: { maxRetries, baseMs, capMs }, listenRequest, ackCorrelationAt, backupTimeoutMs }; false
 // with a pending TypeError.
 bool ReadRules(const Napi::CallbackInfo& info, Rules* rules) {
   const char* usage =
-      "new HzLoader({ clients: [{ address, hello, steps, backups }] (fewer than 2^24), authStatusAt, "
+      "new HzLoader({ clients: [{ address, hello, steps, backups, failover }] (fewer than 2^24), authStatusAt, "
       "connectTimeoutMs, refusedPauseMs, longTypeId, retry: { maxRetries, baseMs, capMs }, listenRequest: Buffer, "
       "ackCorrelationAt, backupTimeoutMs })";
   Napi::Object config;

@@ -205,6 +205,7 @@ class Loop : public http_loader::CallLoop<Loop, Conn> {
   void Unwatch(size_t i);
   // The backup listeners (hz-loop.h's Listener).
   bool Listening(size_t i) const;
+  const Endpoint& Target(size_t i) const;
   void OpenListeners(size_t i);
   void OpenListener(size_t i, size_t k);
   void ListenerEvent(size_t i, size_t k, uint32_t generation, uint32_t events);
@@ -289,16 +290,15 @@ void Loop::Connect(size_t i) {
   c.in.clear();
   c.out.clear();
   c.outSent = 0;
-  const Client& client = rules_.clients[i];
-  int fd = socket(client.member.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const Endpoint& to = Target(i);
+  int fd = socket(to.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Fail(i, kConnect, "socket: " + ErrnoText(errno), true);
   c.fd = fd;
   c.generation++;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&client.member.addr), client.member.addrLen) != 0 &&
-      errno != EINPROGRESS)
-    return Fail(i, kConnect, "connect " + ErrnoText(errno) + " " + client.member.address, true);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&to.addr), to.addrLen) != 0 && errno != EINPROGRESS)
+    return Fail(i, kConnect, "connect " + ErrnoText(errno) + " " + to.address, true);
   WakeBy(c.sentUs + rules_.connectTimeoutMs * 1000);
   if (!Watch(i, EPOLLOUT)) Fail(i, kConnect, "epoll_ctl: " + ErrnoText(errno), true);
 }
@@ -309,7 +309,7 @@ void Loop::Connected(size_t i) {
   int err = 0;
   socklen_t len = sizeof err;
   if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-  if (err != 0) return Fail(i, kConnect, "connect " + ErrnoText(err) + " " + rules_.clients[i].member.address, true);
+  if (err != 0) return Fail(i, kConnect, "connect " + ErrnoText(err) + " " + Target(i).address, true);
   const std::string& hello = rules_.clients[i].hello;
   c.state = ConnState::kAuthenticating;
   c.correlation = LittleLong(hello.data() + kProtocolPrefix + kCorrelationAt);
@@ -406,13 +406,13 @@ void Loop::Readable(size_t i) {
     return;
   }
   if (!EachMessage(&c.in, same, [this, i](const std::string& message) { Answered(i, message); }))
-    Fail(i, kLost, "a frame of impossible length from " + rules_.clients[i].member.address, true);
+    Fail(i, kLost, "a frame of impossible length from " + Target(i).address, true);
 }
 
 void Loop::Answered(size_t i, std::string_view message) {
   Conn& c = conns_[i];
   if (!SplitFrames(message, &frames_) || frames_[0].content.size() < 12)
-    return Fail(i, kLost, "an unreadable message from " + rules_.clients[i].member.address, true);
+    return Fail(i, kLost, "an unreadable message from " + Target(i).address, true);
   const Frame& first = frames_[0];
   if (first.flags & kEventFlag) return;  // no listener is registered: nothing to do with an event
   if (LittleLong(first.content.data() + 4) != c.correlation) return;  // not the request in flight
@@ -484,7 +484,7 @@ void Loop::Authenticated(size_t i, const std::vector<Frame>& frames) {
   if (first.content.size() <= rules_.authStatusAt) return Fail(i, kConnect, "an unreadable authentication answer", true);
   int status = static_cast<uint8_t>(first.content[rules_.authStatusAt]);
   if (status != 0)
-    return Fail(i, kConnect, "authentication refused by " + rules_.clients[i].member.address + " (status " + std::to_string(status) + ")",
+    return Fail(i, kConnect, "authentication refused by " + Target(i).address + " (status " + std::to_string(status) + ")",
                 true);
   c.authenticated = true;
   SendStep(i);
@@ -497,26 +497,26 @@ void Loop::Read(size_t i, const std::vector<Frame>& frames) {
   const Frame& first = frames[0];
   if (step.keepFrame >= 0) {
     if (frames.size() <= static_cast<size_t>(step.keepFrame))
-      return Fail(i, kLost, "a short answer from " + rules_.clients[i].member.address, true);
+      return Fail(i, kLost, "a short answer from " + Target(i).address, true);
     c.kept.assign(frames[step.keepFrame].content);
   }
   switch (step.read) {
     case kNothing:
       break;
     case kLongAt:
-      if (first.content.size() < step.at + 8) return Fail(i, kLost, "a short answer from " + rules_.clients[i].member.address, true);
+      if (first.content.size() < step.at + 8) return Fail(i, kLost, "a short answer from " + Target(i).address, true);
       c.value = static_cast<double>(LittleLong(first.content.data() + step.at));
       break;
     case kSwapped:
-      if (first.content.size() <= step.at) return Fail(i, kLost, "a short answer from " + rules_.clients[i].member.address, true);
+      if (first.content.size() <= step.at) return Fail(i, kLost, "a short answer from " + Target(i).address, true);
       if (first.content[step.at] == 0) return LostRace(i);
       break;
     case kNullData:
-      if (frames.size() < 2) return Fail(i, kLost, "a short answer from " + rules_.clients[i].member.address, true);
+      if (frames.size() < 2) return Fail(i, kLost, "a short answer from " + Target(i).address, true);
       if (!frames[1].null()) return LostRace(i);
       break;
     case kNextFromData: {
-      if (frames.size() < 2) return Fail(i, kLost, "a short answer from " + rules_.clients[i].member.address, true);
+      if (frames.size() < 2) return Fail(i, kLost, "a short answer from " + Target(i).address, true);
       const Frame& data = frames[1];
       c.readNull = data.null();
       if (c.readNull) {
@@ -559,7 +559,15 @@ void Loop::Fail(size_t i, Failure failure, std::string_view bytes, bool lost) {
     Owe(i);
     Drop(i);
   }
+  // Unreachable: the next connect tries the next member (after the refused pause), round the list.
+  if (failure == kConnect) conns_[i].via = (conns_[i].via + 1) % (1 + rules_.clients[i].failover.size());
   End(i, NAN, failure, copy, true);
+}
+
+const Endpoint& Loop::Target(size_t i) const {
+  const Client& client = rules_.clients[i];
+  size_t via = conns_[i].via;
+  return via == 0 ? client.member : client.failover[via - 1];
 }
 
 // The connection is lost with a step in flight: after a resend step, the call owes its always steps
@@ -601,7 +609,8 @@ void Loop::NewRequest(size_t i, bool backupAware) {
   PutLittleLong(c.out.data() + kCorrelationAt, c.correlation);
   c.acksSeen = 0;
   c.held.clear();
-  if (!backupAware || !Listening(i)) return;
+  // Through another member, the owner's backups may ack on a connection that is not a listener.
+  if (!backupAware || c.via != 0 || !Listening(i)) return;
   uint16_t flags = 0;
   std::memcpy(&flags, c.out.data() + kFlagsAt, 2);
   flags |= kBackupAwareFlag;
@@ -787,7 +796,7 @@ void Loop::Scan(double now) {
     } else if (c.state == ConnState::kBusy && now - c.sentUs > c.timeoutUs) {
       Fail(i, kNoAnswer, "", true);
     } else if (connecting && now - c.sentUs > connectUs) {
-      Fail(i, kConnect, "no answer from " + rules_.clients[i].member.address + " within the connect timeout", true);
+      Fail(i, kConnect, "no answer from " + Target(i).address + " within the connect timeout", true);
     } else {
       Resume(i, now);
     }

@@ -42,6 +42,7 @@ struct Conn {
   int fd = -1;
   uint32_t events = 0;  // what it is watched for
   uint32_t generation = 0;  // of the socket: one per connect, so that no event or bytes reach its successor
+  size_t via = 0;  // where it connects: 0 the member, k its failover[k - 1]
   bool authenticated = false;
   ConnState state = ConnState::kIdle;
   std::string in, out;  // bytes received and not yet a whole message; bytes not yet sent

@@ -101,6 +101,9 @@ struct Client {
   // Where it listens for backup acks, as the same client (its hello): the other members, one of
   // which holds the partition's backup; none when no step is backupAware.
   std::vector<Endpoint> backups;
+  // Where it connects, in turn, while `member` cannot be reached: members that forward its requests
+  // to the partition's owner, as a client fails over; none where no other member can answer for it.
+  std::vector<Endpoint> failover;
 };
 
 using http_loader::RetryPolicy;
