@@ -65,8 +65,8 @@ export interface HzClient {
   hello: Buffer;
   steps: HzStep[];
   /**
-   * The members it listens on for backup acks, as the same client: every member but `address`'s
-   * (one holds the partition's backup); none when no step is backupAware.
+   * The members it listens on for backup acks, as the same client: every member, `address`'s too
+   * (a migration may move the partition's backup there); none when no step is backupAware.
    */
   backups: string[];
   /**

@@ -236,6 +236,11 @@ clusterTest('native map writes go backup-aware: the backup member acks each to t
     await (await session.map()).set(session.config.counterKey, toLong(0));
     const engine = await openNativeHzEngine(native, session, 'pessimistic', 2, relays.routes);
     const { end, errors } = await drainedRun(engine, 200);
+    // Each user listens on every member, the one its requests go to included: a migration may move
+    // the backup there (with the owner's member unlistened, a pessimistic run under kill-member held
+    // each write for the backup timeout, 35-40 s in all, in about 1 run of 4).
+    t.is(relays.owner.connectionCount, 4, 'each user: its connection and a listener on the owner');
+    t.deepEqual(relays.others.map((relay) => relay.connectionCount), [2, 2], 'each user: a listener on each other member');
     await engine.close();
     t.deepEqual(errors, []);
     t.is(Math.max(...end.values), 400);

@@ -128,7 +128,7 @@ function listenRequest(): Buffer {
 /**
  * `clientCount` clients on the native loop, each with a connection of its own (opened on its first
  * call, as after a lost connection) and, for the map methods, a listener for backup acks on every
- * other member; `session` is the factory's client, used here once to encode the requests. A client
+ * member; `session` is the factory's client, used here once to encode the requests. A client
  * that cannot reach the key's owner connects to the other members in turn, which forward its
  * requests (a pn_counter user stays on its replica).
  * `routes`: dial routes[address] instead of a member's address (a relay in front of it).
@@ -158,7 +158,9 @@ export async function openNativeHzEngine(
         address: dial(replica.address),
         hello: hello(config, i),
         steps,
-        backups: steps.some((step) => step.backupAware) ? others.map((member) => dial(member.address)) : [],
+        // Every member, the owner's too: a migration may move the backup to the member this user's
+        // requests go to, whose acks then come only to a listener there.
+        backups: steps.some((step) => step.backupAware) ? all.map((member) => dial(member.address)) : [],
         // A pn_counter user keeps its replica: another may not hold yet what the replica timestamps it
         // carries name, and would refuse them (ConsistencyLostException).
         failover: method === 'pn_counter' ? [] : others.map((member) => dial(member.address)),

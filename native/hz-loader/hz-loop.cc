@@ -609,8 +609,7 @@ void Loop::NewRequest(size_t i, bool backupAware) {
   PutLittleLong(c.out.data() + kCorrelationAt, c.correlation);
   c.acksSeen = 0;
   c.held.clear();
-  // Through another member, the owner's backups may ack on a connection that is not a listener.
-  if (!backupAware || c.via != 0 || !Listening(i)) return;
+  if (!backupAware || !Listening(i)) return;
   uint16_t flags = 0;
   std::memcpy(&flags, c.out.data() + kFlagsAt, 2);
   flags |= kBackupAwareFlag;

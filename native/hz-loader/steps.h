@@ -98,8 +98,9 @@ struct Client {
   Endpoint member;
   std::string hello;  // "CP2" and its authentication request (its own client UUID)
   std::vector<Step> steps;
-  // Where it listens for backup acks, as the same client (its hello): the other members, one of
-  // which holds the partition's backup; none when no step is backupAware.
+  // Where it listens for backup acks, as the same client (its hello): every member, as the
+  // partition's backup may be on any (the member it sends to included, after a migration); none
+  // when no step is backupAware.
   std::vector<Endpoint> backups;
   // Where it connects, in turn, while `member` cannot be reached: members that forward its requests
   // to the partition's owner, as a client fails over; none where no other member can answer for it.

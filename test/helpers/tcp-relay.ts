@@ -12,6 +12,11 @@ export class TcpRelay {
   /** Bytes the upstream answered, relayed or held. */
   answerBytes = 0;
 
+  /** The connections it relays now. */
+  get connectionCount(): number {
+    return this.pairs.size;
+  }
+
   constructor(
     readonly port: number,
     private readonly target: { host: string; port: number },
