@@ -386,14 +386,8 @@ for (const method of ['no_lock', 'fenced_lock', 'pessimistic'] as const) {
       await gateway.up();
       // Each client, not only one: a lock left by a lost call would let its own client on (the
       // lock is reentrant for it) and hold the other out for good.
-      const okSince = (client: number) =>
-        taken.reduce((sum, calls) => {
-          for (let k = 0; k < calls.length; k++) {
-            if (calls.clientIndex[k] === client && !calls.errors.has(k) && calls.invokeUs[k] >= upUs) sum++;
-          }
-          return sum;
-        }, 0);
-      t.true(await waitUntil(async () => okSince(0) > 5 && okSince(1) > 5, 20_000), 'every client reconnected and counts again');
+      const counting = () => okSince(taken, 0, upUs) > 5 && okSince(taken, 1, upUs) > 5;
+      t.true(await waitUntil(counting, 20_000), 'every client reconnected and counts again');
       await gateway.down();
       // With the member gone for good, the rest of the calls are refused: the run ends.
       taken.push(await running);
